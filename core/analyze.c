@@ -1,0 +1,620 @@
+/* Analysis of one image file (SPEC §3): options, libvips start-up, format sniffing, the working
+ * image and the record.
+ * DESIGN: each file is read once; the bytes are hashed (XXH3-128) and decoded from the same
+ * buffer. The header is checked against max_pixels before any pixel is decoded. The stored
+ * image is converted to 8-bit RGB like Pillow's convert("RGB") (grey replicated, palette looked
+ * up by the decoder, alpha dropped, CMYK by Pillow's naive formula; 16-bit scaled by >> 8) and
+ * resized with Pillow's Lanczos when larger than max_image_dim, so values match imgeda.
+ * THREADS: thread-safe after ie_init(); libvips runs one thread per image (our pool provides
+ * the parallelism) and its global error buffer is copied and cleared right after a failure. */
+#include <cjson/cJSON.h>
+#include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <vips/vips.h>
+#include <xxhash.h>
+
+#include "imgeda/analyze.h"
+#include "imgeda/util.h"
+#include "internal.h"
+
+static const char *const default_extensions[] = {".jpg",  ".jpeg", ".png",  ".bmp",
+                                                 ".tiff", ".tif",  ".webp", ".gif",
+                                                 ".heic", ".heif", ".avif", ".jxl"};
+
+void ie_scan_options_init(struct ie_scan_options *o)
+{
+    memset(o, 0, sizeof(*o));
+    long cores = sysconf(_SC_NPROCESSORS_ONLN);
+    o->workers = cores > 0 ? (int)cores : 1;
+    o->checkpoint_every = 500;
+    o->resume = true;
+    for (size_t i = 0; i < IE_ARRAY_LEN(default_extensions); i++)
+        snprintf(o->extensions[i], sizeof(o->extensions[i]), "%s", default_extensions[i]);
+    o->n_extensions = IE_ARRAY_LEN(default_extensions);
+    o->dark_threshold = 40.0;
+    o->overexposed_threshold = 220.0;
+    o->artifact_threshold = 50.0;
+    o->blur_threshold = 100.0;
+    o->corner_patch_fraction = 0.1;
+    o->max_image_dim = 2048;
+    o->hash_size = 16;
+    o->max_pixels = 178956970;
+    o->max_file_bytes = (int64_t)2 << 30;
+    o->shrink_on_load = true;
+}
+
+int ie_scan_options_set_extensions(struct ie_scan_options *o, const char *list,
+                                   struct ie_err *err)
+{
+    size_t n = 0;
+    const char *p = list;
+    while (*p) {
+        const char *e = strchr(p, ',');
+        size_t len = e ? (size_t)(e - p) : strlen(p);
+        while (len && isspace((unsigned char)*p)) {
+            p++;
+            len--;
+        }
+        while (len && isspace((unsigned char)p[len - 1]))
+            len--;
+        while (len && *p == '.') {
+            p++;
+            len--;
+        }
+        if (len) {
+            if (n >= IE_MAX_EXTENSIONS)
+                return ie_err_set(err, IE_EINVAL, "too many extensions (at most %d)",
+                                  IE_MAX_EXTENSIONS);
+            if (len + 2 > sizeof(o->extensions[0]))
+                return ie_err_set(err, IE_EINVAL, "extension too long: %.*s", (int)len, p);
+            o->extensions[n][0] = '.';
+            for (size_t i = 0; i < len; i++)
+                o->extensions[n][i + 1] = (char)tolower((unsigned char)p[i]);
+            o->extensions[n][len + 1] = '\0';
+            n++;
+        }
+        if (!e)
+            break;
+        p = e + 1;
+    }
+    if (n == 0)
+        return ie_err_set(err, IE_EINVAL, "no extensions in \"%s\"", list);
+    o->n_extensions = n;
+    return 0;
+}
+
+bool ie_scan_options_match_ext(const struct ie_scan_options *o, const char *name)
+{
+    size_t nl = strlen(name);
+    for (size_t i = 0; i < o->n_extensions; i++) {
+        size_t el = strlen(o->extensions[i]);
+        if (el <= nl && strcasecmp(name + nl - el, o->extensions[i]) == 0)
+            return true;
+    }
+    return false;
+}
+
+char *ie_scan_options_settings_json(const struct ie_scan_options *o)
+{
+    struct ie_buf b;
+    char f[6][40];
+    ie_buf_init(&b);
+    ie_fmt_double(f[0], sizeof(f[0]), o->dark_threshold);
+    ie_fmt_double(f[1], sizeof(f[1]), o->overexposed_threshold);
+    ie_fmt_double(f[2], sizeof(f[2]), o->artifact_threshold);
+    ie_fmt_double(f[3], sizeof(f[3]), o->blur_threshold);
+    ie_fmt_double(f[4], sizeof(f[4]), o->corner_patch_fraction);
+    ie_buf_addf(&b,
+                "{\"workers\":%d,\"checkpoint_every\":%d,\"include_hashes\":%s,"
+                "\"skip_pixel_stats\":%s,\"skip_exif\":%s,\"skip_blur\":%s,"
+                "\"dark_threshold\":%s,\"overexposed_threshold\":%s,"
+                "\"artifact_threshold\":%s,\"blur_threshold\":%s,"
+                "\"corner_patch_fraction\":%s,\"max_image_dimension\":%d,\"hash_size\":%d,"
+                "\"max_pixels\":%lld,\"max_file_bytes\":%lld,\"shrink_on_load\":%s,"
+                "\"resume\":%s,\"force\":%s,\"analyzer_version\":\"%s\",\"extensions\":[",
+                o->workers, o->checkpoint_every, o->no_hashes ? "false" : "true",
+                o->skip_pixel_stats ? "true" : "false", o->skip_exif ? "true" : "false",
+                o->skip_blur ? "true" : "false", f[0], f[1], f[2], f[3], f[4], o->max_image_dim,
+                o->hash_size, (long long)o->max_pixels, (long long)o->max_file_bytes,
+                o->shrink_on_load ? "true" : "false", o->resume ? "true" : "false",
+                o->force ? "true" : "false", IE_ANALYZER_VERSION);
+    for (size_t i = 0; i < o->n_extensions; i++)
+        ie_buf_addf(&b, "%s\"%s\"", i ? "," : "", o->extensions[i]);
+    ie_buf_adds(&b, "]}");
+    return ie_buf_detach(&b);
+}
+
+bool ie_settings_same_analysis(const char *a_json, const char *b_json)
+{
+    /* Settings that change computed values; workers, resume, force, checkpoint_every and the
+     * extension list do not. */
+    static const char *const keys[] = {
+        "include_hashes",     "skip_pixel_stats",      "skip_exif",
+        "skip_blur",          "dark_threshold",        "overexposed_threshold",
+        "artifact_threshold", "blur_threshold",        "corner_patch_fraction",
+        "max_image_dimension", "hash_size",            "max_pixels",
+        "max_file_bytes",     "shrink_on_load",        "analyzer_version"};
+    cJSON *a = cJSON_Parse(a_json), *b = cJSON_Parse(b_json);
+    bool same = a && b;
+    for (size_t i = 0; same && i < IE_ARRAY_LEN(keys); i++) {
+        const cJSON *x = cJSON_GetObjectItemCaseSensitive(a, keys[i]);
+        const cJSON *y = cJSON_GetObjectItemCaseSensitive(b, keys[i]);
+        same = x && y && cJSON_Compare(x, y, true);
+    }
+    cJSON_Delete(a);
+    cJSON_Delete(b);
+    return same;
+}
+
+/* ---- library start-up ---- */
+
+static void quiet_log(const gchar *domain, GLogLevelFlags level, const gchar *msg, gpointer ud)
+{
+    (void)domain;
+    (void)level;
+    (void)msg;
+    (void)ud;
+}
+
+int ie_init(const char *argv0, struct ie_err *err)
+{
+    if (VIPS_INIT(argv0 ? argv0 : "imgeda"))
+        return ie_err_set(err, IE_EINVAL, "cannot start libvips: %s", vips_error_buffer());
+    vips_concurrency_set(1);
+    vips_cache_set_max(0);
+    vips_cache_set_max_mem(0);
+    vips_cache_set_max_files(0);
+    /* Damaged files are data here: their decoder warnings would only flood the terminal. */
+    g_log_set_handler("VIPS", G_LOG_LEVEL_WARNING | G_LOG_LEVEL_MESSAGE, quiet_log, NULL);
+    return 0;
+}
+
+void ie_thread_done(void)
+{
+    vips_thread_shutdown();
+}
+
+void ie_shutdown(void)
+{
+    vips_shutdown();
+}
+
+/* ---- format sniffing ---- */
+
+struct stored_info {
+    const char *format;     /* Pillow-style name */
+    const char *color_mode; /* Pillow-style mode */
+    int channels;
+    int bit_depth;
+    int frames;
+};
+
+static bool has_prefix(const unsigned char *b, size_t n, const char *p, size_t pl)
+{
+    return n >= pl && memcmp(b, p, pl) == 0;
+}
+
+static const char *sniff_format(const unsigned char *b, size_t n)
+{
+    if (has_prefix(b, n, "\xFF\xD8\xFF", 3))
+        return "JPEG";
+    if (has_prefix(b, n, "\x89PNG\r\n\x1A\n", 8))
+        return "PNG";
+    if (has_prefix(b, n, "GIF87a", 6) || has_prefix(b, n, "GIF89a", 6))
+        return "GIF";
+    if (n >= 12 && memcmp(b, "RIFF", 4) == 0 && memcmp(b + 8, "WEBP", 4) == 0)
+        return "WEBP";
+    if (has_prefix(b, n, "II*\0", 4) || has_prefix(b, n, "MM\0*", 4) ||
+        has_prefix(b, n, "II+\0", 4) || has_prefix(b, n, "MM\0+", 4))
+        return "TIFF";
+    if (has_prefix(b, n, "BM", 2))
+        return "BMP";
+    if (has_prefix(b, n, "\xFF\x0A", 2) || has_prefix(b, n, "\0\0\0\x0CJXL \r\n\x87\n", 12))
+        return "JXL";
+    if (n >= 12 && memcmp(b + 4, "ftyp", 4) == 0) {
+        if (memcmp(b + 8, "avif", 4) == 0 || memcmp(b + 8, "avis", 4) == 0)
+            return "AVIF";
+        return "HEIF";
+    }
+    return NULL;
+}
+
+static int bmp_bits(const unsigned char *b, size_t n)
+{
+    if (n < 30)
+        return 0;
+    return b[28] | (b[29] << 8);
+}
+
+static int get_int_meta(VipsImage *im, const char *name, int dflt)
+{
+    int v;
+    if (vips_image_get_typeof(im, name) && vips_image_get_int(im, name, &v) == 0)
+        return v;
+    return dflt;
+}
+
+static int format_bits(VipsBandFormat f)
+{
+    switch (f) {
+    case VIPS_FORMAT_UCHAR:
+    case VIPS_FORMAT_CHAR: return 8;
+    case VIPS_FORMAT_USHORT:
+    case VIPS_FORMAT_SHORT: return 16;
+    case VIPS_FORMAT_UINT:
+    case VIPS_FORMAT_INT:
+    case VIPS_FORMAT_FLOAT: return 32;
+    default: return 64;
+    }
+}
+
+/* Pillow's mode for the stored image, from the container and libvips' view of it. */
+static void describe_stored(const unsigned char *buf, size_t len, VipsImage *im,
+                            struct stored_info *si)
+{
+    int bands = im->Bands;
+    bool cmyk = im->Type == VIPS_INTERPRETATION_CMYK;
+    int palette_bits = get_int_meta(im, "palette-bit-depth", 0);
+    int bits = get_int_meta(im, "bits-per-sample", format_bits(im->BandFmt));
+
+    si->frames = get_int_meta(im, "n-pages", 1);
+    si->bit_depth = palette_bits ? palette_bits : bits;
+    if (strcmp(si->format, "GIF") == 0) {
+        si->color_mode = "P";
+        si->bit_depth = 8;
+    } else if (strcmp(si->format, "BMP") == 0) {
+        int bb = bmp_bits(buf, len);
+        si->bit_depth = bb > 0 ? bb : 8;
+        si->color_mode = bb == 1 ? "1" : bb > 0 && bb <= 8 ? "P" : bands == 4 ? "RGBA" : "RGB";
+    } else if (palette_bits) {
+        si->color_mode = "P";
+    } else if (bands == 1 || bands == 2) {
+        if (bits == 1)
+            si->color_mode = "1";
+        else if (im->BandFmt == VIPS_FORMAT_FLOAT || im->BandFmt == VIPS_FORMAT_DOUBLE)
+            si->color_mode = "F";
+        else if (bits > 8 && bands == 1)
+            si->color_mode = im->BandFmt == VIPS_FORMAT_USHORT ? "I;16" : "I";
+        else if (bands == 2)
+            si->color_mode = bits > 8 ? "RGBA" : "LA";
+        else
+            si->color_mode = "L";
+    } else if (bands == 4 && cmyk) {
+        si->color_mode = "CMYK";
+    } else if (bands >= 4) {
+        si->color_mode = "RGBA";
+    } else {
+        si->color_mode = "RGB";
+    }
+    si->channels = strcmp(si->color_mode, "RGBA") == 0 || strcmp(si->color_mode, "CMYK") == 0
+                       ? 4
+                   : strcmp(si->color_mode, "RGB") == 0 ? 3
+                   : strcmp(si->color_mode, "LA") == 0  ? 2
+                                                        : 1;
+}
+
+/* ---- decoding to the working image ---- */
+
+static char *vips_error_line(const char *fallback)
+{
+    char *all = vips_error_buffer_copy();
+    char *line = NULL;
+    if (all && *all) {
+        size_t n = strcspn(all, "\n");
+        line = ie_xstrndup(all, n);
+    }
+    g_free(all);
+    return line ? line : ie_xstrdup(fallback);
+}
+
+static inline uint8_t sample8(const void *data, VipsBandFormat f, size_t i)
+{
+    switch (f) {
+    case VIPS_FORMAT_UCHAR: return ((const uint8_t *)data)[i];
+    case VIPS_FORMAT_CHAR: {
+        int v = ((const int8_t *)data)[i];
+        return (uint8_t)(v < 0 ? 0 : v);
+    }
+    case VIPS_FORMAT_USHORT: return (uint8_t)(((const uint16_t *)data)[i] >> 8);
+    case VIPS_FORMAT_SHORT: {
+        int v = ((const int16_t *)data)[i];
+        return (uint8_t)(v < 0 ? 0 : v >> 7);
+    }
+    case VIPS_FORMAT_UINT: return (uint8_t)(((const uint32_t *)data)[i] >> 24);
+    case VIPS_FORMAT_INT: {
+        int32_t v = ((const int32_t *)data)[i];
+        return (uint8_t)(v < 0 ? 0 : v >> 23);
+    }
+    case VIPS_FORMAT_FLOAT: {
+        float v = ((const float *)data)[i];
+        return (uint8_t)(v <= 0 ? 0 : v >= 255 ? 255 : (int)v);
+    }
+    case VIPS_FORMAT_DOUBLE: {
+        double v = ((const double *)data)[i];
+        return (uint8_t)(v <= 0 ? 0 : v >= 255 ? 255 : (int)v);
+    }
+    default: return 0;
+    }
+}
+
+/* Pillow's cmyk2rgb: channel = (255 - C) * (255 - K) / 255 with MULDIV255 rounding. */
+static inline uint8_t cmyk_channel(unsigned c, unsigned k)
+{
+    unsigned nk = 255 - k;
+    unsigned t = c * nk + 128;
+    unsigned m = ((t >> 8) + t) >> 8;
+    int v = (int)nk - (int)m;
+    return (uint8_t)(v < 0 ? 0 : v);
+}
+
+/* Converts decoded pixels (any band count / format) to packed RGB8. */
+static void to_rgb8(const void *data, int w, int h, int bands, VipsBandFormat fmt, bool cmyk,
+                    uint8_t *out)
+{
+    size_t n = (size_t)w * (size_t)h;
+    if (fmt == VIPS_FORMAT_UCHAR && bands == 3) {
+        memcpy(out, data, n * 3);
+        return;
+    }
+    for (size_t i = 0; i < n; i++) {
+        size_t b = i * (size_t)bands;
+        uint8_t *o = out + i * 3;
+        if (bands >= 4 && cmyk) {
+            uint8_t c = sample8(data, fmt, b), m = sample8(data, fmt, b + 1),
+                    y = sample8(data, fmt, b + 2), k = sample8(data, fmt, b + 3);
+            o[0] = cmyk_channel(c, k);
+            o[1] = cmyk_channel(m, k);
+            o[2] = cmyk_channel(y, k);
+        } else if (bands >= 3) {
+            o[0] = sample8(data, fmt, b);
+            o[1] = sample8(data, fmt, b + 1);
+            o[2] = sample8(data, fmt, b + 2);
+        } else {
+            o[0] = o[1] = o[2] = sample8(data, fmt, b);
+        }
+    }
+}
+
+static void set_corrupt(struct ie_record *r, const char *why)
+{
+    r->is_corrupt = true;
+    ie_record_set_str(&r->error, why);
+}
+
+/* The largest JPEG shrink (1, 2, 4, 8) that keeps the longer side >= max_dim. */
+static int jpeg_shrink_for(int w, int h, int max_dim)
+{
+    int longer = w > h ? w : h, s = 1;
+    while (s < 8 && longer / (s * 2) >= max_dim)
+        s *= 2;
+    return s;
+}
+
+/* Decodes the first frame and builds the working image. Returns 0 or sets r corrupt. */
+static int working_image(const void *buf, size_t len, VipsImage *header, const char *format,
+                         const struct ie_scan_options *o, struct ie_rgb *out, struct ie_record *r)
+{
+    VipsImage *im = header;
+    void *pixels = NULL;
+    size_t psize = 0;
+    int rc = -1;
+    int W = header->Xsize, H = header->Ysize;
+
+    g_object_ref(im);
+    if (o->shrink_on_load && strcmp(format, "JPEG") == 0) {
+        int s = jpeg_shrink_for(W, H, o->max_image_dim);
+        if (s > 1) {
+            VipsImage *shrunk = vips_image_new_from_buffer(
+                buf, len, "", "shrink", s, "access", VIPS_ACCESS_SEQUENTIAL, "fail_on",
+                VIPS_FAIL_ON_ERROR, NULL);
+            if (!shrunk) {
+                char *e = vips_error_line("cannot decode image");
+                set_corrupt(r, e);
+                free(e);
+                goto out;
+            }
+            g_object_unref(im);
+            im = shrunk;
+        }
+    }
+    pixels = vips_image_write_to_memory(im, &psize);
+    if (!pixels) {
+        char *e = vips_error_line("cannot decode image");
+        set_corrupt(r, e);
+        free(e);
+        goto out;
+    }
+    int w = im->Xsize, h = im->Ysize;
+    if (psize < (size_t)w * (size_t)h * (size_t)im->Bands *
+                    (size_t)vips_format_sizeof(im->BandFmt)) {
+        set_corrupt(r, "decoder returned too few pixels");
+        goto out;
+    }
+    uint8_t *rgb = ie_xmalloc((size_t)w * (size_t)h * 3);
+    to_rgb8(pixels, w, h, im->Bands, im->BandFmt, im->Type == VIPS_INTERPRETATION_CMYK, rgb);
+    g_free(pixels);
+    pixels = NULL;
+
+    int longer = W > H ? W : H;
+    if (longer > o->max_image_dim) {
+        double ratio = (double)o->max_image_dim / longer;
+        int ow = (int)(W * ratio), oh = (int)(H * ratio);
+        /* Pillow refuses a zero side; a 1-pixel side keeps such strips analysable. */
+        ow = ow < 1 ? 1 : ow;
+        oh = oh < 1 ? 1 : oh;
+        uint8_t *small = ie_resample_lanczos(rgb, w, h, 3, ow, oh);
+        free(rgb);
+        rgb = small;
+        w = ow;
+        h = oh;
+    }
+    out->w = w;
+    out->h = h;
+    out->px = rgb;
+    rc = 0;
+out:
+    g_free(pixels);
+    g_object_unref(im);
+    return rc;
+}
+
+static void analyse_pixels(const struct ie_rgb *img, const struct ie_scan_options *o,
+                           struct ie_record *r)
+{
+    if (!o->skip_pixel_stats) {
+        ie_compute_pixel_stats(img, &r->pixel_stats);
+        r->has_pixel_stats = true;
+        r->is_dark = r->pixel_stats.mean_brightness < o->dark_threshold;
+        r->is_overexposed = r->pixel_stats.mean_brightness > o->overexposed_threshold;
+        ie_compute_corner_stats(img, o->corner_patch_fraction, &r->corner_stats);
+        r->has_corner_stats = true;
+        r->has_border_artifact = r->corner_stats.delta > o->artifact_threshold;
+        if (!o->skip_blur) {
+            double score = ie_compute_blur_score(img);
+            r->blur_score = ie_round(score, 2);
+            r->has_blur_score = true;
+            r->is_blurry = score < o->blur_threshold;
+        }
+    }
+    if (!o->no_hashes) {
+        uint8_t *luma = ie_rgb_to_luma(img);
+        ie_compute_phash(luma, img->w, img->h, &r->phash);
+        ie_compute_dhash(luma, img->w, img->h, &r->dhash);
+        r->has_phash = r->has_dhash = true;
+        free(luma);
+    }
+}
+
+void ie_analyze_buffer(const void *buf, size_t len, const struct ie_scan_options *o,
+                       struct ie_record *r)
+{
+    VipsImage *header = NULL;
+    struct ie_rgb img = {0, 0, NULL};
+    struct stored_info si = {0};
+    char hex[80];
+
+    XXH128_hash_t hh = XXH3_128bits(buf, len);
+    snprintf(hex, sizeof(hex), "xxh3_128:%016llx%016llx", (unsigned long long)hh.high64,
+             (unsigned long long)hh.low64);
+    ie_record_set_str(&r->content_hash, hex);
+    ie_record_set_str(&r->analyzer_version, IE_ANALYZER_VERSION);
+
+    if (len == 0) {
+        set_corrupt(r, "empty file");
+        goto out;
+    }
+    si.format = sniff_format(buf, len);
+    if (!si.format) {
+        set_corrupt(r, "not a recognised image format");
+        goto out;
+    }
+    header = vips_image_new_from_buffer(buf, len, "", "access", VIPS_ACCESS_SEQUENTIAL,
+                                        "fail_on", VIPS_FAIL_ON_ERROR, NULL);
+    if (!header) {
+        char *e = vips_error_line("cannot read image header");
+        set_corrupt(r, e);
+        free(e);
+        goto out;
+    }
+    describe_stored(buf, len, header, &si);
+    ie_record_set_str(&r->format, si.format);
+    ie_record_set_str(&r->color_mode, si.color_mode);
+    r->num_channels = si.channels;
+    r->bit_depth = si.bit_depth;
+    r->num_frames = si.frames;
+
+    int64_t pixels = (int64_t)header->Xsize * header->Ysize;
+    if (pixels > o->max_pixels) {
+        char why[160];
+        snprintf(why, sizeof(why), "exceeds pixel limit: %dx%d > %lld pixels", header->Xsize,
+                 header->Ysize, (long long)o->max_pixels);
+        set_corrupt(r, why);
+        goto out;
+    }
+    if (!o->skip_exif) {
+        const void *exif;
+        size_t exif_len;
+        if (vips_image_get_typeof(header, VIPS_META_EXIF_NAME) &&
+            vips_image_get_blob(header, VIPS_META_EXIF_NAME, &exif, &exif_len) == 0)
+            ie__exif_extract(exif, exif_len, r);
+    }
+    if (working_image(buf, len, header, si.format, o, &img, r) < 0)
+        goto out;
+    r->width = header->Xsize;
+    r->height = header->Ysize;
+    r->aspect_ratio = r->height > 0 ? ie_round((double)r->width / r->height, 4) : 0.0;
+    analyse_pixels(&img, o, r);
+out:
+    free(img.px);
+    if (header)
+        g_object_unref(header);
+    if (r->is_corrupt) {
+        /* imgeda leaves every computed field at its default for a corrupt image. */
+        int64_t size = r->file_size_bytes;
+        double mtime = r->mtime;
+        char *path = r->path, *filename = r->filename, *ch = r->content_hash,
+             *err = r->error, *fmt = r->format, *mode = r->color_mode;
+        r->path = r->filename = r->content_hash = r->error = r->format = r->color_mode = NULL;
+        int ch_n = r->num_channels, bits = r->bit_depth, frames = r->num_frames;
+        ie_record_release(r);
+        r->path = path;
+        r->filename = filename;
+        r->content_hash = ch;
+        r->error = err;
+        r->file_size_bytes = size;
+        r->mtime = mtime;
+        r->is_corrupt = true;
+        /* Keep what the header told us: it helps explain the failure (beyond imgeda). */
+        r->format = fmt;
+        r->color_mode = mode;
+        r->num_channels = ch_n;
+        r->bit_depth = bits;
+        r->num_frames = frames;
+        ie_record_set_str(&r->analyzer_version, IE_ANALYZER_VERSION);
+    }
+}
+
+static const char *base_name(const char *path)
+{
+    const char *s = strrchr(path, '/');
+    return s ? s + 1 : path;
+}
+
+void ie_analyze_file(const char *fs_path, const char *record_path,
+                     const struct ie_scan_options *o, struct ie_record *r)
+{
+    char now[40];
+    char *buf = NULL;
+    size_t len = 0;
+    struct stat st;
+    struct ie_err err = {0};
+
+    ie_record_set_str(&r->path, record_path);
+    ie_record_set_str(&r->filename, base_name(record_path));
+    ie_now_iso(now, sizeof(now));
+    ie_record_set_str(&r->analyzed_at, now);
+    ie_record_set_str(&r->analyzer_version, IE_ANALYZER_VERSION);
+
+    if (stat(fs_path, &st) < 0) {
+        char why[300];
+        snprintf(why, sizeof(why), "cannot stat file: %s", strerror(errno));
+        set_corrupt(r, why);
+        return;
+    }
+    r->file_size_bytes = (int64_t)st.st_size;
+    r->mtime = (double)st.st_mtim.tv_sec + (double)st.st_mtim.tv_nsec * 1e-9;
+    if (ie_read_file(fs_path, (size_t)o->max_file_bytes, &buf, &len, &err) < 0) {
+        set_corrupt(r, err.code == IE_ELIMIT ? "file too large" : err.msg);
+        return;
+    }
+    ie_analyze_buffer(buf, len, o, r);
+    /* analyzed_at must survive the corrupt-path reset inside ie_analyze_buffer. */
+    ie_record_set_str(&r->analyzed_at, now);
+    free(buf);
+}

@@ -1,0 +1,250 @@
+/* Recursive, sorted, extension-filtered discovery of image files (see imgeda/discover.h).
+ * DESIGN: paths are root + "/" + relative path exactly as imgeda's os.walk joins them, and the
+ * final list is sorted by bytes, which equals Python's code-point order for UTF-8 names. */
+#include <dirent.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "imgeda/discover.h"
+#include "imgeda/util.h"
+
+void ie_file_list_init(struct ie_file_list *l)
+{
+    memset(l, 0, sizeof(*l));
+}
+
+void ie_file_list_release(struct ie_file_list *l)
+{
+    for (size_t i = 0; i < l->n; i++) {
+        free(l->v[i].fs_path);
+        free(l->v[i].record_path);
+    }
+    for (size_t i = 0; i < l->n_warnings; i++)
+        free(l->warnings[i]);
+    free(l->v);
+    free(l->warnings);
+    ie_file_list_init(l);
+}
+
+char *ie_path_normalize(const char *p)
+{
+    struct ie_buf b;
+    bool abs = p[0] == '/';
+    ie_buf_init(&b);
+    if (abs)
+        ie_buf_addc(&b, '/');
+    const char *s = p;
+    while (*s) {
+        while (*s == '/')
+            s++;
+        const char *e = strchr(s, '/');
+        size_t n = e ? (size_t)(e - s) : strlen(s);
+        if (n == 0)
+            break;
+        if (!(n == 1 && s[0] == '.')) {
+            if (b.len > (abs ? 1u : 0u))
+                ie_buf_addc(&b, '/');
+            ie_buf_add(&b, s, n);
+        }
+        s += n;
+    }
+    if (b.len == 0)
+        ie_buf_addc(&b, '.');
+    return ie_buf_detach(&b);
+}
+
+char *ie_path_absolute(const char *p)
+{
+    struct ie_buf b;
+    ie_buf_init(&b);
+    if (p[0] != '/') {
+        char *cwd = getcwd(NULL, 0);
+        ie_buf_adds(&b, cwd ? cwd : "/");
+        ie_buf_addc(&b, '/');
+        free(cwd);
+    }
+    ie_buf_adds(&b, p);
+    /* Resolve "." and ".." lexically, as os.path.abspath does. */
+    char *norm = ie_path_normalize(b.data);
+    ie_buf_release(&b);
+    char **parts = NULL;
+    size_t np = 0, cap = 0;
+    char *save = NULL;
+    for (char *t = strtok_r(norm, "/", &save); t; t = strtok_r(NULL, "/", &save)) {
+        if (strcmp(t, "..") == 0) {
+            if (np)
+                np--;
+            continue;
+        }
+        ie_grow((void **)&parts, &cap, np + 1, sizeof(*parts));
+        parts[np++] = t;
+    }
+    ie_buf_init(&b);
+    for (size_t i = 0; i < np; i++) {
+        ie_buf_addc(&b, '/');
+        ie_buf_adds(&b, parts[i]);
+    }
+    if (b.len == 0)
+        ie_buf_addc(&b, '/');
+    free(parts);
+    free(norm);
+    return ie_buf_detach(&b);
+}
+
+struct dir_id {
+    dev_t dev;
+    ino_t ino;
+};
+
+struct walk {
+    const struct ie_scan_options *o;
+    struct ie_file_list *out;
+    struct dir_id *seen;
+    size_t n_seen, cap_seen;
+};
+
+/* Adds the warning "<what> <path>: <strerror(e)>". */
+static void warn(struct ie_file_list *l, const char *what, const char *path, int e)
+{
+    struct ie_buf b;
+    ie_buf_init(&b);
+    char *safe = ie_utf8_sanitize(path, strlen(path));
+    ie_buf_addf(&b, "%s %s: %s", what, safe, strerror(e));
+    free(safe);
+    ie_grow((void **)&l->warnings, &l->cap_warnings, l->n_warnings + 1, sizeof(char *));
+    l->warnings[l->n_warnings++] = ie_buf_detach(&b);
+}
+
+/* Records a directory's identity; true if it was recorded before (a loop or a second link).
+ * An open-addressing set, so huge trees stay linear. */
+static bool seen_before(struct walk *w, const struct stat *st)
+{
+    if ((w->n_seen + 1) * 2 > w->cap_seen) {
+        struct dir_id *old = w->seen;
+        size_t ocap = w->cap_seen;
+        w->cap_seen = ocap ? ocap * 2 : 256;
+        w->seen = ie_xcalloc(w->cap_seen, sizeof(*w->seen));
+        w->n_seen = 0;
+        for (size_t i = 0; i < ocap; i++) {
+            if (old[i].ino || old[i].dev) {
+                struct stat tmp;
+                tmp.st_dev = old[i].dev;
+                tmp.st_ino = old[i].ino;
+                seen_before(w, &tmp);
+            }
+        }
+        free(old);
+    }
+    size_t mask = w->cap_seen - 1;
+    size_t i = (size_t)((st->st_ino * 0x9E3779B97F4A7C15ull) ^ st->st_dev) & mask;
+    while (w->seen[i].ino || w->seen[i].dev) {
+        if (w->seen[i].dev == st->st_dev && w->seen[i].ino == st->st_ino)
+            return true;
+        i = (i + 1) & mask;
+    }
+    w->seen[i].dev = st->st_dev;
+    w->seen[i].ino = st->st_ino;
+    w->n_seen++;
+    return false;
+}
+
+static char *join(const char *dir, const char *name)
+{
+    struct ie_buf b;
+    ie_buf_init(&b);
+    ie_buf_adds(&b, dir);
+    if (b.len && b.data[b.len - 1] != '/')
+        ie_buf_addc(&b, '/');
+    ie_buf_adds(&b, name);
+    return ie_buf_detach(&b);
+}
+
+static void add_file(struct ie_file_list *l, char *path)
+{
+    ie_grow((void **)&l->v, &l->cap, l->n + 1, sizeof(*l->v));
+    l->v[l->n].fs_path = path;
+    l->v[l->n].record_path = ie_utf8_sanitize(path, strlen(path));
+    l->n++;
+}
+
+static void walk_dir(struct walk *w, const char *dir, int depth)
+{
+    DIR *d;
+    struct dirent *de;
+
+    if (depth > 256) {
+        warn(w->out, "too deep, not entering", dir, ELOOP);
+        return;
+    }
+    d = opendir(dir);
+    if (!d) {
+        warn(w->out, "cannot read directory", dir, errno);
+        return;
+    }
+    while ((de = readdir(d))) {
+        const char *name = de->d_name;
+        if (strcmp(name, ".") == 0 || strcmp(name, "..") == 0)
+            continue;
+        char *path = join(dir, name);
+        struct stat st;
+        bool is_dir = de->d_type == DT_DIR;
+        bool is_link = de->d_type == DT_LNK;
+        bool unknown = de->d_type == DT_UNKNOWN;
+        if (is_link || unknown) {
+            if (stat(path, &st) == 0) {
+                is_dir = S_ISDIR(st.st_mode);
+            } else {
+                is_dir = false; /* dangling link or loop: a file that will fail to open */
+            }
+        }
+        if (is_dir) {
+            if (stat(path, &st) == 0 && !seen_before(w, &st))
+                walk_dir(w, path, depth + 1);
+            free(path);
+        } else if (ie_scan_options_match_ext(w->o, name)) {
+            add_file(w->out, path);
+        } else {
+            free(path);
+        }
+    }
+    closedir(d);
+}
+
+static int cmp_found(const void *a, const void *b)
+{
+    return strcmp(((const struct ie_found_file *)a)->fs_path,
+                  ((const struct ie_found_file *)b)->fs_path);
+}
+
+int ie_discover(const char *root, const struct ie_scan_options *o, struct ie_file_list *out,
+                struct ie_err *err)
+{
+    struct walk w = {o, out, NULL, 0, 0};
+    struct stat st;
+    int rc = 0;
+    char *norm = ie_path_normalize(root);
+
+    if (stat(norm, &st) < 0) {
+        rc = ie_err_set(err, errno == ENOENT ? IE_ENOENT : IE_EIO, "cannot open %s: %s", root,
+                        strerror(errno));
+        goto out;
+    }
+    if (!S_ISDIR(st.st_mode)) {
+        rc = ie_err_set(err, IE_EINVAL, "%s is not a directory", root);
+        goto out;
+    }
+    if (access(norm, R_OK | X_OK) < 0) {
+        rc = ie_err_set(err, IE_EPERM, "cannot read directory %s: %s", root, strerror(errno));
+        goto out;
+    }
+    seen_before(&w, &st);
+    walk_dir(&w, norm, 0);
+    qsort(out->v, out->n, sizeof(*out->v), cmp_found);
+out:
+    free(w.seen);
+    free(norm);
+    return rc;
+}

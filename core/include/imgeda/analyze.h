@@ -1,0 +1,90 @@
+/* Analysing one image (SPEC §3): options, library start-up, and the per-image pipeline
+ * read -> hash bytes -> header -> pixel limit -> decode -> working image -> stats/hashes/EXIF.
+ * THREADS: ie_analyze_* are thread-safe after ie_init(); each call uses only its arguments. */
+#ifndef IMGEDA_ANALYZE_H
+#define IMGEDA_ANALYZE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "imgeda/err.h"
+#include "imgeda/record.h"
+
+#define IE_MAX_EXTENSIONS 32
+
+/* Every option and threshold of a scan; the manifest header's "settings" records all of them. */
+struct ie_scan_options {
+    int workers;          /* threads analysing images; default: online cores */
+    int checkpoint_every; /* records between durable checkpoints; default 500 */
+    bool resume;          /* reuse records whose (path, size, mtime) still match; default on */
+    bool force;           /* re-analyse everything */
+    bool skip_pixel_stats, skip_exif, no_hashes, skip_blur;
+    size_t n_extensions;
+    char extensions[IE_MAX_EXTENSIONS][16]; /* lowercase, with the dot */
+    double dark_threshold;        /* 40 */
+    double overexposed_threshold; /* 220 */
+    double artifact_threshold;    /* 50 */
+    double blur_threshold;        /* 100 */
+    double corner_patch_fraction; /* 0.1 */
+    int max_image_dim;            /* 2048 */
+    int hash_size;                /* 16 (fixed: 256-bit hashes) */
+    int64_t max_pixels;           /* 178956970, Pillow's hard limit */
+    int64_t max_file_bytes;       /* files above are corrupt ("file too large"); 2 GiB */
+    bool shrink_on_load;          /* JPEG DCT-domain shrink when it keeps >= max_image_dim */
+};
+
+/* Fills defaults (workers = online cores). */
+void ie_scan_options_init(struct ie_scan_options *o);
+/* Parses "jpg,.PNG" into o->extensions. Returns 0 or IE_EINVAL. */
+int ie_scan_options_set_extensions(struct ie_scan_options *o, const char *list,
+                                   struct ie_err *err);
+/* True if name ends with one of the extensions (case-insensitive). */
+bool ie_scan_options_match_ext(const struct ie_scan_options *o, const char *name);
+/* The "settings" object of the manifest header, as JSON text (malloc'd). */
+char *ie_scan_options_settings_json(const struct ie_scan_options *o);
+/* True if two settings JSON texts imply the same computed values (ignores workers, resume,
+ * checkpoint_every, force). Unparseable text compares unequal. */
+bool ie_settings_same_analysis(const char *a_json, const char *b_json);
+
+/* Starts libvips for service use (one thread per image, no operation cache). Call once from
+ * main before any thread. Returns 0 or IE_EINVAL with a message. */
+int ie_init(const char *argv0, struct ie_err *err);
+/* Releases per-thread libvips state; call at the end of work on a foreign (pool) thread. */
+void ie_thread_done(void);
+/* Shuts libvips down at exit. */
+void ie_shutdown(void);
+
+/* Analyses the file at fs_path into r (initialised by the caller). record_path is the UTF-8
+ * path stored in the record (e.g. fs_path with non-UTF-8 bytes escaped). Never fails: problems
+ * become is_corrupt + error. */
+void ie_analyze_file(const char *fs_path, const char *record_path,
+                     const struct ie_scan_options *o, struct ie_record *r);
+/* Same from bytes already in memory (st_size/mtime left as set by the caller). */
+void ie_analyze_buffer(const void *buf, size_t len, const struct ie_scan_options *o,
+                       struct ie_record *r);
+
+/* ---- building blocks, public for tests and tools ---- */
+
+/* An 8-bit RGB raster, rows packed (stride = 3*w). */
+struct ie_rgb {
+    int w, h;
+    uint8_t *px;
+};
+
+/* Pillow-compatible Lanczos resample of an 8-bit image with `bands` interleaved channels
+ * (fixed-point, horizontal then vertical pass). Returns a malloc'd buffer of ow*oh*bands. */
+uint8_t *ie_resample_lanczos(const uint8_t *in, int w, int h, int bands, int ow, int oh);
+/* Pillow "L" conversion of an RGB raster: (R*19595 + G*38470 + B*7471 + 0x8000) >> 16. */
+uint8_t *ie_rgb_to_luma(const struct ie_rgb *img);
+
+void ie_compute_pixel_stats(const struct ie_rgb *img, struct ie_pixel_stats *ps);
+void ie_compute_corner_stats(const struct ie_rgb *img, double patch_fraction,
+                             struct ie_corner_stats *cs);
+/* Variance of the wrap-around 4-neighbour Laplacian of (R+G+B)/3. */
+double ie_compute_blur_score(const struct ie_rgb *img);
+/* imagehash-compatible phash (64x64 DCT, 16x16 low frequencies) and dhash (17x16). */
+void ie_compute_phash(const uint8_t *luma, int w, int h, struct ie_hash256 *out);
+void ie_compute_dhash(const uint8_t *luma, int w, int h, struct ie_hash256 *out);
+
+#endif

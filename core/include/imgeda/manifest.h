@@ -1,0 +1,86 @@
+/* JSONL manifests (SPEC §2): a crash-tolerant streaming reader, an in-memory load with
+ * "later record for a path wins", and an append-only writer with durable checkpoints.
+ * THREADS: a reader or writer belongs to one thread at a time. */
+#ifndef IMGEDA_MANIFEST_H
+#define IMGEDA_MANIFEST_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "imgeda/err.h"
+#include "imgeda/record.h"
+
+/* Lines longer than this are counted as unparseable and skipped. */
+#define IE_MANIFEST_MAX_LINE (16u << 20)
+
+struct ie_manifest_meta {
+    bool present;
+    char *input_dir;
+    int schema_version;
+    char *settings_json; /* the "settings" object as JSON text, or NULL */
+    int64_t total_files;
+    char *created_at;
+};
+void ie_manifest_meta_release(struct ie_manifest_meta *m);
+
+/* The header line (no newline), malloc'd. settings_json may be NULL ({}). */
+char *ie_manifest_header_json(const char *input_dir, const char *settings_json,
+                              int64_t total_files, const char *created_at);
+
+struct ie_manifest_reader;
+
+/* Opens path and reads its header if the first parseable line is one. */
+int ie_manifest_reader_open(const char *path, struct ie_manifest_reader **out,
+                            struct ie_err *err);
+/* Next record: returns 1 (rec released and refilled; *offset and *len locate the line without its
+ * newline, either may be NULL), 0 at end, or a negative code on a read error. Blank lines are
+ * skipped; unparseable lines are skipped and counted. */
+int ie_manifest_reader_next(struct ie_manifest_reader *m, struct ie_record *rec, int64_t *offset,
+                            size_t *len, struct ie_err *err);
+const struct ie_manifest_meta *ie_manifest_reader_meta(const struct ie_manifest_reader *m);
+size_t ie_manifest_reader_skipped(const struct ie_manifest_reader *m);
+/* True when the file ends in a line without newline that did not parse (a torn write). */
+bool ie_manifest_reader_torn_tail(const struct ie_manifest_reader *m);
+void ie_manifest_reader_free(struct ie_manifest_reader *m);
+
+/* A whole manifest in memory: one record per path (a later record replaces an earlier one in
+ * the earlier one's position). */
+struct ie_manifest {
+    struct ie_manifest_meta meta;
+    struct ie_record *recs;
+    size_t n, cap;
+    size_t skipped_lines; /* unparseable lines */
+    size_t replaced;      /* records superseded by a later one for the same path */
+};
+void ie_manifest_init(struct ie_manifest *m);
+void ie_manifest_release(struct ie_manifest *m);
+int ie_manifest_load(const char *path, struct ie_manifest *m, struct ie_err *err);
+
+/* Append-only writer. Lines are buffered; ie_manifest_writer_flush(sync=true) makes them
+ * durable (write + fdatasync) and is the only point where progress may be reported. */
+struct ie_manifest_writer;
+/* Creates (truncates) path and writes the header durably. */
+int ie_manifest_writer_create(const char *path, const char *header_json,
+                              struct ie_manifest_writer **out, struct ie_err *err);
+/* Opens an existing manifest for appending; a torn last line is cut off first. */
+int ie_manifest_writer_open_append(const char *path, struct ie_manifest_writer **out,
+                                   struct ie_err *err);
+/* Queues one line (json without newline); *offset receives where it will start. */
+void ie_manifest_writer_append(struct ie_manifest_writer *w, const char *json, size_t len,
+                               int64_t *offset);
+int ie_manifest_writer_flush(struct ie_manifest_writer *w, bool sync, struct ie_err *err);
+/* Frees without flushing what is still queued. */
+void ie_manifest_writer_free(struct ie_manifest_writer *w);
+
+/* A line of an existing file. */
+struct ie_line_ref {
+    int64_t offset;
+    uint32_t len;
+};
+/* Rewrites path as header + the given lines of the current file, in order, through
+ * path.tmp + fsync + rename. */
+int ie_manifest_rewrite(const char *path, const char *header_json, const struct ie_line_ref *lines,
+                        size_t n, struct ie_err *err);
+
+#endif

@@ -1,0 +1,63 @@
+/* Small helpers shared by every module: allocation that aborts on OOM, strings, time, files. */
+#ifndef IMGEDA_UTIL_H
+#define IMGEDA_UTIL_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "imgeda/err.h"
+
+/* Allocation that never returns NULL: out-of-memory aborts with a message. */
+void *ie_xmalloc(size_t n);
+void *ie_xcalloc(size_t n, size_t size);
+void *ie_xrealloc(void *p, size_t n);
+char *ie_xstrdup(const char *s);
+char *ie_xstrndup(const char *s, size_t n);
+/* Grows *p (element size elsz) so that it holds at least need elements; *cap is updated. */
+void ie_grow(void **p, size_t *cap, size_t need, size_t elsz);
+
+/* A growable NUL-terminated byte buffer. */
+struct ie_buf {
+    char *data;
+    size_t len;
+    size_t cap;
+};
+void ie_buf_init(struct ie_buf *b);
+void ie_buf_release(struct ie_buf *b);
+void ie_buf_reset(struct ie_buf *b);
+void ie_buf_add(struct ie_buf *b, const void *p, size_t n);
+void ie_buf_adds(struct ie_buf *b, const char *s);
+void ie_buf_addc(struct ie_buf *b, char c);
+void ie_buf_addf(struct ie_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Detaches the data (caller frees); the buffer is left empty. */
+char *ie_buf_detach(struct ie_buf *b);
+
+/* Current UTC time as Python's datetime.now(timezone.utc).isoformat():
+ * "YYYY-MM-DDTHH:MM:SS.ffffff+00:00". out must hold 40 bytes. */
+void ie_now_iso(char *out, size_t outsz);
+/* Monotonic seconds. */
+double ie_mono_seconds(void);
+
+/* Copies s into out as valid UTF-8: invalid bytes become the text "\xNN". Returns a new string. */
+char *ie_utf8_sanitize(const char *s, size_t n);
+
+/* Formats a double so that it round-trips and always reads back as a float in JSON/Python
+ * (a ".0" is appended to integral values). out must hold 32 bytes. Non-finite values -> "null". */
+void ie_fmt_double(char *out, size_t outsz, double v);
+
+/* Rounds v to nd decimals the way Python's round() does for these magnitudes. */
+double ie_round(double v, int nd);
+
+/* Reads a whole file into a malloc'd buffer (NUL-terminated, len excludes it). Files larger than
+ * max_bytes fail with IE_ELIMIT. */
+int ie_read_file(const char *path, size_t max_bytes, char **out, size_t *len, struct ie_err *err);
+
+/* Writes data to path through path.tmp + fsync + rename. */
+int ie_write_file_atomic(const char *path, const void *data, size_t len, struct ie_err *err);
+
+#define IE_ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
+#define IE_MIN(a, b) ((a) < (b) ? (a) : (b))
+#define IE_MAX(a, b) ((a) > (b) ? (a) : (b))
+
+#endif

@@ -1,0 +1,446 @@
+/* JSONL manifest reading and writing (see imgeda/manifest.h).
+ * DESIGN: the reader never fails on content: a line that does not parse (a torn write after a
+ * crash, garbage) is counted and skipped. The writer only ever appends whole lines and cuts a torn
+ * tail before appending, so a crash at any point leaves a file whose every complete line is a
+ * valid record. Whole-file rewrites go through a temp file and rename. */
+#include <cjson/cJSON.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <libgen.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "imgeda/manifest.h"
+#include "imgeda/strmap.h"
+#include "imgeda/util.h"
+
+void ie_manifest_meta_release(struct ie_manifest_meta *m)
+{
+    free(m->input_dir);
+    free(m->settings_json);
+    free(m->created_at);
+    memset(m, 0, sizeof(*m));
+}
+
+char *ie_manifest_header_json(const char *input_dir, const char *settings_json,
+                              int64_t total_files, const char *created_at)
+{
+    cJSON *o = cJSON_CreateObject();
+    char num[32];
+    cJSON_AddTrueToObject(o, "__manifest_meta__");
+    cJSON_AddStringToObject(o, "input_dir", input_dir ? input_dir : "");
+    cJSON_AddItemToObject(o, "schema_version", cJSON_CreateRaw("1"));
+    /* Embedded as written (raw), so floats keep their decimal point: cJSON would print 40.0
+     * as 40 on a re-print. Text that is not a JSON object is replaced by {}. */
+    cJSON *settings = settings_json ? cJSON_Parse(settings_json) : NULL;
+    bool ok = settings && cJSON_IsObject(settings);
+    cJSON_Delete(settings);
+    cJSON_AddItemToObject(o, "settings", cJSON_CreateRaw(ok ? settings_json : "{}"));
+    snprintf(num, sizeof(num), "%lld", (long long)total_files);
+    cJSON_AddItemToObject(o, "total_files", cJSON_CreateRaw(num));
+    cJSON_AddStringToObject(o, "created_at", created_at ? created_at : "");
+    char *s = cJSON_PrintUnformatted(o);
+    cJSON_Delete(o);
+    if (!s)
+        abort();
+    return s;
+}
+
+/* ---- reader ---- */
+
+struct ie_manifest_reader {
+    FILE *f;
+    char *line;
+    size_t line_cap;
+    int64_t pos; /* offset of the next unread byte */
+    struct ie_manifest_meta meta;
+    size_t skipped;
+    bool torn_tail;
+    bool header_checked;
+};
+
+/* Reads the next line; returns its length (without newline), -1 at EOF, -2 on error.
+ * *had_newline tells whether the line was terminated. */
+static ssize_t read_line(struct ie_manifest_reader *m, int64_t *start, bool *had_newline)
+{
+    errno = 0;
+    ssize_t n = getline(&m->line, &m->line_cap, m->f);
+    if (n < 0)
+        return ferror(m->f) ? -2 : -1;
+    *start = m->pos;
+    m->pos += n;
+    *had_newline = n > 0 && m->line[n - 1] == '\n';
+    if (*had_newline)
+        n--;
+    if (n > 0 && m->line[n - 1] == '\r')
+        n--;
+    m->line[n] = '\0';
+    return n;
+}
+
+static bool is_blank(const char *s, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (s[i] != ' ' && s[i] != '\t' && s[i] != '\r')
+            return false;
+    return true;
+}
+
+static void take_meta(struct ie_manifest_meta *meta, const cJSON *o)
+{
+    const cJSON *v;
+    meta->present = true;
+    v = cJSON_GetObjectItemCaseSensitive(o, "input_dir");
+    meta->input_dir = ie_xstrdup(cJSON_IsString(v) ? v->valuestring : "");
+    v = cJSON_GetObjectItemCaseSensitive(o, "schema_version");
+    meta->schema_version = cJSON_IsNumber(v) ? v->valueint : 1;
+    v = cJSON_GetObjectItemCaseSensitive(o, "settings");
+    meta->settings_json = cJSON_IsObject(v) ? cJSON_PrintUnformatted(v) : NULL;
+    v = cJSON_GetObjectItemCaseSensitive(o, "total_files");
+    meta->total_files = cJSON_IsNumber(v) ? (int64_t)v->valuedouble : 0;
+    v = cJSON_GetObjectItemCaseSensitive(o, "created_at");
+    meta->created_at = ie_xstrdup(cJSON_IsString(v) ? v->valuestring : "");
+}
+
+int ie_manifest_reader_open(const char *path, struct ie_manifest_reader **out, struct ie_err *err)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return ie_err_set(err, errno == ENOENT ? IE_ENOENT : IE_EIO, "cannot open manifest %s: %s",
+                          path, strerror(errno));
+    struct ie_manifest_reader *m = ie_xcalloc(1, sizeof(*m));
+    m->f = f;
+    *out = m;
+    return 0;
+}
+
+int ie_manifest_reader_next(struct ie_manifest_reader *m, struct ie_record *rec, int64_t *offset,
+                            size_t *len, struct ie_err *err)
+{
+    for (;;) {
+        int64_t start;
+        bool nl;
+        ssize_t n = read_line(m, &start, &nl);
+        if (n == -1)
+            return 0;
+        if (n == -2)
+            return ie_err_set(err, IE_EIO, "cannot read manifest: %s", strerror(errno));
+        if (is_blank(m->line, (size_t)n))
+            continue;
+        if ((size_t)n > IE_MANIFEST_MAX_LINE) {
+            m->skipped++;
+            continue;
+        }
+        /* The header is recognised cheaply before a full record parse. */
+        if (!m->header_checked || memmem(m->line, (size_t)n, "__manifest_meta__", 17)) {
+            cJSON *o = cJSON_ParseWithLength(m->line, (size_t)n);
+            bool is_meta = o && cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(o, "__manifest_meta__"));
+            if (o)
+                m->header_checked = true;
+            if (is_meta) {
+                if (!m->meta.present)
+                    take_meta(&m->meta, o);
+                cJSON_Delete(o);
+                continue;
+            }
+            cJSON_Delete(o);
+        }
+        ie_record_release(rec);
+        if (ie_record_from_json(m->line, (size_t)n, rec, NULL) < 0) {
+            m->skipped++;
+            if (!nl)
+                m->torn_tail = true;
+            continue;
+        }
+        if (offset)
+            *offset = start;
+        if (len)
+            *len = (size_t)n;
+        return 1;
+    }
+}
+
+const struct ie_manifest_meta *ie_manifest_reader_meta(const struct ie_manifest_reader *m)
+{
+    return &m->meta;
+}
+
+size_t ie_manifest_reader_skipped(const struct ie_manifest_reader *m)
+{
+    return m->skipped;
+}
+
+bool ie_manifest_reader_torn_tail(const struct ie_manifest_reader *m)
+{
+    return m->torn_tail;
+}
+
+void ie_manifest_reader_free(struct ie_manifest_reader *m)
+{
+    if (!m)
+        return;
+    if (m->f)
+        fclose(m->f);
+    free(m->line);
+    ie_manifest_meta_release(&m->meta);
+    free(m);
+}
+
+/* ---- whole-manifest load ---- */
+
+void ie_manifest_init(struct ie_manifest *m)
+{
+    memset(m, 0, sizeof(*m));
+}
+
+void ie_manifest_release(struct ie_manifest *m)
+{
+    for (size_t i = 0; i < m->n; i++)
+        ie_record_release(&m->recs[i]);
+    free(m->recs);
+    ie_manifest_meta_release(&m->meta);
+    ie_manifest_init(m);
+}
+
+int ie_manifest_load(const char *path, struct ie_manifest *m, struct ie_err *err)
+{
+    struct ie_manifest_reader *rd = NULL;
+    struct ie_strmap index;
+    struct ie_record rec;
+    int rc;
+
+    ie_strmap_init(&index);
+    ie_record_init(&rec);
+    rc = ie_manifest_reader_open(path, &rd, err);
+    if (rc < 0)
+        goto out;
+    while ((rc = ie_manifest_reader_next(rd, &rec, NULL, NULL, err)) == 1) {
+        size_t at;
+        if (ie_strmap_get(&index, rec.path, &at)) {
+            ie_record_release(&m->recs[at]);
+            m->recs[at] = rec;
+            m->replaced++;
+        } else {
+            ie_grow((void **)&m->recs, &m->cap, m->n + 1, sizeof(*m->recs));
+            at = m->n++;
+            m->recs[at] = rec;
+        }
+        ie_strmap_put(&index, m->recs[at].path, at);
+        ie_record_init(&rec);
+    }
+    if (rc < 0)
+        goto out;
+    m->skipped_lines = ie_manifest_reader_skipped(rd);
+    m->meta = rd->meta;
+    memset(&rd->meta, 0, sizeof(rd->meta));
+    rc = 0;
+out:
+    ie_record_release(&rec);
+    ie_strmap_release(&index);
+    ie_manifest_reader_free(rd);
+    return rc;
+}
+
+/* ---- writer ---- */
+
+struct ie_manifest_writer {
+    int fd;
+    char *path;
+    struct ie_buf pending;
+    int64_t end; /* file size including pending bytes */
+};
+
+static int write_all(int fd, const char *p, size_t n)
+{
+    while (n > 0) {
+        ssize_t w = write(fd, p, n);
+        if (w < 0) {
+            if (errno == EINTR)
+                continue;
+            return -1;
+        }
+        p += w;
+        n -= (size_t)w;
+    }
+    return 0;
+}
+
+static int fsync_parent_dir(const char *path)
+{
+    char *copy = ie_xstrdup(path);
+    int fd = open(dirname(copy), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    free(copy);
+    if (fd < 0)
+        return -1;
+    int rc = fsync(fd);
+    close(fd);
+    return rc;
+}
+
+int ie_manifest_writer_create(const char *path, const char *header_json,
+                              struct ie_manifest_writer **out, struct ie_err *err)
+{
+    int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (fd < 0)
+        return ie_err_set(err, IE_EIO, "cannot create manifest %s: %s", path, strerror(errno));
+    struct ie_manifest_writer *w = ie_xcalloc(1, sizeof(*w));
+    w->fd = fd;
+    w->path = ie_xstrdup(path);
+    ie_buf_init(&w->pending);
+    ie_buf_adds(&w->pending, header_json);
+    ie_buf_addc(&w->pending, '\n');
+    w->end = (int64_t)w->pending.len;
+    int rc = ie_manifest_writer_flush(w, true, err);
+    if (rc == 0)
+        fsync_parent_dir(path);
+    if (rc < 0) {
+        ie_manifest_writer_free(w);
+        return rc;
+    }
+    *out = w;
+    return 0;
+}
+
+int ie_manifest_writer_open_append(const char *path, struct ie_manifest_writer **out,
+                                   struct ie_err *err)
+{
+    int fd = open(path, O_RDWR | O_CLOEXEC);
+    struct stat st;
+    if (fd < 0)
+        return ie_err_set(err, IE_EIO, "cannot open manifest %s: %s", path, strerror(errno));
+    if (fstat(fd, &st) < 0) {
+        close(fd);
+        return ie_err_set(err, IE_EIO, "cannot stat manifest %s: %s", path, strerror(errno));
+    }
+    /* Find the end of the last complete line; anything after it is a torn write. */
+    off_t keep = st.st_size;
+    char buf[4096];
+    while (keep > 0) {
+        off_t from = keep > (off_t)sizeof(buf) ? keep - (off_t)sizeof(buf) : 0;
+        ssize_t n = pread(fd, buf, (size_t)(keep - from), from);
+        if (n <= 0)
+            break;
+        ssize_t i = n - 1;
+        while (i >= 0 && buf[i] != '\n')
+            i--;
+        if (i >= 0) {
+            keep = from + i + 1;
+            break;
+        }
+        keep = from;
+    }
+    if (keep != st.st_size && (ftruncate(fd, keep) < 0 || fdatasync(fd) < 0)) {
+        close(fd);
+        return ie_err_set(err, IE_EIO, "cannot cut torn tail of %s: %s", path, strerror(errno));
+    }
+    if (lseek(fd, keep, SEEK_SET) < 0) {
+        close(fd);
+        return ie_err_set(err, IE_EIO, "cannot seek in %s: %s", path, strerror(errno));
+    }
+    struct ie_manifest_writer *w = ie_xcalloc(1, sizeof(*w));
+    w->fd = fd;
+    w->path = ie_xstrdup(path);
+    ie_buf_init(&w->pending);
+    w->end = (int64_t)keep;
+    *out = w;
+    return 0;
+}
+
+void ie_manifest_writer_append(struct ie_manifest_writer *w, const char *json, size_t len,
+                               int64_t *offset)
+{
+    if (offset)
+        *offset = w->end;
+    ie_buf_add(&w->pending, json, len);
+    ie_buf_addc(&w->pending, '\n');
+    w->end += (int64_t)len + 1;
+}
+
+int ie_manifest_writer_flush(struct ie_manifest_writer *w, bool sync, struct ie_err *err)
+{
+    if (w->pending.len) {
+        if (write_all(w->fd, w->pending.data, w->pending.len) < 0)
+            return ie_err_set(err, IE_EIO, "cannot write manifest %s: %s", w->path,
+                              strerror(errno));
+        ie_buf_reset(&w->pending);
+    }
+    if (sync && fdatasync(w->fd) < 0)
+        return ie_err_set(err, IE_EIO, "cannot sync manifest %s: %s", w->path, strerror(errno));
+    return 0;
+}
+
+void ie_manifest_writer_free(struct ie_manifest_writer *w)
+{
+    if (!w)
+        return;
+    if (w->fd >= 0)
+        close(w->fd);
+    ie_buf_release(&w->pending);
+    free(w->path);
+    free(w);
+}
+
+int ie_manifest_rewrite(const char *path, const char *header_json, const struct ie_line_ref *lines,
+                        size_t n, struct ie_err *err)
+{
+    struct ie_buf tmp, out;
+    int in = -1, fd = -1, rc = 0;
+
+    ie_buf_init(&tmp);
+    ie_buf_init(&out);
+    ie_buf_addf(&tmp, "%s.tmp", path);
+    in = open(path, O_RDONLY | O_CLOEXEC);
+    if (in < 0) {
+        rc = ie_err_set(err, IE_EIO, "cannot open %s: %s", path, strerror(errno));
+        goto out;
+    }
+    fd = open(tmp.data, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (fd < 0) {
+        rc = ie_err_set(err, IE_EIO, "cannot create %s: %s", tmp.data, strerror(errno));
+        goto out;
+    }
+    ie_buf_adds(&out, header_json);
+    ie_buf_addc(&out, '\n');
+    for (size_t i = 0; i < n; i++) {
+        size_t at = out.len;
+        ie_grow((void **)&out.data, &out.cap, out.len + lines[i].len + 2, 1);
+        ssize_t r = pread(in, out.data + at, lines[i].len, lines[i].offset);
+        if (r != (ssize_t)lines[i].len) {
+            rc = ie_err_set(err, IE_EIO, "cannot read back a record of %s", path);
+            goto out;
+        }
+        out.len += lines[i].len;
+        out.data[out.len++] = '\n';
+        if (out.len >= (1u << 20)) {
+            if (write_all(fd, out.data, out.len) < 0) {
+                rc = ie_err_set(err, IE_EIO, "cannot write %s: %s", tmp.data, strerror(errno));
+                goto out;
+            }
+            out.len = 0;
+        }
+    }
+    if (write_all(fd, out.data, out.len) < 0 || fsync(fd) < 0) {
+        rc = ie_err_set(err, IE_EIO, "cannot write %s: %s", tmp.data, strerror(errno));
+        goto out;
+    }
+    close(fd);
+    fd = -1;
+    if (rename(tmp.data, path) < 0) {
+        rc = ie_err_set(err, IE_EIO, "cannot replace %s: %s", path, strerror(errno));
+        goto out;
+    }
+    fsync_parent_dir(path);
+out:
+    if (in >= 0)
+        close(in);
+    if (fd >= 0)
+        close(fd);
+    if (rc)
+        unlink(tmp.data);
+    ie_buf_release(&tmp);
+    ie_buf_release(&out);
+    return rc;
+}

@@ -1,0 +1,328 @@
+/* Allocation, buffers, time, UTF-8 and number formatting helpers. */
+#include <errno.h>
+#include <fcntl.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "imgeda/util.h"
+
+static void oom(size_t n)
+{
+    fprintf(stderr, "imgeda: out of memory allocating %zu bytes\n", n);
+    abort();
+}
+
+void *ie_xmalloc(size_t n)
+{
+    void *p = malloc(n ? n : 1);
+    if (!p)
+        oom(n);
+    return p;
+}
+
+void *ie_xcalloc(size_t n, size_t size)
+{
+    void *p = calloc(n ? n : 1, size ? size : 1);
+    if (!p)
+        oom(n * size);
+    return p;
+}
+
+void *ie_xrealloc(void *p, size_t n)
+{
+    void *q = realloc(p, n ? n : 1);
+    if (!q)
+        oom(n);
+    return q;
+}
+
+char *ie_xstrdup(const char *s)
+{
+    return ie_xstrndup(s, strlen(s));
+}
+
+char *ie_xstrndup(const char *s, size_t n)
+{
+    char *p = ie_xmalloc(n + 1);
+    memcpy(p, s, n);
+    p[n] = '\0';
+    return p;
+}
+
+void ie_grow(void **p, size_t *cap, size_t need, size_t elsz)
+{
+    if (need <= *cap)
+        return;
+    size_t nc = *cap ? *cap : 16;
+    while (nc < need)
+        nc = nc / 2 * 3 + 16;
+    if (nc > SIZE_MAX / elsz)
+        oom(SIZE_MAX);
+    *p = ie_xrealloc(*p, nc * elsz);
+    *cap = nc;
+}
+
+void ie_buf_init(struct ie_buf *b)
+{
+    b->data = NULL;
+    b->len = b->cap = 0;
+}
+
+void ie_buf_release(struct ie_buf *b)
+{
+    free(b->data);
+    ie_buf_init(b);
+}
+
+void ie_buf_reset(struct ie_buf *b)
+{
+    b->len = 0;
+    if (b->data)
+        b->data[0] = '\0';
+}
+
+void ie_buf_add(struct ie_buf *b, const void *p, size_t n)
+{
+    ie_grow((void **)&b->data, &b->cap, b->len + n + 1, 1);
+    memcpy(b->data + b->len, p, n);
+    b->len += n;
+    b->data[b->len] = '\0';
+}
+
+void ie_buf_adds(struct ie_buf *b, const char *s)
+{
+    ie_buf_add(b, s, strlen(s));
+}
+
+void ie_buf_addc(struct ie_buf *b, char c)
+{
+    ie_buf_add(b, &c, 1);
+}
+
+void ie_buf_addf(struct ie_buf *b, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(NULL, 0, fmt, ap);
+    va_end(ap);
+    if (n < 0)
+        return;
+    ie_grow((void **)&b->data, &b->cap, b->len + (size_t)n + 1, 1);
+    va_start(ap, fmt);
+    vsnprintf(b->data + b->len, (size_t)n + 1, fmt, ap);
+    va_end(ap);
+    b->len += (size_t)n;
+}
+
+char *ie_buf_detach(struct ie_buf *b)
+{
+    char *d = b->data ? b->data : ie_xstrdup("");
+    ie_buf_init(b);
+    return d;
+}
+
+void ie_now_iso(char *out, size_t outsz)
+{
+    struct timespec ts;
+    struct tm tm;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    gmtime_r(&ts.tv_sec, &tm);
+    snprintf(out, outsz, "%04d-%02d-%02dT%02d:%02d:%02d.%06ld+00:00", tm.tm_year + 1900,
+             tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, ts.tv_nsec / 1000);
+}
+
+double ie_mono_seconds(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+/* Length of the valid UTF-8 sequence at s (n bytes left), or 0 if invalid. */
+static size_t utf8_seq_len(const unsigned char *s, size_t n)
+{
+    unsigned char c = s[0];
+    size_t len;
+    unsigned cp;
+    if (c < 0x80)
+        return 1;
+    if (c >= 0xC2 && c <= 0xDF) {
+        len = 2;
+        cp = c & 0x1F;
+    } else if (c >= 0xE0 && c <= 0xEF) {
+        len = 3;
+        cp = c & 0x0F;
+    } else if (c >= 0xF0 && c <= 0xF4) {
+        len = 4;
+        cp = c & 0x07;
+    } else {
+        return 0;
+    }
+    if (n < len)
+        return 0;
+    for (size_t i = 1; i < len; i++) {
+        if ((s[i] & 0xC0) != 0x80)
+            return 0;
+        cp = (cp << 6) | (s[i] & 0x3F);
+    }
+    if ((len == 3 && cp < 0x800) || (len == 4 && (cp < 0x10000 || cp > 0x10FFFF)) ||
+        (cp >= 0xD800 && cp <= 0xDFFF))
+        return 0;
+    return len;
+}
+
+char *ie_utf8_sanitize(const char *s, size_t n)
+{
+    struct ie_buf b;
+    ie_buf_init(&b);
+    const unsigned char *p = (const unsigned char *)s;
+    size_t i = 0;
+    while (i < n) {
+        size_t l = utf8_seq_len(p + i, n - i);
+        if (l == 0 || (l == 1 && p[i] == 0)) {
+            ie_buf_addf(&b, "\\x%02x", p[i]);
+            i++;
+        } else {
+            ie_buf_add(&b, p + i, l);
+            i += l;
+        }
+    }
+    return ie_buf_detach(&b);
+}
+
+void ie_fmt_double(char *out, size_t outsz, double v)
+{
+    if (!isfinite(v)) {
+        snprintf(out, outsz, "null");
+        return;
+    }
+    for (int prec = 15; prec <= 17; prec++) {
+        snprintf(out, outsz, "%.*g", prec, v);
+        if (strtod(out, NULL) == v)
+            break;
+    }
+    if (!strpbrk(out, ".eEn")) {
+        size_t l = strlen(out);
+        if (l + 3 <= outsz)
+            memcpy(out + l, ".0", 3);
+    }
+}
+
+double ie_round(double v, int nd)
+{
+    /* Python's round() is correctly rounded (half-even on the exact binary value); printing
+     * with %.*f gives the same correctly rounded decimal, then parse back. */
+    char tmp[64];
+    if (!isfinite(v))
+        return v;
+    snprintf(tmp, sizeof(tmp), "%.*f", nd, v);
+    return strtod(tmp, NULL);
+}
+
+int ie_read_file(const char *path, size_t max_bytes, char **out, size_t *len, struct ie_err *err)
+{
+    int fd = -1, rc = 0;
+    char *data = NULL;
+    struct stat st;
+    size_t have = 0, cap;
+
+    fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+        rc = ie_err_set(err, errno == ENOENT ? IE_ENOENT : IE_EIO, "cannot open %s: %s", path,
+                        strerror(errno));
+        goto out;
+    }
+    if (fstat(fd, &st) < 0) {
+        rc = ie_err_set(err, IE_EIO, "cannot stat %s: %s", path, strerror(errno));
+        goto out;
+    }
+    if (S_ISDIR(st.st_mode)) {
+        rc = ie_err_set(err, IE_EIO, "%s is a directory", path);
+        goto out;
+    }
+    if (st.st_size > 0 && (uint64_t)st.st_size > max_bytes) {
+        rc = ie_err_set(err, IE_ELIMIT, "%s is larger than %zu bytes", path, max_bytes);
+        goto out;
+    }
+    cap = st.st_size > 0 ? (size_t)st.st_size + 1 : 4096;
+    data = ie_xmalloc(cap);
+    for (;;) {
+        if (have + 1 >= cap) {
+            if (cap > max_bytes) {
+                rc = ie_err_set(err, IE_ELIMIT, "%s is larger than %zu bytes", path, max_bytes);
+                goto out;
+            }
+            cap *= 2;
+            data = ie_xrealloc(data, cap);
+        }
+        ssize_t r = read(fd, data + have, cap - have - 1);
+        if (r < 0) {
+            if (errno == EINTR)
+                continue;
+            rc = ie_err_set(err, IE_EIO, "cannot read %s: %s", path, strerror(errno));
+            goto out;
+        }
+        if (r == 0)
+            break;
+        have += (size_t)r;
+    }
+    data[have] = '\0';
+    *out = data;
+    *len = have;
+    data = NULL;
+out:
+    free(data);
+    if (fd >= 0)
+        close(fd);
+    return rc;
+}
+
+int ie_write_file_atomic(const char *path, const void *data, size_t len, struct ie_err *err)
+{
+    struct ie_buf tmp;
+    int fd = -1, rc = 0;
+    const char *p = data;
+
+    ie_buf_init(&tmp);
+    ie_buf_addf(&tmp, "%s.tmp", path);
+    fd = open(tmp.data, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (fd < 0) {
+        rc = ie_err_set(err, IE_EIO, "cannot create %s: %s", tmp.data, strerror(errno));
+        goto out;
+    }
+    while (len > 0) {
+        ssize_t w = write(fd, p, len);
+        if (w < 0) {
+            if (errno == EINTR)
+                continue;
+            rc = ie_err_set(err, IE_EIO, "cannot write %s: %s", tmp.data, strerror(errno));
+            goto out;
+        }
+        p += w;
+        len -= (size_t)w;
+    }
+    if (fsync(fd) < 0) {
+        rc = ie_err_set(err, IE_EIO, "cannot sync %s: %s", tmp.data, strerror(errno));
+        goto out;
+    }
+    close(fd);
+    fd = -1;
+    if (rename(tmp.data, path) < 0) {
+        rc = ie_err_set(err, IE_EIO, "cannot rename %s to %s: %s", tmp.data, path,
+                        strerror(errno));
+        goto out;
+    }
+out:
+    if (fd >= 0)
+        close(fd);
+    if (rc)
+        unlink(tmp.data);
+    ie_buf_release(&tmp);
+    return rc;
+}

@@ -1,0 +1,64 @@
+#!/usr/bin/env bash
+# Installs the Debian 12 packages imgedad needs; idempotent, used by the README's two commands,
+# by .ci/run and by docker/Dockerfile. Usage: scripts/deps.sh [build|run|test]
+#   build: compilers and -dev libraries; run: build + runtime fonts; test: run + test tools.
+set -euo pipefail
+what=${1:-test}
+
+# Keep these lists one package a line: tests/integration/test_docker_sync.sh reads them.
+BUILD_PKGS=(
+  build-essential
+  cmake
+  pkg-config
+  libvips-dev
+  libmicrohttpd-dev
+  libuv1-dev
+  libexif-dev
+  libcjson-dev
+  libsqlite3-dev
+  libyaml-dev
+  libhpdf-dev
+  libcairo2-dev
+  libxxhash-dev
+  libcriterion-dev
+)
+RUN_PKGS=(
+  fonts-dejavu-core
+  fontconfig
+)
+TEST_PKGS=(
+  python3
+  python3-pil
+  python3-numpy
+  python3-scipy
+  poppler-utils
+  sqlite3
+  curl
+  procps
+  dpkg-dev
+)
+
+case "$what" in
+  build) pkgs=("${BUILD_PKGS[@]}") ;;
+  run) pkgs=("${BUILD_PKGS[@]}" "${RUN_PKGS[@]}") ;;
+  test) pkgs=("${BUILD_PKGS[@]}" "${RUN_PKGS[@]}" "${TEST_PKGS[@]}") ;;
+  *) echo "usage: $0 [build|run|test]" >&2; exit 2 ;;
+esac
+
+missing=()
+for p in "${pkgs[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed'; then
+    missing+=("$p")
+  fi
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+
+if [ "$(id -u)" -ne 0 ]; then
+  echo "Missing Debian packages. Install them with:" >&2
+  echo "  sudo apt-get update && sudo apt-get install -y --no-install-recommends ${missing[*]}" >&2
+  exit 1
+fi
+echo "Installing: ${missing[*]}" >&2
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null

@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# The README's test command: installs what is missing, builds with -Werror, runs every test,
+# then builds again with AddressSanitizer + UBSan and runs the suite under them.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/deps.sh test
+jobs=$(nproc 2>/dev/null || echo 2)
+
+echo "== build (warnings are errors)"
+cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo -DIE_WERROR=ON >/dev/null
+cmake --build build -j"$jobs"
+echo "== core stays free of server libraries"
+if grep -rnE '#include *[<"](uv|sqlite3|microhttpd)\.h[>"]' core; then
+  echo "core/ must not include uv.h, sqlite3.h or microhttpd.h" >&2
+  exit 1
+fi
+echo "== tests"
+ctest --test-dir build --output-on-failure -j"$jobs" --timeout 900
+
+echo "== tests under AddressSanitizer + UBSan"
+cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DIE_WERROR=ON -DIE_SANITIZE=ON \
+  -DIE_BUILD_BENCH=OFF >/dev/null
+cmake --build build-asan -j"$jobs"
+export ASAN_OPTIONS="detect_leaks=1:abort_on_error=1:strict_string_checks=1"
+export LSAN_OPTIONS="suppressions=$PWD/tests/lsan.supp:print_suppressions=0"
+export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1"
+ctest --test-dir build-asan --output-on-failure -j"$jobs" --timeout 1800 -LE slow

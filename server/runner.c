@@ -1,0 +1,238 @@
+/* Scan batches on the libuv thread pool (see runner.h).
+ * DESIGN: at most `workers` work items are in flight; each carries one small batch so that the
+ * pool stays busy and a cancel takes effect within one file per worker. Commits (manifest
+ * appends, checkpoints) happen only in after_work callbacks, i.e. on the loop thread, so the
+ * manifest writer has a single owner. */
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <uv.h>
+
+#include "imgeda/util.h"
+#include "runner.h"
+
+struct work_item {
+    uv_work_t req;
+    struct srv_runner *r;
+    struct ie_scan_batch *batch;
+};
+
+struct srv_runner {
+    uv_loop_t *loop;
+    struct ie_scan *scan;
+    int workers;
+    int in_flight;
+    atomic_int cancel;
+    bool failed, done;
+    struct ie_err err;
+    struct srv_runner_callbacks cb;
+    double last_progress;
+};
+
+void srv_runner_set_pool_size(int threads)
+{
+    char v[16];
+    if (threads < 1)
+        threads = 1;
+    if (threads > 1024)
+        threads = 1024;
+    snprintf(v, sizeof(v), "%d", threads);
+    setenv("UV_THREADPOOL_SIZE", v, 1);
+}
+
+static void work_cb(uv_work_t *req)
+{
+    struct work_item *w = req->data;
+    ie_scan_batch_run(w->r->scan, w->batch, &w->r->cancel);
+    ie_thread_done();
+}
+
+static void report(struct srv_runner *r, bool checkpointed)
+{
+    struct ie_scan_progress p;
+    double now = ie_mono_seconds();
+    if (!r->cb.on_progress)
+        return;
+    if (!checkpointed && now - r->last_progress < r->cb.progress_interval)
+        return;
+    r->last_progress = now;
+    ie_scan_get_progress(r->scan, &p);
+    r->cb.on_progress(&p, checkpointed, r->cb.ud);
+}
+
+static void after_work_cb(uv_work_t *req, int status);
+
+static size_t batch_size(const struct srv_runner *r)
+{
+    size_t left = ie_scan_remaining(r->scan);
+    size_t b = left / ((size_t)r->workers * 8 + 1);
+    return b < 1 ? 1 : b > 16 ? 16 : b;
+}
+
+static void finish(struct srv_runner *r)
+{
+    int status;
+    bool cancelled = atomic_load(&r->cancel) != 0;
+    r->done = true;
+    if (r->failed) {
+        ie_scan_finish(r->scan, false, NULL);
+        status = r->err.code ? r->err.code : IE_EIO;
+    } else if (cancelled || ie_scan_remaining(r->scan) > 0) {
+        status = ie_scan_finish(r->scan, false, &r->err);
+        if (status == 0)
+            status = ie_err_set(&r->err, IE_ECANCELED, "scan cancelled; progress saved");
+    } else {
+        status = ie_scan_finish(r->scan, true, &r->err);
+    }
+    report(r, true);
+    if (r->cb.on_done)
+        r->cb.on_done(status, &r->err, r->cb.ud);
+}
+
+static void fill(struct srv_runner *r)
+{
+    while (!r->failed && !atomic_load(&r->cancel) && r->in_flight < r->workers) {
+        struct ie_scan_batch *b = ie_scan_next_batch(r->scan, batch_size(r));
+        if (!b)
+            break;
+        struct work_item *w = ie_xcalloc(1, sizeof(*w));
+        w->r = r;
+        w->batch = b;
+        w->req.data = w;
+        if (uv_queue_work(r->loop, &w->req, work_cb, after_work_cb) != 0) {
+            ie_err_set(&r->err, IE_EIO, "cannot queue work on the thread pool");
+            r->failed = true;
+            ie_scan_batch_free(b);
+            free(w);
+            break;
+        }
+        r->in_flight++;
+    }
+    if (r->in_flight == 0 && !r->done)
+        finish(r);
+}
+
+static void after_work_cb(uv_work_t *req, int status)
+{
+    struct work_item *w = req->data;
+    struct srv_runner *r = w->r;
+    bool checkpointed = false;
+    (void)status; /* UV_ECANCELED cannot happen: we never uv_cancel queued work */
+    r->in_flight--;
+    if (!r->failed) {
+        if (ie_scan_batch_commit(r->scan, w->batch, &checkpointed, &r->err) < 0) {
+            r->failed = true;
+            atomic_store(&r->cancel, 1);
+        }
+    } else {
+        ie_scan_batch_free(w->batch);
+    }
+    free(w);
+    if (!r->failed)
+        report(r, checkpointed);
+    fill(r);
+}
+
+int srv_runner_start(struct uv_loop_s *loop, struct ie_scan *scan, int workers,
+                     const struct srv_runner_callbacks *cb, struct srv_runner **out,
+                     struct ie_err *err)
+{
+    if (workers < 1)
+        return ie_err_set(err, IE_EINVAL, "workers must be at least 1");
+    struct srv_runner *r = ie_xcalloc(1, sizeof(*r));
+    r->loop = loop;
+    r->scan = scan;
+    r->workers = workers;
+    atomic_init(&r->cancel, 0);
+    if (cb)
+        r->cb = *cb;
+    *out = r;
+    fill(r);
+    return 0;
+}
+
+void srv_runner_cancel(struct srv_runner *r)
+{
+    atomic_store(&r->cancel, 1);
+}
+
+void srv_runner_free(struct srv_runner *r)
+{
+    free(r);
+}
+
+/* ---- blocking mode for the CLI ---- */
+
+struct blocking {
+    struct srv_runner *r;
+    uv_signal_t sigint, sigterm;
+    int status;
+    struct ie_err err;
+    struct srv_runner_callbacks user;
+};
+
+static void on_signal(uv_signal_t *h, int signum)
+{
+    struct blocking *b = h->data;
+    (void)signum;
+    if (b->r)
+        srv_runner_cancel(b->r);
+}
+
+static void blocking_progress(const struct ie_scan_progress *p, bool checkpointed, void *ud)
+{
+    struct blocking *b = ud;
+    if (b->user.on_progress)
+        b->user.on_progress(p, checkpointed, b->user.ud);
+}
+
+static void blocking_done(int status, const struct ie_err *err, void *ud)
+{
+    struct blocking *b = ud;
+    b->status = status;
+    if (err)
+        b->err = *err;
+    uv_close((uv_handle_t *)&b->sigint, NULL);
+    uv_close((uv_handle_t *)&b->sigterm, NULL);
+    if (b->user.on_done)
+        b->user.on_done(status, err, b->user.ud);
+}
+
+int srv_runner_run_blocking(struct ie_scan *scan, int workers,
+                            const struct srv_runner_callbacks *cb, struct ie_err *err)
+{
+    uv_loop_t loop;
+    struct blocking b;
+    struct srv_runner_callbacks mine;
+    int rc;
+
+    memset(&b, 0, sizeof(b));
+    if (cb)
+        b.user = *cb;
+    mine.on_progress = blocking_progress;
+    mine.on_done = blocking_done;
+    mine.ud = &b;
+    mine.progress_interval = b.user.progress_interval;
+    if ((rc = uv_loop_init(&loop)) != 0)
+        return ie_err_set(err, IE_EIO, "cannot start event loop: %s", uv_strerror(rc));
+    uv_signal_init(&loop, &b.sigint);
+    uv_signal_init(&loop, &b.sigterm);
+    b.sigint.data = b.sigterm.data = &b;
+    uv_signal_start(&b.sigint, on_signal, SIGINT);
+    uv_signal_start(&b.sigterm, on_signal, SIGTERM);
+    rc = srv_runner_start(&loop, scan, workers, &mine, &b.r, err);
+    if (rc < 0) {
+        uv_close((uv_handle_t *)&b.sigint, NULL);
+        uv_close((uv_handle_t *)&b.sigterm, NULL);
+    }
+    uv_run(&loop, UV_RUN_DEFAULT);
+    if (rc == 0) {
+        rc = b.status;
+        if (rc < 0 && err)
+            *err = b.err;
+    }
+    srv_runner_free(b.r);
+    rc = uv_loop_close(&loop) == 0 ? rc : ie_err_set(err, IE_EIO, "event loop did not close");
+    return rc;
+}
