@@ -20,6 +20,7 @@ BUILD_PKGS=(
   libhpdf-dev
   libcairo2-dev
   libxxhash-dev
+  libexpat1-dev
   libcriterion-dev
 )
 RUN_PKGS=(

@@ -11,7 +11,16 @@ static const char usage[] =
     "usage: imgeda <command> [options]\n"
     "\n"
     "commands:\n"
-    "  scan DIR -o OUT     analyse every image under DIR into a JSONL manifest\n"
+    "  scan DIR -o OUT         analyse every image under DIR into a JSONL manifest\n"
+    "  info -m M               summary of a manifest\n"
+    "  check KIND -m M         list flagged images (corrupt, exposure, artifacts, blur,\n"
+    "                          duplicates, all) or leakage across splits (-m A -m B)\n"
+    "  diff --old A --new B    what changed between two manifests\n"
+    "  gate -m M -p POLICY     pass/fail a manifest against a YAML policy (exit 2 on fail)\n"
+    "  export FMT -m M -o OUT  csv, jsonl or sqlite\n"
+    "  annotations DIR         dataset layout and annotation statistics\n"
+    "  plot TYPE -m M          render plots (png, svg, pdf)\n"
+    "  report -m M -o FILE     PDF or HTML report\n"
     "\n"
     "Run 'imgeda <command> --help' for a command's options.\n";
 
@@ -42,9 +51,22 @@ int main(int argc, char **argv)
         cli_error("%s", err.msg);
         return 1;
     }
-    if (strcmp(argv[1], "scan") == 0) {
-        rc = cmd_scan(argc - 1, argv + 1);
-    } else {
+    static const struct {
+        const char *name;
+        int (*fn)(int, char **);
+    } commands[] = {
+        {"scan", cmd_scan},       {"info", cmd_info},   {"check", cmd_check},
+        {"diff", cmd_diff},       {"gate", cmd_gate},   {"export", cmd_export},
+        {"annotations", cmd_annotations}, {"plot", cmd_plot}, {"report", cmd_report},
+    };
+    rc = -1;
+    for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++) {
+        if (strcmp(argv[1], commands[i].name) == 0 && commands[i].fn) {
+            rc = commands[i].fn(argc - 1, argv + 1);
+            break;
+        }
+    }
+    if (rc == -1) {
         cli_error("unknown command '%s'", argv[1]);
         fputs(usage, stderr);
         rc = 1;
