@@ -225,6 +225,90 @@ static const char *sniff_format(const unsigned char *b, size_t n)
     return NULL;
 }
 
+static uint32_t rd_be32(const unsigned char *p)
+{
+    return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
+
+static uint32_t rd_le32(const unsigned char *p)
+{
+    return (uint32_t)p[3] << 24 | (uint32_t)p[2] << 16 | (uint32_t)p[1] << 8 | p[0];
+}
+
+/* Width and height declared by the container header, read without any decoder, so that a
+ * decompression bomb is refused before a library allocates for it. Returns false when the
+ * format is not one we parse here (libvips' header is checked later anyway). */
+static bool header_dims(const char *format, const unsigned char *b, size_t n, int64_t *w,
+                        int64_t *h)
+{
+    if (strcmp(format, "PNG") == 0 && n >= 24 && memcmp(b + 12, "IHDR", 4) == 0) {
+        *w = rd_be32(b + 16);
+        *h = rd_be32(b + 20);
+        return true;
+    }
+    if (strcmp(format, "GIF") == 0 && n >= 10) {
+        *w = b[6] | b[7] << 8;
+        *h = b[8] | b[9] << 8;
+        return true;
+    }
+    if (strcmp(format, "BMP") == 0 && n >= 26) {
+        *w = (int32_t)rd_le32(b + 18);
+        *h = (int32_t)rd_le32(b + 22);
+        *h = *h < 0 ? -*h : *h;
+        *w = *w < 0 ? -*w : *w;
+        return true;
+    }
+    if (strcmp(format, "WEBP") == 0 && n >= 30) {
+        if (memcmp(b + 12, "VP8X", 4) == 0) {
+            *w = 1 + (b[24] | b[25] << 8 | b[26] << 16);
+            *h = 1 + (b[27] | b[28] << 8 | b[29] << 16);
+            return true;
+        }
+        if (memcmp(b + 12, "VP8L", 4) == 0 && n >= 25) {
+            uint32_t v = rd_le32(b + 21);
+            *w = 1 + (v & 0x3FFF);
+            *h = 1 + ((v >> 14) & 0x3FFF);
+            return true;
+        }
+        if (memcmp(b + 12, "VP8 ", 4) == 0) {
+            *w = (b[26] | b[27] << 8) & 0x3FFF;
+            *h = (b[28] | b[29] << 8) & 0x3FFF;
+            return true;
+        }
+        return false;
+    }
+    if (strcmp(format, "JPEG") == 0) {
+        /* Walk the markers to the first SOFn. */
+        size_t i = 2;
+        while (i + 9 < n) {
+            if (b[i] != 0xFF) {
+                i++;
+                continue;
+            }
+            unsigned m = b[i + 1];
+            if (m == 0xFF) {
+                i++;
+                continue;
+            }
+            if (m == 0xD8 || m == 0x01 || (m >= 0xD0 && m <= 0xD7)) {
+                i += 2;
+                continue;
+            }
+            size_t seglen = (size_t)b[i + 2] << 8 | b[i + 3];
+            if (m >= 0xC0 && m <= 0xCF && m != 0xC4 && m != 0xC8 && m != 0xCC) {
+                *h = b[i + 5] << 8 | b[i + 6];
+                *w = b[i + 7] << 8 | b[i + 8];
+                return true;
+            }
+            if (m == 0xD9 || m == 0xDA || seglen < 2)
+                return false;
+            i += 2 + seglen;
+        }
+        return false;
+    }
+    return false;
+}
+
 static int bmp_bits(const unsigned char *b, size_t n)
 {
     if (n < 30)
@@ -512,6 +596,15 @@ void ie_analyze_buffer(const void *buf, size_t len, const struct ie_scan_options
     si.format = sniff_format(buf, len);
     if (!si.format) {
         set_corrupt(r, "not a recognised image format");
+        goto out;
+    }
+    int64_t hw, hh2;
+    if (header_dims(si.format, buf, len, &hw, &hh2) && hw * hh2 > o->max_pixels) {
+        char why[160];
+        ie_record_set_str(&r->format, si.format);
+        snprintf(why, sizeof(why), "exceeds pixel limit: %lldx%lld > %lld pixels",
+                 (long long)hw, (long long)hh2, (long long)o->max_pixels);
+        set_corrupt(r, why);
         goto out;
     }
     header = vips_image_new_from_buffer(buf, len, "", "access", VIPS_ACCESS_SEQUENTIAL,

@@ -157,12 +157,19 @@ void ie_compute_phash(const uint8_t *luma, int w, int h, struct ie_hash256 *out)
         for (int n = 0; n < N; n++)
             cosv[k][n] = cos(M_PI * k * (2 * n + 1) / (2.0 * N));
     /* scipy.fftpack.dct type II along axis 0 (columns), then axis 1 (rows); the factor 2 of
-     * the unnormalised transform does not change the comparison with the median. */
+     * the unnormalised transform does not change the comparison with the median.
+     * The transform runs on the image minus its mean, with the mean added back to the DC term
+     * only: every AC coefficient of a flat image is then exactly 0, as in scipy, so flat images
+     * hash to 8000...0 like imgeda's instead of to rounding noise. */
+    double mean = 0;
+    for (int i = 0; i < N * N; i++)
+        mean += small[i];
+    mean /= N * N;
     for (int k = 0; k < K; k++)
         for (int j = 0; j < N; j++) {
             double s = 0;
             for (int n = 0; n < N; n++)
-                s += small[n * N + j] * cosv[k][n];
+                s += (small[n * N + j] - mean) * cosv[k][n];
             a[k][j] = 2.0 * s;
         }
     for (int k = 0; k < K; k++)
@@ -172,6 +179,8 @@ void ie_compute_phash(const uint8_t *luma, int w, int h, struct ie_hash256 *out)
                 s += a[k][j] * cosv[l][j];
             coef[k * K + l] = 2.0 * s;
         }
+    /* DC of the constant part: 2 * N * mean per axis. */
+    coef[0] += 4.0 * N * N * mean;
     free(small);
     memcpy(sorted, coef, sizeof(coef));
     qsort(sorted, K * K, sizeof(double), cmp_double);

@@ -1,0 +1,118 @@
+/* Discovery: extension filter, sorting, symlinks (files followed, directory loops cut),
+ * unreadable directories, non-UTF-8 names, path normalisation. */
+#include <criterion/criterion.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "helpers.h"
+#include "imgeda/discover.h"
+
+static void touch(const char *dir, const char *name)
+{
+    char *p = th_path(dir, name);
+    th_write(p, "x", 1);
+    free(p);
+}
+
+static void mk(const char *dir, const char *name)
+{
+    char *p = th_path(dir, name);
+    cr_assert_eq(mkdir(p, 0755), 0);
+    free(p);
+}
+
+Test(discover, filters_sorts_and_follows_links_without_looping)
+{
+    char *d = th_tempdir();
+    struct ie_scan_options o;
+    struct ie_file_list l;
+    struct ie_err err = {0};
+    mk(d, "b");
+    mk(d, "a");
+    touch(d, "b/z.JPG");
+    touch(d, "b/notes.txt");
+    touch(d, "a/x.png");
+    touch(d, "top.webp");
+    touch(d, "bad_\xff.jpg");
+    char *target = th_path(d, "a/x.png"), *link = th_path(d, "link.png");
+    cr_assert_eq(symlink(target, link), 0);
+    char *loop = th_path(d, "a/loop");
+    cr_assert_eq(symlink("..", loop), 0);
+    ie_scan_options_init(&o);
+    ie_file_list_init(&l);
+    cr_assert_eq(ie_discover(d, &o, &l, &err), 0, "%s", err.msg);
+    cr_assert_eq(l.n, 5, "x.png, z.JPG, top.webp, link.png, bad name; loop not re-entered");
+    const char *want[] = {"a/x.png", "b/z.JPG", "bad_\xff.jpg", "link.png", "top.webp"};
+    for (size_t i = 0; i < 5; i++) {
+        char *full = th_path(d, want[i]);
+        cr_expect_str_eq(l.v[i].fs_path, full);
+        free(full);
+    }
+    cr_expect(strstr(l.v[2].record_path, "bad_\\xff.jpg") != NULL, "%s", l.v[2].record_path);
+    ie_file_list_release(&l);
+    th_rmrf(d);
+    free(d);
+    free(target);
+    free(link);
+    free(loop);
+}
+
+Test(discover, unreadable_directory_is_a_warning)
+{
+    if (geteuid() == 0)
+        cr_skip_test("root can read any directory");
+    char *d = th_tempdir();
+    struct ie_scan_options o;
+    struct ie_file_list l;
+    mk(d, "locked");
+    touch(d, "locked/a.jpg");
+    touch(d, "ok.jpg");
+    char *locked = th_path(d, "locked");
+    chmod(locked, 0);
+    ie_scan_options_init(&o);
+    ie_file_list_init(&l);
+    cr_assert_eq(ie_discover(d, &o, &l, NULL), 0);
+    cr_expect_eq(l.n, 1);
+    cr_expect_eq(l.n_warnings, 1);
+    ie_file_list_release(&l);
+    th_rmrf(d);
+    free(d);
+    free(locked);
+}
+
+Test(discover, root_errors_are_clear)
+{
+    struct ie_scan_options o;
+    struct ie_file_list l;
+    struct ie_err err = {0};
+    ie_scan_options_init(&o);
+    ie_file_list_init(&l);
+    cr_expect_eq(ie_discover("/nonexistent/dir", &o, &l, &err), IE_ENOENT);
+    cr_expect(strstr(err.msg, "/nonexistent/dir") != NULL);
+    char *d = th_tempdir(), *f = th_path(d, "file.jpg");
+    th_write(f, "x", 1);
+    cr_expect_eq(ie_discover(f, &o, &l, &err), IE_EINVAL);
+    cr_expect(strstr(err.msg, "not a directory") != NULL, "%s", err.msg);
+    ie_file_list_release(&l);
+    th_rmrf(d);
+    free(d);
+    free(f);
+}
+
+Test(discover, paths_normalise_like_pathlib)
+{
+    struct {
+        const char *in, *out;
+    } cases[] = {{"a//b/./c/", "a/b/c"}, {"./x", "x"}, {".", "."}, {"./", "."},
+                 {"/", "/"},             {"/a/", "/a"}, {"", "."}};
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        char *n = ie_path_normalize(cases[i].in);
+        cr_expect_str_eq(n, cases[i].out, "normalize(%s)", cases[i].in);
+        free(n);
+    }
+    char *a = ie_path_absolute("/a/b/../c/.");
+    cr_expect_str_eq(a, "/a/c");
+    free(a);
+}
