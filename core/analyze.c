@@ -520,10 +520,19 @@ static int working_image(const void *buf, size_t len, VipsImage *header, const c
         set_corrupt(r, "decoder returned too few pixels");
         goto out;
     }
-    uint8_t *rgb = ie_xmalloc((size_t)w * (size_t)h * 3);
-    to_rgb8(pixels, w, h, im->Bands, im->BandFmt, im->Type == VIPS_INTERPRETATION_CMYK, rgb);
-    g_free(pixels);
-    pixels = NULL;
+    uint8_t *rgb;
+    if (im->BandFmt == VIPS_FORMAT_UCHAR && im->Bands == 3) {
+        /* Already the working format: adopt the decoder's buffer instead of copying it.
+         * GLib >= 2.46 allocates with the system malloc, so free() releases it. */
+        rgb = pixels;
+        pixels = NULL;
+    } else {
+        rgb = ie_xmalloc((size_t)w * (size_t)h * 3);
+        to_rgb8(pixels, w, h, im->Bands, im->BandFmt, im->Type == VIPS_INTERPRETATION_CMYK,
+                rgb);
+        g_free(pixels);
+        pixels = NULL;
+    }
 
     int longer = W > H ? W : H;
     if (longer > o->max_image_dim) {

@@ -242,7 +242,8 @@ int ie_discover(const char *root, const struct ie_scan_options *o, struct ie_fil
     }
     seen_before(&w, &st);
     walk_dir(&w, norm, 0);
-    qsort(out->v, out->n, sizeof(*out->v), cmp_found);
+    if (out->n > 1)
+        qsort(out->v, out->n, sizeof(*out->v), cmp_found);
 out:
     free(w.seen);
     free(norm);

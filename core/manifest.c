@@ -220,6 +220,8 @@ int ie_manifest_load(const char *path, struct ie_manifest *m, struct ie_err *err
     while ((rc = ie_manifest_reader_next(rd, &rec, NULL, NULL, err)) == 1) {
         size_t at;
         if (ie_strmap_get(&index, rec.path, &at)) {
+            /* Re-key to the new path string while the old one is still alive. */
+            ie_strmap_put(&index, rec.path, at);
             ie_record_release(&m->recs[at]);
             m->recs[at] = rec;
             m->replaced++;
@@ -227,8 +229,8 @@ int ie_manifest_load(const char *path, struct ie_manifest *m, struct ie_err *err
             ie_grow((void **)&m->recs, &m->cap, m->n + 1, sizeof(*m->recs));
             at = m->n++;
             m->recs[at] = rec;
+            ie_strmap_put(&index, m->recs[at].path, at);
         }
-        ie_strmap_put(&index, m->recs[at].path, at);
         ie_record_init(&rec);
     }
     if (rc < 0)
