@@ -1,0 +1,801 @@
+/* REST API v1 handlers and the route table (see api.h).
+ * DESIGN: the table is the single source of truth: dispatch walks it, /api/v1/openapi.json is
+ * generated from it, and a test checks both directions. Path parameters are validated here
+ * (ids are hex, never file names), so no request can name a file outside the data dir. */
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <vips/vips.h>
+
+#include "api.h"
+#include "db.h"
+#include "imgeda/analyze.h"
+#include "imgeda/manifest.h"
+#include "imgeda/util.h"
+#include "store.h"
+
+typedef enum MHD_Result (*handler_fn)(struct srv_req *r, unsigned *status);
+
+struct route {
+    const char *method;
+    const char *pattern;
+    const char *summary;
+    handler_fn fn;
+};
+
+#define REPLY(st, expr) (*status = (st), (expr))
+
+/* ---- helpers ---- */
+
+static bool valid_id(const char *s)
+{
+    size_t n = strlen(s);
+    if (n < 8 || n > 32)
+        return false;
+    for (size_t i = 0; i < n; i++)
+        if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f')))
+            return false;
+    return true;
+}
+
+static enum MHD_Result fail(struct srv_req *r, unsigned *status, const struct ie_err *err)
+{
+    switch (err->code) {
+    case IE_ENOENT: *status = 404; break;
+    case IE_EINVAL:
+    case IE_EFORMAT: *status = 400; break;
+    case IE_EPERM: *status = 403; break;
+    case IE_ELIMIT: *status = 413; break;
+    default: *status = 500;
+    }
+    return srv_reply_ie_err(r, err);
+}
+
+/* Loads the scan named by the first path parameter. */
+static int load_scan(struct srv_req *r, struct srv_scan_row *row, struct ie_err *err)
+{
+    const char *id = r->params[0];
+    if (!valid_id(id))
+        return ie_err_set(err, IE_ENOENT, "no scan %s", id);
+    sqlite3 *db = srv_http_db(r, err);
+    if (!db)
+        return IE_EIO;
+    return srv_store_get_scan(db, id, row, err);
+}
+
+static cJSON *scan_json(struct srv_req *r, const struct srv_scan_row *row)
+{
+    cJSON *o = srv_scan_row_to_json(row);
+    struct srv_job_state st;
+    if (srv_jobs_state(r->ctx->jobs, row->id, &st) && strcmp(st.status, "running") == 0) {
+        /* Live progress between checkpoints. */
+        cJSON *p = cJSON_GetObjectItemCaseSensitive(o, "progress");
+        cJSON_ReplaceItemInObject(p, "total", cJSON_CreateNumber((double)st.p.total));
+        cJSON_ReplaceItemInObject(p, "processed", cJSON_CreateNumber((double)st.p.processed));
+        cJSON_ReplaceItemInObject(p, "corrupt", cJSON_CreateNumber((double)st.p.corrupt));
+        cJSON_ReplaceItemInObject(p, "bytes", cJSON_CreateNumber((double)st.p.bytes));
+        cJSON_ReplaceItemInObject(p, "rate_per_s", cJSON_CreateNumber(st.p.rate_per_s));
+        cJSON_ReplaceItemInObject(p, "eta_s", st.p.eta_s >= 0 ? cJSON_CreateNumber(st.p.eta_s)
+                                                              : cJSON_CreateNull());
+    }
+    return o;
+}
+
+/* Parses the body as a JSON object whose keys are all in `allowed`. */
+static cJSON *parse_body(struct srv_req *r, const char *const *allowed, struct ie_err *err)
+{
+    cJSON *o = cJSON_ParseWithLength(r->body, r->body_len);
+    if (!o || !cJSON_IsObject(o)) {
+        cJSON_Delete(o);
+        ie_err_set(err, IE_EINVAL, "the body must be a JSON object");
+        return NULL;
+    }
+    for (cJSON *it = o->child; it; it = it->next) {
+        bool ok = false;
+        for (size_t i = 0; allowed[i]; i++)
+            ok |= strcmp(it->string, allowed[i]) == 0;
+        if (!ok) {
+            ie_err_set(err, IE_EINVAL, "%s: unknown field", it->string);
+            cJSON_Delete(o);
+            return NULL;
+        }
+    }
+    return o;
+}
+
+/* Resolves root and checks it lies inside one of scan.allowed_roots. */
+static int check_root(const struct srv_config *cfg, const char *root, char **resolved,
+                      struct ie_err *err)
+{
+    char real[PATH_MAX];
+    if (!*root)
+        return ie_err_set(err, IE_EINVAL, "root: must not be empty");
+    if (!realpath(root, real))
+        return ie_err_set(err, errno == ENOENT ? IE_EINVAL : IE_EPERM, "root: %s: %s", root,
+                          strerror(errno));
+    for (int i = 0; i < cfg->n_allowed_roots; i++) {
+        char allowed[PATH_MAX];
+        if (!realpath(cfg->allowed_roots[i], allowed))
+            continue;
+        size_t n = strlen(allowed);
+        if (strcmp(allowed, "/") == 0 ||
+            (strncmp(real, allowed, n) == 0 && (real[n] == '\0' || real[n] == '/'))) {
+            struct stat st;
+            if (stat(real, &st) < 0 || !S_ISDIR(st.st_mode))
+                return ie_err_set(err, IE_EINVAL, "root: %s is not a directory", root);
+            *resolved = ie_xstrdup(real);
+            return 0;
+        }
+    }
+    return ie_err_set(err, IE_EPERM, "root: %s is outside scan.allowed_roots", root);
+}
+
+/* ---- handlers ---- */
+
+static enum MHD_Result h_healthz(struct srv_req *r, unsigned *status)
+{
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddStringToObject(o, "status", "ok");
+    cJSON_AddStringToObject(o, "version", IMGEDA_VERSION);
+    cJSON_AddStringToObject(o, "analyzer_version", IE_ANALYZER_VERSION);
+    return REPLY(200, srv_reply_json(r, 200, o));
+}
+
+static enum MHD_Result h_openapi(struct srv_req *r, unsigned *status)
+{
+    return REPLY(200, srv_reply_json(r, 200, srv_api_openapi()));
+}
+
+static enum MHD_Result h_metrics(struct srv_req *r, unsigned *status)
+{
+    struct ie_err err = {0};
+    struct ie_buf b;
+    struct srv_jobs_metrics jm;
+    unsigned long long req = 0, errs = 0;
+    sqlite3 *db = srv_http_db(r, &err);
+    if (!db)
+        return fail(r, status, &err);
+    ie_buf_init(&b);
+    ie_buf_adds(&b, "# HELP imgedad_scans Scans by state.\n# TYPE imgedad_scans gauge\n");
+    static const char *const states[] = {"queued", "running", "succeeded", "failed", "cancelled"};
+    for (size_t i = 0; i < IE_ARRAY_LEN(states); i++) {
+        sqlite3_stmt *st;
+        long long n = 0;
+        if (srv_db_prepare(db, "SELECT COUNT(*) FROM scans WHERE status = ?", &st, NULL) == 0) {
+            sqlite3_bind_text(st, 1, states[i], -1, SQLITE_STATIC);
+            if (sqlite3_step(st) == SQLITE_ROW)
+                n = sqlite3_column_int64(st, 0);
+            sqlite3_finalize(st);
+        }
+        ie_buf_addf(&b, "imgedad_scans{state=\"%s\"} %lld\n", states[i], n);
+    }
+    srv_jobs_metrics(r->ctx->jobs, &jm);
+    srv_http_metrics(r->ctx->http, &req, &errs);
+    ie_buf_addf(&b,
+                "# HELP imgedad_images_scanned_total Images analysed since start.\n"
+                "# TYPE imgedad_images_scanned_total counter\nimgedad_images_scanned_total %llu\n"
+                "# HELP imgedad_bytes_scanned_total Bytes read since start.\n"
+                "# TYPE imgedad_bytes_scanned_total counter\nimgedad_bytes_scanned_total %llu\n"
+                "# HELP imgedad_scan_errors_total Scans that failed since start.\n"
+                "# TYPE imgedad_scan_errors_total counter\nimgedad_scan_errors_total %llu\n"
+                "# HELP imgedad_http_requests_total HTTP requests since start.\n"
+                "# TYPE imgedad_http_requests_total counter\nimgedad_http_requests_total %llu\n"
+                "# HELP imgedad_http_errors_total HTTP replies with status >= 400.\n"
+                "# TYPE imgedad_http_errors_total counter\nimgedad_http_errors_total %llu\n",
+                (unsigned long long)jm.images_scanned, (unsigned long long)jm.bytes_scanned,
+                (unsigned long long)jm.scan_errors, req, errs);
+    size_t n = b.len;
+    return REPLY(200, srv_reply_buffer(r, 200, "text/plain; version=0.0.4", ie_buf_detach(&b), n));
+}
+
+static enum MHD_Result h_scan_create(struct srv_req *r, unsigned *status)
+{
+    static const char *const allowed[] = {"root", "name", "options", NULL};
+    struct ie_err err = {0};
+    struct ie_scan_options o;
+    char *root = NULL, *id = NULL, *opts = NULL;
+    enum MHD_Result rc;
+    cJSON *body = parse_body(r, allowed, &err);
+    if (!body)
+        return fail(r, status, &err);
+    cJSON *jroot = cJSON_GetObjectItemCaseSensitive(body, "root");
+    cJSON *jname = cJSON_GetObjectItemCaseSensitive(body, "name");
+    cJSON *jopts = cJSON_GetObjectItemCaseSensitive(body, "options");
+    if (!cJSON_IsString(jroot)) {
+        ie_err_set(&err, IE_EINVAL, "root: required, a string");
+        goto bad;
+    }
+    if (jname && !cJSON_IsString(jname)) {
+        ie_err_set(&err, IE_EINVAL, "name: must be a string");
+        goto bad;
+    }
+    if (jopts && !cJSON_IsObject(jopts)) {
+        ie_err_set(&err, IE_EINVAL, "options: must be an object");
+        goto bad;
+    }
+    opts = jopts ? cJSON_PrintUnformatted(jopts) : ie_xstrdup("{}");
+    if (srv_scan_options_from_json(opts, r->ctx->cfg, &o, &err) < 0)
+        goto bad;
+    if (check_root(r->ctx->cfg, jroot->valuestring, &root, &err) < 0)
+        goto bad;
+    if (srv_jobs_create(r->ctx->jobs, root, jname ? jname->valuestring : NULL, opts, &id, &err) <
+        0)
+        goto bad;
+    {
+        struct srv_scan_row row = {0};
+        sqlite3 *db = srv_http_db(r, &err);
+        if (!db || srv_store_get_scan(db, id, &row, &err) < 0)
+            goto bad;
+        cJSON *out = scan_json(r, &row);
+        srv_scan_row_release(&row);
+        rc = REPLY(202, srv_reply_json(r, 202, out));
+    }
+    goto out;
+bad:
+    rc = fail(r, status, &err);
+out:
+    cJSON_Delete(body);
+    free(root);
+    free(id);
+    free(opts);
+    return rc;
+}
+
+static bool parse_int_param(const char *s, long long lo, long long hi, long long *out)
+{
+    char *end;
+    if (!s)
+        return true;
+    errno = 0;
+    long long v = strtoll(s, &end, 10);
+    if (!*s || *end || errno || v < lo || v > hi)
+        return false;
+    *out = v;
+    return true;
+}
+
+static enum MHD_Result h_scan_list(struct srv_req *r, unsigned *status)
+{
+    struct ie_err err = {0};
+    const char *st = srv_query(r, "status");
+    long long limit = 50, cursor = LLONG_MAX;
+    cJSON *out;
+    if (st && strcmp(st, "queued") && strcmp(st, "running") && strcmp(st, "succeeded") &&
+        strcmp(st, "failed") && strcmp(st, "cancelled"))
+        return REPLY(400, srv_reply_error(r, 400, "bad_request",
+                                          "status: one of queued, running, succeeded, failed, "
+                                          "cancelled"));
+    if (!parse_int_param(srv_query(r, "limit"), 1, 500, &limit))
+        return REPLY(400, srv_reply_error(r, 400, "bad_request", "limit: a number in 1..500"));
+    if (!parse_int_param(srv_query(r, "cursor"), 0, LLONG_MAX, &cursor))
+        return REPLY(400, srv_reply_error(r, 400, "bad_request", "cursor: not a cursor"));
+    sqlite3 *db = srv_http_db(r, &err);
+    if (!db || srv_store_list_scans(db, st, (int)limit, cursor, &out, &err) < 0)
+        return fail(r, status, &err);
+    return REPLY(200, srv_reply_json(r, 200, out));
+}
+
+static enum MHD_Result h_scan_get(struct srv_req *r, unsigned *status)
+{
+    struct srv_scan_row row = {0};
+    struct ie_err err = {0};
+    if (load_scan(r, &row, &err) < 0)
+        return fail(r, status, &err);
+    cJSON *o = scan_json(r, &row);
+    srv_scan_row_release(&row);
+    return REPLY(200, srv_reply_json(r, 200, o));
+}
+
+static enum MHD_Result scan_command(struct srv_req *r, unsigned *status,
+                                    int (*fn)(struct srv_jobs *, const char *, struct ie_err *),
+                                    unsigned ok_status)
+{
+    struct srv_scan_row row = {0};
+    struct ie_err err = {0};
+    if (load_scan(r, &row, &err) < 0)
+        return fail(r, status, &err);
+    srv_scan_row_release(&row);
+    if (fn(r->ctx->jobs, r->params[0], &err) < 0) {
+        /* A scan in the wrong state is a conflict, not a malformed request. */
+        if (err.code == IE_EINVAL)
+            return REPLY(409, srv_reply_error(r, 409, "conflict", "%s", err.msg));
+        return fail(r, status, &err);
+    }
+    if (ok_status == 204) {
+        struct MHD_Response *resp = MHD_create_response_from_buffer(0, NULL, MHD_RESPMEM_PERSISTENT);
+        enum MHD_Result rc = MHD_queue_response(r->conn, 204, resp);
+        MHD_destroy_response(resp);
+        *status = 204;
+        return rc;
+    }
+    if (load_scan(r, &row, &err) < 0)
+        return fail(r, status, &err);
+    cJSON *o = scan_json(r, &row);
+    srv_scan_row_release(&row);
+    return REPLY(ok_status, srv_reply_json(r, ok_status, o));
+}
+
+static enum MHD_Result h_scan_cancel(struct srv_req *r, unsigned *status)
+{
+    return scan_command(r, status, srv_jobs_cancel, 202);
+}
+
+static enum MHD_Result h_scan_resume(struct srv_req *r, unsigned *status)
+{
+    return scan_command(r, status, srv_jobs_resume, 202);
+}
+
+static enum MHD_Result h_scan_delete(struct srv_req *r, unsigned *status)
+{
+    return scan_command(r, status, srv_jobs_delete, 204);
+}
+
+/* ---- Server-Sent Events ---- */
+
+struct sse {
+    struct srv_ctx *ctx;
+    char id[40];
+    uint64_t version;
+    char last_status[16];
+    bool finished;
+    struct ie_buf pending;
+    size_t sent;
+};
+
+static bool final_status(const char *s)
+{
+    return strcmp(s, "succeeded") == 0 || strcmp(s, "failed") == 0 ||
+           strcmp(s, "cancelled") == 0;
+}
+
+/* Appends the events describing the scan's current state. */
+static void sse_snapshot(struct sse *s)
+{
+    struct srv_job_state st;
+    struct srv_scan_row row = {0};
+    struct ie_err err = {0};
+    sqlite3 *db = NULL;
+    const char *status;
+    if (srv_db_open(s->ctx->db_path, &db, &err) < 0 || srv_store_get_scan(db, s->id, &row, &err) < 0) {
+        ie_buf_addf(&s->pending, "event: error\ndata: {\"message\":\"scan vanished\"}\n\n");
+        s->finished = true;
+        srv_db_close(db);
+        return;
+    }
+    srv_db_close(db);
+    bool live = srv_jobs_state(s->ctx->jobs, s->id, &st);
+    status = live && !final_status(row.status) ? st.status : row.status;
+    cJSON *p = cJSON_CreateObject();
+    if (live && strcmp(status, "running") == 0) {
+        cJSON_AddNumberToObject(p, "total", (double)st.p.total);
+        cJSON_AddNumberToObject(p, "processed", (double)st.p.processed);
+        cJSON_AddNumberToObject(p, "corrupt", (double)st.p.corrupt);
+        cJSON_AddNumberToObject(p, "bytes", (double)st.p.bytes);
+        cJSON_AddNumberToObject(p, "rate_per_s", st.p.rate_per_s);
+        if (st.p.eta_s >= 0)
+            cJSON_AddNumberToObject(p, "eta_s", st.p.eta_s);
+        else
+            cJSON_AddNullToObject(p, "eta_s");
+    } else {
+        cJSON_AddNumberToObject(p, "total", (double)row.total);
+        cJSON_AddNumberToObject(p, "processed", (double)row.processed);
+        cJSON_AddNumberToObject(p, "corrupt", (double)row.corrupt);
+        cJSON_AddNumberToObject(p, "bytes", (double)row.bytes);
+        cJSON_AddNumberToObject(p, "rate_per_s", row.rate_per_s);
+        cJSON_AddNullToObject(p, "eta_s");
+    }
+    char *pj = cJSON_PrintUnformatted(p);
+    cJSON_Delete(p);
+    ie_buf_addf(&s->pending, "event: progress\ndata: %s\n\n", pj);
+    free(pj);
+    if (strcmp(status, s->last_status) != 0) {
+        snprintf(s->last_status, sizeof(s->last_status), "%s", status);
+        ie_buf_addf(&s->pending, "event: status\ndata: {\"status\":\"%s\"}\n\n", status);
+    }
+    if (final_status(status))
+        s->finished = true;
+    srv_scan_row_release(&row);
+}
+
+static ssize_t sse_read(void *cls, uint64_t pos, char *buf, size_t max)
+{
+    struct sse *s = cls;
+    (void)pos;
+    while (s->sent == s->pending.len) {
+        if (s->finished)
+            return MHD_CONTENT_READER_END_OF_STREAM;
+        ie_buf_reset(&s->pending);
+        s->sent = 0;
+        uint64_t v = srv_jobs_wait(s->ctx->jobs, s->version, 15000);
+        if (v == s->version) {
+            ie_buf_adds(&s->pending, ": keep-alive\n\n");
+        } else {
+            s->version = v;
+            sse_snapshot(s);
+        }
+    }
+    size_t n = IE_MIN(max, s->pending.len - s->sent);
+    memcpy(buf, s->pending.data + s->sent, n);
+    s->sent += n;
+    return (ssize_t)n;
+}
+
+static void sse_free(void *cls)
+{
+    struct sse *s = cls;
+    ie_buf_release(&s->pending);
+    free(s);
+}
+
+static enum MHD_Result h_scan_events(struct srv_req *r, unsigned *status)
+{
+    struct srv_scan_row row = {0};
+    struct ie_err err = {0};
+    if (load_scan(r, &row, &err) < 0)
+        return fail(r, status, &err);
+    srv_scan_row_release(&row);
+    struct sse *s = ie_xcalloc(1, sizeof(*s));
+    s->ctx = r->ctx;
+    snprintf(s->id, sizeof(s->id), "%s", r->params[0]);
+    ie_buf_init(&s->pending);
+    s->version = srv_jobs_wait(r->ctx->jobs, UINT64_MAX, 0);
+    sse_snapshot(s);
+    struct MHD_Response *resp =
+        MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 4096, sse_read, s, sse_free);
+    MHD_add_response_header(resp, "Content-Type", "text/event-stream");
+    MHD_add_response_header(resp, "Cache-Control", "no-cache");
+    enum MHD_Result rc = MHD_queue_response(r->conn, 200, resp);
+    MHD_destroy_response(resp);
+    *status = 200;
+    return rc;
+}
+
+/* ---- manifests and images ---- */
+
+static enum MHD_Result h_manifest_get(struct srv_req *r, unsigned *status)
+{
+    struct srv_scan_row row = {0};
+    struct ie_err err = {0};
+    char name[64];
+    if (load_scan(r, &row, &err) < 0)
+        return fail(r, status, &err);
+    snprintf(name, sizeof(name), "%s.jsonl", row.id);
+    *status = 200;
+    enum MHD_Result rc = srv_reply_file(r, row.manifest_path, "application/x-ndjson", name);
+    srv_scan_row_release(&row);
+    return rc;
+}
+
+static enum MHD_Result h_manifest_import(struct srv_req *r, unsigned *status)
+{
+    struct ie_err err = {0};
+    struct ie_buf tmp;
+    char *id = NULL;
+    enum MHD_Result rc;
+    ie_buf_init(&tmp);
+    ie_buf_addf(&tmp, "%s/tmp", r->ctx->cfg->data_dir);
+    mkdir(tmp.data, 0755);
+    ie_buf_addf(&tmp, "/import_XXXXXX");
+    int fd = mkstemp(tmp.data);
+    if (fd < 0) {
+        ie_err_set(&err, IE_EIO, "cannot store upload: %s", strerror(errno));
+        rc = fail(r, status, &err);
+        goto out;
+    }
+    ssize_t w = write(fd, r->body, r->body_len);
+    close(fd);
+    if (w != (ssize_t)r->body_len) {
+        ie_err_set(&err, IE_EIO, "cannot store upload");
+        rc = fail(r, status, &err);
+        goto out;
+    }
+    /* The upload must look like a manifest: at least one record or a header. */
+    struct ie_manifest m;
+    ie_manifest_init(&m);
+    if (ie_manifest_load(tmp.data, &m, &err) < 0 || (m.n == 0 && !m.meta.present)) {
+        ie_manifest_release(&m);
+        rc = REPLY(400, srv_reply_error(r, 400, "bad_request",
+                                        "the body is not a JSONL manifest (no header, no record)"));
+        goto out;
+    }
+    ie_manifest_release(&m);
+    if (srv_jobs_import(r->ctx->jobs, tmp.data, srv_query(r, "name"), &id, &err) < 0) {
+        rc = fail(r, status, &err);
+        goto out;
+    }
+    {
+        struct srv_scan_row row = {0};
+        sqlite3 *db = srv_http_db(r, &err);
+        if (!db || srv_store_get_scan(db, id, &row, &err) < 0) {
+            rc = fail(r, status, &err);
+            goto out;
+        }
+        rc = REPLY(201, srv_reply_json(r, 201, scan_json(r, &row)));
+        srv_scan_row_release(&row);
+    }
+out:
+    unlink(tmp.data);
+    ie_buf_release(&tmp);
+    free(id);
+    return rc;
+}
+
+static enum MHD_Result h_images(struct srv_req *r, unsigned *status)
+{
+    struct srv_scan_row row = {0};
+    struct ie_err err = {0};
+    long long limit = 50, cursor = 0;
+    cJSON *out;
+    if (load_scan(r, &row, &err) < 0)
+        return fail(r, status, &err);
+    srv_scan_row_release(&row);
+    if (!parse_int_param(srv_query(r, "limit"), 1, 1000, &limit))
+        return REPLY(400, srv_reply_error(r, 400, "bad_request", "limit: a number in 1..1000"));
+    if (!parse_int_param(srv_query(r, "cursor"), 0, LLONG_MAX, &cursor))
+        return REPLY(400, srv_reply_error(r, 400, "bad_request", "cursor: not a cursor"));
+    struct srv_image_query q = {.flag = srv_query(r, "flag"), .q = srv_query(r, "q"),
+                                .format = srv_query(r, "format"), .sort = srv_query(r, "sort"),
+                                .limit = (int)limit, .cursor = cursor};
+    sqlite3 *db = srv_http_db(r, &err);
+    if (!db || srv_store_query_images(db, r->params[0], &q, &out, &err) < 0)
+        return fail(r, status, &err);
+    return REPLY(200, srv_reply_json(r, 200, out));
+}
+
+static bool parse_image_id(const char *s, long long *out)
+{
+    return parse_int_param(s, 1, LLONG_MAX, out) && s;
+}
+
+static enum MHD_Result h_image(struct srv_req *r, unsigned *status)
+{
+    struct srv_scan_row row = {0};
+    struct ie_err err = {0};
+    long long iid;
+    cJSON *out;
+    if (load_scan(r, &row, &err) < 0)
+        return fail(r, status, &err);
+    srv_scan_row_release(&row);
+    if (!parse_image_id(r->params[1], &iid))
+        return REPLY(404, srv_reply_error(r, 404, "not_found", "no image %s", r->params[1]));
+    sqlite3 *db = srv_http_db(r, &err);
+    if (!db || srv_store_get_image(db, r->params[0], iid, &out, NULL, &err) < 0)
+        return fail(r, status, &err);
+    return REPLY(200, srv_reply_json(r, 200, out));
+}
+
+static enum MHD_Result h_thumbnail(struct srv_req *r, unsigned *status)
+{
+    struct srv_scan_row row = {0};
+    struct ie_err err = {0};
+    long long iid, size = 256;
+    char *path = NULL, *dir = NULL;
+    struct ie_buf cache;
+    enum MHD_Result rc;
+    if (load_scan(r, &row, &err) < 0)
+        return fail(r, status, &err);
+    srv_scan_row_release(&row);
+    if (!parse_image_id(r->params[1], &iid))
+        return REPLY(404, srv_reply_error(r, 404, "not_found", "no image %s", r->params[1]));
+    if (!parse_int_param(srv_query(r, "size"), 16, 1024, &size))
+        return REPLY(400, srv_reply_error(r, 400, "bad_request", "size: a number in 16..1024"));
+    sqlite3 *db = srv_http_db(r, &err);
+    if (!db || srv_store_get_image(db, r->params[0], iid, NULL, &path, &err) < 0)
+        return fail(r, status, &err);
+    dir = srv_scan_dir(r->ctx->cfg, r->params[0]);
+    ie_buf_init(&cache);
+    ie_buf_addf(&cache, "%s/thumbs", dir);
+    mkdir(cache.data, 0755);
+    ie_buf_addf(&cache, "/%lld_%lld.jpg", iid, size);
+    if (access(cache.data, R_OK) != 0) {
+        /* Paths come from the scan's own records, never from the request. */
+        VipsImage *t = NULL;
+        void *buf = NULL;
+        size_t len = 0;
+        if (vips_thumbnail(path, &t, (int)size, "fail_on", VIPS_FAIL_ON_ERROR, NULL) != 0 ||
+            vips_jpegsave_buffer(t, &buf, &len, "Q", 82, "strip", TRUE, NULL) != 0) {
+            char *e = vips_error_buffer_copy();
+            if (t)
+                g_object_unref(t);
+            vips_thread_shutdown();
+            rc = REPLY(422, srv_reply_error(r, 422, "undecodable",
+                                            "cannot make a thumbnail of this image: %.200s",
+                                            e ? e : ""));
+            g_free(e);
+            goto out;
+        }
+        g_object_unref(t);
+        vips_thread_shutdown();
+        ie_write_file_atomic(cache.data, buf, len, NULL);
+        void *copy = ie_xmalloc(len);
+        memcpy(copy, buf, len);
+        g_free(buf);
+        rc = REPLY(200, srv_reply_buffer(r, 200, "image/jpeg", copy, len));
+        goto out;
+    }
+    rc = REPLY(200, srv_reply_file(r, cache.data, "image/jpeg", NULL));
+out:
+    ie_buf_release(&cache);
+    free(dir);
+    free(path);
+    return rc;
+}
+
+static enum MHD_Result h_not_yet(struct srv_req *r, unsigned *status)
+{
+    return REPLY(501, srv_reply_error(r, 501, "not_implemented",
+                                      "%s %s is not implemented yet", r->method, r->url));
+}
+
+/* ---- static files ---- */
+
+static const char *mime_of(const char *path)
+{
+    const char *dot = strrchr(path, '.');
+    static const char *const map[][2] = {
+        {".html", "text/html; charset=utf-8"}, {".css", "text/css; charset=utf-8"},
+        {".js", "text/javascript; charset=utf-8"}, {".json", "application/json"},
+        {".svg", "image/svg+xml"}, {".png", "image/png"}, {".ico", "image/x-icon"},
+        {".woff2", "font/woff2"}};
+    for (size_t i = 0; dot && i < IE_ARRAY_LEN(map); i++)
+        if (strcmp(dot, map[i][0]) == 0)
+            return map[i][1];
+    return "application/octet-stream";
+}
+
+static enum MHD_Result serve_static(struct srv_req *r, unsigned *status)
+{
+    const char *u = r->url;
+    if (strstr(u, "..") || strchr(u, '\\') || strlen(u) > 512)
+        return REPLY(400, srv_reply_error(r, 400, "bad_request", "bad path"));
+    struct ie_buf p;
+    ie_buf_init(&p);
+    ie_buf_addf(&p, "%s%s", r->ctx->web_dir, u);
+    if (u[strlen(u) - 1] == '/')
+        ie_buf_adds(&p, "index.html");
+    struct stat st;
+    if (stat(p.data, &st) != 0 || !S_ISREG(st.st_mode)) {
+        ie_buf_release(&p);
+        return REPLY(404, srv_reply_error(r, 404, "not_found", "no such page"));
+    }
+    *status = 200;
+    enum MHD_Result rc = srv_reply_file(r, p.data, mime_of(p.data), NULL);
+    ie_buf_release(&p);
+    return rc;
+}
+
+/* ---- routing ---- */
+
+static const struct route routes[] = {
+    {"GET", "/healthz", "Liveness and version", h_healthz},
+    {"GET", "/metrics", "Prometheus metrics", h_metrics},
+    {"GET", "/api/v1/openapi.json", "This API description", h_openapi},
+    {"POST", "/api/v1/scans", "Create a scan of a root: {root, name?, options?}", h_scan_create},
+    {"GET", "/api/v1/scans", "List scans, newest first (?status=&limit=&cursor=)", h_scan_list},
+    {"GET", "/api/v1/scans/{id}", "A scan with status and progress", h_scan_get},
+    {"DELETE", "/api/v1/scans/{id}", "Delete a finished scan and its files", h_scan_delete},
+    {"GET", "/api/v1/scans/{id}/events", "Server-Sent Events: progress and status",
+     h_scan_events},
+    {"POST", "/api/v1/scans/{id}/cancel", "Cancel a scan, keeping what is done", h_scan_cancel},
+    {"POST", "/api/v1/scans/{id}/resume", "Resume a cancelled, failed or finished scan",
+     h_scan_resume},
+    {"POST", "/api/v1/manifests", "Import a JSONL manifest as a scan (?name=)",
+     h_manifest_import},
+    {"GET", "/api/v1/scans/{id}/manifest", "The scan's JSONL manifest", h_manifest_get},
+    {"GET", "/api/v1/scans/{id}/summary", "Dataset summary (SPEC 4.2)", h_not_yet},
+    {"GET", "/api/v1/scans/{id}/images",
+     "Records, filtered, sorted, paged (?flag=&q=&format=&sort=&limit=&cursor=)", h_images},
+    {"GET", "/api/v1/scans/{id}/images/{image_id}", "One record", h_image},
+    {"GET", "/api/v1/scans/{id}/images/{image_id}/thumbnail", "A JPEG thumbnail (?size=)",
+     h_thumbnail},
+    {"GET", "/api/v1/scans/{id}/checks/{name}", "A check (SPEC 4.3)", h_not_yet},
+    {"GET", "/api/v1/scans/{id}/duplicates", "Duplicate groups (?threshold=)", h_not_yet},
+    {"GET", "/api/v1/scans/{id}/annotations", "Annotation statistics of the root", h_not_yet},
+    {"GET", "/api/v1/scans/{id}/plots/{file}", "A plot: {type}.{png|svg|pdf}", h_not_yet},
+    {"GET", "/api/v1/scans/{id}/report.{format}", "The report: pdf or html", h_not_yet},
+    {"GET", "/api/v1/scans/{id}/export.{format}", "Export: csv, jsonl or sqlite", h_not_yet},
+    {"POST", "/api/v1/diff", "Diff two scans: {old, new}", h_not_yet},
+    {"POST", "/api/v1/leakage", "Leakage across splits: {splits, threshold?}", h_not_yet},
+    {"POST", "/api/v1/scans/{id}/gate", "Gate a scan against a policy (412 when it fails)",
+     h_not_yet},
+    {"POST", "/api/v1/gate", "Scan-or-resume a root, then gate it: {root, policy, wait?}",
+     h_not_yet},
+};
+
+/* Matches url against pattern; fills r->params. Segments "{x}" capture a whole segment and
+ * "lit.{x}" capture what follows "lit.". */
+static bool match(const char *pattern, const char *url, struct srv_req *r, char bufs[4][256])
+{
+    const char *p = pattern, *u = url;
+    int n = 0;
+    while (*p && *u) {
+        if (*p != '/' || *u != '/')
+            return false;
+        p++;
+        u++;
+        const char *pe = strchr(p, '/'), *ue = strchr(u, '/');
+        size_t pl = pe ? (size_t)(pe - p) : strlen(p), ul = ue ? (size_t)(ue - u) : strlen(u);
+        const char *brace = memchr(p, '{', pl);
+        if (brace) {
+            size_t lit = (size_t)(brace - p);
+            if (ul < lit + 1 || strncmp(p, u, lit) != 0 || n >= 4 || ul - lit >= 256)
+                return false;
+            memcpy(bufs[n], u + lit, ul - lit);
+            bufs[n][ul - lit] = '\0';
+            if (strcmp(bufs[n], "..") == 0 || strcmp(bufs[n], ".") == 0)
+                return false;
+            r->params[n] = bufs[n];
+            n++;
+        } else if (pl != ul || strncmp(p, u, pl) != 0) {
+            return false;
+        }
+        p += pl;
+        u += ul;
+    }
+    r->n_params = n;
+    return *p == '\0' && *u == '\0';
+}
+
+enum MHD_Result srv_api_dispatch(struct srv_req *r, unsigned *status)
+{
+    char bufs[4][256];
+    bool path_found = false;
+    for (size_t i = 0; i < IE_ARRAY_LEN(routes); i++) {
+        if (!match(routes[i].pattern, r->url, r, bufs))
+            continue;
+        path_found = true;
+        if (strcmp(routes[i].method, r->method) == 0)
+            return routes[i].fn(r, status);
+    }
+    if (path_found)
+        return REPLY(405, srv_reply_error(r, 405, "method_not_allowed", "%s is not allowed on %s",
+                                          r->method, r->url));
+    if (strncmp(r->url, "/api/", 5) != 0 && strcmp(r->method, "GET") == 0 && r->ctx->web_dir)
+        return serve_static(r, status);
+    return REPLY(404, srv_reply_error(r, 404, "not_found", "no route for %s %s", r->method,
+                                      r->url));
+}
+
+cJSON *srv_api_openapi(void)
+{
+    cJSON *doc = cJSON_CreateObject();
+    cJSON_AddStringToObject(doc, "openapi", "3.0.3");
+    cJSON *info = cJSON_AddObjectToObject(doc, "info");
+    cJSON_AddStringToObject(info, "title", "imgedad");
+    cJSON_AddStringToObject(info, "version", IMGEDA_VERSION);
+    cJSON *paths = cJSON_AddObjectToObject(doc, "paths");
+    for (size_t i = 0; i < IE_ARRAY_LEN(routes); i++) {
+        cJSON *item = cJSON_GetObjectItemCaseSensitive(paths, routes[i].pattern);
+        if (!item)
+            item = cJSON_AddObjectToObject(paths, routes[i].pattern);
+        char method[16];
+        size_t k = 0;
+        for (; routes[i].method[k] && k < sizeof(method) - 1; k++)
+            method[k] = (char)(routes[i].method[k] - 'A' + 'a');
+        method[k] = '\0';
+        cJSON *op = cJSON_AddObjectToObject(item, method);
+        cJSON_AddStringToObject(op, "summary", routes[i].summary);
+        cJSON *params = cJSON_AddArrayToObject(op, "parameters");
+        for (const char *s = strchr(routes[i].pattern, '{'); s; s = strchr(s + 1, '{')) {
+            const char *e = strchr(s, '}');
+            cJSON *prm = cJSON_CreateObject();
+            char name[64];
+            snprintf(name, sizeof(name), "%.*s", (int)(e - s - 1), s + 1);
+            cJSON_AddStringToObject(prm, "name", name);
+            cJSON_AddStringToObject(prm, "in", "path");
+            cJSON_AddTrueToObject(prm, "required");
+            cJSON *schema = cJSON_AddObjectToObject(prm, "schema");
+            cJSON_AddStringToObject(schema, "type", "string");
+            cJSON_AddItemToArray(params, prm);
+        }
+        cJSON *resp = cJSON_AddObjectToObject(op, "responses");
+        cJSON *def = cJSON_AddObjectToObject(resp, "default");
+        cJSON_AddStringToObject(def, "description",
+                                "JSON body; errors are {\"error\": {\"code\", \"message\"}}");
+    }
+    return doc;
+}

@@ -1,0 +1,46 @@
+/* imgedad configuration (SPEC §6.1): one table drives defaults, YAML parsing, validation and
+ * the documented config/imgedad.yaml. Errors read "file:line:col: key: reason".
+ * THREADS: loaded once in main before any thread; read-only afterwards. */
+#ifndef IMGEDA_SERVER_CONFIG_H
+#define IMGEDA_SERVER_CONFIG_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "imgeda/err.h"
+
+#define SRV_MAX_ROOTS 64
+
+enum srv_log_level { SRV_LOG_DEBUG, SRV_LOG_INFO, SRV_LOG_WARN, SRV_LOG_ERROR };
+
+struct srv_config {
+    char *listen_address;
+    int64_t listen_port;
+    char *data_dir;
+    char *allowed_roots[SRV_MAX_ROOTS];
+    int n_allowed_roots;
+    int64_t workers;
+    int64_t checkpoint_every;
+    char *auth_token;
+    int64_t max_body_bytes;
+    int64_t max_pixels;
+    int64_t log_level; /* enum srv_log_level */
+};
+
+/* Defaults: 127.0.0.1:8080, ./var, allowed roots = the current directory, workers = cores. */
+void srv_config_init(struct srv_config *c);
+void srv_config_release(struct srv_config *c);
+
+/* Reads a YAML file over the current values. Unknown keys, wrong types, out-of-range numbers
+ * and malformed YAML fail with IE_EINVAL and "file:line:col: key: reason". */
+int srv_config_load(struct srv_config *c, const char *path, struct ie_err *err);
+
+/* Sets one dotted key from a string (command-line overrides), validated like the file. */
+int srv_config_set(struct srv_config *c, const char *key, const char *value, struct ie_err *err);
+
+/* Checks cross-key rules (e.g. a non-loopback address needs a token). */
+int srv_config_validate(const struct srv_config *c, struct ie_err *err);
+
+const char *srv_log_level_name(int level);
+
+#endif

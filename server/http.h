@@ -1,0 +1,63 @@
+/* The HTTP server (libmicrohttpd, one thread per connection) and its request helpers.
+ * THREADS: handlers run on MHD's connection threads; they reach the loop thread only through
+ * srv_jobs_* and open their own SQLite connection per thread (srv_http_db). */
+#ifndef IMGEDA_SERVER_HTTP_H
+#define IMGEDA_SERVER_HTTP_H
+
+#include <cjson/cJSON.h>
+#include <microhttpd.h>
+#include <sqlite3.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "config.h"
+#include "jobs.h"
+
+struct srv_http;
+
+struct srv_ctx {
+    const struct srv_config *cfg;
+    struct srv_jobs *jobs;
+    const char *db_path;
+    const char *web_dir;
+    struct srv_http *http;
+};
+
+/* A request as handlers see it. */
+struct srv_req {
+    struct MHD_Connection *conn;
+    struct srv_ctx *ctx;
+    const char *method;
+    const char *url;
+    const char *body;
+    size_t body_len;
+    const char *params[4]; /* path parameters in route order */
+    int n_params;
+};
+
+/* Starts listening (port 0 picks a free port; srv_http_port tells which). */
+int srv_http_start(struct srv_ctx *ctx, struct srv_http **out, struct ie_err *err);
+int srv_http_port(const struct srv_http *h);
+/* Stops accepting and waits for connection threads to finish. */
+void srv_http_stop(struct srv_http *h);
+
+/* This thread's read connection (opened on first use, closed at thread exit). */
+sqlite3 *srv_http_db(struct srv_req *r, struct ie_err *err);
+
+/* Responses; each queues the response and returns MHD's result. */
+enum MHD_Result srv_reply_json(struct srv_req *r, unsigned status, cJSON *body /* consumed */);
+enum MHD_Result srv_reply_error(struct srv_req *r, unsigned status, const char *code,
+                                const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+/* Maps an IE_E* code to a status and replies with err's message. */
+enum MHD_Result srv_reply_ie_err(struct srv_req *r, const struct ie_err *err);
+enum MHD_Result srv_reply_buffer(struct srv_req *r, unsigned status, const char *content_type,
+                                 void *data /* freed */, size_t len);
+enum MHD_Result srv_reply_file(struct srv_req *r, const char *path, const char *content_type,
+                               const char *download_name);
+const char *srv_query(struct srv_req *r, const char *name);
+
+/* Request counters for /metrics. */
+void srv_http_metrics(struct srv_http *h, unsigned long long *requests,
+                      unsigned long long *errors);
+
+#endif

@@ -1,0 +1,839 @@
+/* Scan jobs on the libuv loop thread (see jobs.h).
+ * DESIGN: HTTP threads never touch the writer connection or the runner: they queue a command
+ * and wait on its condition variable; the loop thread drains the whole queue on each wake-up
+ * (uv_async_send coalesces). One scan runs at a time with all workers; the others wait in FIFO
+ * order. Discovery and the final SQLite indexing run on the pool so the loop stays responsive.
+ * Progress goes to SQLite only at durable checkpoints, so the database never claims more than
+ * the manifest holds. */
+#include <cjson/cJSON.h>
+#include <errno.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+#include <uv.h>
+
+#include "db.h"
+#include "imgeda/manifest.h"
+#include "imgeda/util.h"
+#include "jobs.h"
+#include "runner.h"
+#include "store.h"
+
+enum cmd_type { CMD_CREATE, CMD_IMPORT, CMD_CANCEL, CMD_RESUME, CMD_DELETE };
+
+struct cmd {
+    enum cmd_type type;
+    const char *a, *b, *c; /* arguments, owned by the caller */
+    char *id_out;
+    int rc;
+    struct ie_err err;
+    bool done;
+    pthread_cond_t cond;
+    struct cmd *next;
+};
+
+struct state_entry {
+    char id[40];
+    struct srv_job_state st;
+};
+
+struct running {
+    struct srv_jobs *j;
+    char *id;
+    struct ie_scan *scan;
+    struct srv_runner *runner;
+    struct ie_scan_options opts;
+    uv_work_t work;
+    int open_rc;
+    struct ie_err open_err;
+    bool cancel_requested;
+    char *manifest_path;
+    char *root;
+};
+
+struct srv_jobs {
+    uv_loop_t *loop;
+    uv_async_t async;
+    const struct srv_config *cfg;
+    char *db_path;
+    sqlite3 *db;
+    bool stopping, closed;
+
+    pthread_mutex_t qlock;
+    struct cmd *qhead, *qtail;
+
+    char **queued; /* FIFO of scan ids */
+    size_t n_queued, cap_queued;
+    struct running *run;
+
+    pthread_mutex_t slock;
+    pthread_cond_t scond;
+    struct state_entry *states;
+    size_t n_states, cap_states;
+    uint64_t version;
+    struct srv_jobs_metrics metrics;
+};
+
+char *srv_scan_dir(const struct srv_config *cfg, const char *id)
+{
+    struct ie_buf b;
+    ie_buf_init(&b);
+    ie_buf_addf(&b, "%s/scans/%s", cfg->data_dir, id);
+    return ie_buf_detach(&b);
+}
+
+static void log_line(const struct srv_jobs *j, int level, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static void log_line(const struct srv_jobs *j, int level, const char *fmt, ...)
+{
+    char now[40];
+    va_list ap;
+    if (level < j->cfg->log_level)
+        return;
+    ie_now_iso(now, sizeof(now));
+    fprintf(stderr, "%.23s %s jobs: ", now, srv_log_level_name(level));
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fputc('\n', stderr);
+}
+
+/* ---- shared live state ---- */
+
+static struct state_entry *state_find(struct srv_jobs *j, const char *id)
+{
+    for (size_t i = 0; i < j->n_states; i++)
+        if (strcmp(j->states[i].id, id) == 0)
+            return &j->states[i];
+    return NULL;
+}
+
+static void state_set(struct srv_jobs *j, const char *id, const char *status,
+                      const struct ie_scan_progress *p)
+{
+    pthread_mutex_lock(&j->slock);
+    struct state_entry *e = state_find(j, id);
+    if (!e) {
+        ie_grow((void **)&j->states, &j->cap_states, j->n_states + 1, sizeof(*j->states));
+        e = &j->states[j->n_states++];
+        memset(e, 0, sizeof(*e));
+        snprintf(e->id, sizeof(e->id), "%s", id);
+    }
+    if (status)
+        snprintf(e->st.status, sizeof(e->st.status), "%s", status);
+    if (p)
+        e->st.p = *p;
+    e->st.version = ++j->version;
+    pthread_cond_broadcast(&j->scond);
+    pthread_mutex_unlock(&j->slock);
+}
+
+static void state_forget(struct srv_jobs *j, const char *id)
+{
+    pthread_mutex_lock(&j->slock);
+    struct state_entry *e = state_find(j, id);
+    if (e) {
+        *e = j->states[--j->n_states];
+        j->version++;
+        pthread_cond_broadcast(&j->scond);
+    }
+    pthread_mutex_unlock(&j->slock);
+}
+
+bool srv_jobs_state(struct srv_jobs *j, const char *id, struct srv_job_state *st)
+{
+    pthread_mutex_lock(&j->slock);
+    struct state_entry *e = state_find(j, id);
+    if (e)
+        *st = e->st;
+    pthread_mutex_unlock(&j->slock);
+    return e != NULL;
+}
+
+uint64_t srv_jobs_wait(struct srv_jobs *j, uint64_t since, int timeout_ms)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    ts.tv_sec += timeout_ms / 1000;
+    ts.tv_nsec += (long)(timeout_ms % 1000) * 1000000L;
+    if (ts.tv_nsec >= 1000000000L) {
+        ts.tv_sec++;
+        ts.tv_nsec -= 1000000000L;
+    }
+    pthread_mutex_lock(&j->slock);
+    while (j->version <= since && !j->closed)
+        if (pthread_cond_timedwait(&j->scond, &j->slock, &ts) == ETIMEDOUT)
+            break;
+    uint64_t v = j->version;
+    pthread_mutex_unlock(&j->slock);
+    return v;
+}
+
+void srv_jobs_metrics(struct srv_jobs *j, struct srv_jobs_metrics *m)
+{
+    pthread_mutex_lock(&j->slock);
+    *m = j->metrics;
+    pthread_mutex_unlock(&j->slock);
+}
+
+/* ---- options ---- */
+
+int srv_scan_options_from_json(const char *json, const struct srv_config *cfg,
+                               struct ie_scan_options *o, struct ie_err *err)
+{
+    cJSON *root = json ? cJSON_Parse(json) : NULL;
+    int rc = 0;
+    ie_scan_options_init(o);
+    o->workers = (int)cfg->workers;
+    o->checkpoint_every = (int)cfg->checkpoint_every;
+    o->max_pixels = cfg->max_pixels;
+    if (!json)
+        return 0;
+    if (!root || !cJSON_IsObject(root)) {
+        rc = ie_err_set(err, IE_EINVAL, "options: expected a JSON object");
+        goto out;
+    }
+    for (cJSON *it = root->child; it; it = it->next) {
+        const char *k = it->string;
+        bool *flag = strcmp(k, "force") == 0              ? &o->force
+                     : strcmp(k, "skip_pixel_stats") == 0 ? &o->skip_pixel_stats
+                     : strcmp(k, "skip_exif") == 0        ? &o->skip_exif
+                     : strcmp(k, "skip_blur") == 0        ? &o->skip_blur
+                     : strcmp(k, "no_hashes") == 0        ? &o->no_hashes
+                     : strcmp(k, "shrink_on_load") == 0   ? &o->shrink_on_load
+                                                          : NULL;
+        double *thr = strcmp(k, "dark_threshold") == 0          ? &o->dark_threshold
+                      : strcmp(k, "overexposed_threshold") == 0 ? &o->overexposed_threshold
+                      : strcmp(k, "artifact_threshold") == 0    ? &o->artifact_threshold
+                      : strcmp(k, "blur_threshold") == 0        ? &o->blur_threshold
+                                                                : NULL;
+        if (flag) {
+            if (!cJSON_IsBool(it)) {
+                rc = ie_err_set(err, IE_EINVAL, "options.%s: expected true or false", k);
+                goto out;
+            }
+            *flag = cJSON_IsTrue(it);
+        } else if (thr) {
+            if (!cJSON_IsNumber(it) || it->valuedouble < 0 || it->valuedouble > 1e9) {
+                rc = ie_err_set(err, IE_EINVAL, "options.%s: expected a number >= 0", k);
+                goto out;
+            }
+            *thr = it->valuedouble;
+        } else if (strcmp(k, "workers") == 0 || strcmp(k, "checkpoint_every") == 0 ||
+                   strcmp(k, "max_image_dim") == 0 || strcmp(k, "max_pixels") == 0) {
+            double v = it->valuedouble;
+            bool whole = cJSON_IsNumber(it) && v == (double)(int64_t)v;
+            double lo = strcmp(k, "max_image_dim") == 0 ? 16 : 1;
+            double hi = strcmp(k, "workers") == 0         ? (double)cfg->workers
+                        : strcmp(k, "max_image_dim") == 0 ? 65535
+                        : strcmp(k, "max_pixels") == 0    ? (double)cfg->max_pixels
+                                                          : 1e7;
+            if (!whole || v < lo || v > hi) {
+                rc = ie_err_set(err, IE_EINVAL, "options.%s: expected a whole number in %g..%g",
+                                k, lo, hi);
+                goto out;
+            }
+            if (strcmp(k, "workers") == 0)
+                o->workers = (int)v;
+            else if (strcmp(k, "checkpoint_every") == 0)
+                o->checkpoint_every = (int)v;
+            else if (strcmp(k, "max_image_dim") == 0)
+                o->max_image_dim = (int)v;
+            else
+                o->max_pixels = (int64_t)v;
+        } else if (strcmp(k, "extensions") == 0) {
+            struct ie_buf b;
+            ie_buf_init(&b);
+            if (cJSON_IsString(it)) {
+                ie_buf_adds(&b, it->valuestring);
+            } else if (cJSON_IsArray(it)) {
+                for (cJSON *e = it->child; e; e = e->next) {
+                    if (!cJSON_IsString(e)) {
+                        ie_buf_release(&b);
+                        rc = ie_err_set(err, IE_EINVAL, "options.extensions: expected strings");
+                        goto out;
+                    }
+                    ie_buf_addf(&b, "%s,", e->valuestring);
+                }
+            } else {
+                rc = ie_err_set(err, IE_EINVAL,
+                                "options.extensions: expected \"jpg,png\" or a list");
+                goto out;
+            }
+            rc = ie_scan_options_set_extensions(o, b.data ? b.data : "", err);
+            ie_buf_release(&b);
+            if (rc < 0)
+                goto out;
+        } else {
+            rc = ie_err_set(err, IE_EINVAL, "options.%s: unknown option", k);
+            goto out;
+        }
+    }
+out:
+    cJSON_Delete(root);
+    return rc;
+}
+
+/* ---- the running scan ---- */
+
+static void start_next(struct srv_jobs *j);
+
+static void set_status(struct srv_jobs *j, const char *id, const char *status, const char *error)
+{
+    struct ie_err err = {0};
+    if (srv_store_set_status(j->db, id, status, error, &err) < 0)
+        log_line(j, SRV_LOG_ERROR, "cannot record status of %s: %s", id, err.msg);
+    state_set(j, id, status, NULL);
+}
+
+static void finish_running(struct srv_jobs *j)
+{
+    struct running *r = j->run;
+    j->run = NULL;
+    if (r->runner)
+        srv_runner_free(r->runner);
+    ie_scan_free(r->scan);
+    free(r->manifest_path);
+    free(r->root);
+    free(r->id);
+    free(r);
+    start_next(j);
+}
+
+struct index_work {
+    uv_work_t work;
+    struct srv_jobs *j;
+    int rc;
+    struct ie_err err;
+};
+
+static void index_work_cb(uv_work_t *w)
+{
+    struct index_work *iw = w->data;
+    struct running *r = iw->j->run;
+    sqlite3 *db = NULL;
+    iw->rc = srv_db_open(iw->j->db_path, &db, &iw->err);
+    if (iw->rc == 0)
+        iw->rc = srv_store_index_manifest(db, r->id, r->manifest_path, &iw->err);
+    srv_db_close(db);
+}
+
+static void index_done_cb(uv_work_t *w, int status)
+{
+    struct index_work *iw = w->data;
+    struct srv_jobs *j = iw->j;
+    (void)status;
+    if (iw->rc == 0) {
+        set_status(j, j->run->id, "succeeded", NULL);
+        log_line(j, SRV_LOG_INFO, "scan %s succeeded", j->run->id);
+    } else {
+        set_status(j, j->run->id, "failed", iw->err.msg);
+        log_line(j, SRV_LOG_ERROR, "scan %s: indexing failed: %s", j->run->id, iw->err.msg);
+    }
+    free(iw);
+    finish_running(j);
+}
+
+static void on_progress(const struct ie_scan_progress *p, bool checkpointed, void *ud)
+{
+    struct srv_jobs *j = ud;
+    struct ie_err err = {0};
+    state_set(j, j->run->id, NULL, p);
+    if (checkpointed && srv_store_set_progress(j->db, j->run->id, p, &err) < 0)
+        log_line(j, SRV_LOG_ERROR, "cannot record progress: %s", err.msg);
+}
+
+static void on_done(int status, const struct ie_err *e, void *ud)
+{
+    struct srv_jobs *j = ud;
+    struct running *r = j->run;
+    struct ie_scan_progress p;
+    struct ie_err err = {0};
+    ie_scan_get_progress(r->scan, &p);
+    srv_store_set_progress(j->db, r->id, &p, &err);
+    pthread_mutex_lock(&j->slock);
+    j->metrics.images_scanned += p.analysed;
+    j->metrics.bytes_scanned += (uint64_t)p.bytes;
+    if (status != 0 && status != IE_ECANCELED)
+        j->metrics.scan_errors++;
+    pthread_mutex_unlock(&j->slock);
+    state_set(j, r->id, NULL, &p);
+    if (status == 0) {
+        struct index_work *iw = ie_xcalloc(1, sizeof(*iw));
+        iw->j = j;
+        iw->work.data = iw;
+        uv_queue_work(j->loop, &iw->work, index_work_cb, index_done_cb);
+        return;
+    }
+    if (status == IE_ECANCELED && !r->cancel_requested) {
+        /* Stopped by shutdown: left queued so the next start resumes it. */
+        set_status(j, r->id, "queued", NULL);
+        log_line(j, SRV_LOG_INFO, "scan %s checkpointed for shutdown", r->id);
+    } else if (status == IE_ECANCELED) {
+        set_status(j, r->id, "cancelled", NULL);
+        log_line(j, SRV_LOG_INFO, "scan %s cancelled", r->id);
+    } else {
+        set_status(j, r->id, "failed", e ? e->msg : "scan failed");
+        log_line(j, SRV_LOG_ERROR, "scan %s failed: %s", r->id, e ? e->msg : "");
+    }
+    finish_running(j);
+}
+
+static void open_work_cb(uv_work_t *w)
+{
+    struct running *r = w->data;
+    /* Discovery of a large tree takes seconds: it runs here, not on the loop. */
+    struct ie_scan_options o = r->opts;
+    r->open_rc = ie_scan_open(r->root, r->manifest_path, &o, &r->scan, &r->open_err);
+}
+
+static void open_done_cb(uv_work_t *w, int status)
+{
+    struct running *r = w->data;
+    struct srv_jobs *j = r->j;
+    struct ie_err err = {0};
+    (void)status;
+    if (r->open_rc < 0) {
+        set_status(j, r->id, "failed", r->open_err.msg);
+        log_line(j, SRV_LOG_ERROR, "scan %s cannot start: %s", r->id, r->open_err.msg);
+        finish_running(j);
+        return;
+    }
+    if (j->stopping || r->cancel_requested) {
+        set_status(j, r->id, j->stopping && !r->cancel_requested ? "queued" : "cancelled", NULL);
+        finish_running(j);
+        return;
+    }
+    struct srv_runner_callbacks cb = {
+        .on_progress = on_progress, .on_done = on_done, .ud = j, .progress_interval = 0.25};
+    struct ie_scan_progress p;
+    ie_scan_get_progress(r->scan, &p);
+    state_set(j, r->id, "running", &p);
+    srv_store_set_progress(j->db, r->id, &p, NULL);
+    if (srv_runner_start(j->loop, r->scan, r->opts.workers, &cb, &r->runner, &err) < 0) {
+        set_status(j, r->id, "failed", err.msg);
+        finish_running(j);
+    }
+}
+
+static void start_next(struct srv_jobs *j)
+{
+    struct srv_scan_row row = {0};
+    struct ie_err err = {0};
+    while (!j->run && !j->stopping && j->n_queued > 0) {
+        char *id = j->queued[0];
+        memmove(j->queued, j->queued + 1, (j->n_queued - 1) * sizeof(char *));
+        j->n_queued--;
+        if (srv_store_get_scan(j->db, id, &row, &err) < 0) {
+            log_line(j, SRV_LOG_WARN, "queued scan %s vanished: %s", id, err.msg);
+            free(id);
+            continue;
+        }
+        struct running *r = ie_xcalloc(1, sizeof(*r));
+        r->j = j;
+        r->id = id;
+        r->root = ie_xstrdup(row.root);
+        r->manifest_path = ie_xstrdup(row.manifest_path);
+        if (srv_scan_options_from_json(row.options_json, j->cfg, &r->opts, &err) < 0) {
+            j->run = r;
+            set_status(j, id, "failed", err.msg);
+            srv_scan_row_release(&row);
+            finish_running(j);
+            return;
+        }
+        /* A started scan always resumes its own manifest; force applied on its first run. */
+        if (row.started_at)
+            r->opts.force = false;
+        r->opts.resume = true;
+        srv_scan_row_release(&row);
+        j->run = r;
+        set_status(j, id, "running", NULL);
+        log_line(j, SRV_LOG_INFO, "scan %s started", id);
+        r->work.data = r;
+        uv_queue_work(j->loop, &r->work, open_work_cb, open_done_cb);
+    }
+}
+
+/* ---- commands (loop thread) ---- */
+
+static void new_id(char *out, size_t n)
+{
+    /* Time-ordered and unguessable enough for a local service: 48 bits of ms + 32 random. */
+    struct timespec ts;
+    unsigned rnd = 0;
+    FILE *f = fopen("/dev/urandom", "rb");
+    if (!f || fread(&rnd, sizeof(rnd), 1, f) != 1)
+        rnd = (unsigned)rand();
+    if (f)
+        fclose(f);
+    clock_gettime(CLOCK_REALTIME, &ts);
+    unsigned long long ms = (unsigned long long)ts.tv_sec * 1000 + (unsigned long long)ts.tv_nsec / 1000000;
+    snprintf(out, n, "%012llx%08x", ms & 0xFFFFFFFFFFFFull, rnd);
+}
+
+static int mkdir_p(const char *path)
+{
+    char *tmp = ie_xstrdup(path);
+    int rc = 0;
+    for (char *p = tmp + 1; *p; p++) {
+        if (*p == '/') {
+            *p = '\0';
+            if (mkdir(tmp, 0755) < 0 && errno != EEXIST)
+                rc = -1;
+            *p = '/';
+        }
+    }
+    if (mkdir(tmp, 0755) < 0 && errno != EEXIST)
+        rc = -1;
+    free(tmp);
+    return rc;
+}
+
+static int insert_row(struct srv_jobs *j, const char *root, const char *name,
+                      const char *options_json, bool imported, char **id_out, char **dir_out,
+                      struct ie_err *err)
+{
+    char id[32], now[40];
+    new_id(id, sizeof(id));
+    ie_now_iso(now, sizeof(now));
+    char *dir = srv_scan_dir(j->cfg, id);
+    if (mkdir_p(dir) < 0) {
+        int rc = ie_err_set(err, IE_EIO, "cannot create %s: %s", dir, strerror(errno));
+        free(dir);
+        return rc;
+    }
+    struct ie_buf mp;
+    ie_buf_init(&mp);
+    ie_buf_addf(&mp, "%s/manifest.jsonl", dir);
+    struct srv_scan_row row = {0};
+    row.id = id;
+    row.name = (char *)(name && *name ? name : root);
+    row.root = (char *)root;
+    row.status = (char *)(imported ? "succeeded" : "queued");
+    row.options_json = (char *)(options_json ? options_json : "{}");
+    row.manifest_path = mp.data;
+    row.imported = imported;
+    row.created_at = now;
+    row.seq = srv_store_next_seq(j->db);
+    int rc = srv_store_insert_scan(j->db, &row, err);
+    ie_buf_release(&mp);
+    if (rc < 0) {
+        free(dir);
+        return rc;
+    }
+    *id_out = ie_xstrdup(id);
+    if (dir_out)
+        *dir_out = dir;
+    else
+        free(dir);
+    return 0;
+}
+
+static void enqueue(struct srv_jobs *j, const char *id)
+{
+    ie_grow((void **)&j->queued, &j->cap_queued, j->n_queued + 1, sizeof(char *));
+    j->queued[j->n_queued++] = ie_xstrdup(id);
+    state_set(j, id, "queued", NULL);
+}
+
+static int rm_rf(const char *path)
+{
+    /* Only our own data dir layout: scans/<id>/{manifest.jsonl, plots/, thumbs/}. */
+    struct ie_buf cmd;
+    ie_buf_init(&cmd);
+    ie_buf_adds(&cmd, "rm -rf -- '");
+    for (const char *p = path; *p; p++) {
+        if (*p == '\'')
+            ie_buf_adds(&cmd, "'\\''");
+        else
+            ie_buf_addc(&cmd, *p);
+    }
+    ie_buf_adds(&cmd, "'");
+    int rc = system(cmd.data);
+    ie_buf_release(&cmd);
+    return rc == 0 ? 0 : -1;
+}
+
+static void run_cmd(struct srv_jobs *j, struct cmd *c)
+{
+    struct srv_scan_row row = {0};
+    c->rc = 0;
+    switch (c->type) {
+    case CMD_CREATE:
+        c->rc = insert_row(j, c->a, c->b, c->c, false, &c->id_out, NULL, &c->err);
+        if (c->rc == 0) {
+            enqueue(j, c->id_out);
+            start_next(j);
+        }
+        break;
+    case CMD_IMPORT: {
+        char *dir = NULL;
+        c->rc = insert_row(j, "", c->b, "{}", true, &c->id_out, &dir, &c->err);
+        if (c->rc < 0)
+            break;
+        struct ie_buf dst;
+        ie_buf_init(&dst);
+        ie_buf_addf(&dst, "%s/manifest.jsonl", dir);
+        if (rename(c->a, dst.data) < 0) {
+            c->rc = ie_err_set(&c->err, IE_EIO, "cannot store manifest: %s", strerror(errno));
+        } else {
+            /* Indexing an upload is bounded by max_body_bytes: done inline. */
+            c->rc = srv_store_index_manifest(j->db, c->id_out, dst.data, &c->err);
+        }
+        if (c->rc == 0) {
+            struct ie_manifest m;
+            ie_manifest_init(&m);
+            if (ie_manifest_load(dst.data, &m, NULL) == 0) {
+                struct ie_scan_progress p = {0};
+                p.total = p.processed = p.durable = m.n;
+                for (size_t i = 0; i < m.n; i++)
+                    p.corrupt += m.recs[i].is_corrupt;
+                srv_store_set_progress(j->db, c->id_out, &p, NULL);
+                if (m.meta.input_dir) {
+                    sqlite3_stmt *st;
+                    if (srv_db_prepare(j->db, "UPDATE scans SET root = ? WHERE id = ?", &st,
+                                       NULL) == 0) {
+                        sqlite3_bind_text(st, 1, m.meta.input_dir, -1, SQLITE_STATIC);
+                        sqlite3_bind_text(st, 2, c->id_out, -1, SQLITE_STATIC);
+                        sqlite3_step(st);
+                        sqlite3_finalize(st);
+                    }
+                }
+            }
+            ie_manifest_release(&m);
+        } else {
+            srv_store_delete_scan(j->db, c->id_out, NULL);
+            rm_rf(dir);
+            free(c->id_out);
+            c->id_out = NULL;
+        }
+        ie_buf_release(&dst);
+        free(dir);
+        break;
+    }
+    case CMD_CANCEL:
+        if ((c->rc = srv_store_get_scan(j->db, c->a, &row, &c->err)) < 0)
+            break;
+        if (j->run && strcmp(j->run->id, c->a) == 0) {
+            j->run->cancel_requested = true;
+            if (j->run->runner)
+                srv_runner_cancel(j->run->runner);
+        } else if (strcmp(row.status, "queued") == 0) {
+            for (size_t i = 0; i < j->n_queued; i++)
+                if (strcmp(j->queued[i], c->a) == 0) {
+                    free(j->queued[i]);
+                    memmove(j->queued + i, j->queued + i + 1,
+                            (j->n_queued - i - 1) * sizeof(char *));
+                    j->n_queued--;
+                    break;
+                }
+            set_status(j, c->a, "cancelled", NULL);
+        } else {
+            c->rc = ie_err_set(&c->err, IE_EINVAL, "scan %s is %s; only queued or running scans "
+                               "can be cancelled", c->a, row.status);
+        }
+        break;
+    case CMD_RESUME:
+        if ((c->rc = srv_store_get_scan(j->db, c->a, &row, &c->err)) < 0)
+            break;
+        if (row.imported || !(strcmp(row.status, "cancelled") == 0 ||
+                              strcmp(row.status, "failed") == 0 ||
+                              strcmp(row.status, "succeeded") == 0)) {
+            c->rc = ie_err_set(&c->err, IE_EINVAL,
+                               "scan %s is %s%s; only finished scans can be resumed", c->a,
+                               row.status, row.imported ? " (imported)" : "");
+            break;
+        }
+        set_status(j, c->a, "queued", NULL);
+        enqueue(j, c->a);
+        start_next(j);
+        break;
+    case CMD_DELETE:
+        if ((c->rc = srv_store_get_scan(j->db, c->a, &row, &c->err)) < 0)
+            break;
+        if (strcmp(row.status, "queued") == 0 || strcmp(row.status, "running") == 0) {
+            c->rc = ie_err_set(&c->err, IE_EINVAL,
+                               "scan %s is %s; cancel it before deleting it", c->a, row.status);
+            break;
+        }
+        if ((c->rc = srv_store_delete_scan(j->db, c->a, &c->err)) < 0)
+            break;
+        {
+            char *dir = srv_scan_dir(j->cfg, c->a);
+            rm_rf(dir);
+            free(dir);
+        }
+        state_forget(j, c->a);
+        break;
+    }
+    srv_scan_row_release(&row);
+}
+
+static void async_cb(uv_async_t *h)
+{
+    struct srv_jobs *j = h->data;
+    for (;;) {
+        pthread_mutex_lock(&j->qlock);
+        struct cmd *c = j->qhead;
+        if (c) {
+            j->qhead = c->next;
+            if (!j->qhead)
+                j->qtail = NULL;
+        }
+        pthread_mutex_unlock(&j->qlock);
+        if (!c)
+            break;
+        if (j->stopping) {
+            c->rc = ie_err_set(&c->err, IE_EINVAL, "imgedad is shutting down");
+        } else {
+            run_cmd(j, c);
+        }
+        pthread_mutex_lock(&j->qlock);
+        c->done = true;
+        pthread_cond_signal(&c->cond);
+        pthread_mutex_unlock(&j->qlock);
+    }
+}
+
+/* Queues a command and waits for the loop thread to run it. */
+static int submit(struct srv_jobs *j, struct cmd *c, struct ie_err *err)
+{
+    pthread_cond_init(&c->cond, NULL);
+    pthread_mutex_lock(&j->qlock);
+    if (j->closed) {
+        pthread_mutex_unlock(&j->qlock);
+        pthread_cond_destroy(&c->cond);
+        return ie_err_set(err, IE_EINVAL, "imgedad is shutting down");
+    }
+    if (j->qtail)
+        j->qtail->next = c;
+    else
+        j->qhead = c;
+    j->qtail = c;
+    uv_async_send(&j->async);
+    while (!c->done)
+        pthread_cond_wait(&c->cond, &j->qlock);
+    pthread_mutex_unlock(&j->qlock);
+    pthread_cond_destroy(&c->cond);
+    if (c->rc < 0 && err)
+        *err = c->err;
+    return c->rc;
+}
+
+int srv_jobs_create(struct srv_jobs *j, const char *root, const char *name,
+                    const char *options_json, char **id, struct ie_err *err)
+{
+    struct cmd c = {.type = CMD_CREATE, .a = root, .b = name, .c = options_json};
+    int rc = submit(j, &c, err);
+    *id = c.id_out;
+    return rc;
+}
+
+int srv_jobs_import(struct srv_jobs *j, const char *manifest_tmp_path, const char *name,
+                    char **id, struct ie_err *err)
+{
+    struct cmd c = {.type = CMD_IMPORT, .a = manifest_tmp_path, .b = name};
+    int rc = submit(j, &c, err);
+    *id = c.id_out;
+    return rc;
+}
+
+int srv_jobs_cancel(struct srv_jobs *j, const char *id, struct ie_err *err)
+{
+    struct cmd c = {.type = CMD_CANCEL, .a = id};
+    return submit(j, &c, err);
+}
+
+int srv_jobs_resume(struct srv_jobs *j, const char *id, struct ie_err *err)
+{
+    struct cmd c = {.type = CMD_RESUME, .a = id};
+    return submit(j, &c, err);
+}
+
+int srv_jobs_delete(struct srv_jobs *j, const char *id, struct ie_err *err)
+{
+    struct cmd c = {.type = CMD_DELETE, .a = id};
+    return submit(j, &c, err);
+}
+
+/* ---- lifetime ---- */
+
+int srv_jobs_new(struct uv_loop_s *loop, const struct srv_config *cfg, const char *db_path,
+                 struct srv_jobs **out, struct ie_err *err)
+{
+    struct srv_jobs *j = ie_xcalloc(1, sizeof(*j));
+    char **ids = NULL;
+    size_t n = 0;
+    int rc;
+    j->loop = loop;
+    j->cfg = cfg;
+    j->db_path = ie_xstrdup(db_path);
+    pthread_mutex_init(&j->qlock, NULL);
+    pthread_mutex_init(&j->slock, NULL);
+    pthread_cond_init(&j->scond, NULL);
+    if ((rc = srv_db_open(db_path, &j->db, err)) < 0 || (rc = srv_db_migrate(j->db, err)) < 0)
+        goto fail;
+    if ((rc = srv_store_unfinished(j->db, &ids, &n, err)) < 0)
+        goto fail;
+    uv_async_init(loop, &j->async, async_cb);
+    j->async.data = j;
+    for (size_t i = 0; i < n; i++) {
+        log_line(j, SRV_LOG_INFO, "resuming scan %s left unfinished", ids[i]);
+        srv_store_set_status(j->db, ids[i], "queued", NULL, NULL);
+        enqueue(j, ids[i]);
+        free(ids[i]);
+    }
+    free(ids);
+    start_next(j);
+    *out = j;
+    return 0;
+fail:
+    srv_db_close(j->db);
+    free(j->db_path);
+    free(j);
+    return rc;
+}
+
+static void async_closed(uv_handle_t *h)
+{
+    (void)h;
+}
+
+void srv_jobs_stop(struct srv_jobs *j)
+{
+    if (j->stopping)
+        return;
+    j->stopping = true;
+    /* Answer anyone waiting, then refuse new commands. */
+    async_cb(&j->async);
+    pthread_mutex_lock(&j->qlock);
+    j->closed = true;
+    pthread_mutex_unlock(&j->qlock);
+    pthread_mutex_lock(&j->slock);
+    pthread_cond_broadcast(&j->scond);
+    pthread_mutex_unlock(&j->slock);
+    if (j->run && j->run->runner)
+        srv_runner_cancel(j->run->runner);
+    uv_close((uv_handle_t *)&j->async, async_closed);
+}
+
+void srv_jobs_free(struct srv_jobs *j)
+{
+    if (!j)
+        return;
+    for (size_t i = 0; i < j->n_queued; i++)
+        free(j->queued[i]);
+    free(j->queued);
+    free(j->states);
+    srv_db_close(j->db);
+    pthread_mutex_destroy(&j->qlock);
+    pthread_mutex_destroy(&j->slock);
+    pthread_cond_destroy(&j->scond);
+    free(j->db_path);
+    free(j);
+}

@@ -1,0 +1,65 @@
+/* Scan jobs: a queue run on the libuv loop thread, one scan at a time on the thread pool,
+ * progress written to SQLite at every checkpoint, restart recovery, graceful stop.
+ * THREADS: srv_jobs_new/run/free on the main thread (which runs the loop). Every other
+ * srv_jobs_* function may be called from any thread (HTTP threads): commands are queued to the
+ * loop thread (uv_async_send) and the caller waits for the answer. */
+#ifndef IMGEDA_SERVER_JOBS_H
+#define IMGEDA_SERVER_JOBS_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "config.h"
+#include "imgeda/analyze.h"
+#include "imgeda/err.h"
+#include "imgeda/scan.h"
+
+struct uv_loop_s;
+struct srv_jobs;
+
+/* Opens the writer connection, migrates, and queues scans a crash left queued or running. */
+int srv_jobs_new(struct uv_loop_s *loop, const struct srv_config *cfg, const char *db_path,
+                 struct srv_jobs **out, struct ie_err *err);
+/* Stops taking work, cancels the running scan (its progress is checkpointed and it is left
+ * queued, so the next start resumes it), and closes handles once it has stopped. */
+void srv_jobs_stop(struct srv_jobs *j);
+void srv_jobs_free(struct srv_jobs *j);
+
+/* Parses the API's scan options ({"workers": 2, "force": true, ...}, keys as the CLI flags with
+ * underscores) over the server defaults. IE_EINVAL names the offending key. */
+int srv_scan_options_from_json(const char *json, const struct srv_config *cfg,
+                               struct ie_scan_options *o, struct ie_err *err);
+
+/* Creates a queued scan of root (already validated) and returns its id (caller frees). */
+int srv_jobs_create(struct srv_jobs *j, const char *root, const char *name,
+                    const char *options_json, char **id, struct ie_err *err);
+/* Imports a manifest file (moved into the scan's folder) as a finished scan. */
+int srv_jobs_import(struct srv_jobs *j, const char *manifest_tmp_path, const char *name,
+                    char **id, struct ie_err *err);
+/* Cancel keeps what is done; resume continues a cancelled or failed scan; delete removes a
+ * finished scan and its files. IE_ENOENT / IE_EINVAL (wrong state) with a message. */
+int srv_jobs_cancel(struct srv_jobs *j, const char *id, struct ie_err *err);
+int srv_jobs_resume(struct srv_jobs *j, const char *id, struct ie_err *err);
+int srv_jobs_delete(struct srv_jobs *j, const char *id, struct ie_err *err);
+
+/* Live state of a scan for progress and SSE. */
+struct srv_job_state {
+    char status[16];
+    struct ie_scan_progress p;
+    uint64_t version;
+};
+/* Returns true if the scan is known to the job runner (queued or running this process). */
+bool srv_jobs_state(struct srv_jobs *j, const char *id, struct srv_job_state *st);
+/* Waits until any job state changes past `since` or timeout_ms passes; returns the version. */
+uint64_t srv_jobs_wait(struct srv_jobs *j, uint64_t since, int timeout_ms);
+
+/* Counters for /metrics. */
+struct srv_jobs_metrics {
+    uint64_t images_scanned, bytes_scanned, scan_errors;
+};
+void srv_jobs_metrics(struct srv_jobs *j, struct srv_jobs_metrics *m);
+
+/* Where a scan's files live: <data_dir>/scans/<id>/. Caller frees. */
+char *srv_scan_dir(const struct srv_config *cfg, const char *id);
+
+#endif

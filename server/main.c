@@ -1,0 +1,195 @@
+/* imgedad: the REST daemon (SPEC §6). main() owns start-up order: config, libvips, data dir,
+ * database + migrations, job runner (restart recovery), HTTP, then the libuv loop until
+ * SIGTERM/SIGINT; shutdown stops HTTP first, checkpoints the running scan, closes the loop. */
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <uv.h>
+
+#include "config.h"
+#include "http.h"
+#include "imgeda/analyze.h"
+#include "imgeda/util.h"
+#include "jobs.h"
+#include "runner.h"
+
+static const char usage[] =
+    "usage: imgedad [--config FILE] [--listen ADDR:PORT] [--data-dir DIR] [--web-dir DIR]\n"
+    "               [--set KEY=VALUE]...\n"
+    "  --config FILE      YAML configuration (see config/imgedad.yaml for every key)\n"
+    "  --listen ADDR:PORT overrides listen.address and listen.port (port 0 = any free port)\n"
+    "  --data-dir DIR     overrides data_dir (holds imgedad.db and scans/)\n"
+    "  --web-dir DIR      the dashboard's static files (default: web/ next to the binary's\n"
+    "                     source tree, or ./web)\n"
+    "  --set KEY=VALUE    overrides any config key, e.g. --set scan.workers=2\n";
+
+struct app {
+    uv_loop_t loop;
+    uv_signal_t sigterm, sigint;
+    struct srv_jobs *jobs;
+    struct srv_http *http;
+    bool stopping;
+};
+
+static void on_signal(uv_signal_t *h, int signum)
+{
+    struct app *a = h->data;
+    if (a->stopping)
+        return;
+    a->stopping = true;
+    fprintf(stderr, "imgedad: %s received, stopping\n", signum == SIGTERM ? "SIGTERM" : "SIGINT");
+    /* No new requests, then no new work; the running batch checkpoints and the loop drains. */
+    srv_http_stop(a->http);
+    a->http = NULL;
+    srv_jobs_stop(a->jobs);
+    uv_close((uv_handle_t *)&a->sigterm, NULL);
+    uv_close((uv_handle_t *)&a->sigint, NULL);
+}
+
+static int mkdirs(const char *path)
+{
+    char *tmp = ie_xstrdup(path);
+    int rc = 0;
+    for (char *p = tmp + 1; *p; p++)
+        if (*p == '/') {
+            *p = '\0';
+            if (mkdir(tmp, 0755) < 0 && errno != EEXIST)
+                rc = -1;
+            *p = '/';
+        }
+    if (mkdir(tmp, 0755) < 0 && errno != EEXIST)
+        rc = -1;
+    free(tmp);
+    return rc;
+}
+
+static const char *default_web_dir(void)
+{
+    static char path[4096];
+    snprintf(path, sizeof(path), "%s", IMGEDA_SOURCE_WEB_DIR);
+    if (access(path, R_OK) == 0)
+        return path;
+    return "./web";
+}
+
+int main(int argc, char **argv)
+{
+    static const struct option opts[] = {
+        {"config", required_argument, NULL, 'c'}, {"listen", required_argument, NULL, 'l'},
+        {"data-dir", required_argument, NULL, 'd'}, {"web-dir", required_argument, NULL, 'w'},
+        {"set", required_argument, NULL, 's'},     {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0}};
+    struct srv_config cfg;
+    struct ie_err err = {0};
+    struct app a;
+    const char *config_path = NULL, *listen = NULL, *data_dir = NULL;
+    const char *web_dir = default_web_dir();
+    char *sets[64];
+    int n_sets = 0, c, rc = 1;
+    struct ie_buf db_path;
+
+    memset(&a, 0, sizeof(a));
+    ie_buf_init(&db_path);
+    while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+        switch (c) {
+        case 'c': config_path = optarg; break;
+        case 'l': listen = optarg; break;
+        case 'd': data_dir = optarg; break;
+        case 'w': web_dir = optarg; break;
+        case 's':
+            if (n_sets < 64)
+                sets[n_sets++] = optarg;
+            break;
+        case 'h': fputs(usage, stdout); return 0;
+        default: fputs(usage, stderr); return 1;
+        }
+    }
+    if (optind != argc) {
+        fputs(usage, stderr);
+        return 1;
+    }
+    srv_config_init(&cfg);
+    if (config_path && srv_config_load(&cfg, config_path, &err) < 0)
+        goto fail;
+    for (int i = 0; i < n_sets; i++) {
+        char *eq = strchr(sets[i], '=');
+        if (!eq) {
+            ie_err_set(&err, IE_EINVAL, "--set %s: expected KEY=VALUE", sets[i]);
+            goto fail;
+        }
+        *eq = '\0';
+        if (srv_config_set(&cfg, sets[i], eq + 1, &err) < 0)
+            goto fail;
+    }
+    if (listen) {
+        const char *colon = strrchr(listen, ':');
+        if (!colon) {
+            ie_err_set(&err, IE_EINVAL, "--listen %s: expected ADDR:PORT", listen);
+            goto fail;
+        }
+        char *addr = ie_xstrndup(listen, (size_t)(colon - listen));
+        if (addr[0] == '[') { /* [::1]:8080 */
+            memmove(addr, addr + 1, strlen(addr));
+            addr[strcspn(addr, "]")] = '\0';
+        }
+        int r1 = srv_config_set(&cfg, "listen.address", addr, &err);
+        free(addr);
+        if (r1 < 0 || srv_config_set(&cfg, "listen.port", colon + 1, &err) < 0)
+            goto fail;
+    }
+    if (data_dir && srv_config_set(&cfg, "data_dir", data_dir, &err) < 0)
+        goto fail;
+    if (srv_config_validate(&cfg, &err) < 0)
+        goto fail;
+    if (ie_init(argv[0], &err) < 0)
+        goto fail;
+    if (mkdirs(cfg.data_dir) < 0) {
+        ie_err_set(&err, IE_EIO, "data_dir: cannot create %s: %s", cfg.data_dir, strerror(errno));
+        goto fail;
+    }
+    ie_buf_addf(&db_path, "%s/imgedad.db", cfg.data_dir);
+    signal(SIGPIPE, SIG_IGN);
+    srv_runner_set_pool_size((int)cfg.workers + 1);
+    uv_loop_init(&a.loop);
+    if (srv_jobs_new(&a.loop, &cfg, db_path.data, &a.jobs, &err) < 0)
+        goto fail_loop;
+    struct srv_ctx ctx = {.cfg = &cfg, .jobs = a.jobs, .db_path = db_path.data,
+                          .web_dir = web_dir};
+    if (srv_http_start(&ctx, &a.http, &err) < 0) {
+        srv_jobs_stop(a.jobs);
+        uv_run(&a.loop, UV_RUN_DEFAULT);
+        srv_jobs_free(a.jobs);
+        goto fail_loop;
+    }
+    ctx.http = a.http;
+    uv_signal_init(&a.loop, &a.sigterm);
+    uv_signal_init(&a.loop, &a.sigint);
+    a.sigterm.data = a.sigint.data = &a;
+    uv_signal_start(&a.sigterm, on_signal, SIGTERM);
+    uv_signal_start(&a.sigint, on_signal, SIGINT);
+    printf("imgedad listening on http://%s:%d/ (data dir %s)\n",
+           strchr(cfg.listen_address, ':') ? "[::1]" : cfg.listen_address,
+           srv_http_port(a.http), cfg.data_dir);
+    fflush(stdout);
+    uv_run(&a.loop, UV_RUN_DEFAULT);
+    srv_jobs_free(a.jobs);
+    rc = uv_loop_close(&a.loop) == 0 ? 0 : 1;
+    if (rc)
+        fprintf(stderr, "imgedad: event loop did not close cleanly\n");
+    ie_shutdown();
+    srv_config_release(&cfg);
+    ie_buf_release(&db_path);
+    return rc;
+fail_loop:
+    uv_loop_close(&a.loop);
+fail:
+    fprintf(stderr, "imgedad: %s\n", err.msg);
+    srv_config_release(&cfg);
+    ie_buf_release(&db_path);
+    return 1;
+}

@@ -1,0 +1,575 @@
+/* SQL for scans and images (see store.h).
+ * DESIGN: records are indexed with the columns the API filters and sorts on, plus the full
+ * record JSON, so a page of 10^6 images is an indexed query and the answer needs no manifest
+ * read. The manifest stays the interchange format. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "db.h"
+#include "imgeda/manifest.h"
+#include "imgeda/strmap.h"
+#include "imgeda/util.h"
+#include "store.h"
+
+void srv_scan_row_release(struct srv_scan_row *r)
+{
+    free(r->id);
+    free(r->name);
+    free(r->root);
+    free(r->status);
+    free(r->options_json);
+    free(r->manifest_path);
+    free(r->created_at);
+    free(r->started_at);
+    free(r->finished_at);
+    free(r->error);
+    memset(r, 0, sizeof(*r));
+}
+
+static void add_num(cJSON *o, const char *k, double v)
+{
+    char tmp[40];
+    ie_fmt_double(tmp, sizeof(tmp), v);
+    cJSON_AddItemToObject(o, k, cJSON_CreateRaw(tmp));
+}
+
+static void add_int(cJSON *o, const char *k, int64_t v)
+{
+    char tmp[32];
+    snprintf(tmp, sizeof(tmp), "%lld", (long long)v);
+    cJSON_AddItemToObject(o, k, cJSON_CreateRaw(tmp));
+}
+
+static void add_str_or_null(cJSON *o, const char *k, const char *v)
+{
+    if (v)
+        cJSON_AddStringToObject(o, k, v);
+    else
+        cJSON_AddNullToObject(o, k);
+}
+
+cJSON *srv_scan_row_to_json(const struct srv_scan_row *r)
+{
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddStringToObject(o, "id", r->id);
+    cJSON_AddStringToObject(o, "name", r->name);
+    cJSON_AddStringToObject(o, "root", r->root);
+    cJSON_AddStringToObject(o, "status", r->status);
+    cJSON *opts = cJSON_Parse(r->options_json ? r->options_json : "{}");
+    cJSON_AddItemToObject(o, "options", opts ? opts : cJSON_CreateObject());
+    cJSON_AddBoolToObject(o, "imported", r->imported);
+    cJSON_AddStringToObject(o, "created_at", r->created_at);
+    add_str_or_null(o, "started_at", r->started_at);
+    add_str_or_null(o, "finished_at", r->finished_at);
+    add_str_or_null(o, "error", r->error);
+    cJSON *p = cJSON_AddObjectToObject(o, "progress");
+    add_int(p, "total", r->total);
+    add_int(p, "processed", r->processed);
+    add_int(p, "corrupt", r->corrupt);
+    add_int(p, "bytes", r->bytes);
+    add_num(p, "rate_per_s", r->rate_per_s);
+    if (r->has_eta)
+        add_num(p, "eta_s", r->eta_s);
+    else
+        cJSON_AddNullToObject(p, "eta_s");
+    return o;
+}
+
+static char *col_str(sqlite3_stmt *st, int i)
+{
+    const unsigned char *t = sqlite3_column_text(st, i);
+    return t ? ie_xstrdup((const char *)t) : NULL;
+}
+
+#define SCAN_COLS                                                                                 \
+    "id, name, root, status, options_json, manifest_path, imported, created_at, started_at, "    \
+    "finished_at, error, total, processed, corrupt, bytes, rate_per_s, eta_s, seq"
+
+static void read_row(sqlite3_stmt *st, struct srv_scan_row *r)
+{
+    r->id = col_str(st, 0);
+    r->name = col_str(st, 1);
+    r->root = col_str(st, 2);
+    r->status = col_str(st, 3);
+    r->options_json = col_str(st, 4);
+    r->manifest_path = col_str(st, 5);
+    r->imported = sqlite3_column_int(st, 6) != 0;
+    r->created_at = col_str(st, 7);
+    r->started_at = col_str(st, 8);
+    r->finished_at = col_str(st, 9);
+    r->error = col_str(st, 10);
+    r->total = sqlite3_column_int64(st, 11);
+    r->processed = sqlite3_column_int64(st, 12);
+    r->corrupt = sqlite3_column_int64(st, 13);
+    r->bytes = sqlite3_column_int64(st, 14);
+    r->rate_per_s = sqlite3_column_double(st, 15);
+    r->has_eta = sqlite3_column_type(st, 16) != SQLITE_NULL;
+    r->eta_s = sqlite3_column_double(st, 16);
+    r->seq = sqlite3_column_int64(st, 17);
+}
+
+static int step_done(sqlite3 *db, sqlite3_stmt *st, struct ie_err *err)
+{
+    int rc = sqlite3_step(st);
+    int out = rc == SQLITE_DONE ? 0 : ie_err_set(err, IE_EIO, "database: %s", sqlite3_errmsg(db));
+    sqlite3_finalize(st);
+    return out;
+}
+
+int64_t srv_store_next_seq(sqlite3 *db)
+{
+    sqlite3_stmt *st;
+    int64_t v = 1;
+    if (sqlite3_prepare_v2(db, "SELECT COALESCE(MAX(seq), 0) + 1 FROM scans", -1, &st, NULL) ==
+        SQLITE_OK) {
+        if (sqlite3_step(st) == SQLITE_ROW)
+            v = sqlite3_column_int64(st, 0);
+        sqlite3_finalize(st);
+    }
+    return v;
+}
+
+int srv_store_insert_scan(sqlite3 *db, const struct srv_scan_row *r, struct ie_err *err)
+{
+    sqlite3_stmt *st;
+    int rc = srv_db_prepare(db,
+                            "INSERT INTO scans (" SCAN_COLS ") VALUES "
+                            "(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                            &st, err);
+    if (rc < 0)
+        return rc;
+    sqlite3_bind_text(st, 1, r->id, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, r->name, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 3, r->root, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 4, r->status, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 5, r->options_json, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 6, r->manifest_path, -1, SQLITE_STATIC);
+    sqlite3_bind_int(st, 7, r->imported);
+    sqlite3_bind_text(st, 8, r->created_at, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 9, r->started_at, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 10, r->finished_at, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 11, r->error, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 12, r->total);
+    sqlite3_bind_int64(st, 13, r->processed);
+    sqlite3_bind_int64(st, 14, r->corrupt);
+    sqlite3_bind_int64(st, 15, r->bytes);
+    sqlite3_bind_double(st, 16, r->rate_per_s);
+    if (r->has_eta)
+        sqlite3_bind_double(st, 17, r->eta_s);
+    else
+        sqlite3_bind_null(st, 17);
+    sqlite3_bind_int64(st, 18, r->seq);
+    return step_done(db, st, err);
+}
+
+static int get_one(sqlite3 *db, const char *sql, const char *arg, struct srv_scan_row *r,
+                   struct ie_err *err)
+{
+    sqlite3_stmt *st;
+    int rc = srv_db_prepare(db, sql, &st, err);
+    if (rc < 0)
+        return rc;
+    sqlite3_bind_text(st, 1, arg, -1, SQLITE_STATIC);
+    int s = sqlite3_step(st);
+    if (s == SQLITE_ROW) {
+        read_row(st, r);
+        rc = 0;
+    } else if (s == SQLITE_DONE) {
+        rc = ie_err_set(err, IE_ENOENT, "no scan %s", arg);
+    } else {
+        rc = ie_err_set(err, IE_EIO, "database: %s", sqlite3_errmsg(db));
+    }
+    sqlite3_finalize(st);
+    return rc;
+}
+
+int srv_store_get_scan(sqlite3 *db, const char *id, struct srv_scan_row *r, struct ie_err *err)
+{
+    return get_one(db, "SELECT " SCAN_COLS " FROM scans WHERE id = ?", id, r, err);
+}
+
+int srv_store_last_scan_of_root(sqlite3 *db, const char *root, struct srv_scan_row *r,
+                                struct ie_err *err)
+{
+    return get_one(db,
+                   "SELECT " SCAN_COLS " FROM scans WHERE root = ? AND imported = 0 AND "
+                   "status != 'failed' ORDER BY seq DESC LIMIT 1",
+                   root, r, err);
+}
+
+int srv_store_set_status(sqlite3 *db, const char *id, const char *status, const char *error,
+                         struct ie_err *err)
+{
+    sqlite3_stmt *st;
+    char now[40];
+    bool final = strcmp(status, "succeeded") == 0 || strcmp(status, "failed") == 0 ||
+                 strcmp(status, "cancelled") == 0;
+    int rc = srv_db_prepare(
+        db,
+        "UPDATE scans SET status = ?1, error = ?2, "
+        "started_at = CASE WHEN ?1 = 'running' AND started_at IS NULL THEN ?3 ELSE started_at END, "
+        "finished_at = CASE WHEN ?4 THEN ?3 ELSE NULL END WHERE id = ?5",
+        &st, err);
+    if (rc < 0)
+        return rc;
+    ie_now_iso(now, sizeof(now));
+    sqlite3_bind_text(st, 1, status, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, error, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 3, now, -1, SQLITE_STATIC);
+    sqlite3_bind_int(st, 4, final);
+    sqlite3_bind_text(st, 5, id, -1, SQLITE_STATIC);
+    return step_done(db, st, err);
+}
+
+int srv_store_set_progress(sqlite3 *db, const char *id, const struct ie_scan_progress *p,
+                           struct ie_err *err)
+{
+    sqlite3_stmt *st;
+    int rc = srv_db_prepare(db,
+                            "UPDATE scans SET total = ?, processed = ?, corrupt = ?, bytes = ?, "
+                            "rate_per_s = ?, eta_s = ? WHERE id = ?",
+                            &st, err);
+    if (rc < 0)
+        return rc;
+    sqlite3_bind_int64(st, 1, (int64_t)p->total);
+    sqlite3_bind_int64(st, 2, (int64_t)p->durable);
+    sqlite3_bind_int64(st, 3, (int64_t)p->corrupt);
+    sqlite3_bind_int64(st, 4, p->bytes);
+    sqlite3_bind_double(st, 5, p->rate_per_s);
+    if (p->eta_s >= 0)
+        sqlite3_bind_double(st, 6, p->eta_s);
+    else
+        sqlite3_bind_null(st, 6);
+    sqlite3_bind_text(st, 7, id, -1, SQLITE_STATIC);
+    return step_done(db, st, err);
+}
+
+int srv_store_delete_scan(sqlite3 *db, const char *id, struct ie_err *err)
+{
+    sqlite3_stmt *st;
+    int rc = srv_db_prepare(db, "DELETE FROM scans WHERE id = ?", &st, err);
+    if (rc < 0)
+        return rc;
+    sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+    return step_done(db, st, err);
+}
+
+int srv_store_unfinished(sqlite3 *db, char ***ids, size_t *n, struct ie_err *err)
+{
+    sqlite3_stmt *st;
+    size_t cap = 0;
+    *ids = NULL;
+    *n = 0;
+    int rc = srv_db_prepare(db,
+                            "SELECT id FROM scans WHERE status IN ('queued', 'running') "
+                            "ORDER BY seq",
+                            &st, err);
+    if (rc < 0)
+        return rc;
+    while (sqlite3_step(st) == SQLITE_ROW) {
+        ie_grow((void **)ids, &cap, *n + 1, sizeof(char *));
+        (*ids)[(*n)++] = col_str(st, 0);
+    }
+    sqlite3_finalize(st);
+    return 0;
+}
+
+int srv_store_list_scans(sqlite3 *db, const char *status, int limit, int64_t before_seq,
+                         cJSON **out, struct ie_err *err)
+{
+    sqlite3_stmt *st;
+    int rc = srv_db_prepare(db,
+                            "SELECT " SCAN_COLS " FROM scans WHERE (?1 IS NULL OR status = ?1) "
+                            "AND seq < ?2 ORDER BY seq DESC LIMIT ?3",
+                            &st, err);
+    if (rc < 0)
+        return rc;
+    sqlite3_bind_text(st, 1, status, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 2, before_seq);
+    sqlite3_bind_int(st, 3, limit + 1);
+    cJSON *o = cJSON_CreateObject();
+    cJSON *arr = cJSON_AddArrayToObject(o, "scans");
+    int n = 0;
+    int64_t last_seq = 0;
+    bool more = false;
+    while (sqlite3_step(st) == SQLITE_ROW) {
+        if (n == limit) {
+            more = true;
+            break;
+        }
+        struct srv_scan_row r = {0};
+        read_row(st, &r);
+        cJSON_AddItemToArray(arr, srv_scan_row_to_json(&r));
+        last_seq = r.seq;
+        srv_scan_row_release(&r);
+        n++;
+    }
+    sqlite3_finalize(st);
+    if (more) {
+        char cur[32];
+        snprintf(cur, sizeof(cur), "%lld", (long long)last_seq);
+        cJSON_AddStringToObject(o, "next_cursor", cur);
+    } else {
+        cJSON_AddNullToObject(o, "next_cursor");
+    }
+    *out = o;
+    return 0;
+}
+
+/* ---- images ---- */
+
+int srv_store_index_manifest(sqlite3 *db, const char *scan_id, const char *manifest_path,
+                             struct ie_err *err)
+{
+    struct ie_manifest m;
+    struct ie_strmap phash_count;
+    sqlite3_stmt *del = NULL, *ins = NULL;
+    char (*hexes)[65] = NULL;
+    int rc;
+
+    ie_manifest_init(&m);
+    ie_strmap_init(&phash_count);
+    rc = ie_manifest_load(manifest_path, &m, err);
+    if (rc < 0)
+        goto out;
+    /* Exact-phash duplicates (imgeda's definition) are marked for the duplicate filter. */
+    hexes = ie_xcalloc(m.n ? m.n : 1, sizeof(*hexes));
+    for (size_t i = 0; i < m.n; i++) {
+        size_t c = 0;
+        if (!m.recs[i].has_phash || m.recs[i].is_corrupt)
+            continue;
+        ie_hash256_to_hex(&m.recs[i].phash, hexes[i]);
+        ie_strmap_get(&phash_count, hexes[i], &c);
+        ie_strmap_put(&phash_count, hexes[i], c + 1);
+    }
+    if ((rc = srv_db_exec(db, "BEGIN IMMEDIATE", err)) < 0)
+        goto out;
+    if ((rc = srv_db_prepare(db, "DELETE FROM images WHERE scan_id = ?", &del, err)) < 0)
+        goto rollback;
+    sqlite3_bind_text(del, 1, scan_id, -1, SQLITE_STATIC);
+    if (sqlite3_step(del) != SQLITE_DONE) {
+        rc = ie_err_set(err, IE_EIO, "database: %s", sqlite3_errmsg(db));
+        goto rollback;
+    }
+    rc = srv_db_prepare(db,
+                        "INSERT INTO images (scan_id, id, path, filename, format, width, height, "
+                        "file_size_bytes, mean_brightness, blur_score, border_delta, is_corrupt, "
+                        "is_dark, is_overexposed, is_blurry, has_border_artifact, is_duplicate, "
+                        "phash, record_json) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                        &ins, err);
+    if (rc < 0)
+        goto rollback;
+    for (size_t i = 0; i < m.n; i++) {
+        const struct ie_record *r = &m.recs[i];
+        size_t c = 0;
+        char *json = ie_record_to_json(r);
+        sqlite3_reset(ins);
+        sqlite3_bind_text(ins, 1, scan_id, -1, SQLITE_STATIC);
+        sqlite3_bind_int64(ins, 2, (int64_t)i + 1);
+        sqlite3_bind_text(ins, 3, r->path, -1, SQLITE_STATIC);
+        sqlite3_bind_text(ins, 4, r->filename ? r->filename : "", -1, SQLITE_STATIC);
+        sqlite3_bind_text(ins, 5, r->format, -1, SQLITE_STATIC);
+        sqlite3_bind_int(ins, 6, r->width);
+        sqlite3_bind_int(ins, 7, r->height);
+        sqlite3_bind_int64(ins, 8, r->file_size_bytes);
+        if (r->has_pixel_stats)
+            sqlite3_bind_double(ins, 9, r->pixel_stats.mean_brightness);
+        else
+            sqlite3_bind_null(ins, 9);
+        if (r->has_blur_score)
+            sqlite3_bind_double(ins, 10, r->blur_score);
+        else
+            sqlite3_bind_null(ins, 10);
+        if (r->has_corner_stats)
+            sqlite3_bind_double(ins, 11, r->corner_stats.delta);
+        else
+            sqlite3_bind_null(ins, 11);
+        sqlite3_bind_int(ins, 12, r->is_corrupt);
+        sqlite3_bind_int(ins, 13, r->is_dark);
+        sqlite3_bind_int(ins, 14, r->is_overexposed);
+        sqlite3_bind_int(ins, 15, r->is_blurry);
+        sqlite3_bind_int(ins, 16, r->has_border_artifact);
+        if (hexes[i][0])
+            ie_strmap_get(&phash_count, hexes[i], &c);
+        sqlite3_bind_int(ins, 17, c >= 2);
+        if (hexes[i][0])
+            sqlite3_bind_text(ins, 18, hexes[i], -1, SQLITE_STATIC);
+        else
+            sqlite3_bind_null(ins, 18);
+        sqlite3_bind_text(ins, 19, json, -1, free);
+        if (sqlite3_step(ins) != SQLITE_DONE) {
+            rc = ie_err_set(err, IE_EIO, "database: %s", sqlite3_errmsg(db));
+            goto rollback;
+        }
+    }
+    rc = srv_db_exec(db, "COMMIT", err);
+    goto out;
+rollback:
+    srv_db_exec(db, "ROLLBACK", NULL);
+out:
+    sqlite3_finalize(del);
+    sqlite3_finalize(ins);
+    ie_strmap_release(&phash_count);
+    free(hexes);
+    ie_manifest_release(&m);
+    return rc;
+}
+
+static const char *flag_column(const char *flag)
+{
+    static const char *const map[][2] = {
+        {"corrupt", "is_corrupt"},   {"dark", "is_dark"},
+        {"overexposed", "is_overexposed"}, {"blurry", "is_blurry"},
+        {"artifact", "has_border_artifact"}, {"duplicate", "is_duplicate"},
+    };
+    for (size_t i = 0; i < IE_ARRAY_LEN(map); i++)
+        if (strcmp(flag, map[i][0]) == 0)
+            return map[i][1];
+    return NULL;
+}
+
+static const char *sort_column(const char *field)
+{
+    static const char *const map[][2] = {
+        {"path", "path"},
+        {"filename", "filename"},
+        {"format", "format"},
+        {"width", "width"},
+        {"height", "height"},
+        {"file_size_bytes", "file_size_bytes"},
+        {"mean_brightness", "mean_brightness"},
+        {"blur_score", "blur_score"},
+        {"delta", "border_delta"},
+        {"id", "id"},
+    };
+    for (size_t i = 0; i < IE_ARRAY_LEN(map); i++)
+        if (strcmp(field, map[i][0]) == 0)
+            return map[i][1];
+    return NULL;
+}
+
+/* The stored record with its "id" added, kept as raw JSON text so every number keeps the
+ * form the manifest gave it (a cJSON re-print would turn 1.0 into 1). */
+static cJSON *image_json(sqlite3_stmt *st, int id_col, int json_col)
+{
+    const char *j = (const char *)sqlite3_column_text(st, json_col);
+    size_t n = j ? strlen(j) : 0;
+    while (n && j[n - 1] != '}')
+        n--;
+    struct ie_buf b;
+    ie_buf_init(&b);
+    if (n >= 2) {
+        ie_buf_add(&b, j, n - 1);
+        ie_buf_addf(&b, ",\"id\":%lld}", (long long)sqlite3_column_int64(st, id_col));
+    } else {
+        ie_buf_addf(&b, "{\"id\":%lld}", (long long)sqlite3_column_int64(st, id_col));
+    }
+    cJSON *o = cJSON_CreateRaw(b.data);
+    ie_buf_release(&b);
+    return o;
+}
+
+int srv_store_query_images(sqlite3 *db, const char *scan_id, const struct srv_image_query *q,
+                           cJSON **out, struct ie_err *err)
+{
+    struct ie_buf where, sql;
+    sqlite3_stmt *st = NULL, *cnt = NULL;
+    const char *flag_col = NULL, *sort_col = "id";
+    bool desc = false;
+    int rc = 0;
+
+    if (q->flag && *q->flag && !(flag_col = flag_column(q->flag)))
+        return ie_err_set(err, IE_EINVAL,
+                          "flag: unknown value \"%s\" (corrupt, dark, overexposed, blurry, "
+                          "artifact, duplicate)",
+                          q->flag);
+    if (q->sort && *q->sort) {
+        const char *f = q->sort;
+        if (*f == '-') {
+            desc = true;
+            f++;
+        }
+        if (!(sort_col = sort_column(f)))
+            return ie_err_set(err, IE_EINVAL,
+                              "sort: unknown field \"%s\" (path, filename, format, width, height, "
+                              "file_size_bytes, mean_brightness, blur_score, delta, id)",
+                              f);
+    }
+    ie_buf_init(&where);
+    ie_buf_init(&sql);
+    ie_buf_adds(&where, "scan_id = ?1");
+    if (flag_col)
+        ie_buf_addf(&where, " AND %s = 1", flag_col);
+    if (q->q && *q->q)
+        ie_buf_adds(&where, " AND instr(path, ?2) > 0");
+    if (q->format && *q->format)
+        ie_buf_adds(&where, " AND format = ?3");
+    ie_buf_addf(&sql, "SELECT COUNT(*) FROM images WHERE %s", where.data);
+    if ((rc = srv_db_prepare(db, sql.data, &cnt, err)) < 0)
+        goto out;
+    ie_buf_reset(&sql);
+    /* NULLs sort last either way; id breaks ties so pages are stable. */
+    ie_buf_addf(&sql,
+                "SELECT id, record_json FROM images WHERE %s ORDER BY %s IS NULL, %s %s, id "
+                "LIMIT ?4 OFFSET ?5",
+                where.data, sort_col, sort_col, desc ? "DESC" : "ASC");
+    if ((rc = srv_db_prepare(db, sql.data, &st, err)) < 0)
+        goto out;
+    sqlite3_stmt *both[2] = {cnt, st};
+    for (int i = 0; i < 2; i++) {
+        sqlite3_bind_text(both[i], 1, scan_id, -1, SQLITE_STATIC);
+        if (q->q && *q->q)
+            sqlite3_bind_text(both[i], 2, q->q, -1, SQLITE_STATIC);
+        if (q->format && *q->format)
+            sqlite3_bind_text(both[i], 3, q->format, -1, SQLITE_STATIC);
+    }
+    sqlite3_bind_int(st, 4, q->limit);
+    sqlite3_bind_int64(st, 5, q->cursor);
+    int64_t total = sqlite3_step(cnt) == SQLITE_ROW ? sqlite3_column_int64(cnt, 0) : 0;
+    cJSON *o = cJSON_CreateObject();
+    cJSON *arr = cJSON_AddArrayToObject(o, "images");
+    int n = 0;
+    while (sqlite3_step(st) == SQLITE_ROW) {
+        cJSON_AddItemToArray(arr, image_json(st, 0, 1));
+        n++;
+    }
+    add_int(o, "total", total);
+    if (q->cursor + n < total) {
+        char cur[32];
+        snprintf(cur, sizeof(cur), "%lld", (long long)(q->cursor + n));
+        cJSON_AddStringToObject(o, "next_cursor", cur);
+    } else {
+        cJSON_AddNullToObject(o, "next_cursor");
+    }
+    *out = o;
+out:
+    sqlite3_finalize(cnt);
+    sqlite3_finalize(st);
+    ie_buf_release(&where);
+    ie_buf_release(&sql);
+    return rc;
+}
+
+int srv_store_get_image(sqlite3 *db, const char *scan_id, int64_t image_id, cJSON **out,
+                        char **path, struct ie_err *err)
+{
+    sqlite3_stmt *st;
+    int rc = srv_db_prepare(db,
+                            "SELECT id, record_json, path FROM images WHERE scan_id = ? AND id = ?",
+                            &st, err);
+    if (rc < 0)
+        return rc;
+    sqlite3_bind_text(st, 1, scan_id, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 2, image_id);
+    if (sqlite3_step(st) == SQLITE_ROW) {
+        if (out)
+            *out = image_json(st, 0, 1);
+        if (path)
+            *path = col_str(st, 2);
+    } else {
+        rc = ie_err_set(err, IE_ENOENT, "no image %lld in scan %s", (long long)image_id, scan_id);
+    }
+    sqlite3_finalize(st);
+    return rc;
+}

@@ -1,0 +1,67 @@
+/* The scans and images tables: rows, JSON forms, and the queries the API needs.
+ * THREADS: every function uses only the connection it is given. */
+#ifndef IMGEDA_SERVER_STORE_H
+#define IMGEDA_SERVER_STORE_H
+
+#include <cjson/cJSON.h>
+#include <sqlite3.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "imgeda/err.h"
+#include "imgeda/scan.h"
+
+struct srv_scan_row {
+    char *id, *name, *root, *status, *options_json, *manifest_path;
+    bool imported;
+    char *created_at, *started_at, *finished_at, *error;
+    int64_t total, processed, corrupt, bytes;
+    double rate_per_s;
+    bool has_eta;
+    double eta_s;
+    int64_t seq;
+};
+void srv_scan_row_release(struct srv_scan_row *r);
+
+/* The API's JSON for a scan (status, progress, links). */
+cJSON *srv_scan_row_to_json(const struct srv_scan_row *r);
+
+int srv_store_insert_scan(sqlite3 *db, const struct srv_scan_row *r, struct ie_err *err);
+/* IE_ENOENT when there is no such scan. */
+int srv_store_get_scan(sqlite3 *db, const char *id, struct srv_scan_row *r, struct ie_err *err);
+/* The newest scan of a root that is not failed, or IE_ENOENT. */
+int srv_store_last_scan_of_root(sqlite3 *db, const char *root, struct srv_scan_row *r,
+                                struct ie_err *err);
+int srv_store_set_status(sqlite3 *db, const char *id, const char *status, const char *error,
+                         struct ie_err *err);
+int srv_store_set_progress(sqlite3 *db, const char *id, const struct ie_scan_progress *p,
+                           struct ie_err *err);
+int srv_store_delete_scan(sqlite3 *db, const char *id, struct ie_err *err);
+/* Ids of scans left queued or running (a crash), oldest first. Caller frees each and *ids. */
+int srv_store_unfinished(sqlite3 *db, char ***ids, size_t *n, struct ie_err *err);
+/* A page of scans, newest first: {"scans": [...], "next_cursor": "..."|null}. */
+int srv_store_list_scans(sqlite3 *db, const char *status, int limit, int64_t before_seq,
+                         cJSON **out, struct ie_err *err);
+int64_t srv_store_next_seq(sqlite3 *db);
+
+/* Replaces the indexed records of a scan with the manifest's (one transaction). */
+int srv_store_index_manifest(sqlite3 *db, const char *scan_id, const char *manifest_path,
+                             struct ie_err *err);
+
+struct srv_image_query {
+    const char *flag;   /* corrupt|dark|overexposed|blurry|artifact|duplicate or NULL */
+    const char *q;      /* substring of the path */
+    const char *format; /* exact format */
+    const char *sort;   /* [-]field */
+    int limit;
+    int64_t cursor;     /* offset */
+};
+/* A page of records: {"images": [...], "total": n, "next_cursor": "..."|null}. IE_EINVAL for an
+ * unknown flag or sort field. */
+int srv_store_query_images(sqlite3 *db, const char *scan_id, const struct srv_image_query *q,
+                           cJSON **out, struct ie_err *err);
+/* One record with its id, or IE_ENOENT. */
+int srv_store_get_image(sqlite3 *db, const char *scan_id, int64_t image_id, cJSON **out,
+                        char **path, struct ie_err *err);
+
+#endif
