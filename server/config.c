@@ -28,7 +28,7 @@ static const struct key keys[] = {
     {"listen.port", K_INT, offsetof(struct srv_config, listen_port), 0, 65535},
     {"data_dir", K_STR, offsetof(struct srv_config, data_dir), 0, 0},
     {"scan.allowed_roots", K_STRLIST, offsetof(struct srv_config, allowed_roots), 0, 0},
-    {"scan.workers", K_INT, offsetof(struct srv_config, workers), 1, 1024},
+    {"scan.workers", K_INT, offsetof(struct srv_config, workers), 0, 1024},
     {"scan.checkpoint_every", K_INT, offsetof(struct srv_config, checkpoint_every), 1, 10000000},
     {"auth.token", K_STR, offsetof(struct srv_config, auth_token), 0, 0},
     {"limits.max_body_bytes", K_INT, offsetof(struct srv_config, max_body_bytes), 1024,
@@ -312,6 +312,8 @@ static int apply(struct srv_config *c, const char *file, const struct node *n, c
             if (vn->kind != N_SEQ)
                 return ie_err_set(err, IE_EINVAL, "%s%s: expected a list, got %s", where, name,
                                   kind_name(vn->kind));
+            if (vn->n == 0)
+                continue; /* [] keeps the default: the start-up directory */
             if (vn->n > SRV_MAX_ROOTS)
                 return ie_err_set(err, IE_EINVAL, "%s%s: at most %d entries", where, name,
                                   SRV_MAX_ROOTS);
@@ -361,8 +363,12 @@ static bool is_loopback(const char *addr)
            strcmp(addr, "localhost") == 0;
 }
 
-int srv_config_validate(const struct srv_config *c, struct ie_err *err)
+int srv_config_validate(struct srv_config *c, struct ie_err *err)
 {
+    if (c->workers == 0) {
+        long cores = sysconf(_SC_NPROCESSORS_ONLN);
+        c->workers = cores > 0 ? cores : 1;
+    }
     if (!is_loopback(c->listen_address) && !*c->auth_token)
         return ie_err_set(err, IE_EINVAL,
                           "listen.address: %s is not loopback; set auth.token to expose imgedad",

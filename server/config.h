@@ -38,8 +38,9 @@ int srv_config_load(struct srv_config *c, const char *path, struct ie_err *err);
 /* Sets one dotted key from a string (command-line overrides), validated like the file. */
 int srv_config_set(struct srv_config *c, const char *key, const char *value, struct ie_err *err);
 
-/* Checks cross-key rules (e.g. a non-loopback address needs a token). */
-int srv_config_validate(const struct srv_config *c, struct ie_err *err);
+/* Resolves automatic values (workers 0 = cores) and checks cross-key rules (e.g. a non-loopback
+ * address needs a token). */
+int srv_config_validate(struct srv_config *c, struct ie_err *err);
 
 const char *srv_log_level_name(int level);
 

@@ -1,0 +1,63 @@
+# Helpers to run the real imgedad in integration tests (sourced after lib.sh).
+IMGEDAD="$BUILD/bin/imgedad"
+DPID=""
+PORT=""
+B=""
+
+# start_daemon DATA_DIR [extra args...]: starts imgedad on a free port; sets DPID, PORT, B.
+start_daemon() {
+  local dd=$1; shift
+  "$IMGEDAD" --listen 127.0.0.1:0 --data-dir "$dd" --set "scan.allowed_roots=$WORK" \
+    --set scan.workers=2 "$@" >"$WORK/daemon.out" 2>>"$WORK/daemon.err" &
+  DPID=$!
+  disown "$DPID" 2>/dev/null || true
+  for _ in $(seq 1 100); do
+    PORT=$(grep -o '127.0.0.1:[0-9]*' "$WORK/daemon.out" 2>/dev/null | head -1 | cut -d: -f2 || true)
+    [ -n "$PORT" ] && break
+    kill -0 "$DPID" 2>/dev/null || { cat "$WORK/daemon.err" >&2; fail "imgedad did not start"; }
+    sleep 0.05
+  done
+  [ -n "$PORT" ] || fail "imgedad printed no port"
+  B="http://127.0.0.1:$PORT"
+}
+
+# stop_daemon [SIGNAL]: stops it and waits; returns its exit code in $DRC.
+stop_daemon() {
+  kill -"${1:-TERM}" "$DPID" 2>/dev/null || true
+  set +e; wait "$DPID"; DRC=$?; set -e
+  DPID=""
+}
+
+# api METHOD PATH [curl args...]: sets $CODE and writes the body to $WORK/body.
+api() {
+  local m=$1 p=$2; shift 2
+  CODE=$(curl -s -o "$WORK/body" -w '%{http_code}' -X "$m" "$B$p" "$@")
+}
+
+# expect_api CODE METHOD PATH [curl args...]
+expect_api() {
+  local want=$1; shift
+  api "$@"
+  [ "$CODE" = "$want" ] || { cat "$WORK/body" >&2; echo >&2; fail "$1 $2 gave $CODE, expected $want"; }
+}
+
+# json EXPR: evaluates a Python expression over the last body (as d).
+json() {
+  "$PYTHON" -c "import json,sys; d=json.load(open('$WORK/body')); print($1)"
+}
+
+# wait_status ID STATUS [seconds]: polls until the scan reaches STATUS.
+wait_status() {
+  local id=$1 want=$2 t=${3:-60} s=""
+  for _ in $(seq 1 $((t * 10))); do
+    api GET "/api/v1/scans/$id"
+    s=$(json "d['status']")
+    [ "$s" = "$want" ] && return 0
+    case "$s" in failed) cat "$WORK/body" >&2; fail "scan $id failed";; esac
+    sleep 0.1
+  done
+  fail "scan $id is $s after ${t}s, expected $want"
+}
+
+cleanup_daemon() { [ -n "$DPID" ] && kill -KILL "$DPID" 2>/dev/null || true; rm -rf "$WORK"; }
+trap cleanup_daemon EXIT

@@ -1,0 +1,174 @@
+#!/usr/bin/env bash
+# imgedad over real HTTP: scans with SSE, records with filters and sorting, thumbnails, import,
+# cancel/resume/delete, bad input of every kind, auth, metrics, OpenAPI vs router.
+source "$(dirname "$0")/lib.sh"
+source "$HERE/daemon_lib.sh"
+
+cp -r "$FIXTURES/sample" "$WORK/data"
+start_daemon "$WORK/var" --set limits.max_body_bytes=65536
+
+expect_api 200 GET /healthz
+[ "$(json "d['status']")" = ok ] || fail "healthz"
+ok "healthz answers"
+
+expect_api 202 POST /api/v1/scans -d "{\"root\": \"$WORK/data\", \"name\": \"sample\", \"options\": {\"workers\": 2}}"
+ID=$(json "d['id']")
+[ "$(json "d['name']")" = sample ] || fail "name kept"
+# Follow the event stream until the scan finishes.
+timeout 60 curl -s -N "$B/api/v1/scans/$ID/events" >"$WORK/sse" || true
+grep -q '^event: status' "$WORK/sse" || fail "no status event"
+grep -q '"status":"succeeded"' "$WORK/sse" || { cat "$WORK/sse"; fail "stream did not end with succeeded"; }
+grep -q '^event: progress' "$WORK/sse" || fail "no progress event"
+expect_api 200 GET "/api/v1/scans/$ID"
+[ "$(json "d['progress']['processed'], d['progress']['total'], d['progress']['corrupt']")" = "7 7 1" ] || fail "progress $(cat "$WORK/body")"
+ok "a scan created over HTTP runs to completion, followed over SSE"
+
+expect_api 200 GET "/api/v1/scans/$ID/images?flag=corrupt"
+[ "$(json "d['total'], d['images'][0]['filename']")" = "1 broken.jpg" ] || fail "corrupt filter"
+expect_api 200 GET "/api/v1/scans/$ID/images?sort=-mean_brightness&limit=2"
+[ "$(json "d['total'], len(d['images']), d['images'][0]['filename'], d['next_cursor']")" = "7 2 snow.png 2" ] || fail "sort $(cat "$WORK/body")"
+expect_api 200 GET "/api/v1/scans/$ID/images?sort=-mean_brightness&limit=2&cursor=2"
+[ "$(json "d['images'][0]['pixel_stats']['mean_brightness'] <= 240")" = True ] || fail "page 2"
+expect_api 200 GET "/api/v1/scans/$ID/images?q=street"
+[ "$(json "d['total']")" = 2 ] || fail "q filter"
+expect_api 200 GET "/api/v1/scans/$ID/images?format=PNG"
+[ "$(json "d['total']")" = 1 ] || fail "format filter"
+expect_api 200 GET "/api/v1/scans/$ID/images?flag=duplicate"
+[ "$(json "sorted(i['filename'] for i in d['images'])")" = "['street.jpg', 'street_copy.jpg']" ] || fail "duplicate flag"
+for f in dark overexposed blurry artifact; do
+  expect_api 200 GET "/api/v1/scans/$ID/images?flag=$f"
+  [ "$(json "d['total']")" = 1 ] || fail "flag $f: $(cat "$WORK/body")"
+done
+expect_api 400 GET "/api/v1/scans/$ID/images?flag=purple"
+expect_api 400 GET "/api/v1/scans/$ID/images?sort=colour"
+expect_api 400 GET "/api/v1/scans/$ID/images?limit=0"
+ok "images filter by every flag, q and format, sort both ways and page"
+
+expect_api 200 GET "/api/v1/scans/$ID/images/1"
+[ "$(json "d['id'], 'phash' in d")" = "1 True" ] || fail "image detail"
+curl -s -o "$WORK/t.jpg" -w '%{http_code} %{content_type}' "$B/api/v1/scans/$ID/images/7/thumbnail?size=64" >"$WORK/code"
+[ "$(cat "$WORK/code")" = "200 image/jpeg" ] || fail "thumbnail: $(cat "$WORK/code")"
+"$PYTHON" -c "from PIL import Image; im=Image.open('$WORK/t.jpg'); assert max(im.size)==64, im.size"
+expect_api 422 GET "/api/v1/scans/$ID/images/2/thumbnail"
+expect_api 404 GET "/api/v1/scans/$ID/images/999"
+ok "image detail and cached JPEG thumbnails; undecodable image is a 422"
+
+expect_api 200 GET "/api/v1/scans/$ID/manifest"
+"$PYTHON" "$HERE/check_manifest.py" "$WORK/body" --expect-records 7 >/dev/null
+cp "$WORK/body" "$WORK/exported.jsonl"
+expect_api 201 POST "/api/v1/manifests?name=imported" --data-binary "@$WORK/exported.jsonl" -H 'Content-Type: application/x-ndjson'
+IMP=$(json "d['id']")
+[ "$(json "d['imported'], d['status'], d['progress']['total']")" = "True succeeded 7" ] || fail "import $(cat "$WORK/body")"
+expect_api 200 GET "/api/v1/scans/$IMP/images?flag=corrupt"
+[ "$(json "d['total']")" = 1 ] || fail "imported images"
+expect_api 400 POST /api/v1/manifests --data-binary 'not a manifest at all'
+ok "the manifest streams out and imports back as a scan"
+
+# Cancel and resume on a folder big enough to interrupt.
+mkdir -p "$WORK/big"
+"$PYTHON" - "$WORK/big" <<'PY'
+import sys
+from PIL import Image
+import numpy as np
+rng = np.random.default_rng(3)
+for i in range(40):
+    Image.fromarray((rng.random((900, 1200, 3)) * 255).astype("uint8")).save(f"{sys.argv[1]}/n{i:02d}.jpg", quality=92)
+PY
+expect_api 202 POST /api/v1/scans -d "{\"root\": \"$WORK/big\", \"options\": {\"workers\": 1, \"checkpoint_every\": 2}}"
+BIG=$(json "d['id']")
+sleep 0.5
+expect_api 202 POST "/api/v1/scans/$BIG/cancel"
+wait_status "$BIG" cancelled
+api GET "/api/v1/scans/$BIG"
+done_at_cancel=$(json "d['progress']['processed']")
+[ "$done_at_cancel" -lt 40 ] || fail "cancel came too late to test ($done_at_cancel)"
+expect_api 409 POST "/api/v1/scans/$BIG/cancel"
+expect_api 202 POST "/api/v1/scans/$BIG/resume"
+wait_status "$BIG" succeeded
+[ "$(json "d['progress']['processed']")" = 40 ] || fail "resumed scan"
+"$PYTHON" "$HERE/check_manifest.py" "$WORK/var/scans/$BIG/manifest.jsonl" --expect-records 40 >/dev/null
+ok "cancel keeps $done_at_cancel records; resume finishes the other $((40 - done_at_cancel))"
+
+expect_api 204 DELETE "/api/v1/scans/$IMP"
+expect_api 404 GET "/api/v1/scans/$IMP"
+[ ! -e "$WORK/var/scans/$IMP" ] || fail "deleted scan left files"
+expect_api 404 DELETE "/api/v1/scans/$IMP"
+ok "delete removes a scan and its files"
+
+# Bad input: every request gets a clear 4xx and the daemon keeps serving.
+expect_api 400 POST /api/v1/scans -d '{"root": '
+[ "$(json "d['error']['code']")" = bad_request ] || fail "error shape"
+expect_api 400 POST /api/v1/scans -d '[1, 2]'
+expect_api 400 POST /api/v1/scans -d "{\"root\": \"$WORK/data\", \"colour\": 1}"
+expect_api 400 POST /api/v1/scans -d '{"root": 42}'
+expect_api 400 POST /api/v1/scans -d "{\"root\": \"$WORK/data\", \"options\": {\"workers\": \"two\"}}"
+expect_api 400 POST /api/v1/scans -d "{\"root\": \"$WORK/data\", \"options\": {\"turbo\": true}}"
+expect_api 400 POST /api/v1/scans -d "{\"root\": \"$WORK/data\", \"options\": {\"workers\": 99}}"
+expect_api 403 POST /api/v1/scans -d '{"root": "/etc"}'
+expect_api 403 POST /api/v1/scans -d "{\"root\": \"$WORK/data/../../..\"}"
+ln -s /etc "$WORK/escape"
+expect_api 403 POST /api/v1/scans -d "{\"root\": \"$WORK/escape\"}"
+expect_api 400 POST /api/v1/scans -d "{\"root\": \"$WORK/nowhere\"}"
+head -c 70000 /dev/zero | tr '\0' 'a' >"$WORK/huge"
+expect_api 413 POST /api/v1/scans --data-binary "@$WORK/huge"
+expect_api 404 GET /api/v1/scans/ffffffffffffffffffff
+expect_api 404 GET "/api/v1/scans/..%2F..%2Fetc%2Fpasswd"
+expect_api 404 GET "/api/v1/scans/%2e%2e/images"
+expect_api 404 GET "/api/v1/scans/$ID/images/..%2F1"
+expect_api 404 GET "/api/v1/nothing"
+expect_api 405 PUT "/api/v1/scans/$ID"
+api GET "/..%2F..%2Fetc%2Fpasswd"
+[ "$CODE" = 400 ] || [ "$CODE" = 404 ] || fail "static traversal gave $CODE"
+grep -q root: "$WORK/body" && fail "static traversal leaked a file"
+expect_api 200 GET /healthz
+ok "malformed, oversized, unknown, out-of-root and traversal requests are 4xx; still serving"
+
+expect_api 200 GET /metrics
+grep -q 'imgedad_scans{state="succeeded"} 2' "$WORK/body" || { cat "$WORK/body"; fail "metrics"; }
+grep -q '^imgedad_http_requests_total [1-9]' "$WORK/body" || fail "request counter"
+ok "metrics in Prometheus text format"
+
+# The OpenAPI document and the router agree: every documented operation is routed.
+expect_api 200 GET /api/v1/openapi.json
+cp "$WORK/body" "$WORK/openapi.json"
+"$PYTHON" - "$WORK/openapi.json" "$B" "$ID" <<'PY'
+import json, sys, urllib.request, urllib.error
+doc = json.load(open(sys.argv[1]))
+base, sid = sys.argv[2], sys.argv[3]
+assert doc["openapi"].startswith("3."), "OpenAPI 3"
+n = 0
+for path, ops in doc["paths"].items():
+    url = path.replace("{id}", sid).replace("{image_id}", "1").replace("{name}", "corrupt")
+    url = url.replace("{file}", "brightness.png").replace("{format}", "json")
+    for method in ops:
+        if method == "delete":
+            continue  # deleting is covered above
+        req = urllib.request.Request(base + url, method=method.upper(), data=b"{}" if method == "post" else None)
+        try:
+            with urllib.request.urlopen(req, timeout=30) as r:
+                body = r.read(200)
+        except urllib.error.HTTPError as e:
+            body = e.read()
+            if e.code in (404, 405):
+                assert b"no route" not in body and e.code != 405, f"{method} {path} not routed: {body}"
+        n += 1
+print(f"{n} documented operations routed")
+PY
+ok "every documented operation is routed"
+
+stop_daemon TERM
+[ "$DRC" = 0 ] || fail "SIGTERM exit code $DRC"
+ok "SIGTERM stops imgedad with exit code 0"
+
+# Auth: with a token, /api/ needs it; /healthz does not.
+start_daemon "$WORK/var" --set auth.token=s3cret
+expect_api 401 GET /api/v1/scans
+expect_api 401 GET /api/v1/scans -H 'Authorization: Bearer wrong'
+expect_api 200 GET /api/v1/scans -H 'Authorization: Bearer s3cret'
+expect_api 200 GET /healthz
+stop_daemon TERM
+api_fail=$("$IMGEDAD" --listen 0.0.0.0:0 --data-dir "$WORK/var" 2>&1 || true)
+echo "$api_fail" | grep -q "auth.token" || fail "non-loopback without a token must refuse to start"
+ok "bearer token enforced; non-loopback without a token refuses to start"
+
+echo "$checks passed, 0 failed"
