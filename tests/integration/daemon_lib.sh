@@ -10,7 +10,6 @@ start_daemon() {
   "$IMGEDAD" --listen 127.0.0.1:0 --data-dir "$dd" --set "scan.allowed_roots=$WORK" \
     --set scan.workers=2 "$@" >"$WORK/daemon.out" 2>>"$WORK/daemon.err" &
   DPID=$!
-  disown "$DPID" 2>/dev/null || true
   for _ in $(seq 1 100); do
     PORT=$(grep -o '127.0.0.1:[0-9]*' "$WORK/daemon.out" 2>/dev/null | head -1 | cut -d: -f2 || true)
     [ -n "$PORT" ] && break
