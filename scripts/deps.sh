@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs the Debian 12 packages imgedad needs; idempotent, used by the README's two commands,
-# by .ci/run and by docker/Dockerfile. Usage: scripts/deps.sh [build|run|test]
-#   build: compilers and -dev libraries; run: build + runtime fonts; test: run + test tools.
+# by .ci/run and by docker/Dockerfile. Usage: scripts/deps.sh [build|run|test|runtime]
+#   build: compilers and -dev libraries; run: build + runtime fonts; test: run + test tools;
+#   runtime: only the shared libraries and fonts the binaries need (the Docker image's last stage).
 set -euo pipefail
 what=${1:-test}
 
@@ -23,6 +24,25 @@ BUILD_PKGS=(
   libexpat1-dev
   libcriterion-dev
 )
+# The shared libraries behind the binaries' NEEDED entries (tests/integration/test_docker_sync.sh
+# checks that every one of them is covered).
+RUNTIME_PKGS=(
+  libvips42
+  libglib2.0-0
+  libmicrohttpd12
+  libuv1
+  libexif12
+  libcjson1
+  libsqlite3-0
+  libyaml-0-2
+  libhpdf-2.3.0
+  libcairo2
+  libfontconfig1
+  libxxhash0
+  libexpat1
+  libc6
+  ca-certificates
+)
 RUN_PKGS=(
   fonts-dejavu-core
   fontconfig
@@ -43,7 +63,8 @@ case "$what" in
   build) pkgs=("${BUILD_PKGS[@]}") ;;
   run) pkgs=("${BUILD_PKGS[@]}" "${RUN_PKGS[@]}") ;;
   test) pkgs=("${BUILD_PKGS[@]}" "${RUN_PKGS[@]}" "${TEST_PKGS[@]}") ;;
-  *) echo "usage: $0 [build|run|test]" >&2; exit 2 ;;
+  runtime) pkgs=("${RUNTIME_PKGS[@]}" "${RUN_PKGS[@]}") ;;
+  *) echo "usage: $0 [build|run|test|runtime]" >&2; exit 2 ;;
 esac
 
 missing=()

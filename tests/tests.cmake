@@ -6,7 +6,7 @@ foreach(m record manifest stats resample analyze discover scan duplicates summar
     ie_unit_test(${m})
   endif()
 endforeach()
-foreach(t cli_scan kill_resume daemon daemon_crash hostile oracle cli_info cli_check cli_diff cli_gate cli_export cli_annotations)
+foreach(t cli_scan kill_resume daemon daemon_crash docker_sync hostile oracle cli_info cli_check cli_diff cli_gate cli_export cli_annotations)
   if(EXISTS ${CMAKE_CURRENT_SOURCE_DIR}/integration/test_${t}.sh)
     ie_integration_test(test_${t})
   endif()
