@@ -319,6 +319,41 @@ int srv_store_list_scans(sqlite3 *db, const char *status, int limit, int64_t bef
 
 /* ---- images ---- */
 
+/* Precomputes the totals the image pages report, inside the indexing transaction. */
+static int write_counts(sqlite3 *db, const char *scan_id, struct ie_err *err)
+{
+    static const char *const sql[] = {
+        "DELETE FROM scan_counts WHERE scan_id = ?1",
+        "INSERT INTO scan_counts SELECT ?1, 'all', COUNT(*) FROM images WHERE scan_id = ?1",
+        "INSERT INTO scan_counts SELECT ?1, 'flag:corrupt', COALESCE(SUM(is_corrupt), 0) FROM "
+        "images WHERE scan_id = ?1",
+        "INSERT INTO scan_counts SELECT ?1, 'flag:dark', COALESCE(SUM(is_dark), 0) FROM images "
+        "WHERE scan_id = ?1",
+        "INSERT INTO scan_counts SELECT ?1, 'flag:overexposed', COALESCE(SUM(is_overexposed), 0) "
+        "FROM images WHERE scan_id = ?1",
+        "INSERT INTO scan_counts SELECT ?1, 'flag:blurry', COALESCE(SUM(is_blurry), 0) FROM "
+        "images WHERE scan_id = ?1",
+        "INSERT INTO scan_counts SELECT ?1, 'flag:artifact', COALESCE(SUM(has_border_artifact), "
+        "0) FROM images WHERE scan_id = ?1",
+        "INSERT INTO scan_counts SELECT ?1, 'flag:duplicate', COALESCE(SUM(is_duplicate), 0) FROM "
+        "images WHERE scan_id = ?1",
+        "INSERT INTO scan_counts SELECT ?1, 'format:' || COALESCE(format, ''), COUNT(*) FROM "
+        "images WHERE scan_id = ?1 GROUP BY format",
+    };
+    for (size_t i = 0; i < IE_ARRAY_LEN(sql); i++) {
+        sqlite3_stmt *st;
+        int rc = srv_db_prepare(db, sql[i], &st, err);
+        if (rc < 0)
+            return rc;
+        sqlite3_bind_text(st, 1, scan_id, -1, SQLITE_STATIC);
+        rc = sqlite3_step(st);
+        sqlite3_finalize(st);
+        if (rc != SQLITE_DONE)
+            return ie_err_set(err, IE_EIO, "database: %s", sqlite3_errmsg(db));
+    }
+    return 0;
+}
+
 int srv_store_index_manifest(sqlite3 *db, const char *scan_id, const char *manifest_path,
                              struct ie_err *err)
 {
@@ -403,6 +438,8 @@ int srv_store_index_manifest(sqlite3 *db, const char *scan_id, const char *manif
             goto rollback;
         }
     }
+    if ((rc = write_counts(db, scan_id, err)) < 0)
+        goto rollback;
     rc = srv_db_exec(db, "COMMIT", err);
     goto out;
 rollback:
@@ -505,15 +542,21 @@ int srv_store_query_images(sqlite3 *db, const char *scan_id, const struct srv_im
         ie_buf_adds(&where, " AND instr(path, ?2) > 0");
     if (q->format && *q->format)
         ie_buf_adds(&where, " AND format = ?3");
-    ie_buf_addf(&sql, "SELECT COUNT(*) FROM images WHERE %s", where.data);
+    /* Totals come from scan_counts unless a path search or two filters are combined. */
+    bool counted = !(q->q && *q->q) && !(flag_col && q->format && *q->format);
+    if (counted)
+        ie_buf_adds(&sql, "SELECT n FROM scan_counts WHERE scan_id = ?1 AND key = ?6");
+    else
+        ie_buf_addf(&sql, "SELECT COUNT(*) FROM images WHERE %s", where.data);
     if ((rc = srv_db_prepare(db, sql.data, &cnt, err)) < 0)
         goto out;
     ie_buf_reset(&sql);
-    /* NULLs sort last either way; id breaks ties so pages are stable. */
+    /* SQL's order: records without the value (corrupt ones) sort as the smallest. The id
+     * breaks ties so pages are stable; both walk the (scan_id, column) index. */
     ie_buf_addf(&sql,
-                "SELECT id, record_json FROM images WHERE %s ORDER BY %s IS NULL, %s %s, id "
+                "SELECT id, record_json FROM images WHERE %s ORDER BY %s %s, id %s "
                 "LIMIT ?4 OFFSET ?5",
-                where.data, sort_col, sort_col, desc ? "DESC" : "ASC");
+                where.data, sort_col, desc ? "DESC" : "ASC", desc ? "DESC" : "ASC");
     if ((rc = srv_db_prepare(db, sql.data, &st, err)) < 0)
         goto out;
     sqlite3_stmt *both[2] = {cnt, st};
@@ -523,6 +566,16 @@ int srv_store_query_images(sqlite3 *db, const char *scan_id, const struct srv_im
             sqlite3_bind_text(both[i], 2, q->q, -1, SQLITE_STATIC);
         if (q->format && *q->format)
             sqlite3_bind_text(both[i], 3, q->format, -1, SQLITE_STATIC);
+    }
+    if (counted) {
+        char key[160];
+        if (flag_col)
+            snprintf(key, sizeof(key), "flag:%s", q->flag);
+        else if (q->format && *q->format)
+            snprintf(key, sizeof(key), "format:%.100s", q->format);
+        else
+            snprintf(key, sizeof(key), "all");
+        sqlite3_bind_text(cnt, 6, key, -1, SQLITE_TRANSIENT);
     }
     sqlite3_bind_int(st, 4, q->limit);
     sqlite3_bind_int64(st, 5, q->cursor);
