@@ -40,6 +40,7 @@ const char *ie_strerror(int code)
     case IE_EFORMAT: return "unsupported format";
     case IE_ELIMIT: return "limit exceeded";
     case IE_EPERM: return "permission denied";
+    case IE_ESTATE: return "wrong state";
     default: return "unknown error";
     }
 }

@@ -14,6 +14,7 @@
 #include "api.h"
 #include "db.h"
 #include "imgeda/analyze.h"
+#include "imgeda/duplicates.h"
 #include "imgeda/manifest.h"
 #include "imgeda/util.h"
 #include "store.h"
@@ -50,6 +51,7 @@ static enum MHD_Result fail(struct srv_req *r, unsigned *status, const struct ie
     case IE_EFORMAT: *status = 400; break;
     case IE_EPERM: *status = 403; break;
     case IE_ELIMIT: *status = 413; break;
+    case IE_ESTATE: *status = 409; break;
     default: *status = 500;
     }
     return srv_reply_ie_err(r, err);
@@ -299,12 +301,8 @@ static enum MHD_Result scan_command(struct srv_req *r, unsigned *status,
     if (load_scan(r, &row, &err) < 0)
         return fail(r, status, &err);
     srv_scan_row_release(&row);
-    if (fn(r->ctx->jobs, r->params[0], &err) < 0) {
-        /* A scan in the wrong state is a conflict, not a malformed request. */
-        if (err.code == IE_EINVAL)
-            return REPLY(409, srv_reply_error(r, 409, "conflict", "%s", err.msg));
+    if (fn(r->ctx->jobs, r->params[0], &err) < 0)
         return fail(r, status, &err);
-    }
     if (ok_status == 204) {
         struct MHD_Response *resp = MHD_create_response_from_buffer(0, NULL, MHD_RESPMEM_PERSISTENT);
         enum MHD_Result rc = MHD_queue_response(r->conn, 204, resp);
@@ -625,6 +623,127 @@ out:
     return rc;
 }
 
+/* Loads the records of the scan named by the first path parameter; the scan must have a
+ * complete manifest (succeeded), or its partial records would answer for the whole dataset. */
+static int load_records(struct srv_req *r, struct srv_scan_row *row, struct ie_manifest *m,
+                        struct ie_err *err)
+{
+    int rc = load_scan(r, row, err);
+    if (rc < 0)
+        return rc;
+    if (strcmp(row->status, "succeeded") != 0)
+        return ie_err_set(err, IE_ESTATE, "scan %s is %s; its results exist once it succeeded",
+                          row->id, row->status);
+    ie_manifest_init(m);
+    return ie_manifest_load(row->manifest_path, m, err);
+}
+
+static bool parse_threshold(struct srv_req *r, const char *s, int *out)
+{
+    long long t = IE_DUP_DEFAULT_THRESHOLD;
+    (void)r;
+    if (!parse_int_param(s, 0, IE_HASH_INDEX_MAX_THRESHOLD, &t))
+        return false;
+    *out = (int)t;
+    return true;
+}
+
+static enum MHD_Result h_duplicates(struct srv_req *r, unsigned *status)
+{
+    struct srv_scan_row row = {0};
+    struct ie_manifest m;
+    struct ie_err err = {0};
+    struct ie_dup_opts opts;
+    struct ie_duplicates d;
+    enum MHD_Result rc;
+    ie_dup_opts_init(&opts);
+    ie_manifest_init(&m);
+    ie_duplicates_init(&d);
+    if (!parse_threshold(r, srv_query(r, "threshold"), &opts.threshold)) {
+        rc = REPLY(400, srv_reply_error(r, 400, "bad_request", "threshold: a number in 0..%d",
+                                        IE_HASH_INDEX_MAX_THRESHOLD));
+        goto out;
+    }
+    if (load_records(r, &row, &m, &err) < 0 || ie_duplicates_find(m.recs, m.n, &opts, &d, &err) < 0) {
+        rc = fail(r, status, &err);
+        goto out;
+    }
+    cJSON *o = ie_duplicates_to_json(&d, m.recs);
+    cJSON_AddNumberToObject(o, "threshold", opts.threshold);
+    rc = REPLY(200, srv_reply_json(r, 200, o));
+out:
+    ie_duplicates_release(&d);
+    ie_manifest_release(&m);
+    srv_scan_row_release(&row);
+    return rc;
+}
+
+static enum MHD_Result h_leakage(struct srv_req *r, unsigned *status)
+{
+    static const char *const allowed[] = {"splits", "threshold", NULL};
+    struct ie_err err = {0};
+    struct ie_leak_opts opts;
+    struct ie_leakage lk;
+    struct ie_manifest ms[16];
+    struct ie_leak_split splits[16];
+    size_t n = 0;
+    enum MHD_Result rc;
+    ie_leak_opts_init(&opts);
+    ie_leakage_init(&lk);
+    cJSON *body = parse_body(r, allowed, &err);
+    if (!body)
+        return fail(r, status, &err);
+    cJSON *js = cJSON_GetObjectItemCaseSensitive(body, "splits");
+    cJSON *jt = cJSON_GetObjectItemCaseSensitive(body, "threshold");
+    if (!cJSON_IsObject(js) || cJSON_GetArraySize(js) < 2 || cJSON_GetArraySize(js) > 16) {
+        ie_err_set(&err, IE_EINVAL, "splits: an object of 2 to 16 {name: scan_id}");
+        goto bad;
+    }
+    if (jt) {
+        if (!cJSON_IsNumber(jt) || jt->valuedouble != (int)jt->valuedouble || jt->valuedouble < 0 ||
+            jt->valuedouble > IE_HASH_INDEX_MAX_THRESHOLD) {
+            ie_err_set(&err, IE_EINVAL, "threshold: a whole number in 0..%d",
+                       IE_HASH_INDEX_MAX_THRESHOLD);
+            goto bad;
+        }
+        opts.threshold = (int)jt->valuedouble;
+    }
+    for (cJSON *it = js->child; it; it = it->next) {
+        struct srv_scan_row row = {0};
+        if (!cJSON_IsString(it)) {
+            ie_err_set(&err, IE_EINVAL, "splits.%s: expected a scan id", it->string);
+            goto bad;
+        }
+        r->params[0] = it->valuestring;
+        int lr = load_records(r, &row, &ms[n], &err);
+        srv_scan_row_release(&row);
+        if (lr < 0) {
+            if (err.code == IE_ENOENT)
+                err.code = IE_EINVAL; /* a bad reference in the body, not a missing route */
+            goto bad;
+        }
+        splits[n].name = it->string;
+        splits[n].recs = ms[n].recs;
+        splits[n].n = ms[n].n;
+        n++;
+    }
+    if (ie_leakage_find(splits, n, &opts, &lk, &err) < 0)
+        goto bad;
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddNumberToObject(o, "threshold", opts.threshold);
+    cJSON_AddItemToObject(o, "leaks", ie_leakage_to_json(&lk, splits));
+    rc = REPLY(200, srv_reply_json(r, 200, o));
+    goto out;
+bad:
+    rc = fail(r, status, &err);
+out:
+    for (size_t i = 0; i < n; i++)
+        ie_manifest_release(&ms[i]);
+    ie_leakage_release(&lk);
+    cJSON_Delete(body);
+    return rc;
+}
+
 static enum MHD_Result h_not_yet(struct srv_req *r, unsigned *status)
 {
     return REPLY(501, srv_reply_error(r, 501, "not_implemented",
@@ -693,13 +812,13 @@ static const struct route routes[] = {
     {"GET", "/api/v1/scans/{id}/images/{image_id}/thumbnail", "A JPEG thumbnail (?size=)",
      h_thumbnail},
     {"GET", "/api/v1/scans/{id}/checks/{name}", "A check (SPEC 4.3)", h_not_yet},
-    {"GET", "/api/v1/scans/{id}/duplicates", "Duplicate groups (?threshold=)", h_not_yet},
+    {"GET", "/api/v1/scans/{id}/duplicates", "Duplicate groups (?threshold=)", h_duplicates},
     {"GET", "/api/v1/scans/{id}/annotations", "Annotation statistics of the root", h_not_yet},
     {"GET", "/api/v1/scans/{id}/plots/{file}", "A plot: {type}.{png|svg|pdf}", h_not_yet},
     {"GET", "/api/v1/scans/{id}/report.{format}", "The report: pdf or html", h_not_yet},
     {"GET", "/api/v1/scans/{id}/export.{format}", "Export: csv, jsonl or sqlite", h_not_yet},
     {"POST", "/api/v1/diff", "Diff two scans: {old, new}", h_not_yet},
-    {"POST", "/api/v1/leakage", "Leakage across splits: {splits, threshold?}", h_not_yet},
+    {"POST", "/api/v1/leakage", "Leakage across splits: {splits, threshold?}", h_leakage},
     {"POST", "/api/v1/scans/{id}/gate", "Gate a scan against a policy (412 when it fails)",
      h_not_yet},
     {"POST", "/api/v1/gate", "Scan-or-resume a root, then gate it: {root, policy, wait?}",

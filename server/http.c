@@ -119,6 +119,7 @@ enum MHD_Result srv_reply_ie_err(struct srv_req *r, const struct ie_err *err)
     case IE_EFORMAT: return srv_reply_error(r, 400, "bad_request", "%s", err->msg);
     case IE_EPERM: return srv_reply_error(r, 403, "forbidden", "%s", err->msg);
     case IE_ELIMIT: return srv_reply_error(r, 413, "too_large", "%s", err->msg);
+    case IE_ESTATE: return srv_reply_error(r, 409, "conflict", "%s", err->msg);
     default: return srv_reply_error(r, 500, "internal", "%s", err->msg);
     }
 }

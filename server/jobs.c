@@ -634,7 +634,7 @@ static void run_cmd(struct srv_jobs *j, struct cmd *c)
                 }
             set_status(j, c->a, "cancelled", NULL);
         } else {
-            c->rc = ie_err_set(&c->err, IE_EINVAL, "scan %s is %s; only queued or running scans "
+            c->rc = ie_err_set(&c->err, IE_ESTATE, "scan %s is %s; only queued or running scans "
                                "can be cancelled", c->a, row.status);
         }
         break;
@@ -644,7 +644,7 @@ static void run_cmd(struct srv_jobs *j, struct cmd *c)
         if (row.imported || !(strcmp(row.status, "cancelled") == 0 ||
                               strcmp(row.status, "failed") == 0 ||
                               strcmp(row.status, "succeeded") == 0)) {
-            c->rc = ie_err_set(&c->err, IE_EINVAL,
+            c->rc = ie_err_set(&c->err, IE_ESTATE,
                                "scan %s is %s%s; only finished scans can be resumed", c->a,
                                row.status, row.imported ? " (imported)" : "");
             break;
@@ -657,7 +657,7 @@ static void run_cmd(struct srv_jobs *j, struct cmd *c)
         if ((c->rc = srv_store_get_scan(j->db, c->a, &row, &c->err)) < 0)
             break;
         if (strcmp(row.status, "queued") == 0 || strcmp(row.status, "running") == 0) {
-            c->rc = ie_err_set(&c->err, IE_EINVAL,
+            c->rc = ie_err_set(&c->err, IE_ESTATE,
                                "scan %s is %s; cancel it before deleting it", c->a, row.status);
             break;
         }

@@ -64,6 +64,17 @@ expect_api 200 GET "/api/v1/scans/$IMP/images?flag=corrupt"
 expect_api 400 POST /api/v1/manifests --data-binary 'not a manifest at all'
 ok "the manifest streams out and imports back as a scan"
 
+expect_api 200 GET "/api/v1/scans/$ID/duplicates"
+[ "$(json "[[p.rsplit('/',1)[1] for p in g] for g in d['exact']], d['threshold']")" = "[['street.jpg', 'street_copy.jpg']] 8" ] || fail "duplicates $(cat "$WORK/body")"
+[ "$(json "len(d['byte_identical']), len(d['near']) >= 1")" = "1 True" ] || fail "byte-identical/near"
+expect_api 200 GET "/api/v1/scans/$ID/duplicates?threshold=0"
+expect_api 400 GET "/api/v1/scans/$ID/duplicates?threshold=33"
+expect_api 200 POST /api/v1/leakage -d "{\"splits\": {\"train\": \"$ID\", \"val\": \"$IMP\"}, \"threshold\": 4}"
+[ "$(json "len(d['leaks']) >= 6, sorted(d['leaks'][0]['found_in'])")" = "True ['train', 'val']" ] || fail "leakage $(head -c 300 "$WORK/body")"
+expect_api 400 POST /api/v1/leakage -d "{\"splits\": {\"train\": \"$ID\"}}"
+expect_api 400 POST /api/v1/leakage -d "{\"splits\": {\"a\": \"$ID\", \"b\": \"ffffffffffffffffffff\"}}"
+ok "duplicate groups at any threshold, and leakage across two scans"
+
 # Cancel and resume on a folder big enough to interrupt.
 mkdir -p "$WORK/big"
 "$PYTHON" - "$WORK/big" <<'PY'

@@ -14,6 +14,7 @@ enum {
     IE_EFORMAT = -5,   /* unsupported or undecodable data */
     IE_ELIMIT = -6,    /* a size limit was exceeded */
     IE_EPERM = -7,     /* permission denied or outside allowed roots */
+    IE_ESTATE = -8,    /* not possible in the object's current state */
 };
 
 #define IE_ERR_MSG_MAX 512
