@@ -22,6 +22,9 @@ CREATE TABLE scans (
 CREATE INDEX scans_by_seq ON scans (seq DESC);
 CREATE INDEX scans_by_root ON scans (root, seq DESC);
 
+-- One row per record with the columns the API filters and sorts on. Rows stay small (the
+-- full record lives in image_records under the same rowid), so index walks that check a flag
+-- read little.
 CREATE TABLE images (
     scan_id          TEXT NOT NULL REFERENCES scans (id) ON DELETE CASCADE,
     id               INTEGER NOT NULL,
@@ -34,14 +37,18 @@ CREATE TABLE images (
     mean_brightness  REAL,
     blur_score       REAL,
     border_delta     REAL,
-    is_corrupt       INTEGER NOT NULL,
-    is_dark          INTEGER NOT NULL,
-    is_overexposed   INTEGER NOT NULL,
-    is_blurry        INTEGER NOT NULL,
-    has_border_artifact INTEGER NOT NULL,
-    is_duplicate     INTEGER NOT NULL DEFAULT 0,
+    -- Flags as bits (1 corrupt, 2 dark, 4 overexposed, 8 blurry, 16 artifact, 32 duplicate),
+    -- carried in every sort index so a filtered walk never leaves the index.
+    flags            INTEGER NOT NULL,
     phash            TEXT,
-    record_json      TEXT NOT NULL,
-    PRIMARY KEY (scan_id, id)
-) WITHOUT ROWID;
+    UNIQUE (scan_id, id)
+);
 CREATE INDEX images_by_path ON images (scan_id, path);
+
+CREATE TABLE image_records (
+    rowid_ref   INTEGER PRIMARY KEY,  -- images.rowid
+    record_json TEXT NOT NULL
+);
+CREATE TRIGGER images_drop_record AFTER DELETE ON images BEGIN
+    DELETE FROM image_records WHERE rowid_ref = OLD.rowid;
+END;

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs the Debian 12 packages imgedad needs; idempotent, used by the README's two commands,
-# by .ci/run and by docker/Dockerfile. Usage: scripts/deps.sh [build|run|test|runtime]
+# by .ci/run and by docker/Dockerfile. Usage: scripts/deps.sh [build|run|test|runtime|bench]
 #   build: compilers and -dev libraries; run: build + runtime fonts; test: run + test tools;
 #   runtime: only the shared libraries and fonts the binaries need (the Docker image's last stage).
 set -euo pipefail
@@ -20,6 +20,7 @@ BUILD_PKGS=(
   libyaml-dev
   libhpdf-dev
   libcairo2-dev
+  libfontconfig-dev
   libxxhash-dev
   libexpat1-dev
   libcriterion-dev
@@ -59,12 +60,20 @@ TEST_PKGS=(
   dpkg-dev
 )
 
+# Benchmarks only (bench/*): load generator, timing, profiling.
+BENCH_PKGS=(
+  wrk
+  time
+  hyperfine
+)
+
 case "$what" in
   build) pkgs=("${BUILD_PKGS[@]}") ;;
   run) pkgs=("${BUILD_PKGS[@]}" "${RUN_PKGS[@]}") ;;
   test) pkgs=("${BUILD_PKGS[@]}" "${RUN_PKGS[@]}" "${TEST_PKGS[@]}") ;;
   runtime) pkgs=("${RUNTIME_PKGS[@]}" "${RUN_PKGS[@]}") ;;
-  *) echo "usage: $0 [build|run|test|runtime]" >&2; exit 2 ;;
+  bench) pkgs=("${BUILD_PKGS[@]}" "${RUN_PKGS[@]}" "${TEST_PKGS[@]}" "${BENCH_PKGS[@]}") ;;
+  *) echo "usage: $0 [build|run|test|runtime|bench]" >&2; exit 2 ;;
 esac
 
 missing=()

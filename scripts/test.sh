@@ -7,7 +7,7 @@ scripts/deps.sh test
 jobs=$(nproc 2>/dev/null || echo 2)
 
 echo "== build (warnings are errors)"
-cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo -DIE_WERROR=ON >/dev/null
+cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo -DIE_WERROR=ON -DIE_BUILD_TESTS=ON -DIE_BUILD_BENCH=ON >/dev/null
 cmake --build build -j"$jobs"
 echo "== core stays free of server libraries"
 if grep -rnE '#include *[<"](uv|sqlite3|microhttpd)\.h[>"]' core; then

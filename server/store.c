@@ -325,18 +325,18 @@ static int write_counts(sqlite3 *db, const char *scan_id, struct ie_err *err)
     static const char *const sql[] = {
         "DELETE FROM scan_counts WHERE scan_id = ?1",
         "INSERT INTO scan_counts SELECT ?1, 'all', COUNT(*) FROM images WHERE scan_id = ?1",
-        "INSERT INTO scan_counts SELECT ?1, 'flag:corrupt', COALESCE(SUM(is_corrupt), 0) FROM "
-        "images WHERE scan_id = ?1",
-        "INSERT INTO scan_counts SELECT ?1, 'flag:dark', COALESCE(SUM(is_dark), 0) FROM images "
-        "WHERE scan_id = ?1",
-        "INSERT INTO scan_counts SELECT ?1, 'flag:overexposed', COALESCE(SUM(is_overexposed), 0) "
-        "FROM images WHERE scan_id = ?1",
-        "INSERT INTO scan_counts SELECT ?1, 'flag:blurry', COALESCE(SUM(is_blurry), 0) FROM "
-        "images WHERE scan_id = ?1",
-        "INSERT INTO scan_counts SELECT ?1, 'flag:artifact', COALESCE(SUM(has_border_artifact), "
-        "0) FROM images WHERE scan_id = ?1",
-        "INSERT INTO scan_counts SELECT ?1, 'flag:duplicate', COALESCE(SUM(is_duplicate), 0) FROM "
-        "images WHERE scan_id = ?1",
+        "INSERT INTO scan_counts SELECT ?1, 'flag:corrupt', COUNT(*) FROM images "
+        "WHERE scan_id = ?1 AND (flags & 1) != 0",
+        "INSERT INTO scan_counts SELECT ?1, 'flag:dark', COUNT(*) FROM images "
+        "WHERE scan_id = ?1 AND (flags & 2) != 0",
+        "INSERT INTO scan_counts SELECT ?1, 'flag:overexposed', COUNT(*) FROM images "
+        "WHERE scan_id = ?1 AND (flags & 4) != 0",
+        "INSERT INTO scan_counts SELECT ?1, 'flag:blurry', COUNT(*) FROM images "
+        "WHERE scan_id = ?1 AND (flags & 8) != 0",
+        "INSERT INTO scan_counts SELECT ?1, 'flag:artifact', COUNT(*) FROM images "
+        "WHERE scan_id = ?1 AND (flags & 16) != 0",
+        "INSERT INTO scan_counts SELECT ?1, 'flag:duplicate', COUNT(*) FROM images "
+        "WHERE scan_id = ?1 AND (flags & 32) != 0",
         "INSERT INTO scan_counts SELECT ?1, 'format:' || COALESCE(format, ''), COUNT(*) FROM "
         "images WHERE scan_id = ?1 GROUP BY format",
     };
@@ -359,7 +359,7 @@ int srv_store_index_manifest(sqlite3 *db, const char *scan_id, const char *manif
 {
     struct ie_manifest m;
     struct ie_strmap phash_count;
-    sqlite3_stmt *del = NULL, *ins = NULL;
+    sqlite3_stmt *del = NULL, *ins = NULL, *ins_json = NULL;
     char (*hexes)[65] = NULL;
     int rc;
 
@@ -389,16 +389,18 @@ int srv_store_index_manifest(sqlite3 *db, const char *scan_id, const char *manif
     }
     rc = srv_db_prepare(db,
                         "INSERT INTO images (scan_id, id, path, filename, format, width, height, "
-                        "file_size_bytes, mean_brightness, blur_score, border_delta, is_corrupt, "
-                        "is_dark, is_overexposed, is_blurry, has_border_artifact, is_duplicate, "
-                        "phash, record_json) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                        "file_size_bytes, mean_brightness, blur_score, border_delta, flags, "
+                        "phash) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
                         &ins, err);
+    if (rc < 0)
+        goto rollback;
+    rc = srv_db_prepare(db, "INSERT INTO image_records (rowid_ref, record_json) VALUES (?, ?)",
+                        &ins_json, err);
     if (rc < 0)
         goto rollback;
     for (size_t i = 0; i < m.n; i++) {
         const struct ie_record *r = &m.recs[i];
         size_t c = 0;
-        char *json = ie_record_to_json(r);
         sqlite3_reset(ins);
         sqlite3_bind_text(ins, 1, scan_id, -1, SQLITE_STATIC);
         sqlite3_bind_int64(ins, 2, (int64_t)i + 1);
@@ -420,20 +422,24 @@ int srv_store_index_manifest(sqlite3 *db, const char *scan_id, const char *manif
             sqlite3_bind_double(ins, 11, r->corner_stats.delta);
         else
             sqlite3_bind_null(ins, 11);
-        sqlite3_bind_int(ins, 12, r->is_corrupt);
-        sqlite3_bind_int(ins, 13, r->is_dark);
-        sqlite3_bind_int(ins, 14, r->is_overexposed);
-        sqlite3_bind_int(ins, 15, r->is_blurry);
-        sqlite3_bind_int(ins, 16, r->has_border_artifact);
         if (hexes[i][0])
             ie_strmap_get(&phash_count, hexes[i], &c);
-        sqlite3_bind_int(ins, 17, c >= 2);
+        int flags = (r->is_corrupt ? 1 : 0) | (r->is_dark ? 2 : 0) | (r->is_overexposed ? 4 : 0) |
+                    (r->is_blurry ? 8 : 0) | (r->has_border_artifact ? 16 : 0) |
+                    (c >= 2 ? 32 : 0);
+        sqlite3_bind_int(ins, 12, flags);
         if (hexes[i][0])
-            sqlite3_bind_text(ins, 18, hexes[i], -1, SQLITE_STATIC);
+            sqlite3_bind_text(ins, 13, hexes[i], -1, SQLITE_STATIC);
         else
-            sqlite3_bind_null(ins, 18);
-        sqlite3_bind_text(ins, 19, json, -1, free);
+            sqlite3_bind_null(ins, 13);
         if (sqlite3_step(ins) != SQLITE_DONE) {
+            rc = ie_err_set(err, IE_EIO, "database: %s", sqlite3_errmsg(db));
+            goto rollback;
+        }
+        sqlite3_reset(ins_json);
+        sqlite3_bind_int64(ins_json, 1, sqlite3_last_insert_rowid(db));
+        sqlite3_bind_text(ins_json, 2, ie_record_to_json(r), -1, free);
+        if (sqlite3_step(ins_json) != SQLITE_DONE) {
             rc = ie_err_set(err, IE_EIO, "database: %s", sqlite3_errmsg(db));
             goto rollback;
         }
@@ -447,23 +453,22 @@ rollback:
 out:
     sqlite3_finalize(del);
     sqlite3_finalize(ins);
+    sqlite3_finalize(ins_json);
     ie_strmap_release(&phash_count);
     free(hexes);
     ie_manifest_release(&m);
     return rc;
 }
 
-static const char *flag_column(const char *flag)
+/* The flag's bit in images.flags, or 0 for an unknown flag. */
+static int flag_bit(const char *flag)
 {
-    static const char *const map[][2] = {
-        {"corrupt", "is_corrupt"},   {"dark", "is_dark"},
-        {"overexposed", "is_overexposed"}, {"blurry", "is_blurry"},
-        {"artifact", "has_border_artifact"}, {"duplicate", "is_duplicate"},
-    };
-    for (size_t i = 0; i < IE_ARRAY_LEN(map); i++)
-        if (strcmp(flag, map[i][0]) == 0)
-            return map[i][1];
-    return NULL;
+    static const char *const names[] = {"corrupt", "dark", "overexposed",
+                                        "blurry",  "artifact", "duplicate"};
+    for (size_t i = 0; i < IE_ARRAY_LEN(names); i++)
+        if (strcmp(flag, names[i]) == 0)
+            return 1 << i;
+    return 0;
 }
 
 static const char *sort_column(const char *field)
@@ -488,9 +493,9 @@ static const char *sort_column(const char *field)
 
 /* The stored record with its "id" added, kept as raw JSON text so every number keeps the
  * form the manifest gave it (a cJSON re-print would turn 1.0 into 1). */
-static cJSON *image_json(sqlite3_stmt *st, int id_col, int json_col)
+static cJSON *image_json(sqlite3_stmt *json_st, sqlite3_stmt *id_st, int id_col, int json_col)
 {
-    const char *j = (const char *)sqlite3_column_text(st, json_col);
+    const char *j = (const char *)sqlite3_column_text(json_st, json_col);
     size_t n = j ? strlen(j) : 0;
     while (n && j[n - 1] != '}')
         n--;
@@ -498,9 +503,9 @@ static cJSON *image_json(sqlite3_stmt *st, int id_col, int json_col)
     ie_buf_init(&b);
     if (n >= 2) {
         ie_buf_add(&b, j, n - 1);
-        ie_buf_addf(&b, ",\"id\":%lld}", (long long)sqlite3_column_int64(st, id_col));
+        ie_buf_addf(&b, ",\"id\":%lld}", (long long)sqlite3_column_int64(id_st, id_col));
     } else {
-        ie_buf_addf(&b, "{\"id\":%lld}", (long long)sqlite3_column_int64(st, id_col));
+        ie_buf_addf(&b, "{\"id\":%lld}", (long long)sqlite3_column_int64(id_st, id_col));
     }
     cJSON *o = cJSON_CreateRaw(b.data);
     ie_buf_release(&b);
@@ -511,12 +516,13 @@ int srv_store_query_images(sqlite3 *db, const char *scan_id, const struct srv_im
                            cJSON **out, struct ie_err *err)
 {
     struct ie_buf where, sql;
-    sqlite3_stmt *st = NULL, *cnt = NULL;
-    const char *flag_col = NULL, *sort_col = "id";
+    sqlite3_stmt *st = NULL, *cnt = NULL, *rec = NULL;
+    const char *sort_col = "id";
+    int flag = 0;
     bool desc = false;
     int rc = 0;
 
-    if (q->flag && *q->flag && !(flag_col = flag_column(q->flag)))
+    if (q->flag && *q->flag && !(flag = flag_bit(q->flag)))
         return ie_err_set(err, IE_EINVAL,
                           "flag: unknown value \"%s\" (corrupt, dark, overexposed, blurry, "
                           "artifact, duplicate)",
@@ -536,14 +542,14 @@ int srv_store_query_images(sqlite3 *db, const char *scan_id, const struct srv_im
     ie_buf_init(&where);
     ie_buf_init(&sql);
     ie_buf_adds(&where, "scan_id = ?1");
-    if (flag_col)
-        ie_buf_addf(&where, " AND %s = 1", flag_col);
+    if (flag)
+        ie_buf_addf(&where, " AND (flags & %d) != 0", flag);
     if (q->q && *q->q)
         ie_buf_adds(&where, " AND instr(path, ?2) > 0");
     if (q->format && *q->format)
         ie_buf_adds(&where, " AND format = ?3");
     /* Totals come from scan_counts unless a path search or two filters are combined. */
-    bool counted = !(q->q && *q->q) && !(flag_col && q->format && *q->format);
+    bool counted = !(q->q && *q->q) && !(flag && q->format && *q->format);
     if (counted)
         ie_buf_adds(&sql, "SELECT n FROM scan_counts WHERE scan_id = ?1 AND key = ?6");
     else
@@ -551,12 +557,16 @@ int srv_store_query_images(sqlite3 *db, const char *scan_id, const struct srv_im
     if ((rc = srv_db_prepare(db, sql.data, &cnt, err)) < 0)
         goto out;
     ie_buf_reset(&sql);
-    /* SQL's order: records without the value (corrupt ones) sort as the smallest. The id
-     * breaks ties so pages are stable; both walk the (scan_id, column) index. */
+    /* SQL's order: records without the value (corrupt ones) sort as the smallest. rowid (the
+     * record order within a scan) breaks ties so pages are stable, and both terms come
+     * straight from the (scan_id, column) index. */
     ie_buf_addf(&sql,
-                "SELECT id, record_json FROM images WHERE %s ORDER BY %s %s, id %s "
+                "SELECT rowid, id FROM images WHERE %s ORDER BY %s %s, rowid %s "
                 "LIMIT ?4 OFFSET ?5",
                 where.data, sort_col, desc ? "DESC" : "ASC", desc ? "DESC" : "ASC");
+    if ((rc = srv_db_prepare(db, "SELECT record_json FROM image_records WHERE rowid_ref = ?",
+                             &rec, err)) < 0)
+        goto out;
     if ((rc = srv_db_prepare(db, sql.data, &st, err)) < 0)
         goto out;
     sqlite3_stmt *both[2] = {cnt, st};
@@ -569,7 +579,7 @@ int srv_store_query_images(sqlite3 *db, const char *scan_id, const struct srv_im
     }
     if (counted) {
         char key[160];
-        if (flag_col)
+        if (flag)
             snprintf(key, sizeof(key), "flag:%s", q->flag);
         else if (q->format && *q->format)
             snprintf(key, sizeof(key), "format:%.100s", q->format);
@@ -584,7 +594,10 @@ int srv_store_query_images(sqlite3 *db, const char *scan_id, const struct srv_im
     cJSON *arr = cJSON_AddArrayToObject(o, "images");
     int n = 0;
     while (sqlite3_step(st) == SQLITE_ROW) {
-        cJSON_AddItemToArray(arr, image_json(st, 0, 1));
+        sqlite3_reset(rec);
+        sqlite3_bind_int64(rec, 1, sqlite3_column_int64(st, 0));
+        if (sqlite3_step(rec) == SQLITE_ROW)
+            cJSON_AddItemToArray(arr, image_json(rec, st, 1, 0));
         n++;
     }
     add_int(o, "total", total);
@@ -599,6 +612,7 @@ int srv_store_query_images(sqlite3 *db, const char *scan_id, const struct srv_im
 out:
     sqlite3_finalize(cnt);
     sqlite3_finalize(st);
+    sqlite3_finalize(rec);
     ie_buf_release(&where);
     ie_buf_release(&sql);
     return rc;
@@ -609,7 +623,8 @@ int srv_store_get_image(sqlite3 *db, const char *scan_id, int64_t image_id, cJSO
 {
     sqlite3_stmt *st;
     int rc = srv_db_prepare(db,
-                            "SELECT id, record_json, path FROM images WHERE scan_id = ? AND id = ?",
+                            "SELECT i.id, r.record_json, i.path FROM images i JOIN image_records r "
+                            "ON r.rowid_ref = i.rowid WHERE i.scan_id = ? AND i.id = ?",
                             &st, err);
     if (rc < 0)
         return rc;
@@ -617,7 +632,7 @@ int srv_store_get_image(sqlite3 *db, const char *scan_id, int64_t image_id, cJSO
     sqlite3_bind_int64(st, 2, image_id);
     if (sqlite3_step(st) == SQLITE_ROW) {
         if (out)
-            *out = image_json(st, 0, 1);
+            *out = image_json(st, st, 0, 1);
         if (path)
             *path = col_str(st, 2);
     } else {
