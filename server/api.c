@@ -14,7 +14,9 @@
 #include "api.h"
 #include "db.h"
 #include "imgeda/analyze.h"
+#include "imgeda/checks.h"
 #include "imgeda/duplicates.h"
+#include "imgeda/summary.h"
 #include "imgeda/manifest.h"
 #include "imgeda/util.h"
 #include "store.h"
@@ -678,6 +680,79 @@ out:
     return rc;
 }
 
+static enum MHD_Result h_summary(struct srv_req *r, unsigned *status)
+{
+    struct srv_scan_row row = {0};
+    struct ie_manifest m;
+    struct ie_err err = {0};
+    struct ie_summary sum;
+    enum MHD_Result rc;
+    ie_manifest_init(&m);
+    ie_summary_init(&sum);
+    if (load_records(r, &row, &m, &err) < 0) {
+        rc = fail(r, status, &err);
+    } else {
+        ie_summary_compute(m.recs, m.n, &sum);
+        rc = REPLY(200, srv_reply_json(r, 200, ie_summary_to_cjson(&sum)));
+    }
+    ie_summary_release(&sum);
+    ie_manifest_release(&m);
+    srv_scan_row_release(&row);
+    return rc;
+}
+
+/* GET checks/{name}: one check's result, or for "all" {"total_images", "checks": {name: ...}}
+ * like `imgeda check all --json`. Thresholds are the scan's own (its manifest settings). */
+static enum MHD_Result h_check(struct srv_req *r, unsigned *status)
+{
+    struct srv_scan_row row = {0};
+    struct ie_manifest m;
+    struct ie_err err = {0};
+    struct ie_check_thresholds t;
+    unsigned kinds = 0;
+    cJSON *out = NULL, *checks = NULL;
+    enum MHD_Result rc;
+    ie_manifest_init(&m);
+    if (ie_check_parse(r->params[1], &kinds, &err) < 0) {
+        err.code = IE_ENOENT;
+        return fail(r, status, &err);
+    }
+    if (load_records(r, &row, &m, &err) < 0) {
+        rc = fail(r, status, &err);
+        goto out;
+    }
+    ie_check_thresholds_init(&t);
+    ie_check_thresholds_from_settings(&t, m.meta.settings_json);
+    if (kinds == IE_CHECK_ALL) {
+        out = cJSON_CreateObject();
+        cJSON_AddNumberToObject(out, "total_images", (double)m.n);
+        checks = cJSON_AddObjectToObject(out, "checks");
+    }
+    for (int k = 0; k < IE_CHECK_NKINDS; k++) {
+        struct ie_check_result res;
+        if (!(kinds & (1u << k)))
+            continue;
+        ie_check_result_init(&res);
+        if (ie_check_run((enum ie_check_kind)k, m.recs, m.n, &t, &res, &err) < 0) {
+            ie_check_result_release(&res);
+            cJSON_Delete(out);
+            rc = fail(r, status, &err);
+            goto out;
+        }
+        cJSON *o = ie_check_result_to_json(&res, m.recs, &t);
+        ie_check_result_release(&res);
+        if (checks)
+            cJSON_AddItemToObject(checks, ie_check_name((enum ie_check_kind)k), o);
+        else
+            out = o;
+    }
+    rc = REPLY(200, srv_reply_json(r, 200, out));
+out:
+    ie_manifest_release(&m);
+    srv_scan_row_release(&row);
+    return rc;
+}
+
 static enum MHD_Result h_leakage(struct srv_req *r, unsigned *status)
 {
     static const char *const allowed[] = {"splits", "threshold", NULL};
@@ -805,13 +880,14 @@ static const struct route routes[] = {
     {"POST", "/api/v1/manifests", "Import a JSONL manifest as a scan (?name=)",
      h_manifest_import},
     {"GET", "/api/v1/scans/{id}/manifest", "The scan's JSONL manifest", h_manifest_get},
-    {"GET", "/api/v1/scans/{id}/summary", "Dataset summary (SPEC 4.2)", h_not_yet},
+    {"GET", "/api/v1/scans/{id}/summary", "Dataset summary (SPEC 4.2)", h_summary},
     {"GET", "/api/v1/scans/{id}/images",
      "Records, filtered, sorted, paged (?flag=&q=&format=&sort=&limit=&cursor=)", h_images},
     {"GET", "/api/v1/scans/{id}/images/{image_id}", "One record", h_image},
     {"GET", "/api/v1/scans/{id}/images/{image_id}/thumbnail", "A JPEG thumbnail (?size=)",
      h_thumbnail},
-    {"GET", "/api/v1/scans/{id}/checks/{name}", "A check (SPEC 4.3)", h_not_yet},
+    {"GET", "/api/v1/scans/{id}/checks/{name}",
+     "A check: corrupt, exposure, artifacts, blur, duplicates or all (SPEC 4.3)", h_check},
     {"GET", "/api/v1/scans/{id}/duplicates", "Duplicate groups (?threshold=)", h_duplicates},
     {"GET", "/api/v1/scans/{id}/annotations", "Annotation statistics of the root", h_not_yet},
     {"GET", "/api/v1/scans/{id}/plots/{file}", "A plot: {type}.{png|svg|pdf}", h_not_yet},

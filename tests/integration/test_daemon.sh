@@ -75,6 +75,15 @@ expect_api 400 POST /api/v1/leakage -d "{\"splits\": {\"train\": \"$ID\"}}"
 expect_api 400 POST /api/v1/leakage -d "{\"splits\": {\"a\": \"$ID\", \"b\": \"ffffffffffffffffffff\"}}"
 ok "duplicate groups at any threshold, and leakage across two scans"
 
+expect_api 200 GET "/api/v1/scans/$ID/summary"
+[ "$(json "d['total_images'], d['corrupt_count'], d['dark_count'], d['overexposed_count']")" = "7 1 1 1" ] || fail "summary $(head -c 400 "$WORK/body")"
+expect_api 200 GET "/api/v1/scans/$ID/checks/corrupt"
+grep -q broken.jpg "$WORK/body" || fail "corrupt check"
+expect_api 200 GET "/api/v1/scans/$ID/checks/all"
+[ "$(json "sorted(d['checks'])")" = "['artifacts', 'blur', 'corrupt', 'duplicates', 'exposure']" ] || fail "all checks"
+expect_api 404 GET "/api/v1/scans/$ID/checks/sharpness"
+ok "summary and checks over HTTP"
+
 # Cancel and resume on a folder big enough to interrupt.
 mkdir -p "$WORK/big"
 "$PYTHON" - "$WORK/big" <<'PY'
@@ -94,6 +103,8 @@ api GET "/api/v1/scans/$BIG"
 done_at_cancel=$(json "d['progress']['processed']")
 [ "$done_at_cancel" -lt 40 ] || fail "cancel came too late to test ($done_at_cancel)"
 expect_api 409 POST "/api/v1/scans/$BIG/cancel"
+expect_api 409 GET "/api/v1/scans/$BIG/summary"
+[ "$(json "d['error']['code']")" = conflict ] || fail "a partial scan has no summary yet"
 expect_api 202 POST "/api/v1/scans/$BIG/resume"
 wait_status "$BIG" succeeded
 [ "$(json "d['progress']['processed']")" = 40 ] || fail "resumed scan"
