@@ -47,6 +47,7 @@ CREATE INDEX images_by_path ON images (scan_id, path);
 
 CREATE TABLE image_records (
     rowid_ref   INTEGER PRIMARY KEY,  -- images.rowid
+    id          INTEGER NOT NULL,     -- images.id, so a page needs no second images lookup
     record_json TEXT NOT NULL
 );
 CREATE TRIGGER images_drop_record AFTER DELETE ON images BEGIN

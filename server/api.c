@@ -529,7 +529,8 @@ static enum MHD_Result h_images(struct srv_req *r, unsigned *status)
     struct srv_scan_row row = {0};
     struct ie_err err = {0};
     long long limit = 50, cursor = 0;
-    cJSON *out;
+    char *out = NULL;
+    size_t out_len = 0;
     if (load_scan(r, &row, &err) < 0)
         return fail(r, status, &err);
     srv_scan_row_release(&row);
@@ -541,9 +542,9 @@ static enum MHD_Result h_images(struct srv_req *r, unsigned *status)
                                 .format = srv_query(r, "format"), .sort = srv_query(r, "sort"),
                                 .limit = (int)limit, .cursor = cursor};
     sqlite3 *db = srv_http_db(r, &err);
-    if (!db || srv_store_query_images(db, r->params[0], &q, &out, &err) < 0)
+    if (!db || srv_store_query_images(db, r->params[0], &q, &out, &out_len, &err) < 0)
         return fail(r, status, &err);
-    return REPLY(200, srv_reply_json(r, 200, out));
+    return REPLY(200, srv_reply_buffer(r, 200, "application/json", out, out_len));
 }
 
 static bool parse_image_id(const char *s, long long *out)
@@ -556,7 +557,7 @@ static enum MHD_Result h_image(struct srv_req *r, unsigned *status)
     struct srv_scan_row row = {0};
     struct ie_err err = {0};
     long long iid;
-    cJSON *out;
+    char *out = NULL;
     if (load_scan(r, &row, &err) < 0)
         return fail(r, status, &err);
     srv_scan_row_release(&row);
@@ -565,7 +566,7 @@ static enum MHD_Result h_image(struct srv_req *r, unsigned *status)
     sqlite3 *db = srv_http_db(r, &err);
     if (!db || srv_store_get_image(db, r->params[0], iid, &out, NULL, &err) < 0)
         return fail(r, status, &err);
-    return REPLY(200, srv_reply_json(r, 200, out));
+    return REPLY(200, srv_reply_buffer(r, 200, "application/json", out, strlen(out)));
 }
 
 static enum MHD_Result h_thumbnail(struct srv_req *r, unsigned *status)

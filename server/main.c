@@ -9,6 +9,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <sqlite3.h>
 #include <uv.h>
 
 #include "config.h"
@@ -153,6 +154,10 @@ int main(int argc, char **argv)
         goto fail;
     }
     ie_buf_addf(&db_path, "%s/imgedad.db", cfg.data_dir);
+    /* Each thread has its own connection (no SQLite mutexes needed), and allocation statistics
+     * would take a global mutex on every malloc: both off before SQLite starts. */
+    sqlite3_config(SQLITE_CONFIG_MULTITHREAD);
+    sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
     signal(SIGPIPE, SIG_IGN);
     srv_runner_set_pool_size((int)cfg.workers + 1);
     uv_loop_init(&a.loop);

@@ -394,7 +394,8 @@ int srv_store_index_manifest(sqlite3 *db, const char *scan_id, const char *manif
                         &ins, err);
     if (rc < 0)
         goto rollback;
-    rc = srv_db_prepare(db, "INSERT INTO image_records (rowid_ref, record_json) VALUES (?, ?)",
+    rc = srv_db_prepare(db,
+                        "INSERT INTO image_records (rowid_ref, id, record_json) VALUES (?, ?, ?)",
                         &ins_json, err);
     if (rc < 0)
         goto rollback;
@@ -438,7 +439,8 @@ int srv_store_index_manifest(sqlite3 *db, const char *scan_id, const char *manif
         }
         sqlite3_reset(ins_json);
         sqlite3_bind_int64(ins_json, 1, sqlite3_last_insert_rowid(db));
-        sqlite3_bind_text(ins_json, 2, ie_record_to_json(r), -1, free);
+        sqlite3_bind_int64(ins_json, 2, (int64_t)i + 1);
+        sqlite3_bind_text(ins_json, 3, ie_record_to_json(r), -1, free);
         if (sqlite3_step(ins_json) != SQLITE_DONE) {
             rc = ie_err_set(err, IE_EIO, "database: %s", sqlite3_errmsg(db));
             goto rollback;
@@ -491,29 +493,23 @@ static const char *sort_column(const char *field)
     return NULL;
 }
 
-/* The stored record with its "id" added, kept as raw JSON text so every number keeps the
- * form the manifest gave it (a cJSON re-print would turn 1.0 into 1). */
-static cJSON *image_json(sqlite3_stmt *json_st, sqlite3_stmt *id_st, int id_col, int json_col)
+/* Appends the stored record with its "id" added, as written (no re-print: a cJSON round trip
+ * would turn 1.0 into 1 and cost a parse per record). */
+static void append_image_json(struct ie_buf *b, const char *j, int64_t id)
 {
-    const char *j = (const char *)sqlite3_column_text(json_st, json_col);
     size_t n = j ? strlen(j) : 0;
     while (n && j[n - 1] != '}')
         n--;
-    struct ie_buf b;
-    ie_buf_init(&b);
     if (n >= 2) {
-        ie_buf_add(&b, j, n - 1);
-        ie_buf_addf(&b, ",\"id\":%lld}", (long long)sqlite3_column_int64(id_st, id_col));
+        ie_buf_add(b, j, n - 1);
+        ie_buf_addf(b, ",\"id\":%lld}", (long long)id);
     } else {
-        ie_buf_addf(&b, "{\"id\":%lld}", (long long)sqlite3_column_int64(id_st, id_col));
+        ie_buf_addf(b, "{\"id\":%lld}", (long long)id);
     }
-    cJSON *o = cJSON_CreateRaw(b.data);
-    ie_buf_release(&b);
-    return o;
 }
 
 int srv_store_query_images(sqlite3 *db, const char *scan_id, const struct srv_image_query *q,
-                           cJSON **out, struct ie_err *err)
+                           char **out, size_t *out_len, struct ie_err *err)
 {
     struct ie_buf where, sql;
     sqlite3_stmt *st = NULL, *cnt = NULL, *rec = NULL;
@@ -561,10 +557,10 @@ int srv_store_query_images(sqlite3 *db, const char *scan_id, const struct srv_im
      * record order within a scan) breaks ties so pages are stable, and both terms come
      * straight from the (scan_id, column) index. */
     ie_buf_addf(&sql,
-                "SELECT rowid, id FROM images WHERE %s ORDER BY %s %s, rowid %s "
+                "SELECT rowid FROM images WHERE %s ORDER BY %s %s, rowid %s "
                 "LIMIT ?4 OFFSET ?5",
                 where.data, sort_col, desc ? "DESC" : "ASC", desc ? "DESC" : "ASC");
-    if ((rc = srv_db_prepare(db, "SELECT record_json FROM image_records WHERE rowid_ref = ?",
+    if ((rc = srv_db_prepare(db, "SELECT id, record_json FROM image_records WHERE rowid_ref = ?",
                              &rec, err)) < 0)
         goto out;
     if ((rc = srv_db_prepare(db, sql.data, &st, err)) < 0)
@@ -590,25 +586,28 @@ int srv_store_query_images(sqlite3 *db, const char *scan_id, const struct srv_im
     sqlite3_bind_int(st, 4, q->limit);
     sqlite3_bind_int64(st, 5, q->cursor);
     int64_t total = sqlite3_step(cnt) == SQLITE_ROW ? sqlite3_column_int64(cnt, 0) : 0;
-    cJSON *o = cJSON_CreateObject();
-    cJSON *arr = cJSON_AddArrayToObject(o, "images");
+    struct ie_buf b;
+    ie_buf_init(&b);
+    ie_buf_adds(&b, "{\"images\":[");
     int n = 0;
     while (sqlite3_step(st) == SQLITE_ROW) {
         sqlite3_reset(rec);
         sqlite3_bind_int64(rec, 1, sqlite3_column_int64(st, 0));
-        if (sqlite3_step(rec) == SQLITE_ROW)
-            cJSON_AddItemToArray(arr, image_json(rec, st, 1, 0));
-        n++;
+        if (sqlite3_step(rec) == SQLITE_ROW) {
+            if (n)
+                ie_buf_addc(&b, ',');
+            append_image_json(&b, (const char *)sqlite3_column_text(rec, 1),
+                              sqlite3_column_int64(rec, 0));
+            n++;
+        }
     }
-    add_int(o, "total", total);
-    if (q->cursor + n < total) {
-        char cur[32];
-        snprintf(cur, sizeof(cur), "%lld", (long long)(q->cursor + n));
-        cJSON_AddStringToObject(o, "next_cursor", cur);
-    } else {
-        cJSON_AddNullToObject(o, "next_cursor");
-    }
-    *out = o;
+    ie_buf_addf(&b, "],\"total\":%lld,\"next_cursor\":", (long long)total);
+    if (q->cursor + n < total)
+        ie_buf_addf(&b, "\"%lld\"}", (long long)(q->cursor + n));
+    else
+        ie_buf_adds(&b, "null}");
+    *out_len = b.len;
+    *out = ie_buf_detach(&b);
 out:
     sqlite3_finalize(cnt);
     sqlite3_finalize(st);
@@ -618,12 +617,12 @@ out:
     return rc;
 }
 
-int srv_store_get_image(sqlite3 *db, const char *scan_id, int64_t image_id, cJSON **out,
+int srv_store_get_image(sqlite3 *db, const char *scan_id, int64_t image_id, char **out,
                         char **path, struct ie_err *err)
 {
     sqlite3_stmt *st;
     int rc = srv_db_prepare(db,
-                            "SELECT i.id, r.record_json, i.path FROM images i JOIN image_records r "
+                            "SELECT r.record_json, i.path FROM images i JOIN image_records r "
                             "ON r.rowid_ref = i.rowid WHERE i.scan_id = ? AND i.id = ?",
                             &st, err);
     if (rc < 0)
@@ -631,10 +630,14 @@ int srv_store_get_image(sqlite3 *db, const char *scan_id, int64_t image_id, cJSO
     sqlite3_bind_text(st, 1, scan_id, -1, SQLITE_STATIC);
     sqlite3_bind_int64(st, 2, image_id);
     if (sqlite3_step(st) == SQLITE_ROW) {
-        if (out)
-            *out = image_json(st, st, 0, 1);
+        if (out) {
+            struct ie_buf b;
+            ie_buf_init(&b);
+            append_image_json(&b, (const char *)sqlite3_column_text(st, 0), image_id);
+            *out = ie_buf_detach(&b);
+        }
         if (path)
-            *path = col_str(st, 2);
+            *path = col_str(st, 1);
     } else {
         rc = ie_err_set(err, IE_ENOENT, "no image %lld in scan %s", (long long)image_id, scan_id);
     }

@@ -56,12 +56,12 @@ struct srv_image_query {
     int limit;
     int64_t cursor;     /* offset */
 };
-/* A page of records: {"images": [...], "total": n, "next_cursor": "..."|null}. IE_EINVAL for an
- * unknown flag or sort field. */
+/* A page of records as JSON text (malloc'd): {"images": [...], "total": n,
+ * "next_cursor": "..."|null}. IE_EINVAL for an unknown flag or sort field. */
 int srv_store_query_images(sqlite3 *db, const char *scan_id, const struct srv_image_query *q,
-                           cJSON **out, struct ie_err *err);
-/* One record with its id, or IE_ENOENT. */
-int srv_store_get_image(sqlite3 *db, const char *scan_id, int64_t image_id, cJSON **out,
+                           char **out, size_t *out_len, struct ie_err *err);
+/* One record with its "id" as JSON text (malloc'd), and/or its path; IE_ENOENT if absent. */
+int srv_store_get_image(sqlite3 *db, const char *scan_id, int64_t image_id, char **out,
                         char **path, struct ie_err *err);
 
 #endif
