@@ -12,6 +12,7 @@
 #include <vips/vips.h>
 
 #include "api.h"
+#include "cache.h"
 #include "db.h"
 #include "imgeda/analyze.h"
 #include "imgeda/checks.h"
@@ -626,10 +627,9 @@ out:
     return rc;
 }
 
-/* Loads the records of the scan named by the first path parameter; the scan must have a
- * complete manifest (succeeded), or its partial records would answer for the whole dataset. */
-static int load_records(struct srv_req *r, struct srv_scan_row *row, struct ie_manifest *m,
-                        struct ie_err *err)
+/* Loads the scan named by the first path parameter and checks its results are final: a scan
+ * that has not succeeded has partial records that must not answer for the whole dataset. */
+static int load_finished_scan(struct srv_req *r, struct srv_scan_row *row, struct ie_err *err)
 {
     int rc = load_scan(r, row, err);
     if (rc < 0)
@@ -637,8 +637,51 @@ static int load_records(struct srv_req *r, struct srv_scan_row *row, struct ie_m
     if (strcmp(row->status, "succeeded") != 0)
         return ie_err_set(err, IE_ESTATE, "scan %s is %s; its results exist once it succeeded",
                           row->id, row->status);
+    return 0;
+}
+
+static int load_records(struct srv_req *r, struct srv_scan_row *row, struct ie_manifest *m,
+                        struct ie_err *err)
+{
+    int rc = load_finished_scan(r, row, err);
+    if (rc < 0)
+        return rc;
     ie_manifest_init(m);
     return ie_manifest_load(row->manifest_path, m, err);
+}
+
+/* The cache key of a result of a finished scan: its records are fixed until it is resumed,
+ * which changes finished_at. */
+static void result_key(char *out, size_t n, const struct srv_scan_row *row, const char *what)
+{
+    snprintf(out, n, "%s|%s|%s", row->id, row->finished_at ? row->finished_at : "", what);
+}
+
+/* Replies from the cache if the result is there. */
+static bool reply_cached(struct srv_req *r, unsigned *status, const char *key,
+                         enum MHD_Result *rc)
+{
+    size_t len;
+    char *ct = NULL;
+    void *data = srv_cache_get(key, &len, &ct);
+    if (!data)
+        return false;
+    *rc = REPLY(200, srv_reply_buffer(r, 200, ct, data, len));
+    free(ct);
+    return true;
+}
+
+/* Serialises o (consumed), caches it under key and replies 200. */
+static enum MHD_Result reply_and_cache(struct srv_req *r, unsigned *status, const char *key,
+                                       cJSON *o)
+{
+    char *s = cJSON_PrintUnformatted(o);
+    cJSON_Delete(o);
+    if (!s)
+        return MHD_NO;
+    size_t n = strlen(s);
+    srv_cache_put(key, s, n, "application/json");
+    return REPLY(200, srv_reply_buffer(r, 200, "application/json", s, n));
 }
 
 static bool parse_threshold(struct srv_req *r, const char *s, int *out)
@@ -658,6 +701,7 @@ static enum MHD_Result h_duplicates(struct srv_req *r, unsigned *status)
     struct ie_err err = {0};
     struct ie_dup_opts opts;
     struct ie_duplicates d;
+    char key[256], what[64];
     enum MHD_Result rc;
     ie_dup_opts_init(&opts);
     ie_manifest_init(&m);
@@ -667,13 +711,22 @@ static enum MHD_Result h_duplicates(struct srv_req *r, unsigned *status)
                                         IE_HASH_INDEX_MAX_THRESHOLD));
         goto out;
     }
-    if (load_records(r, &row, &m, &err) < 0 || ie_duplicates_find(m.recs, m.n, &opts, &d, &err) < 0) {
+    if (load_finished_scan(r, &row, &err) < 0) {
+        rc = fail(r, status, &err);
+        goto out;
+    }
+    snprintf(what, sizeof(what), "duplicates:%d", opts.threshold);
+    result_key(key, sizeof(key), &row, what);
+    if (reply_cached(r, status, key, &rc))
+        goto out;
+    if (ie_manifest_load(row.manifest_path, &m, &err) < 0 ||
+        ie_duplicates_find(m.recs, m.n, &opts, &d, &err) < 0) {
         rc = fail(r, status, &err);
         goto out;
     }
     cJSON *o = ie_duplicates_to_json(&d, m.recs);
     cJSON_AddNumberToObject(o, "threshold", opts.threshold);
-    rc = REPLY(200, srv_reply_json(r, 200, o));
+    rc = reply_and_cache(r, status, key, o);
 out:
     ie_duplicates_release(&d);
     ie_manifest_release(&m);
@@ -687,15 +740,24 @@ static enum MHD_Result h_summary(struct srv_req *r, unsigned *status)
     struct ie_manifest m;
     struct ie_err err = {0};
     struct ie_summary sum;
+    char key[256];
     enum MHD_Result rc;
     ie_manifest_init(&m);
     ie_summary_init(&sum);
-    if (load_records(r, &row, &m, &err) < 0) {
+    if (load_finished_scan(r, &row, &err) < 0) {
         rc = fail(r, status, &err);
-    } else {
-        ie_summary_compute(m.recs, m.n, &sum);
-        rc = REPLY(200, srv_reply_json(r, 200, ie_summary_to_cjson(&sum)));
+        goto out;
     }
+    result_key(key, sizeof(key), &row, "summary");
+    if (reply_cached(r, status, key, &rc))
+        goto out;
+    if (ie_manifest_load(row.manifest_path, &m, &err) < 0) {
+        rc = fail(r, status, &err);
+        goto out;
+    }
+    ie_summary_compute(m.recs, m.n, &sum);
+    rc = reply_and_cache(r, status, key, ie_summary_to_cjson(&sum));
+out:
     ie_summary_release(&sum);
     ie_manifest_release(&m);
     srv_scan_row_release(&row);
@@ -718,7 +780,16 @@ static enum MHD_Result h_check(struct srv_req *r, unsigned *status)
         err.code = IE_ENOENT;
         return fail(r, status, &err);
     }
-    if (load_records(r, &row, &m, &err) < 0) {
+    char key[256], what[64];
+    if (load_finished_scan(r, &row, &err) < 0) {
+        rc = fail(r, status, &err);
+        goto out;
+    }
+    snprintf(what, sizeof(what), "check:%s", r->params[1]);
+    result_key(key, sizeof(key), &row, what);
+    if (reply_cached(r, status, key, &rc))
+        goto out;
+    if (ie_manifest_load(row.manifest_path, &m, &err) < 0) {
         rc = fail(r, status, &err);
         goto out;
     }
@@ -747,7 +818,7 @@ static enum MHD_Result h_check(struct srv_req *r, unsigned *status)
         else
             out = o;
     }
-    rc = REPLY(200, srv_reply_json(r, 200, out));
+    rc = reply_and_cache(r, status, key, out);
 out:
     ie_manifest_release(&m);
     srv_scan_row_release(&row);

@@ -17,6 +17,7 @@
 #include <unistd.h>
 #include <uv.h>
 
+#include "cache.h"
 #include "db.h"
 #include "imgeda/manifest.h"
 #include "imgeda/util.h"
@@ -669,6 +670,11 @@ static void run_cmd(struct srv_jobs *j, struct cmd *c)
             free(dir);
         }
         state_forget(j, c->a);
+        {
+            char prefix[64];
+            snprintf(prefix, sizeof(prefix), "%s|", c->a);
+            srv_cache_drop_prefix(prefix);
+        }
         break;
     }
     srv_scan_row_release(&row);

@@ -12,6 +12,7 @@
 #include <sqlite3.h>
 #include <uv.h>
 
+#include "cache.h"
 #include "config.h"
 #include "http.h"
 #include "imgeda/analyze.h"
@@ -183,6 +184,7 @@ int main(int argc, char **argv)
     fflush(stdout);
     uv_run(&a.loop, UV_RUN_DEFAULT);
     srv_jobs_free(a.jobs);
+    srv_cache_clear();
     rc = uv_loop_close(&a.loop) == 0 ? 0 : 1;
     if (rc)
         fprintf(stderr, "imgedad: event loop did not close cleanly\n");
