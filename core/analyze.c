@@ -349,12 +349,24 @@ static void describe_stored(const unsigned char *buf, size_t len, VipsImage *im,
 
     si->frames = get_int_meta(im, "n-pages", 1);
     si->bit_depth = palette_bits ? palette_bits : bits;
-    if (strcmp(si->format, "GIF") == 0) {
+    if (strcmp(si->format, "PNG") == 0 && len >= 26 && memcmp(buf + 12, "IHDR", 4) == 0) {
+        /* The PNG header says what Pillow's mode will be; libvips only keeps the palette's. */
+        int depth = buf[24], ctype = buf[25];
+        si->bit_depth = depth;
+        switch (ctype) {
+        case 0: si->color_mode = depth == 1 ? "1" : depth == 16 ? "I;16" : "L"; break;
+        case 2: si->color_mode = "RGB"; break;
+        case 3: si->color_mode = "P"; break;
+        case 4: si->color_mode = depth == 16 ? "RGBA" : "LA"; break;
+        default: si->color_mode = "RGBA"; break;
+        }
+    } else if (strcmp(si->format, "GIF") == 0) {
         si->color_mode = "P";
         si->bit_depth = 8;
     } else if (strcmp(si->format, "BMP") == 0) {
         int bb = bmp_bits(buf, len);
-        si->bit_depth = bb > 0 ? bb : 8;
+        /* Bits per sample: a palette index's size, else 8 per channel. */
+        si->bit_depth = bb > 0 && bb <= 8 ? bb : 8;
         si->color_mode = bb == 1 ? "1" : bb > 0 && bb <= 8 ? "P" : bands == 4 ? "RGBA" : "RGB";
     } else if (palette_bits) {
         si->color_mode = "P";
@@ -385,16 +397,35 @@ static void describe_stored(const unsigned char *buf, size_t len, VipsImage *im,
 
 /* ---- decoding to the working image ---- */
 
+/* libvips' error text as one line: its lines joined with "; " (the first is often generic,
+ * e.g. "libpng read error", and the next says what was wrong), capped at 300 bytes. */
 static char *vips_error_line(const char *fallback)
 {
     char *all = vips_error_buffer_copy();
-    char *line = NULL;
-    if (all && *all) {
-        size_t n = strcspn(all, "\n");
-        line = ie_xstrndup(all, n);
+    struct ie_buf b;
+    ie_buf_init(&b);
+    for (const char *p = all ? all : ""; *p && b.len < 300;) {
+        size_t n = strcspn(p, "\n");
+        if (n) {
+            if (b.len)
+                ie_buf_adds(&b, "; ");
+            ie_buf_add(&b, p, n);
+        }
+        p += n;
+        if (*p)
+            p++;
     }
     g_free(all);
-    return line ? line : ie_xstrdup(fallback);
+    if (b.len > 300) {
+        b.data[297] = b.data[298] = b.data[299] = '.';
+        b.data[300] = '\0';
+        b.len = 300;
+    }
+    if (!b.len) {
+        ie_buf_release(&b);
+        return ie_xstrdup(fallback);
+    }
+    return ie_buf_detach(&b);
 }
 
 static inline uint8_t sample8(const void *data, VipsBandFormat f, size_t i)

@@ -200,9 +200,19 @@ static void walk_dir(struct walk *w, const char *dir, int depth)
                 is_dir = false; /* dangling link or loop: a file that will fail to open */
             }
         }
+        /* Only regular files (or links to them, or dangling links, which become corrupt
+         * records): opening a FIFO or a device named *.jpg would block or read forever. */
+        bool special = de->d_type == DT_FIFO || de->d_type == DT_SOCK || de->d_type == DT_CHR ||
+                       de->d_type == DT_BLK;
+        if ((is_link || unknown) && !is_dir && stat(path, &st) == 0 && !S_ISREG(st.st_mode))
+            special = true;
         if (is_dir) {
             if (stat(path, &st) == 0 && !seen_before(w, &st))
                 walk_dir(w, path, depth + 1);
+            free(path);
+        } else if (special) {
+            if (ie_scan_options_match_ext(w->o, name))
+                warn(w->out, "skipping non-regular file", path, EINVAL);
             free(path);
         } else if (ie_scan_options_match_ext(w->o, name)) {
             add_file(w->out, path);
@@ -213,10 +223,12 @@ static void walk_dir(struct walk *w, const char *dir, int depth)
     closedir(d);
 }
 
+/* Sorted by the path as recorded (UTF-8, \xNN escapes), so that readers who sort a manifest's
+ * paths get the same order as the scan. */
 static int cmp_found(const void *a, const void *b)
 {
-    return strcmp(((const struct ie_found_file *)a)->fs_path,
-                  ((const struct ie_found_file *)b)->fs_path);
+    return strcmp(((const struct ie_found_file *)a)->record_path,
+                  ((const struct ie_found_file *)b)->record_path);
 }
 
 int ie_discover(const char *root, const struct ie_scan_options *o, struct ie_file_list *out,

@@ -232,7 +232,8 @@ int ie_read_file(const char *path, size_t max_bytes, char **out, size_t *len, st
     struct stat st;
     size_t have = 0, cap;
 
-    fd = open(path, O_RDONLY | O_CLOEXEC);
+    /* O_NONBLOCK: a FIFO must not block the open; it is refused below as not regular. */
+    fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
     if (fd < 0) {
         rc = ie_err_set(err, errno == ENOENT ? IE_ENOENT : IE_EIO, "cannot open %s: %s", path,
                         strerror(errno));
@@ -242,10 +243,11 @@ int ie_read_file(const char *path, size_t max_bytes, char **out, size_t *len, st
         rc = ie_err_set(err, IE_EIO, "cannot stat %s: %s", path, strerror(errno));
         goto out;
     }
-    if (S_ISDIR(st.st_mode)) {
-        rc = ie_err_set(err, IE_EIO, "%s is a directory", path);
+    if (!S_ISREG(st.st_mode)) {
+        rc = ie_err_set(err, IE_EIO, "%s is not a regular file", path);
         goto out;
     }
+    fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK);
     if (st.st_size > 0 && (uint64_t)st.st_size > max_bytes) {
         rc = ie_err_set(err, IE_ELIMIT, "%s is larger than %zu bytes", path, max_bytes);
         goto out;
