@@ -31,7 +31,8 @@ struct ie_scan_options {
     int hash_size;                /* 16 (fixed: 256-bit hashes) */
     int64_t max_pixels;           /* 178956970, Pillow's hard limit */
     int64_t max_file_bytes;       /* files above are corrupt ("file too large"); 2 GiB */
-    bool shrink_on_load;          /* JPEG DCT-domain shrink when it keeps >= max_image_dim */
+    bool shrink_on_load;          /* JPEG DCT-domain shrink when it keeps >= max_image_dim;
+                                   * off by default (changes blur_score, see analyze.c) */
 };
 
 /* Fills defaults (workers = online cores). */
