@@ -101,8 +101,73 @@ int srv_db_migrate(sqlite3 *db, struct ie_err *err)
     return 0;
 }
 
+/* A small per-thread statement cache: each connection belongs to one thread, so no locks.
+ * Parsing and planning a statement costs more than running the indexed lookups the API does. */
+#define STMT_CACHE 48
+
+struct cached_stmt {
+    sqlite3 *db;
+    char *sql;
+    sqlite3_stmt *st;
+    unsigned long long used;
+};
+
+static _Thread_local struct cached_stmt stmt_cache[STMT_CACHE];
+static _Thread_local unsigned long long stmt_clock;
+
+int srv_db_prepare_cached(sqlite3 *db, const char *sql, sqlite3_stmt **st, struct ie_err *err)
+{
+    struct cached_stmt *slot = NULL;
+    for (int i = 0; i < STMT_CACHE; i++) {
+        struct cached_stmt *c = &stmt_cache[i];
+        if (c->st && c->db == db && strcmp(c->sql, sql) == 0) {
+            c->used = ++stmt_clock;
+            *st = c->st;
+            return 0;
+        }
+        /* Otherwise reuse an empty slot, or else the least recently used one. */
+        if (!slot || (slot->st && (!c->st || c->used < slot->used)))
+            slot = c;
+    }
+    sqlite3_stmt *fresh;
+    if (sqlite3_prepare_v3(db, sql, -1, SQLITE_PREPARE_PERSISTENT, &fresh, NULL) != SQLITE_OK)
+        return ie_err_set(err, IE_EIO, "database: %s", sqlite3_errmsg(db));
+    if (slot->st) {
+        sqlite3_finalize(slot->st);
+        free(slot->sql);
+    }
+    slot->db = db;
+    slot->sql = strdup(sql);
+    slot->st = fresh;
+    slot->used = ++stmt_clock;
+    *st = fresh;
+    return 0;
+}
+
+void srv_db_done(sqlite3_stmt *st)
+{
+    if (!st)
+        return;
+    for (int i = 0; i < STMT_CACHE; i++) {
+        if (stmt_cache[i].st == st) {
+            sqlite3_reset(st);
+            sqlite3_clear_bindings(st);
+            return;
+        }
+    }
+    sqlite3_finalize(st);
+}
+
 void srv_db_close(sqlite3 *db)
 {
-    if (db)
-        sqlite3_close_v2(db);
+    if (!db)
+        return;
+    for (int i = 0; i < STMT_CACHE; i++) {
+        if (stmt_cache[i].db == db && stmt_cache[i].st) {
+            sqlite3_finalize(stmt_cache[i].st);
+            free(stmt_cache[i].sql);
+            memset(&stmt_cache[i], 0, sizeof(stmt_cache[i]));
+        }
+    }
+    sqlite3_close_v2(db);
 }

@@ -21,7 +21,13 @@ int srv_db_latest_version(void);
 int srv_db_exec(sqlite3 *db, const char *sql, struct ie_err *err);
 /* Prepares a statement or fills err. */
 int srv_db_prepare(sqlite3 *db, const char *sql, sqlite3_stmt **st, struct ie_err *err);
-/* Closes a connection, finalising anything left. */
+/* Like srv_db_prepare, but keeps the compiled statement in this thread's cache (keyed by
+ * connection and SQL text) for the next call; release it with srv_db_done, never finalize it. */
+int srv_db_prepare_cached(sqlite3 *db, const char *sql, sqlite3_stmt **st, struct ie_err *err);
+/* Resets a cached statement for reuse, or finalizes an uncached one. NULL is a no-op. */
+void srv_db_done(sqlite3_stmt *st);
+/* Closes a connection, finalising anything left (and dropping this thread's cached statements
+ * of it). */
 void srv_db_close(sqlite3 *db);
 
 #endif

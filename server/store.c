@@ -167,7 +167,7 @@ static int get_one(sqlite3 *db, const char *sql, const char *arg, struct srv_sca
                    struct ie_err *err)
 {
     sqlite3_stmt *st;
-    int rc = srv_db_prepare(db, sql, &st, err);
+    int rc = srv_db_prepare_cached(db, sql, &st, err);
     if (rc < 0)
         return rc;
     sqlite3_bind_text(st, 1, arg, -1, SQLITE_STATIC);
@@ -180,7 +180,7 @@ static int get_one(sqlite3 *db, const char *sql, const char *arg, struct srv_sca
     } else {
         rc = ie_err_set(err, IE_EIO, "database: %s", sqlite3_errmsg(db));
     }
-    sqlite3_finalize(st);
+    srv_db_done(st);
     return rc;
 }
 
@@ -550,20 +550,21 @@ int srv_store_query_images(sqlite3 *db, const char *scan_id, const struct srv_im
         ie_buf_adds(&sql, "SELECT n FROM scan_counts WHERE scan_id = ?1 AND key = ?6");
     else
         ie_buf_addf(&sql, "SELECT COUNT(*) FROM images WHERE %s", where.data);
-    if ((rc = srv_db_prepare(db, sql.data, &cnt, err)) < 0)
+    if ((rc = srv_db_prepare_cached(db, sql.data, &cnt, err)) < 0)
         goto out;
     ie_buf_reset(&sql);
-    /* SQL's order: records without the value (corrupt ones) sort as the smallest. rowid (the
-     * record order within a scan) breaks ties so pages are stable, and both terms come
-     * straight from the (scan_id, column) index. */
+    /* SQL's order: records without the value (corrupt ones) sort as the smallest. Ties are
+     * broken by the flag bits, then rowid (record order), so pages are stable and the whole
+     * ORDER BY is the (scan_id, column, flags) index's own order: no sort step. */
+    const char *dir = desc ? "DESC" : "ASC";
     ie_buf_addf(&sql,
-                "SELECT rowid FROM images WHERE %s ORDER BY %s %s, rowid %s "
+                "SELECT rowid FROM images WHERE %s ORDER BY %s %s, flags %s, rowid %s "
                 "LIMIT ?4 OFFSET ?5",
-                where.data, sort_col, desc ? "DESC" : "ASC", desc ? "DESC" : "ASC");
-    if ((rc = srv_db_prepare(db, "SELECT id, record_json FROM image_records WHERE rowid_ref = ?",
+                where.data, sort_col, dir, dir, dir);
+    if ((rc = srv_db_prepare_cached(db, "SELECT id, record_json FROM image_records WHERE rowid_ref = ?",
                              &rec, err)) < 0)
         goto out;
-    if ((rc = srv_db_prepare(db, sql.data, &st, err)) < 0)
+    if ((rc = srv_db_prepare_cached(db, sql.data, &st, err)) < 0)
         goto out;
     sqlite3_stmt *both[2] = {cnt, st};
     for (int i = 0; i < 2; i++) {
@@ -609,9 +610,9 @@ int srv_store_query_images(sqlite3 *db, const char *scan_id, const struct srv_im
     *out_len = b.len;
     *out = ie_buf_detach(&b);
 out:
-    sqlite3_finalize(cnt);
-    sqlite3_finalize(st);
-    sqlite3_finalize(rec);
+    srv_db_done(cnt);
+    srv_db_done(st);
+    srv_db_done(rec);
     ie_buf_release(&where);
     ie_buf_release(&sql);
     return rc;
@@ -621,7 +622,7 @@ int srv_store_get_image(sqlite3 *db, const char *scan_id, int64_t image_id, char
                         char **path, struct ie_err *err)
 {
     sqlite3_stmt *st;
-    int rc = srv_db_prepare(db,
+    int rc = srv_db_prepare_cached(db,
                             "SELECT r.record_json, i.path FROM images i JOIN image_records r "
                             "ON r.rowid_ref = i.rowid WHERE i.scan_id = ? AND i.id = ?",
                             &st, err);
@@ -641,6 +642,6 @@ int srv_store_get_image(sqlite3 *db, const char *scan_id, int64_t image_id, char
     } else {
         rc = ie_err_set(err, IE_ENOENT, "no image %lld in scan %s", (long long)image_id, scan_id);
     }
-    sqlite3_finalize(st);
+    srv_db_done(st);
     return rc;
 }
