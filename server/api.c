@@ -16,7 +16,9 @@
 #include "db.h"
 #include "imgeda/analyze.h"
 #include "imgeda/checks.h"
+#include "imgeda/diff.h"
 #include "imgeda/duplicates.h"
+#include "imgeda/gate.h"
 #include "imgeda/summary.h"
 #include "imgeda/manifest.h"
 #include "imgeda/util.h"
@@ -891,6 +893,246 @@ out:
     return rc;
 }
 
+/* ---- diff and gate ---- */
+
+static enum MHD_Result h_diff(struct srv_req *r, unsigned *status)
+{
+    static const char *const allowed[] = {"old", "new", NULL};
+    struct ie_err err = {0};
+    struct srv_scan_row rows[2] = {{0}, {0}};
+    struct ie_slim_manifest ms[2];
+    struct ie_diff_result d;
+    enum MHD_Result rc;
+    char key[256], what[128];
+    ie_slim_manifest_init(&ms[0]);
+    ie_slim_manifest_init(&ms[1]);
+    ie_diff_result_init(&d);
+    cJSON *body = parse_body(r, allowed, &err);
+    if (!body)
+        return fail(r, status, &err);
+    const char *names[2] = {"old", "new"};
+    for (int i = 0; i < 2; i++) {
+        cJSON *v = cJSON_GetObjectItemCaseSensitive(body, names[i]);
+        if (!cJSON_IsString(v)) {
+            ie_err_set(&err, IE_EINVAL, "%s: required, a scan id", names[i]);
+            goto bad;
+        }
+        r->params[0] = v->valuestring;
+        if (load_finished_scan(r, &rows[i], &err) < 0) {
+            if (err.code == IE_ENOENT)
+                err.code = IE_EINVAL;
+            goto bad;
+        }
+    }
+    snprintf(what, sizeof(what), "diff:%s:%s", rows[1].id, rows[1].finished_at);
+    result_key(key, sizeof(key), &rows[0], what);
+    if (reply_cached(r, status, key, &rc))
+        goto out;
+    for (int i = 0; i < 2; i++)
+        if (ie_slim_manifest_load(rows[i].manifest_path, &ms[i], &err) < 0)
+            goto bad;
+    ie_diff_compute(&ms[0], &ms[1], &d);
+    {
+        char *json = ie_diff_to_json(&d, false);
+        size_t n = strlen(json);
+        srv_cache_put(key, json, n, "application/json");
+        rc = REPLY(200, srv_reply_buffer(r, 200, "application/json", json, n));
+    }
+    goto out;
+bad:
+    rc = fail(r, status, &err);
+out:
+    ie_diff_result_release(&d);
+    ie_slim_manifest_release(&ms[0]);
+    ie_slim_manifest_release(&ms[1]);
+    srv_scan_row_release(&rows[0]);
+    srv_scan_row_release(&rows[1]);
+    cJSON_Delete(body);
+    return rc;
+}
+
+/* Gates a finished scan against a parsed policy: 200 passed, 412 failed, body = the result
+ * (plus scan_id). */
+static enum MHD_Result reply_gate(struct srv_req *r, unsigned *status,
+                                  const struct srv_scan_row *row, const struct ie_policy *p)
+{
+    struct ie_slim_manifest m;
+    struct ie_gate_result g;
+    struct ie_err err = {0};
+    enum MHD_Result rc;
+    ie_slim_manifest_init(&m);
+    ie_gate_result_init(&g);
+    if (ie_slim_manifest_load(row->manifest_path, &m, &err) < 0) {
+        rc = fail(r, status, &err);
+    } else {
+        ie_gate_evaluate(&m, p, &g);
+        cJSON *o = ie_gate_result_to_cjson(&g);
+        cJSON_AddStringToObject(o, "scan_id", row->id);
+        unsigned st = g.passed ? 200 : 412;
+        rc = REPLY(st, srv_reply_json(r, st, o));
+    }
+    ie_gate_result_release(&g);
+    ie_slim_manifest_release(&m);
+    return rc;
+}
+
+/* A policy from a JSON value: a YAML/JSON string, or an object (re-printed as JSON, which
+ * YAML parses; positions then refer to that compact text). */
+static int policy_from_json(const cJSON *v, struct ie_policy *p, struct ie_err *err)
+{
+    if (cJSON_IsString(v))
+        return ie_policy_parse(p, "policy", v->valuestring, strlen(v->valuestring), err);
+    if (cJSON_IsObject(v)) {
+        char *text = cJSON_PrintUnformatted(v);
+        int rc = ie_policy_parse(p, "policy", text, strlen(text), err);
+        free(text);
+        return rc;
+    }
+    return ie_err_set(err, IE_EINVAL, "policy: expected a YAML string or a JSON object");
+}
+
+static enum MHD_Result h_scan_gate(struct srv_req *r, unsigned *status)
+{
+    struct srv_scan_row row = {0};
+    struct ie_policy p;
+    struct ie_err err = {0};
+    enum MHD_Result rc;
+    ie_policy_init(&p);
+    if (load_finished_scan(r, &row, &err) < 0) {
+        rc = fail(r, status, &err);
+    } else if (ie_policy_parse(&p, "policy", r->body, r->body_len, &err) < 0) {
+        err.code = IE_EINVAL;
+        rc = fail(r, status, &err);
+    } else {
+        rc = reply_gate(r, status, &row, &p);
+    }
+    ie_policy_release(&p);
+    srv_scan_row_release(&row);
+    return rc;
+}
+
+static bool is_final(const char *s)
+{
+    return strcmp(s, "succeeded") == 0 || strcmp(s, "failed") == 0 ||
+           strcmp(s, "cancelled") == 0;
+}
+
+/* POST /api/v1/gate {root, policy, wait?, timeout_s?}: the one request a CI job needs. It
+ * resumes the last scan of the root (unchanged files are not read again) or starts one, waits
+ * for it (this connection's thread blocks; nobody else does), then gates it. */
+static enum MHD_Result h_ci_gate(struct srv_req *r, unsigned *status)
+{
+    static const char *const allowed[] = {"root", "policy", "wait", "timeout_s", "options",
+                                          NULL};
+    struct ie_err err = {0};
+    struct ie_policy p;
+    struct srv_scan_row row = {0};
+    char *root = NULL, *id = NULL, *opts = NULL;
+    enum MHD_Result rc;
+    ie_policy_init(&p);
+    cJSON *body = parse_body(r, allowed, &err);
+    if (!body)
+        return fail(r, status, &err);
+    cJSON *jroot = cJSON_GetObjectItemCaseSensitive(body, "root");
+    cJSON *jwait = cJSON_GetObjectItemCaseSensitive(body, "wait");
+    cJSON *jtimeout = cJSON_GetObjectItemCaseSensitive(body, "timeout_s");
+    cJSON *jopts = cJSON_GetObjectItemCaseSensitive(body, "options");
+    double timeout_s = 3600;
+    if (!cJSON_IsString(jroot)) {
+        ie_err_set(&err, IE_EINVAL, "root: required, a string");
+        goto bad;
+    }
+    if (jwait && !cJSON_IsBool(jwait)) {
+        ie_err_set(&err, IE_EINVAL, "wait: expected true or false");
+        goto bad;
+    }
+    if (jtimeout) {
+        if (!cJSON_IsNumber(jtimeout) || jtimeout->valuedouble <= 0 ||
+            jtimeout->valuedouble > 86400) {
+            ie_err_set(&err, IE_EINVAL, "timeout_s: a number of seconds in (0, 86400]");
+            goto bad;
+        }
+        timeout_s = jtimeout->valuedouble;
+    }
+    if (jopts && !cJSON_IsObject(jopts)) {
+        ie_err_set(&err, IE_EINVAL, "options: must be an object");
+        goto bad;
+    }
+    if (policy_from_json(cJSON_GetObjectItemCaseSensitive(body, "policy"), &p, &err) < 0) {
+        err.code = IE_EINVAL;
+        goto bad;
+    }
+    if (check_root(r->ctx->cfg, jroot->valuestring, &root, &err) < 0)
+        goto bad;
+    opts = jopts ? cJSON_PrintUnformatted(jopts) : ie_xstrdup("{}");
+    {
+        struct ie_scan_options o;
+        if (srv_scan_options_from_json(opts, r->ctx->cfg, &o, &err) < 0)
+            goto bad;
+    }
+    sqlite3 *db = srv_http_db(r, &err);
+    if (!db)
+        goto bad;
+    if (srv_store_last_scan_of_root(db, root, &row, &err) == 0) {
+        id = ie_xstrdup(row.id);
+        if (is_final(row.status) && srv_jobs_resume(r->ctx->jobs, id, &err) < 0)
+            goto bad;
+    } else if (srv_jobs_create(r->ctx->jobs, root, "ci gate", opts, &id, &err) < 0) {
+        goto bad;
+    }
+    srv_scan_row_release(&row);
+    if (jwait && cJSON_IsFalse(jwait)) {
+        if (srv_store_get_scan(db, id, &row, &err) < 0)
+            goto bad;
+        rc = REPLY(202, srv_reply_json(r, 202, scan_json(r, &row)));
+        goto out;
+    }
+    /* Wait for the scan to finish. */
+    double deadline = ie_mono_seconds() + timeout_s;
+    uint64_t version = 0;
+    for (;;) {
+        struct srv_job_state st;
+        bool live = srv_jobs_state(r->ctx->jobs, id, &st);
+        if (live && is_final(st.status))
+            break;
+        if (!live) {
+            srv_scan_row_release(&row);
+            if (srv_store_get_scan(db, id, &row, &err) < 0)
+                goto bad;
+            if (is_final(row.status))
+                break;
+        }
+        if (ie_mono_seconds() > deadline) {
+            rc = REPLY(504, srv_reply_error(r, 504, "timeout",
+                                            "scan %s did not finish within %.0f s; it goes on",
+                                            id, timeout_s));
+            goto out;
+        }
+        version = srv_jobs_wait(r->ctx->jobs, version, 1000);
+    }
+    srv_scan_row_release(&row);
+    if (srv_store_get_scan(db, id, &row, &err) < 0)
+        goto bad;
+    if (strcmp(row.status, "succeeded") != 0) {
+        rc = REPLY(422, srv_reply_error(r, 422, "scan_failed", "scan %s %s%s%s", id,
+                                        row.status, row.error ? ": " : "",
+                                        row.error ? row.error : ""));
+        goto out;
+    }
+    rc = reply_gate(r, status, &row, &p);
+    goto out;
+bad:
+    rc = fail(r, status, &err);
+out:
+    cJSON_Delete(body);
+    ie_policy_release(&p);
+    srv_scan_row_release(&row);
+    free(root);
+    free(id);
+    free(opts);
+    return rc;
+}
+
 static enum MHD_Result h_not_yet(struct srv_req *r, unsigned *status)
 {
     return REPLY(501, srv_reply_error(r, 501, "not_implemented",
@@ -965,12 +1207,14 @@ static const struct route routes[] = {
     {"GET", "/api/v1/scans/{id}/plots/{file}", "A plot: {type}.{png|svg|pdf}", h_not_yet},
     {"GET", "/api/v1/scans/{id}/report.{format}", "The report: pdf or html", h_not_yet},
     {"GET", "/api/v1/scans/{id}/export.{format}", "Export: csv, jsonl or sqlite", h_not_yet},
-    {"POST", "/api/v1/diff", "Diff two scans: {old, new}", h_not_yet},
+    {"POST", "/api/v1/diff", "Diff two scans: {old, new}", h_diff},
     {"POST", "/api/v1/leakage", "Leakage across splits: {splits, threshold?}", h_leakage},
-    {"POST", "/api/v1/scans/{id}/gate", "Gate a scan against a policy (412 when it fails)",
-     h_not_yet},
-    {"POST", "/api/v1/gate", "Scan-or-resume a root, then gate it: {root, policy, wait?}",
-     h_not_yet},
+    {"POST", "/api/v1/scans/{id}/gate",
+     "Gate a scan against a policy (YAML or JSON body); 412 when it fails", h_scan_gate},
+    {"POST", "/api/v1/gate",
+     "Scan (resuming the root's last scan) then gate: {root, policy, wait?, timeout_s?}; 412 "
+     "when it fails",
+     h_ci_gate},
 };
 
 /* Matches url against pattern; fills r->params. Segments "{x}" capture a whole segment and

