@@ -14,7 +14,10 @@
 #include "api.h"
 #include "cache.h"
 #include "db.h"
+#include "export_sqlite.h"
 #include "imgeda/analyze.h"
+#include "imgeda/annotations.h"
+#include "imgeda/export.h"
 #include "imgeda/checks.h"
 #include "imgeda/diff.h"
 #include "imgeda/duplicates.h"
@@ -114,31 +117,46 @@ static cJSON *parse_body(struct srv_req *r, const char *const *allowed, struct i
     return o;
 }
 
-/* Resolves root and checks it lies inside one of scan.allowed_roots. */
-static int check_root(const struct srv_config *cfg, const char *root, char **resolved,
-                      struct ie_err *err)
+/* True if the resolved path real lies inside one of scan.allowed_roots. */
+static bool inside_allowed(const struct srv_config *cfg, const char *real)
 {
-    char real[PATH_MAX];
-    if (!*root)
-        return ie_err_set(err, IE_EINVAL, "root: must not be empty");
-    if (!realpath(root, real))
-        return ie_err_set(err, errno == ENOENT ? IE_EINVAL : IE_EPERM, "root: %s: %s", root,
-                          strerror(errno));
     for (int i = 0; i < cfg->n_allowed_roots; i++) {
         char allowed[PATH_MAX];
         if (!realpath(cfg->allowed_roots[i], allowed))
             continue;
         size_t n = strlen(allowed);
         if (strcmp(allowed, "/") == 0 ||
-            (strncmp(real, allowed, n) == 0 && (real[n] == '\0' || real[n] == '/'))) {
-            struct stat st;
-            if (stat(real, &st) < 0 || !S_ISDIR(st.st_mode))
-                return ie_err_set(err, IE_EINVAL, "root: %s is not a directory", root);
-            *resolved = ie_xstrdup(real);
-            return 0;
-        }
+            (strncmp(real, allowed, n) == 0 && (real[n] == '\0' || real[n] == '/')))
+            return true;
     }
-    return ie_err_set(err, IE_EPERM, "root: %s is outside scan.allowed_roots", root);
+    return false;
+}
+
+/* Resolves root and checks it is a directory inside one of scan.allowed_roots. */
+static int check_root(const struct srv_config *cfg, const char *root, char **resolved,
+                      struct ie_err *err)
+{
+    char real[PATH_MAX];
+    struct stat st;
+    if (!*root)
+        return ie_err_set(err, IE_EINVAL, "root: must not be empty");
+    if (!realpath(root, real))
+        return ie_err_set(err, errno == ENOENT ? IE_EINVAL : IE_EPERM, "root: %s: %s", root,
+                          strerror(errno));
+    if (!inside_allowed(cfg, real))
+        return ie_err_set(err, IE_EPERM, "root: %s is outside scan.allowed_roots", root);
+    if (stat(real, &st) < 0 || !S_ISDIR(st.st_mode))
+        return ie_err_set(err, IE_EINVAL, "root: %s is not a directory", root);
+    *resolved = ie_xstrdup(real);
+    return 0;
+}
+
+/* True if path resolves inside scan.allowed_roots: imported manifests name paths we did not
+ * choose, so files are read for them only where a scan could have been started. */
+static bool path_allowed(const struct srv_config *cfg, const char *path)
+{
+    char real[PATH_MAX];
+    return realpath(path, real) && inside_allowed(cfg, real);
 }
 
 /* ---- handlers ---- */
@@ -590,8 +608,13 @@ static enum MHD_Result h_thumbnail(struct srv_req *r, unsigned *status)
     sqlite3 *db = srv_http_db(r, &err);
     if (!db || srv_store_get_image(db, r->params[0], iid, NULL, &path, &err) < 0)
         return fail(r, status, &err);
-    dir = srv_scan_dir(r->ctx->cfg, r->params[0]);
     ie_buf_init(&cache);
+    if (!path_allowed(r->ctx->cfg, path)) {
+        rc = REPLY(403, srv_reply_error(r, 403, "forbidden",
+                                        "the image lies outside scan.allowed_roots"));
+        goto out;
+    }
+    dir = srv_scan_dir(r->ctx->cfg, r->params[0]);
     ie_buf_addf(&cache, "%s/thumbs", dir);
     mkdir(cache.data, 0755);
     ie_buf_addf(&cache, "/%lld_%lld.jpg", iid, size);
@@ -890,6 +913,116 @@ out:
         ie_manifest_release(&ms[i]);
     ie_leakage_release(&lk);
     cJSON_Delete(body);
+    return rc;
+}
+
+/* ---- annotations and exports ---- */
+
+static enum MHD_Result h_annotations(struct srv_req *r, unsigned *status)
+{
+    struct srv_scan_row row = {0};
+    struct ie_err err = {0};
+    struct ie_annot_options o;
+    struct ie_annot_result res;
+    char key[256];
+    enum MHD_Result rc;
+    ie_annot_options_init(&o);
+    ie_annot_result_init(&res);
+    if (load_finished_scan(r, &row, &err) < 0) {
+        rc = fail(r, status, &err);
+        goto out;
+    }
+    if (!path_allowed(r->ctx->cfg, row.root)) {
+        rc = REPLY(403, srv_reply_error(r, 403, "forbidden",
+                                        "root %s is outside scan.allowed_roots", row.root));
+        goto out;
+    }
+    result_key(key, sizeof(key), &row, "annotations");
+    if (reply_cached(r, status, key, &rc))
+        goto out;
+    if (ie_annot_analyze(row.root, &o, &res, &err) < 0) {
+        rc = fail(r, status, &err);
+        goto out;
+    }
+    {
+        char *json = ie_annot_result_to_json(&res, false);
+        size_t n = strlen(json);
+        srv_cache_put(key, json, n, "application/json");
+        rc = REPLY(200, srv_reply_buffer(r, 200, "application/json", json, n));
+    }
+out:
+    ie_annot_result_release(&res);
+    srv_scan_row_release(&row);
+    return rc;
+}
+
+static ssize_t export_read(void *cls, uint64_t pos, char *buf, size_t max)
+{
+    (void)pos;
+    ssize_t n = ie_export_reader_read(cls, buf, max, NULL);
+    if (n == 0)
+        return MHD_CONTENT_READER_END_OF_STREAM;
+    return n < 0 ? MHD_CONTENT_READER_END_WITH_ERROR : n;
+}
+
+static void export_free(void *cls)
+{
+    ie_export_reader_free(cls);
+}
+
+/* GET export.{csv|jsonl|sqlite}: CSV and JSONL stream as they are produced; the SQLite file is
+ * built once per finished scan next to its manifest and then served from disk. */
+static enum MHD_Result h_export(struct srv_req *r, unsigned *status)
+{
+    struct srv_scan_row row = {0};
+    struct ie_err err = {0};
+    enum ie_export_format f;
+    enum MHD_Result rc;
+    char name[96];
+    if (ie_export_format_parse(r->params[1], &f, &err) < 0)
+        return REPLY(404, srv_reply_error(r, 404, "not_found",
+                                          "no export format \"%s\" (csv, jsonl, sqlite)",
+                                          r->params[1]));
+    if (load_finished_scan(r, &row, &err) < 0)
+        return fail(r, status, &err);
+    snprintf(name, sizeof(name), "%s.%s", row.id, ie_export_format_name(f));
+    if (f == IE_EXPORT_SQLITE) {
+        char *dir = srv_scan_dir(r->ctx->cfg, row.id);
+        struct ie_buf path;
+        ie_buf_init(&path);
+        ie_buf_addf(&path, "%s/export.sqlite", dir);
+        free(dir);
+        struct stat st, mst;
+        bool fresh = stat(path.data, &st) == 0 && stat(row.manifest_path, &mst) == 0 &&
+                     st.st_mtime >= mst.st_mtime;
+        if (!fresh && srv_export_sqlite_write(row.manifest_path, path.data, NULL, &err) < 0) {
+            rc = fail(r, status, &err);
+        } else {
+            *status = 200;
+            rc = srv_reply_file(r, path.data, "application/vnd.sqlite3", name);
+        }
+        ie_buf_release(&path);
+        srv_scan_row_release(&row);
+        return rc;
+    }
+    struct ie_export_reader *rd = NULL;
+    if (ie_export_reader_open(row.manifest_path, f, &rd, &err) < 0) {
+        srv_scan_row_release(&row);
+        return fail(r, status, &err);
+    }
+    struct MHD_Response *resp =
+        MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 64 * 1024, export_read, rd,
+                                          export_free);
+    MHD_add_response_header(resp, "Content-Type", f == IE_EXPORT_CSV
+                                                      ? "text/csv; charset=utf-8"
+                                                      : "application/x-ndjson");
+    char cd[160];
+    snprintf(cd, sizeof(cd), "attachment; filename=\"%s\"", name);
+    MHD_add_response_header(resp, "Content-Disposition", cd);
+    rc = MHD_queue_response(r->conn, 200, resp);
+    MHD_destroy_response(resp);
+    *status = 200;
+    srv_scan_row_release(&row);
     return rc;
 }
 
@@ -1203,10 +1336,12 @@ static const struct route routes[] = {
     {"GET", "/api/v1/scans/{id}/checks/{name}",
      "A check: corrupt, exposure, artifacts, blur, duplicates or all (SPEC 4.3)", h_check},
     {"GET", "/api/v1/scans/{id}/duplicates", "Duplicate groups (?threshold=)", h_duplicates},
-    {"GET", "/api/v1/scans/{id}/annotations", "Annotation statistics of the root", h_not_yet},
+    {"GET", "/api/v1/scans/{id}/annotations", "Layout and annotation statistics of the root",
+     h_annotations},
     {"GET", "/api/v1/scans/{id}/plots/{file}", "A plot: {type}.{png|svg|pdf}", h_not_yet},
     {"GET", "/api/v1/scans/{id}/report.{format}", "The report: pdf or html", h_not_yet},
-    {"GET", "/api/v1/scans/{id}/export.{format}", "Export: csv, jsonl or sqlite", h_not_yet},
+    {"GET", "/api/v1/scans/{id}/export.{format}", "Export: csv, jsonl or sqlite (downloads)",
+     h_export},
     {"POST", "/api/v1/diff", "Diff two scans: {old, new}", h_diff},
     {"POST", "/api/v1/leakage", "Leakage across splits: {splits, threshold?}", h_leakage},
     {"POST", "/api/v1/scans/{id}/gate",

@@ -113,6 +113,35 @@ expect_api 200 POST /api/v1/gate -d "{\"root\": \"$WORK/fresh\", \"policy\": {\"
 expect_api 202 POST /api/v1/gate -d "{\"root\": \"$WORK/fresh\", \"policy\": {}, \"wait\": false}"
 ok "CI gate: scan-or-resume then gate in one request (200/412), 403/400 on bad input"
 
+expect_api 200 POST "/api/v1/diff" -d "{\"old\": \"$ID\", \"new\": \"$IMP\"}"
+[ "$(json "d['summary']['total_old'], d['summary']['total_new'], d['unchanged_count']")" = "7 7 7" ] || fail "diff $(head -c 300 "$WORK/body")"
+expect_api 400 POST "/api/v1/diff" -d "{\"old\": \"$ID\"}"
+expect_api 200 GET "/api/v1/scans/$ID/annotations"
+[ "$(json "d['format']")" = flat ] || fail "annotations $(head -c 300 "$WORK/body")"
+expect_api 200 GET "/api/v1/scans/$ID/export.csv"
+[ "$(head -1 "$WORK/body" | cut -c1-14)" = "path,filename," ] || fail "csv header"
+[ "$(wc -l <"$WORK/body")" = 8 ] || fail "csv rows"
+expect_api 200 GET "/api/v1/scans/$ID/export.jsonl"
+"$PYTHON" "$HERE/check_manifest.py" "$WORK/body" --expect-records 7 >/dev/null
+expect_api 200 GET "/api/v1/scans/$ID/export.sqlite"
+[ "$(sqlite3 "$WORK/body" 'SELECT COUNT(*) FROM images')" = 7 ] || fail "sqlite export"
+expect_api 404 GET "/api/v1/scans/$ID/export.xlsx"
+ok "diff, annotations and CSV/JSONL/SQLite exports over HTTP"
+
+# An imported manifest names paths we did not choose: no file outside the allowed roots is read.
+"$PYTHON" - "$WORK/exported.jsonl" "$WORK/hostile_import.jsonl" <<'PY'
+import json, sys
+lines = open(sys.argv[1]).read().splitlines()
+head = json.loads(lines[0]); head["input_dir"] = "/etc"
+rec = json.loads(lines[1]); rec["path"] = "/etc/passwd"; rec["filename"] = "passwd"
+open(sys.argv[2], "w").write(json.dumps(head) + "\n" + json.dumps(rec) + "\n")
+PY
+expect_api 201 POST /api/v1/manifests --data-binary "@$WORK/hostile_import.jsonl"
+EVIL=$(json "d['id']")
+expect_api 403 GET "/api/v1/scans/$EVIL/images/1/thumbnail"
+expect_api 403 GET "/api/v1/scans/$EVIL/annotations"
+ok "imported manifests cannot make imgedad read files outside the allowed roots"
+
 
 # Cancel and resume on a folder big enough to interrupt.
 mkdir -p "$WORK/big"
