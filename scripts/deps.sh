@@ -39,6 +39,7 @@ RUNTIME_PKGS=(
   libhpdf-2.3.0
   libcairo2
   libfontconfig1
+  libfreetype6
   libxxhash0
   libexpat1
   libc6

@@ -201,10 +201,13 @@ static int parse_children(struct parse *ps, struct node *n, yaml_event_type_t en
         struct node *kid = NULL;
         int rc = parse_node(ps, &ev, depth + 1, &kid);
         yaml_event_delete(&ev);
+        /* Attach even a half-built child, so freeing the parent frees it too. */
+        if (kid) {
+            ie_grow((void **)&n->kids, &n->cap, n->n + 1, sizeof(*n->kids));
+            n->kids[n->n++] = kid;
+        }
         if (rc < 0)
             return rc;
-        ie_grow((void **)&n->kids, &n->cap, n->n + 1, sizeof(*n->kids));
-        n->kids[n->n++] = kid;
     }
 }
 
@@ -270,6 +273,10 @@ static int parse_yaml(const char *file, const char *text, size_t len, struct nod
             break;
     }
     yaml_parser_delete(&ps.p);
+    if (rc < 0) {
+        node_free(*root);
+        *root = NULL;
+    }
     return rc;
 }
 
