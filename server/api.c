@@ -24,6 +24,8 @@
 #include "imgeda/gate.h"
 #include "imgeda/summary.h"
 #include "imgeda/manifest.h"
+#include "imgeda/plot.h"
+#include "imgeda/report.h"
 #include "imgeda/util.h"
 #include "store.h"
 
@@ -1026,6 +1028,128 @@ static enum MHD_Result h_export(struct srv_req *r, unsigned *status)
     return rc;
 }
 
+/* ---- plots and reports ---- */
+
+static const char *plot_mime(enum ie_plot_format f)
+{
+    return f == IE_PLOT_PNG ? "image/png" : f == IE_PLOT_SVG ? "image/svg+xml" : "application/pdf";
+}
+
+/* GET plots/{type}.{png|svg|pdf}?dpi=&sample= */
+static enum MHD_Result h_plot(struct srv_req *r, unsigned *status)
+{
+    struct srv_scan_row row = {0};
+    struct ie_manifest m;
+    struct ie_err err = {0};
+    struct ie_plot_opts o;
+    struct ie_buf out;
+    char key[256], what[160], type_name[64];
+    long long dpi = 150, sample = 0;
+    enum MHD_Result rc;
+    ie_manifest_init(&m);
+    ie_buf_init(&out);
+    ie_plot_opts_init(&o);
+    const char *dot = strrchr(r->params[1], '.');
+    int type = -1, fmt = -1;
+    if (dot && (size_t)(dot - r->params[1]) < sizeof(type_name)) {
+        snprintf(type_name, sizeof(type_name), "%.*s", (int)(dot - r->params[1]), r->params[1]);
+        type = ie_plot_type_parse(type_name);
+        fmt = ie_plot_format_parse(dot + 1);
+    }
+    if (type < 0 || fmt < 0) {
+        rc = REPLY(404, srv_reply_error(r, 404, "not_found",
+                                        "no plot %s (TYPE.png|svg|pdf; types: dimensions, "
+                                        "file-size, aspect-ratio, brightness, channels, "
+                                        "artifacts, duplicates, blur, exif-camera, exif-focal, "
+                                        "exif-iso)",
+                                        r->params[1]));
+        goto out;
+    }
+    if (!parse_int_param(srv_query(r, "dpi"), 30, 600, &dpi) ||
+        !parse_int_param(srv_query(r, "sample"), 0, 100000000, &sample)) {
+        rc = REPLY(400, srv_reply_error(r, 400, "bad_request",
+                                        "dpi: 30..600; sample: a number of records"));
+        goto out;
+    }
+    if (load_finished_scan(r, &row, &err) < 0) {
+        rc = fail(r, status, &err);
+        goto out;
+    }
+    snprintf(what, sizeof(what), "plot:%s:%lld:%lld", r->params[1], dpi, sample);
+    result_key(key, sizeof(key), &row, what);
+    if (reply_cached(r, status, key, &rc))
+        goto out;
+    if (ie_manifest_load(row.manifest_path, &m, &err) < 0) {
+        rc = fail(r, status, &err);
+        goto out;
+    }
+    o.format = (enum ie_plot_format)fmt;
+    o.dpi = (double)dpi;
+    o.sample = (size_t)sample;
+    ie_plot_opts_apply_settings(&o, m.meta.settings_json);
+    if (ie_plot_render(m.recs, m.n, (enum ie_plot_type)type, &o, &out, &err) < 0) {
+        rc = fail(r, status, &err);
+        goto out;
+    }
+    srv_cache_put(key, out.data, out.len, plot_mime(o.format));
+    {
+        size_t n = out.len;
+        rc = REPLY(200, srv_reply_buffer(r, 200, plot_mime(o.format), ie_buf_detach(&out), n));
+    }
+out:
+    ie_buf_release(&out);
+    ie_manifest_release(&m);
+    srv_scan_row_release(&row);
+    return rc;
+}
+
+/* GET report.{pdf|html} */
+static enum MHD_Result h_report(struct srv_req *r, unsigned *status)
+{
+    struct srv_scan_row row = {0};
+    struct ie_manifest m;
+    struct ie_err err = {0};
+    struct ie_report_opts o;
+    struct ie_buf out;
+    char key[256];
+    enum MHD_Result rc;
+    ie_manifest_init(&m);
+    ie_buf_init(&out);
+    ie_report_opts_init(&o);
+    const char *f = r->params[1];
+    if (strcmp(f, "pdf") != 0 && strcmp(f, "html") != 0)
+        return REPLY(404, srv_reply_error(r, 404, "not_found", "no report format \"%s\" (pdf, html)", f));
+    if (load_finished_scan(r, &row, &err) < 0) {
+        rc = fail(r, status, &err);
+        goto out;
+    }
+    o.format = strcmp(f, "pdf") == 0 ? IE_REPORT_PDF : IE_REPORT_HTML;
+    const char *mime = o.format == IE_REPORT_PDF ? "application/pdf" : "text/html; charset=utf-8";
+    result_key(key, sizeof(key), &row, o.format == IE_REPORT_PDF ? "report:pdf" : "report:html");
+    if (reply_cached(r, status, key, &rc))
+        goto out;
+    if (ie_manifest_load(row.manifest_path, &m, &err) < 0) {
+        rc = fail(r, status, &err);
+        goto out;
+    }
+    /* Thumbnails read the image files: only for scans whose paths we chose (not imports). */
+    o.thumbnails = !row.imported;
+    if (ie_report_render(&m, &o, &out, &err) < 0) {
+        rc = fail(r, status, &err);
+        goto out;
+    }
+    srv_cache_put(key, out.data, out.len, mime);
+    {
+        size_t n = out.len;
+        rc = REPLY(200, srv_reply_buffer(r, 200, mime, ie_buf_detach(&out), n));
+    }
+out:
+    ie_buf_release(&out);
+    ie_manifest_release(&m);
+    srv_scan_row_release(&row);
+    return rc;
+}
+
 /* ---- diff and gate ---- */
 
 static enum MHD_Result h_diff(struct srv_req *r, unsigned *status)
@@ -1266,12 +1390,6 @@ out:
     return rc;
 }
 
-static enum MHD_Result h_not_yet(struct srv_req *r, unsigned *status)
-{
-    return REPLY(501, srv_reply_error(r, 501, "not_implemented",
-                                      "%s %s is not implemented yet", r->method, r->url));
-}
-
 /* ---- static files ---- */
 
 static const char *mime_of(const char *path)
@@ -1338,8 +1456,9 @@ static const struct route routes[] = {
     {"GET", "/api/v1/scans/{id}/duplicates", "Duplicate groups (?threshold=)", h_duplicates},
     {"GET", "/api/v1/scans/{id}/annotations", "Layout and annotation statistics of the root",
      h_annotations},
-    {"GET", "/api/v1/scans/{id}/plots/{file}", "A plot: {type}.{png|svg|pdf}", h_not_yet},
-    {"GET", "/api/v1/scans/{id}/report.{format}", "The report: pdf or html", h_not_yet},
+    {"GET", "/api/v1/scans/{id}/plots/{file}", "A plot: {type}.{png|svg|pdf} (?dpi=&sample=)",
+     h_plot},
+    {"GET", "/api/v1/scans/{id}/report.{format}", "The report: pdf or html", h_report},
     {"GET", "/api/v1/scans/{id}/export.{format}", "Export: csv, jsonl or sqlite (downloads)",
      h_export},
     {"POST", "/api/v1/diff", "Diff two scans: {old, new}", h_diff},

@@ -7,11 +7,12 @@ B=""
 # start_daemon DATA_DIR [extra args...]: starts imgedad on a free port; sets DPID, PORT, B.
 start_daemon() {
   local dd=$1; shift
+  rm -f "$WORK/daemon.out" # the previous daemon's port line must not be read as this one's
   "$IMGEDAD" --listen 127.0.0.1:0 --data-dir "$dd" --set "scan.allowed_roots=$WORK" \
     --set scan.workers=2 "$@" >"$WORK/daemon.out" 2>>"$WORK/daemon.err" &
   DPID=$!
   for _ in $(seq 1 100); do
-    PORT=$(grep -o '127.0.0.1:[0-9]*' "$WORK/daemon.out" 2>/dev/null | head -1 | cut -d: -f2 || true)
+    PORT=$( { grep -o '127.0.0.1:[0-9]*' "$WORK/daemon.out" | head -1 | cut -d: -f2; } 2>/dev/null || true)
     [ -n "$PORT" ] && break
     kill -0 "$DPID" 2>/dev/null || { cat "$WORK/daemon.err" >&2; fail "imgedad did not start"; }
     sleep 0.05

@@ -128,6 +128,24 @@ expect_api 200 GET "/api/v1/scans/$ID/export.sqlite"
 expect_api 404 GET "/api/v1/scans/$ID/export.xlsx"
 ok "diff, annotations and CSV/JSONL/SQLite exports over HTTP"
 
+for t in dimensions file-size aspect-ratio brightness channels artifacts duplicates blur exif-camera exif-focal exif-iso; do
+  curl -s -o "$WORK/plot.png" -w '%{http_code} %{content_type}' "$B/api/v1/scans/$ID/plots/$t.png" >"$WORK/code"
+  [ "$(cat "$WORK/code")" = "200 image/png" ] || fail "plot $t: $(cat "$WORK/code")"
+done
+"$PYTHON" -c "from PIL import Image; im=Image.open('$WORK/plot.png'); assert im.size[0] > 300, im.size"
+curl -s -o "$WORK/plot.svg" -w '%{http_code}' "$B/api/v1/scans/$ID/plots/brightness.svg" | grep -q 200 || fail "svg plot"
+"$PYTHON" -c "import xml.etree.ElementTree as E; E.parse('$WORK/plot.svg')"
+expect_api 404 GET "/api/v1/scans/$ID/plots/sparkles.png"
+expect_api 404 GET "/api/v1/scans/$ID/plots/brightness.gif"
+expect_api 400 GET "/api/v1/scans/$ID/plots/brightness.png?dpi=5000"
+expect_api 200 GET "/api/v1/scans/$ID/report.pdf"
+pdfinfo "$WORK/body" >/dev/null || fail "report.pdf is not a PDF"
+pdftotext "$WORK/body" - | grep -q "7" || fail "report text"
+expect_api 200 GET "/api/v1/scans/$ID/report.html"
+grep -q "<html" "$WORK/body" || fail "report.html"
+expect_api 404 GET "/api/v1/scans/$ID/report.docx"
+ok "all 11 plots (PNG, SVG) and the PDF/HTML reports over HTTP"
+
 # An imported manifest names paths we did not choose: no file outside the allowed roots is read.
 "$PYTHON" - "$WORK/exported.jsonl" "$WORK/hostile_import.jsonl" <<'PY'
 import json, sys
