@@ -4,17 +4,14 @@
 #define IMGEDA_CLI_H
 
 int cmd_scan(int argc, char **argv);
-/* Commands written in parallel are weak until all have landed, so the build works meanwhile.
- * TODO(integration): make them ordinary declarations. */
-#define IE_CLI_WEAK __attribute__((weak))
-IE_CLI_WEAK int cmd_info(int argc, char **argv);
-IE_CLI_WEAK int cmd_check(int argc, char **argv);
-IE_CLI_WEAK int cmd_diff(int argc, char **argv);
-IE_CLI_WEAK int cmd_gate(int argc, char **argv);
-IE_CLI_WEAK int cmd_export(int argc, char **argv);
-IE_CLI_WEAK int cmd_annotations(int argc, char **argv);
-IE_CLI_WEAK int cmd_plot(int argc, char **argv);
-IE_CLI_WEAK int cmd_report(int argc, char **argv);
+int cmd_info(int argc, char **argv);
+int cmd_check(int argc, char **argv);
+int cmd_diff(int argc, char **argv);
+int cmd_gate(int argc, char **argv);
+int cmd_export(int argc, char **argv);
+int cmd_annotations(int argc, char **argv);
+int cmd_plot(int argc, char **argv);
+int cmd_report(int argc, char **argv);
 
 /* Prints "imgeda: <msg>" on stderr. */
 void cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

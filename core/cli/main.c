@@ -61,7 +61,7 @@ int main(int argc, char **argv)
     };
     rc = -1;
     for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++) {
-        if (strcmp(argv[1], commands[i].name) == 0 && commands[i].fn) {
+        if (strcmp(argv[1], commands[i].name) == 0) {
             rc = commands[i].fn(argc - 1, argv + 1);
             break;
         }
