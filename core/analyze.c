@@ -51,8 +51,7 @@ void ie_scan_options_init(struct ie_scan_options *o)
     o->shrink_on_load = false;
 }
 
-int ie_scan_options_set_extensions(struct ie_scan_options *o, const char *list,
-                                   struct ie_err *err)
+int ie_scan_options_set_extensions(struct ie_scan_options *o, const char *list, struct ie_err *err)
 {
     size_t n = 0;
     const char *p = list;
@@ -137,11 +136,10 @@ bool ie_settings_same_analysis(const char *a_json, const char *b_json)
     /* Settings that change computed values; workers, resume, force, checkpoint_every and the
      * extension list do not. */
     static const char *const keys[] = {
-        "include_hashes",     "skip_pixel_stats",      "skip_exif",
-        "skip_blur",          "dark_threshold",        "overexposed_threshold",
-        "artifact_threshold", "blur_threshold",        "corner_patch_fraction",
-        "max_image_dimension", "hash_size",            "max_pixels",
-        "max_file_bytes",     "shrink_on_load",        "analyzer_version"};
+        "include_hashes",        "skip_pixel_stats",      "skip_exif",          "skip_blur",
+        "dark_threshold",        "overexposed_threshold", "artifact_threshold", "blur_threshold",
+        "corner_patch_fraction", "max_image_dimension",   "hash_size",          "max_pixels",
+        "max_file_bytes",        "shrink_on_load",        "analyzer_version"};
     cJSON *a = cJSON_Parse(a_json), *b = cJSON_Parse(b_json);
     bool same = a && b;
     for (size_t i = 0; same && i < IE_ARRAY_LEN(keys); i++) {
@@ -330,13 +328,17 @@ static int format_bits(VipsBandFormat f)
 {
     switch (f) {
     case VIPS_FORMAT_UCHAR:
-    case VIPS_FORMAT_CHAR: return 8;
+    case VIPS_FORMAT_CHAR:
+        return 8;
     case VIPS_FORMAT_USHORT:
-    case VIPS_FORMAT_SHORT: return 16;
+    case VIPS_FORMAT_SHORT:
+        return 16;
     case VIPS_FORMAT_UINT:
     case VIPS_FORMAT_INT:
-    case VIPS_FORMAT_FLOAT: return 32;
-    default: return 64;
+    case VIPS_FORMAT_FLOAT:
+        return 32;
+    default:
+        return 64;
     }
 }
 
@@ -356,11 +358,21 @@ static void describe_stored(const unsigned char *buf, size_t len, VipsImage *im,
         int depth = buf[24], ctype = buf[25];
         si->bit_depth = depth;
         switch (ctype) {
-        case 0: si->color_mode = depth == 1 ? "1" : depth == 16 ? "I;16" : "L"; break;
-        case 2: si->color_mode = "RGB"; break;
-        case 3: si->color_mode = "P"; break;
-        case 4: si->color_mode = depth == 16 ? "RGBA" : "LA"; break;
-        default: si->color_mode = "RGBA"; break;
+        case 0:
+            si->color_mode = depth == 1 ? "1" : depth == 16 ? "I;16" : "L";
+            break;
+        case 2:
+            si->color_mode = "RGB";
+            break;
+        case 3:
+            si->color_mode = "P";
+            break;
+        case 4:
+            si->color_mode = depth == 16 ? "RGBA" : "LA";
+            break;
+        default:
+            si->color_mode = "RGBA";
+            break;
         }
     } else if (strcmp(si->format, "GIF") == 0) {
         si->color_mode = "P";
@@ -390,11 +402,10 @@ static void describe_stored(const unsigned char *buf, size_t len, VipsImage *im,
     } else {
         si->color_mode = "RGB";
     }
-    si->channels = strcmp(si->color_mode, "RGBA") == 0 || strcmp(si->color_mode, "CMYK") == 0
-                       ? 4
-                   : strcmp(si->color_mode, "RGB") == 0 ? 3
-                   : strcmp(si->color_mode, "LA") == 0  ? 2
-                                                        : 1;
+    si->channels = strcmp(si->color_mode, "RGBA") == 0 || strcmp(si->color_mode, "CMYK") == 0 ? 4
+                   : strcmp(si->color_mode, "RGB") == 0                                       ? 3
+                   : strcmp(si->color_mode, "LA") == 0                                        ? 2
+                                                                                              : 1;
 }
 
 /* ---- decoding to the working image ---- */
@@ -433,17 +444,20 @@ static char *vips_error_line(const char *fallback)
 static inline uint8_t sample8(const void *data, VipsBandFormat f, size_t i)
 {
     switch (f) {
-    case VIPS_FORMAT_UCHAR: return ((const uint8_t *)data)[i];
+    case VIPS_FORMAT_UCHAR:
+        return ((const uint8_t *)data)[i];
     case VIPS_FORMAT_CHAR: {
         int v = ((const int8_t *)data)[i];
         return (uint8_t)(v < 0 ? 0 : v);
     }
-    case VIPS_FORMAT_USHORT: return (uint8_t)(((const uint16_t *)data)[i] >> 8);
+    case VIPS_FORMAT_USHORT:
+        return (uint8_t)(((const uint16_t *)data)[i] >> 8);
     case VIPS_FORMAT_SHORT: {
         int v = ((const int16_t *)data)[i];
         return (uint8_t)(v < 0 ? 0 : v >> 7);
     }
-    case VIPS_FORMAT_UINT: return (uint8_t)(((const uint32_t *)data)[i] >> 24);
+    case VIPS_FORMAT_UINT:
+        return (uint8_t)(((const uint32_t *)data)[i] >> 24);
     case VIPS_FORMAT_INT: {
         int32_t v = ((const int32_t *)data)[i];
         return (uint8_t)(v < 0 ? 0 : v >> 23);
@@ -456,7 +470,8 @@ static inline uint8_t sample8(const void *data, VipsBandFormat f, size_t i)
         double v = ((const double *)data)[i];
         return (uint8_t)(v <= 0 ? 0 : v >= 255 ? 255 : (int)v);
     }
-    default: return 0;
+    default:
+        return 0;
     }
 }
 
@@ -527,9 +542,9 @@ static int working_image(const void *buf, size_t len, VipsImage *header, const c
     if (o->shrink_on_load && strcmp(format, "JPEG") == 0) {
         int s = jpeg_shrink_for(W, H, o->max_image_dim);
         if (s > 1) {
-            VipsImage *shrunk = vips_image_new_from_buffer(
-                buf, len, "", "shrink", s, "access", VIPS_ACCESS_SEQUENTIAL, "fail_on",
-                VIPS_FAIL_ON_ERROR, NULL);
+            VipsImage *shrunk = vips_image_new_from_buffer(buf, len, "", "shrink", s, "access",
+                                                           VIPS_ACCESS_SEQUENTIAL, "fail_on",
+                                                           VIPS_FAIL_ON_ERROR, NULL);
             if (!shrunk) {
                 char *e = vips_error_line("cannot decode image");
                 set_corrupt(r, e);
@@ -548,8 +563,8 @@ static int working_image(const void *buf, size_t len, VipsImage *header, const c
         goto out;
     }
     int w = im->Xsize, h = im->Ysize;
-    if (psize < (size_t)w * (size_t)h * (size_t)im->Bands *
-                    (size_t)vips_format_sizeof(im->BandFmt)) {
+    if (psize <
+        (size_t)w * (size_t)h * (size_t)im->Bands * (size_t)vips_format_sizeof(im->BandFmt)) {
         set_corrupt(r, "decoder returned too few pixels");
         goto out;
     }
@@ -561,8 +576,7 @@ static int working_image(const void *buf, size_t len, VipsImage *header, const c
         pixels = NULL;
     } else {
         rgb = ie_xmalloc((size_t)w * (size_t)h * 3);
-        to_rgb8(pixels, w, h, im->Bands, im->BandFmt, im->Type == VIPS_INTERPRETATION_CMYK,
-                rgb);
+        to_rgb8(pixels, w, h, im->Bands, im->BandFmt, im->Type == VIPS_INTERPRETATION_CMYK, rgb);
         g_free(pixels);
         pixels = NULL;
     }
@@ -670,13 +684,13 @@ void ie_analyze_buffer(const void *buf, size_t len, const struct ie_scan_options
     if (header_dims(si.format, buf, len, &hw, &hh2) && hw * hh2 > o->max_pixels) {
         char why[160];
         ie_record_set_str(&r->format, si.format);
-        snprintf(why, sizeof(why), "exceeds pixel limit: %lldx%lld > %lld pixels",
-                 (long long)hw, (long long)hh2, (long long)o->max_pixels);
+        snprintf(why, sizeof(why), "exceeds pixel limit: %lldx%lld > %lld pixels", (long long)hw,
+                 (long long)hh2, (long long)o->max_pixels);
         set_corrupt(r, why);
         goto out;
     }
-    header = vips_image_new_from_buffer(buf, len, "", "access", VIPS_ACCESS_SEQUENTIAL,
-                                        "fail_on", VIPS_FAIL_ON_ERROR, NULL);
+    header = vips_image_new_from_buffer(buf, len, "", "access", VIPS_ACCESS_SEQUENTIAL, "fail_on",
+                                        VIPS_FAIL_ON_ERROR, NULL);
     if (!header) {
         char *e = vips_error_line("cannot read image header");
         set_corrupt(r, e);
@@ -721,8 +735,8 @@ out:
         /* imgeda leaves every computed field at its default for a corrupt image. */
         int64_t size = r->file_size_bytes;
         double mtime = r->mtime;
-        char *path = r->path, *filename = r->filename, *ch = r->content_hash,
-             *err = r->error, *fmt = r->format, *mode = r->color_mode;
+        char *path = r->path, *filename = r->filename, *ch = r->content_hash, *err = r->error,
+             *fmt = r->format, *mode = r->color_mode;
         r->path = r->filename = r->content_hash = r->error = r->format = r->color_mode = NULL;
         int ch_n = r->num_channels, bits = r->bit_depth, frames = r->num_frames;
         ie_record_release(r);
@@ -749,8 +763,8 @@ static const char *base_name(const char *path)
     return s ? s + 1 : path;
 }
 
-void ie_analyze_file(const char *fs_path, const char *record_path,
-                     const struct ie_scan_options *o, struct ie_record *r)
+void ie_analyze_file(const char *fs_path, const char *record_path, const struct ie_scan_options *o,
+                     struct ie_record *r)
 {
     char now[40];
     char *buf = NULL;

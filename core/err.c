@@ -32,15 +32,25 @@ void ie_err_clear(struct ie_err *err)
 const char *ie_strerror(int code)
 {
     switch (code) {
-    case IE_OK: return "ok";
-    case IE_EIO: return "i/o error";
-    case IE_EINVAL: return "invalid input";
-    case IE_ENOENT: return "not found";
-    case IE_ECANCELED: return "cancelled";
-    case IE_EFORMAT: return "unsupported format";
-    case IE_ELIMIT: return "limit exceeded";
-    case IE_EPERM: return "permission denied";
-    case IE_ESTATE: return "wrong state";
-    default: return "unknown error";
+    case IE_OK:
+        return "ok";
+    case IE_EIO:
+        return "i/o error";
+    case IE_EINVAL:
+        return "invalid input";
+    case IE_ENOENT:
+        return "not found";
+    case IE_ECANCELED:
+        return "cancelled";
+    case IE_EFORMAT:
+        return "unsupported format";
+    case IE_ELIMIT:
+        return "limit exceeded";
+    case IE_EPERM:
+        return "permission denied";
+    case IE_ESTATE:
+        return "wrong state";
+    default:
+        return "unknown error";
     }
 }

@@ -75,12 +75,24 @@ static bool entry_number(ExifData *ed, ExifEntry *e, double *out)
     if (need == 0 || e->size < need)
         return false;
     switch (e->format) {
-    case EXIF_FORMAT_BYTE: *out = e->data[0]; return true;
-    case EXIF_FORMAT_SBYTE: *out = (signed char)e->data[0]; return true;
-    case EXIF_FORMAT_SHORT: *out = exif_get_short(e->data, o); return true;
-    case EXIF_FORMAT_SSHORT: *out = exif_get_sshort(e->data, o); return true;
-    case EXIF_FORMAT_LONG: *out = exif_get_long(e->data, o); return true;
-    case EXIF_FORMAT_SLONG: *out = exif_get_slong(e->data, o); return true;
+    case EXIF_FORMAT_BYTE:
+        *out = e->data[0];
+        return true;
+    case EXIF_FORMAT_SBYTE:
+        *out = (signed char)e->data[0];
+        return true;
+    case EXIF_FORMAT_SHORT:
+        *out = exif_get_short(e->data, o);
+        return true;
+    case EXIF_FORMAT_SSHORT:
+        *out = exif_get_sshort(e->data, o);
+        return true;
+    case EXIF_FORMAT_LONG:
+        *out = exif_get_long(e->data, o);
+        return true;
+    case EXIF_FORMAT_SLONG:
+        *out = exif_get_slong(e->data, o);
+        return true;
     case EXIF_FORMAT_RATIONAL: {
         ExifRational r = exif_get_rational(e->data, o);
         if (r.denominator == 0)
@@ -95,7 +107,8 @@ static bool entry_number(ExifData *ed, ExifEntry *e, double *out)
         *out = (double)r.numerator / (double)r.denominator;
         return true;
     }
-    default: return false;
+    default:
+        return false;
     }
 }
 

@@ -25,8 +25,8 @@ void ie_manifest_meta_release(struct ie_manifest_meta *m)
     memset(m, 0, sizeof(*m));
 }
 
-char *ie_manifest_header_json(const char *input_dir, const char *settings_json,
-                              int64_t total_files, const char *created_at)
+char *ie_manifest_header_json(const char *input_dir, const char *settings_json, int64_t total_files,
+                              const char *created_at)
 {
     cJSON *o = cJSON_CreateObject();
     char num[32];
@@ -137,7 +137,8 @@ int ie_manifest_reader_next(struct ie_manifest_reader *m, struct ie_record *rec,
         /* The header is recognised cheaply before a full record parse. */
         if (!m->header_checked || memmem(m->line, (size_t)n, "__manifest_meta__", 17)) {
             cJSON *o = cJSON_ParseWithLength(m->line, (size_t)n);
-            bool is_meta = o && cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(o, "__manifest_meta__"));
+            bool is_meta =
+                o && cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(o, "__manifest_meta__"));
             if (o)
                 m->header_checked = true;
             if (is_meta) {

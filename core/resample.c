@@ -12,7 +12,7 @@
 #include "imgeda/analyze.h"
 #include "imgeda/util.h"
 
-#define PRECISION_BITS (32 - 8 - 2)
+#define PRECISION_BITS  (32 - 8 - 2)
 #define LANCZOS_SUPPORT 3.0
 
 static double sinc(double x)
@@ -32,8 +32,8 @@ static double lanczos(double x)
 
 struct coeffs {
     int ksize;
-    int *bounds;  /* per output pixel: first input index, count */
-    int32_t *kk;  /* per output pixel: ksize fixed-point weights */
+    int *bounds; /* per output pixel: first input index, count */
+    int32_t *kk; /* per output pixel: ksize fixed-point weights */
 };
 
 static void coeffs_compute(int in_size, int out_size, struct coeffs *c)

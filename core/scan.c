@@ -232,8 +232,8 @@ int ie_scan_open(const char *root, const char *manifest_path, const struct ie_sc
     if (resume) {
         rc = ie_manifest_writer_open_append(manifest_path, &s->w, err);
     } else {
-        char *header = ie_manifest_header_json(s->input_dir, s->settings_json,
-                                               (int64_t)s->files.n, s->created_at);
+        char *header = ie_manifest_header_json(s->input_dir, s->settings_json, (int64_t)s->files.n,
+                                               s->created_at);
         rc = ie_manifest_writer_create(manifest_path, header, &s->w, err);
         free(header);
     }
@@ -369,8 +369,8 @@ int ie_scan_finish(struct ie_scan *s, bool completed, struct ie_err *err)
         refs[i].offset = s->entries[i].offset;
         refs[i].len = s->entries[i].len;
     }
-    char *header = ie_manifest_header_json(s->input_dir, s->settings_json, (int64_t)s->files.n,
-                                           s->created_at);
+    char *header =
+        ie_manifest_header_json(s->input_dir, s->settings_json, (int64_t)s->files.n, s->created_at);
     rc = ie_manifest_rewrite(s->manifest_path, header, refs, s->files.n, err);
     free(header);
     free(refs);

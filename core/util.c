@@ -316,8 +316,7 @@ int ie_write_file_atomic(const char *path, const void *data, size_t len, struct 
     close(fd);
     fd = -1;
     if (rename(tmp.data, path) < 0) {
-        rc = ie_err_set(err, IE_EIO, "cannot rename %s to %s: %s", tmp.data, path,
-                        strerror(errno));
+        rc = ie_err_set(err, IE_EIO, "cannot rename %s to %s: %s", tmp.data, path, strerror(errno));
         goto out;
     }
 out:

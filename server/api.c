@@ -56,13 +56,24 @@ static bool valid_id(const char *s)
 static enum MHD_Result fail(struct srv_req *r, unsigned *status, const struct ie_err *err)
 {
     switch (err->code) {
-    case IE_ENOENT: *status = 404; break;
+    case IE_ENOENT:
+        *status = 404;
+        break;
     case IE_EINVAL:
-    case IE_EFORMAT: *status = 400; break;
-    case IE_EPERM: *status = 403; break;
-    case IE_ELIMIT: *status = 413; break;
-    case IE_ESTATE: *status = 409; break;
-    default: *status = 500;
+    case IE_EFORMAT:
+        *status = 400;
+        break;
+    case IE_EPERM:
+        *status = 403;
+        break;
+    case IE_ELIMIT:
+        *status = 413;
+        break;
+    case IE_ESTATE:
+        *status = 409;
+        break;
+    default:
+        *status = 500;
     }
     return srv_reply_ie_err(r, err);
 }
@@ -91,8 +102,8 @@ static cJSON *scan_json(struct srv_req *r, const struct srv_scan_row *row)
         cJSON_ReplaceItemInObject(p, "corrupt", cJSON_CreateNumber((double)st.p.corrupt));
         cJSON_ReplaceItemInObject(p, "bytes", cJSON_CreateNumber((double)st.p.bytes));
         cJSON_ReplaceItemInObject(p, "rate_per_s", cJSON_CreateNumber(st.p.rate_per_s));
-        cJSON_ReplaceItemInObject(p, "eta_s", st.p.eta_s >= 0 ? cJSON_CreateNumber(st.p.eta_s)
-                                                              : cJSON_CreateNull());
+        cJSON_ReplaceItemInObject(
+            p, "eta_s", st.p.eta_s >= 0 ? cJSON_CreateNumber(st.p.eta_s) : cJSON_CreateNull());
     }
     return o;
 }
@@ -249,8 +260,7 @@ static enum MHD_Result h_scan_create(struct srv_req *r, unsigned *status)
         goto bad;
     if (check_root(r->ctx->cfg, jroot->valuestring, &root, &err) < 0)
         goto bad;
-    if (srv_jobs_create(r->ctx->jobs, root, jname ? jname->valuestring : NULL, opts, &id, &err) <
-        0)
+    if (srv_jobs_create(r->ctx->jobs, root, jname ? jname->valuestring : NULL, opts, &id, &err) < 0)
         goto bad;
     {
         struct srv_scan_row row = {0};
@@ -329,7 +339,8 @@ static enum MHD_Result scan_command(struct srv_req *r, unsigned *status,
     if (fn(r->ctx->jobs, r->params[0], &err) < 0)
         return fail(r, status, &err);
     if (ok_status == 204) {
-        struct MHD_Response *resp = MHD_create_response_from_buffer(0, NULL, MHD_RESPMEM_PERSISTENT);
+        struct MHD_Response *resp =
+            MHD_create_response_from_buffer(0, NULL, MHD_RESPMEM_PERSISTENT);
         enum MHD_Result rc = MHD_queue_response(r->conn, 204, resp);
         MHD_destroy_response(resp);
         *status = 204;
@@ -371,8 +382,7 @@ struct sse {
 
 static bool final_status(const char *s)
 {
-    return strcmp(s, "succeeded") == 0 || strcmp(s, "failed") == 0 ||
-           strcmp(s, "cancelled") == 0;
+    return strcmp(s, "succeeded") == 0 || strcmp(s, "failed") == 0 || strcmp(s, "cancelled") == 0;
 }
 
 /* Appends the events describing the scan's current state. */
@@ -383,7 +393,8 @@ static void sse_snapshot(struct sse *s)
     struct ie_err err = {0};
     sqlite3 *db = NULL;
     const char *status;
-    if (srv_db_open(s->ctx->db_path, &db, &err) < 0 || srv_store_get_scan(db, s->id, &row, &err) < 0) {
+    if (srv_db_open(s->ctx->db_path, &db, &err) < 0 ||
+        srv_store_get_scan(db, s->id, &row, &err) < 0) {
         ie_buf_addf(&s->pending, "event: error\ndata: {\"message\":\"scan vanished\"}\n\n");
         s->finished = true;
         srv_db_close(db);
@@ -561,9 +572,12 @@ static enum MHD_Result h_images(struct srv_req *r, unsigned *status)
         return REPLY(400, srv_reply_error(r, 400, "bad_request", "limit: a number in 1..1000"));
     if (!parse_int_param(srv_query(r, "cursor"), 0, LLONG_MAX, &cursor))
         return REPLY(400, srv_reply_error(r, 400, "bad_request", "cursor: not a cursor"));
-    struct srv_image_query q = {.flag = srv_query(r, "flag"), .q = srv_query(r, "q"),
-                                .format = srv_query(r, "format"), .sort = srv_query(r, "sort"),
-                                .limit = (int)limit, .cursor = cursor};
+    struct srv_image_query q = {.flag = srv_query(r, "flag"),
+                                .q = srv_query(r, "q"),
+                                .format = srv_query(r, "format"),
+                                .sort = srv_query(r, "sort"),
+                                .limit = (int)limit,
+                                .cursor = cursor};
     sqlite3 *db = srv_http_db(r, &err);
     if (!db || srv_store_query_images(db, r->params[0], &q, &out, &out_len, &err) < 0)
         return fail(r, status, &err);
@@ -612,8 +626,8 @@ static enum MHD_Result h_thumbnail(struct srv_req *r, unsigned *status)
         return fail(r, status, &err);
     ie_buf_init(&cache);
     if (!path_allowed(r->ctx->cfg, path)) {
-        rc = REPLY(403, srv_reply_error(r, 403, "forbidden",
-                                        "the image lies outside scan.allowed_roots"));
+        rc = REPLY(
+            403, srv_reply_error(r, 403, "forbidden", "the image lies outside scan.allowed_roots"));
         goto out;
     }
     dir = srv_scan_dir(r->ctx->cfg, r->params[0]);
@@ -685,8 +699,7 @@ static void result_key(char *out, size_t n, const struct srv_scan_row *row, cons
 }
 
 /* Replies from the cache if the result is there. */
-static bool reply_cached(struct srv_req *r, unsigned *status, const char *key,
-                         enum MHD_Result *rc)
+static bool reply_cached(struct srv_req *r, unsigned *status, const char *key, enum MHD_Result *rc)
 {
     size_t len;
     char *ct = NULL;
@@ -982,9 +995,9 @@ static enum MHD_Result h_export(struct srv_req *r, unsigned *status)
     enum MHD_Result rc;
     char name[96];
     if (ie_export_format_parse(r->params[1], &f, &err) < 0)
-        return REPLY(404, srv_reply_error(r, 404, "not_found",
-                                          "no export format \"%s\" (csv, jsonl, sqlite)",
-                                          r->params[1]));
+        return REPLY(404,
+                     srv_reply_error(r, 404, "not_found",
+                                     "no export format \"%s\" (csv, jsonl, sqlite)", r->params[1]));
     if (load_finished_scan(r, &row, &err) < 0)
         return fail(r, status, &err);
     snprintf(name, sizeof(name), "%s.%s", row.id, ie_export_format_name(f));
@@ -1012,12 +1025,11 @@ static enum MHD_Result h_export(struct srv_req *r, unsigned *status)
         srv_scan_row_release(&row);
         return fail(r, status, &err);
     }
-    struct MHD_Response *resp =
-        MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 64 * 1024, export_read, rd,
-                                          export_free);
-    MHD_add_response_header(resp, "Content-Type", f == IE_EXPORT_CSV
-                                                      ? "text/csv; charset=utf-8"
-                                                      : "application/x-ndjson");
+    struct MHD_Response *resp = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 64 * 1024,
+                                                                  export_read, rd, export_free);
+    MHD_add_response_header(resp, "Content-Type",
+                            f == IE_EXPORT_CSV ? "text/csv; charset=utf-8"
+                                               : "application/x-ndjson");
     char cd[160];
     snprintf(cd, sizeof(cd), "attachment; filename=\"%s\"", name);
     MHD_add_response_header(resp, "Content-Disposition", cd);
@@ -1118,7 +1130,8 @@ static enum MHD_Result h_report(struct srv_req *r, unsigned *status)
     ie_report_opts_init(&o);
     const char *f = r->params[1];
     if (strcmp(f, "pdf") != 0 && strcmp(f, "html") != 0)
-        return REPLY(404, srv_reply_error(r, 404, "not_found", "no report format \"%s\" (pdf, html)", f));
+        return REPLY(
+            404, srv_reply_error(r, 404, "not_found", "no report format \"%s\" (pdf, html)", f));
     if (load_finished_scan(r, &row, &err) < 0) {
         rc = fail(r, status, &err);
         goto out;
@@ -1270,8 +1283,7 @@ static enum MHD_Result h_scan_gate(struct srv_req *r, unsigned *status)
 
 static bool is_final(const char *s)
 {
-    return strcmp(s, "succeeded") == 0 || strcmp(s, "failed") == 0 ||
-           strcmp(s, "cancelled") == 0;
+    return strcmp(s, "succeeded") == 0 || strcmp(s, "failed") == 0 || strcmp(s, "cancelled") == 0;
 }
 
 /* POST /api/v1/gate {root, policy, wait?, timeout_s?}: the one request a CI job needs. It
@@ -1279,8 +1291,7 @@ static bool is_final(const char *s)
  * for it (this connection's thread blocks; nobody else does), then gates it. */
 static enum MHD_Result h_ci_gate(struct srv_req *r, unsigned *status)
 {
-    static const char *const allowed[] = {"root", "policy", "wait", "timeout_s", "options",
-                                          NULL};
+    static const char *const allowed[] = {"root", "policy", "wait", "timeout_s", "options", NULL};
     struct ie_err err = {0};
     struct ie_policy p;
     struct srv_scan_row row = {0};
@@ -1361,8 +1372,8 @@ static enum MHD_Result h_ci_gate(struct srv_req *r, unsigned *status)
         }
         if (ie_mono_seconds() > deadline) {
             rc = REPLY(504, srv_reply_error(r, 504, "timeout",
-                                            "scan %s did not finish within %.0f s; it goes on",
-                                            id, timeout_s));
+                                            "scan %s did not finish within %.0f s; it goes on", id,
+                                            timeout_s));
             goto out;
         }
         version = srv_jobs_wait(r->ctx->jobs, version, 1000);
@@ -1371,9 +1382,8 @@ static enum MHD_Result h_ci_gate(struct srv_req *r, unsigned *status)
     if (srv_store_get_scan(db, id, &row, &err) < 0)
         goto bad;
     if (strcmp(row.status, "succeeded") != 0) {
-        rc = REPLY(422, srv_reply_error(r, 422, "scan_failed", "scan %s %s%s%s", id,
-                                        row.status, row.error ? ": " : "",
-                                        row.error ? row.error : ""));
+        rc = REPLY(422, srv_reply_error(r, 422, "scan_failed", "scan %s %s%s%s", id, row.status,
+                                        row.error ? ": " : "", row.error ? row.error : ""));
         goto out;
     }
     rc = reply_gate(r, status, &row, &p);
@@ -1395,11 +1405,14 @@ out:
 static const char *mime_of(const char *path)
 {
     const char *dot = strrchr(path, '.');
-    static const char *const map[][2] = {
-        {".html", "text/html; charset=utf-8"}, {".css", "text/css; charset=utf-8"},
-        {".js", "text/javascript; charset=utf-8"}, {".json", "application/json"},
-        {".svg", "image/svg+xml"}, {".png", "image/png"}, {".ico", "image/x-icon"},
-        {".woff2", "font/woff2"}};
+    static const char *const map[][2] = {{".html", "text/html; charset=utf-8"},
+                                         {".css", "text/css; charset=utf-8"},
+                                         {".js", "text/javascript; charset=utf-8"},
+                                         {".json", "application/json"},
+                                         {".svg", "image/svg+xml"},
+                                         {".png", "image/png"},
+                                         {".ico", "image/x-icon"},
+                                         {".woff2", "font/woff2"}};
     for (size_t i = 0; dot && i < IE_ARRAY_LEN(map); i++)
         if (strcmp(dot, map[i][0]) == 0)
             return map[i][1];
@@ -1437,13 +1450,11 @@ static const struct route routes[] = {
     {"GET", "/api/v1/scans", "List scans, newest first (?status=&limit=&cursor=)", h_scan_list},
     {"GET", "/api/v1/scans/{id}", "A scan with status and progress", h_scan_get},
     {"DELETE", "/api/v1/scans/{id}", "Delete a finished scan and its files", h_scan_delete},
-    {"GET", "/api/v1/scans/{id}/events", "Server-Sent Events: progress and status",
-     h_scan_events},
+    {"GET", "/api/v1/scans/{id}/events", "Server-Sent Events: progress and status", h_scan_events},
     {"POST", "/api/v1/scans/{id}/cancel", "Cancel a scan, keeping what is done", h_scan_cancel},
     {"POST", "/api/v1/scans/{id}/resume", "Resume a cancelled, failed or finished scan",
      h_scan_resume},
-    {"POST", "/api/v1/manifests", "Import a JSONL manifest as a scan (?name=)",
-     h_manifest_import},
+    {"POST", "/api/v1/manifests", "Import a JSONL manifest as a scan (?name=)", h_manifest_import},
     {"GET", "/api/v1/scans/{id}/manifest", "The scan's JSONL manifest", h_manifest_get},
     {"GET", "/api/v1/scans/{id}/summary", "Dataset summary (SPEC 4.2)", h_summary},
     {"GET", "/api/v1/scans/{id}/images",
@@ -1521,8 +1532,8 @@ enum MHD_Result srv_api_dispatch(struct srv_req *r, unsigned *status)
                                           r->method, r->url));
     if (strncmp(r->url, "/api/", 5) != 0 && strcmp(r->method, "GET") == 0 && r->ctx->web_dir)
         return serve_static(r, status);
-    return REPLY(404, srv_reply_error(r, 404, "not_found", "no route for %s %s", r->method,
-                                      r->url));
+    return REPLY(404,
+                 srv_reply_error(r, 404, "not_found", "no route for %s %s", r->method, r->url));
 }
 
 cJSON *srv_api_openapi(void)

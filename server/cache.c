@@ -17,8 +17,8 @@ struct entry {
     void *data;
     size_t len;
     char *content_type;
-    struct entry *prev, *next;  /* use order: head = most recent */
-    struct entry *chain;        /* hash bucket */
+    struct entry *prev, *next; /* use order: head = most recent */
+    struct entry *chain;       /* hash bucket */
 };
 
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;

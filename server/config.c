@@ -214,9 +214,8 @@ static int parse_children(struct parse *ps, struct node *n, yaml_event_type_t en
 static int parse_node(struct parse *ps, yaml_event_t *ev, int depth, struct node **out)
 {
     if (depth > MAX_DEPTH)
-        return ie_err_set(ps->err, IE_EINVAL, "%s:%zu:%zu: nesting deeper than %d levels",
-                          ps->file, ev->start_mark.line + 1, ev->start_mark.column + 1,
-                          MAX_DEPTH);
+        return ie_err_set(ps->err, IE_EINVAL, "%s:%zu:%zu: nesting deeper than %d levels", ps->file,
+                          ev->start_mark.line + 1, ev->start_mark.column + 1, MAX_DEPTH);
     struct node *n = ie_xcalloc(1, sizeof(*n));
     n->line = (int)ev->start_mark.line + 1;
     n->col = (int)ev->start_mark.column + 1;
@@ -237,8 +236,8 @@ static int parse_node(struct parse *ps, yaml_event_t *ev, int depth, struct node
         return ie_err_set(ps->err, IE_EINVAL, "%s:%d:%d: aliases are not allowed here", ps->file,
                           n->line, n->col);
     default:
-        return ie_err_set(ps->err, IE_EINVAL, "%s:%d:%d: unexpected YAML event", ps->file,
-                          n->line, n->col);
+        return ie_err_set(ps->err, IE_EINVAL, "%s:%d:%d: unexpected YAML event", ps->file, n->line,
+                          n->col);
     }
 }
 
@@ -292,8 +291,8 @@ static int apply(struct srv_config *c, const char *file, const struct node *n, c
         const struct node *kn = n->kids[i], *vn = n->kids[i + 1];
         char name[256], where[512];
         if (kn->kind != N_SCALAR)
-            return ie_err_set(err, IE_EINVAL, "%s:%d:%d: keys must be plain names", file,
-                              kn->line, kn->col);
+            return ie_err_set(err, IE_EINVAL, "%s:%d:%d: keys must be plain names", file, kn->line,
+                              kn->col);
         snprintf(name, sizeof(name), "%s%s%s", prefix, *prefix ? "." : "", kn->value);
         snprintf(where, sizeof(where), "%s:%d:%d: ", file, vn->line, vn->col);
         const struct key *k = find_key(name);
@@ -326,8 +325,8 @@ static int apply(struct srv_config *c, const char *file, const struct node *n, c
                                   SRV_MAX_ROOTS);
             for (size_t j = 0; j < vn->n; j++)
                 if (vn->kids[j]->kind != N_SCALAR || !*vn->kids[j]->value)
-                    return ie_err_set(err, IE_EINVAL, "%s:%d:%d: %s: entries must be paths",
-                                      file, vn->kids[j]->line, vn->kids[j]->col, name);
+                    return ie_err_set(err, IE_EINVAL, "%s:%d:%d: %s: entries must be paths", file,
+                                      vn->kids[j]->line, vn->kids[j]->col, name);
             clear_roots(c);
             for (size_t j = 0; j < vn->n; j++)
                 c->allowed_roots[c->n_allowed_roots++] = ie_xstrdup(vn->kids[j]->value);

@@ -94,8 +94,7 @@ int srv_db_migrate(sqlite3 *db, struct ie_err *err)
             char why[IE_ERR_MSG_MAX];
             snprintf(why, sizeof(why), "%s", err ? err->msg : "");
             srv_db_exec(db, "ROLLBACK", NULL);
-            return ie_err_set(err, IE_EIO, "migration %s failed: %s", srv_migrations[i].name,
-                              why);
+            return ie_err_set(err, IE_EIO, "migration %s failed: %s", srv_migrations[i].name, why);
         }
     }
     return 0;

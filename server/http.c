@@ -74,8 +74,7 @@ static enum MHD_Result queue(struct srv_req *r, unsigned status, struct MHD_Resp
 enum MHD_Result srv_reply_buffer(struct srv_req *r, unsigned status, const char *content_type,
                                  void *data, size_t len)
 {
-    struct MHD_Response *resp =
-        MHD_create_response_from_buffer(len, data, MHD_RESPMEM_MUST_FREE);
+    struct MHD_Response *resp = MHD_create_response_from_buffer(len, data, MHD_RESPMEM_MUST_FREE);
     if (!resp) {
         free(data);
         return MHD_NO;
@@ -114,13 +113,19 @@ enum MHD_Result srv_reply_error(struct srv_req *r, unsigned status, const char *
 enum MHD_Result srv_reply_ie_err(struct srv_req *r, const struct ie_err *err)
 {
     switch (err->code) {
-    case IE_ENOENT: return srv_reply_error(r, 404, "not_found", "%s", err->msg);
+    case IE_ENOENT:
+        return srv_reply_error(r, 404, "not_found", "%s", err->msg);
     case IE_EINVAL:
-    case IE_EFORMAT: return srv_reply_error(r, 400, "bad_request", "%s", err->msg);
-    case IE_EPERM: return srv_reply_error(r, 403, "forbidden", "%s", err->msg);
-    case IE_ELIMIT: return srv_reply_error(r, 413, "too_large", "%s", err->msg);
-    case IE_ESTATE: return srv_reply_error(r, 409, "conflict", "%s", err->msg);
-    default: return srv_reply_error(r, 500, "internal", "%s", err->msg);
+    case IE_EFORMAT:
+        return srv_reply_error(r, 400, "bad_request", "%s", err->msg);
+    case IE_EPERM:
+        return srv_reply_error(r, 403, "forbidden", "%s", err->msg);
+    case IE_ELIMIT:
+        return srv_reply_error(r, 413, "too_large", "%s", err->msg);
+    case IE_ESTATE:
+        return srv_reply_error(r, 409, "conflict", "%s", err->msg);
+    default:
+        return srv_reply_error(r, 500, "internal", "%s", err->msg);
     }
 }
 
@@ -163,9 +168,8 @@ static bool token_ok(struct MHD_Connection *c, const char *token)
 }
 
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
-                                  const char *method, const char *version,
-                                  const char *upload_data, size_t *upload_data_size,
-                                  void **con_cls)
+                                  const char *method, const char *version, const char *upload_data,
+                                  size_t *upload_data_size, void **con_cls)
 {
     struct srv_http *h = cls;
     struct conn_state *cs = *con_cls;
@@ -192,8 +196,12 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         return MHD_YES;
     }
     atomic_fetch_add(&h->requests, 1);
-    struct srv_req r = {.conn = conn, .ctx = h->ctx, .method = method, .url = url,
-                        .body = cs->body.data ? cs->body.data : "", .body_len = cs->body.len};
+    struct srv_req r = {.conn = conn,
+                        .ctx = h->ctx,
+                        .method = method,
+                        .url = url,
+                        .body = cs->body.data ? cs->body.data : "",
+                        .body_len = cs->body.len};
     if (cs->too_large) {
         atomic_fetch_add(&h->errors, 1);
         return srv_reply_error(&r, 413, "too_large", "request body exceeds %lld bytes",
@@ -249,12 +257,11 @@ int srv_http_start(struct srv_ctx *ctx, struct srv_http **out, struct ie_err *er
         return ie_err_set(err, IE_EINVAL, "listen.address: \"%s\" is not an IP address", addr);
     }
     h->ctx = ctx;
-    h->d = MHD_start_daemon(flags, (uint16_t)ctx->cfg->listen_port, NULL, NULL, on_request, h,
-                            MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
-                            MHD_OPTION_NOTIFY_COMPLETED, on_completed, h,
-                            MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)120,
-                            MHD_OPTION_CONNECTION_LIMIT, (unsigned)1024,
-                            MHD_OPTION_LISTENING_ADDRESS_REUSE, (unsigned)1, MHD_OPTION_END);
+    h->d = MHD_start_daemon(
+        flags, (uint16_t)ctx->cfg->listen_port, NULL, NULL, on_request, h, MHD_OPTION_SOCK_ADDR,
+        (struct sockaddr *)&ss, MHD_OPTION_NOTIFY_COMPLETED, on_completed, h,
+        MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)120, MHD_OPTION_CONNECTION_LIMIT, (unsigned)1024,
+        MHD_OPTION_LISTENING_ADDRESS_REUSE, (unsigned)1, MHD_OPTION_END);
     if (!h->d) {
         free(h);
         return ie_err_set(err, IE_EIO, "cannot listen on %s:%lld (in use, or not permitted)",
@@ -278,8 +285,7 @@ void srv_http_stop(struct srv_http *h)
     free(h);
 }
 
-void srv_http_metrics(struct srv_http *h, unsigned long long *requests,
-                      unsigned long long *errors)
+void srv_http_metrics(struct srv_http *h, unsigned long long *requests, unsigned long long *errors)
 {
     *requests = atomic_load(&h->requests);
     *errors = atomic_load(&h->errors);

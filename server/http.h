@@ -57,7 +57,6 @@ enum MHD_Result srv_reply_file(struct srv_req *r, const char *path, const char *
 const char *srv_query(struct srv_req *r, const char *name);
 
 /* Request counters for /metrics. */
-void srv_http_metrics(struct srv_http *h, unsigned long long *requests,
-                      unsigned long long *errors);
+void srv_http_metrics(struct srv_http *h, unsigned long long *requests, unsigned long long *errors);
 
 #endif

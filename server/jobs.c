@@ -235,8 +235,8 @@ int srv_scan_options_from_json(const char *json, const struct srv_config *cfg,
                         : strcmp(k, "max_pixels") == 0    ? (double)cfg->max_pixels
                                                           : 1e7;
             if (!whole || v < lo || v > hi) {
-                rc = ie_err_set(err, IE_EINVAL, "options.%s: expected a whole number in %g..%g",
-                                k, lo, hi);
+                rc = ie_err_set(err, IE_EINVAL, "options.%s: expected a whole number in %g..%g", k,
+                                lo, hi);
                 goto out;
             }
             if (strcmp(k, "workers") == 0)
@@ -473,7 +473,8 @@ static void new_id(char *out, size_t n)
     if (f)
         fclose(f);
     clock_gettime(CLOCK_REALTIME, &ts);
-    unsigned long long ms = (unsigned long long)ts.tv_sec * 1000 + (unsigned long long)ts.tv_nsec / 1000000;
+    unsigned long long ms =
+        (unsigned long long)ts.tv_sec * 1000 + (unsigned long long)ts.tv_nsec / 1000000;
     snprintf(out, n, "%012llx%08x", ms & 0xFFFFFFFFFFFFull, rnd);
 }
 
@@ -635,16 +636,18 @@ static void run_cmd(struct srv_jobs *j, struct cmd *c)
                 }
             set_status(j, c->a, "cancelled", NULL);
         } else {
-            c->rc = ie_err_set(&c->err, IE_ESTATE, "scan %s is %s; only queued or running scans "
-                               "can be cancelled", c->a, row.status);
+            c->rc = ie_err_set(&c->err, IE_ESTATE,
+                               "scan %s is %s; only queued or running scans "
+                               "can be cancelled",
+                               c->a, row.status);
         }
         break;
     case CMD_RESUME:
         if ((c->rc = srv_store_get_scan(j->db, c->a, &row, &c->err)) < 0)
             break;
-        if (row.imported || !(strcmp(row.status, "cancelled") == 0 ||
-                              strcmp(row.status, "failed") == 0 ||
-                              strcmp(row.status, "succeeded") == 0)) {
+        if (row.imported ||
+            !(strcmp(row.status, "cancelled") == 0 || strcmp(row.status, "failed") == 0 ||
+              strcmp(row.status, "succeeded") == 0)) {
             c->rc = ie_err_set(&c->err, IE_ESTATE,
                                "scan %s is %s%s; only finished scans can be resumed", c->a,
                                row.status, row.imported ? " (imported)" : "");
@@ -658,8 +661,8 @@ static void run_cmd(struct srv_jobs *j, struct cmd *c)
         if ((c->rc = srv_store_get_scan(j->db, c->a, &row, &c->err)) < 0)
             break;
         if (strcmp(row.status, "queued") == 0 || strcmp(row.status, "running") == 0) {
-            c->rc = ie_err_set(&c->err, IE_ESTATE,
-                               "scan %s is %s; cancel it before deleting it", c->a, row.status);
+            c->rc = ie_err_set(&c->err, IE_ESTATE, "scan %s is %s; cancel it before deleting it",
+                               c->a, row.status);
             break;
         }
         if ((c->rc = srv_store_delete_scan(j->db, c->a, &c->err)) < 0)
@@ -740,8 +743,8 @@ int srv_jobs_create(struct srv_jobs *j, const char *root, const char *name,
     return rc;
 }
 
-int srv_jobs_import(struct srv_jobs *j, const char *manifest_tmp_path, const char *name,
-                    char **id, struct ie_err *err)
+int srv_jobs_import(struct srv_jobs *j, const char *manifest_tmp_path, const char *name, char **id,
+                    struct ie_err *err)
 {
     struct cmd c = {.type = CMD_IMPORT, .a = manifest_tmp_path, .b = name};
     int rc = submit(j, &c, err);

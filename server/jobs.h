@@ -34,8 +34,8 @@ int srv_scan_options_from_json(const char *json, const struct srv_config *cfg,
 int srv_jobs_create(struct srv_jobs *j, const char *root, const char *name,
                     const char *options_json, char **id, struct ie_err *err);
 /* Imports a manifest file (moved into the scan's folder) as a finished scan. */
-int srv_jobs_import(struct srv_jobs *j, const char *manifest_tmp_path, const char *name,
-                    char **id, struct ie_err *err);
+int srv_jobs_import(struct srv_jobs *j, const char *manifest_tmp_path, const char *name, char **id,
+                    struct ie_err *err);
 /* Cancel keeps what is done; resume continues a cancelled or failed scan; delete removes a
  * finished scan and its files. IE_ENOENT / IE_EINVAL (wrong state) with a message. */
 int srv_jobs_cancel(struct srv_jobs *j, const char *id, struct ie_err *err);

@@ -81,11 +81,13 @@ static const char *default_web_dir(void)
 
 int main(int argc, char **argv)
 {
-    static const struct option opts[] = {
-        {"config", required_argument, NULL, 'c'}, {"listen", required_argument, NULL, 'l'},
-        {"data-dir", required_argument, NULL, 'd'}, {"web-dir", required_argument, NULL, 'w'},
-        {"set", required_argument, NULL, 's'},     {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0}};
+    static const struct option opts[] = {{"config", required_argument, NULL, 'c'},
+                                         {"listen", required_argument, NULL, 'l'},
+                                         {"data-dir", required_argument, NULL, 'd'},
+                                         {"web-dir", required_argument, NULL, 'w'},
+                                         {"set", required_argument, NULL, 's'},
+                                         {"help", no_argument, NULL, 'h'},
+                                         {NULL, 0, NULL, 0}};
     struct srv_config cfg;
     struct ie_err err = {0};
     struct app a;
@@ -99,16 +101,28 @@ int main(int argc, char **argv)
     ie_buf_init(&db_path);
     while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
         switch (c) {
-        case 'c': config_path = optarg; break;
-        case 'l': listen = optarg; break;
-        case 'd': data_dir = optarg; break;
-        case 'w': web_dir = optarg; break;
+        case 'c':
+            config_path = optarg;
+            break;
+        case 'l':
+            listen = optarg;
+            break;
+        case 'd':
+            data_dir = optarg;
+            break;
+        case 'w':
+            web_dir = optarg;
+            break;
         case 's':
             if (n_sets < 64)
                 sets[n_sets++] = optarg;
             break;
-        case 'h': fputs(usage, stdout); return 0;
-        default: fputs(usage, stderr); return 1;
+        case 'h':
+            fputs(usage, stdout);
+            return 0;
+        default:
+            fputs(usage, stderr);
+            return 1;
         }
     }
     if (optind != argc) {
@@ -164,8 +178,7 @@ int main(int argc, char **argv)
     uv_loop_init(&a.loop);
     if (srv_jobs_new(&a.loop, &cfg, db_path.data, &a.jobs, &err) < 0)
         goto fail_loop;
-    struct srv_ctx ctx = {.cfg = &cfg, .jobs = a.jobs, .db_path = db_path.data,
-                          .web_dir = web_dir};
+    struct srv_ctx ctx = {.cfg = &cfg, .jobs = a.jobs, .db_path = db_path.data, .web_dir = web_dir};
     if (srv_http_start(&ctx, &a.http, &err) < 0) {
         srv_jobs_stop(a.jobs);
         uv_run(&a.loop, UV_RUN_DEFAULT);
@@ -179,8 +192,8 @@ int main(int argc, char **argv)
     uv_signal_start(&a.sigterm, on_signal, SIGTERM);
     uv_signal_start(&a.sigint, on_signal, SIGINT);
     printf("imgedad listening on http://%s:%d/ (data dir %s)\n",
-           strchr(cfg.listen_address, ':') ? "[::1]" : cfg.listen_address,
-           srv_http_port(a.http), cfg.data_dir);
+           strchr(cfg.listen_address, ':') ? "[::1]" : cfg.listen_address, srv_http_port(a.http),
+           cfg.data_dir);
     fflush(stdout);
     uv_run(&a.loop, UV_RUN_DEFAULT);
     srv_jobs_free(a.jobs);

@@ -82,8 +82,8 @@ static char *col_str(sqlite3_stmt *st, int i)
     return t ? ie_xstrdup((const char *)t) : NULL;
 }
 
-#define SCAN_COLS                                                                                 \
-    "id, name, root, status, options_json, manifest_path, imported, created_at, started_at, "    \
+#define SCAN_COLS                                                                                  \
+    "id, name, root, status, options_json, manifest_path, imported, created_at, started_at, "      \
     "finished_at, error, total, processed, corrupt, bytes, rate_per_s, eta_s, seq"
 
 static void read_row(sqlite3_stmt *st, struct srv_scan_row *r)
@@ -360,7 +360,7 @@ int srv_store_index_manifest(sqlite3 *db, const char *scan_id, const char *manif
     struct ie_manifest m;
     struct ie_strmap phash_count;
     sqlite3_stmt *del = NULL, *ins = NULL, *ins_json = NULL;
-    char (*hexes)[65] = NULL;
+    char(*hexes)[65] = NULL;
     int rc;
 
     ie_manifest_init(&m);
@@ -426,8 +426,7 @@ int srv_store_index_manifest(sqlite3 *db, const char *scan_id, const char *manif
         if (hexes[i][0])
             ie_strmap_get(&phash_count, hexes[i], &c);
         int flags = (r->is_corrupt ? 1 : 0) | (r->is_dark ? 2 : 0) | (r->is_overexposed ? 4 : 0) |
-                    (r->is_blurry ? 8 : 0) | (r->has_border_artifact ? 16 : 0) |
-                    (c >= 2 ? 32 : 0);
+                    (r->is_blurry ? 8 : 0) | (r->has_border_artifact ? 16 : 0) | (c >= 2 ? 32 : 0);
         sqlite3_bind_int(ins, 12, flags);
         if (hexes[i][0])
             sqlite3_bind_text(ins, 13, hexes[i], -1, SQLITE_STATIC);
@@ -465,7 +464,7 @@ out:
 /* The flag's bit in images.flags, or 0 for an unknown flag. */
 static int flag_bit(const char *flag)
 {
-    static const char *const names[] = {"corrupt", "dark", "overexposed",
+    static const char *const names[] = {"corrupt", "dark",     "overexposed",
                                         "blurry",  "artifact", "duplicate"};
     for (size_t i = 0; i < IE_ARRAY_LEN(names); i++)
         if (strcmp(flag, names[i]) == 0)
@@ -561,8 +560,8 @@ int srv_store_query_images(sqlite3 *db, const char *scan_id, const struct srv_im
                 "SELECT rowid FROM images WHERE %s ORDER BY %s %s, flags %s, rowid %s "
                 "LIMIT ?4 OFFSET ?5",
                 where.data, sort_col, dir, dir, dir);
-    if ((rc = srv_db_prepare_cached(db, "SELECT id, record_json FROM image_records WHERE rowid_ref = ?",
-                             &rec, err)) < 0)
+    if ((rc = srv_db_prepare_cached(
+             db, "SELECT id, record_json FROM image_records WHERE rowid_ref = ?", &rec, err)) < 0)
         goto out;
     if ((rc = srv_db_prepare_cached(db, sql.data, &st, err)) < 0)
         goto out;
@@ -618,14 +617,15 @@ out:
     return rc;
 }
 
-int srv_store_get_image(sqlite3 *db, const char *scan_id, int64_t image_id, char **out,
-                        char **path, struct ie_err *err)
+int srv_store_get_image(sqlite3 *db, const char *scan_id, int64_t image_id, char **out, char **path,
+                        struct ie_err *err)
 {
     sqlite3_stmt *st;
-    int rc = srv_db_prepare_cached(db,
-                            "SELECT r.record_json, i.path FROM images i JOIN image_records r "
-                            "ON r.rowid_ref = i.rowid WHERE i.scan_id = ? AND i.id = ?",
-                            &st, err);
+    int rc =
+        srv_db_prepare_cached(db,
+                              "SELECT r.record_json, i.path FROM images i JOIN image_records r "
+                              "ON r.rowid_ref = i.rowid WHERE i.scan_id = ? AND i.id = ?",
+                              &st, err);
     if (rc < 0)
         return rc;
     sqlite3_bind_text(st, 1, scan_id, -1, SQLITE_STATIC);

@@ -54,14 +54,14 @@ struct srv_image_query {
     const char *format; /* exact format */
     const char *sort;   /* [-]field */
     int limit;
-    int64_t cursor;     /* offset */
+    int64_t cursor; /* offset */
 };
 /* A page of records as JSON text (malloc'd): {"images": [...], "total": n,
  * "next_cursor": "..."|null}. IE_EINVAL for an unknown flag or sort field. */
 int srv_store_query_images(sqlite3 *db, const char *scan_id, const struct srv_image_query *q,
                            char **out, size_t *out_len, struct ie_err *err);
 /* One record with its "id" as JSON text (malloc'd), and/or its path; IE_ENOENT if absent. */
-int srv_store_get_image(sqlite3 *db, const char *scan_id, int64_t image_id, char **out,
-                        char **path, struct ie_err *err);
+int srv_store_get_image(sqlite3 *db, const char *scan_id, int64_t image_id, char **out, char **path,
+                        struct ie_err *err);
 
 #endif

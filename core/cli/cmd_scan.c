@@ -112,8 +112,8 @@ static void on_progress(const struct ie_scan_progress *p, bool checkpointed, voi
                 p->processed, p->total, frac * 100, p->rate_per_s, mbps, eta);
         ui->drew = true;
     } else {
-        fprintf(stderr, "progress: %zu/%zu (%.1f%%), %.1f img/s, %.1f MB/s, ETA %s\n",
-                p->processed, p->total, frac * 100, p->rate_per_s, mbps, eta);
+        fprintf(stderr, "progress: %zu/%zu (%.1f%%), %.1f img/s, %.1f MB/s, ETA %s\n", p->processed,
+                p->total, frac * 100, p->rate_per_s, mbps, eta);
     }
     fflush(stderr);
 }
@@ -175,9 +175,15 @@ int cmd_scan(int argc, char **argv)
     optind = 1;
     while ((c = getopt_long(argc, argv, "o:qh", opts, NULL)) != -1) {
         switch (c) {
-        case 'o': out = optarg; break;
-        case 'q': ui.quiet = true; break;
-        case 'h': fputs(scan_usage, stdout); return 0;
+        case 'o':
+            out = optarg;
+            break;
+        case 'q':
+            ui.quiet = true;
+            break;
+        case 'h':
+            fputs(scan_usage, stdout);
+            return 0;
         case OPT_WORKERS:
             if (!parse_long(optarg, 1, 1024, &lv)) {
                 cli_error("--workers needs a whole number from 1 to 1024, not '%s'", optarg);
@@ -192,14 +198,30 @@ int cmd_scan(int argc, char **argv)
             }
             o.checkpoint_every = (int)lv;
             break;
-        case OPT_RESUME: o.resume = true; break;
-        case OPT_NO_RESUME: o.resume = false; break;
-        case OPT_FORCE: o.force = true; break;
-        case OPT_SKIP_PIXEL: o.skip_pixel_stats = true; break;
-        case OPT_SKIP_EXIF: o.skip_exif = true; break;
-        case OPT_SKIP_BLUR: o.skip_blur = true; break;
-        case OPT_NO_HASHES: o.no_hashes = true; break;
-        case OPT_SHRINK: o.shrink_on_load = true; break;
+        case OPT_RESUME:
+            o.resume = true;
+            break;
+        case OPT_NO_RESUME:
+            o.resume = false;
+            break;
+        case OPT_FORCE:
+            o.force = true;
+            break;
+        case OPT_SKIP_PIXEL:
+            o.skip_pixel_stats = true;
+            break;
+        case OPT_SKIP_EXIF:
+            o.skip_exif = true;
+            break;
+        case OPT_SKIP_BLUR:
+            o.skip_blur = true;
+            break;
+        case OPT_NO_HASHES:
+            o.no_hashes = true;
+            break;
+        case OPT_SHRINK:
+            o.shrink_on_load = true;
+            break;
         case OPT_EXTENSIONS:
             if (ie_scan_options_set_extensions(&o, optarg, &err) < 0) {
                 cli_error("--extensions: %s", err.msg);
@@ -234,7 +256,9 @@ int cmd_scan(int argc, char **argv)
             }
             o.max_pixels = lv;
             break;
-        default: fputs(scan_usage, stderr); return 1;
+        default:
+            fputs(scan_usage, stderr);
+            return 1;
         }
     }
     if (optind != argc - 1) {

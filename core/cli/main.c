@@ -55,9 +55,15 @@ int main(int argc, char **argv)
         const char *name;
         int (*fn)(int, char **);
     } commands[] = {
-        {"scan", cmd_scan},       {"info", cmd_info},   {"check", cmd_check},
-        {"diff", cmd_diff},       {"gate", cmd_gate},   {"export", cmd_export},
-        {"annotations", cmd_annotations}, {"plot", cmd_plot}, {"report", cmd_report},
+        {"scan", cmd_scan},
+        {"info", cmd_info},
+        {"check", cmd_check},
+        {"diff", cmd_diff},
+        {"gate", cmd_gate},
+        {"export", cmd_export},
+        {"annotations", cmd_annotations},
+        {"plot", cmd_plot},
+        {"report", cmd_report},
     };
     rc = -1;
     for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++) {

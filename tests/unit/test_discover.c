@@ -105,8 +105,8 @@ Test(discover, paths_normalise_like_pathlib)
 {
     struct {
         const char *in, *out;
-    } cases[] = {{"a//b/./c/", "a/b/c"}, {"./x", "x"}, {".", "."}, {"./", "."},
-                 {"/", "/"},             {"/a/", "/a"}, {"", "."}};
+    } cases[] = {{"a//b/./c/", "a/b/c"}, {"./x", "x"}, {".", "."}, {"./", "."}, {"/", "/"},
+                 {"/a/", "/a"},          {"", "."}};
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
         char *n = ie_path_normalize(cases[i].in);
         cr_expect_str_eq(n, cases[i].out, "normalize(%s)", cases[i].in);

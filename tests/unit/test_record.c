@@ -7,14 +7,44 @@
 #include "imgeda/record.h"
 #include "imgeda/util.h"
 
-static const char *const spec_keys[] = {
-    "path", "filename", "file_size_bytes", "mtime", "width", "height", "format", "color_mode",
-    "num_channels", "aspect_ratio", "camera_make", "camera_model", "lens_model",
-    "focal_length_mm", "focal_length_35mm", "iso_speed", "f_number", "exposure_time_sec",
-    "datetime_original", "orientation_tag", "has_gps_data", "distortion_risk", "pixel_stats",
-    "corner_stats", "phash", "dhash", "blur_score", "is_blurry", "is_corrupt", "is_dark",
-    "is_overexposed", "has_border_artifact", "analyzed_at", "analyzer_version",
-    "content_hash", "error", "bit_depth", "num_frames"};
+static const char *const spec_keys[] = {"path",
+                                        "filename",
+                                        "file_size_bytes",
+                                        "mtime",
+                                        "width",
+                                        "height",
+                                        "format",
+                                        "color_mode",
+                                        "num_channels",
+                                        "aspect_ratio",
+                                        "camera_make",
+                                        "camera_model",
+                                        "lens_model",
+                                        "focal_length_mm",
+                                        "focal_length_35mm",
+                                        "iso_speed",
+                                        "f_number",
+                                        "exposure_time_sec",
+                                        "datetime_original",
+                                        "orientation_tag",
+                                        "has_gps_data",
+                                        "distortion_risk",
+                                        "pixel_stats",
+                                        "corner_stats",
+                                        "phash",
+                                        "dhash",
+                                        "blur_score",
+                                        "is_blurry",
+                                        "is_corrupt",
+                                        "is_dark",
+                                        "is_overexposed",
+                                        "has_border_artifact",
+                                        "analyzed_at",
+                                        "analyzer_version",
+                                        "content_hash",
+                                        "error",
+                                        "bit_depth",
+                                        "num_frames"};
 
 static void fill(struct ie_record *r)
 {
@@ -146,7 +176,11 @@ Test(record, hash_hex_round_trip_and_distance)
 {
     struct ie_hash256 a, b;
     char hex[65];
-    cr_assert_eq(ie_hash256_from_hex("f0" "00000000000000000000000000000000000000000000000000000000000001", &a), 0);
+    cr_assert_eq(
+        ie_hash256_from_hex("f0"
+                            "00000000000000000000000000000000000000000000000000000000000001",
+                            &a),
+        0);
     ie_hash256_to_hex(&a, hex);
     cr_expect_str_eq(hex, "f000000000000000000000000000000000000000000000000000000000000001");
     cr_assert_eq(ie_hash256_from_hex("1", &b), 0, "short hex is right-aligned like int(s, 16)");

@@ -63,9 +63,8 @@ Test(resample, rgb_matches_pillow)
 
 Test(resample, luma_matches_pillow_convert_L)
 {
-    const int want[30] = {43,  173, 105, 85,  167, 70,  200, 132, 112, 165,
-                          97,  77,  159, 62,  192, 124, 104, 186, 89,  69,
-                          151, 54,  184, 116, 96,  178, 81,  211, 143, 46};
+    const int want[30] = {43,  173, 105, 85, 167, 70,  200, 132, 112, 165, 97,  77, 159, 62,  192,
+                          124, 104, 186, 89, 69,  151, 54,  184, 116, 96,  178, 81, 211, 143, 46};
     struct ie_rgb img = {5, 6, pattern(5, 6, 3, 53)};
     uint8_t *l = ie_rgb_to_luma(&img);
     expect_bytes(l, want, 30);

@@ -22,24 +22,23 @@ struct ie_scan_options {
     bool skip_pixel_stats, skip_exif, no_hashes, skip_blur;
     size_t n_extensions;
     char extensions[IE_MAX_EXTENSIONS][16]; /* lowercase, with the dot */
-    double dark_threshold;        /* 40 */
-    double overexposed_threshold; /* 220 */
-    double artifact_threshold;    /* 50 */
-    double blur_threshold;        /* 100 */
-    double corner_patch_fraction; /* 0.1 */
-    int max_image_dim;            /* 2048 */
-    int hash_size;                /* 16 (fixed: 256-bit hashes) */
-    int64_t max_pixels;           /* 178956970, Pillow's hard limit */
-    int64_t max_file_bytes;       /* files above are corrupt ("file too large"); 2 GiB */
-    bool shrink_on_load;          /* JPEG DCT-domain shrink when it keeps >= max_image_dim;
-                                   * off by default (changes blur_score, see analyze.c) */
+    double dark_threshold;                  /* 40 */
+    double overexposed_threshold;           /* 220 */
+    double artifact_threshold;              /* 50 */
+    double blur_threshold;                  /* 100 */
+    double corner_patch_fraction;           /* 0.1 */
+    int max_image_dim;                      /* 2048 */
+    int hash_size;                          /* 16 (fixed: 256-bit hashes) */
+    int64_t max_pixels;                     /* 178956970, Pillow's hard limit */
+    int64_t max_file_bytes;                 /* files above are corrupt ("file too large"); 2 GiB */
+    bool shrink_on_load; /* JPEG DCT-domain shrink when it keeps >= max_image_dim;
+                          * off by default (changes blur_score, see analyze.c) */
 };
 
 /* Fills defaults (workers = online cores). */
 void ie_scan_options_init(struct ie_scan_options *o);
 /* Parses "jpg,.PNG" into o->extensions. Returns 0 or IE_EINVAL. */
-int ie_scan_options_set_extensions(struct ie_scan_options *o, const char *list,
-                                   struct ie_err *err);
+int ie_scan_options_set_extensions(struct ie_scan_options *o, const char *list, struct ie_err *err);
 /* True if name ends with one of the extensions (case-insensitive). */
 bool ie_scan_options_match_ext(const struct ie_scan_options *o, const char *name);
 /* The "settings" object of the manifest header, as JSON text (malloc'd). */
@@ -59,8 +58,8 @@ void ie_shutdown(void);
 /* Analyses the file at fs_path into r (initialised by the caller). record_path is the UTF-8
  * path stored in the record (e.g. fs_path with non-UTF-8 bytes escaped). Never fails: problems
  * become is_corrupt + error. */
-void ie_analyze_file(const char *fs_path, const char *record_path,
-                     const struct ie_scan_options *o, struct ie_record *r);
+void ie_analyze_file(const char *fs_path, const char *record_path, const struct ie_scan_options *o,
+                     struct ie_record *r);
 /* Same from bytes already in memory (st_size/mtime left as set by the caller). */
 void ie_analyze_buffer(const void *buf, size_t len, const struct ie_scan_options *o,
                        struct ie_record *r);

@@ -25,14 +25,13 @@ struct ie_manifest_meta {
 void ie_manifest_meta_release(struct ie_manifest_meta *m);
 
 /* The header line (no newline), malloc'd. settings_json may be NULL ({}). */
-char *ie_manifest_header_json(const char *input_dir, const char *settings_json,
-                              int64_t total_files, const char *created_at);
+char *ie_manifest_header_json(const char *input_dir, const char *settings_json, int64_t total_files,
+                              const char *created_at);
 
 struct ie_manifest_reader;
 
 /* Opens path and reads its header if the first parseable line is one. */
-int ie_manifest_reader_open(const char *path, struct ie_manifest_reader **out,
-                            struct ie_err *err);
+int ie_manifest_reader_open(const char *path, struct ie_manifest_reader **out, struct ie_err *err);
 /* Next record: returns 1 (rec released and refilled; *offset and *len locate the line without its
  * newline, either may be NULL), 0 at end, or a negative code on a read error. Blank lines are
  * skipped; unparseable lines are skipped and counted. */

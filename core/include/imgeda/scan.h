@@ -25,7 +25,7 @@ struct ie_scan_progress {
     size_t resumed;   /* records kept from an earlier run */
     size_t analysed;  /* files analysed in this run */
     size_t corrupt, dark, overexposed, blurry, artifact; /* over all records so far */
-    int64_t bytes;    /* bytes read in this run */
+    int64_t bytes;                                       /* bytes read in this run */
     double elapsed_s;
     double rate_per_s; /* files analysed per second in this run */
     double eta_s;      /* -1 when unknown */
@@ -34,9 +34,9 @@ struct ie_scan_progress {
 /* One unit of pool work. */
 struct ie_scan_batch {
     size_t n;
-    size_t *files;     /* indexes into the scan's file list */
-    char **lines;      /* JSON line per file, NULL if cancelled before analysis */
-    uint8_t *flags;    /* summary flags per file */
+    size_t *files;  /* indexes into the scan's file list */
+    char **lines;   /* JSON line per file, NULL if cancelled before analysis */
+    uint8_t *flags; /* summary flags per file */
     int64_t bytes;
 };
 

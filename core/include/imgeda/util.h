@@ -57,7 +57,7 @@ int ie_read_file(const char *path, size_t max_bytes, char **out, size_t *len, st
 int ie_write_file_atomic(const char *path, const void *data, size_t len, struct ie_err *err);
 
 #define IE_ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
-#define IE_MIN(a, b) ((a) < (b) ? (a) : (b))
-#define IE_MAX(a, b) ((a) > (b) ? (a) : (b))
+#define IE_MIN(a, b)    ((a) < (b) ? (a) : (b))
+#define IE_MAX(a, b)    ((a) > (b) ? (a) : (b))
 
 #endif
