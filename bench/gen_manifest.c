@@ -1,14 +1,19 @@
 /* bench_gen_manifest: writes a synthetic N-record manifest with realistic field values (seeded),
  * and optionally a derived "new" manifest in which a given share of the records is changed,
  * removed and added, for timing diff, gate and info on datasets of 10^6 images and more.
+ * With --time-load FILE it instead times the ways of reading a manifest (raw lines, cJSON alone,
+ * the slim loader diff and gate use, ie_manifest_load) to show where reading time goes.
  * DESIGN: records are built as struct ie_record and serialised with ie_record_to_json, so the
  * lines are exactly what a real scan writes (same keys, same float formatting, same length). */
+#include <cjson/cJSON.h>
 #include <getopt.h>
 #include <stdint.h>
+#include <sys/resource.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "imgeda/diff.h"
 #include "imgeda/manifest.h"
 #include "imgeda/record.h"
 #include "imgeda/util.h"
@@ -21,7 +26,9 @@ static const char gen_usage[] =
     "      --new NEW       also write NEW: OLD with PCT%% of records changed, PCT%% removed\n"
     "                      and PCT%% added (new paths)\n"
     "      --churn PCT     share for --new, in percent (default 1)\n"
-    "  -s, --seed S        random seed (default 42); the same seed gives the same files\n";
+    "  -s, --seed S        random seed (default 42); the same seed gives the same files\n"
+    "      --time-load F   instead, time reading manifest F: raw lines, cJSON parse only,\n"
+    "                      the slim loader (diff, gate), ie_manifest_load (full records)\n";
 
 /* splitmix64: tiny, seedable, good enough for synthetic data. */
 static uint64_t rng_next(uint64_t *s)
@@ -64,8 +71,8 @@ static const struct camera cameras[] = {
 };
 
 static const int sizes[][2] = {
-    {640, 480}, {1024, 768}, {1280, 720}, {1920, 1080}, {4032, 3024},
-    {3000, 4000}, {512, 512}, {800, 600}, {6000, 4000}, {224, 224},
+    {640, 480},   {1024, 768}, {1280, 720}, {1920, 1080}, {4032, 3024},
+    {3000, 4000}, {512, 512},  {800, 600},  {6000, 4000}, {224, 224},
 };
 
 static void fill_hash(uint64_t *s, struct ie_hash256 *h)
@@ -172,8 +179,8 @@ static void make_record(uint64_t seed, uint64_t id, int version, struct ie_recor
     }
     fill_hash(&s, &r->dhash);
     r->has_blur_score = true;
-    r->blur_score = ie_round(rng_unit(&s) < 0.05 ? rng_unit(&s) * 100 : 100 + rng_unit(&s) * 3000,
-                             2);
+    r->blur_score =
+        ie_round(rng_unit(&s) < 0.05 ? rng_unit(&s) * 100 : 100 + rng_unit(&s) * 3000, 2);
     r->is_blurry = r->blur_score < 100;
 
     if (version == 1) {
@@ -207,21 +214,87 @@ static FILE *open_manifest(const char *path, const char *input_dir, long long to
     }
     char now[40];
     ie_now_iso(now, sizeof(now));
-    char *header = ie_manifest_header_json(input_dir, "{\"generator\":\"bench_gen_manifest\"}",
-                                           total, now);
+    char *header =
+        ie_manifest_header_json(input_dir, "{\"generator\":\"bench_gen_manifest\"}", total, now);
     fputs(header, f);
     fputc('\n', f);
     free(header);
     return f;
 }
 
+static long peak_rss_mb(void)
+{
+    struct rusage ru;
+    getrusage(RUSAGE_SELF, &ru);
+    return ru.ru_maxrss / 1024;
+}
+
+/* Times the ways of reading path, cheapest first (peak RSS only grows, so each figure is the
+ * peak so far). */
+static int time_load(const char *path)
+{
+    struct ie_err err = {0};
+    char *line = NULL;
+    size_t cap = 0, lines = 0;
+    ssize_t n;
+    double t0, raw, cjson, slim, full;
+    FILE *f;
+
+    if (!(f = fopen(path, "rb"))) {
+        perror(path);
+        return 1;
+    }
+    t0 = ie_mono_seconds();
+    while ((n = getline(&line, &cap, f)) > 0)
+        lines++;
+    raw = ie_mono_seconds() - t0;
+    rewind(f);
+    t0 = ie_mono_seconds();
+    while ((n = getline(&line, &cap, f)) > 0)
+        cJSON_Delete(cJSON_ParseWithLength(line, (size_t)n));
+    cjson = ie_mono_seconds() - t0;
+    fclose(f);
+    free(line);
+    printf("%-44s %8.2f s  %9.0f lines/s\n", "read lines (getline)", raw, lines / raw);
+    printf("%-44s %8.2f s  %9.0f lines/s\n", "cJSON_ParseWithLength + cJSON_Delete", cjson,
+           lines / cjson);
+
+    struct ie_slim_manifest sm;
+    ie_slim_manifest_init(&sm);
+    t0 = ie_mono_seconds();
+    if (ie_slim_manifest_load(path, &sm, &err) < 0) {
+        fprintf(stderr, "%s\n", err.msg);
+        return 1;
+    }
+    slim = ie_mono_seconds() - t0;
+    printf("%-44s %8.2f s  %9.0f records/s  peak RSS %ld MB\n",
+           "ie_slim_manifest_load (diff, gate)", slim, sm.n / slim, peak_rss_mb());
+    ie_slim_manifest_release(&sm);
+
+    struct ie_manifest m;
+    ie_manifest_init(&m);
+    t0 = ie_mono_seconds();
+    if (ie_manifest_load(path, &m, &err) < 0) {
+        fprintf(stderr, "%s\n", err.msg);
+        return 1;
+    }
+    full = ie_mono_seconds() - t0;
+    printf("%-44s %8.2f s  %9.0f records/s  peak RSS %ld MB\n",
+           "ie_manifest_load (cJSON + ie_record)", full, m.n / full, peak_rss_mb());
+    printf("cJSON parsing is %.0f%% of ie_manifest_load; the slim loader takes %.0f%% of "
+           "ie_manifest_load's time\n",
+           100 * cjson / full, 100 * slim / full);
+    ie_manifest_release(&m);
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     static const struct option opts[] = {
-        {"records", required_argument, NULL, 'n'}, {"output", required_argument, NULL, 'o'},
-        {"new", required_argument, NULL, 'N'},     {"churn", required_argument, NULL, 'c'},
-        {"seed", required_argument, NULL, 's'},    {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0},
+        {"records", required_argument, NULL, 'n'},   {"output", required_argument, NULL, 'o'},
+        {"new", required_argument, NULL, 'N'},       {"churn", required_argument, NULL, 'c'},
+        {"seed", required_argument, NULL, 's'},      {"help", no_argument, NULL, 'h'},
+        {"time-load", required_argument, NULL, 'T'}, {NULL, 0, NULL, 0},
     };
     long long n = 1000;
     uint64_t seed = 42;
@@ -233,13 +306,29 @@ int main(int argc, char **argv)
 
     while ((c = getopt_long(argc, argv, "n:o:s:h", opts, NULL)) != -1) {
         switch (c) {
-        case 'n': n = atoll(optarg); break;
-        case 'o': old_path = optarg; break;
-        case 'N': new_path = optarg; break;
-        case 'c': churn = atof(optarg); break;
-        case 's': seed = strtoull(optarg, NULL, 10); break;
-        case 'h': fputs(gen_usage, stdout); return 0;
-        default: fputs(gen_usage, stderr); return 1;
+        case 'n':
+            n = atoll(optarg);
+            break;
+        case 'o':
+            old_path = optarg;
+            break;
+        case 'N':
+            new_path = optarg;
+            break;
+        case 'c':
+            churn = atof(optarg);
+            break;
+        case 's':
+            seed = strtoull(optarg, NULL, 10);
+            break;
+        case 'h':
+            fputs(gen_usage, stdout);
+            return 0;
+        case 'T':
+            return time_load(optarg);
+        default:
+            fputs(gen_usage, stderr);
+            return 1;
         }
     }
     if (!old_path || n < 0 || churn < 0 || churn > 30) {

@@ -1,8 +1,9 @@
 /* Manifest diff (SPEC §4.4) and the slim manifest view shared with the gate (see imgeda/diff.h).
- * DESIGN: parsing a record with cJSON and ie_record_from_json costs ~11 µs, so 10^6 + 10^6
- * records would take ~25 s and ~1.7 GB. The slim loader instead streams the file through a
- * strict, allocation-free JSON scanner that validates every line but keeps only the dozen
- * fields diff and gate read (~1 µs per record, ~150 bytes per record). Diff is then a hash
+ * DESIGN: parsing a record with cJSON and ie_record_from_json (ie_manifest_load) costs ~14 µs
+ * and ~840 bytes, so 10^6 + 10^6 records would take ~28 s and ~1.7 GB. The slim loader instead
+ * streams the file through a strict, allocation-free JSON scanner (8 bytes at a time through
+ * string contents) that validates every line but keeps only the dozen fields diff and gate
+ * read: ~2 µs and ~180 bytes per record (bench/ops.sh). Diff is then a hash
  * join: each new record looks its path up in the old manifest's path index, which the loader
  * built anyway for "later record wins"; only the added, removed and changed lists are sorted.
  * Values of an unexpected JSON type are kept exactly (rare), so comparisons and output follow
@@ -20,9 +21,9 @@
 #include "imgeda/util.h"
 
 const char *const ie_slim_field_names[IE_SLIM_NFIELDS] = {
-    "file_size_bytes", "width",   "height",         "format",
-    "color_mode",      "is_corrupt", "is_dark",     "is_overexposed",
-    "has_border_artifact", "phash", "is_blurry",    "aspect_ratio",
+    "file_size_bytes",     "width",      "height",    "format",
+    "color_mode",          "is_corrupt", "is_dark",   "is_overexposed",
+    "has_border_artifact", "phash",      "is_blurry", "aspect_ratio",
 };
 
 /* Nesting deeper than this in a record line makes the line unparseable (bounds the recursion
@@ -94,8 +95,8 @@ static size_t paths_slot(const struct ie_slim_manifest *m, const char *path, uin
 {
     const struct ie__slim_paths *ix = m->paths;
     size_t mask = ix->cap - 1, i = (size_t)h & mask;
-    while (ix->slots[i].rec && (ix->slots[i].hash != h ||
-                                strcmp(m->recs[ix->slots[i].rec - 1].path, path) != 0))
+    while (ix->slots[i].rec &&
+           (ix->slots[i].hash != h || strcmp(m->recs[ix->slots[i].rec - 1].path, path) != 0))
         i = (i + 1) & mask;
     return i;
 }
@@ -186,7 +187,7 @@ static int hexval(unsigned c)
     return -1;
 }
 
-#define SWAR_ONES 0x0101010101010101ull
+#define SWAR_ONES  0x0101010101010101ull
 #define SWAR_HIGHS 0x8080808080808080ull
 
 /* Bytes of v that are '"', '\\' or a control character (< 0x20) have their high bit set in the
@@ -233,7 +234,14 @@ static int jstring(struct jscan *s, const char **start, size_t *len, bool *esc)
         if (++p >= s->end)
             return -1;
         switch (*p) {
-        case '"': case '\\': case '/': case 'b': case 'f': case 'n': case 'r': case 't':
+        case '"':
+        case '\\':
+        case '/':
+        case 'b':
+        case 'f':
+        case 'n':
+        case 'r':
+        case 't':
             p++;
             break;
         case 'u':
@@ -431,11 +439,21 @@ static size_t junescape(const char *p, size_t len, char *out)
         }
         p++;
         switch (*p++) {
-        case 'b': *o++ = '\b'; break;
-        case 'f': *o++ = '\f'; break;
-        case 'n': *o++ = '\n'; break;
-        case 'r': *o++ = '\r'; break;
-        case 't': *o++ = '\t'; break;
+        case 'b':
+            *o++ = '\b';
+            break;
+        case 'f':
+            *o++ = '\f';
+            break;
+        case 'n':
+            *o++ = '\n';
+            break;
+        case 'r':
+            *o++ = '\r';
+            break;
+        case 't':
+            *o++ = '\t';
+            break;
         case 'u': {
             unsigned long cp = hex4(p);
             p += 4;
@@ -451,7 +469,9 @@ static size_t junescape(const char *p, size_t len, char *out)
             put_utf8(&o, cp);
             break;
         }
-        default: *o++ = p[-1]; break; /* " \ / */
+        default:
+            *o++ = p[-1];
+            break; /* " \ / */
         }
     }
     *o = '\0';
@@ -484,7 +504,17 @@ static int cap_index(const char *k, size_t n)
 {
     /* Most keys of a record are not wanted: reject them on length and first byte. */
     switch (n) {
-    case 4: case 5: case 6: case 7: case 9: case 10: case 12: case 14: case 15: case 17: case 19:
+    case 4:
+    case 5:
+    case 6:
+    case 7:
+    case 9:
+    case 10:
+    case 12:
+    case 14:
+    case 15:
+    case 17:
+    case 19:
         break;
     default:
         return -1;
@@ -644,20 +674,27 @@ static struct ie_jvalue cap_jvalue(struct ie_slim_manifest *m, const struct jcap
     memset(&v, 0, sizeof(v));
     v.type = c->type;
     switch (c->type) {
-    case IE_JBOOL: v.b = c->b; break;
+    case IE_JBOOL:
+        v.b = c->b;
+        break;
     case IE_JINT:
         if (!cap_int64(c, &v.i)) {
             v.type = IE_JFLOAT;
             v.d = cap_double(c);
         }
         break;
-    case IE_JFLOAT: v.d = cap_double(c); break;
+    case IE_JFLOAT:
+        v.d = cap_double(c);
+        break;
     case IE_JSTR:
         cap_string(c, tmp);
         v.s = arena_strndup(m, tmp->data, tmp->len);
         break;
-    case IE_JRAW: v.s = arena_strndup(m, c->p, c->len); break;
-    default: break;
+    case IE_JRAW:
+        v.s = arena_strndup(m, c->p, c->len);
+        break;
+    default:
+        break;
     }
     return v;
 }
@@ -666,10 +703,14 @@ static struct ie_jvalue cap_jvalue(struct ie_slim_manifest *m, const struct jcap
 static bool jvalue_truthy(const struct ie_jvalue *v)
 {
     switch (v->type) {
-    case IE_JBOOL: return v->b;
-    case IE_JINT: return v->i != 0;
-    case IE_JFLOAT: return v->d != 0;
-    case IE_JSTR: return v->s[0] != '\0';
+    case IE_JBOOL:
+        return v->b;
+    case IE_JINT:
+        return v->i != 0;
+    case IE_JFLOAT:
+        return v->d != 0;
+    case IE_JSTR:
+        return v->s[0] != '\0';
     case IE_JRAW: {
         /* [] and {} (with any inner whitespace) are empty. */
         const char *p = v->s + 1;
@@ -677,8 +718,10 @@ static bool jvalue_truthy(const struct ie_jvalue *v)
             p++;
         return *p != ']' && *p != '}';
     }
-    case IE_JHASH: return true;
-    default: return false;
+    case IE_JHASH:
+        return true;
+    default:
+        return false;
     }
 }
 
@@ -686,10 +729,14 @@ static bool jvalue_truthy(const struct ie_jvalue *v)
 static double jvalue_number(const struct ie_jvalue *v)
 {
     switch (v->type) {
-    case IE_JBOOL: return v->b;
-    case IE_JINT: return (double)v->i;
-    case IE_JFLOAT: return v->d;
-    default: return 0;
+    case IE_JBOOL:
+        return v->b;
+    case IE_JINT:
+        return (double)v->i;
+    case IE_JFLOAT:
+        return v->d;
+    default:
+        return 0;
     }
 }
 
@@ -739,12 +786,18 @@ static bool canonical_hash_parse(const char *p, size_t n, struct ie_hash256 *h)
 static uint16_t flag_of(int f)
 {
     switch (f) {
-    case IE_SLIM_IS_CORRUPT: return IE_SLIM_F_CORRUPT;
-    case IE_SLIM_IS_DARK: return IE_SLIM_F_DARK;
-    case IE_SLIM_IS_OVEREXPOSED: return IE_SLIM_F_OVEREXPOSED;
-    case IE_SLIM_HAS_BORDER_ARTIFACT: return IE_SLIM_F_ARTIFACT;
-    case IE_SLIM_IS_BLURRY: return IE_SLIM_F_BLURRY;
-    default: return 0;
+    case IE_SLIM_IS_CORRUPT:
+        return IE_SLIM_F_CORRUPT;
+    case IE_SLIM_IS_DARK:
+        return IE_SLIM_F_DARK;
+    case IE_SLIM_IS_OVEREXPOSED:
+        return IE_SLIM_F_OVEREXPOSED;
+    case IE_SLIM_HAS_BORDER_ARTIFACT:
+        return IE_SLIM_F_ARTIFACT;
+    case IE_SLIM_IS_BLURRY:
+        return IE_SLIM_F_BLURRY;
+    default:
+        return 0;
     }
 }
 
@@ -838,7 +891,8 @@ static int slim_add_caps(struct ie_slim_manifest *m, const struct jcap caps[CAP_
         case IE_SLIM_PHASH:
             if (c->type == IE_JNULL) {
                 regular = true;
-            } else if (c->type == IE_JSTR && !c->esc && canonical_hash_parse(c->p, c->len, &r.phash)) {
+            } else if (c->type == IE_JSTR && !c->esc &&
+                       canonical_hash_parse(c->p, c->len, &r.phash)) {
                 r.flags |= IE_SLIM_F_PHASH;
                 regular = true;
             }
@@ -876,10 +930,13 @@ static int slim_add_caps(struct ie_slim_manifest *m, const struct jcap caps[CAP_
         case IE_SLIM_HEIGHT:
             r.height = (int32_t)clamp_i64(jvalue_number(&v), INT32_MIN, INT32_MAX);
             break;
-        case IE_SLIM_ASPECT_RATIO: r.aspect_ratio = jvalue_number(&v); break;
+        case IE_SLIM_ASPECT_RATIO:
+            r.aspect_ratio = jvalue_number(&v);
+            break;
         case IE_SLIM_FORMAT:
         case IE_SLIM_COLOR_MODE:
-        case IE_SLIM_PHASH: break;
+        case IE_SLIM_PHASH:
+            break;
         default:
             if (jvalue_truthy(&v))
                 r.flags |= flag_of(f);
@@ -949,8 +1006,8 @@ int ie_slim_manifest_load(const char *path, struct ie_slim_manifest *m, struct i
 
     fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0)
-        return ie_err_set(err, errno == ENOENT ? IE_ENOENT : IE_EIO,
-                          "cannot open manifest %s: %s", path, strerror(errno));
+        return ie_err_set(err, errno == ENOENT ? IE_ENOENT : IE_EIO, "cannot open manifest %s: %s",
+                          path, strerror(errno));
     ie_buf_init(&tmp);
     buf = ie_xmalloc(cap);
     for (;;) {
@@ -1028,11 +1085,26 @@ struct ie_jvalue ie_slim_manifest_value(const struct ie_slim_manifest *m, size_t
         return m->irr[r->irregular_block - 1].v[f];
     memset(&v, 0, sizeof(v));
     switch (f) {
-    case IE_SLIM_FILE_SIZE_BYTES: v.type = IE_JINT; v.i = r->file_size_bytes; break;
-    case IE_SLIM_WIDTH: v.type = IE_JINT; v.i = r->width; break;
-    case IE_SLIM_HEIGHT: v.type = IE_JINT; v.i = r->height; break;
-    case IE_SLIM_FORMAT: v.type = IE_JSTR; v.s = r->format; break;
-    case IE_SLIM_COLOR_MODE: v.type = IE_JSTR; v.s = r->color_mode; break;
+    case IE_SLIM_FILE_SIZE_BYTES:
+        v.type = IE_JINT;
+        v.i = r->file_size_bytes;
+        break;
+    case IE_SLIM_WIDTH:
+        v.type = IE_JINT;
+        v.i = r->width;
+        break;
+    case IE_SLIM_HEIGHT:
+        v.type = IE_JINT;
+        v.i = r->height;
+        break;
+    case IE_SLIM_FORMAT:
+        v.type = IE_JSTR;
+        v.s = r->format;
+        break;
+    case IE_SLIM_COLOR_MODE:
+        v.type = IE_JSTR;
+        v.s = r->color_mode;
+        break;
     case IE_SLIM_PHASH:
         if (r->flags & IE_SLIM_F_PHASH) {
             v.type = IE_JHASH;
@@ -1041,7 +1113,10 @@ struct ie_jvalue ie_slim_manifest_value(const struct ie_slim_manifest *m, size_t
             v.type = IE_JNULL;
         }
         break;
-    case IE_SLIM_ASPECT_RATIO: v.type = IE_JFLOAT; v.d = r->aspect_ratio; break;
+    case IE_SLIM_ASPECT_RATIO:
+        v.type = IE_JFLOAT;
+        v.d = r->aspect_ratio;
+        break;
     default:
         v.type = IE_JBOOL;
         v.b = (r->flags & flag_of(f)) != 0;
@@ -1067,11 +1142,15 @@ bool ie_jvalue_equal(const struct ie_jvalue *a, const struct ie_jvalue *b)
     if (a->type != b->type)
         return false; /* a hash's text is canonical and an IE_JSTR phash never is */
     switch (a->type) {
-    case IE_JNULL: return true;
+    case IE_JNULL:
+        return true;
     case IE_JSTR:
-    case IE_JRAW: return strcmp(a->s, b->s) == 0;
-    case IE_JHASH: return memcmp(&a->h, &b->h, sizeof(a->h)) == 0;
-    default: return false;
+    case IE_JRAW:
+        return strcmp(a->s, b->s) == 0;
+    case IE_JHASH:
+        return memcmp(&a->h, &b->h, sizeof(a->h)) == 0;
+    default:
+        return false;
     }
 }
 
@@ -1206,17 +1285,29 @@ static uint16_t compare_records(const struct ie_slim_manifest *a, size_t i,
             differ = !ie_jvalue_equal(&va, &vb);
         } else {
             switch (f) {
-            case IE_SLIM_FILE_SIZE_BYTES: differ = ra->file_size_bytes != rb->file_size_bytes; break;
-            case IE_SLIM_WIDTH: differ = ra->width != rb->width; break;
-            case IE_SLIM_HEIGHT: differ = ra->height != rb->height; break;
-            case IE_SLIM_FORMAT: differ = strcmp(ra->format, rb->format) != 0; break;
-            case IE_SLIM_COLOR_MODE: differ = strcmp(ra->color_mode, rb->color_mode) != 0; break;
+            case IE_SLIM_FILE_SIZE_BYTES:
+                differ = ra->file_size_bytes != rb->file_size_bytes;
+                break;
+            case IE_SLIM_WIDTH:
+                differ = ra->width != rb->width;
+                break;
+            case IE_SLIM_HEIGHT:
+                differ = ra->height != rb->height;
+                break;
+            case IE_SLIM_FORMAT:
+                differ = strcmp(ra->format, rb->format) != 0;
+                break;
+            case IE_SLIM_COLOR_MODE:
+                differ = strcmp(ra->color_mode, rb->color_mode) != 0;
+                break;
             case IE_SLIM_PHASH:
                 differ = (ra->flags & IE_SLIM_F_PHASH) != (rb->flags & IE_SLIM_F_PHASH) ||
                          ((ra->flags & IE_SLIM_F_PHASH) &&
                           memcmp(&ra->phash, &rb->phash, sizeof(ra->phash)) != 0);
                 break;
-            default: differ = ((ra->flags ^ rb->flags) & flag_of(f)) != 0; break;
+            default:
+                differ = ((ra->flags ^ rb->flags) & flag_of(f)) != 0;
+                break;
             }
         }
         if (differ)
@@ -1381,14 +1472,30 @@ static void jw_escaped(struct jw *w, const char *s)
         if (c == 0)
             break;
         switch (c) {
-        case '"': fputs("\\\"", w->f); break;
-        case '\\': fputs("\\\\", w->f); break;
-        case '\n': fputs("\\n", w->f); break;
-        case '\r': fputs("\\r", w->f); break;
-        case '\t': fputs("\\t", w->f); break;
-        case '\b': fputs("\\b", w->f); break;
-        case '\f': fputs("\\f", w->f); break;
-        default: fprintf(w->f, "\\u%04x", c); break;
+        case '"':
+            fputs("\\\"", w->f);
+            break;
+        case '\\':
+            fputs("\\\\", w->f);
+            break;
+        case '\n':
+            fputs("\\n", w->f);
+            break;
+        case '\r':
+            fputs("\\r", w->f);
+            break;
+        case '\t':
+            fputs("\\t", w->f);
+            break;
+        case '\b':
+            fputs("\\b", w->f);
+            break;
+        case '\f':
+            fputs("\\f", w->f);
+            break;
+        default:
+            fprintf(w->f, "\\u%04x", c);
+            break;
         }
         run = p + 1;
     }
@@ -1421,19 +1528,29 @@ static void jw_jvalue(struct jw *w, const struct ie_jvalue *v)
     char tmp[65];
     jw_prefix(w);
     switch (v->type) {
-    case IE_JBOOL: fputs(v->b ? "true" : "false", w->f); break;
-    case IE_JINT: fprintf(w->f, "%lld", (long long)v->i); break;
+    case IE_JBOOL:
+        fputs(v->b ? "true" : "false", w->f);
+        break;
+    case IE_JINT:
+        fprintf(w->f, "%lld", (long long)v->i);
+        break;
     case IE_JFLOAT:
         ie_fmt_double(tmp, sizeof(tmp), v->d);
         fputs(tmp, w->f);
         break;
-    case IE_JSTR: jw_escaped(w, v->s); break;
-    case IE_JRAW: fputs(v->s, w->f); break;
+    case IE_JSTR:
+        jw_escaped(w, v->s);
+        break;
+    case IE_JRAW:
+        fputs(v->s, w->f);
+        break;
     case IE_JHASH:
         ie_hash256_to_hex(&v->h, tmp);
         jw_escaped(w, tmp);
         break;
-    default: fputs("null", w->f); break;
+    default:
+        fputs("null", w->f);
+        break;
     }
 }
 

@@ -48,9 +48,8 @@ void ie_gate_result_release(struct ie_gate_result *g)
     ie_gate_result_init(g);
 }
 
-static struct ie_gate_check *add_check(struct ie_gate_result *g, const char *name,
-                                       double threshold, bool threshold_is_int, double observed,
-                                       bool passed)
+static struct ie_gate_check *add_check(struct ie_gate_result *g, const char *name, double threshold,
+                                       bool threshold_is_int, double observed, bool passed)
 {
     struct ie_gate_check *c = &g->checks[g->n_checks++];
     c->name = name;
@@ -137,8 +136,8 @@ static void duplicate_check(struct ie_gate_result *g, const struct ie_slim_manif
             if (s.count < IE_GATE_MAX_SAMPLES)
                 sample(&s, per_group[k].paths[j]);
     s.count = dup_count; /* the percentage counts all of them */
-    pct_check(g, p, "max_duplicate_pct", IE_POLICY_MAX_DUPLICATE_PCT, p->max_duplicate_pct,
-              m->n, &s);
+    pct_check(g, p, "max_duplicate_pct", IE_POLICY_MAX_DUPLICATE_PCT, p->max_duplicate_pct, m->n,
+              &s);
     free(seen_first);
     free(group_of);
     free(sizes);
@@ -225,17 +224,17 @@ void ie_gate_evaluate(const struct ie_slim_manifest *m, const struct ie_policy *
               (int64_t)total >= p->min_images_total);
     pct_check(g, p, "max_corrupt_pct", IE_POLICY_MAX_CORRUPT_PCT, p->max_corrupt_pct, total,
               &corrupt);
-    pct_check(g, p, "max_overexposed_pct", IE_POLICY_MAX_OVEREXPOSED_PCT,
-              p->max_overexposed_pct, total, &over);
-    pct_check(g, p, "max_underexposed_pct", IE_POLICY_MAX_UNDEREXPOSED_PCT,
-              p->max_underexposed_pct, total, &dark);
+    pct_check(g, p, "max_overexposed_pct", IE_POLICY_MAX_OVEREXPOSED_PCT, p->max_overexposed_pct,
+              total, &over);
+    pct_check(g, p, "max_underexposed_pct", IE_POLICY_MAX_UNDEREXPOSED_PCT, p->max_underexposed_pct,
+              total, &dark);
     duplicate_check(g, m, p);
     if (p->max_blurry_pct < 100.0)
         pct_check(g, p, "max_blurry_pct", IE_POLICY_MAX_BLURRY_PCT, p->max_blurry_pct, total,
                   &blurry);
     if (p->max_artifact_pct < 100.0)
-        pct_check(g, p, "max_artifact_pct", IE_POLICY_MAX_ARTIFACT_PCT, p->max_artifact_pct,
-                  total, &artifact);
+        pct_check(g, p, "max_artifact_pct", IE_POLICY_MAX_ARTIFACT_PCT, p->max_artifact_pct, total,
+                  &artifact);
     if (p->min_width > 0)
         take_samples(add_check(g, "min_width", (double)p->min_width, false, (double)min_w,
                                narrow.count == 0),
@@ -301,13 +300,27 @@ static void put_string(struct ie_buf *b, const char *s)
     ie_buf_addc(b, '"');
     for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
         switch (*p) {
-        case '"': ie_buf_adds(b, "\\\""); break;
-        case '\\': ie_buf_adds(b, "\\\\"); break;
-        case '\n': ie_buf_adds(b, "\\n"); break;
-        case '\r': ie_buf_adds(b, "\\r"); break;
-        case '\t': ie_buf_adds(b, "\\t"); break;
-        case '\b': ie_buf_adds(b, "\\b"); break;
-        case '\f': ie_buf_adds(b, "\\f"); break;
+        case '"':
+            ie_buf_adds(b, "\\\"");
+            break;
+        case '\\':
+            ie_buf_adds(b, "\\\\");
+            break;
+        case '\n':
+            ie_buf_adds(b, "\\n");
+            break;
+        case '\r':
+            ie_buf_adds(b, "\\r");
+            break;
+        case '\t':
+            ie_buf_adds(b, "\\t");
+            break;
+        case '\b':
+            ie_buf_adds(b, "\\b");
+            break;
+        case '\f':
+            ie_buf_adds(b, "\\f");
+            break;
         default:
             if (*p < 0x20)
                 ie_buf_addf(b, "\\u%04x", *p);

@@ -20,9 +20,9 @@
 #include "imgeda/util.h"
 
 const char *const ie_policy_key_names[IE_POLICY_NKEYS] = {
-    "max_corrupt_pct",  "max_overexposed_pct", "max_underexposed_pct", "max_duplicate_pct",
-    "max_blurry_pct",   "max_artifact_pct",    "min_images_total",     "min_width",
-    "min_height",       "allowed_formats",     "max_aspect_ratio",
+    "max_corrupt_pct", "max_overexposed_pct", "max_underexposed_pct", "max_duplicate_pct",
+    "max_blurry_pct",  "max_artifact_pct",    "min_images_total",     "min_width",
+    "min_height",      "allowed_formats",     "max_aspect_ratio",
 };
 
 enum key_kind { K_PCT, K_WHOLE, K_FORMATS };
@@ -32,9 +32,12 @@ static enum key_kind kind_of(int key)
     switch (key) {
     case IE_POLICY_MIN_IMAGES_TOTAL:
     case IE_POLICY_MIN_WIDTH:
-    case IE_POLICY_MIN_HEIGHT: return K_WHOLE;
-    case IE_POLICY_ALLOWED_FORMATS: return K_FORMATS;
-    default: return K_PCT; /* any non-negative number, also max_aspect_ratio */
+    case IE_POLICY_MIN_HEIGHT:
+        return K_WHOLE;
+    case IE_POLICY_ALLOWED_FORMATS:
+        return K_FORMATS;
+    default:
+        return K_PCT; /* any non-negative number, also max_aspect_ratio */
     }
 }
 
@@ -62,13 +65,20 @@ void ie_policy_release(struct ie_policy *p)
 static double *number_slot(struct ie_policy *p, int key)
 {
     switch (key) {
-    case IE_POLICY_MAX_CORRUPT_PCT: return &p->max_corrupt_pct;
-    case IE_POLICY_MAX_OVEREXPOSED_PCT: return &p->max_overexposed_pct;
-    case IE_POLICY_MAX_UNDEREXPOSED_PCT: return &p->max_underexposed_pct;
-    case IE_POLICY_MAX_DUPLICATE_PCT: return &p->max_duplicate_pct;
-    case IE_POLICY_MAX_BLURRY_PCT: return &p->max_blurry_pct;
-    case IE_POLICY_MAX_ARTIFACT_PCT: return &p->max_artifact_pct;
-    default: return &p->max_aspect_ratio;
+    case IE_POLICY_MAX_CORRUPT_PCT:
+        return &p->max_corrupt_pct;
+    case IE_POLICY_MAX_OVEREXPOSED_PCT:
+        return &p->max_overexposed_pct;
+    case IE_POLICY_MAX_UNDEREXPOSED_PCT:
+        return &p->max_underexposed_pct;
+    case IE_POLICY_MAX_DUPLICATE_PCT:
+        return &p->max_duplicate_pct;
+    case IE_POLICY_MAX_BLURRY_PCT:
+        return &p->max_blurry_pct;
+    case IE_POLICY_MAX_ARTIFACT_PCT:
+        return &p->max_artifact_pct;
+    default:
+        return &p->max_aspect_ratio;
     }
 }
 
@@ -181,7 +191,9 @@ static int next_event(struct pstate *ps, yaml_event_t *ev)
         yaml_event_delete(ev);
         return fail_at(ps, MARK(m), "aliases (*name) are not supported in a policy");
     }
-    case YAML_SCALAR_EVENT: tag = (const char *)ev->data.scalar.tag; break;
+    case YAML_SCALAR_EVENT:
+        tag = (const char *)ev->data.scalar.tag;
+        break;
     case YAML_SEQUENCE_START_EVENT:
     case YAML_MAPPING_START_EVENT:
         tag = (const char *)(ev->type == YAML_SEQUENCE_START_EVENT ? ev->data.sequence_start.tag
@@ -193,8 +205,11 @@ static int next_event(struct pstate *ps, yaml_event_t *ev)
         }
         break;
     case YAML_SEQUENCE_END_EVENT:
-    case YAML_MAPPING_END_EVENT: ps->depth--; break;
-    default: break;
+    case YAML_MAPPING_END_EVENT:
+        ps->depth--;
+        break;
+    default:
+        break;
     }
     if (tag) {
         char shown[64];
@@ -229,9 +244,9 @@ static bool one_of(const char *v, const char *const *words)
 static enum scalar_kind classify_plain(const char *v, size_t n)
 {
     static const char *const nulls[] = {"~", "null", "Null", "NULL", NULL};
-    static const char *const bools[] = {"yes", "Yes", "YES", "no",    "No",    "NO",
-                                        "true", "True", "TRUE", "false", "False", "FALSE",
-                                        "on",  "On",  "ON",  "off",   "Off",   "OFF", NULL};
+    static const char *const bools[] = {"yes",  "Yes",  "YES",   "no",    "No",    "NO", "true",
+                                        "True", "TRUE", "false", "False", "FALSE", "on", "On",
+                                        "ON",   "off",  "Off",   "OFF",   NULL};
     static const char *const specials[] = {".inf", ".Inf", ".INF", ".nan", ".NaN", ".NAN", NULL};
     const char *p = v, *end = v + n;
     size_t int_digits = 0, frac_digits = 0;
@@ -303,13 +318,21 @@ static void describe(const yaml_event_t *ev, char *out, size_t outsz)
         return;
     }
     switch (classify_plain(v, n)) {
-    case SK_NULL: snprintf(out, outsz, n ? "null (%s)" : "no value", shown); break;
-    case SK_BOOL: snprintf(out, outsz, "a boolean (%s)", shown); break;
+    case SK_NULL:
+        snprintf(out, outsz, n ? "null (%s)" : "no value", shown);
+        break;
+    case SK_BOOL:
+        snprintf(out, outsz, "a boolean (%s)", shown);
+        break;
     case SK_INT:
     case SK_FLOAT:
     case SK_LEADING_ZERO:
-    case SK_OTHER_NUMBER: snprintf(out, outsz, "a number (%s)", shown); break;
-    default: snprintf(out, outsz, "\"%s\"", shown); break;
+    case SK_OTHER_NUMBER:
+        snprintf(out, outsz, "a number (%s)", shown);
+        break;
+    default:
+        snprintf(out, outsz, "\"%s\"", shown);
+        break;
     }
 }
 
@@ -330,7 +353,8 @@ static int take_number(struct pstate *ps, struct ie_policy *np, int key, const y
     printable(shown, sizeof(shown), v, n);
     switch (classify_plain(v, n)) {
     case SK_INT:
-    case SK_FLOAT: break;
+    case SK_FLOAT:
+        break;
     case SK_LEADING_ZERO:
         return fail_at(ps, MARK(ev->start_mark),
                        "%s has a leading zero, which YAML 1.1 reads as octal; write it without",
@@ -399,8 +423,7 @@ static int take_formats(struct pstate *ps, struct ie_policy *np, yaml_event_t *f
         } else if (n == 0 || strlen(v) != n) {
             rc = fail_at(ps, MARK(ev.start_mark), "format names must be non-empty text");
         } else if (np->n_allowed_formats >= IE_POLICY_MAX_FORMATS) {
-            rc = fail_at(ps, MARK(ev.start_mark), "more than %d formats",
-                         IE_POLICY_MAX_FORMATS);
+            rc = fail_at(ps, MARK(ev.start_mark), "more than %d formats", IE_POLICY_MAX_FORMATS);
         } else {
             ie_grow((void **)&np->allowed_formats, &cap, np->n_allowed_formats + 1,
                     sizeof(*np->allowed_formats));
@@ -534,9 +557,9 @@ static int take_root(struct pstate *ps, struct ie_policy *np)
         return 0;
     }
     describe(&ev, got, sizeof(got));
-    rc = fail_at(ps, MARK(ev.start_mark),
-                 "a policy is a mapping of keys to values (e.g. max_corrupt_pct: 1.0), got %s",
-                 got);
+    rc =
+        fail_at(ps, MARK(ev.start_mark),
+                "a policy is a mapping of keys to values (e.g. max_corrupt_pct: 1.0), got %s", got);
     yaml_event_delete(&ev);
     return rc;
 }
@@ -566,13 +589,17 @@ int ie_policy_parse(struct ie_policy *p, const char *name, const char *text, siz
     yaml_event_t ev;
     int rc;
 
+    if (!text) { /* an empty HTTP body */
+        ps.text = "";
+        ps.len = len = 0;
+    }
     if (len > IE_POLICY_MAX_BYTES)
         return ie_err_set(err, IE_ELIMIT, "%s: a policy is at most %u bytes, this one has %zu",
                           ps.name, IE_POLICY_MAX_BYTES, len);
     ie_policy_init(&np);
     if (!yaml_parser_initialize(&ps.y))
         abort(); /* allocation failure */
-    yaml_parser_set_input_string(&ps.y, (const unsigned char *)text, len);
+    yaml_parser_set_input_string(&ps.y, (const unsigned char *)ps.text, len);
     if ((rc = expect(&ps, YAML_STREAM_START_EVENT)) < 0)
         goto out;
     if ((rc = next_event(&ps, &ev)) < 0)

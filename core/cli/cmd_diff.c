@@ -62,16 +62,28 @@ static void show_value(const struct ie_jvalue *v, char *out, size_t n)
 {
     char tmp[65];
     switch (v->type) {
-    case IE_JNULL: snprintf(out, n, "null"); break;
-    case IE_JBOOL: snprintf(out, n, "%s", v->b ? "true" : "false"); break;
-    case IE_JINT: snprintf(out, n, "%lld", (long long)v->i); break;
-    case IE_JFLOAT: ie_fmt_double(out, n, v->d); break;
+    case IE_JNULL:
+        snprintf(out, n, "null");
+        break;
+    case IE_JBOOL:
+        snprintf(out, n, "%s", v->b ? "true" : "false");
+        break;
+    case IE_JINT:
+        snprintf(out, n, "%lld", (long long)v->i);
+        break;
+    case IE_JFLOAT:
+        ie_fmt_double(out, n, v->d);
+        break;
     case IE_JHASH:
         ie_hash256_to_hex(&v->h, tmp);
         snprintf(out, n, "%.12s...", tmp);
         break;
-    case IE_JSTR: snprintf(out, n, "\"%.40s%s\"", v->s, strlen(v->s) > 40 ? "..." : ""); break;
-    default: snprintf(out, n, "%.40s", v->s); break;
+    case IE_JSTR:
+        snprintf(out, n, "\"%.40s%s\"", v->s, strlen(v->s) > 40 ? "..." : "");
+        break;
+    default:
+        snprintf(out, n, "%.40s", v->s);
+        break;
     }
 }
 
@@ -197,12 +209,24 @@ int cmd_diff(int argc, char **argv)
     optind = 1;
     while ((c = getopt_long(argc, argv, "o:h", opts, NULL)) != -1) {
         switch (c) {
-        case OPT_OLD: old_path = optarg; break;
-        case OPT_NEW: new_path = optarg; break;
-        case 'o': out_path = optarg; break;
-        case OPT_JSON: json = true; break;
-        case 'h': fputs(diff_usage, stdout); return 0;
-        default: fputs(diff_usage, stderr); return 1;
+        case OPT_OLD:
+            old_path = optarg;
+            break;
+        case OPT_NEW:
+            new_path = optarg;
+            break;
+        case 'o':
+            out_path = optarg;
+            break;
+        case OPT_JSON:
+            json = true;
+            break;
+        case 'h':
+            fputs(diff_usage, stdout);
+            return 0;
+        default:
+            fputs(diff_usage, stderr);
+            return 1;
         }
     }
     if (!old_path || !new_path || optind != argc) {

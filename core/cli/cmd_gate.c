@@ -100,8 +100,8 @@ static void print_table(const struct ie_gate_result *g, const struct ie_policy *
         printf("\n%sGate: PASSED%s (%zu check%s)\n", green, reset, g->n_checks,
                g->n_checks == 1 ? "" : "s");
     else
-        printf("\n%sGate: FAILED%s (%zu of %zu check%s failed)\n", red, reset, failed,
-               g->n_checks, g->n_checks == 1 ? "" : "s");
+        printf("\n%sGate: FAILED%s (%zu of %zu check%s failed)\n", red, reset, failed, g->n_checks,
+               g->n_checks == 1 ? "" : "s");
 }
 
 int cmd_gate(int argc, char **argv)
@@ -127,12 +127,24 @@ int cmd_gate(int argc, char **argv)
     optind = 1;
     while ((c = getopt_long(argc, argv, "m:p:o:h", opts, NULL)) != -1) {
         switch (c) {
-        case 'm': manifest = optarg; break;
-        case 'p': policy_path = optarg; break;
-        case 'o': out_path = optarg; break;
-        case OPT_JSON: json = true; break;
-        case 'h': fputs(gate_usage, stdout); return 0;
-        default: fputs(gate_usage, stderr); return 1;
+        case 'm':
+            manifest = optarg;
+            break;
+        case 'p':
+            policy_path = optarg;
+            break;
+        case 'o':
+            out_path = optarg;
+            break;
+        case OPT_JSON:
+            json = true;
+            break;
+        case 'h':
+            fputs(gate_usage, stdout);
+            return 0;
+        default:
+            fputs(gate_usage, stderr);
+            return 1;
         }
     }
     if (!manifest || !policy_path || optind != argc) {
@@ -186,8 +198,7 @@ int cmd_gate(int argc, char **argv)
         printf("%s\n", text);
     } else {
         const char *nc = getenv("NO_COLOR");
-        print_table(&g, &policy, manifest, policy_path,
-                    isatty(STDOUT_FILENO) && !(nc && *nc));
+        print_table(&g, &policy, manifest, policy_path, isatty(STDOUT_FILENO) && !(nc && *nc));
         if (out_path)
             printf("Saved to %s\n", out_path);
     }

@@ -121,7 +121,7 @@ void ie_slim_manifest_init(struct ie_slim_manifest *m);
 void ie_slim_manifest_release(struct ie_slim_manifest *m);
 
 /* Reads the JSONL manifest at path into m (initialised and empty), streaming: memory is about
- * 100 bytes plus the path per record, never the whole file. Lines are parsed with a strict JSON
+ * 120 bytes plus the path per record, never the whole file. Lines are parsed with a strict JSON
  * (RFC 8259) scanner that keeps only the slim fields: blank lines are skipped, lines that are
  * not a JSON object with a string "path" are skipped and counted, lines over
  * IE_MANIFEST_MAX_LINE bytes too, header lines ("__manifest_meta__": true) are recognised and

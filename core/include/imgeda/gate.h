@@ -100,7 +100,7 @@ bool ie_policy_format_allowed(const struct ie_policy *p, const char *format);
 
 /* ---- Gate ---- */
 
-#define IE_GATE_MAX_CHECKS 11
+#define IE_GATE_MAX_CHECKS  11
 #define IE_GATE_MAX_SAMPLES 10
 
 struct ie_gate_check {
