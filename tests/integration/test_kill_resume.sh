@@ -34,7 +34,9 @@ for round in 1 2 3 4 5 6 7 8; do
   wait "$pid" 2>/dev/null || true
   # Whatever the kill left must still be readable: every complete line parses.
   "$PYTHON" - "$M" <<'PY'
-import json, sys
+import json, os, sys
+if not os.path.exists(sys.argv[1]):
+    sys.exit(0)  # killed before the manifest was created: nothing to check yet
 raw = open(sys.argv[1], "rb").read()
 lines = raw.split(b"\n")
 for l in lines[:-1]:
