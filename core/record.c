@@ -248,29 +248,151 @@ static bool get_int(const cJSON *o, const char *k, int *out)
     return true;
 }
 
-static bool get_bool(const cJSON *o, const char *k)
+enum field_kind { F_STR, F_I64, F_DBL, F_INT, F_BOOL, F_ODBL, F_OINT, F_HASH, F_PIXEL, F_CORNER };
+
+struct field {
+    const char *key;
+    enum field_kind kind;
+    size_t off, has_off;
+};
+
+#define FLD(k, kind) {#k, kind, offsetof(struct ie_record, k), 0}
+#define OPT(k, kind, has) {#k, kind, offsetof(struct ie_record, k), offsetof(struct ie_record, has)}
+
+/* In the order records are written, so a record of ours is decoded with one comparison per
+ * key (see record_field). */
+static const struct field fields[] = {
+    FLD(path, F_STR),
+    FLD(filename, F_STR),
+    FLD(file_size_bytes, F_I64),
+    FLD(mtime, F_DBL),
+    FLD(width, F_INT),
+    FLD(height, F_INT),
+    FLD(format, F_STR),
+    FLD(color_mode, F_STR),
+    FLD(num_channels, F_INT),
+    FLD(aspect_ratio, F_DBL),
+    FLD(camera_make, F_STR),
+    FLD(camera_model, F_STR),
+    FLD(lens_model, F_STR),
+    OPT(focal_length_mm, F_ODBL, has_focal_length_mm),
+    OPT(focal_length_35mm, F_OINT, has_focal_length_35mm),
+    OPT(iso_speed, F_OINT, has_iso_speed),
+    OPT(f_number, F_ODBL, has_f_number),
+    OPT(exposure_time_sec, F_ODBL, has_exposure_time_sec),
+    FLD(datetime_original, F_STR),
+    OPT(orientation_tag, F_OINT, has_orientation_tag),
+    FLD(has_gps_data, F_BOOL),
+    FLD(distortion_risk, F_STR),
+    OPT(pixel_stats, F_PIXEL, has_pixel_stats),
+    OPT(corner_stats, F_CORNER, has_corner_stats),
+    OPT(phash, F_HASH, has_phash),
+    OPT(dhash, F_HASH, has_dhash),
+    OPT(blur_score, F_ODBL, has_blur_score),
+    FLD(is_blurry, F_BOOL),
+    FLD(is_corrupt, F_BOOL),
+    FLD(is_dark, F_BOOL),
+    FLD(is_overexposed, F_BOOL),
+    FLD(has_border_artifact, F_BOOL),
+    FLD(analyzed_at, F_STR),
+    FLD(analyzer_version, F_STR),
+    FLD(content_hash, F_STR),
+    FLD(error, F_STR),
+    FLD(bit_depth, F_INT),
+    FLD(num_frames, F_INT),
+};
+
+/* The field for key, trying the slot after the previous key first. */
+static const struct field *record_field(const char *key, size_t *hint)
 {
-    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, k);
-    return cJSON_IsTrue(v);
+    size_t n = IE_ARRAY_LEN(fields);
+    if (*hint < n && strcmp(fields[*hint].key, key) == 0)
+        return &fields[(*hint)++];
+    for (size_t i = 0; i < n; i++) {
+        if (strcmp(fields[i].key, key) == 0) {
+            *hint = i + 1;
+            return &fields[i];
+        }
+    }
+    return NULL;
 }
 
-static void take_str(char **slot, const cJSON *o, const char *k)
+static bool number_as_int(const cJSON *v, int *out)
 {
-    const char *s = get_str(o, k);
-    ie_record_set_str(slot, s);
+    if (!cJSON_IsNumber(v) || v->valuedouble < -2147483648.0 || v->valuedouble > 2147483647.0)
+        return false;
+    *out = (int)v->valuedouble;
+    return true;
 }
 
-static bool get_hash(const cJSON *o, const char *k, struct ie_hash256 *h)
+static void set_field(struct ie_record *r, const struct field *f, const cJSON *v)
 {
-    const char *s = get_str(o, k);
-    return s && ie_hash256_from_hex(s, h) == 0;
+    char *base = (char *)r;
+    bool *has = f->has_off ? (bool *)(base + f->has_off) : NULL;
+    switch (f->kind) {
+    case F_STR:
+        ie_record_set_str((char **)(base + f->off), cJSON_IsString(v) ? v->valuestring : NULL);
+        break;
+    case F_I64:
+        if (cJSON_IsNumber(v))
+            *(int64_t *)(base + f->off) = (int64_t)v->valuedouble;
+        break;
+    case F_DBL:
+        if (cJSON_IsNumber(v))
+            *(double *)(base + f->off) = v->valuedouble;
+        break;
+    case F_INT:
+        number_as_int(v, (int *)(base + f->off));
+        break;
+    case F_BOOL:
+        *(bool *)(base + f->off) = cJSON_IsTrue(v);
+        break;
+    case F_ODBL:
+        *has = cJSON_IsNumber(v);
+        if (*has)
+            *(double *)(base + f->off) = v->valuedouble;
+        break;
+    case F_OINT:
+        *has = number_as_int(v, (int *)(base + f->off));
+        break;
+    case F_HASH:
+        *has = cJSON_IsString(v) &&
+               ie_hash256_from_hex(v->valuestring, (struct ie_hash256 *)(base + f->off)) == 0;
+        break;
+    case F_PIXEL:
+        *has = cJSON_IsObject(v);
+        if (*has) {
+            struct ie_pixel_stats *p = &r->pixel_stats;
+            p->max_val = 255;
+            get_num(v, "mean_r", &p->mean_r);
+            get_num(v, "mean_g", &p->mean_g);
+            get_num(v, "mean_b", &p->mean_b);
+            get_num(v, "std_r", &p->std_r);
+            get_num(v, "std_g", &p->std_g);
+            get_num(v, "std_b", &p->std_b);
+            get_num(v, "mean_brightness", &p->mean_brightness);
+            get_int(v, "min_val", &p->min_val);
+            get_int(v, "max_val", &p->max_val);
+        }
+        break;
+    case F_CORNER:
+        *has = cJSON_IsObject(v);
+        if (*has) {
+            struct ie_corner_stats *c = &r->corner_stats;
+            get_num(v, "corner_mean", &c->corner_mean);
+            get_num(v, "center_mean", &c->center_mean);
+            get_num(v, "border_mean", &c->border_mean);
+            get_num(v, "delta", &c->delta);
+        }
+        break;
+    }
 }
 
 int ie_record_from_json(const char *text, size_t len, struct ie_record *r, struct ie_err *err)
 {
     cJSON *o = cJSON_ParseWithLength(text, len);
-    double d;
     int rc = 0;
+    size_t hint = 0;
 
     if (!o || !cJSON_IsObject(o)) {
         rc = ie_err_set(err, IE_EINVAL, "not a JSON object");
@@ -280,69 +402,13 @@ int ie_record_from_json(const char *text, size_t len, struct ie_record *r, struc
         rc = ie_err_set(err, IE_EINVAL, "record has no string \"path\"");
         goto out;
     }
-    take_str(&r->path, o, "path");
-    take_str(&r->filename, o, "filename");
-    if (get_num(o, "file_size_bytes", &d))
-        r->file_size_bytes = (int64_t)d;
-    get_num(o, "mtime", &r->mtime);
-    get_int(o, "width", &r->width);
-    get_int(o, "height", &r->height);
-    take_str(&r->format, o, "format");
-    take_str(&r->color_mode, o, "color_mode");
-    get_int(o, "num_channels", &r->num_channels);
-    get_num(o, "aspect_ratio", &r->aspect_ratio);
-    take_str(&r->camera_make, o, "camera_make");
-    take_str(&r->camera_model, o, "camera_model");
-    take_str(&r->lens_model, o, "lens_model");
-    r->has_focal_length_mm = get_num(o, "focal_length_mm", &r->focal_length_mm);
-    r->has_focal_length_35mm = get_int(o, "focal_length_35mm", &r->focal_length_35mm);
-    r->has_iso_speed = get_int(o, "iso_speed", &r->iso_speed);
-    r->has_f_number = get_num(o, "f_number", &r->f_number);
-    r->has_exposure_time_sec = get_num(o, "exposure_time_sec", &r->exposure_time_sec);
-    take_str(&r->datetime_original, o, "datetime_original");
-    r->has_orientation_tag = get_int(o, "orientation_tag", &r->orientation_tag);
-    r->has_gps_data = get_bool(o, "has_gps_data");
-    take_str(&r->distortion_risk, o, "distortion_risk");
-
-    const cJSON *ps = cJSON_GetObjectItemCaseSensitive(o, "pixel_stats");
-    if (cJSON_IsObject(ps)) {
-        struct ie_pixel_stats *p = &r->pixel_stats;
-        r->has_pixel_stats = true;
-        p->max_val = 255;
-        get_num(ps, "mean_r", &p->mean_r);
-        get_num(ps, "mean_g", &p->mean_g);
-        get_num(ps, "mean_b", &p->mean_b);
-        get_num(ps, "std_r", &p->std_r);
-        get_num(ps, "std_g", &p->std_g);
-        get_num(ps, "std_b", &p->std_b);
-        get_num(ps, "mean_brightness", &p->mean_brightness);
-        get_int(ps, "min_val", &p->min_val);
-        get_int(ps, "max_val", &p->max_val);
+    /* One pass over the keys (unknown keys are ignored, missing ones keep their defaults,
+     * wrong types count as missing). */
+    for (const cJSON *it = o->child; it; it = it->next) {
+        const struct field *f = it->string ? record_field(it->string, &hint) : NULL;
+        if (f)
+            set_field(r, f, it);
     }
-    const cJSON *cs = cJSON_GetObjectItemCaseSensitive(o, "corner_stats");
-    if (cJSON_IsObject(cs)) {
-        struct ie_corner_stats *c = &r->corner_stats;
-        r->has_corner_stats = true;
-        get_num(cs, "corner_mean", &c->corner_mean);
-        get_num(cs, "center_mean", &c->center_mean);
-        get_num(cs, "border_mean", &c->border_mean);
-        get_num(cs, "delta", &c->delta);
-    }
-    r->has_phash = get_hash(o, "phash", &r->phash);
-    r->has_dhash = get_hash(o, "dhash", &r->dhash);
-    r->has_blur_score = get_num(o, "blur_score", &r->blur_score);
-    r->is_blurry = get_bool(o, "is_blurry");
-    r->is_corrupt = get_bool(o, "is_corrupt");
-    r->is_dark = get_bool(o, "is_dark");
-    r->is_overexposed = get_bool(o, "is_overexposed");
-    r->has_border_artifact = get_bool(o, "has_border_artifact");
-    take_str(&r->analyzed_at, o, "analyzed_at");
-    take_str(&r->analyzer_version, o, "analyzer_version");
-    take_str(&r->content_hash, o, "content_hash");
-    take_str(&r->error, o, "error");
-    get_int(o, "bit_depth", &r->bit_depth);
-    if (!get_int(o, "num_frames", &r->num_frames))
-        r->num_frames = 0;
 out:
     cJSON_Delete(o);
     return rc;
