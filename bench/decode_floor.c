@@ -234,8 +234,8 @@ static int decode_one(const char *buf, size_t len, int *out_w, int *out_h)
         ow = ow < 1 ? 1 : ow;
         oh = oh < 1 ? 1 : oh;
         if (ow != im->Xsize || oh != im->Ysize) {
-            if (vips_resize(im, &res, (double)ow / im->Xsize, "vscale",
-                            (double)oh / im->Ysize, "kernel", VIPS_KERNEL_LANCZOS3, NULL))
+            if (vips_resize(im, &res, (double)ow / im->Xsize, "vscale", (double)oh / im->Ysize,
+                            "kernel", VIPS_KERNEL_LANCZOS3, NULL))
                 goto out;
             work = res;
         }
@@ -325,11 +325,21 @@ int main(int argc, char **argv)
     int threads = 2, opt;
     while ((opt = getopt(argc, argv, "t:m:qvh")) != -1) {
         switch (opt) {
-        case 't': threads = atoi(optarg); break;
-        case 'm': max_dim = atoi(optarg); break;
-        case 'q': quiet = 1; break;
-        case 'v': verbose = 1; break;
-        default: usage(); return opt == 'h' ? 0 : 2;
+        case 't':
+            threads = atoi(optarg);
+            break;
+        case 'm':
+            max_dim = atoi(optarg);
+            break;
+        case 'q':
+            quiet = 1;
+            break;
+        case 'v':
+            verbose = 1;
+            break;
+        default:
+            usage();
+            return opt == 'h' ? 0 : 2;
         }
     }
     if (optind >= argc || threads < 1 || threads > 256 || max_dim < 1) {

@@ -256,8 +256,14 @@ struct field {
     size_t off, has_off;
 };
 
-#define FLD(k, kind) {#k, kind, offsetof(struct ie_record, k), 0}
-#define OPT(k, kind, has) {#k, kind, offsetof(struct ie_record, k), offsetof(struct ie_record, has)}
+#define FLD(k, kind)                                                                               \
+    {                                                                                              \
+#k, kind, offsetof(struct ie_record, k), 0                                                 \
+    }
+#define OPT(k, kind, has)                                                                          \
+    {                                                                                              \
+#k, kind, offsetof(struct ie_record, k), offsetof(struct ie_record, has)                   \
+    }
 
 /* In the order records are written, so a record of ours is decoded with one comparison per
  * key (see record_field). */

@@ -50,6 +50,8 @@ RUN_PKGS=(
   fontconfig
 )
 TEST_PKGS=(
+  clang-format
+  git
   python3
   python3-pil
   python3-numpy

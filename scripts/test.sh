@@ -14,6 +14,8 @@ if grep -rnE '#include *[<"](uv|sqlite3|microhttpd)\.h[>"]' core; then
   echo "core/ must not include uv.h, sqlite3.h or microhttpd.h" >&2
   exit 1
 fi
+echo "== code layout (clang-format)"
+scripts/check-format.sh
 echo "== tests"
 ctest --test-dir build --output-on-failure -j"$jobs" --timeout 900
 
