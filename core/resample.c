@@ -11,6 +11,7 @@
 
 #include "imgeda/analyze.h"
 #include "imgeda/util.h"
+#include "internal.h"
 
 #define PRECISION_BITS  (32 - 8 - 2)
 #define LANCZOS_SUPPORT 3.0
@@ -89,8 +90,8 @@ static inline uint8_t clip8(int32_t v)
 }
 
 /* Horizontal pass over rows [y0, y0 + rows) of in (w wide) into out (ow wide). */
-static void pass_horizontal(const uint8_t *in, int w, int bands, int y0, int rows, uint8_t *out,
-                            int ow, const struct coeffs *c)
+IE_HOT static void pass_horizontal(const uint8_t *in, int w, int bands, int y0, int rows,
+                                   uint8_t *out, int ow, const struct coeffs *c)
 {
     for (int y = 0; y < rows; y++) {
         const uint8_t *src = in + (size_t)(y0 + y) * (size_t)w * (size_t)bands;
@@ -109,6 +110,13 @@ static void pass_horizontal(const uint8_t *in, int w, int bands, int y0, int row
                 dst[xx * 3] = clip8(s0);
                 dst[xx * 3 + 1] = clip8(s1);
                 dst[xx * 3 + 2] = clip8(s2);
+            } else if (bands == 1) {
+                /* Contiguous taps: this dot product vectorises (the hash resizes of a 2048 px
+                 * image to 64 or 17 columns take 193 and 723 taps per output pixel). */
+                int32_t ss = 1 << (PRECISION_BITS - 1);
+                for (int x = 0; x < xmax; x++)
+                    ss += s[x] * k[x];
+                dst[xx] = clip8(ss);
             } else {
                 for (int b = 0; b < bands; b++) {
                     int32_t ss = 1 << (PRECISION_BITS - 1);
@@ -122,8 +130,8 @@ static void pass_horizontal(const uint8_t *in, int w, int bands, int y0, int row
 }
 
 /* Vertical pass: in is w wide (rows indexed from 0), out oh rows. */
-static void pass_vertical(const uint8_t *in, int w, int bands, uint8_t *out, int oh,
-                          const struct coeffs *c, int row_shift)
+IE_HOT static void pass_vertical(const uint8_t *in, int w, int bands, uint8_t *out, int oh,
+                                 const struct coeffs *c, int row_shift)
 {
     size_t stride = (size_t)w * (size_t)bands;
     int32_t *acc = ie_xmalloc(sizeof(int32_t) * stride);

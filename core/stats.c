@@ -8,8 +8,9 @@
 
 #include "imgeda/analyze.h"
 #include "imgeda/util.h"
+#include "internal.h"
 
-void ie_compute_pixel_stats(const struct ie_rgb *img, struct ie_pixel_stats *ps)
+IE_HOT void ie_compute_pixel_stats(const struct ie_rgb *img, struct ie_pixel_stats *ps)
 {
     uint64_t sum[3] = {0, 0, 0}, sq[3] = {0, 0, 0};
     uint8_t lo = 255, hi = 0;
@@ -54,7 +55,7 @@ void ie_compute_pixel_stats(const struct ie_rgb *img, struct ie_pixel_stats *ps)
 }
 
 /* Sum of all channel values in rows [y0,y1) x columns [x0,x1). */
-static uint64_t region_sum(const struct ie_rgb *img, int y0, int y1, int x0, int x1)
+IE_HOT static uint64_t region_sum(const struct ie_rgb *img, int y0, int y1, int x0, int x1)
 {
     uint64_t s = 0;
     for (int y = y0; y < y1; y++) {
@@ -99,7 +100,7 @@ void ie_compute_corner_stats(const struct ie_rgb *img, double patch_fraction,
     cs->delta = fabs(cs->corner_mean - cs->center_mean);
 }
 
-double ie_compute_blur_score(const struct ie_rgb *img)
+IE_HOT double ie_compute_blur_score(const struct ie_rgb *img)
 {
     int w = img->w, h = img->h;
     size_t n = (size_t)w * (size_t)h;
@@ -125,7 +126,7 @@ double ie_compute_blur_score(const struct ie_rgb *img)
     return (double)sq / 9.0 / (double)n;
 }
 
-uint8_t *ie_rgb_to_luma(const struct ie_rgb *img)
+IE_HOT uint8_t *ie_rgb_to_luma(const struct ie_rgb *img)
 {
     size_t n = (size_t)img->w * (size_t)img->h;
     uint8_t *l = ie_xmalloc(n ? n : 1);

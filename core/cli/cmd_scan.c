@@ -1,6 +1,7 @@
 /* imgeda scan: analyse a folder into a manifest, with a live progress bar, Ctrl+C that keeps
  * what is done, resume on re-run, and a closing summary. */
 #include <getopt.h>
+#include <malloc.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -291,6 +292,10 @@ int cmd_scan(int argc, char **argv)
         .progress_interval = ui.tty ? 0.1 : 5.0,
     };
     srv_runner_set_pool_size(o.workers);
+    /* One malloc arena per worker: glibc's default (8 per core) lets each libvips thread keep
+     * freed image buffers in its own arena, which grew peak RSS with the number of images
+     * (bench/scan: 390 MB -> 230 MB, no speed cost). */
+    mallopt(M_ARENA_MAX, o.workers < 2 ? 2 : o.workers);
     int status = srv_runner_run_blocking(scan, o.workers, &cb, &err);
     if (ui.drew)
         fputc('\n', stderr);
