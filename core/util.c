@@ -285,6 +285,24 @@ out:
     return rc;
 }
 
+int ie_mkdir_p(const char *path)
+{
+    char *tmp = ie_xstrdup(path);
+    int rc = 0;
+    for (char *p = tmp + 1; *p && rc == 0; p++) {
+        if (*p == '/') {
+            *p = '\0';
+            if (mkdir(tmp, 0755) < 0 && errno != EEXIST)
+                rc = -1;
+            *p = '/';
+        }
+    }
+    if (rc == 0 && mkdir(tmp, 0755) < 0 && errno != EEXIST)
+        rc = -1;
+    free(tmp);
+    return rc;
+}
+
 int ie_write_file_atomic(const char *path, const void *data, size_t len, struct ie_err *err)
 {
     struct ie_buf tmp;

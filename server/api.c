@@ -711,17 +711,57 @@ static bool reply_cached(struct srv_req *r, unsigned *status, const char *key, e
     return true;
 }
 
-/* Serialises o (consumed), caches it under key and replies 200. */
-static enum MHD_Result reply_and_cache(struct srv_req *r, unsigned *status, const char *key,
-                                       cJSON *o)
+/* Computes a result from a finished scan's records: the body into out, its content type into
+ * *mime (JSON by default). Returns 0 or an IE_E* code with err filled. */
+typedef int (*result_fn)(const struct srv_scan_row *row, const struct ie_manifest *m, void *ctx,
+                         struct ie_buf *out, const char **mime, struct ie_err *err);
+
+/* The common path of every result of a finished scan: check the scan, answer from the cache,
+ * else load the records, compute, cache and reply. `what` names the result in the cache key. */
+static enum MHD_Result serve_result(struct srv_req *r, unsigned *status, const char *what,
+                                    result_fn fn, void *ctx)
+{
+    struct srv_scan_row row = {0};
+    struct ie_manifest m;
+    struct ie_err err = {0};
+    struct ie_buf out;
+    const char *mime = "application/json";
+    char key[256];
+    enum MHD_Result rc;
+    ie_manifest_init(&m);
+    ie_buf_init(&out);
+    if (load_finished_scan(r, &row, &err) < 0) {
+        rc = fail(r, status, &err);
+        goto out;
+    }
+    result_key(key, sizeof(key), &row, what);
+    if (reply_cached(r, status, key, &rc))
+        goto out;
+    if (ie_manifest_load(row.manifest_path, &m, &err) < 0 ||
+        fn(&row, &m, ctx, &out, &mime, &err) < 0) {
+        rc = fail(r, status, &err);
+        goto out;
+    }
+    srv_cache_put(key, out.data ? out.data : "", out.len, mime);
+    {
+        size_t n = out.len;
+        rc = REPLY(200, srv_reply_buffer(r, 200, mime, ie_buf_detach(&out), n));
+    }
+out:
+    ie_buf_release(&out);
+    ie_manifest_release(&m);
+    srv_scan_row_release(&row);
+    return rc;
+}
+
+/* Prints o (consumed) into out. */
+static void json_into(struct ie_buf *out, cJSON *o)
 {
     char *s = cJSON_PrintUnformatted(o);
     cJSON_Delete(o);
-    if (!s)
-        return MHD_NO;
-    size_t n = strlen(s);
-    srv_cache_put(key, s, n, "application/json");
-    return REPLY(200, srv_reply_buffer(r, 200, "application/json", s, n));
+    if (s)
+        ie_buf_adds(out, s);
+    free(s);
 }
 
 static bool parse_threshold(struct srv_req *r, const char *s, int *out)
@@ -734,135 +774,105 @@ static bool parse_threshold(struct srv_req *r, const char *s, int *out)
     return true;
 }
 
+static int compute_duplicates(const struct srv_scan_row *row, const struct ie_manifest *m,
+                              void *ctx, struct ie_buf *out, const char **mime, struct ie_err *err)
+{
+    const struct ie_dup_opts *opts = ctx;
+    struct ie_duplicates d;
+    (void)row;
+    (void)mime;
+    ie_duplicates_init(&d);
+    int rc = ie_duplicates_find(m->recs, m->n, opts, &d, err);
+    if (rc == 0) {
+        cJSON *o = ie_duplicates_to_json(&d, m->recs);
+        cJSON_AddNumberToObject(o, "threshold", opts->threshold);
+        json_into(out, o);
+    }
+    ie_duplicates_release(&d);
+    return rc;
+}
+
 static enum MHD_Result h_duplicates(struct srv_req *r, unsigned *status)
 {
-    struct srv_scan_row row = {0};
-    struct ie_manifest m;
-    struct ie_err err = {0};
     struct ie_dup_opts opts;
-    struct ie_duplicates d;
-    char key[256], what[64];
-    enum MHD_Result rc;
+    char what[64];
     ie_dup_opts_init(&opts);
-    ie_manifest_init(&m);
-    ie_duplicates_init(&d);
-    if (!parse_threshold(r, srv_query(r, "threshold"), &opts.threshold)) {
-        rc = REPLY(400, srv_reply_error(r, 400, "bad_request", "threshold: a number in 0..%d",
-                                        IE_HASH_INDEX_MAX_THRESHOLD));
-        goto out;
-    }
-    if (load_finished_scan(r, &row, &err) < 0) {
-        rc = fail(r, status, &err);
-        goto out;
-    }
+    if (!parse_threshold(r, srv_query(r, "threshold"), &opts.threshold))
+        return REPLY(400, srv_reply_error(r, 400, "bad_request", "threshold: a number in 0..%d",
+                                          IE_HASH_INDEX_MAX_THRESHOLD));
     snprintf(what, sizeof(what), "duplicates:%d", opts.threshold);
-    result_key(key, sizeof(key), &row, what);
-    if (reply_cached(r, status, key, &rc))
-        goto out;
-    if (ie_manifest_load(row.manifest_path, &m, &err) < 0 ||
-        ie_duplicates_find(m.recs, m.n, &opts, &d, &err) < 0) {
-        rc = fail(r, status, &err);
-        goto out;
-    }
-    cJSON *o = ie_duplicates_to_json(&d, m.recs);
-    cJSON_AddNumberToObject(o, "threshold", opts.threshold);
-    rc = reply_and_cache(r, status, key, o);
-out:
-    ie_duplicates_release(&d);
-    ie_manifest_release(&m);
-    srv_scan_row_release(&row);
-    return rc;
+    return serve_result(r, status, what, compute_duplicates, &opts);
+}
+
+static int compute_summary(const struct srv_scan_row *row, const struct ie_manifest *m, void *ctx,
+                           struct ie_buf *out, const char **mime, struct ie_err *err)
+{
+    struct ie_summary sum;
+    (void)row;
+    (void)ctx;
+    (void)mime;
+    (void)err;
+    ie_summary_init(&sum);
+    ie_summary_compute(m->recs, m->n, &sum);
+    json_into(out, ie_summary_to_cjson(&sum));
+    ie_summary_release(&sum);
+    return 0;
 }
 
 static enum MHD_Result h_summary(struct srv_req *r, unsigned *status)
 {
-    struct srv_scan_row row = {0};
-    struct ie_manifest m;
-    struct ie_err err = {0};
-    struct ie_summary sum;
-    char key[256];
-    enum MHD_Result rc;
-    ie_manifest_init(&m);
-    ie_summary_init(&sum);
-    if (load_finished_scan(r, &row, &err) < 0) {
-        rc = fail(r, status, &err);
-        goto out;
-    }
-    result_key(key, sizeof(key), &row, "summary");
-    if (reply_cached(r, status, key, &rc))
-        goto out;
-    if (ie_manifest_load(row.manifest_path, &m, &err) < 0) {
-        rc = fail(r, status, &err);
-        goto out;
-    }
-    ie_summary_compute(m.recs, m.n, &sum);
-    rc = reply_and_cache(r, status, key, ie_summary_to_cjson(&sum));
-out:
-    ie_summary_release(&sum);
-    ie_manifest_release(&m);
-    srv_scan_row_release(&row);
-    return rc;
+    return serve_result(r, status, "summary", compute_summary, NULL);
 }
 
 /* GET checks/{name}: one check's result, or for "all" {"total_images", "checks": {name: ...}}
  * like `imgeda check all --json`. Thresholds are the scan's own (its manifest settings). */
-static enum MHD_Result h_check(struct srv_req *r, unsigned *status)
+static int compute_checks(const struct srv_scan_row *row, const struct ie_manifest *m, void *ctx,
+                          struct ie_buf *out, const char **mime, struct ie_err *err)
 {
-    struct srv_scan_row row = {0};
-    struct ie_manifest m;
-    struct ie_err err = {0};
+    unsigned kinds = *(const unsigned *)ctx;
     struct ie_check_thresholds t;
-    unsigned kinds = 0;
-    cJSON *out = NULL, *checks = NULL;
-    enum MHD_Result rc;
-    ie_manifest_init(&m);
-    if (ie_check_parse(r->params[1], &kinds, &err) < 0) {
-        err.code = IE_ENOENT;
-        return fail(r, status, &err);
-    }
-    char key[256], what[64];
-    if (load_finished_scan(r, &row, &err) < 0) {
-        rc = fail(r, status, &err);
-        goto out;
-    }
-    snprintf(what, sizeof(what), "check:%s", r->params[1]);
-    result_key(key, sizeof(key), &row, what);
-    if (reply_cached(r, status, key, &rc))
-        goto out;
-    if (ie_manifest_load(row.manifest_path, &m, &err) < 0) {
-        rc = fail(r, status, &err);
-        goto out;
-    }
+    cJSON *result = NULL, *checks = NULL;
+    (void)row;
+    (void)mime;
     ie_check_thresholds_init(&t);
-    ie_check_thresholds_from_settings(&t, m.meta.settings_json);
+    ie_check_thresholds_from_settings(&t, m->meta.settings_json);
     if (kinds == IE_CHECK_ALL) {
-        out = cJSON_CreateObject();
-        cJSON_AddNumberToObject(out, "total_images", (double)m.n);
-        checks = cJSON_AddObjectToObject(out, "checks");
+        result = cJSON_CreateObject();
+        cJSON_AddNumberToObject(result, "total_images", (double)m->n);
+        checks = cJSON_AddObjectToObject(result, "checks");
     }
     for (int k = 0; k < IE_CHECK_NKINDS; k++) {
         struct ie_check_result res;
         if (!(kinds & (1u << k)))
             continue;
         ie_check_result_init(&res);
-        if (ie_check_run((enum ie_check_kind)k, m.recs, m.n, &t, &res, &err) < 0) {
+        if (ie_check_run((enum ie_check_kind)k, m->recs, m->n, &t, &res, err) < 0) {
             ie_check_result_release(&res);
-            cJSON_Delete(out);
-            rc = fail(r, status, &err);
-            goto out;
+            cJSON_Delete(result);
+            return err->code;
         }
-        cJSON *o = ie_check_result_to_json(&res, m.recs, &t);
+        cJSON *o = ie_check_result_to_json(&res, m->recs, &t);
         ie_check_result_release(&res);
         if (checks)
             cJSON_AddItemToObject(checks, ie_check_name((enum ie_check_kind)k), o);
         else
-            out = o;
+            result = o;
     }
-    rc = reply_and_cache(r, status, key, out);
-out:
-    ie_manifest_release(&m);
-    srv_scan_row_release(&row);
-    return rc;
+    json_into(out, result);
+    return 0;
+}
+
+static enum MHD_Result h_check(struct srv_req *r, unsigned *status)
+{
+    struct ie_err err = {0};
+    unsigned kinds = 0;
+    char what[64];
+    if (ie_check_parse(r->params[1], &kinds, &err) < 0) {
+        err.code = IE_ENOENT;
+        return fail(r, status, &err);
+    }
+    snprintf(what, sizeof(what), "check:%s", r->params[1]);
+    return serve_result(r, status, what, compute_checks, &kinds);
 }
 
 static enum MHD_Result h_leakage(struct srv_req *r, unsigned *status)
@@ -1047,120 +1057,76 @@ static const char *plot_mime(enum ie_plot_format f)
     return f == IE_PLOT_PNG ? "image/png" : f == IE_PLOT_SVG ? "image/svg+xml" : "application/pdf";
 }
 
+struct plot_request {
+    struct ie_plot_opts o;
+    enum ie_plot_type type;
+};
+
+static int compute_plot(const struct srv_scan_row *row, const struct ie_manifest *m, void *ctx,
+                        struct ie_buf *out, const char **mime, struct ie_err *err)
+{
+    struct plot_request *pr = ctx;
+    (void)row;
+    ie_plot_opts_apply_settings(&pr->o, m->meta.settings_json);
+    *mime = plot_mime(pr->o.format);
+    return ie_plot_render(m->recs, m->n, pr->type, &pr->o, out, err);
+}
+
 /* GET plots/{type}.{png|svg|pdf}?dpi=&sample= */
 static enum MHD_Result h_plot(struct srv_req *r, unsigned *status)
 {
-    struct srv_scan_row row = {0};
-    struct ie_manifest m;
-    struct ie_err err = {0};
-    struct ie_plot_opts o;
-    struct ie_buf out;
-    char key[256], what[160], type_name[64];
+    struct plot_request pr;
+    char what[160], type_name[64];
     long long dpi = 150, sample = 0;
-    enum MHD_Result rc;
-    ie_manifest_init(&m);
-    ie_buf_init(&out);
-    ie_plot_opts_init(&o);
-    const char *dot = strrchr(r->params[1], '.');
     int type = -1, fmt = -1;
+    ie_plot_opts_init(&pr.o);
+    const char *dot = strrchr(r->params[1], '.');
     if (dot && (size_t)(dot - r->params[1]) < sizeof(type_name)) {
         snprintf(type_name, sizeof(type_name), "%.*s", (int)(dot - r->params[1]), r->params[1]);
         type = ie_plot_type_parse(type_name);
         fmt = ie_plot_format_parse(dot + 1);
     }
-    if (type < 0 || fmt < 0) {
-        rc = REPLY(404, srv_reply_error(r, 404, "not_found",
-                                        "no plot %s (TYPE.png|svg|pdf; types: dimensions, "
-                                        "file-size, aspect-ratio, brightness, channels, "
-                                        "artifacts, duplicates, blur, exif-camera, exif-focal, "
-                                        "exif-iso)",
-                                        r->params[1]));
-        goto out;
-    }
+    if (type < 0 || fmt < 0)
+        return REPLY(404, srv_reply_error(r, 404, "not_found",
+                                          "no plot %s (TYPE.png|svg|pdf; types: dimensions, "
+                                          "file-size, aspect-ratio, brightness, channels, "
+                                          "artifacts, duplicates, blur, exif-camera, exif-focal, "
+                                          "exif-iso)",
+                                          r->params[1]));
     if (!parse_int_param(srv_query(r, "dpi"), 30, 600, &dpi) ||
-        !parse_int_param(srv_query(r, "sample"), 0, 100000000, &sample)) {
-        rc = REPLY(400, srv_reply_error(r, 400, "bad_request",
-                                        "dpi: 30..600; sample: a number of records"));
-        goto out;
-    }
-    if (load_finished_scan(r, &row, &err) < 0) {
-        rc = fail(r, status, &err);
-        goto out;
-    }
+        !parse_int_param(srv_query(r, "sample"), 0, 100000000, &sample))
+        return REPLY(400, srv_reply_error(r, 400, "bad_request",
+                                          "dpi: 30..600; sample: a number of records"));
+    pr.type = (enum ie_plot_type)type;
+    pr.o.format = (enum ie_plot_format)fmt;
+    pr.o.dpi = (double)dpi;
+    pr.o.sample = (size_t)sample;
     snprintf(what, sizeof(what), "plot:%s:%lld:%lld", r->params[1], dpi, sample);
-    result_key(key, sizeof(key), &row, what);
-    if (reply_cached(r, status, key, &rc))
-        goto out;
-    if (ie_manifest_load(row.manifest_path, &m, &err) < 0) {
-        rc = fail(r, status, &err);
-        goto out;
-    }
-    o.format = (enum ie_plot_format)fmt;
-    o.dpi = (double)dpi;
-    o.sample = (size_t)sample;
-    ie_plot_opts_apply_settings(&o, m.meta.settings_json);
-    if (ie_plot_render(m.recs, m.n, (enum ie_plot_type)type, &o, &out, &err) < 0) {
-        rc = fail(r, status, &err);
-        goto out;
-    }
-    srv_cache_put(key, out.data, out.len, plot_mime(o.format));
-    {
-        size_t n = out.len;
-        rc = REPLY(200, srv_reply_buffer(r, 200, plot_mime(o.format), ie_buf_detach(&out), n));
-    }
-out:
-    ie_buf_release(&out);
-    ie_manifest_release(&m);
-    srv_scan_row_release(&row);
-    return rc;
+    return serve_result(r, status, what, compute_plot, &pr);
+}
+
+static int compute_report(const struct srv_scan_row *row, const struct ie_manifest *m, void *ctx,
+                          struct ie_buf *out, const char **mime, struct ie_err *err)
+{
+    struct ie_report_opts *o = ctx;
+    /* Thumbnails read the image files: only for scans whose paths we chose (not imports). */
+    o->thumbnails = !row->imported;
+    *mime = o->format == IE_REPORT_PDF ? "application/pdf" : "text/html; charset=utf-8";
+    return ie_report_render(m, o, out, err);
 }
 
 /* GET report.{pdf|html} */
 static enum MHD_Result h_report(struct srv_req *r, unsigned *status)
 {
-    struct srv_scan_row row = {0};
-    struct ie_manifest m;
-    struct ie_err err = {0};
     struct ie_report_opts o;
-    struct ie_buf out;
-    char key[256];
-    enum MHD_Result rc;
-    ie_manifest_init(&m);
-    ie_buf_init(&out);
-    ie_report_opts_init(&o);
     const char *f = r->params[1];
+    ie_report_opts_init(&o);
     if (strcmp(f, "pdf") != 0 && strcmp(f, "html") != 0)
         return REPLY(
             404, srv_reply_error(r, 404, "not_found", "no report format \"%s\" (pdf, html)", f));
-    if (load_finished_scan(r, &row, &err) < 0) {
-        rc = fail(r, status, &err);
-        goto out;
-    }
     o.format = strcmp(f, "pdf") == 0 ? IE_REPORT_PDF : IE_REPORT_HTML;
-    const char *mime = o.format == IE_REPORT_PDF ? "application/pdf" : "text/html; charset=utf-8";
-    result_key(key, sizeof(key), &row, o.format == IE_REPORT_PDF ? "report:pdf" : "report:html");
-    if (reply_cached(r, status, key, &rc))
-        goto out;
-    if (ie_manifest_load(row.manifest_path, &m, &err) < 0) {
-        rc = fail(r, status, &err);
-        goto out;
-    }
-    /* Thumbnails read the image files: only for scans whose paths we chose (not imports). */
-    o.thumbnails = !row.imported;
-    if (ie_report_render(&m, &o, &out, &err) < 0) {
-        rc = fail(r, status, &err);
-        goto out;
-    }
-    srv_cache_put(key, out.data, out.len, mime);
-    {
-        size_t n = out.len;
-        rc = REPLY(200, srv_reply_buffer(r, 200, mime, ie_buf_detach(&out), n));
-    }
-out:
-    ie_buf_release(&out);
-    ie_manifest_release(&m);
-    srv_scan_row_release(&row);
-    return rc;
+    return serve_result(r, status, o.format == IE_REPORT_PDF ? "report:pdf" : "report:html",
+                        compute_report, &o);
 }
 
 /* ---- diff and gate ---- */

@@ -478,24 +478,6 @@ static void new_id(char *out, size_t n)
     snprintf(out, n, "%012llx%08x", ms & 0xFFFFFFFFFFFFull, rnd);
 }
 
-static int mkdir_p(const char *path)
-{
-    char *tmp = ie_xstrdup(path);
-    int rc = 0;
-    for (char *p = tmp + 1; *p; p++) {
-        if (*p == '/') {
-            *p = '\0';
-            if (mkdir(tmp, 0755) < 0 && errno != EEXIST)
-                rc = -1;
-            *p = '/';
-        }
-    }
-    if (mkdir(tmp, 0755) < 0 && errno != EEXIST)
-        rc = -1;
-    free(tmp);
-    return rc;
-}
-
 static int insert_row(struct srv_jobs *j, const char *root, const char *name,
                       const char *options_json, bool imported, char **id_out, char **dir_out,
                       struct ie_err *err)
@@ -504,7 +486,7 @@ static int insert_row(struct srv_jobs *j, const char *root, const char *name,
     new_id(id, sizeof(id));
     ie_now_iso(now, sizeof(now));
     char *dir = srv_scan_dir(j->cfg, id);
-    if (mkdir_p(dir) < 0) {
+    if (ie_mkdir_p(dir) < 0) {
         int rc = ie_err_set(err, IE_EIO, "cannot create %s: %s", dir, strerror(errno));
         free(dir);
         return rc;

@@ -53,23 +53,6 @@ static void on_signal(uv_signal_t *h, int signum)
     uv_close((uv_handle_t *)&a->sigint, NULL);
 }
 
-static int mkdirs(const char *path)
-{
-    char *tmp = ie_xstrdup(path);
-    int rc = 0;
-    for (char *p = tmp + 1; *p; p++)
-        if (*p == '/') {
-            *p = '\0';
-            if (mkdir(tmp, 0755) < 0 && errno != EEXIST)
-                rc = -1;
-            *p = '/';
-        }
-    if (mkdir(tmp, 0755) < 0 && errno != EEXIST)
-        rc = -1;
-    free(tmp);
-    return rc;
-}
-
 static const char *default_web_dir(void)
 {
     static char path[4096];
@@ -164,7 +147,7 @@ int main(int argc, char **argv)
         goto fail;
     if (ie_init(argv[0], &err) < 0)
         goto fail;
-    if (mkdirs(cfg.data_dir) < 0) {
+    if (ie_mkdir_p(cfg.data_dir) < 0) {
         ie_err_set(&err, IE_EIO, "data_dir: cannot create %s: %s", cfg.data_dir, strerror(errno));
         goto fail;
     }

@@ -53,6 +53,9 @@ double ie_round(double v, int nd);
  * max_bytes fail with IE_ELIMIT. */
 int ie_read_file(const char *path, size_t max_bytes, char **out, size_t *len, struct ie_err *err);
 
+/* Creates path and its missing parents (mode 0755). Returns 0, or -1 with errno set. */
+int ie_mkdir_p(const char *path);
+
 /* Writes data to path through path.tmp + fsync + rename. */
 int ie_write_file_atomic(const char *path, const void *data, size_t len, struct ie_err *err);
 
