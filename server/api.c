@@ -542,9 +542,32 @@ static enum MHD_Result h_manifest_import(struct srv_req *r, unsigned *status)
         goto out;
     }
     {
+        /* Index on this connection's thread: the loop stays free for other work. */
         struct srv_scan_row row = {0};
+        struct srv_index_stats st = {0};
         sqlite3 *db = srv_http_db(r, &err);
         if (!db || srv_store_get_scan(db, id, &row, &err) < 0) {
+            rc = fail(r, status, &err);
+            goto out;
+        }
+        if (srv_store_index_manifest(db, id, row.manifest_path, &st, &err) < 0) {
+            struct ie_err ignored = {0};
+            srv_store_set_status(db, id, "failed", err.msg, &ignored);
+            srv_jobs_delete(r->ctx->jobs, id, &ignored);
+            srv_scan_row_release(&row);
+            rc = fail(r, status, &err);
+            goto out;
+        }
+        struct ie_scan_progress p = {0};
+        p.total = p.processed = p.durable = (size_t)st.total;
+        p.corrupt = (size_t)st.corrupt;
+        srv_store_set_progress(db, id, &p, NULL);
+        if (st.input_dir)
+            srv_store_set_root(db, id, st.input_dir, NULL);
+        srv_store_set_status(db, id, "succeeded", NULL, NULL);
+        free(st.input_dir);
+        srv_scan_row_release(&row);
+        if (srv_store_get_scan(db, id, &row, &err) < 0) {
             rc = fail(r, status, &err);
             goto out;
         }

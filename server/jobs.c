@@ -320,7 +320,7 @@ static void index_work_cb(uv_work_t *w)
     sqlite3 *db = NULL;
     iw->rc = srv_db_open(iw->j->db_path, &db, &iw->err);
     if (iw->rc == 0)
-        iw->rc = srv_store_index_manifest(db, r->id, r->manifest_path, &iw->err);
+        iw->rc = srv_store_index_manifest(db, r->id, r->manifest_path, NULL, &iw->err);
     srv_db_close(db);
 }
 
@@ -479,8 +479,8 @@ static void new_id(char *out, size_t n)
 }
 
 static int insert_row(struct srv_jobs *j, const char *root, const char *name,
-                      const char *options_json, bool imported, char **id_out, char **dir_out,
-                      struct ie_err *err)
+                      const char *options_json, bool imported, const char *status, char **id_out,
+                      char **dir_out, struct ie_err *err)
 {
     char id[32], now[40];
     new_id(id, sizeof(id));
@@ -498,7 +498,7 @@ static int insert_row(struct srv_jobs *j, const char *root, const char *name,
     row.id = id;
     row.name = (char *)(name && *name ? name : root);
     row.root = (char *)root;
-    row.status = (char *)(imported ? "succeeded" : "queued");
+    row.status = (char *)status;
     row.options_json = (char *)(options_json ? options_json : "{}");
     row.manifest_path = mp.data;
     row.imported = imported;
@@ -549,15 +549,17 @@ static void run_cmd(struct srv_jobs *j, struct cmd *c)
     c->rc = 0;
     switch (c->type) {
     case CMD_CREATE:
-        c->rc = insert_row(j, c->a, c->b, c->c, false, &c->id_out, NULL, &c->err);
+        c->rc = insert_row(j, c->a, c->b, c->c, false, "queued", &c->id_out, NULL, &c->err);
         if (c->rc == 0) {
             enqueue(j, c->id_out);
             start_next(j);
         }
         break;
     case CMD_IMPORT: {
+        /* Only the row and the file here; the HTTP thread indexes the records (possibly 10^6
+         * of them) on its own connection, so the loop never waits on an upload. */
         char *dir = NULL;
-        c->rc = insert_row(j, "", c->b, "{}", true, &c->id_out, &dir, &c->err);
+        c->rc = insert_row(j, "", c->b, "{}", true, "running", &c->id_out, &dir, &c->err);
         if (c->rc < 0)
             break;
         struct ie_buf dst;
@@ -565,32 +567,6 @@ static void run_cmd(struct srv_jobs *j, struct cmd *c)
         ie_buf_addf(&dst, "%s/manifest.jsonl", dir);
         if (rename(c->a, dst.data) < 0) {
             c->rc = ie_err_set(&c->err, IE_EIO, "cannot store manifest: %s", strerror(errno));
-        } else {
-            /* Indexing an upload is bounded by max_body_bytes: done inline. */
-            c->rc = srv_store_index_manifest(j->db, c->id_out, dst.data, &c->err);
-        }
-        if (c->rc == 0) {
-            struct ie_manifest m;
-            ie_manifest_init(&m);
-            if (ie_manifest_load(dst.data, &m, NULL) == 0) {
-                struct ie_scan_progress p = {0};
-                p.total = p.processed = p.durable = m.n;
-                for (size_t i = 0; i < m.n; i++)
-                    p.corrupt += m.recs[i].is_corrupt;
-                srv_store_set_progress(j->db, c->id_out, &p, NULL);
-                if (m.meta.input_dir) {
-                    sqlite3_stmt *st;
-                    if (srv_db_prepare(j->db, "UPDATE scans SET root = ? WHERE id = ?", &st,
-                                       NULL) == 0) {
-                        sqlite3_bind_text(st, 1, m.meta.input_dir, -1, SQLITE_STATIC);
-                        sqlite3_bind_text(st, 2, c->id_out, -1, SQLITE_STATIC);
-                        sqlite3_step(st);
-                        sqlite3_finalize(st);
-                    }
-                }
-            }
-            ie_manifest_release(&m);
-        } else {
             srv_store_delete_scan(j->db, c->id_out, NULL);
             rm_rf(dir);
             free(c->id_out);
@@ -769,7 +745,12 @@ int srv_jobs_new(struct uv_loop_s *loop, const struct srv_config *cfg, const cha
     pthread_cond_init(&j->scond, NULL);
     if ((rc = srv_db_open(db_path, &j->db, err)) < 0 || (rc = srv_db_migrate(j->db, err)) < 0)
         goto fail;
-    if ((rc = srv_store_unfinished(j->db, &ids, &n, err)) < 0)
+    /* An import a crash interrupted has no scan to resume: it failed. */
+    if ((rc = srv_db_exec(j->db,
+                          "UPDATE scans SET status = 'failed', error = 'import interrupted by a "
+                          "restart' WHERE imported = 1 AND status IN ('queued', 'running')",
+                          err)) < 0 ||
+        (rc = srv_store_unfinished(j->db, &ids, &n, err)) < 0)
         goto fail;
     uv_async_init(loop, &j->async, async_cb);
     j->async.data = j;

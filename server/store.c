@@ -354,8 +354,19 @@ static int write_counts(sqlite3 *db, const char *scan_id, struct ie_err *err)
     return 0;
 }
 
+int srv_store_set_root(sqlite3 *db, const char *id, const char *root, struct ie_err *err)
+{
+    sqlite3_stmt *st;
+    int rc = srv_db_prepare(db, "UPDATE scans SET root = ? WHERE id = ?", &st, err);
+    if (rc < 0)
+        return rc;
+    sqlite3_bind_text(st, 1, root, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, id, -1, SQLITE_STATIC);
+    return step_done(db, st, err);
+}
+
 int srv_store_index_manifest(sqlite3 *db, const char *scan_id, const char *manifest_path,
-                             struct ie_err *err)
+                             struct srv_index_stats *stats, struct ie_err *err)
 {
     struct ie_manifest m;
     struct ie_strmap phash_count;
@@ -448,6 +459,13 @@ int srv_store_index_manifest(sqlite3 *db, const char *scan_id, const char *manif
     if ((rc = write_counts(db, scan_id, err)) < 0)
         goto rollback;
     rc = srv_db_exec(db, "COMMIT", err);
+    if (rc == 0 && stats) {
+        stats->total = (int64_t)m.n;
+        stats->corrupt = 0;
+        for (size_t i = 0; i < m.n; i++)
+            stats->corrupt += m.recs[i].is_corrupt;
+        stats->input_dir = m.meta.input_dir ? ie_xstrdup(m.meta.input_dir) : NULL;
+    }
     goto out;
 rollback:
     srv_db_exec(db, "ROLLBACK", NULL);

@@ -44,9 +44,18 @@ int srv_store_list_scans(sqlite3 *db, const char *status, int limit, int64_t bef
                          cJSON **out, struct ie_err *err);
 int64_t srv_store_next_seq(sqlite3 *db);
 
-/* Replaces the indexed records of a scan with the manifest's (one transaction). */
+/* What indexing saw: record and corrupt counts, and the header's input_dir (owned, or NULL). */
+struct srv_index_stats {
+    int64_t total, corrupt;
+    char *input_dir;
+};
+
+/* Replaces the indexed records of a scan with the manifest's (one transaction). stats may be
+ * NULL; otherwise the caller frees stats->input_dir. */
 int srv_store_index_manifest(sqlite3 *db, const char *scan_id, const char *manifest_path,
-                             struct ie_err *err);
+                             struct srv_index_stats *stats, struct ie_err *err);
+/* Sets a scan's root (imports learn it from the manifest header). */
+int srv_store_set_root(sqlite3 *db, const char *id, const char *root, struct ie_err *err);
 
 struct srv_image_query {
     const char *flag;   /* corrupt|dark|overexposed|blurry|artifact|duplicate or NULL */
