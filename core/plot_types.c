@@ -745,9 +745,47 @@ out:
 
 /* ---- artifacts ---- */
 
+/* The legend of a one-threshold plot: the dashed threshold line and the shaded side where images
+ * are flagged ("<label> (<op> thr): n images"). Returns the box left for the plot; *shade gets
+ * the shading colour. */
+static struct ie__plot_rect threshold_legend(struct ctx *c, struct ie__plot_rect box, double thr,
+                                             const char *label, const char *op, size_t flagged,
+                                             struct ie__plot_rgba *shade)
+{
+    char t[32], nb[32];
+    fmt_thr(thr, t, sizeof(t));
+    fmt_n(flagged, nb, sizeof(nb));
+    struct ie__plot_legend_item items[2] = {{IE__PLOT_SW_DASH, IE__PLOT_HIGHLIGHT, ""},
+                                            {IE__PLOT_SW_PATCH, IE__PLOT_HIGHLIGHT, ""}};
+    items[1].color.a = 0.07;
+    snprintf(items[0].text, sizeof(items[0].text), "Threshold %s", t);
+    snprintf(items[1].text, sizeof(items[1].text), "%s (%s %s): %s image%s", label, op, t, nb,
+             flagged == 1 ? "" : "s");
+    *shade = items[1].color;
+    return ie__plot_legend(c->fig, box, items, 2);
+}
+
+/* Draws histogram h of v with [span_lo, span_hi] shaded and the threshold line, then releases
+ * h. */
+static void threshold_hist(struct ctx *c, struct ie__plot_rect box, struct hist *h, const double *v,
+                           size_t n, const char *xlabel, bool x_grid, double span_lo,
+                           double span_hi, struct ie__plot_rgba shade, double thr)
+{
+    hist_compute(h, v, n);
+    struct ie__plot_axes a = {0};
+    a.x.no_grid = !x_grid;
+    hist_axes(c, &a, box, h, xlabel);
+    ie__plot_vspan(&a, span_lo, span_hi, shade);
+    struct ie__plot_rgba bars = IE__PLOT_PRIMARY;
+    bars.a = 0.88;
+    ie__plot_hist_bars(&a, h->edges, h->counts, h->nbins, bars);
+    ie__plot_vline(&a, thr, IE__PLOT_HIGHLIGHT, 1.3, true);
+    hist_release(h);
+}
+
 static void plot_artifacts(struct ctx *c)
 {
-    char title[128], sub[512], t[32], nb[32];
+    char title[128], sub[512];
     size_t n;
     double *v = gather(c, get_delta, &n);
     double thr = c->o->artifact_threshold;
@@ -763,29 +801,14 @@ static void plot_artifacts(struct ctx *c)
     size_t flagged = 0;
     for (size_t i = 0; i < n; i++)
         flagged += v[i] > thr;
-    fmt_thr(thr, t, sizeof(t));
-    fmt_n(flagged, nb, sizeof(nb));
-    struct ie__plot_legend_item items[2] = {{IE__PLOT_SW_DASH, IE__PLOT_HIGHLIGHT, ""},
-                                            {IE__PLOT_SW_PATCH, IE__PLOT_HIGHLIGHT, ""}};
-    items[1].color.a = 0.07;
-    snprintf(items[0].text, sizeof(items[0].text), "Threshold %s", t);
-    snprintf(items[1].text, sizeof(items[1].text), "Flagged (> %s): %s image%s", t, nb,
-             flagged == 1 ? "" : "s");
-    box = ie__plot_legend(c->fig, box, items, 2);
+    struct ie__plot_rgba shade;
+    box = threshold_legend(c, box, thr, "Flagged", ">", flagged, &shade);
     double hi = IE_MAX(vmax_of(v, n), thr * 1.15);
     struct hist h = {.lo = 0, .hi = hi * 1.02, .nbins = 60, .log = false};
-    hist_compute(&h, v, n);
-    struct ie__plot_axes a = {0};
-    a.x.no_grid = true;
-    hist_axes(c, &a, box, &h,
-              "Corner\xe2\x80\x93"
-              "centre brightness delta");
-    ie__plot_vspan(&a, thr, h.hi, items[1].color);
-    struct ie__plot_rgba bars = IE__PLOT_PRIMARY;
-    bars.a = 0.88;
-    ie__plot_hist_bars(&a, h.edges, h.counts, h.nbins, bars);
-    ie__plot_vline(&a, thr, IE__PLOT_HIGHLIGHT, 1.3, true);
-    hist_release(&h);
+    threshold_hist(c, box, &h, v, n,
+                   "Corner\xe2\x80\x93"
+                   "centre brightness delta",
+                   false, thr, h.hi, shade, thr);
     free(v);
 }
 
@@ -989,7 +1012,7 @@ static void plot_duplicates(struct ctx *c)
 
 static void plot_blur(struct ctx *c)
 {
-    char title[128], sub[512], extra[160] = "", t[32], nb[32];
+    char title[128], sub[512], extra[160] = "", nb[32];
     size_t n;
     double *v = gather(c, get_blur, &n);
     double thr = c->o->blur_threshold;
@@ -1035,26 +1058,11 @@ static void plot_blur(struct ctx *c)
                  : "variance of the Laplacian; low = blurry",
              n, extra);
     struct ie__plot_rect box = ie__plot_header(c->fig, figure_box(c), title, sub);
-    fmt_thr(thr, t, sizeof(t));
-    fmt_n(blurry, nb, sizeof(nb));
-    struct ie__plot_legend_item items[2] = {{IE__PLOT_SW_DASH, IE__PLOT_HIGHLIGHT, ""},
-                                            {IE__PLOT_SW_PATCH, IE__PLOT_HIGHLIGHT, ""}};
-    items[1].color.a = 0.07;
-    snprintf(items[0].text, sizeof(items[0].text), "Threshold %s", t);
-    snprintf(items[1].text, sizeof(items[1].text), "Blurry (< %s): %s image%s", t, nb,
-             blurry == 1 ? "" : "s");
-    box = ie__plot_legend(c->fig, box, items, 2);
+    struct ie__plot_rgba shade;
+    box = threshold_legend(c, box, thr, "Blurry", "<", blurry, &shade);
     struct hist h = {.lo = lo, .hi = hi, .nbins = log ? 60 : 80, .log = log};
-    hist_compute(&h, vv, n);
-    struct ie__plot_axes a = {0};
-    a.x.no_grid = !log;
-    hist_axes(c, &a, box, &h, log ? "Blur score (log scale)" : "Blur score");
-    ie__plot_vspan(&a, lo, thr, items[1].color);
-    struct ie__plot_rgba bars = IE__PLOT_PRIMARY;
-    bars.a = 0.88;
-    ie__plot_hist_bars(&a, h.edges, h.counts, h.nbins, bars);
-    ie__plot_vline(&a, thr, IE__PLOT_HIGHLIGHT, 1.3, true);
-    hist_release(&h);
+    threshold_hist(c, box, &h, vv, n, log ? "Blur score (log scale)" : "Blur score", log, lo, thr,
+                   shade, thr);
     free(v);
 }
 
