@@ -527,16 +527,6 @@ static enum MHD_Result h_manifest_import(struct srv_req *r, unsigned *status)
         rc = fail(r, status, &err);
         goto out;
     }
-    /* The upload must look like a manifest: at least one record or a header. */
-    struct ie_manifest m;
-    ie_manifest_init(&m);
-    if (ie_manifest_load(tmp.data, &m, &err) < 0 || (m.n == 0 && !m.meta.present)) {
-        ie_manifest_release(&m);
-        rc = REPLY(400, srv_reply_error(r, 400, "bad_request",
-                                        "the body is not a JSONL manifest (no header, no record)"));
-        goto out;
-    }
-    ie_manifest_release(&m);
     if (srv_jobs_import(r->ctx->jobs, tmp.data, srv_query(r, "name"), &id, &err) < 0) {
         rc = fail(r, status, &err);
         goto out;
@@ -550,7 +540,14 @@ static enum MHD_Result h_manifest_import(struct srv_req *r, unsigned *status)
             rc = fail(r, status, &err);
             goto out;
         }
-        if (srv_store_index_manifest(db, id, row.manifest_path, &st, &err) < 0) {
+        int irc = srv_store_index_manifest(db, id, row.manifest_path, &st, &err);
+        /* The upload must look like a manifest: at least one record or a header. One load
+         * both checks and indexes it. */
+        if (irc == 0 && st.total == 0 && !st.has_header)
+            irc = ie_err_set(&err, IE_EINVAL,
+                             "the body is not a JSONL manifest (no header, no record)");
+        if (irc < 0) {
+            free(st.input_dir);
             struct ie_err ignored = {0};
             srv_store_set_status(db, id, "failed", err.msg, &ignored);
             srv_jobs_delete(r->ctx->jobs, id, &ignored);

@@ -465,6 +465,7 @@ int srv_store_index_manifest(sqlite3 *db, const char *scan_id, const char *manif
         for (size_t i = 0; i < m.n; i++)
             stats->corrupt += m.recs[i].is_corrupt;
         stats->input_dir = m.meta.input_dir ? ie_xstrdup(m.meta.input_dir) : NULL;
+        stats->has_header = m.meta.present;
     }
     goto out;
 rollback:

@@ -47,6 +47,7 @@ int64_t srv_store_next_seq(sqlite3 *db);
 /* What indexing saw: record and corrupt counts, and the header's input_dir (owned, or NULL). */
 struct srv_index_stats {
     int64_t total, corrupt;
+    bool has_header;
     char *input_dir;
 };
 
