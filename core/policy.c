@@ -97,6 +97,7 @@ struct pstate {
     const char *text;
     size_t len;
     struct ie_err *err;
+    struct ie_policy_error_pos *pos; /* may be NULL */
     int depth;
     const char *key; /* the key whose value is being read, for messages */
 };
@@ -115,7 +116,8 @@ static void printable(char *out, size_t outsz, const char *s, size_t n)
 static int fail_at(struct pstate *ps, size_t line, size_t col, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
 
-/* Fails with "name:line:col: key: reason" (1-based line and column). */
+/* Fails with "name:line:col: key: reason" (1-based line and column), and the same place in
+ * ps->pos, so callers need not parse the message back. */
 static int fail_at(struct pstate *ps, size_t line, size_t col, const char *fmt, ...)
 {
     char reason[IE_ERR_MSG_MAX];
@@ -123,6 +125,11 @@ static int fail_at(struct pstate *ps, size_t line, size_t col, const char *fmt, 
     va_start(ap, fmt);
     vsnprintf(reason, sizeof(reason), fmt, ap);
     va_end(ap);
+    if (ps->pos) {
+        ps->pos->line = line;
+        ps->pos->column = col;
+        snprintf(ps->pos->key, sizeof(ps->pos->key), "%s", ps->key ? ps->key : "");
+    }
     if (ps->key)
         return ie_err_set(ps->err, IE_EINVAL, "%s:%zu:%zu: %s: %s", ps->name, line, col, ps->key,
                           reason);
@@ -584,7 +591,14 @@ static int expect(struct pstate *ps, yaml_event_type_t type)
 int ie_policy_parse(struct ie_policy *p, const char *name, const char *text, size_t len,
                     struct ie_err *err)
 {
-    struct pstate ps = {.name = name ? name : "policy", .text = text, .len = len, .err = err};
+    return ie_policy_parse_pos(p, name, text, len, NULL, err);
+}
+
+int ie_policy_parse_pos(struct ie_policy *p, const char *name, const char *text, size_t len,
+                        struct ie_policy_error_pos *pos, struct ie_err *err)
+{
+    struct pstate ps = {
+        .name = name ? name : "policy", .text = text, .len = len, .err = err, .pos = pos};
     struct ie_policy np;
     yaml_event_t ev;
     int rc;
@@ -593,9 +607,12 @@ int ie_policy_parse(struct ie_policy *p, const char *name, const char *text, siz
         ps.text = "";
         ps.len = len = 0;
     }
-    if (len > IE_POLICY_MAX_BYTES)
+    if (len > IE_POLICY_MAX_BYTES) {
+        if (pos)
+            *pos = (struct ie_policy_error_pos){0};
         return ie_err_set(err, IE_ELIMIT, "%s: a policy is at most %u bytes, this one has %zu",
                           ps.name, IE_POLICY_MAX_BYTES, len);
+    }
     ie_policy_init(&np);
     if (!yaml_parser_initialize(&ps.y))
         abort(); /* allocation failure */

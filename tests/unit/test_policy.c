@@ -15,11 +15,14 @@ static int parse(struct ie_policy *p, const char *text, struct ie_err *err)
     return ie_policy_parse(p, "p.yaml", text, strlen(text), err);
 }
 
-/* Asserts that text is refused with exactly msg. */
+/* Asserts that text is refused with exactly msg, and that the position ie_policy_parse_pos
+ * reports is the one the message names ("p.yaml:LINE:COL: KEY: ..."). */
 static void refused(const char *text, const char *msg)
 {
     struct ie_policy p;
-    struct ie_err err = {0};
+    struct ie_policy_error_pos pos = {0};
+    struct ie_err err = {0}, err2 = {0};
+    char prefix[160];
     int rc = parse(&p, text, &err);
     cr_assert_eq(rc, IE_EINVAL, "accepted: %s", text);
     cr_assert_eq(err.code, IE_EINVAL);
@@ -27,6 +30,67 @@ static void refused(const char *text, const char *msg)
     /* The policy is left as it was (defaults). */
     cr_assert_eq(p.max_corrupt_pct, 1.0);
     cr_assert_eq(p.n_allowed_formats, 0);
+    cr_assert_eq(ie_policy_parse_pos(&p, "p.yaml", text, strlen(text), &pos, &err2), IE_EINVAL);
+    cr_assert_str_eq(err2.msg, msg);
+    cr_assert(pos.line >= 1 && pos.column >= 1, "no position for: %s", text);
+    if (pos.key[0])
+        snprintf(prefix, sizeof(prefix), "p.yaml:%zu:%zu: %s: ", pos.line, pos.column, pos.key);
+    else
+        snprintf(prefix, sizeof(prefix), "p.yaml:%zu:%zu: ", pos.line, pos.column);
+    cr_assert(strncmp(msg, prefix, strlen(prefix)) == 0, "position %s disagrees with %s", prefix,
+              msg);
+    ie_policy_release(&p);
+}
+
+/* Refuses text and returns where (for tests that check the numbers themselves). */
+static struct ie_policy_error_pos refused_at(const char *text)
+{
+    struct ie_policy p;
+    struct ie_policy_error_pos pos;
+    struct ie_err err = {0};
+    memset(&pos, 0x5A, sizeof(pos));
+    ie_policy_init(&p);
+    cr_assert_eq(ie_policy_parse_pos(&p, "p.yaml", text, strlen(text), &pos, &err), IE_EINVAL,
+                 "accepted: %s", text);
+    ie_policy_release(&p);
+    return pos;
+}
+
+Test(policy, error_position_is_reported_as_numbers)
+{
+    struct ie_policy_error_pos pos = refused_at("min_images_total: 5\n# c\nmax_corupt_pct: 1\n");
+    cr_assert_eq(pos.line, 3);
+    cr_assert_eq(pos.column, 1);
+    cr_assert_str_eq(pos.key, "max_corupt_pct");
+    pos = refused_at("min_width: 1\nmax_corrupt_pct: lots\n");
+    cr_assert_eq(pos.line, 2);
+    cr_assert_eq(pos.column, 18);
+    cr_assert_str_eq(pos.key, "max_corrupt_pct");
+    pos = refused_at("{\"min_width\": 1, \"max_blurry_pct\": -2}");
+    cr_assert_eq(pos.line, 1);
+    cr_assert_eq(pos.column, 36);
+    cr_assert_str_eq(pos.key, "max_blurry_pct");
+    /* Malformed YAML outside any value names no key. */
+    pos = refused_at("max_corrupt_pct: 1\nmin_width 2\nmax_blurry_pct: 3\n");
+    cr_assert_eq(pos.line, 3);
+    cr_assert_eq(pos.column, 1);
+    cr_assert_str_eq(pos.key, "");
+
+    /* Success leaves pos untouched; the size limit has no place. */
+    struct ie_policy p;
+    struct ie_err err = {0};
+    memset(&pos, 0x5A, sizeof(pos));
+    ie_policy_init(&p);
+    cr_assert_eq(ie_policy_parse_pos(&p, "p.yaml", "min_width: 3\n", 13, &pos, &err), 0);
+    cr_assert_eq(pos.line, 0x5A5A5A5A5A5A5A5Aull);
+    size_t n = IE_POLICY_MAX_BYTES + 1;
+    char *text = malloc(n);
+    memset(text, '#', n);
+    cr_assert_eq(ie_policy_parse_pos(&p, "p.yaml", text, n, &pos, &err), IE_ELIMIT);
+    cr_assert_eq(pos.line, 0);
+    cr_assert_eq(pos.column, 0);
+    cr_assert_str_eq(pos.key, "");
+    free(text);
     ie_policy_release(&p);
 }
 

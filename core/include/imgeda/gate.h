@@ -87,6 +87,18 @@ void ie_policy_release(struct ie_policy *p);
 int ie_policy_parse(struct ie_policy *p, const char *name, const char *text, size_t len,
                     struct ie_err *err);
 
+/* Where a refused policy went wrong, for editors that mark the place (the message says the
+ * same in words). */
+struct ie_policy_error_pos {
+    size_t line, column; /* 1-based, as in the message; 0 when it has no place (size limit) */
+    char key[72];        /* the key it belongs to, as the message shows it, or "" when none */
+};
+
+/* ie_policy_parse that also fills *pos (may be NULL) when the policy is refused; pos is left
+ * untouched on success. */
+int ie_policy_parse_pos(struct ie_policy *p, const char *name, const char *text, size_t len,
+                        struct ie_policy_error_pos *pos, struct ie_err *err);
+
 /* Reads and parses the file at path (messages name it as given). IE_ENOENT/IE_EIO when it
  * cannot be read. */
 int ie_policy_load(struct ie_policy *p, const char *path, struct ie_err *err);
