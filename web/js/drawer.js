@@ -1,0 +1,105 @@
+// The image detail panel: a larger preview, every field of the record, EXIF grouped apart.
+// Opens over any page; Escape or the close button closes it and focus returns where it was.
+import { api } from './api.js';
+import { h, clear, thumb, fmtBytes, fmtNum, fmtInt, loading, errorBox, flagChips } from './ui.js';
+
+let current = null;
+
+function close() {
+  if (!current) return;
+  const { root, back, returnFocus } = current;
+  current = null;
+  root.remove();
+  back.remove();
+  document.removeEventListener('keydown', onKey, true);
+  if (returnFocus && returnFocus.isConnected) returnFocus.focus();
+}
+
+function onKey(e) {
+  if (!current) return;
+  if (e.key === 'Escape') { e.preventDefault(); close(); return; }
+  if (e.key === 'Tab') { // keep focus inside the panel while it is open
+    const f = [...current.root.querySelectorAll('a[href], button, [tabindex="0"]')].filter((x) => !x.disabled);
+    if (!f.length) return;
+    const first = f[0];
+    const last = f[f.length - 1];
+    if (e.shiftKey && document.activeElement === first) { e.preventDefault(); last.focus(); }
+    else if (!e.shiftKey && document.activeElement === last) { e.preventDefault(); first.focus(); }
+  }
+}
+
+const v = (x) => (x === null || x === undefined || x === '' ? '—' : x);
+
+function rows(title, pairs) {
+  return [h('tr', { class: 'section' }, h('th', { colspan: 2 }, title)),
+    ...pairs.map(([k, val]) => h('tr', null, h('th', null, k), h('td', null, val instanceof Node ? val : String(v(val)))))];
+}
+
+function recordTable(r) {
+  const ps = r.pixel_stats || {};
+  const cs = r.corner_stats || {};
+  const exifPresent = ['camera_make', 'camera_model', 'lens_model', 'focal_length_mm', 'iso_speed', 'f_number', 'exposure_time_sec', 'datetime_original', 'orientation_tag'].some((k) => r[k] !== null && r[k] !== undefined);
+  const exposure = r.exposure_time_sec ? (r.exposure_time_sec < 1 ? `1/${Math.round(1 / r.exposure_time_sec)} s` : `${fmtNum(r.exposure_time_sec, 2)} s`) : null;
+  return h('table', { class: 'kv', 'data-record': '' }, h('tbody', null,
+    rows('File', [
+      ['path', h('span', { class: 'mono' }, r.path)],
+      ['size', `${fmtBytes(r.file_size_bytes)} (${fmtInt(r.file_size_bytes)} bytes)`],
+      ['format', r.format], ['color mode', `${v(r.color_mode)} · ${v(r.num_channels)} channels · ${v(r.bit_depth)} bit`],
+      ['dimensions', r.width ? `${r.width} × ${r.height} (aspect ${fmtNum(r.aspect_ratio, 3)})` : null],
+      ['frames', r.num_frames],
+      ['modified', r.mtime ? new Date(r.mtime * 1000).toISOString().replace('T', ' ').slice(0, 19) + ' UTC' : null],
+      ['content hash', h('span', { class: 'mono' }, v(r.content_hash))],
+    ]),
+    rows('Quality', [
+      ['flags', flagChips(r).length ? h('span', null, flagChips(r)) : 'none'],
+      ['error', r.error],
+      ['mean brightness', fmtNum(ps.mean_brightness, 2)],
+      ['mean R / G / B', ps.mean_r !== undefined ? `${fmtNum(ps.mean_r, 1)} / ${fmtNum(ps.mean_g, 1)} / ${fmtNum(ps.mean_b, 1)}` : null],
+      ['std R / G / B', ps.std_r !== undefined ? `${fmtNum(ps.std_r, 1)} / ${fmtNum(ps.std_g, 1)} / ${fmtNum(ps.std_b, 1)}` : null],
+      ['min / max', ps.min_val !== undefined ? `${ps.min_val} / ${ps.max_val}` : null],
+      ['blur score', fmtNum(r.blur_score, 2)],
+      ['border delta', fmtNum(cs.delta, 2)],
+      ['corner / center / border', cs.corner_mean !== undefined ? `${fmtNum(cs.corner_mean, 1)} / ${fmtNum(cs.center_mean, 1)} / ${fmtNum(cs.border_mean, 1)}` : null],
+      ['phash', h('span', { class: 'mono' }, v(r.phash))],
+      ['dhash', h('span', { class: 'mono' }, v(r.dhash))],
+    ]),
+    rows('EXIF', exifPresent || r.has_gps_data ? [
+      ['camera', [r.camera_make, r.camera_model].filter(Boolean).join(' ') || null],
+      ['lens', r.lens_model],
+      ['focal length', r.focal_length_mm ? `${fmtNum(r.focal_length_mm, 1)} mm${r.focal_length_35mm ? ` (${r.focal_length_35mm} mm equiv.)` : ''}` : null],
+      ['ISO', r.iso_speed], ['aperture', r.f_number ? `f/${fmtNum(r.f_number, 1)}` : null], ['exposure', exposure],
+      ['taken', r.datetime_original], ['orientation', r.orientation_tag],
+      ['GPS data', r.has_gps_data ? 'yes (location embedded)' : 'no'],
+      ['distortion risk', r.distortion_risk],
+    ] : [['EXIF', 'none in this file']]),
+    rows('Analysis', [['analyzed at', r.analyzed_at], ['analyzer', r.analyzer_version], ['record id', r.id]]),
+  ));
+}
+
+// Opens the panel for one record of a scan.
+export async function openImage(scanId, imageId) {
+  close();
+  const returnFocus = document.activeElement;
+  const back = h('div', { class: 'drawer-backdrop', onclick: close });
+  const title = h('h2', { id: 'drawer-title' }, 'Image');
+  const closeBtn = h('button', { class: 'btn small', type: 'button', onclick: close, 'aria-label': 'Close details' }, 'Close ✕');
+  const body = h('div', { class: 'body' }, loading());
+  const root = h('aside', { class: 'drawer', role: 'dialog', 'aria-modal': 'true', 'aria-labelledby': 'drawer-title', 'data-drawer': '' },
+    h('header', null, title, closeBtn), body);
+  document.body.append(back, root);
+  current = { root, back, returnFocus };
+  document.addEventListener('keydown', onKey, true);
+  closeBtn.focus();
+  try {
+    const r = await api(`/scans/${encodeURIComponent(scanId)}/images/${imageId}`);
+    if (!current || current.root !== root) return;
+    title.textContent = r.filename || r.path;
+    clear(body,
+      h('div', { class: 'preview' }, r.is_corrupt ? h('div', { class: 'ph' }, `no preview: ${r.error || 'unreadable'}`) : thumb(scanId, imageId, 768, r.filename)),
+      recordTable(r));
+  } catch (e) {
+    clear(body, errorBox(e));
+  }
+}
+
+export { close as closeDrawer };

@@ -1,0 +1,468 @@
+// Scan page: header with downloads, then tabs — overview cards, plots, one thumbnail grid per
+// issue, duplicate groups with a threshold control, the image table, annotations. Every list is
+// paged by the API (never the whole scan in the browser), thumbnails load lazily.
+import { api, scanUrl, ApiError } from './api.js';
+import { h, clear, fmtInt, fmtBytes, fmtNum, fmtPct, fmtTime, fmtDuration, basename, loading, emptyState, errorBox, badge, thumb, flagChips, markRendered, debounce, nextId, toast } from './ui.js';
+import { openImage } from './drawer.js';
+import { routeUrl, setParams } from './router.js';
+
+const PAGE = 48;
+const DEFAULTS = { dark_threshold: 40, overexposed_threshold: 220, artifact_threshold: 50, blur_threshold: 100 };
+
+// Issue tabs: the images flag, the summary count, the default sort and the value that flagged.
+const ISSUES = {
+  corrupt: { label: 'Corrupt', flag: 'corrupt', count: 'corrupt_count', sort: 'filename', value: (r) => ['error', r.error || 'unreadable'],
+    why: () => 'Files that could not be decoded (truncated, wrong format, unreadable).' },
+  dark: { label: 'Dark', flag: 'dark', count: 'dark_count', sort: 'mean_brightness', value: (r) => ['brightness', fmtNum(r.pixel_stats?.mean_brightness, 1)],
+    why: (t) => `Mean brightness below ${t.dark_threshold} (0–255).` },
+  overexposed: { label: 'Overexposed', flag: 'overexposed', count: 'overexposed_count', sort: '-mean_brightness', value: (r) => ['brightness', fmtNum(r.pixel_stats?.mean_brightness, 1)],
+    why: (t) => `Mean brightness above ${t.overexposed_threshold} (0–255).` },
+  blurry: { label: 'Blurry', flag: 'blurry', count: 'blurry_count', sort: 'blur_score', value: (r) => ['blur', fmtNum(r.blur_score, 1)],
+    why: (t) => `Blur score (variance of the Laplacian) below ${t.blur_threshold}.` },
+  artifacts: { label: 'Artifacts', flag: 'artifact', count: 'artifact_count', sort: '-delta', value: (r) => ['border Δ', fmtNum(r.corner_stats?.delta, 1)],
+    why: (t) => `Corners differ from the centre by more than ${t.artifact_threshold} in brightness (letterboxing, vignetting).` },
+};
+const SORTS = {
+  corrupt: [['filename', 'file name'], ['-file_size_bytes', 'largest first'], ['file_size_bytes', 'smallest first']],
+  dark: [['mean_brightness', 'darkest first'], ['-mean_brightness', 'brightest first'], ['filename', 'file name']],
+  overexposed: [['-mean_brightness', 'brightest first'], ['mean_brightness', 'least bright first'], ['filename', 'file name']],
+  blurry: [['blur_score', 'blurriest first'], ['-blur_score', 'sharpest first'], ['filename', 'file name']],
+  artifacts: [['-delta', 'strongest first'], ['delta', 'weakest first'], ['filename', 'file name']],
+};
+const TABS = [['overview', 'Overview'], ['plots', 'Plots'], ...Object.entries(ISSUES).map(([k, v]) => [k, v.label]), ['duplicates', 'Duplicates'], ['images', 'Images'], ['annotations', 'Annotations']];
+const PLOTS = [['dimensions', 'Dimensions'], ['file-size', 'File size'], ['aspect-ratio', 'Aspect ratio'], ['brightness', 'Brightness'], ['channels', 'Colour channels'], ['blur', 'Blur'], ['artifacts', 'Border artifacts'], ['duplicates', 'Duplicates'], ['exif-camera', 'Cameras (EXIF)'], ['exif-focal', 'Focal length (EXIF)'], ['exif-iso', 'ISO (EXIF)']];
+
+// State of the scan shown: kept while switching tabs so only the tab's own data is fetched.
+let st = null;
+let statusTimer = null;
+
+export function leave() {
+  clearInterval(statusTimer);
+  statusTimer = null;
+  st = null;
+}
+
+const enc = encodeURIComponent;
+
+export async function show(main, parts, params) {
+  const id = parts[0];
+  const tab = TABS.some(([t]) => t === parts[1]) ? parts[1] : 'overview';
+  if (!id) { location.hash = '#/scans'; return; }
+  if (!st || st.id !== id || !main.contains(st.root)) {
+    leave();
+    st = { id, scan: null, summary: null, root: h('div', { 'data-page': 'scan' }), head: h('div'), tabs: h('nav', { class: 'tabs', role: 'tablist', 'aria-label': 'Scan views' }), body: h('div', { 'data-tab-body': '' }), thresholds: { ...DEFAULTS } };
+    st.root.append(st.head, st.tabs, st.body);
+    clear(main, st.root);
+    clear(st.body, loading());
+    try {
+      st.scan = await api(`/scans/${enc(id)}`);
+    } catch (e) {
+      clear(st.root, e.status === 404 ? emptyState('No such scan', 'It may have been deleted.', h('div', null, h('a', { href: '#/scans' }, 'Back to the scans'))) : errorBox(e, 'Cannot load the scan'));
+      return;
+    }
+    await loadThresholds(st);
+    if (st.scan.status === 'succeeded') {
+      try { st.summary = await api(`/scans/${enc(id)}/summary`); } catch (e) { st.summaryError = e; }
+    }
+    renderHead(st);
+    if (st.scan.status !== 'succeeded') watchUnfinished(st);
+  }
+  st.tab = tab;
+  renderTabs(st);
+  if (st.scan.status !== 'succeeded') { renderUnfinished(st); return; }
+  const body = clear(st.body);
+  body.dataset.tab = tab;
+  const fn = { overview, plots, duplicates, images, annotations }[tab] || issueTab;
+  try {
+    await fn(st, body, params, tab);
+  } catch (e) {
+    if (st && st.tab === tab) clear(body, errorBox(e));
+  }
+}
+
+async function loadThresholds(s) {
+  let d = {};
+  try { d = (await api('/config')).scan_defaults || {}; } catch { /* older daemon: SPEC defaults */ }
+  for (const k of Object.keys(DEFAULTS)) {
+    const o = s.scan.options || {};
+    s.thresholds[k] = o[k] ?? d[k] ?? DEFAULTS[k];
+  }
+}
+
+function renderHead(s) {
+  const sc = s.scan;
+  const p = sc.progress || {};
+  const secs = sc.started_at && sc.finished_at ? (new Date(sc.finished_at) - new Date(sc.started_at)) / 1000 : null;
+  const dl = (label, rest, title) => h('a', { class: 'btn small', href: scanUrl(sc.id, rest), download: '', title, 'data-download': label }, `⤓ ${label}`);
+  const ok = sc.status === 'succeeded';
+  clear(s.head, h('div', { class: 'page-head' },
+    h('div', { style: { minWidth: 0 } },
+      h('div', { class: 'small' }, h('a', { href: '#/scans' }, '← Scans')),
+      h('h1', null, sc.name, ' ', badge(sc.status)),
+      h('div', { class: 'sub mono' }, sc.root),
+      h('div', { class: 'sub' }, [
+        ok ? `${fmtInt(p.total)} images · ${fmtBytes(p.bytes)}` : `${fmtInt(p.processed)} of ${fmtInt(p.total)} processed`,
+        sc.imported ? ' · imported manifest' : secs !== null ? ` · scanned in ${fmtDuration(secs)}` : '',
+        sc.finished_at ? ` · finished ${fmtTime(sc.finished_at)}` : ''].join(''))),
+    h('div', { class: 'actions' },
+      ok ? h('a', { class: 'btn', href: `#/gate?scan=${enc(sc.id)}` }, 'Run gate') : null,
+      ok ? h('a', { class: 'btn', href: `#/compare?new=${enc(sc.id)}` }, 'Compare…') : null)),
+  ok ? h('div', { class: 'downloads', style: { marginBottom: '1rem' }, 'aria-label': 'Downloads' },
+    dl('Manifest', '/manifest', 'The JSONL manifest (imgeda format)'), dl('CSV', '/export.csv', 'One row per image'),
+    dl('SQLite', '/export.sqlite', 'A SQLite database of the records'), dl('PDF report', '/report.pdf', 'Report with summary, checks and plots'),
+    dl('HTML report', '/report.html', 'Single-file HTML report')) : null);
+}
+
+function renderTabs(s) {
+  const sum = s.summary;
+  const counts = {
+    ...(sum ? Object.fromEntries(Object.entries(ISSUES).map(([k, v]) => [k, sum[v.count]])) : {}),
+    duplicates: sum && sum.duplicates ? sum.duplicates.exact_images : undefined,
+    images: sum ? sum.total_images : undefined,
+  };
+  const links = TABS.map(([t, label]) => h('a', { href: `#/scan/${enc(s.id)}/${t}`, role: 'tab', 'aria-selected': String(t === s.tab), 'data-tab': t, tabindex: t === s.tab ? 0 : -1 },
+    label, counts[t] !== undefined ? h('span', { class: 'count' }, fmtInt(counts[t])) : null));
+  clear(s.tabs, links);
+  s.tabs.onkeydown = (e) => { // arrow keys move along the tabs
+    const i = links.indexOf(document.activeElement);
+    if (i < 0 || (e.key !== 'ArrowRight' && e.key !== 'ArrowLeft')) return;
+    e.preventDefault();
+    const next = links[(i + (e.key === 'ArrowRight' ? 1 : links.length - 1)) % links.length];
+    next.focus();
+    next.click();
+  };
+}
+
+// ---- scans that have no results yet ----
+function renderUnfinished(s) {
+  const sc = s.scan;
+  const p = sc.progress || {};
+  const pct = p.total ? (100 * p.processed) / p.total : 0;
+  let content;
+  if (sc.status === 'failed') {
+    content = [h('div', { class: 'error-box', role: 'alert' }, h('strong', null, 'This scan failed. '), sc.error || 'No reason was recorded.'),
+      h('p', null, 'What was analysed before the failure is kept; resume the scan to continue.'), actionBtn(sc, 'resume', 'Resume scan')];
+  } else if (sc.status === 'cancelled') {
+    content = [emptyState('This scan was cancelled', `${fmtInt(p.processed)} of ${fmtInt(p.total)} images were analysed. Resume it to finish; results appear once it has succeeded.`), h('div', { class: 'row', style: { justifyContent: 'center' } }, actionBtn(sc, 'resume', 'Resume scan'))];
+  } else {
+    content = [h('h2', null, sc.status === 'queued' ? 'Waiting for a worker…' : 'Scanning…'),
+      h('div', { class: 'progress running', role: 'progressbar', 'aria-valuenow': Math.round(pct), 'aria-valuemin': 0, 'aria-valuemax': 100 }, h('span', { style: { width: `${pct}%` } })),
+      h('p', { class: 'progress-text' }, p.total ? `${fmtInt(p.processed)} / ${fmtInt(p.total)} · ${fmtNum(p.rate_per_s, 1)} img/s · ETA ${fmtDuration(p.eta_s)}` : 'finding files…'),
+      h('p', { class: 'muted' }, 'Results (summary, issues, duplicates, plots) appear when the scan has finished.'), actionBtn(sc, 'cancel', 'Cancel scan')];
+  }
+  clear(s.body, h('div', { class: 'panel' }, content));
+  markRendered(`tab:${s.tab}`);
+}
+
+function actionBtn(sc, verb, label) {
+  return h('button', { class: 'btn', type: 'button', onclick: async () => {
+    try { await api(`/scans/${enc(sc.id)}/${verb}`, { method: 'POST' }); st = null; window.dispatchEvent(new HashChangeEvent('hashchange')); } catch (e) { toast(e.message, true); }
+  } }, label);
+}
+
+function watchUnfinished(s) {
+  statusTimer = setInterval(async () => {
+    if (!st || st !== s) return;
+    try {
+      const sc = await api(`/scans/${enc(s.id)}`);
+      if (!st || st !== s) return;
+      const changed = sc.status !== s.scan.status;
+      s.scan = sc;
+      if (sc.status === 'succeeded') { clearInterval(statusTimer); st = null; window.dispatchEvent(new HashChangeEvent('hashchange')); return; }
+      renderHead(s);
+      if (changed || sc.status === 'running') renderUnfinished(s);
+    } catch { /* the banner tells */ }
+  }, 1000);
+}
+
+// ---- overview ----
+function card(label, value, note, cls, href) {
+  return h(href ? 'a' : 'div', { class: `card ${cls || ''}`, href, 'data-card': label.toLowerCase() }, h('div', { class: 'label' }, label), h('div', { class: 'value' }, value), note ? h('div', { class: 'note' }, note) : null);
+}
+
+async function overview(s, body) {
+  const sum = s.summary;
+  if (!sum) { clear(body, errorBox(s.summaryError || new Error('no summary'), 'Cannot load the summary')); return; }
+  const n = sum.total_images;
+  if (!n) {
+    clear(body, h('div', { class: 'panel' }, emptyState('No images found', `The folder ${s.scan.root} holds no files with an image extension. Check the path, or the extensions option of the scan.`)));
+    markRendered('tab:overview');
+    return;
+  }
+  const base = `#/scan/${enc(s.id)}/`;
+  const issue = (key) => { const c = sum[ISSUES[key].count]; return card(ISSUES[key].label, fmtInt(c), `${fmtPct(c, n)} of images`, c ? (key === 'corrupt' ? 'bad' : 'warn') : 'good', base + key); };
+  const dup = sum.duplicates || {};
+  const formats = Object.entries(sum.format_counts || {}).sort((a, b) => b[1] - a[1]);
+  const cards = h('div', { class: 'cards', 'data-cards': '' },
+    card('Images', fmtInt(n), `${fmtNum(sum.total_pixels / 1e6, 1)} megapixels`, '', base + 'images'),
+    card('Total size', fmtBytes(sum.total_size_bytes), `${fmtBytes(sum.total_size_bytes / n)} per image`),
+    issue('corrupt'), issue('dark'), issue('overexposed'), issue('blurry'), issue('artifacts'),
+    card('Duplicates', fmtInt(dup.exact_images), `${fmtInt(dup.exact_groups)} groups · ${fmtInt(dup.byte_identical_images)} byte-identical`, dup.exact_images ? 'warn' : 'good', base + 'duplicates'),
+    h('div', { class: 'card', 'data-card': 'formats' }, h('div', { class: 'label' }, 'Formats'),
+      h('div', { class: 'formats' }, formats.length ? formats.map(([f, c]) => h('div', { class: 'row', style: { justifyContent: 'space-between', gap: '.5rem' } }, h('span', null, f), h('span', { class: 'num' }, fmtInt(c)))) : '—')));
+  const pct = sum.percentiles || {};
+  const pRows = [['width', 'Width (px)', 0], ['height', 'Height (px)', 0], ['file_size_bytes', 'File size', -1], ['mean_brightness', 'Brightness', 1], ['blur_score', 'Blur score', 1]]
+    .filter(([k]) => pct[k]).map(([k, label, dg]) => {
+      const f = (x) => (dg < 0 ? fmtBytes(x) : fmtNum(x, dg));
+      return h('tr', null, h('th', null, label), h('td', { class: 'num' }, fmtInt(pct[k].n)), h('td', { class: 'num' }, f(pct[k].p5)), h('td', { class: 'num' }, f(pct[k].p50)), h('td', { class: 'num' }, f(pct[k].p95)));
+    });
+  const cams = Object.entries(sum.camera_make_counts || {}).sort((a, b) => b[1] - a[1]).slice(0, 6);
+  const modes = Object.entries(sum.mode_counts || {}).sort((a, b) => b[1] - a[1]);
+  clear(body, cards,
+    h('div', { class: 'two-col' },
+      h('section', { class: 'panel' }, h('h2', null, 'Distributions'),
+        h('div', { class: 'table-wrap' }, h('table', { class: 'data' }, h('thead', null, h('tr', null, h('th', null, ''), h('th', { class: 'num' }, 'n'), h('th', { class: 'num' }, 'p5'), h('th', { class: 'num' }, 'median'), h('th', { class: 'num' }, 'p95'))), h('tbody', null, pRows))),
+        h('p', { class: 'small muted', style: { marginBottom: 0 } }, `Width ${fmtInt(sum.min_width)}–${fmtInt(sum.max_width)} px, height ${fmtInt(sum.min_height)}–${fmtInt(sum.max_height)} px over readable images.`)),
+      h('section', { class: 'panel' }, h('h2', null, 'Camera and colour'),
+        h('table', { class: 'kv' }, h('tbody', null,
+          h('tr', null, h('th', null, 'EXIF present'), h('td', null, `${fmtInt(sum.exif_present_count)} (${fmtPct(sum.exif_present_count, n)})`)),
+          h('tr', null, h('th', null, 'Rotated by EXIF'), h('td', null, fmtInt(sum.rotated_count))),
+          h('tr', null, h('th', null, 'With GPS location'), h('td', null, fmtInt(sum.gps_flagged_count))),
+          h('tr', null, h('th', null, 'High lens distortion risk'), h('td', null, fmtInt(sum.high_distortion_risk_count))),
+          h('tr', null, h('th', null, 'Colour modes'), h('td', null, modes.map(([m, c]) => `${m} ${fmtInt(c)}`).join(' · ') || '—')),
+          h('tr', null, h('th', null, 'Cameras'), h('td', null, cams.length ? cams.map(([m, c]) => `${m} ${fmtInt(c)}`).join(' · ') : 'no EXIF camera make'))))),
+    ));
+  markRendered('tab:overview');
+}
+
+// ---- plots ----
+async function plots(s, body) {
+  clear(body, h('div', { class: 'plots' }, PLOTS.map(([type, title]) => h('figure', { class: 'plot', 'data-plot': type },
+    h('img', { src: scanUrl(s.id, `/plots/${type}.png`), alt: `${title} plot`, loading: 'lazy', width: 1350, height: 900 }),
+    h('figcaption', null, h('span', null, title), h('span', { class: 'links' },
+      h('a', { href: scanUrl(s.id, `/plots/${type}.svg`), target: '_blank', rel: 'noopener' }, 'SVG'),
+      h('a', { href: scanUrl(s.id, `/plots/${type}.pdf`), download: '' }, 'PDF')))))));
+  markRendered('tab:plots');
+}
+
+// ---- paging over /images ----
+function pager(info, cursor, next, onPage) {
+  const pos = /^\d+$/.test(cursor || '0') ? Number(cursor || 0) : null;
+  const prev = pos !== null && pos > 0 ? String(Math.max(0, pos - info.limit)) : null;
+  return h('div', { class: 'pager', role: 'navigation', 'aria-label': 'Pages' },
+    h('button', { class: 'btn small', type: 'button', disabled: pos === null || pos === 0, onclick: () => onPage(pos - info.limit <= 0 ? '' : prev), 'data-page-prev': '' }, '← Previous'),
+    h('button', { class: 'btn small', type: 'button', disabled: !next, onclick: () => onPage(next), 'data-page-next': '' }, 'Next →'),
+    h('span', { class: 'info', 'data-page-info': '' }, info.shown ? `${pos !== null ? `${fmtInt(pos + 1)}–${fmtInt(pos + info.shown)}` : `${fmtInt(info.shown)}`} of ${fmtInt(info.total)}` : ''));
+}
+
+function tile(s, r, value) {
+  const [label, val] = value(r);
+  return h('button', { class: 'tile', type: 'button', title: r.path, 'data-image-id': r.id, onclick: () => openImage(s.id, r.id) },
+    h('div', { class: 'img' }, r.is_corrupt ? h('div', { class: 'ph' }, 'no preview') : thumb(s.id, r.id, 256, r.filename)),
+    h('div', { class: 'cap' }, h('div', { class: 'name' }, r.filename), h('div', { class: 'val', title: `${label}: ${val}` }, `${label} `, h('b', null, val))));
+}
+
+// ---- one issue ----
+async function issueTab(s, body, params, tab) {
+  const def = ISSUES[tab];
+  const sortChoices = SORTS[tab];
+  const sort = sortChoices.some(([v]) => v === params.get('sort')) ? params.get('sort') : def.sort;
+  const cursor = params.get('cursor') || '';
+  const total = s.summary[def.count];
+  const sel = h('select', { 'aria-label': 'Order', onchange: (e) => { setParams({ sort: e.target.value }); show(document.getElementById('main'), [s.id, tab], new URLSearchParams({ sort: e.target.value })); } },
+    sortChoices.map(([v, l]) => h('option', { value: v, selected: v === sort }, l)));
+  const grid = h('div', { class: 'grid', 'data-grid': def.flag }, loading());
+  clear(body, h('div', { class: 'toolbar' },
+    h('div', { class: 'grow' }, h('h2', { style: { margin: 0 } }, `${fmtInt(total)} ${def.label.toLowerCase()} ${total === 1 ? 'image' : 'images'}`, h('span', { class: 'muted small' }, ` · ${fmtPct(total, s.summary.total_images)} of the scan`)),
+      h('div', { class: 'muted small' }, def.why(s.thresholds))),
+    h('div', { class: 'field' }, h('label', { class: 'small' }, 'Order'), sel)), grid);
+  if (!total) {
+    clear(grid); grid.replaceWith(h('div', { class: 'panel' }, emptyState(`No ${def.label.toLowerCase()} images`, 'Nothing in this scan was flagged for this.')));
+    markRendered(`tab:${tab}`);
+    return;
+  }
+  const data = await api(`/scans/${enc(s.id)}/images?flag=${def.flag}&sort=${enc(sort)}&limit=${PAGE}${cursor ? `&cursor=${enc(cursor)}` : ''}`);
+  if (!st || st.tab !== tab) return;
+  clear(grid, data.images.map((r) => tile(s, r, def.value)));
+  grid.after(pager({ limit: PAGE, shown: data.images.length, total: data.total }, cursor, data.next_cursor, (c) => {
+    setParams({ sort, cursor: c });
+    show(document.getElementById('main'), [s.id, tab], new URLSearchParams({ sort, cursor: c || '' }));
+  }));
+  markRendered(`tab:${tab}`);
+}
+
+// ---- duplicates ----
+async function duplicates(s, body, params) {
+  const t0 = Number(params.get('threshold'));
+  let threshold = Number.isInteger(t0) && params.has('threshold') && t0 >= 0 && t0 <= 32 ? t0 : 8;
+  let kind = ['near', 'exact', 'byte_identical'].includes(params.get('kind')) ? params.get('kind') : 'near';
+  let page = Math.max(0, Number(params.get('page')) || 0);
+  const GROUPS = 20;
+  const rid = nextId('thr');
+  const range = h('input', { type: 'range', id: rid, min: 0, max: 16, step: 1, value: threshold, 'aria-describedby': `${rid}-help` });
+  const numIn = h('input', { type: 'number', min: 0, max: 32, step: 1, value: threshold, style: { width: '4.5em' }, 'aria-label': 'Threshold (bits)' });
+  const out = h('div', { 'data-dups': '' }, loading());
+  const kindSel = h('div', { class: 'row', role: 'radiogroup', 'aria-label': 'Kind of duplicates' });
+  let data = null;
+  let ctrl = null;
+  const renderGroups = () => {
+    const groups = kind === 'near' ? data.near.map((g) => ({ paths: g.paths, ids: g.ids, note: `max distance ${g.max_distance}` }))
+      : (data[kind] || []).map((paths, i) => ({ paths, ids: (data[`${kind}_ids`] || [])[i], note: kind === 'exact' ? 'same perceptual hash' : 'identical bytes' }));
+    clear(kindSel, [['near', `Near (≤ ${threshold} bits)`, data.near.length], ['exact', 'Same hash', data.exact.length], ['byte_identical', 'Identical files', data.byte_identical.length]].map(([k, l, c]) =>
+      h('button', { class: `btn small${k === kind ? ' primary' : ''}`, type: 'button', role: 'radio', 'aria-checked': String(k === kind), onclick: () => { kind = k; page = 0; sync(); renderGroups(); } }, `${l} · ${fmtInt(c)}`)));
+    if (!groups.length) {
+      clear(out, h('div', { class: 'panel' }, emptyState('No duplicate groups', kind === 'near' ? `No two images are within ${threshold} bits of each other. Raise the threshold to find looser matches.` : 'None of this kind in the scan.')));
+      markRendered('tab:duplicates');
+      return;
+    }
+    const pages = Math.ceil(groups.length / GROUPS);
+    page = Math.min(page, pages - 1);
+    const shown = groups.slice(page * GROUPS, (page + 1) * GROUPS);
+    clear(out, shown.map((g, gi) => h('section', { class: 'dupgroup', 'data-group': page * GROUPS + gi },
+      h('header', null, h('strong', null, `${g.paths.length} images`), h('span', { class: 'muted' }, g.note)),
+      h('div', { class: 'members' }, g.paths.map((p, i) => {
+        const id = g.ids ? g.ids[i] : null;
+        return h('button', { class: 'tile', type: 'button', title: p, 'data-path': p, 'data-image-id': id || '', onclick: () => id && openImage(s.id, id) },
+          h('div', { class: 'img' }, thumb(s.id, id, 256, basename(p))),
+          h('div', { class: 'cap' }, h('div', { class: 'name' }, basename(p)), h('div', { class: 'val mono' }, p.slice(0, p.length - basename(p).length) || '/')));
+      })))),
+    pages > 1 ? h('div', { class: 'pager' },
+      h('button', { class: 'btn small', type: 'button', disabled: page === 0, onclick: () => { page--; sync(); renderGroups(); } }, '← Previous'),
+      h('button', { class: 'btn small', type: 'button', disabled: page >= pages - 1, onclick: () => { page++; sync(); renderGroups(); } }, 'Next →'),
+      h('span', { class: 'info' }, `groups ${fmtInt(page * GROUPS + 1)}–${fmtInt(page * GROUPS + shown.length)} of ${fmtInt(groups.length)}`)) : null);
+    markRendered('tab:duplicates');
+  };
+  const sync = () => setParams({ threshold: threshold === 8 ? '' : threshold, kind: kind === 'near' ? '' : kind, page: page || '' });
+  const load = async () => {
+    if (ctrl) ctrl.abort();
+    ctrl = new AbortController();
+    out.setAttribute('aria-busy', 'true');
+    try {
+      data = await api(`/scans/${enc(s.id)}/duplicates?threshold=${threshold}`, { signal: ctrl.signal });
+    } catch (e) {
+      if (e.name === 'AbortError') return;
+      clear(out, errorBox(e));
+      return;
+    }
+    out.removeAttribute('aria-busy');
+    if (!st || st.tab !== 'duplicates') return;
+    renderGroups();
+  };
+  const setT = debounce((v) => { threshold = v; page = 0; sync(); load(); }, 250);
+  range.addEventListener('input', () => { numIn.value = range.value; setT(Number(range.value)); });
+  numIn.addEventListener('change', () => {
+    const v = Math.max(0, Math.min(32, Math.round(Number(numIn.value) || 0)));
+    numIn.value = v;
+    range.value = Math.min(16, v);
+    setT(v);
+  });
+  clear(body, h('div', { class: 'toolbar' },
+    h('div', { class: 'threshold' }, h('label', { for: rid }, 'Near-duplicate threshold'), range, numIn, h('span', { class: 'muted small', id: `${rid}-help` }, 'bits of perceptual-hash difference (0 = identical hash, default 8)')),
+    h('span', { class: 'grow' }), kindSel), out);
+  await load();
+}
+
+// ---- image table ----
+const COLS = [
+  ['filename', 'File', 'filename'], ['format', 'Format', 'format'], ['width', 'Size (px)', 'width'], ['file_size_bytes', 'Bytes', 'file_size_bytes'],
+  ['mean_brightness', 'Brightness', 'mean_brightness'], ['blur_score', 'Blur', 'blur_score'], ['delta', 'Border Δ', 'delta'],
+];
+
+async function images(s, body, params) {
+  const q = params.get('q') || '';
+  const flag = params.get('flag') || '';
+  const format = params.get('format') || '';
+  const sort = params.get('sort') || '';
+  const cursor = params.get('cursor') || '';
+  const limit = 50;
+  const go = (p) => {
+    const next = { q, flag, format, sort, ...p };
+    setParams(next);
+    show(document.getElementById('main'), [s.id, 'images'], new URLSearchParams(Object.entries(next).filter(([, v]) => v)));
+  };
+  const search = h('input', { type: 'search', value: q, placeholder: 'part of the path, e.g. train/ or .png', 'aria-label': 'Filter by path', 'data-filter': 'q' });
+  search.addEventListener('input', debounce(() => go({ q: search.value, cursor: '' }), 300));
+  const flagSel = h('select', { 'aria-label': 'Only images flagged as', 'data-filter': 'flag', onchange: (e) => go({ flag: e.target.value, cursor: '' }) },
+    [['', 'any'], ['corrupt', 'corrupt'], ['dark', 'dark'], ['overexposed', 'overexposed'], ['blurry', 'blurry'], ['artifact', 'border artifact'], ['duplicate', 'duplicate']].map(([v, l]) => h('option', { value: v, selected: v === flag }, l)));
+  const formats = Object.keys(s.summary.format_counts || {}).sort();
+  const fmtSel = h('select', { 'aria-label': 'Format', 'data-filter': 'format', onchange: (e) => go({ format: e.target.value, cursor: '' }) },
+    h('option', { value: '' }, 'any'), formats.map((f) => h('option', { value: f, selected: f === format }, f)));
+  const tableBox = h('div', null, loading());
+  clear(body, h('div', { class: 'toolbar' },
+    h('div', { class: 'field search' }, h('label', { class: 'small' }, 'Path contains'), search),
+    h('div', { class: 'field' }, h('label', { class: 'small' }, 'Flag'), flagSel),
+    h('div', { class: 'field' }, h('label', { class: 'small' }, 'Format'), fmtSel)), tableBox);
+  if (q) { search.focus(); search.setSelectionRange(q.length, q.length); }
+  const qs = new URLSearchParams({ limit });
+  if (q) qs.set('q', q);
+  if (flag) qs.set('flag', flag);
+  if (format) qs.set('format', format);
+  if (sort) qs.set('sort', sort);
+  if (cursor) qs.set('cursor', cursor);
+  const data = await api(`/scans/${enc(s.id)}/images?${qs}`);
+  if (!st || st.tab !== 'images') return;
+  if (!data.images.length) {
+    clear(tableBox, h('div', { class: 'panel' }, emptyState('No images match', 'Change or clear the filters above.', h('div', null, h('button', { class: 'btn small', type: 'button', onclick: () => go({ q: '', flag: '', format: '', cursor: '' }) }, 'Clear filters')))));
+    markRendered('tab:images');
+    return;
+  }
+  const sortField = sort.replace(/^-/, '');
+  const desc = sort.startsWith('-');
+  const th = ([key, label, field]) => {
+    const on = sortField === field;
+    return h('th', { class: key === 'filename' || key === 'format' ? '' : 'num', 'aria-sort': on ? (desc ? 'descending' : 'ascending') : 'none', scope: 'col' },
+      h('button', { class: 'sort', type: 'button', onclick: () => go({ sort: on && !desc ? `-${field}` : on && desc ? '' : field, cursor: '' }), title: `Sort by ${label}` },
+        label, h('span', { class: 'arrow', 'aria-hidden': 'true' }, on ? (desc ? '▼' : '▲') : '')));
+  };
+  const rowsEls = data.images.map((r) => h('tr', { class: 'clickable', tabindex: 0, 'data-image-id': r.id, onclick: () => openImage(s.id, r.id), onkeydown: (e) => { if (e.key === 'Enter' || e.key === ' ') { e.preventDefault(); openImage(s.id, r.id); } } },
+    h('td', { class: 'thumbcell' }, r.is_corrupt ? h('div', { class: 'ph' }, '✕') : thumb(s.id, r.id, 96, '')),
+    h('td', { class: 'path', title: r.path }, r.filename, h('div', { class: 'small muted', style: { overflow: 'hidden', textOverflow: 'ellipsis' } }, r.path.slice(0, r.path.length - r.filename.length))),
+    h('td', null, r.format || '—'),
+    h('td', { class: 'num' }, r.width ? `${r.width} × ${r.height}` : '—'),
+    h('td', { class: 'num' }, fmtBytes(r.file_size_bytes)),
+    h('td', { class: 'num' }, fmtNum(r.pixel_stats?.mean_brightness, 1)),
+    h('td', { class: 'num' }, fmtNum(r.blur_score, 1)),
+    h('td', { class: 'num' }, fmtNum(r.corner_stats?.delta, 1)),
+    h('td', null, flagChips(r), r.is_corrupt && r.error ? h('div', { class: 'small muted', style: { maxWidth: '240px', overflow: 'hidden', textOverflow: 'ellipsis', whiteSpace: 'nowrap' }, title: r.error }, r.error) : null)));
+  clear(tableBox,
+    h('div', { class: 'table-wrap' }, h('table', { class: 'data', 'data-table': 'images' },
+      h('thead', null, h('tr', null, h('th', null, h('span', { class: 'small muted' }, '')), COLS.map(th), h('th', null, 'Flags'))),
+      h('tbody', null, rowsEls))),
+    pager({ limit, shown: data.images.length, total: data.total }, cursor, data.next_cursor, (c) => go({ cursor: c })));
+  markRendered('tab:images');
+}
+
+// ---- annotations ----
+function bars(entries, max) {
+  return h('div', { class: 'bars' }, entries.map(([name, c]) => [h('span', { title: name, style: { overflow: 'hidden', textOverflow: 'ellipsis', whiteSpace: 'nowrap' } }, name),
+    h('div', { class: 'bar' }, h('span', { style: { width: `${max ? (100 * c) / max : 0}%` } })), h('span', { class: 'num' }, fmtInt(c))]));
+}
+
+async function annotations(s, body) {
+  let a;
+  try {
+    a = await api(`/scans/${enc(s.id)}/annotations`);
+  } catch (e) {
+    if (!st || st.tab !== 'annotations') return;
+    clear(body, h('div', { class: 'panel' }, emptyState('No annotation statistics', e instanceof ApiError && e.status !== 0 ? e.message : 'The daemon could not read the dataset layout.')));
+    markRendered('tab:annotations');
+    return;
+  }
+  if (!st || st.tab !== 'annotations') return;
+  if (!a.detected || a.format === 'flat' || !a.annotation_files) {
+    clear(body, h('div', { class: 'panel' }, emptyState('No annotations in this dataset',
+      `${s.scan.root} is ${a.format === 'flat' ? 'a flat folder of images' : `laid out as ${a.format}`} without annotation files. YOLO, COCO, Pascal VOC and class-per-folder layouts are recognised.`)));
+    markRendered('tab:annotations');
+    return;
+  }
+  const classes = Object.entries(a.class_counts || {}).sort((x, y) => y[1] - x[1]);
+  const issues = Object.entries(a.issue_counts || {}).filter(([, c]) => c);
+  const list = (title, items, total) => (total ? h('section', { class: 'panel' }, h('h2', null, `${title} (${fmtInt(total)})`), h('ul', { class: 'small mono', style: { margin: 0, paddingLeft: '1.1rem' } }, items.slice(0, 20).map((p) => h('li', null, typeof p === 'string' ? p : JSON.stringify(p)))), total > 20 ? h('p', { class: 'small muted' }, `…and ${fmtInt(total - 20)} more`) : null) : null);
+  clear(body,
+    h('div', { class: 'cards' },
+      card('Layout', String(a.format).toUpperCase(), `${fmtInt(a.annotation_files)} annotation files`),
+      card('Annotated', fmtInt(a.annotated_images), `${fmtPct(a.annotated_images, a.total_images)} of ${fmtInt(a.total_images)} images`),
+      card('Objects', fmtInt(a.total_annotations), `${fmtNum(a.mean_objects_per_image, 2)} per image, max ${fmtInt(a.max_objects_per_image)}`),
+      card('Classes', fmtInt(a.num_classes)),
+      card('Box sizes', `${fmtInt(a.small_count)} / ${fmtInt(a.medium_count)} / ${fmtInt(a.large_count)}`, 'small / medium / large (COCO areas)'),
+      card('Issues', fmtInt(a.issues_total), issues.map(([k, c]) => `${k.replace(/_/g, ' ')} ${c}`).join(' · ') || 'none', a.issues_total ? 'warn' : 'good')),
+    h('div', { class: 'two-col' },
+      h('section', { class: 'panel' }, h('h2', null, 'Objects per class'), classes.length ? bars(classes.slice(0, 40), classes[0][1]) : emptyState('No classes'), classes.length > 40 ? h('p', { class: 'small muted' }, `${classes.length - 40} more classes`) : null),
+      h('div', null,
+        (a.splits || []).length ? h('section', { class: 'panel' }, h('h2', null, 'Splits'), h('table', { class: 'kv' }, h('tbody', null, a.splits.map((sp) => h('tr', null, h('th', null, sp.name || sp.split || JSON.stringify(sp)), h('td', null, sp.images !== undefined ? `${fmtInt(sp.images)} images` : JSON.stringify(sp))))))) : null,
+        list('Images without annotations', a.missing_annotation || a.orphan_images || [], a.missing_annotation_total || a.orphan_images_total),
+        list('Annotations without images', a.orphan_annotations || [], a.orphan_annotations_total),
+        list('Annotation problems', a.issues || [], a.issues_total))),
+    (a.notes || []).length ? h('p', { class: 'small muted' }, a.notes.join(' ')) : null);
+  markRendered('tab:annotations');
+}
