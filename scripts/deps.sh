@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs the Debian 12 packages imgedad needs; idempotent, used by the README's two commands,
 # by .ci/run and by docker/Dockerfile. Usage: scripts/deps.sh [build|run|test|runtime|bench]
-#   build: compilers and -dev libraries; run: build + runtime fonts; test: run + test tools;
+#   build: compilers and -dev libraries; run: build + runtime fonts; test: run + test tools
+#   (including chromium, and Node.js + npm when missing, for the browser tests);
 #   runtime: only the shared libraries and fonts the binaries need (the Docker image's last stage).
 set -euo pipefail
 what=${1:-test}
@@ -61,7 +62,14 @@ TEST_PKGS=(
   curl
   procps
   dpkg-dev
+  chromium
 )
+# Node.js and npm for the browser tests (tests/e2e), from Debian only when the commands are
+# missing: a Node.js from nodesource is one `nodejs` package with npm inside, and Debian's `npm`
+# package conflicts with it. Any Node.js >= 18 will do (Debian 12 has 18).
+NODE_PKGS=()
+command -v node >/dev/null 2>&1 || NODE_PKGS+=(nodejs)
+command -v npm >/dev/null 2>&1 || NODE_PKGS+=(npm)
 
 # Benchmarks only (bench/*): load generator, timing, profiling.
 BENCH_PKGS=(
@@ -73,9 +81,9 @@ BENCH_PKGS=(
 case "$what" in
   build) pkgs=("${BUILD_PKGS[@]}") ;;
   run) pkgs=("${BUILD_PKGS[@]}" "${RUN_PKGS[@]}") ;;
-  test) pkgs=("${BUILD_PKGS[@]}" "${RUN_PKGS[@]}" "${TEST_PKGS[@]}") ;;
+  test) pkgs=("${BUILD_PKGS[@]}" "${RUN_PKGS[@]}" "${TEST_PKGS[@]}" "${NODE_PKGS[@]}") ;;
   runtime) pkgs=("${RUNTIME_PKGS[@]}" "${RUN_PKGS[@]}") ;;
-  bench) pkgs=("${BUILD_PKGS[@]}" "${RUN_PKGS[@]}" "${TEST_PKGS[@]}" "${BENCH_PKGS[@]}") ;;
+  bench) pkgs=("${BUILD_PKGS[@]}" "${RUN_PKGS[@]}" "${TEST_PKGS[@]}" "${NODE_PKGS[@]}" "${BENCH_PKGS[@]}") ;;
   *) echo "usage: $0 [build|run|test|runtime|bench]" >&2; exit 2 ;;
 esac
 
