@@ -1,0 +1,174 @@
+// Helpers for the end-to-end browser tests (tests/e2e/*.mjs, run by tests/integration/
+// test_dashboard.sh): Debian's headless Chromium through playwright-core, screenshots, asserts
+// that print like the bash tests ("ok N - ...", "N passed, 0 failed"), page error tracking and
+// timings. Node >= 18, no other dependency.
+import { mkdirSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium } from 'playwright-core';
+
+const HERE = path.dirname(fileURLToPath(import.meta.url));
+export const ARTIFACTS = process.env.ARTIFACTS || path.resolve(HERE, '../artifacts/dashboard');
+export const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
+export const BASE_URL = (process.env.IMGEDA_URL || '').replace(/\/+$/, '');
+
+let passed = 0;
+const watchers = [];
+const browsers = [];
+
+// launch(): a headless Chromium. playwright-core gives every launch() a fresh, empty temporary
+// profile (mkdtemp playwright_chromiumdev_profile-*, removed on close) and refuses a
+// --user-data-dir argument, so none is passed. It adds --headless itself, which is the new
+// headless mode in every Chromium >= 132. No network access beyond what the page asks for.
+export async function launch({ args = [], ...options } = {}) {
+  const browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    headless: true,
+    timeout: 60_000,
+    ...options,
+    args: [
+      '--no-sandbox', // root in CI; the daemon under test is local and trusted
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+      ...args,
+    ],
+  }).catch((e) => {
+    throw new Error(`cannot launch ${CHROMIUM} (install it with: sudo scripts/deps.sh test): ${e.message}`);
+  });
+  browsers.push(browser); // run() closes it if the test does not
+  return browser;
+}
+
+// newPage(browser, {width, height}): a page in its own context, watched for errors (see watch).
+export async function newPage(browser, { width = 1280, height = 800, ...contextOptions } = {}) {
+  const context = await browser.newContext({ viewport: { width, height }, ...contextOptions });
+  const page = await context.newPage();
+  page.setDefaultTimeout(15_000);
+  page.setDefaultNavigationTimeout(30_000);
+  watch(page);
+  return page;
+}
+
+// watch(page): records uncaught page errors, console errors and failed requests (network
+// failures and HTTP statuses >= 400). Uncaught page errors fail the test (checked by run() at the
+// end, or at once with assertNoPageErrors); console errors and failed requests are printed as
+// diagnostics and can be asserted on by the test. Idempotent.
+export function watch(page) {
+  let w = watchers.find((x) => x.page === page);
+  if (w) return w;
+  w = { page, pageErrors: [], consoleErrors: [], failedRequests: [] };
+  page.on('pageerror', (e) => w.pageErrors.push(e.stack || String(e)));
+  page.on('console', (m) => {
+    if (m.type() === 'error') {
+      const loc = m.location();
+      w.consoleErrors.push(`${m.text()}${loc && loc.url ? ` (${loc.url}:${loc.lineNumber})` : ''}`);
+    }
+  });
+  const httpFailed = new WeakSet(); // a 404 script is also aborted: report it once
+  page.on('response', (r) => {
+    if (r.status() < 400) return;
+    httpFailed.add(r.request());
+    w.failedRequests.push(`${r.request().method()} ${r.url()}: HTTP ${r.status()}`);
+  });
+  page.on('requestfailed', (r) => {
+    if (httpFailed.has(r)) return;
+    w.failedRequests.push(`${r.method()} ${r.url()}: ${(r.failure() && r.failure().errorText) || 'failed'}`);
+  });
+  watchers.push(w);
+  return w;
+}
+
+export function assertNoPageErrors(page, what = 'the page') {
+  const w = watch(page);
+  if (w.pageErrors.length) {
+    throw new Error(`${what} threw ${w.pageErrors.length} uncaught error(s):\n  ${w.pageErrors.join('\n  ')}`);
+  }
+  pass(`no uncaught errors in ${what}`);
+}
+
+// screenshot(page, name): writes $ARTIFACTS/name (PNG) and returns its path.
+export async function screenshot(page, name, options = {}) {
+  mkdirSync(ARTIFACTS, { recursive: true });
+  const file = path.join(ARTIFACTS, name.endsWith('.png') ? name : `${name}.png`);
+  await page.screenshot({ path: file, ...options });
+  console.log(`screenshot: ${file}`);
+  return file;
+}
+
+// timed(label, fn): runs fn, prints "timing: <label> <ms> ms", returns its result.
+export async function timed(label, fn) {
+  const t0 = performance.now();
+  try {
+    return await fn();
+  } finally {
+    console.log(`timing: ${label} ${Math.round(performance.now() - t0)} ms`);
+  }
+}
+
+// Asserts: each success prints "ok N - what"; a failure throws with what was expected.
+export function pass(what) {
+  passed += 1;
+  console.log(`ok ${passed} - ${what}`);
+}
+const show = (v) => (typeof v === 'string' ? JSON.stringify(v) : JSON.stringify(v) ?? String(v));
+export function assert(cond, what, detail = '') {
+  if (!cond) throw new Error(`${what}${detail ? `: ${detail}` : ''}`);
+  pass(what);
+}
+export function assertEqual(actual, expected, what) {
+  const a = show(actual);
+  const e = show(expected);
+  if (a !== e) throw new Error(`${what}: got ${a}, expected ${e}`);
+  pass(what);
+}
+export function assertContains(haystack, needle, what) {
+  if (!String(haystack).includes(needle)) {
+    throw new Error(`${what}: ${show(String(haystack).slice(0, 500))} lacks ${show(needle)}`);
+  }
+  pass(what);
+}
+
+function report() {
+  for (const w of watchers) {
+    let url = '?';
+    try { url = w.page.url(); } catch { /* closed */ }
+    for (const e of w.consoleErrors) console.log(`# console error on ${url}: ${e}`);
+    for (const e of w.failedRequests) console.log(`# failed request on ${url}: ${e}`);
+  }
+}
+
+// run(async () => {...}): the test's body. Prints "N passed, 0 failed", or "FAIL: ..." and
+// "N passed, 1 failed" with exit code 1 on the first failed assert, thrown error or uncaught page
+// error. A watchdog ends a hung test after $E2E_TIMEOUT_MS (default 180 s).
+export async function run(body) {
+  const limit = Number(process.env.E2E_TIMEOUT_MS || 180_000);
+  const dog = setTimeout(() => {
+    report();
+    console.error(`FAIL: the test did not finish within ${limit} ms`);
+    console.log(`${passed} passed, 1 failed`);
+    process.exit(1);
+  }, limit);
+  dog.unref();
+  try {
+    if (!BASE_URL) throw new Error('IMGEDA_URL is not set (run through tests/integration/test_dashboard.sh)');
+    await body();
+    const bad = watchers.filter((w) => w.pageErrors.length);
+    if (bad.length) {
+      throw new Error(`uncaught page errors:\n  ${bad.flatMap((w) => w.pageErrors).join('\n  ')}`);
+    }
+    report();
+    console.log(`${passed} passed, 0 failed`);
+  } catch (e) {
+    report();
+    console.error(`FAIL: ${e && e.stack ? e.stack : e}`);
+    console.log(`${passed} passed, 1 failed`);
+    process.exitCode = 1;
+  } finally {
+    clearTimeout(dog);
+    for (const b of browsers) await b.close().catch(() => {});
+  }
+}
