@@ -6,6 +6,13 @@ cd "$(dirname "$0")/.."
 scripts/deps.sh test
 jobs=$(nproc 2>/dev/null || echo 2)
 
+# The browser tests' playwright-core (tests/e2e): installed when missing or older than the lock
+# file (npm ci writes node_modules/.package-lock.json last), so later runs need no network.
+if [ tests/e2e/package-lock.json -nt tests/e2e/node_modules/.package-lock.json ]; then
+  echo "== npm ci (tests/e2e)"
+  npm ci --prefix tests/e2e --no-audit --no-fund || { rm -rf tests/e2e/node_modules; exit 1; }
+fi
+
 echo "== build (warnings are errors)"
 cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo -DIE_WERROR=ON -DIE_BUILD_TESTS=ON -DIE_BUILD_BENCH=ON >/dev/null
 cmake --build build -j"$jobs"

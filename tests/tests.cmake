@@ -11,3 +11,5 @@ foreach(t cli_scan kill_resume daemon daemon_crash docker_sync hostile oracle cl
     ie_integration_test(test_${t})
   endif()
 endforeach()
+# The dashboard in headless Chromium (tests/e2e/, needs chromium + node + npm ci): label browser.
+ie_integration_test(test_dashboard LABELS browser)
