@@ -794,6 +794,28 @@ static bool parse_threshold(struct srv_req *r, const char *s, int *out)
     return true;
 }
 
+/* The image ids of records given by their index in the loaded manifest. An image's id is its
+ * record's 1-based position in ie_manifest_load's order (srv_store_index_manifest numbers them
+ * so, and results are computed from the same load), so no database lookup is needed. */
+static cJSON *ids_array(const size_t *idx, size_t n)
+{
+    cJSON *a = cJSON_CreateArray();
+    for (size_t i = 0; i < n; i++)
+        cJSON_AddItemToArray(a, cJSON_CreateNumber((double)idx[i] + 1));
+    return a;
+}
+
+static cJSON *group_ids(const struct ie_dup_list *l)
+{
+    cJSON *a = cJSON_CreateArray();
+    for (size_t i = 0; i < l->n; i++)
+        cJSON_AddItemToArray(a, ids_array(l->groups[i].recs, l->groups[i].n));
+    return a;
+}
+
+/* SPEC 4.1's object plus, for the dashboard's thumbnails and links, the image id of every path:
+ * "exact_ids" and "byte_identical_ids" parallel to "exact" and "byte_identical", "ids" in each
+ * near group parallel to its "paths", and "flat_ids" parallel to "flat". */
 static int compute_duplicates(const struct srv_scan_row *row, const struct ie_manifest *m,
                               void *ctx, struct ie_buf *out, const char **mime, struct ie_err *err)
 {
@@ -805,6 +827,13 @@ static int compute_duplicates(const struct srv_scan_row *row, const struct ie_ma
     int rc = ie_duplicates_find(m->recs, m->n, opts, &d, err);
     if (rc == 0) {
         cJSON *o = ie_duplicates_to_json(&d, m->recs);
+        cJSON_AddItemToObject(o, "exact_ids", group_ids(&d.exact));
+        cJSON_AddItemToObject(o, "byte_identical_ids", group_ids(&d.byte_identical));
+        cJSON *near = cJSON_GetObjectItemCaseSensitive(o, "near");
+        size_t i = 0;
+        for (cJSON *g = near ? near->child : NULL; g && i < d.near.n; g = g->next, i++)
+            cJSON_AddItemToObject(g, "ids", ids_array(d.near.groups[i].recs, d.near.groups[i].n));
+        cJSON_AddItemToObject(o, "flat_ids", ids_array(d.flat, d.n_flat));
         cJSON_AddNumberToObject(o, "threshold", opts->threshold);
         json_into(out, o);
     }
@@ -1207,26 +1236,64 @@ out:
     return rc;
 }
 
+/* Adds "sample_ids" parallel to each check's "sample_paths": the image id of each path in the
+ * scan, or null when the path has no indexed record. The gate reads the slim manifest, which
+ * keeps no positions, so ids come from the images_by_path index (at most 10 per check). */
+static int add_sample_ids(sqlite3 *db, const char *scan_id, const struct ie_gate_result *g,
+                          cJSON *result, struct ie_err *err)
+{
+    cJSON *checks = cJSON_GetObjectItemCaseSensitive(result, "checks");
+    cJSON *co = checks ? checks->child : NULL;
+    for (size_t i = 0; i < g->n_checks && co; i++, co = co->next) {
+        cJSON *ids = cJSON_AddArrayToObject(co, "sample_ids");
+        for (size_t k = 0; k < g->checks[i].n_samples; k++) {
+            int64_t id = 0;
+            struct ie_err e = {0};
+            int rc = srv_store_image_id_by_path(db, scan_id, g->checks[i].sample_paths[k], &id, &e);
+            if (rc == IE_ENOENT) {
+                cJSON_AddItemToArray(ids, cJSON_CreateNull());
+            } else if (rc < 0) {
+                *err = e;
+                return rc;
+            } else {
+                cJSON_AddItemToArray(ids, cJSON_CreateNumber((double)id));
+            }
+        }
+    }
+    return 0;
+}
+
 /* Gates a finished scan against a parsed policy: 200 passed, 412 failed, body = the result
- * (plus scan_id). */
+ * (plus scan_id and each check's sample_ids). */
 static enum MHD_Result reply_gate(struct srv_req *r, unsigned *status,
                                   const struct srv_scan_row *row, const struct ie_policy *p)
 {
     struct ie_slim_manifest m;
     struct ie_gate_result g;
     struct ie_err err = {0};
+    cJSON *o = NULL;
+    sqlite3 *db;
     enum MHD_Result rc;
     ie_slim_manifest_init(&m);
     ie_gate_result_init(&g);
     if (ie_slim_manifest_load(row->manifest_path, &m, &err) < 0) {
         rc = fail(r, status, &err);
-    } else {
-        ie_gate_evaluate(&m, p, &g);
-        cJSON *o = ie_gate_result_to_cjson(&g);
-        cJSON_AddStringToObject(o, "scan_id", row->id);
+        goto out;
+    }
+    ie_gate_evaluate(&m, p, &g);
+    o = ie_gate_result_to_cjson(&g);
+    cJSON_AddStringToObject(o, "scan_id", row->id);
+    if (!(db = srv_http_db(r, &err)) || add_sample_ids(db, row->id, &g, o, &err) < 0) {
+        rc = fail(r, status, &err);
+        goto out;
+    }
+    {
         unsigned st = g.passed ? 200 : 412;
         rc = REPLY(st, srv_reply_json(r, st, o));
+        o = NULL;
     }
+out:
+    cJSON_Delete(o);
     ie_gate_result_release(&g);
     ie_slim_manifest_release(&m);
     return rc;
@@ -1265,6 +1332,110 @@ static enum MHD_Result h_scan_gate(struct srv_req *r, unsigned *status)
     ie_policy_release(&p);
     srv_scan_row_release(&row);
     return rc;
+}
+
+/* ---- policies and configuration, for the dashboard ---- */
+
+/* Generated from config/policy.example.yaml by migrations/embed.cmake. */
+extern const struct {
+    const char *name;
+    const char *data;
+    size_t len;
+} srv_policy_example[];
+extern const size_t srv_n_policy_example;
+
+/* GET /api/v1/policy/example: the documented policy this binary was built with, byte for byte,
+ * so an editor starts from the keys and defaults the gate really applies. */
+static enum MHD_Result h_policy_example(struct srv_req *r, unsigned *status)
+{
+    size_t n = srv_n_policy_example ? srv_policy_example[0].len : 0;
+    char *copy = ie_xmalloc(n + 1);
+    memcpy(copy, n ? srv_policy_example[0].data : "", n);
+    return REPLY(200, srv_reply_buffer(r, 200, "text/yaml; charset=utf-8", copy, n));
+}
+
+/* POST /api/v1/policy/validate: parses the body as the gate does (YAML or JSON, same limits)
+ * and always answers 200, because a refused policy is the expected answer here, not a failed
+ * request: {"valid": true, "policy": {every key: effective value}} or {"valid": false,
+ * "errors": [{"line", "column", "key", "message"}]}. The parser stops at the first problem, so
+ * errors holds one; line, column and key are null where the problem has none (the size
+ * limit), and message is the gate's 400 message. */
+static enum MHD_Result h_policy_validate(struct srv_req *r, unsigned *status)
+{
+    struct ie_policy p;
+    struct ie_policy_error_pos pos = {0};
+    struct ie_err err = {0};
+    cJSON *o = cJSON_CreateObject();
+    ie_policy_init(&p);
+    if (ie_policy_parse_pos(&p, "policy", r->body, r->body_len, &pos, &err) == 0) {
+        char *json = ie_policy_to_json(&p);
+        cJSON_AddTrueToObject(o, "valid");
+        cJSON_AddItemToObject(o, "policy", cJSON_CreateRaw(json));
+        free(json);
+    } else {
+        /* Keys and messages quote the body, which may hold invalid UTF-8 cut by the parser's
+         * "..."; JSON must not. */
+        char *key = pos.key[0] ? ie_utf8_sanitize(pos.key, strlen(pos.key)) : NULL;
+        char *msg = ie_utf8_sanitize(err.msg, strlen(err.msg));
+        cJSON_AddFalseToObject(o, "valid");
+        cJSON *e = cJSON_CreateObject();
+        cJSON_AddItemToObject(e, "line",
+                              pos.line ? cJSON_CreateNumber((double)pos.line) : cJSON_CreateNull());
+        cJSON_AddItemToObject(
+            e, "column", pos.column ? cJSON_CreateNumber((double)pos.column) : cJSON_CreateNull());
+        cJSON_AddItemToObject(e, "key", key ? cJSON_CreateString(key) : cJSON_CreateNull());
+        cJSON_AddStringToObject(e, "message", msg);
+        cJSON_AddItemToArray(cJSON_AddArrayToObject(o, "errors"), e);
+        free(key);
+        free(msg);
+    }
+    ie_policy_release(&p);
+    return REPLY(200, srv_reply_json(r, 200, o));
+}
+
+/* GET /api/v1/config: what a client may need to know of this daemon's configuration (never the
+ * token), and the options a scan without options gets, computed by the same function that
+ * parses a scan's options, so the two cannot drift apart. */
+static enum MHD_Result h_config(struct srv_req *r, unsigned *status)
+{
+    const struct srv_config *cfg = r->ctx->cfg;
+    struct ie_scan_options so;
+    struct ie_err err = {0};
+    if (srv_scan_options_from_json(NULL, cfg, &so, &err) < 0)
+        return fail(r, status, &err);
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddStringToObject(o, "version", IMGEDA_VERSION);
+    cJSON_AddNumberToObject(o, "workers", (double)cfg->workers);
+    /* As check_root compares them; a root that does not resolve admits nothing, so it is
+     * left out. */
+    cJSON *roots = cJSON_AddArrayToObject(o, "allowed_roots");
+    for (int i = 0; i < cfg->n_allowed_roots; i++) {
+        char real[PATH_MAX];
+        if (realpath(cfg->allowed_roots[i], real))
+            cJSON_AddItemToArray(roots, cJSON_CreateString(real));
+    }
+    cJSON_AddNumberToObject(o, "max_body_bytes", (double)cfg->max_body_bytes);
+    cJSON_AddNumberToObject(o, "max_pixels", (double)cfg->max_pixels);
+    cJSON_AddBoolToObject(o, "auth", cfg->auth_token[0] != '\0');
+    cJSON *d = cJSON_AddObjectToObject(o, "scan_defaults");
+    cJSON_AddNumberToObject(d, "dark_threshold", so.dark_threshold);
+    cJSON_AddNumberToObject(d, "overexposed_threshold", so.overexposed_threshold);
+    cJSON_AddNumberToObject(d, "artifact_threshold", so.artifact_threshold);
+    cJSON_AddNumberToObject(d, "blur_threshold", so.blur_threshold);
+    cJSON_AddNumberToObject(d, "workers", so.workers);
+    cJSON_AddNumberToObject(d, "checkpoint_every", so.checkpoint_every);
+    cJSON_AddNumberToObject(d, "max_image_dim", so.max_image_dim);
+    cJSON_AddNumberToObject(d, "max_pixels", (double)so.max_pixels);
+    cJSON *ext = cJSON_AddArrayToObject(d, "extensions");
+    for (size_t i = 0; i < so.n_extensions; i++)
+        cJSON_AddItemToArray(ext, cJSON_CreateString(so.extensions[i]));
+    cJSON_AddBoolToObject(d, "force", so.force);
+    cJSON_AddBoolToObject(d, "skip_pixel_stats", so.skip_pixel_stats);
+    cJSON_AddBoolToObject(d, "skip_exif", so.skip_exif);
+    cJSON_AddBoolToObject(d, "skip_blur", so.skip_blur);
+    cJSON_AddBoolToObject(d, "no_hashes", so.no_hashes);
+    cJSON_AddBoolToObject(d, "shrink_on_load", so.shrink_on_load);
+    return REPLY(200, srv_reply_json(r, 200, o));
 }
 
 static bool is_final(const char *s)
@@ -1466,6 +1637,13 @@ static const struct route routes[] = {
      "Scan (resuming the root's last scan) then gate: {root, policy, wait?, timeout_s?}; 412 "
      "when it fails",
      h_ci_gate},
+    {"GET", "/api/v1/policy/example",
+     "The documented example policy (YAML, every key at its default)", h_policy_example},
+    {"POST", "/api/v1/policy/validate",
+     "Check a policy (YAML or JSON body): 200 {valid, policy} or {valid: false, errors}",
+     h_policy_validate},
+    {"GET", "/api/v1/config",
+     "Version, limits, allowed roots and the options a scan gets by default", h_config},
 };
 
 /* Matches url against pattern; fills r->params. Segments "{x}" capture a whole segment and

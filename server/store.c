@@ -636,6 +636,27 @@ out:
     return rc;
 }
 
+int srv_store_image_id_by_path(sqlite3 *db, const char *scan_id, const char *path, int64_t *id,
+                               struct ie_err *err)
+{
+    sqlite3_stmt *st;
+    int rc =
+        srv_db_prepare_cached(db, "SELECT id FROM images WHERE scan_id = ? AND path = ?", &st, err);
+    if (rc < 0)
+        return rc;
+    sqlite3_bind_text(st, 1, scan_id, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, path, -1, SQLITE_STATIC);
+    int step = sqlite3_step(st);
+    if (step == SQLITE_ROW)
+        *id = sqlite3_column_int64(st, 0);
+    else if (step == SQLITE_DONE)
+        rc = ie_err_set(err, IE_ENOENT, "no image %s in scan %s", path, scan_id);
+    else
+        rc = ie_err_set(err, IE_EIO, "database: %s", sqlite3_errmsg(db));
+    srv_db_done(st);
+    return rc;
+}
+
 int srv_store_get_image(sqlite3 *db, const char *scan_id, int64_t image_id, char **out, char **path,
                         struct ie_err *err)
 {

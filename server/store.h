@@ -70,6 +70,9 @@ struct srv_image_query {
  * "next_cursor": "..."|null}. IE_EINVAL for an unknown flag or sort field. */
 int srv_store_query_images(sqlite3 *db, const char *scan_id, const struct srv_image_query *q,
                            char **out, size_t *out_len, struct ie_err *err);
+/* The image id of the record with this path in the scan (images_by_path), or IE_ENOENT. */
+int srv_store_image_id_by_path(sqlite3 *db, const char *scan_id, const char *path, int64_t *id,
+                               struct ie_err *err);
 /* One record with its "id" as JSON text (malloc'd), and/or its path; IE_ENOENT if absent. */
 int srv_store_get_image(sqlite3 *db, const char *scan_id, int64_t image_id, char **out, char **path,
                         struct ie_err *err);

@@ -7,6 +7,37 @@ source "$HERE/daemon_lib.sh"
 cp -r "$FIXTURES/sample" "$WORK/data"
 start_daemon "$WORK/var" --set limits.max_body_bytes=65536
 
+# check_ids.py BASE SCAN_ID duplicates|gate BODY: every image id in a duplicates or gate answer
+# is the id of the record with the path it stands next to (GET /images/{id} gives that path).
+cat >"$WORK/check_ids.py" <<'PY'
+import json, sys, urllib.request
+base, sid, kind, body = sys.argv[1:5]
+d = json.load(open(body))
+def path_of(i):
+    with urllib.request.urlopen(f"{base}/api/v1/scans/{sid}/images/{i}") as r:
+        return json.load(r)["path"]
+pairs = []
+def parallel(paths, ids, what):
+    assert len(paths) == len(ids), f"{what}: {len(paths)} paths, {len(ids)} ids"
+    pairs.extend(zip(paths, ids))
+if kind == "duplicates":
+    for name in ("exact", "byte_identical"):
+        assert len(d[name]) == len(d[name + "_ids"]), name
+        for k, (ps, ids) in enumerate(zip(d[name], d[name + "_ids"])):
+            parallel(ps, ids, f"{name}[{k}]")
+    for k, g in enumerate(d["near"]):
+        parallel(g["paths"], g["ids"], f"near[{k}]")
+    parallel(d["flat"], d["flat_ids"], "flat")
+else:
+    for c in d["checks"]:
+        parallel(c["sample_paths"], c["sample_ids"], c["name"])
+for p, i in pairs:
+    assert isinstance(i, int), f"{p}: id {i!r}"
+    assert path_of(i) == p, f"id {i} is {path_of(i)}, not {p}"
+print(len(pairs))
+PY
+check_ids() { "$PYTHON" "$WORK/check_ids.py" "$B" "$1" "$2" "$WORK/body"; }
+
 expect_api 200 GET /healthz
 [ "$(json "d['status']")" = ok ] || fail "healthz"
 ok "healthz answers"
@@ -67,8 +98,35 @@ ok "the manifest streams out and imports back as a scan"
 expect_api 200 GET "/api/v1/scans/$ID/duplicates"
 [ "$(json "[[p.rsplit('/',1)[1] for p in g] for g in d['exact']], d['threshold']")" = "[['street.jpg', 'street_copy.jpg']] 8" ] || fail "duplicates $(cat "$WORK/body")"
 [ "$(json "len(d['byte_identical']), len(d['near']) >= 1")" = "1 True" ] || fail "byte-identical/near"
+[ "$(check_ids "$ID" duplicates)" = 6 ] || fail "duplicate ids $(cat "$WORK/body")"
+[ "$(json "d['exact_ids']")" = "[[6, 7]]" ] || fail "exact_ids $(cat "$WORK/body")"
 expect_api 200 GET "/api/v1/scans/$ID/duplicates?threshold=0"
+check_ids "$ID" duplicates >/dev/null
 expect_api 400 GET "/api/v1/scans/$ID/duplicates?threshold=33"
+# Ids are positions in the loaded manifest, where a repeated path keeps its first place (with
+# its last record): a manifest repeating broken.jpg before the street pair, and night.jpg at the
+# end, must still give the ids the images endpoint knows, not line numbers.
+night_size=$("$PYTHON" - "$WORK/exported.jsonl" "$WORK/repeated.jsonl" <<'PY'
+import json, sys
+lines = open(sys.argv[1]).read().splitlines()
+head, recs = lines[0], lines[1:]
+night = next(l for l in recs if json.loads(l)["filename"] == "night.jpg")
+broken = next(l for l in recs if json.loads(l)["filename"] == "broken.jpg")
+later = json.loads(night); later["file_size_bytes"] += 1
+out = [head] + recs[:3] + [broken] + recs[3:] + [json.dumps(later)]
+open(sys.argv[2], "w").write("\n".join(out) + "\n")
+print(later["file_size_bytes"])
+PY
+)
+expect_api 201 POST /api/v1/manifests --data-binary "@$WORK/repeated.jsonl"
+REP=$(json "d['id']")
+[ "$(json "d['progress']['total']")" = 7 ] || fail "repeated paths are one record each"
+expect_api 200 GET "/api/v1/scans/$REP/duplicates"
+[ "$(check_ids "$REP" duplicates)" = 6 ] || fail "duplicate ids of a manifest with repeated paths"
+[ "$(json "d['exact_ids']")" = "[[6, 7]]" ] || fail "repeated paths shifted the ids: $(cat "$WORK/body")"
+expect_api 200 GET "/api/v1/scans/$REP/images?q=night"
+[ "$(json "d['images'][0]['file_size_bytes']")" = "$night_size" ] || fail "the later record of a path wins: $(cat "$WORK/body")"
+ok "duplicates give the image id of every path (exact_ids, byte_identical_ids, near ids, flat_ids), also with repeated paths"
 expect_api 200 POST /api/v1/leakage -d "{\"splits\": {\"train\": \"$ID\", \"val\": \"$IMP\"}, \"threshold\": 4}"
 [ "$(json "len(d['leaks']) >= 6, sorted(d['leaks'][0]['found_in'])")" = "True ['train', 'val']" ] || fail "leakage $(head -c 300 "$WORK/body")"
 expect_api 400 POST /api/v1/leakage -d "{\"splits\": {\"train\": \"$ID\"}}"
@@ -90,12 +148,51 @@ expect_api 200 POST "/api/v1/scans/$ID/gate" --data-binary "@$WORK/pass.yaml"
 printf 'min_images_total: 5\nmax_corrupt_pct: 1.0\nmax_overexposed_pct: 50\nmax_underexposed_pct: 50\nmax_duplicate_pct: 50\n' >"$WORK/fail.yaml"
 expect_api 412 POST "/api/v1/scans/$ID/gate" --data-binary "@$WORK/fail.yaml"
 [ "$(json "d['passed'], [c['name'] for c in d['checks'] if not c['passed']]")" = "False ['max_corrupt_pct']" ] || fail "gate fail $(cat "$WORK/body")"
+[ "$(check_ids "$ID" gate)" -ge 3 ] || fail "gate sample_ids $(cat "$WORK/body")"
+[ "$(json "[(c['sample_ids'], c['sample_paths'][0].rsplit('/', 1)[1]) for c in d['checks'] if c['name'] == 'max_duplicate_pct']")" = "[([7], 'street_copy.jpg')]" ] || fail "duplicate sample id $(cat "$WORK/body")"
 printf 'min_images_total: 5\nmax_corupt_pct: 1.0\n' >"$WORK/typo.yaml"
 expect_api 400 POST "/api/v1/scans/$ID/gate" --data-binary "@$WORK/typo.yaml"
 grep -q 'policy:2:1: max_corupt_pct' "$WORK/body" || fail "policy error position: $(cat "$WORK/body")"
 expect_api 400 POST "/api/v1/scans/$ID/gate" -d 'max_corrupt_pct: [1'
 expect_api 400 POST "/api/v1/scans/$ID/gate" -d 'max_corrupt_pct: -3'
-ok "gate a scan: 200 pass, 412 fail, 400 for a bad policy with its line and column"
+ok "gate a scan: 200 pass, 412 fail (sample_ids name the sampled images), 400 for a bad policy with its line and column"
+
+# The example policy is served byte for byte as built in.
+curl -s -o "$WORK/example.yaml" -w '%{http_code} %{content_type}' "$B/api/v1/policy/example" >"$WORK/code"
+[ "$(cat "$WORK/code")" = "200 text/yaml; charset=utf-8" ] || fail "policy example: $(cat "$WORK/code")"
+cmp "$WORK/example.yaml" "$SRC/config/policy.example.yaml" || fail "the example policy differs from config/policy.example.yaml"
+expect_api 200 POST "/api/v1/policy/validate" --data-binary "@$WORK/example.yaml"
+[ "$(json "d['valid'], d['policy']['min_images_total'], len(d['policy'])")" = "True 100 11" ] || fail "the example policy is valid"
+ok "GET /api/v1/policy/example is config/policy.example.yaml byte for byte"
+
+# validate_policy FILE LINE COLUMN KEY: the policy is refused at that place with the message the
+# gate's 400 gives for the same body.
+validate_policy() {
+  expect_api 400 POST "/api/v1/scans/$ID/gate" --data-binary "@$1"
+  json "d['error']['message']" >"$WORK/gate_msg"
+  expect_api 200 POST /api/v1/policy/validate --data-binary "@$1"
+  [ "$(json "d['valid'], len(d['errors']), 'policy' in d")" = "False 1 False" ] || fail "validate $1: $(cat "$WORK/body")"
+  [ "$(json "d['errors'][0]['line'], d['errors'][0]['column'], d['errors'][0]['key']")" = "$2 $3 $4" ] || fail "validate $1 place: $(cat "$WORK/body")"
+  [ "$(json "d['errors'][0]['message']")" = "$(cat "$WORK/gate_msg")" ] || fail "validate $1 message: $(cat "$WORK/body") vs $(cat "$WORK/gate_msg")"
+  [[ "$(cat "$WORK/gate_msg")" == "policy:$2:$3: "* ]] || fail "gate message $(cat "$WORK/gate_msg")"
+}
+printf 'min_images_total: 5\n# a comment\nmax_corupt_pct: 1.0\n' >"$WORK/v_unknown.yaml"
+validate_policy "$WORK/v_unknown.yaml" 3 1 max_corupt_pct
+printf 'min_width: 1\nmax_corrupt_pct: lots\n' >"$WORK/v_type.yaml"
+validate_policy "$WORK/v_type.yaml" 2 18 max_corrupt_pct
+printf 'max_corrupt_pct: 1\n\nmin_height: -5\n' >"$WORK/v_negative.yaml"
+validate_policy "$WORK/v_negative.yaml" 3 13 min_height
+printf 'max_corrupt_pct: 1\nmin_width 2\nmax_blurry_pct: 3\n' >"$WORK/v_malformed.yaml"
+validate_policy "$WORK/v_malformed.yaml" 3 1 None
+printf 'max_corrupt_pct: "1\n' >"$WORK/v_unclosed.yaml"
+validate_policy "$WORK/v_unclosed.yaml" 2 1 max_corrupt_pct
+printf '{"min_width": 1, "max_blurry_pct": -2}' >"$WORK/v_json.json"
+validate_policy "$WORK/v_json.json" 1 36 max_blurry_pct
+expect_api 200 POST /api/v1/policy/validate -d '{"max_corrupt_pct": 2.5, "allowed_formats": ["JPEG", "png"], "min_width": 64}'
+[ "$(json "d['valid'], d['policy']['max_corrupt_pct'], d['policy']['allowed_formats'], d['policy']['min_width'], d['policy']['max_duplicate_pct'], 'errors' in d")" = "True 2.5 ['JPEG', 'png'] 64 10.0 False" ] || fail "valid JSON policy: $(cat "$WORK/body")"
+expect_api 200 POST /api/v1/policy/validate
+[ "$(json "d['valid'], d['policy']['min_images_total']")" = "True 100" ] || fail "an empty policy is the default one"
+ok "policy/validate: 200 with every effective value, or the gate's message with line, column and key (unknown key, type, negative, malformed YAML, JSON)"
 
 # The CI gate: one request scans (resuming the root's last scan) and gates.
 expect_api 200 POST /api/v1/gate -d "{\"root\": \"$WORK/data\", \"policy\": {\"min_images_total\": 5, \"max_corrupt_pct\": 20, \"max_overexposed_pct\": 50, \"max_underexposed_pct\": 50, \"max_duplicate_pct\": 50}}"
@@ -104,6 +201,7 @@ expect_api 200 GET "/api/v1/scans/$ID"
 [ "$(json "d['status'], d['progress']['processed']")" = "succeeded 7" ] || fail "resumed scan"
 expect_api 412 POST /api/v1/gate -d "{\"root\": \"$WORK/data\", \"policy\": \"max_corrupt_pct: 1.0\\nmin_images_total: 1\\n\"}"
 [ "$(json "d['passed']")" = False ] || fail "CI gate fail"
+[ "$(check_ids "$ID" gate)" -ge 1 ] || fail "CI gate sample_ids $(cat "$WORK/body")"
 expect_api 403 POST /api/v1/gate -d '{"root": "/etc", "policy": {}}'
 expect_api 400 POST /api/v1/gate -d "{\"root\": \"$WORK/data\", \"policy\": {\"max_corrupt_pct\": \"lots\"}}"
 expect_api 400 POST /api/v1/gate -d "{\"root\": \"$WORK/data\"}"
@@ -221,6 +319,35 @@ api GET "/..%2F..%2Fetc%2Fpasswd"
 grep -q root: "$WORK/body" && fail "static traversal leaked a file"
 expect_api 200 GET /healthz
 ok "malformed, oversized, unknown, out-of-root and traversal requests are 4xx; still serving"
+
+expect_api 200 GET /api/v1/config
+"$PYTHON" - "$WORK/body" "$WORK" <<'PY' || fail "config: $(cat "$WORK/body")"
+import json, os, sys
+d = json.load(open(sys.argv[1]))
+assert sorted(d) == ["allowed_roots", "auth", "max_body_bytes", "max_pixels", "scan_defaults", "version", "workers"], sorted(d)
+assert d["workers"] == 2 and d["max_body_bytes"] == 65536 and d["max_pixels"] == 178956970, d
+assert d["auth"] is False and d["allowed_roots"] == [os.path.realpath(sys.argv[2])], d
+want = {"dark_threshold": 40, "overexposed_threshold": 220, "artifact_threshold": 50, "blur_threshold": 100,
+        "workers": 2, "checkpoint_every": 500, "max_image_dim": 2048, "max_pixels": 178956970,
+        "force": False, "skip_pixel_stats": False, "skip_exif": False, "skip_blur": False,
+        "no_hashes": False, "shrink_on_load": False}
+sd = d["scan_defaults"]
+assert sorted(sd) == sorted(list(want) + ["extensions"]), sorted(sd)
+for k, v in want.items():
+    assert sd[k] == v and type(sd[k]) == type(v), (k, sd[k])
+assert ".jpg" in sd["extensions"] and ".png" in sd["extensions"], sd["extensions"]
+PY
+# The scan defaults are what a scan without options records in its manifest's settings.
+head -1 "$WORK/var/scans/$ID/manifest.jsonl" >"$WORK/header.json"
+"$PYTHON" - "$WORK/body" "$WORK/header.json" <<'PY' || fail "scan defaults differ from a scan's settings"
+import json, sys
+sd = json.load(open(sys.argv[1]))["scan_defaults"]
+st = json.load(open(sys.argv[2]))["settings"]
+for k in ("dark_threshold", "overexposed_threshold", "artifact_threshold", "blur_threshold", "max_pixels", "extensions", "skip_exif", "skip_blur", "shrink_on_load"):
+    assert sd[k] == st[k], (k, sd[k], st[k])
+assert sd["max_image_dim"] == st["max_image_dimension"]
+PY
+ok "GET /api/v1/config: version, workers, allowed roots (real paths), limits, auth, and the scan defaults"
 
 expect_api 200 GET /metrics
 grep -qE 'imgedad_scans\{state="succeeded"\} [0-9]+' "$WORK/body" || { cat "$WORK/body"; fail "metrics"; }
