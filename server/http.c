@@ -1,5 +1,5 @@
-/* libmicrohttpd glue: request bodies with a size cap, bearer-token auth, routing through the
- * table in api.c, JSON responses and errors, static files for the dashboard.
+/* libmicrohttpd glue: request bodies with a size cap, token auth (header or cookie), routing
+ * through the table in api.c, JSON responses and errors, static files for the dashboard.
  * DESIGN: thread-per-connection mode, so a handler may block (an SSE stream waiting for
  * progress, a CI gate waiting for its scan) without stalling other clients. */
 #include <errno.h>
@@ -153,18 +153,29 @@ enum MHD_Result srv_reply_file(struct srv_req *r, const char *path, const char *
     return queue(r, 200, resp);
 }
 
-static bool token_ok(struct MHD_Connection *c, const char *token)
+/* True if given equals token, in time that depends only on the token's length. */
+static bool token_equal(const char *given, const char *token)
 {
-    const char *h = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Authorization");
-    if (!h || strncmp(h, "Bearer ", 7) != 0)
-        return false;
-    const char *given = h + 7;
     size_t a = strlen(given), b = strlen(token);
-    /* Constant-time over the token's length. */
     unsigned char diff = (unsigned char)(a != b);
     for (size_t i = 0; i < b; i++)
         diff |= (unsigned char)(token[i] ^ (i < a ? given[i] : 0));
     return diff == 0;
+}
+
+/* The token may come as "Authorization: Bearer <token>" or as the cookie imgedad_token: a
+ * browser's EventSource, <img> and download links cannot send headers, so the dashboard keeps
+ * the token in a SameSite=Strict cookie (which other sites' pages never send along). */
+static bool token_ok(struct MHD_Connection *c, const char *token)
+{
+    const char *h = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Authorization");
+    const char *cookie = MHD_lookup_connection_value(c, MHD_COOKIE_KIND, "imgedad_token");
+    bool ok = false;
+    if (h && strncmp(h, "Bearer ", 7) == 0)
+        ok = token_equal(h + 7, token);
+    if (cookie)
+        ok |= token_equal(cookie, token);
+    return ok;
 }
 
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
@@ -210,7 +221,9 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     if (strncmp(url, "/api/", 5) == 0 && *h->ctx->cfg->auth_token &&
         !token_ok(conn, h->ctx->cfg->auth_token)) {
         atomic_fetch_add(&h->errors, 1);
-        return srv_reply_error(&r, 401, "unauthorized", "missing or wrong bearer token");
+        return srv_reply_error(&r, 401, "unauthorized",
+                               "missing or wrong token (Authorization: Bearer, or the "
+                               "imgedad_token cookie)");
     }
     unsigned status = 0;
     enum MHD_Result rc = srv_api_dispatch(&r, &status);

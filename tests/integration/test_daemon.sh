@@ -392,9 +392,23 @@ expect_api 401 GET /api/v1/scans
 expect_api 401 GET /api/v1/scans -H 'Authorization: Bearer wrong'
 expect_api 200 GET /api/v1/scans -H 'Authorization: Bearer s3cret'
 expect_api 200 GET /healthz
+# The dashboard's cookie stands for the header (EventSource, <img> and links send no headers).
+expect_api 200 GET /api/v1/scans -H 'Cookie: imgedad_token=s3cret'
+expect_api 200 GET "/api/v1/scans/$ID/images/7/thumbnail?size=64" -H 'Cookie: theme=dark; imgedad_token=s3cret; x=1'
+expect_api 401 GET /api/v1/scans -H 'Cookie: imgedad_token=wrong'
+expect_api 401 GET /api/v1/scans -H 'Cookie: imgedad_token=s3cre'
+expect_api 401 GET /api/v1/scans -H 'Cookie: imgedad_token='
+expect_api 401 GET /api/v1/scans -H 'Cookie: other_token=s3cret'
+expect_api 401 POST /api/v1/policy/validate -H 'Cookie: imgedad_token=s3cret!' -d 'min_width: 1'
+[ "$(json "d['error']['code']")" = unauthorized ] || fail "401 shape"
+expect_api 200 GET /api/v1/config -H 'Cookie: imgedad_token=s3cret'
+[ "$(json "d['auth']")" = True ] || fail "config says auth is on"
+grep -q s3cret "$WORK/body" && fail "the config shows the token"
+timeout 5 curl -s -N -H 'Cookie: imgedad_token=s3cret' "$B/api/v1/scans/$ID/events" >"$WORK/sse" || true
+grep -q '"status":"succeeded"' "$WORK/sse" || fail "events with the cookie: $(cat "$WORK/sse")"
 stop_daemon TERM
 api_fail=$("$IMGEDAD" --listen 0.0.0.0:0 --data-dir "$WORK/var" 2>&1 || true)
 echo "$api_fail" | grep -q "auth.token" || fail "non-loopback without a token must refuse to start"
-ok "bearer token enforced; non-loopback without a token refuses to start"
+ok "token enforced as a bearer header or the imgedad_token cookie; the config never shows it; non-loopback without a token refuses to start"
 
 echo "$checks passed, 0 failed"
