@@ -1,28 +1,325 @@
 // The dashboard in headless Chromium, run by tests/integration/test_dashboard.sh against a live
 // imgedad. Environment: IMGEDA_URL (the daemon), IMGEDA_WORK (its scratch directory; the sample
 // dataset is in $IMGEDA_WORK/data, inside scan.allowed_roots), IMGEDA_SOURCE (the repository),
-// ARTIFACTS (where screenshots go). For now a smoke test; the dashboard's tests extend it.
+// IMGEDA_PID (the daemon's pid: the last step stops it to see the "unreachable" state),
+// ARTIFACTS (where screenshots go).
+//
+// What a user does, end to end: create a scan from the form and watch it complete, check the
+// summary cards against the API, look at every tab, find the planted duplicate pair, filter the
+// table to corrupt files, open a record, download the CSV, run a failing and a passing gate with
+// a policy error shown at its line, compare two versions of the dataset, use it at phone width and
+// by keyboard, and see the empty and error states.
+import { cpSync, mkdirSync, readFileSync, rmSync, copyFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
 import {
   BASE_URL, launch, newPage, screenshot, timed, run, assert, assertEqual, assertContains,
-  assertNoPageErrors,
+  assertNoPageErrors, pass,
 } from './lib.mjs';
+
+const WORK = process.env.IMGEDA_WORK;
+const SRC = process.env.IMGEDA_SOURCE;
+const DATA = path.join(WORK, 'data');
+
+// The API as the page sees it (same origin), for numbers to check the UI against.
+const apiGet = (page, p) => page.evaluate(async (u) => (await fetch(u)).json(), `/api/v1${p}`);
+const apiPost = (page, p, body) => page.evaluate(async ([u, b]) => {
+  const r = await fetch(u, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(b) });
+  return { status: r.status, body: await r.json() };
+}, [`/api/v1${p}`, body]);
+
+// Waits until the app says a view has its data on screen; returns ms since `t0` (page clock).
+async function rendered(page, name) {
+  await page.waitForSelector(`main[data-rendered="${name}"]`, { timeout: 15_000 });
+}
+
+async function openTab(page, tab) {
+  await page.click(`[data-tab="${tab}"]`);
+  await rendered(page, `tab:${tab}`);
+}
+
+async function imagesLoaded(page, sel) {
+  await page.waitForFunction((s) => [...document.querySelectorAll(s)].every((i) => i.complete), sel, { timeout: 20_000 });
+  return page.$$eval(sel, (imgs) => imgs.filter((i) => i.naturalWidth > 0).length);
+}
+
+async function noHorizontalOverflow(page, what) {
+  const [sw, w] = await page.evaluate(() => [document.documentElement.scrollWidth, window.innerWidth]);
+  assert(sw <= w + 1, `${what}: nothing overflows the ${w}px viewport`, `page is ${sw}px wide`);
+}
+
+async function waitScan(page, id, status = 'succeeded') {
+  for (let i = 0; i < 300; i++) {
+    const s = await apiGet(page, `/scans/${id}`);
+    if (s.status === status) return s;
+    await page.waitForTimeout(100);
+  }
+  throw new Error(`scan ${id} did not reach ${status}`);
+}
 
 await run(async () => {
   const browser = await timed('chromium launch', () => launch());
-  const page = await newPage(browser, { width: 1280, height: 800 });
+  const page = await newPage(browser, { width: 1280, height: 800, acceptDownloads: true });
+  page.on('dialog', (d) => d.accept());
 
-  const res = await timed('load /', () => page.goto(`${BASE_URL}/`, { waitUntil: 'load' }));
-  assertEqual(res && res.status(), 200, 'GET / answers 200');
-  assertContains(await page.title(), 'imgeda', 'the page title names imgeda');
+  // ---- Scans: empty state, then a scan created from the form ----
+  await page.goto(`${BASE_URL}/#/scans`);
+  await rendered(page, 'scans');
+  assertContains(await page.textContent('[data-list="scans"]'), 'No scans yet', 'an empty daemon shows "No scans yet"');
+  await page.waitForSelector('.conn.up');
+  pass('the connection indicator shows the daemon up');
+  await screenshot(page, '01-scans-empty.png');
 
-  const health = await page.evaluate(async () => {
-    const r = await fetch('/healthz');
-    return { status: r.status, body: await r.json() };
-  });
-  assertEqual(health.status, 200, '/healthz fetched from the page answers 200');
-  assertEqual(health.body.status, 'ok', '/healthz says ok');
+  // Bad roots get a clear message in the form, not a crash.
+  await page.fill('form[data-form="new-scan"] input[name="root"]', '/etc');
+  await page.click('form[data-form="new-scan"] button[type="submit"]');
+  await page.waitForFunction(() => document.querySelector('.form-error').textContent.length > 0);
+  assertContains(await page.textContent('.form-error'), 'allowed', 'a root outside scan.allowed_roots is refused with the reason');
 
-  await timed('screenshot 00-home', () => screenshot(page, '00-home.png'));
-  assertNoPageErrors(page, 'the home page');
+  const form = 'form[data-form="new-scan"]';
+  await page.fill(`${form} input[name="root"]`, DATA);
+  await page.fill(`${form} input[name="name"]`, 'sample v1');
+  await page.click(`${form} summary`);
+  assertEqual(await page.inputValue(`${form} input[name="dark_threshold"]`), '40', 'the form shows the dark threshold default (40)');
+  assertEqual(await page.inputValue(`${form} input[name="blur_threshold"]`), '100', 'the form shows the blur threshold default (100)');
+  await page.click(`${form} button[type="submit"]`);
+  const row = page.locator('tr[data-scan-id]', { hasText: 'sample v1' });
+  await row.waitFor();
+  pass('the new scan appears in the list without a reload');
+  await page.waitForSelector('tr[data-status="succeeded"]:has-text("sample v1")', { timeout: 30_000 });
+  pass('its status turns to succeeded live');
+  const v1 = await row.getAttribute('data-scan-id');
+  const sum = await apiGet(page, `/scans/${v1}/summary`);
+  assertEqual((await row.locator('[data-col="images"]').textContent()).trim(), String(sum.total_images), 'the list shows the scan\'s image count');
+  await screenshot(page, '02-scans-list.png');
+
+  // ---- Scan page: cards against the API ----
+  await row.locator('a.scan-name').click();
+  await rendered(page, 'tab:overview');
+  const card = async (name) => (await page.textContent(`[data-card="${name}"] .value`)).trim().replace(/,/g, '');
+  assertEqual(await card('images'), String(sum.total_images), 'images card = summary.total_images');
+  assertEqual(await card('corrupt'), String(sum.corrupt_count), 'corrupt card = summary.corrupt_count');
+  assertEqual(await card('dark'), String(sum.dark_count), 'dark card = summary.dark_count');
+  assertEqual(await card('overexposed'), String(sum.overexposed_count), 'overexposed card = summary.overexposed_count');
+  assertEqual(await card('blurry'), String(sum.blurry_count), 'blurry card = summary.blurry_count');
+  assertEqual(await card('artifacts'), String(sum.artifact_count), 'artifacts card = summary.artifact_count');
+  assertEqual(await card('duplicates'), String(sum.duplicates.exact_images), 'duplicates card = summary.duplicates.exact_images');
+  const formats = await page.textContent('[data-card="formats"]');
+  for (const [f, c] of Object.entries(sum.format_counts)) assertContains(formats, `${f}${c}`, `formats card lists ${f} ${c}`);
+  await screenshot(page, '03-scan-overview.png');
+
+  // ---- Plots ----
+  await openTab(page, 'plots');
+  await page.evaluate(() => window.scrollTo(0, document.body.scrollHeight)); // lazy images
+  const plots = await page.$$eval('[data-plot] img', (x) => x.length);
+  await page.waitForFunction(() => [...document.querySelectorAll('[data-plot] img')].every((i) => i.complete && i.naturalWidth > 0), null, { timeout: 30_000 });
+  assertEqual(plots, 11, 'the plots tab shows all 11 plots, each decoded');
+  await page.evaluate(() => window.scrollTo(0, 0));
+  await screenshot(page, '04-plots.png', { fullPage: true });
+
+  // ---- One tab per issue: the grid holds the flagged images with their value ----
+  const issues = { corrupt: 'corrupt_count', dark: 'dark_count', overexposed: 'overexposed_count', blurry: 'blurry_count', artifacts: 'artifact_count' };
+  for (const [tab, key] of Object.entries(issues)) {
+    await openTab(page, tab);
+    const tiles = await page.$$eval('[data-grid] .tile', (x) => x.length);
+    assertEqual(tiles, sum[key], `the ${tab} tab shows ${sum[key]} image(s)`);
+  }
+  await openTab(page, 'dark');
+  assertContains(await page.textContent('[data-grid] .tile'), 'brightness', 'a dark tile shows the brightness that flagged it');
+  assertEqual(await imagesLoaded(page, '[data-grid] img'), sum.dark_count, 'dark thumbnails load');
+  await screenshot(page, '05-issue-dark.png');
+  await openTab(page, 'corrupt');
+  assertContains(await page.textContent('[data-grid]'), 'broken.jpg', 'the corrupt tab shows broken.jpg');
+
+  // ---- Duplicates: the planted pair side by side, under a threshold control ----
+  await openTab(page, 'duplicates');
+  const pair = page.locator('.dupgroup', { has: page.locator('[data-path$="/street.jpg"]') });
+  await pair.locator('[data-path$="/street_copy.jpg"]').waitFor();
+  pass('the duplicates tab groups street.jpg with street_copy.jpg');
+  assertEqual(await imagesLoaded(page, '.dupgroup img'), await page.$$eval('.dupgroup img', (x) => x.length), 'every duplicate thumbnail loads');
+  await screenshot(page, '06-duplicates.png');
+  await page.fill('.threshold input[type=number]', '0');
+  await page.press('.threshold input[type=number]', 'Enter');
+  await page.waitForFunction(() => location.hash.includes('threshold=0'));
+  await page.waitForSelector('[data-dups]:not([aria-busy])');
+  await rendered(page, 'tab:duplicates');
+  await pair.locator('[data-path$="/street_copy.jpg"]').waitFor();
+  pass('at threshold 0 the identical pair is still one group');
+  const api0 = await apiGet(page, `/scans/${v1}/duplicates?threshold=0`);
+  assertEqual(await page.$$eval('.dupgroup', (x) => x.length), api0.near.length, 'the groups shown at threshold 0 = the API\'s near groups');
+
+  // ---- Image table: filter to corrupt, sort, detail panel ----
+  await openTab(page, 'images');
+  assertEqual(await page.$$eval('[data-table="images"] tbody tr', (x) => x.length), sum.total_images, 'the table lists every image');
+  await page.selectOption('select[data-filter="flag"]', 'corrupt');
+  await page.waitForFunction((n) => document.querySelectorAll('[data-table="images"] tbody tr').length === n, sum.corrupt_count);
+  assertContains(await page.textContent('[data-table="images"] tbody'), 'broken.jpg', 'filtered to corrupt, the table shows broken.jpg');
+  assertContains(await page.textContent('[data-table="images"] tbody'), 'Premature end', 'with its decoder error');
+  await screenshot(page, '07-images-corrupt.png');
+  await page.selectOption('select[data-filter="flag"]', '');
+  await page.waitForFunction((n) => document.querySelectorAll('[data-table="images"] tbody tr').length === n, sum.total_images);
+  await page.click('th:has-text("Brightness") button');
+  await page.waitForFunction(() => location.hash.includes('sort=mean_brightness'));
+  await rendered(page, 'tab:images');
+  const byApi = await apiGet(page, `/scans/${v1}/images?sort=mean_brightness&limit=50`);
+  const names = await page.$$eval('[data-table="images"] tbody tr', (rs) => rs.map((r) => r.querySelector('td.path').firstChild.textContent));
+  assertEqual(names, byApi.images.map((r) => r.filename), 'sorting by brightness shows the API\'s order');
+  await page.fill('input[data-filter="q"]', 'letterbox');
+  await page.waitForFunction(() => document.querySelectorAll('[data-table="images"] tbody tr').length === 1);
+  pass('the path filter narrows the table to letterbox.jpg');
+  await page.click('[data-table="images"] tbody tr');
+  await page.waitForSelector('[data-drawer] [data-record]');
+  const detail = await page.textContent('[data-drawer]');
+  assertContains(detail, 'letterbox.jpg', 'the detail panel shows the record');
+  assertContains(detail, 'EXIF', 'the detail panel has an EXIF section');
+  assertContains(detail, 'border delta', 'and every quality field');
+  assertEqual(await imagesLoaded(page, '[data-drawer] .preview img'), 1, 'the larger preview loads');
+  await screenshot(page, '08-image-detail.png');
+  await page.keyboard.press('Escape');
+  await page.waitForSelector('[data-drawer]', { state: 'detached' });
+  pass('Escape closes the detail panel');
+
+  // ---- Annotations: a flat folder says so ----
+  await openTab(page, 'annotations');
+  assertContains(await page.textContent('[data-tab-body]'), 'No annotations', 'a flat folder shows the no-annotations state');
+
+  // ---- Downloads: the CSV ----
+  await openTab(page, 'overview');
+  const [dl] = await Promise.all([page.waitForEvent('download'), page.click('[data-download="CSV"]')]);
+  const csvPath = path.join(WORK, 'download.csv');
+  await dl.saveAs(csvPath);
+  const csv = readFileSync(csvPath, 'utf8').trim().split('\n');
+  assertEqual(csv.length, sum.total_images + 1, 'the downloaded CSV has a header and one row per image');
+  assertContains(csv[0], 'path', 'the CSV header names the path column');
+  assertContains(csv.join('\n'), 'street_copy.jpg', 'the CSV lists street_copy.jpg');
+  const hrefs = await page.$$eval('[data-download]', (as) => as.map((a) => a.getAttribute('data-download')));
+  assertEqual(hrefs, ['Manifest', 'CSV', 'SQLite', 'PDF report', 'HTML report'], 'manifest, CSV, SQLite, PDF and HTML report are offered');
+  for (const a of await page.$$eval('[data-download]', (as) => as.map((x) => x.href))) {
+    const st = await page.evaluate(async (u) => (await fetch(u)).status, a);
+    assertEqual(st, 200, `download ${a.replace(BASE_URL, '')} answers 200`);
+  }
+
+  // ---- Gate: example policy, an error at its line, a failing and a passing run ----
+  await page.goto(`${BASE_URL}/#/gate?scan=${v1}`);
+  await rendered(page, 'gate');
+  const example = readFileSync(path.join(SRC, 'config/policy.example.yaml'), 'utf8');
+  assertEqual(await page.inputValue('[data-editor]'), example, 'the editor starts with the example policy');
+  await page.waitForSelector('[data-validation].ok');
+  pass('the example policy validates');
+  await page.fill('[data-editor]', 'max_corrupt_pct: 1.0\nmin_images: 3\n');
+  await page.waitForSelector('.editor .gutter div.err');
+  assertEqual((await page.textContent('.editor .gutter div.err')).trim(), '2', 'an unknown key is marked at line 2');
+  assertContains(await page.textContent('[data-validation]'), 'line 2', 'the message names line 2');
+  assertContains(await page.textContent('[data-validation]'), 'unknown key', 'and says why');
+  await screenshot(page, '09-gate-invalid.png');
+  await page.fill('[data-editor]', example);
+  await page.waitForSelector('[data-validation].ok');
+  await page.click('button:has-text("Run gate")');
+  await page.waitForSelector('[data-verdict] .verdict');
+  assertEqual(await page.getAttribute('.verdict', 'data-passed'), 'false', 'the example policy fails the 7-image sample (min_images_total 100)');
+  const gateApi = await page.evaluate(async ([id, body]) => (await fetch(`/api/v1/scans/${id}/gate`, { method: 'POST', body })).json(), [v1, example]);
+  for (const c of gateApi.checks) {
+    const res = (await page.textContent(`tr[data-check="${c.name}"] .badge`)).trim();
+    assertEqual(res, c.passed ? 'pass' : 'fail', `verdict row ${c.name} matches the API`);
+  }
+  assertEqual(await imagesLoaded(page, 'tr[data-check="max_underexposed_pct"] .samples img'), 1, 'the dark-image check shows its sample thumbnail');
+  await screenshot(page, '10-gate-failed.png');
+  const passing = 'min_images_total: 5\nmax_corrupt_pct: 50\nmax_overexposed_pct: 50\nmax_underexposed_pct: 50\nmax_duplicate_pct: 50\n';
+  await page.fill('[data-editor]', passing);
+  await page.waitForSelector('[data-validation].ok');
+  await page.click('button:has-text("Run gate")');
+  await page.waitForSelector('.verdict[data-passed="true"]');
+  pass('a lenient policy passes');
+  await screenshot(page, '11-gate-passed.png');
+
+  // ---- Compare: a second version with one file removed, one added, one changed ----
+  const DATA2 = path.join(WORK, 'data_v2');
+  rmSync(DATA2, { recursive: true, force: true });
+  cpSync(DATA, DATA2, { recursive: true });
+  rmSync(path.join(DATA2, 'night.jpg'));
+  copyFileSync(path.join(DATA, 'snow.png'), path.join(DATA2, 'snow_new.png'));
+  copyFileSync(path.join(DATA, 'street.jpg'), path.join(DATA2, 'letterbox.jpg'));
+  const c2 = await apiPost(page, '/scans', { root: DATA2, name: 'sample v2' });
+  assertEqual(c2.status, 202, 'a second scan is accepted');
+  await waitScan(page, c2.body.id);
+  // Compare matches records by path, so compare v1 with a rescan of the same folder changed in place.
+  cpSync(DATA, path.join(WORK, 'data_base'), { recursive: true });
+  const base = await apiPost(page, '/scans', { root: path.join(WORK, 'data_base'), name: 'base' });
+  await waitScan(page, base.body.id);
+  rmSync(path.join(WORK, 'data_base', 'night.jpg'));
+  copyFileSync(path.join(DATA, 'snow.png'), path.join(WORK, 'data_base', 'snow_new.png'));
+  copyFileSync(path.join(DATA, 'street.jpg'), path.join(WORK, 'data_base', 'letterbox.jpg'));
+  const changed = await apiPost(page, '/scans', { root: path.join(WORK, 'data_base'), name: 'base changed' });
+  await waitScan(page, changed.body.id);
+  await page.goto(`${BASE_URL}/#/compare`);
+  await rendered(page, 'compare');
+  await page.selectOption('select[name="old"]', base.body.id);
+  await page.selectOption('select[name="new"]', changed.body.id);
+  await page.click('button:has-text("Compare")');
+  await rendered(page, 'compare:result');
+  const diff = (await apiPost(page, '/diff', { old: base.body.id, new: changed.body.id })).body;
+  const dcard = async (n) => Number((await page.textContent(`[data-card="${n}"] .value`)).replace(/,/g, ''));
+  assertEqual(await dcard('added'), diff.summary.added_count, 'compare: added = the API\'s (1)');
+  assertEqual(await dcard('removed'), diff.summary.removed_count, 'compare: removed = the API\'s (1)');
+  assertEqual(await dcard('changed'), diff.summary.changed_count, 'compare: changed = the API\'s');
+  assert(diff.summary.added_count === 1 && diff.summary.removed_count === 1 && diff.summary.changed_count >= 1, 'the planted changes are found');
+  assertContains(await page.textContent('[data-diff]'), 'letterbox.jpg', 'the changed list names letterbox.jpg');
+  assertContains(await page.textContent('[data-diff]'), '→', 'with old → new field values');
+  await page.click('[data-tab="added"]');
+  assertContains(await page.textContent('[data-diff]'), 'snow_new.png', 'the added list names snow_new.png');
+  await page.click('[data-tab="changed"]');
+  assertContains(await page.textContent('[data-deltas]'), 'Images', 'the summary deltas are shown');
+  await screenshot(page, '12-compare.png', { fullPage: true });
+
+  // ---- Empty states: no images found ----
+  mkdirSync(path.join(WORK, 'empty'), { recursive: true });
+  writeFileSync(path.join(WORK, 'empty', 'notes.txt'), 'no images here\n');
+  const empty = await apiPost(page, '/scans', { root: path.join(WORK, 'empty'), name: 'empty folder' });
+  await waitScan(page, empty.body.id);
+  await page.goto(`${BASE_URL}/#/scan/${empty.body.id}/overview`);
+  await rendered(page, 'tab:overview');
+  assertContains(await page.textContent('[data-tab-body]'), 'No images found', 'a scan of a folder without images says "No images found"');
+  await screenshot(page, '13-no-images.png');
+  await page.goto(`${BASE_URL}/#/scan/doesnotexist/overview`);
+  await page.waitForSelector('[data-empty]');
+  assertContains(await page.textContent('main'), 'No such scan', 'an unknown scan id shows "No such scan"');
+
+  // ---- Keyboard: skip link, tabs by arrows, table rows by Enter ----
+  await page.goto(`${BASE_URL}/#/scan/${v1}/overview`);
+  await page.reload(); // a fresh document: focus starts at the top
+  await rendered(page, 'tab:overview');
+  await page.keyboard.press('Tab');
+  assertEqual(await page.evaluate(() => document.activeElement.id), 'skip-link', 'the first Tab lands on "Skip to content"');
+  await page.focus('[data-tab="overview"]');
+  await page.keyboard.press('ArrowRight');
+  await rendered(page, 'tab:plots');
+  pass('ArrowRight on the tabs opens the next tab');
+  await page.goto(`${BASE_URL}/#/scan/${v1}/images`);
+  await rendered(page, 'tab:images');
+  await page.focus('[data-table="images"] tbody tr');
+  await page.keyboard.press('Enter');
+  await page.waitForSelector('[data-drawer] [data-record]');
+  assertEqual(await page.evaluate(() => document.activeElement.getAttribute('aria-label')), 'Close details', 'Enter on a row opens the panel with focus on Close');
+  await page.keyboard.press('Escape');
+  assertEqual(await page.evaluate(() => document.activeElement.tagName), 'TR', 'closing returns focus to the row');
+
+  // ---- Narrow screen ----
+  const phone = await newPage(browser, { width: 390, height: 844, isMobile: true, hasTouch: true });
+  for (const [route, name, shot] of [['#/scans', 'scans', '14-narrow-scans.png'], [`#/scan/${v1}/overview`, 'tab:overview', '15-narrow-scan.png'], [`#/scan/${v1}/images`, 'tab:images', '16-narrow-images.png'], [`#/gate?scan=${v1}`, 'gate', '17-narrow-gate.png']]) {
+    await phone.goto(`${BASE_URL}/${route}`);
+    await rendered(phone, name);
+    await noHorizontalOverflow(phone, `${name} at 390px`);
+    await screenshot(phone, shot);
+  }
+  assertNoPageErrors(phone, 'the narrow pages');
+
+  // ---- The daemon goes away: the page says so ----
+  assertNoPageErrors(page, 'the dashboard');
+  await page.goto(`${BASE_URL}/#/scans`);
+  await rendered(page, 'scans');
+  process.kill(Number(process.env.IMGEDA_PID), 'SIGTERM');
+  await page.waitForSelector('#banner:not([hidden])', { timeout: 15_000 });
+  assertContains(await page.textContent('#banner'), 'Cannot reach imgedad', 'a stopped daemon shows the unreachable banner');
+  assertContains(await page.textContent('#conn'), 'unreachable', 'and the indicator says so');
+  await screenshot(page, '18-daemon-unreachable.png');
   await browser.close();
 });

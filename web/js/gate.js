@@ -184,7 +184,8 @@ function renderVerdict(box, r, scan) {
         h('td', null, h('span', { class: `badge ${c.passed ? 'pass' : 'fail'}` }, c.passed ? 'pass' : 'fail')),
         h('td', null, (c.sample_paths || []).length ? h('div', { class: 'samples' }, c.sample_paths.slice(0, 6).map((p, i) => {
           const id = c.sample_ids ? c.sample_ids[i] : null;
-          return h('button', { type: 'button', title: p, 'aria-label': `Open ${basename(p)}`, onclick: () => id && openImage(r.scan_id, id) }, thumb(r.scan_id, id, 96, basename(p)));
+          const img = c.name === 'max_corrupt_pct' ? h('div', { class: 'ph' }, '✕') : thumb(r.scan_id, id, 96, basename(p)); // no thumbnail of an undecodable file
+          return h('button', { type: 'button', title: p, 'aria-label': `Open ${basename(p)}`, onclick: () => id && openImage(r.scan_id, id) }, img);
         }), c.sample_paths.length > 6 ? h('span', { class: 'small muted' }, `+${c.sample_paths.length - 6}`) : null) : h('span', { class: 'muted small' }, '—'))))))));
   markRendered('gate:verdict');
 }
