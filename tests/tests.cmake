@@ -13,3 +13,8 @@ foreach(t cli_scan kill_resume daemon daemon_crash docker_sync hostile oracle cl
 endforeach()
 # The dashboard in headless Chromium (tests/e2e/, needs chromium + node + npm ci): label browser.
 ie_integration_test(test_dashboard LABELS browser)
+# The scan page on a 10^5-image import, each tab timed (needs bench_gen_manifest): slow, so the
+# ASan stage leaves it out.
+if(IE_BUILD_BENCH)
+  ie_integration_test(test_dashboard_scale LABELS "browser;slow")
+endif()

@@ -95,7 +95,7 @@ export async function openImage(scanId, imageId) {
     if (!current || current.root !== root) return;
     title.textContent = r.filename || r.path;
     clear(body,
-      h('div', { class: 'preview' }, r.is_corrupt ? h('div', { class: 'ph' }, `no preview: ${r.error || 'unreadable'}`) : thumb(scanId, imageId, 768, r.filename)),
+      h('div', { class: 'preview' }, r.is_corrupt ? h('div', { class: 'ph' }, `no preview: ${r.error || 'unreadable'}`) : thumb(scanId, imageId, Math.max(16, Math.min(768, Math.max(r.width || 0, r.height || 0) || 768)), r.filename)),
       recordTable(r));
   } catch (e) {
     clear(body, errorBox(e));

@@ -146,6 +146,7 @@ export async function show(main, parts, params) {
     try {
       const r = await api(`/scans/${encodeURIComponent(id)}/gate`, { body: ed.ta.value, accept: [412] });
       renderVerdict(verdict, r, scans.find((s) => s.id === id));
+      verdict.scrollIntoView({ block: 'nearest' });
     } catch (e) {
       if (e instanceof ApiError && e.status === 400) {
         const pe = parseMessage(e.message);

@@ -101,7 +101,7 @@ function renderHead(s) {
       h('h1', null, sc.name, ' ', badge(sc.status)),
       h('div', { class: 'sub mono' }, sc.root),
       h('div', { class: 'sub' }, [
-        ok ? `${fmtInt(p.total)} images · ${fmtBytes(p.bytes)}` : `${fmtInt(p.processed)} of ${fmtInt(p.total)} processed`,
+        ok ? `${fmtInt(s.summary ? s.summary.total_images : p.total)} images · ${fmtBytes(s.summary ? s.summary.total_size_bytes : p.bytes)}` : `${fmtInt(p.processed)} of ${fmtInt(p.total)} processed`,
         sc.imported ? ' · imported manifest' : secs !== null ? ` · scanned in ${fmtDuration(secs)}` : '',
         sc.finished_at ? ` · finished ${fmtTime(sc.finished_at)}` : ''].join(''))),
     h('div', { class: 'actions' },
@@ -197,7 +197,7 @@ async function overview(s, body) {
     card('Images', fmtInt(n), `${fmtNum(sum.total_pixels / 1e6, 1)} megapixels`, '', base + 'images'),
     card('Total size', fmtBytes(sum.total_size_bytes), `${fmtBytes(sum.total_size_bytes / n)} per image`),
     issue('corrupt'), issue('dark'), issue('overexposed'), issue('blurry'), issue('artifacts'),
-    card('Duplicates', fmtInt(dup.exact_images), `${fmtInt(dup.exact_groups)} groups · ${fmtInt(dup.byte_identical_images)} byte-identical`, dup.exact_images ? 'warn' : 'good', base + 'duplicates'),
+    card('Duplicates', fmtInt(dup.exact_images), `${fmtInt(dup.exact_groups)} ${dup.exact_groups === 1 ? 'group' : 'groups'} · ${fmtInt(dup.byte_identical_images)} byte-identical`, dup.exact_images ? 'warn' : 'good', base + 'duplicates'),
     h('div', { class: 'card', 'data-card': 'formats' }, h('div', { class: 'label' }, 'Formats'),
       h('div', { class: 'formats' }, formats.length ? formats.map(([f, c]) => h('div', { class: 'row', style: { justifyContent: 'space-between', gap: '.5rem' } }, h('span', null, f), h('span', { class: 'num' }, fmtInt(c)))) : '—')));
   const pct = sum.percentiles || {};

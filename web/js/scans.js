@@ -175,7 +175,7 @@ async function loadList(box, quiet = false) {
   }
   const more = nextCursor ? h('button', { class: 'btn', type: 'button', onclick: () => loadMore(tbody, more) }, 'Show older scans') : null;
   clear(box, head,
-    h('div', { class: 'table-wrap', 'data-list': 'scans' }, h('table', { class: 'data' },
+    h('div', { class: 'table-wrap', 'data-list': 'scans' }, h('table', { class: 'data scans' },
       h('thead', null, h('tr', null, h('th', null, 'Scan'), h('th', null, 'Status'), h('th', { style: { width: '26%' } }, 'Progress'), h('th', { class: 'num' }, 'Images'), h('th', { class: 'num hide-narrow' }, 'Corrupt'), h('th', { class: 'hide-narrow' }, 'Started'), h('th', { class: 'right' }, 'Actions'))),
       tbody)),
     more ? h('div', { class: 'pager' }, more) : null);
@@ -213,7 +213,7 @@ function progressCell(s) {
     text = 'waiting for a worker';
   } else if (s.status === 'succeeded') {
     const secs = s.started_at && s.finished_at ? (new Date(s.finished_at) - new Date(s.started_at)) / 1000 : null;
-    text = s.imported ? `imported · ${fmtBytes(p.bytes)}` : `${fmtBytes(p.bytes)} in ${fmtDuration(secs)}${p.total ? '' : ' · no images found'}`;
+    text = s.imported ? 'imported manifest' : `${fmtBytes(p.bytes)} in ${fmtDuration(secs)}${p.total ? '' : ' · no images found'}`;
   } else if (s.status === 'failed') {
     text = s.error || 'failed';
   } else {
@@ -233,7 +233,7 @@ function scanRow(s) {
     h('td', null, h('a', { class: 'scan-name', href: link }, s.name), h('div', { class: 'scan-root mono' }, s.root)),
     h('td', null, badge(s.status)),
     h('td', null, progressCell(s)),
-    h('td', { class: 'num', 'data-col': 'images' }, fmtInt(s.status === 'succeeded' ? p.total : p.processed)),
+    h('td', { class: 'num', 'data-col': 'images', 'data-label': 'images' }, fmtInt(s.status === 'succeeded' ? p.total : p.processed)),
     h('td', { class: 'num hide-narrow' }, fmtInt(p.corrupt)),
     h('td', { class: 'hide-narrow nowrap small' }, fmtTime(s.started_at || s.created_at)),
     h('td', { class: 'right' }, h('div', { class: 'row', style: { justifyContent: 'flex-end', gap: '.35rem' } }, actions)));

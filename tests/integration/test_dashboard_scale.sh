@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# The dashboard on a 10^5-image scan: imports a generated 100,000-record manifest into the real
+# imgedad, then tests/e2e/dashboard_scale.mjs opens every tab of the scan page in headless
+# Chromium and prints the time to its first render (budget: 1 s each). Labelled slow and browser;
+# needs bench_gen_manifest (IE_BUILD_BENCH=ON, the normal build of scripts/test.sh).
+source "$(dirname "$0")/lib.sh"
+source "$HERE/daemon_lib.sh"
+
+GEN="$BUILD/bin/bench_gen_manifest"
+N=${IMGEDA_SCALE_N:-100000}
+[ -x "$GEN" ] || fail "no $GEN: configure with -DIE_BUILD_BENCH=ON"
+[ -f "$SRC/tests/e2e/node_modules/playwright-core/package.json" ] \
+  || fail "tests/e2e/node_modules is missing: run 'npm ci --prefix tests/e2e --no-audit --no-fund' (scripts/test.sh does)"
+
+"$GEN" -n "$N" -o "$WORK/big.jsonl" >/dev/null
+ok "generated a $N-record manifest ($(du -h "$WORK/big.jsonl" | cut -f1))"
+start_daemon "$WORK/var" --set limits.max_body_bytes=1073741824
+t0=${EPOCHREALTIME/./}
+expect_api 201 POST "/api/v1/manifests?name=scale" --data-binary @"$WORK/big.jsonl" \
+  -H 'Content-Type: application/x-ndjson'
+t1=${EPOCHREALTIME/./}
+ID=$(json "d['id']")
+[ "$(json "d['progress']['total']")" = "$N" ] || fail "the import holds $(json "d['progress']['total']") records"
+echo "timing: import of $N records $(( (t1 - t0) / 1000 )) ms"
+ok "imported as scan $ID"
+
+set +e
+(cd "$SRC" && IMGEDA_URL="$B" IMGEDA_SCAN="$ID" IMGEDA_N="$N" \
+  ARTIFACTS="${ARTIFACTS:-$SRC/tests/artifacts/dashboard}" node tests/e2e/dashboard_scale.mjs)
+rc=$?
+set -e
+[ "$rc" = 0 ] || { cat "$WORK/daemon.err" >&2; fail "tests/e2e/dashboard_scale.mjs exited $rc"; }
+ok "every tab of a $N-image scan rendered within its budget"
+stop_daemon TERM
+[ "$DRC" = 0 ] || fail "imgedad exited $DRC"
+echo "$checks passed, 0 failed"
