@@ -102,6 +102,8 @@ export async function show(main, parts, params) {
   const verdict = h('div', { 'data-verdict': '' });
   let ed = null;
   let vctrl = null;
+  let lastPolicy = null;
+  let updateCi = () => {};
   const showErrors = (errors) => {
     ed.setErrors(errors.map((e) => e.line));
     validation.className = 'validation';
@@ -115,6 +117,8 @@ export async function show(main, parts, params) {
     try {
       const r = await api('/policy/validate', { body: text, signal: vctrl.signal });
       if (r.valid) {
+        lastPolicy = r.policy || null;
+        updateCi();
         ed.setErrors([]);
         validation.className = 'validation ok';
         validation.textContent = '✓ Policy is valid';
@@ -159,9 +163,18 @@ export async function show(main, parts, params) {
       runBtn.disabled = false;
     }
   };
+  // The CI one-liner for this policy (as the daemon read it) and the chosen scan's folder.
+  const cmd = h('pre', { class: 'cmd', 'data-ci': '' });
+  updateCi = () => {
+    const sc = scans.find((x) => x.id === sel.value);
+    const body = JSON.stringify({ root: sc ? sc.root : '/path/to/images', policy: lastPolicy || {} });
+    cmd.textContent = `curl -fsS -X POST http://${location.host}/api/v1/gate \\\n  -d '${body.replace(/'/g, "'\\''")}'`;
+  };
+  sel.addEventListener('change', updateCi);
   const ci = h('section', { class: 'panel' }, h('h2', null, 'In CI'),
-    h('p', { class: 'small', style: { margin: 0 } }, 'One request scans the folder (resuming its last scan, so unchanged files are not re-read) and gates it. HTTP 200 = passed, 412 = failed:'),
-    h('pre', { class: 'cmd' }, `curl -sf -X POST http://${location.host}/api/v1/gate \\\n  -H 'Content-Type: application/json' \\\n  -d "$(jq -n --arg root "$PWD/data" --rawfile policy policy.yaml \\\n        '{root: $root, policy: $policy, wait: true}')"`));
+    h('p', { class: 'small', style: { margin: 0 } }, 'One request scans the folder (resuming its last scan, so unchanged files are not read again), then gates it with this policy. 200 = passed; 412 = failed, which fails curl -f:'),
+    cmd);
+  updateCi();
   box.lastChild.replaceWith(h('div', { class: 'gate-layout' }, form, h('div', null, verdict, ci)));
   if (!scans.length) clear(verdict, h('div', { class: 'panel' }, emptyState('Nothing to gate yet', 'The gate runs against a finished scan.')));
   else clear(verdict, h('div', { class: 'panel' }, emptyState('No verdict yet', 'Edit the policy and press “Run gate”.')));
