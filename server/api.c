@@ -27,6 +27,7 @@
 #include "imgeda/plot.h"
 #include "imgeda/report.h"
 #include "imgeda/util.h"
+#include "results.h"
 #include "store.h"
 
 typedef enum MHD_Result (*handler_fn)(struct srv_req *r, unsigned *status);
@@ -193,6 +194,7 @@ static enum MHD_Result h_metrics(struct srv_req *r, unsigned *status)
     struct ie_err err = {0};
     struct ie_buf b;
     struct srv_jobs_metrics jm;
+    struct srv_cache_stats cs;
     unsigned long long req = 0, errs = 0;
     sqlite3 *db = srv_http_db(r, &err);
     if (!db)
@@ -213,6 +215,7 @@ static enum MHD_Result h_metrics(struct srv_req *r, unsigned *status)
     }
     srv_jobs_metrics(r->ctx->jobs, &jm);
     srv_http_metrics(r->ctx->http, &req, &errs);
+    srv_cache_stats(&cs);
     ie_buf_addf(&b,
                 "# HELP imgedad_images_scanned_total Images analysed since start.\n"
                 "# TYPE imgedad_images_scanned_total counter\nimgedad_images_scanned_total %llu\n"
@@ -223,9 +226,24 @@ static enum MHD_Result h_metrics(struct srv_req *r, unsigned *status)
                 "# HELP imgedad_http_requests_total HTTP requests since start.\n"
                 "# TYPE imgedad_http_requests_total counter\nimgedad_http_requests_total %llu\n"
                 "# HELP imgedad_http_errors_total HTTP replies with status >= 400.\n"
-                "# TYPE imgedad_http_errors_total counter\nimgedad_http_errors_total %llu\n",
+                "# TYPE imgedad_http_errors_total counter\nimgedad_http_errors_total %llu\n"
+                "# HELP imgedad_results_warmed_total Scans whose first results were computed "
+                "ahead of requests.\n"
+                "# TYPE imgedad_results_warmed_total counter\nimgedad_results_warmed_total %llu\n"
+                "# HELP imgedad_result_cache_hits_total Results of finished scans answered from "
+                "the cache.\n"
+                "# TYPE imgedad_result_cache_hits_total counter\n"
+                "imgedad_result_cache_hits_total %llu\n"
+                "# HELP imgedad_result_cache_misses_total Results of finished scans not in the "
+                "cache.\n"
+                "# TYPE imgedad_result_cache_misses_total counter\n"
+                "imgedad_result_cache_misses_total %llu\n"
+                "# HELP imgedad_result_cache_bytes Bytes held by the result cache.\n"
+                "# TYPE imgedad_result_cache_bytes gauge\nimgedad_result_cache_bytes %llu\n",
                 (unsigned long long)jm.images_scanned, (unsigned long long)jm.bytes_scanned,
-                (unsigned long long)jm.scan_errors, req, errs);
+                (unsigned long long)jm.scan_errors, req, errs,
+                (unsigned long long)jm.results_warmed, (unsigned long long)cs.hits,
+                (unsigned long long)cs.misses, (unsigned long long)cs.bytes);
     size_t n = b.len;
     return REPLY(200, srv_reply_buffer(r, 200, "text/plain; version=0.0.4", ie_buf_detach(&b), n));
 }
@@ -508,9 +526,11 @@ static enum MHD_Result h_manifest_import(struct srv_req *r, unsigned *status)
 {
     struct ie_err err = {0};
     struct ie_buf tmp;
+    struct ie_manifest m;
     char *id = NULL;
     enum MHD_Result rc;
     ie_buf_init(&tmp);
+    ie_manifest_init(&m);
     ie_buf_addf(&tmp, "%s/tmp", r->ctx->cfg->data_dir);
     mkdir(tmp.data, 0755);
     ie_buf_addf(&tmp, "/import_XXXXXX");
@@ -540,7 +560,7 @@ static enum MHD_Result h_manifest_import(struct srv_req *r, unsigned *status)
             rc = fail(r, status, &err);
             goto out;
         }
-        int irc = srv_store_index_manifest(db, id, row.manifest_path, &st, &err);
+        int irc = srv_store_index_manifest(db, id, row.manifest_path, &st, &m, &err);
         /* The upload must look like a manifest: at least one record or a header. One load
          * both checks and indexes it. */
         if (irc == 0 && st.total == 0 && !st.has_header)
@@ -563,6 +583,12 @@ static enum MHD_Result h_manifest_import(struct srv_req *r, unsigned *status)
             srv_store_set_root(db, id, st.input_dir, NULL);
         srv_store_set_status(db, id, "succeeded", NULL, NULL);
         free(st.input_dir);
+        {
+            /* The records indexing loaded go to the warm-up, which caches what a dashboard
+             * opens the scan with; the reply does not wait for it. */
+            struct ie_err ignored = {0};
+            srv_jobs_warm(r->ctx->jobs, id, &m, &ignored);
+        }
         srv_scan_row_release(&row);
         if (srv_store_get_scan(db, id, &row, &err) < 0) {
             rc = fail(r, status, &err);
@@ -574,6 +600,7 @@ static enum MHD_Result h_manifest_import(struct srv_req *r, unsigned *status)
 out:
     unlink(tmp.data);
     ie_buf_release(&tmp);
+    ie_manifest_release(&m);
     free(id);
     return rc;
 }
@@ -711,13 +738,6 @@ static int load_records(struct srv_req *r, struct srv_scan_row *row, struct ie_m
     return ie_manifest_load(row->manifest_path, m, err);
 }
 
-/* The cache key of a result of a finished scan: its records are fixed until it is resumed,
- * which changes finished_at. */
-static void result_key(char *out, size_t n, const struct srv_scan_row *row, const char *what)
-{
-    snprintf(out, n, "%s|%s|%s", row->id, row->finished_at ? row->finished_at : "", what);
-}
-
 /* Replies from the cache if the result is there. */
 static bool reply_cached(struct srv_req *r, unsigned *status, const char *key, enum MHD_Result *rc)
 {
@@ -731,15 +751,10 @@ static bool reply_cached(struct srv_req *r, unsigned *status, const char *key, e
     return true;
 }
 
-/* Computes a result from a finished scan's records: the body into out, its content type into
- * *mime (JSON by default). Returns 0 or an IE_E* code with err filled. */
-typedef int (*result_fn)(const struct srv_scan_row *row, const struct ie_manifest *m, void *ctx,
-                         struct ie_buf *out, const char **mime, struct ie_err *err);
-
 /* The common path of every result of a finished scan: check the scan, answer from the cache,
  * else load the records, compute, cache and reply. `what` names the result in the cache key. */
 static enum MHD_Result serve_result(struct srv_req *r, unsigned *status, const char *what,
-                                    result_fn fn, void *ctx)
+                                    srv_result_fn fn, void *ctx)
 {
     struct srv_scan_row row = {0};
     struct ie_manifest m;
@@ -754,7 +769,11 @@ static enum MHD_Result serve_result(struct srv_req *r, unsigned *status, const c
         rc = fail(r, status, &err);
         goto out;
     }
-    result_key(key, sizeof(key), &row, what);
+    srv_result_key(key, sizeof(key), &row, what);
+    /* A warm-up computing this very result from records already in memory answers sooner
+     * than a load of the manifest would. */
+    if (srv_result_is_warmed(what))
+        srv_jobs_await_warm(r->ctx->jobs, row.id, key, SRV_WARM_WAIT_MS);
     if (reply_cached(r, status, key, &rc))
         goto out;
     if (ie_manifest_load(row.manifest_path, &m, &err) < 0 ||
@@ -774,16 +793,6 @@ out:
     return rc;
 }
 
-/* Prints o (consumed) into out. */
-static void json_into(struct ie_buf *out, cJSON *o)
-{
-    char *s = cJSON_PrintUnformatted(o);
-    cJSON_Delete(o);
-    if (s)
-        ie_buf_adds(out, s);
-    free(s);
-}
-
 static bool parse_threshold(struct srv_req *r, const char *s, int *out)
 {
     long long t = IE_DUP_DEFAULT_THRESHOLD;
@@ -794,53 +803,6 @@ static bool parse_threshold(struct srv_req *r, const char *s, int *out)
     return true;
 }
 
-/* The image ids of records given by their index in the loaded manifest. An image's id is its
- * record's 1-based position in ie_manifest_load's order (srv_store_index_manifest numbers them
- * so, and results are computed from the same load), so no database lookup is needed. */
-static cJSON *ids_array(const size_t *idx, size_t n)
-{
-    cJSON *a = cJSON_CreateArray();
-    for (size_t i = 0; i < n; i++)
-        cJSON_AddItemToArray(a, cJSON_CreateNumber((double)idx[i] + 1));
-    return a;
-}
-
-static cJSON *group_ids(const struct ie_dup_list *l)
-{
-    cJSON *a = cJSON_CreateArray();
-    for (size_t i = 0; i < l->n; i++)
-        cJSON_AddItemToArray(a, ids_array(l->groups[i].recs, l->groups[i].n));
-    return a;
-}
-
-/* SPEC 4.1's object plus, for the dashboard's thumbnails and links, the image id of every path:
- * "exact_ids" and "byte_identical_ids" parallel to "exact" and "byte_identical", "ids" in each
- * near group parallel to its "paths", and "flat_ids" parallel to "flat". */
-static int compute_duplicates(const struct srv_scan_row *row, const struct ie_manifest *m,
-                              void *ctx, struct ie_buf *out, const char **mime, struct ie_err *err)
-{
-    const struct ie_dup_opts *opts = ctx;
-    struct ie_duplicates d;
-    (void)row;
-    (void)mime;
-    ie_duplicates_init(&d);
-    int rc = ie_duplicates_find(m->recs, m->n, opts, &d, err);
-    if (rc == 0) {
-        cJSON *o = ie_duplicates_to_json(&d, m->recs);
-        cJSON_AddItemToObject(o, "exact_ids", group_ids(&d.exact));
-        cJSON_AddItemToObject(o, "byte_identical_ids", group_ids(&d.byte_identical));
-        cJSON *near = cJSON_GetObjectItemCaseSensitive(o, "near");
-        size_t i = 0;
-        for (cJSON *g = near ? near->child : NULL; g && i < d.near.n; g = g->next, i++)
-            cJSON_AddItemToObject(g, "ids", ids_array(d.near.groups[i].recs, d.near.groups[i].n));
-        cJSON_AddItemToObject(o, "flat_ids", ids_array(d.flat, d.n_flat));
-        cJSON_AddNumberToObject(o, "threshold", opts->threshold);
-        json_into(out, o);
-    }
-    ie_duplicates_release(&d);
-    return rc;
-}
-
 static enum MHD_Result h_duplicates(struct srv_req *r, unsigned *status)
 {
     struct ie_dup_opts opts;
@@ -849,68 +811,17 @@ static enum MHD_Result h_duplicates(struct srv_req *r, unsigned *status)
     if (!parse_threshold(r, srv_query(r, "threshold"), &opts.threshold))
         return REPLY(400, srv_reply_error(r, 400, "bad_request", "threshold: a number in 0..%d",
                                           IE_HASH_INDEX_MAX_THRESHOLD));
-    snprintf(what, sizeof(what), "duplicates:%d", opts.threshold);
-    return serve_result(r, status, what, compute_duplicates, &opts);
-}
-
-static int compute_summary(const struct srv_scan_row *row, const struct ie_manifest *m, void *ctx,
-                           struct ie_buf *out, const char **mime, struct ie_err *err)
-{
-    struct ie_summary sum;
-    (void)row;
-    (void)ctx;
-    (void)mime;
-    (void)err;
-    ie_summary_init(&sum);
-    ie_summary_compute(m->recs, m->n, &sum);
-    json_into(out, ie_summary_to_cjson(&sum));
-    ie_summary_release(&sum);
-    return 0;
+    srv_result_duplicates_what(what, sizeof(what), opts.threshold);
+    return serve_result(r, status, what, srv_result_duplicates, &opts);
 }
 
 static enum MHD_Result h_summary(struct srv_req *r, unsigned *status)
 {
-    return serve_result(r, status, "summary", compute_summary, NULL);
+    return serve_result(r, status, SRV_RESULT_SUMMARY, srv_result_summary, NULL);
 }
 
 /* GET checks/{name}: one check's result, or for "all" {"total_images", "checks": {name: ...}}
- * like `imgeda check all --json`. Thresholds are the scan's own (its manifest settings). */
-static int compute_checks(const struct srv_scan_row *row, const struct ie_manifest *m, void *ctx,
-                          struct ie_buf *out, const char **mime, struct ie_err *err)
-{
-    unsigned kinds = *(const unsigned *)ctx;
-    struct ie_check_thresholds t;
-    cJSON *result = NULL, *checks = NULL;
-    (void)row;
-    (void)mime;
-    ie_check_thresholds_init(&t);
-    ie_check_thresholds_from_settings(&t, m->meta.settings_json);
-    if (kinds == IE_CHECK_ALL) {
-        result = cJSON_CreateObject();
-        cJSON_AddNumberToObject(result, "total_images", (double)m->n);
-        checks = cJSON_AddObjectToObject(result, "checks");
-    }
-    for (int k = 0; k < IE_CHECK_NKINDS; k++) {
-        struct ie_check_result res;
-        if (!(kinds & (1u << k)))
-            continue;
-        ie_check_result_init(&res);
-        if (ie_check_run((enum ie_check_kind)k, m->recs, m->n, &t, &res, err) < 0) {
-            ie_check_result_release(&res);
-            cJSON_Delete(result);
-            return err->code;
-        }
-        cJSON *o = ie_check_result_to_json(&res, m->recs, &t);
-        ie_check_result_release(&res);
-        if (checks)
-            cJSON_AddItemToObject(checks, ie_check_name((enum ie_check_kind)k), o);
-        else
-            result = o;
-    }
-    json_into(out, result);
-    return 0;
-}
-
+ * like `imgeda check all --json`. */
 static enum MHD_Result h_check(struct srv_req *r, unsigned *status)
 {
     struct ie_err err = {0};
@@ -920,8 +831,8 @@ static enum MHD_Result h_check(struct srv_req *r, unsigned *status)
         err.code = IE_ENOENT;
         return fail(r, status, &err);
     }
-    snprintf(what, sizeof(what), "check:%s", r->params[1]);
-    return serve_result(r, status, what, compute_checks, &kinds);
+    srv_result_check_what(what, sizeof(what), r->params[1]);
+    return serve_result(r, status, what, srv_result_checks, &kinds);
 }
 
 static enum MHD_Result h_leakage(struct srv_req *r, unsigned *status)
@@ -1011,7 +922,7 @@ static enum MHD_Result h_annotations(struct srv_req *r, unsigned *status)
                                         "root %s is outside scan.allowed_roots", row.root));
         goto out;
     }
-    result_key(key, sizeof(key), &row, "annotations");
+    srv_result_key(key, sizeof(key), &row, "annotations");
     if (reply_cached(r, status, key, &rc))
         goto out;
     if (ie_annot_analyze(row.root, &o, &res, &err) < 0) {
@@ -1210,7 +1121,7 @@ static enum MHD_Result h_diff(struct srv_req *r, unsigned *status)
         }
     }
     snprintf(what, sizeof(what), "diff:%s:%s", rows[1].id, rows[1].finished_at);
-    result_key(key, sizeof(key), &rows[0], what);
+    srv_result_key(key, sizeof(key), &rows[0], what);
     if (reply_cached(r, status, key, &rc))
         goto out;
     for (int i = 0; i < 2; i++)

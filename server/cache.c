@@ -25,6 +25,7 @@ static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 static struct entry *buckets[NBUCKETS];
 static struct entry *head, *tail;
 static size_t used, budget = 256u << 20;
+static uint64_t hits, misses;
 
 static size_t bucket_of(const char *key)
 {
@@ -92,7 +93,10 @@ void *srv_cache_get(const char *key, size_t *len, char **content_type)
     void *copy = NULL;
     pthread_mutex_lock(&lock);
     struct entry *e = find(key, NULL);
+    if (!e)
+        misses++;
     if (e) {
+        hits++;
         unlink_use(e);
         push_front(e);
         copy = ie_xmalloc(e->len + 1);
@@ -104,6 +108,14 @@ void *srv_cache_get(const char *key, size_t *len, char **content_type)
     }
     pthread_mutex_unlock(&lock);
     return copy;
+}
+
+bool srv_cache_has(const char *key)
+{
+    pthread_mutex_lock(&lock);
+    bool found = find(key, NULL) != NULL;
+    pthread_mutex_unlock(&lock);
+    return found;
 }
 
 void srv_cache_put(const char *key, const void *data, size_t len, const char *content_type)
@@ -127,6 +139,15 @@ void srv_cache_put(const char *key, const void *data, size_t len, const char *co
         while (used > budget && tail && tail != e)
             drop(tail);
     }
+    pthread_mutex_unlock(&lock);
+}
+
+void srv_cache_stats(struct srv_cache_stats *st)
+{
+    pthread_mutex_lock(&lock);
+    st->hits = hits;
+    st->misses = misses;
+    st->bytes = used;
     pthread_mutex_unlock(&lock);
 }
 

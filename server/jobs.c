@@ -4,11 +4,14 @@
  * (uv_async_send coalesces). One scan runs at a time with all workers; the others wait in FIFO
  * order. Discovery and the final SQLite indexing run on the pool so the loop stays responsive.
  * Progress goes to SQLite only at durable checkpoints, so the database never claims more than
- * the manifest holds. */
+ * the manifest holds. When a scan succeeds (or an import is indexed), the records indexing
+ * loaded are handed to a warm-up on the pool that caches the results a dashboard opens a scan
+ * with; DELETE, resume and shutdown cancel it under wlock, so it never caches after them. */
 #include <cjson/cJSON.h>
 #include <errno.h>
 #include <pthread.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,14 +25,16 @@
 #include "imgeda/manifest.h"
 #include "imgeda/util.h"
 #include "jobs.h"
+#include "results.h"
 #include "runner.h"
 #include "store.h"
 
-enum cmd_type { CMD_CREATE, CMD_IMPORT, CMD_CANCEL, CMD_RESUME, CMD_DELETE };
+enum cmd_type { CMD_CREATE, CMD_IMPORT, CMD_CANCEL, CMD_RESUME, CMD_DELETE, CMD_WARM };
 
 struct cmd {
     enum cmd_type type;
     const char *a, *b, *c; /* arguments, owned by the caller */
+    struct ie_manifest *m; /* CMD_WARM: moved out when the command runs */
     char *id_out;
     int rc;
     struct ie_err err;
@@ -78,6 +83,27 @@ struct srv_jobs {
     size_t n_states, cap_states;
     uint64_t version;
     struct srv_jobs_metrics metrics;
+
+    /* Warm-ups queued or running. The list changes on the loop thread only, under wlock
+     * because HTTP threads read it (srv_jobs_await_warm); wcond announces each result they
+     * cache and each one's end. */
+    pthread_mutex_t wlock;
+    pthread_cond_t wcond;
+    struct warm *warms;
+};
+
+/* A warm-up of a succeeded scan's results on the pool. */
+struct warm {
+    uv_work_t work;
+    struct srv_jobs *j;
+    char id[40];
+    struct ie_manifest m;  /* the records indexing loaded; released on the pool */
+    atomic_bool cancelled; /* set under wlock by DELETE, resume, shutdown: cache nothing more */
+    bool finished;         /* under wlock: the pool is done with it, waiters may go on */
+    int rc;
+    struct ie_err err;
+    double seconds;
+    struct warm *next;
 };
 
 char *srv_scan_dir(const struct srv_config *cfg, const char *id)
@@ -156,7 +182,8 @@ bool srv_jobs_state(struct srv_jobs *j, const char *id, struct srv_job_state *st
     return e != NULL;
 }
 
-uint64_t srv_jobs_wait(struct srv_jobs *j, uint64_t since, int timeout_ms)
+/* The absolute time timeout_ms from now, for pthread_cond_timedwait. */
+static struct timespec deadline_after(int timeout_ms)
 {
     struct timespec ts;
     clock_gettime(CLOCK_REALTIME, &ts);
@@ -166,6 +193,12 @@ uint64_t srv_jobs_wait(struct srv_jobs *j, uint64_t since, int timeout_ms)
         ts.tv_sec++;
         ts.tv_nsec -= 1000000000L;
     }
+    return ts;
+}
+
+uint64_t srv_jobs_wait(struct srv_jobs *j, uint64_t since, int timeout_ms)
+{
+    struct timespec ts = deadline_after(timeout_ms);
     pthread_mutex_lock(&j->slock);
     while (j->version <= since && !j->closed)
         if (pthread_cond_timedwait(&j->scond, &j->slock, &ts) == ETIMEDOUT)
@@ -280,6 +313,129 @@ out:
     return rc;
 }
 
+/* ---- result warm-up ---- */
+
+/* Caches one warmed result unless the warm-up was cancelled. Under wlock, so that a DELETE,
+ * which sets cancelled under wlock and then drops the scan's keys, is never overtaken by a put
+ * in between. */
+static void warm_put(void *ud, const char *key, const void *data, size_t len, const char *mime)
+{
+    struct warm *w = ud;
+    pthread_mutex_lock(&w->j->wlock);
+    if (!atomic_load(&w->cancelled)) {
+        srv_cache_put(key, data, len, mime);
+        pthread_cond_broadcast(&w->j->wcond); /* a request may be waiting for just this one */
+    }
+    pthread_mutex_unlock(&w->j->wlock);
+}
+
+static void warm_work_cb(uv_work_t *req)
+{
+    struct warm *w = req->data;
+    struct srv_scan_row row = {0};
+    sqlite3 *db = NULL;
+    double t0 = ie_mono_seconds();
+    /* The row gives finished_at, which every key holds; a scan no longer succeeded (resumed in
+     * the meantime) or gone is not warmed. */
+    w->rc = srv_db_open(w->j->db_path, &db, &w->err);
+    if (w->rc == 0)
+        w->rc = srv_store_get_scan(db, w->id, &row, &w->err);
+    srv_db_close(db);
+    if (w->rc == 0 && strcmp(row.status, "succeeded") != 0)
+        w->rc = ie_err_set(&w->err, IE_ESTATE, "scan %s is %s", w->id, row.status);
+    if (w->rc == 0)
+        w->rc = srv_results_warm(&row, &w->m, &w->cancelled, warm_put, w, &w->err);
+    /* Cancelled during the last result: its puts were skipped, so it did not warm anything. */
+    if (w->rc == 0 && atomic_load(&w->cancelled))
+        w->rc = ie_err_set(&w->err, IE_ECANCELED, "warm-up of scan %s cancelled", w->id);
+    srv_scan_row_release(&row);
+    /* Freeing 10^5 records takes a while: here, not on the loop thread. */
+    ie_manifest_release(&w->m);
+    w->seconds = ie_mono_seconds() - t0;
+    pthread_mutex_lock(&w->j->wlock);
+    w->finished = true;
+    pthread_cond_broadcast(&w->j->wcond);
+    pthread_mutex_unlock(&w->j->wlock);
+}
+
+static void warm_done_cb(uv_work_t *req, int status)
+{
+    struct warm *w = req->data;
+    struct srv_jobs *j = w->j;
+    if (status == UV_ECANCELED) {
+        ie_manifest_release(&w->m); /* cancelled before it ran */
+    } else if (w->rc == 0) {
+        pthread_mutex_lock(&j->slock);
+        j->metrics.results_warmed++;
+        pthread_mutex_unlock(&j->slock);
+        log_line(j, SRV_LOG_INFO, "scan %s: results warmed in %.2f s", w->id, w->seconds);
+    } else if (atomic_load(&w->cancelled)) {
+        log_line(j, SRV_LOG_DEBUG, "scan %s: results warm-up cancelled", w->id);
+    } else {
+        log_line(j, SRV_LOG_WARN, "scan %s: results not warmed: %s", w->id, w->err.msg);
+    }
+    pthread_mutex_lock(&j->wlock);
+    struct warm **l = &j->warms;
+    while (*l != w)
+        l = &(*l)->next;
+    *l = w->next;
+    pthread_cond_broadcast(&j->wcond);
+    pthread_mutex_unlock(&j->wlock);
+    free(w);
+}
+
+/* Queues the warm-up of a succeeded scan, taking the records out of *m. Loop thread. */
+static void queue_warm(struct srv_jobs *j, const char *id, struct ie_manifest *m)
+{
+    if (j->stopping) {
+        ie_manifest_release(m);
+        return;
+    }
+    struct warm *w = ie_xcalloc(1, sizeof(*w));
+    w->j = j;
+    snprintf(w->id, sizeof(w->id), "%s", id);
+    w->m = *m;
+    ie_manifest_init(m);
+    atomic_init(&w->cancelled, false);
+    w->work.data = w;
+    pthread_mutex_lock(&j->wlock);
+    w->next = j->warms;
+    j->warms = w;
+    pthread_mutex_unlock(&j->wlock);
+    uv_queue_work(j->loop, &w->work, warm_work_cb, warm_done_cb);
+}
+
+/* Cancels the warm-ups of scan id (all of them when id is NULL): once this returns nothing more
+ * of theirs is cached, and those still queued never run. Loop thread (the list changes only
+ * here, so walking it needs no lock; the flags do). */
+static void warm_cancel(struct srv_jobs *j, const char *id)
+{
+    pthread_mutex_lock(&j->wlock);
+    for (struct warm *w = j->warms; w; w = w->next)
+        if (!id || strcmp(w->id, id) == 0)
+            atomic_store(&w->cancelled, true);
+    pthread_mutex_unlock(&j->wlock);
+    for (struct warm *w = j->warms; w; w = w->next)
+        if (!id || strcmp(w->id, id) == 0)
+            uv_cancel((uv_req_t *)&w->work); /* UV_EBUSY once running: it stops between results */
+}
+
+void srv_jobs_await_warm(struct srv_jobs *j, const char *id, const char *key, int timeout_ms)
+{
+    struct timespec ts = deadline_after(timeout_ms);
+    pthread_mutex_lock(&j->wlock);
+    for (;;) {
+        bool pending = false;
+        for (struct warm *w = j->warms; w && !pending; w = w->next)
+            pending = !w->finished && strcmp(w->id, id) == 0;
+        /* Puts happen under wlock, so the key cannot arrive between this check and the wait. */
+        if (!pending || srv_cache_has(key) ||
+            pthread_cond_timedwait(&j->wcond, &j->wlock, &ts) == ETIMEDOUT)
+            break;
+    }
+    pthread_mutex_unlock(&j->wlock);
+}
+
 /* ---- the running scan ---- */
 
 static void start_next(struct srv_jobs *j);
@@ -311,6 +467,7 @@ struct index_work {
     struct srv_jobs *j;
     int rc;
     struct ie_err err;
+    struct ie_manifest m; /* the records indexed, for the warm-up */
 };
 
 static void index_work_cb(uv_work_t *w)
@@ -320,7 +477,7 @@ static void index_work_cb(uv_work_t *w)
     sqlite3 *db = NULL;
     iw->rc = srv_db_open(iw->j->db_path, &db, &iw->err);
     if (iw->rc == 0)
-        iw->rc = srv_store_index_manifest(db, r->id, r->manifest_path, NULL, &iw->err);
+        iw->rc = srv_store_index_manifest(db, r->id, r->manifest_path, NULL, &iw->m, &iw->err);
     srv_db_close(db);
 }
 
@@ -332,10 +489,12 @@ static void index_done_cb(uv_work_t *w, int status)
     if (iw->rc == 0) {
         set_status(j, j->run->id, "succeeded", NULL);
         log_line(j, SRV_LOG_INFO, "scan %s succeeded", j->run->id);
+        queue_warm(j, j->run->id, &iw->m);
     } else {
         set_status(j, j->run->id, "failed", iw->err.msg);
         log_line(j, SRV_LOG_ERROR, "scan %s: indexing failed: %s", j->run->id, iw->err.msg);
     }
+    ie_manifest_release(&iw->m);
     free(iw);
     finish_running(j);
 }
@@ -367,6 +526,7 @@ static void on_done(int status, const struct ie_err *e, void *ud)
     if (status == 0) {
         struct index_work *iw = ie_xcalloc(1, sizeof(*iw));
         iw->j = j;
+        ie_manifest_init(&iw->m);
         iw->work.data = iw;
         uv_queue_work(j->loop, &iw->work, index_work_cb, index_done_cb);
         return;
@@ -611,6 +771,8 @@ static void run_cmd(struct srv_jobs *j, struct cmd *c)
                                row.status, row.imported ? " (imported)" : "");
             break;
         }
+        /* Its warm-up would read a manifest the resumed scan rewrites. */
+        warm_cancel(j, c->a);
         set_status(j, c->a, "queued", NULL);
         enqueue(j, c->a);
         start_next(j);
@@ -623,6 +785,9 @@ static void run_cmd(struct srv_jobs *j, struct cmd *c)
                                c->a, row.status);
             break;
         }
+        /* First (deleting 10^5 rows takes a while), and anyway before the keys are dropped,
+         * so the warm-up cannot put them back. */
+        warm_cancel(j, c->a);
         if ((c->rc = srv_store_delete_scan(j->db, c->a, &c->err)) < 0)
             break;
         {
@@ -636,6 +801,9 @@ static void run_cmd(struct srv_jobs *j, struct cmd *c)
             snprintf(prefix, sizeof(prefix), "%s|", c->a);
             srv_cache_drop_prefix(prefix);
         }
+        break;
+    case CMD_WARM:
+        queue_warm(j, c->a, c->m);
         break;
     }
     srv_scan_row_release(&row);
@@ -728,6 +896,12 @@ int srv_jobs_delete(struct srv_jobs *j, const char *id, struct ie_err *err)
     return submit(j, &c, err);
 }
 
+int srv_jobs_warm(struct srv_jobs *j, const char *id, struct ie_manifest *m, struct ie_err *err)
+{
+    struct cmd c = {.type = CMD_WARM, .a = id, .m = m};
+    return submit(j, &c, err);
+}
+
 /* ---- lifetime ---- */
 
 int srv_jobs_new(struct uv_loop_s *loop, const struct srv_config *cfg, const char *db_path,
@@ -743,6 +917,8 @@ int srv_jobs_new(struct uv_loop_s *loop, const struct srv_config *cfg, const cha
     pthread_mutex_init(&j->qlock, NULL);
     pthread_mutex_init(&j->slock, NULL);
     pthread_cond_init(&j->scond, NULL);
+    pthread_mutex_init(&j->wlock, NULL);
+    pthread_cond_init(&j->wcond, NULL);
     if ((rc = srv_db_open(db_path, &j->db, err)) < 0 || (rc = srv_db_migrate(j->db, err)) < 0)
         goto fail;
     /* An import a crash interrupted has no scan to resume: it failed. */
@@ -791,6 +967,9 @@ void srv_jobs_stop(struct srv_jobs *j)
     pthread_mutex_unlock(&j->slock);
     if (j->run && j->run->runner)
         srv_runner_cancel(j->run->runner);
+    /* The loop runs until the warm-ups' after-work callbacks have run: a queued one ends at
+     * once, a running one after its current result. */
+    warm_cancel(j, NULL);
     uv_close((uv_handle_t *)&j->async, async_closed);
 }
 
@@ -806,6 +985,8 @@ void srv_jobs_free(struct srv_jobs *j)
     pthread_mutex_destroy(&j->qlock);
     pthread_mutex_destroy(&j->slock);
     pthread_cond_destroy(&j->scond);
+    pthread_mutex_destroy(&j->wlock);
+    pthread_cond_destroy(&j->wcond);
     free(j->db_path);
     free(j);
 }

@@ -12,6 +12,7 @@
 #include "config.h"
 #include "imgeda/analyze.h"
 #include "imgeda/err.h"
+#include "imgeda/manifest.h"
 #include "imgeda/scan.h"
 
 struct uv_loop_s;
@@ -42,6 +43,19 @@ int srv_jobs_cancel(struct srv_jobs *j, const char *id, struct ie_err *err);
 int srv_jobs_resume(struct srv_jobs *j, const char *id, struct ie_err *err);
 int srv_jobs_delete(struct srv_jobs *j, const char *id, struct ie_err *err);
 
+/* Warms the result cache for a succeeded scan (results.h: summary, duplicates at the default
+ * threshold, checks "all") on the thread pool, from records already loaded: *m (as
+ * srv_store_index_manifest kept them) is moved out on success and left empty. Returns once the
+ * work is queued. Scans run by the job runner are warmed without this call; imports use it. A
+ * DELETE or resume of the scan, and shutdown, cancel the warm-up: nothing of it is cached after
+ * that. */
+int srv_jobs_warm(struct srv_jobs *j, const char *id, struct ie_manifest *m, struct ie_err *err);
+/* Waits up to timeout_ms while a warm-up of scan id is queued or running and has not cached
+ * key yet (returns at once when there is none), so a request for a warmed result takes it from
+ * the cache instead of loading the manifest a second time. */
+void srv_jobs_await_warm(struct srv_jobs *j, const char *id, const char *key, int timeout_ms);
+#define SRV_WARM_WAIT_MS 10000
+
 /* Live state of a scan for progress and SSE. */
 struct srv_job_state {
     char status[16];
@@ -56,6 +70,7 @@ uint64_t srv_jobs_wait(struct srv_jobs *j, uint64_t since, int timeout_ms);
 /* Counters for /metrics. */
 struct srv_jobs_metrics {
     uint64_t images_scanned, bytes_scanned, scan_errors;
+    uint64_t results_warmed; /* scans whose warm-up completed */
 };
 void srv_jobs_metrics(struct srv_jobs *j, struct srv_jobs_metrics *m);
 

@@ -366,7 +366,8 @@ int srv_store_set_root(sqlite3 *db, const char *id, const char *root, struct ie_
 }
 
 int srv_store_index_manifest(sqlite3 *db, const char *scan_id, const char *manifest_path,
-                             struct srv_index_stats *stats, struct ie_err *err)
+                             struct srv_index_stats *stats, struct ie_manifest *keep,
+                             struct ie_err *err)
 {
     struct ie_manifest m;
     struct ie_strmap phash_count;
@@ -466,6 +467,10 @@ int srv_store_index_manifest(sqlite3 *db, const char *scan_id, const char *manif
             stats->corrupt += m.recs[i].is_corrupt;
         stats->input_dir = m.meta.input_dir ? ie_xstrdup(m.meta.input_dir) : NULL;
         stats->has_header = m.meta.present;
+    }
+    if (rc == 0 && keep) {
+        *keep = m;
+        ie_manifest_init(&m);
     }
     goto out;
 rollback:

@@ -9,6 +9,7 @@
 #include <stdint.h>
 
 #include "imgeda/err.h"
+#include "imgeda/manifest.h"
 #include "imgeda/scan.h"
 
 struct srv_scan_row {
@@ -52,9 +53,12 @@ struct srv_index_stats {
 };
 
 /* Replaces the indexed records of a scan with the manifest's (one transaction). stats may be
- * NULL; otherwise the caller frees stats->input_dir. */
+ * NULL; otherwise the caller frees stats->input_dir. keep may be NULL; otherwise, on success,
+ * it receives the loaded records (image id = index + 1; the caller releases it), so that
+ * results can be computed without loading the manifest again. */
 int srv_store_index_manifest(sqlite3 *db, const char *scan_id, const char *manifest_path,
-                             struct srv_index_stats *stats, struct ie_err *err);
+                             struct srv_index_stats *stats, struct ie_manifest *keep,
+                             struct ie_err *err);
 /* Sets a scan's root (imports learn it from the manifest header). */
 int srv_store_set_root(sqlite3 *db, const char *id, const char *root, struct ie_err *err);
 

@@ -1,0 +1,198 @@
+/* Results of finished scans and their warm-up (see results.h).
+ * DESIGN: one function per result, shared by the API (which computes on a cache miss) and the
+ * warm-up after a scan succeeds (which computes before anyone asks), so both produce the same
+ * bytes under the same key. */
+#include <cjson/cJSON.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "imgeda/checks.h"
+#include "imgeda/duplicates.h"
+#include "imgeda/summary.h"
+#include "results.h"
+
+void srv_result_key(char *out, size_t n, const struct srv_scan_row *row, const char *what)
+{
+    snprintf(out, n, "%s|%s|%s", row->id, row->finished_at ? row->finished_at : "", what);
+}
+
+void srv_result_duplicates_what(char *out, size_t n, int threshold)
+{
+    snprintf(out, n, "duplicates:%d", threshold);
+}
+
+void srv_result_check_what(char *out, size_t n, const char *name)
+{
+    snprintf(out, n, "check:%s", name);
+}
+
+/* Prints o (consumed) into out. */
+static void json_into(struct ie_buf *out, cJSON *o)
+{
+    char *s = cJSON_PrintUnformatted(o);
+    cJSON_Delete(o);
+    if (s)
+        ie_buf_adds(out, s);
+    free(s);
+}
+
+int srv_result_summary(const struct srv_scan_row *row, const struct ie_manifest *m, void *ctx,
+                       struct ie_buf *out, const char **mime, struct ie_err *err)
+{
+    struct ie_summary sum;
+    (void)row;
+    (void)ctx;
+    (void)mime;
+    (void)err;
+    ie_summary_init(&sum);
+    ie_summary_compute(m->recs, m->n, &sum);
+    json_into(out, ie_summary_to_cjson(&sum));
+    ie_summary_release(&sum);
+    return 0;
+}
+
+/* The image ids of records given by their index in the loaded manifest. An image's id is its
+ * record's 1-based position in ie_manifest_load's order (srv_store_index_manifest numbers them
+ * so, and results are computed from the same load), so no database lookup is needed. */
+static cJSON *ids_array(const size_t *idx, size_t n)
+{
+    cJSON *a = cJSON_CreateArray();
+    for (size_t i = 0; i < n; i++)
+        cJSON_AddItemToArray(a, cJSON_CreateNumber((double)idx[i] + 1));
+    return a;
+}
+
+static cJSON *group_ids(const struct ie_dup_list *l)
+{
+    cJSON *a = cJSON_CreateArray();
+    for (size_t i = 0; i < l->n; i++)
+        cJSON_AddItemToArray(a, ids_array(l->groups[i].recs, l->groups[i].n));
+    return a;
+}
+
+/* SPEC 4.1's object plus, for the dashboard's thumbnails and links, the image id of every path:
+ * "exact_ids" and "byte_identical_ids" parallel to "exact" and "byte_identical", "ids" in each
+ * near group parallel to its "paths", and "flat_ids" parallel to "flat". */
+int srv_result_duplicates(const struct srv_scan_row *row, const struct ie_manifest *m, void *ctx,
+                          struct ie_buf *out, const char **mime, struct ie_err *err)
+{
+    const struct ie_dup_opts *opts = ctx;
+    struct ie_duplicates d;
+    (void)row;
+    (void)mime;
+    ie_duplicates_init(&d);
+    int rc = ie_duplicates_find(m->recs, m->n, opts, &d, err);
+    if (rc == 0) {
+        cJSON *o = ie_duplicates_to_json(&d, m->recs);
+        cJSON_AddItemToObject(o, "exact_ids", group_ids(&d.exact));
+        cJSON_AddItemToObject(o, "byte_identical_ids", group_ids(&d.byte_identical));
+        cJSON *near = cJSON_GetObjectItemCaseSensitive(o, "near");
+        size_t i = 0;
+        for (cJSON *g = near ? near->child : NULL; g && i < d.near.n; g = g->next, i++)
+            cJSON_AddItemToObject(g, "ids", ids_array(d.near.groups[i].recs, d.near.groups[i].n));
+        cJSON_AddItemToObject(o, "flat_ids", ids_array(d.flat, d.n_flat));
+        cJSON_AddNumberToObject(o, "threshold", opts->threshold);
+        json_into(out, o);
+    }
+    ie_duplicates_release(&d);
+    return rc;
+}
+
+/* Thresholds are the scan's own (its manifest settings). */
+int srv_result_checks(const struct srv_scan_row *row, const struct ie_manifest *m, void *ctx,
+                      struct ie_buf *out, const char **mime, struct ie_err *err)
+{
+    unsigned kinds = *(const unsigned *)ctx;
+    struct ie_check_thresholds t;
+    cJSON *result = NULL, *checks = NULL;
+    (void)row;
+    (void)mime;
+    ie_check_thresholds_init(&t);
+    ie_check_thresholds_from_settings(&t, m->meta.settings_json);
+    if (kinds == IE_CHECK_ALL) {
+        result = cJSON_CreateObject();
+        cJSON_AddNumberToObject(result, "total_images", (double)m->n);
+        checks = cJSON_AddObjectToObject(result, "checks");
+    }
+    for (int k = 0; k < IE_CHECK_NKINDS; k++) {
+        struct ie_check_result res;
+        if (!(kinds & (1u << k)))
+            continue;
+        ie_check_result_init(&res);
+        if (ie_check_run((enum ie_check_kind)k, m->recs, m->n, &t, &res, err) < 0) {
+            ie_check_result_release(&res);
+            cJSON_Delete(result);
+            return err->code;
+        }
+        cJSON *o = ie_check_result_to_json(&res, m->recs, &t);
+        ie_check_result_release(&res);
+        if (checks)
+            cJSON_AddItemToObject(checks, ie_check_name((enum ie_check_kind)k), o);
+        else
+            result = o;
+    }
+    json_into(out, result);
+    return 0;
+}
+
+/* The warmed results: what GET summary, GET duplicates (default threshold) and GET checks/all
+ * compute, with the parameters those requests pass. */
+struct warmed {
+    char what[64];
+    srv_result_fn fn;
+    void *ctx;
+};
+
+static size_t warmed_list(struct warmed out[3], struct ie_dup_opts *dup, unsigned *all)
+{
+    ie_dup_opts_init(dup);
+    *all = IE_CHECK_ALL;
+    snprintf(out[0].what, sizeof(out[0].what), "%s", SRV_RESULT_SUMMARY);
+    out[0].fn = srv_result_summary;
+    out[0].ctx = NULL;
+    srv_result_duplicates_what(out[1].what, sizeof(out[1].what), dup->threshold);
+    out[1].fn = srv_result_duplicates;
+    out[1].ctx = dup;
+    srv_result_check_what(out[2].what, sizeof(out[2].what), "all");
+    out[2].fn = srv_result_checks;
+    out[2].ctx = all;
+    return 3;
+}
+
+bool srv_result_is_warmed(const char *what)
+{
+    struct warmed w[3];
+    struct ie_dup_opts dup;
+    unsigned all;
+    size_t n = warmed_list(w, &dup, &all);
+    for (size_t i = 0; i < n; i++)
+        if (strcmp(w[i].what, what) == 0)
+            return true;
+    return false;
+}
+
+int srv_results_warm(const struct srv_scan_row *row, const struct ie_manifest *m,
+                     const atomic_bool *stop, srv_result_put_fn put, void *ud, struct ie_err *err)
+{
+    struct warmed w[3];
+    struct ie_dup_opts dup;
+    unsigned all;
+    size_t n = warmed_list(w, &dup, &all);
+    int rc = 0;
+    for (size_t i = 0; i < n && rc == 0; i++) {
+        struct ie_buf out;
+        const char *mime = "application/json";
+        char key[256];
+        if (atomic_load(stop))
+            return ie_err_set(err, IE_ECANCELED, "warm-up of scan %s cancelled", row->id);
+        ie_buf_init(&out);
+        rc = w[i].fn(row, m, w[i].ctx, &out, &mime, err);
+        if (rc == 0) {
+            srv_result_key(key, sizeof(key), row, w[i].what);
+            put(ud, key, out.data ? out.data : "", out.len, mime);
+        }
+        ie_buf_release(&out);
+    }
+    return rc;
+}

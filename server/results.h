@@ -1,0 +1,60 @@
+/* Results of finished scans computed from their records (summary, duplicates, checks), their
+ * keys in the result cache (cache.h), and the warm-up that computes the ones a dashboard asks
+ * for first as soon as a scan has succeeded, so that nobody waits for the manifest load.
+ * THREADS: every function may run on any thread; they touch only their arguments and the
+ * thread-safe cache. */
+#ifndef IMGEDA_SERVER_RESULTS_H
+#define IMGEDA_SERVER_RESULTS_H
+
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "imgeda/err.h"
+#include "imgeda/manifest.h"
+#include "imgeda/util.h"
+#include "store.h"
+
+/* Computes a result from a finished scan's records m: the body into out, its content type into
+ * *mime (left at JSON by most). ctx is the function's own parameter. Returns 0 or an IE_E* code
+ * with err filled. */
+typedef int (*srv_result_fn)(const struct srv_scan_row *row, const struct ie_manifest *m, void *ctx,
+                             struct ie_buf *out, const char **mime, struct ie_err *err);
+
+/* The cache key of result `what` (e.g. "summary") of a finished scan: "<id>|<finished_at>|what".
+ * Its records are fixed until it is resumed, which changes finished_at, so old keys just age
+ * out; DELETE drops the prefix "<id>|". */
+void srv_result_key(char *out, size_t n, const struct srv_scan_row *row, const char *what);
+
+/* The `what` of GET summary, GET duplicates?threshold=T and GET checks/{name}. */
+#define SRV_RESULT_SUMMARY "summary"
+void srv_result_duplicates_what(char *out, size_t n, int threshold);
+void srv_result_check_what(char *out, size_t n, const char *name);
+
+/* SPEC 4.2 summary; ctx unused. */
+int srv_result_summary(const struct srv_scan_row *row, const struct ie_manifest *m, void *ctx,
+                       struct ie_buf *out, const char **mime, struct ie_err *err);
+/* SPEC 4.1 duplicates plus the image id of every path ("exact_ids", "byte_identical_ids", "ids"
+ * in each near group, "flat_ids") and "threshold"; ctx: const struct ie_dup_opts *. */
+int srv_result_duplicates(const struct srv_scan_row *row, const struct ie_manifest *m, void *ctx,
+                          struct ie_buf *out, const char **mime, struct ie_err *err);
+/* SPEC 4.3 checks; ctx: const unsigned * with the IE_CHECK_* bits (IE_CHECK_ALL gives
+ * {"total_images", "checks": {name: ...}} like `imgeda check all --json`). */
+int srv_result_checks(const struct srv_scan_row *row, const struct ie_manifest *m, void *ctx,
+                      struct ie_buf *out, const char **mime, struct ie_err *err);
+
+/* True if srv_results_warm computes the result `what`: the summary, the duplicates at the
+ * default threshold and checks "all" (what a dashboard opens a scan with). */
+bool srv_result_is_warmed(const char *what);
+
+/* Receives one warmed result; decides whether to cache it. */
+typedef void (*srv_result_put_fn)(void *ud, const char *key, const void *data, size_t len,
+                                  const char *mime);
+
+/* Computes every warmed result of the succeeded scan row from its records m (as
+ * ie_manifest_load gives them) and hands each to put. *stop is read between results: once it is
+ * true, returns IE_ECANCELED. Returns 0 or the first computation's error. */
+int srv_results_warm(const struct srv_scan_row *row, const struct ie_manifest *m,
+                     const atomic_bool *stop, srv_result_put_fn put, void *ud, struct ie_err *err);
+
+#endif
