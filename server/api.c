@@ -1012,32 +1012,12 @@ static enum MHD_Result h_export(struct srv_req *r, unsigned *status)
 
 /* ---- plots and reports ---- */
 
-static const char *plot_mime(enum ie_plot_format f)
-{
-    return f == IE_PLOT_PNG ? "image/png" : f == IE_PLOT_SVG ? "image/svg+xml" : "application/pdf";
-}
-
-struct plot_request {
-    struct ie_plot_opts o;
-    enum ie_plot_type type;
-};
-
-static int compute_plot(const struct srv_scan_row *row, const struct ie_manifest *m, void *ctx,
-                        struct ie_buf *out, const char **mime, struct ie_err *err)
-{
-    struct plot_request *pr = ctx;
-    (void)row;
-    ie_plot_opts_apply_settings(&pr->o, m->meta.settings_json);
-    *mime = plot_mime(pr->o.format);
-    return ie_plot_render(m->recs, m->n, pr->type, &pr->o, out, err);
-}
-
 /* GET plots/{type}.{png|svg|pdf}?dpi=&sample= */
 static enum MHD_Result h_plot(struct srv_req *r, unsigned *status)
 {
-    struct plot_request pr;
+    struct srv_plot_request pr;
     char what[160], type_name[64];
-    long long dpi = 150, sample = 0;
+    long long dpi = SRV_PLOT_DEFAULT_DPI, sample = 0;
     int type = -1, fmt = -1;
     ie_plot_opts_init(&pr.o);
     const char *dot = strrchr(r->params[1], '.');
@@ -1061,8 +1041,8 @@ static enum MHD_Result h_plot(struct srv_req *r, unsigned *status)
     pr.o.format = (enum ie_plot_format)fmt;
     pr.o.dpi = (double)dpi;
     pr.o.sample = (size_t)sample;
-    snprintf(what, sizeof(what), "plot:%s:%lld:%lld", r->params[1], dpi, sample);
-    return serve_result(r, status, what, compute_plot, &pr);
+    srv_result_plot_what(what, sizeof(what), r->params[1], dpi, sample);
+    return serve_result(r, status, what, srv_result_plot, &pr);
 }
 
 static int compute_report(const struct srv_scan_row *row, const struct ie_manifest *m, void *ctx,

@@ -14,7 +14,10 @@
 
 void srv_result_key(char *out, size_t n, const struct srv_scan_row *row, const char *what)
 {
-    snprintf(out, n, "%s|%s|%s", row->id, row->finished_at ? row->finished_at : "", what);
+    /* Keys are bounded by the caller's buffer; a longer one (never made by the API) is cut. */
+    if (snprintf(out, n, "%s|%s|%s", row->id, row->finished_at ? row->finished_at : "", what) >=
+        (int)n)
+        out[n - 1] = '\0';
 }
 
 void srv_result_duplicates_what(char *out, size_t n, int threshold)
@@ -136,36 +139,86 @@ int srv_result_checks(const struct srv_scan_row *row, const struct ie_manifest *
     return 0;
 }
 
-/* The warmed results: what GET summary, GET duplicates (default threshold) and GET checks/all
- * compute, with the parameters those requests pass. */
+void srv_result_plot_what(char *out, size_t n, const char *file, long long dpi, long long sample)
+{
+    if (snprintf(out, n, "plot:%s:%lld:%lld", file, dpi, sample) >= (int)n)
+        out[n - 1] = '\0';
+}
+
+static const char *plot_mime(enum ie_plot_format f)
+{
+    return f == IE_PLOT_PNG ? "image/png" : f == IE_PLOT_SVG ? "image/svg+xml" : "application/pdf";
+}
+
+int srv_result_plot(const struct srv_scan_row *row, const struct ie_manifest *m, void *ctx,
+                    struct ie_buf *out, const char **mime, struct ie_err *err)
+{
+    struct srv_plot_request *pr = ctx;
+    (void)row;
+    ie_plot_opts_apply_settings(&pr->o, m->meta.settings_json);
+    *mime = plot_mime(pr->o.format);
+    return ie_plot_render(m->recs, m->n, pr->type, &pr->o, out, err);
+}
+
+/* The warmed results, in the order a dashboard needs them, with the parameters its requests
+ * pass (the `what` must be the one the API builds for that request). */
+#define WARM_MAX (3 + IE_PLOT_NTYPES + SRV_WARM_THRESHOLD_MAX + 1)
 struct warmed {
     char what[64];
     srv_result_fn fn;
     void *ctx;
 };
+struct warm_params {
+    struct ie_dup_opts dup[SRV_WARM_THRESHOLD_MAX + 1];
+    unsigned all;
+    struct srv_plot_request plots[IE_PLOT_NTYPES];
+};
 
-static size_t warmed_list(struct warmed out[3], struct ie_dup_opts *dup, unsigned *all)
+static size_t warmed_list(struct warmed out[WARM_MAX], struct warm_params *p)
 {
-    ie_dup_opts_init(dup);
-    *all = IE_CHECK_ALL;
-    snprintf(out[0].what, sizeof(out[0].what), "%s", SRV_RESULT_SUMMARY);
-    out[0].fn = srv_result_summary;
-    out[0].ctx = NULL;
-    srv_result_duplicates_what(out[1].what, sizeof(out[1].what), dup->threshold);
-    out[1].fn = srv_result_duplicates;
-    out[1].ctx = dup;
-    srv_result_check_what(out[2].what, sizeof(out[2].what), "all");
-    out[2].fn = srv_result_checks;
-    out[2].ctx = all;
-    return 3;
+    size_t n = 0;
+    p->all = IE_CHECK_ALL;
+    for (int t = 0; t <= SRV_WARM_THRESHOLD_MAX; t++) {
+        ie_dup_opts_init(&p->dup[t]);
+        p->dup[t].threshold = t;
+    }
+    snprintf(out[n].what, sizeof(out[n].what), "%s", SRV_RESULT_SUMMARY);
+    out[n].fn = srv_result_summary;
+    out[n++].ctx = NULL;
+    srv_result_check_what(out[n].what, sizeof(out[n].what), "all");
+    out[n].fn = srv_result_checks;
+    out[n++].ctx = &p->all;
+    srv_result_duplicates_what(out[n].what, sizeof(out[n].what), IE_DUP_DEFAULT_THRESHOLD);
+    out[n].fn = srv_result_duplicates;
+    out[n++].ctx = &p->dup[IE_DUP_DEFAULT_THRESHOLD];
+    for (int t = 0; t < IE_PLOT_NTYPES; t++) {
+        struct srv_plot_request *pr = &p->plots[t];
+        char file[32];
+        ie_plot_opts_init(&pr->o);
+        pr->type = (enum ie_plot_type)t;
+        pr->o.format = IE_PLOT_PNG;
+        pr->o.dpi = SRV_PLOT_DEFAULT_DPI;
+        pr->o.sample = 0;
+        snprintf(file, sizeof(file), "%s.png", ie_plot_type_name(pr->type));
+        srv_result_plot_what(out[n].what, sizeof(out[n].what), file, SRV_PLOT_DEFAULT_DPI, 0);
+        out[n].fn = srv_result_plot;
+        out[n++].ctx = pr;
+    }
+    for (int t = 0; t <= SRV_WARM_THRESHOLD_MAX; t++) {
+        if (t == IE_DUP_DEFAULT_THRESHOLD)
+            continue;
+        srv_result_duplicates_what(out[n].what, sizeof(out[n].what), t);
+        out[n].fn = srv_result_duplicates;
+        out[n++].ctx = &p->dup[t];
+    }
+    return n;
 }
 
 bool srv_result_is_warmed(const char *what)
 {
-    struct warmed w[3];
-    struct ie_dup_opts dup;
-    unsigned all;
-    size_t n = warmed_list(w, &dup, &all);
+    struct warmed w[WARM_MAX];
+    struct warm_params p;
+    size_t n = warmed_list(w, &p);
     for (size_t i = 0; i < n; i++)
         if (strcmp(w[i].what, what) == 0)
             return true;
@@ -175,10 +228,9 @@ bool srv_result_is_warmed(const char *what)
 int srv_results_warm(const struct srv_scan_row *row, const struct ie_manifest *m,
                      const atomic_bool *stop, srv_result_put_fn put, void *ud, struct ie_err *err)
 {
-    struct warmed w[3];
-    struct ie_dup_opts dup;
-    unsigned all;
-    size_t n = warmed_list(w, &dup, &all);
+    struct warmed w[WARM_MAX];
+    struct warm_params p;
+    size_t n = warmed_list(w, &p);
     int rc = 0;
     for (size_t i = 0; i < n && rc == 0; i++) {
         struct ie_buf out;

@@ -12,6 +12,7 @@
 
 #include "imgeda/err.h"
 #include "imgeda/manifest.h"
+#include "imgeda/plot.h"
 #include "imgeda/util.h"
 #include "store.h"
 
@@ -43,8 +44,25 @@ int srv_result_duplicates(const struct srv_scan_row *row, const struct ie_manife
 int srv_result_checks(const struct srv_scan_row *row, const struct ie_manifest *m, void *ctx,
                       struct ie_buf *out, const char **mime, struct ie_err *err);
 
-/* True if srv_results_warm computes the result `what`: the summary, the duplicates at the
- * default threshold and checks "all" (what a dashboard opens a scan with). */
+/* A plot request (GET plots/{type}.{fmt}?dpi=&sample=) and its `what`. */
+struct srv_plot_request {
+    struct ie_plot_opts o;
+    enum ie_plot_type type;
+};
+void srv_result_plot_what(char *out, size_t n, const char *file, long long dpi, long long sample);
+/* One plot; ctx: struct srv_plot_request * (its options take the scan's thresholds). */
+int srv_result_plot(const struct srv_scan_row *row, const struct ie_manifest *m, void *ctx,
+                    struct ie_buf *out, const char **mime, struct ie_err *err);
+
+/* GET plots without ?dpi= renders at this dpi. */
+#define SRV_PLOT_DEFAULT_DPI 150
+
+/* The duplicate thresholds the warm-up computes: the dashboard's slider range. */
+#define SRV_WARM_THRESHOLD_MAX 16
+
+/* True if srv_results_warm computes the result `what`: what a dashboard opens a scan with —
+ * the summary, checks "all", the duplicates at the default threshold, every plot as PNG at the
+ * default dpi, then the duplicates at the other thresholds 0..SRV_WARM_THRESHOLD_MAX. */
 bool srv_result_is_warmed(const char *what);
 
 /* Receives one warmed result; decides whether to cache it. */

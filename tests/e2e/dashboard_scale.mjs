@@ -11,13 +11,15 @@ const BUDGET = Number(process.env.IMGEDA_RENDER_BUDGET_MS || 1000);
 const TABS = ['plots', 'corrupt', 'dark', 'overexposed', 'blurry', 'artifacts', 'duplicates', 'images', 'annotations', 'overview'];
 const times = [];
 
-async function timeRender(page, label, name, action) {
+// extra: milliseconds of the view's own deliberate wait (the path filter waits 300 ms for typing to
+// pause), added to the budget.
+async function timeRender(page, label, name, action, extra = 0) {
   await page.evaluate(() => { const m = document.getElementById('main'); if (m) m.dataset.rendered = ''; });
   const t0 = Date.now();
   await action();
   await page.waitForSelector(`main[data-rendered="${name}"]`, { timeout: 30_000 });
   const ms = Date.now() - t0;
-  times.push([label, ms]);
+  times.push([label, ms, extra]);
   console.log(`timing: first render ${label} ${ms} ms`);
   return ms;
 }
@@ -42,7 +44,7 @@ await run(async () => {
   await timeRender(page, 'images: sort by blur (desc)', 'tab:images', async () => { await page.click('th:has-text("Blur") button'); });
   await timeRender(page, 'images: next page', 'tab:images', () => page.click('[data-page-next]'));
   await timeRender(page, 'images: filter corrupt', 'tab:images', () => page.selectOption('select[data-filter="flag"]', 'corrupt'));
-  await timeRender(page, 'images: path search', 'tab:images', () => page.fill('input[data-filter="q"]', 'class_007/'));
+  await timeRender(page, 'images: path search (incl. 300 ms typing pause)', 'tab:images', () => page.fill('input[data-filter="q"]', 'class_007/'), 300);
   await page.click('[data-tab="dark"]');
   await page.waitForSelector('main[data-rendered="tab:dark"]');
   await timeRender(page, 'dark: page 2', 'tab:dark', () => page.click('[data-page-next]'));
@@ -52,8 +54,8 @@ await run(async () => {
     await page.fill('.threshold input[type=number]', '4');
     await page.press('.threshold input[type=number]', 'Enter');
   });
-  const slow = times.filter(([, ms]) => ms > BUDGET);
-  assert(!slow.length, `every view rendered within ${BUDGET} ms (slowest ${Math.max(...times.map(([, ms]) => ms))} ms)`, slow.map(([l, ms]) => `${l}: ${ms} ms`).join('; '));
+  const slow = times.filter(([, ms, extra]) => ms > BUDGET + extra);
+  assert(!slow.length, `every view rendered within ${BUDGET} ms (slowest ${Math.max(...times.map(([, ms, extra]) => ms - extra))} ms, typing pause excluded)`, slow.map(([l, ms]) => `${l}: ${ms} ms`).join('; '));
   pass(`${times.length} views timed`);
   await browser.close();
 });
