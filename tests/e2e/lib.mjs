@@ -136,8 +136,11 @@ function report() {
   for (const w of watchers) {
     let url = '?';
     try { url = w.page.url(); } catch { /* closed */ }
-    for (const e of w.consoleErrors) console.log(`# console error on ${url}: ${e}`);
-    for (const e of w.failedRequests) console.log(`# failed request on ${url}: ${e}`);
+    // At most 10 of each (a grid of missing files fails 48 thumbnails alike), then a count.
+    for (const [what, list] of [['console error', w.consoleErrors], ['failed request', w.failedRequests]]) {
+      for (const e of list.slice(0, 10)) console.log(`# ${what} on ${url}: ${e}`);
+      if (list.length > 10) console.log(`# ...and ${list.length - 10} more ${what}s`);
+    }
   }
 }
 
