@@ -92,6 +92,37 @@ await run(async () => {
   assertEqual((await row.locator('[data-col="images"]').textContent()).trim(), String(sum.total_images), 'the list shows the scan\'s image count');
   await screenshot(page, '02-scans-list.png');
 
+  // ---- Live progress of a longer scan, then cancel, resume and delete from the list ----
+  const BIG = path.join(WORK, 'big');
+  mkdirSync(BIG, { recursive: true });
+  for (let i = 0; i < 150; i++) {
+    for (const f of ['street.jpg', 'night.jpg', 'letterbox.jpg', 'snow.png']) copyFileSync(path.join(DATA, f), path.join(BIG, `${i}_${f}`));
+  }
+  await page.fill(`${form} input[name="root"]`, BIG);
+  await page.fill(`${form} input[name="name"]`, 'big');
+  await page.click(`${form} summary`); // the options were closed after the last scan
+  await page.fill(`${form} input[name="workers"]`, '1');
+  await page.fill(`${form} input[name="checkpoint_every"]`, '20');
+  await page.click(`${form} button[type="submit"]`);
+  const bigRow = page.locator('tr[data-scan-id]', { hasText: 'big' });
+  await page.waitForSelector('tr[data-status="running"]:has-text("big") .progress-text:has-text("img/s")', { timeout: 30_000 });
+  const live = await bigRow.locator('.progress-text').textContent();
+  assert(/\d+ \/ 600 · [\d.]+ img\/s · ETA/.test(live), 'a running scan shows processed/total, rate and ETA live', live);
+  // The row is redrawn on every progress event: scroll by selector, not by element.
+  await page.evaluate(() => { const r = [...document.querySelectorAll('tr[data-scan-id]')].find((x) => x.textContent.includes('big')); if (r) r.scrollIntoView({ block: 'center' }); });
+  await screenshot(page, '02b-scans-running.png');
+  await bigRow.locator('button:has-text("Cancel")').click();
+  await page.waitForSelector('tr[data-status="cancelled"]:has-text("big")', { timeout: 30_000 });
+  pass('Cancel stops the scan (status cancelled)');
+  await bigRow.locator('button:has-text("Resume")').click();
+  await page.waitForSelector('tr[data-status="succeeded"]:has-text("big")', { timeout: 60_000 });
+  pass('Resume finishes it (status succeeded)');
+  assertEqual((await bigRow.locator('[data-col="images"]').textContent()).trim(), '600', 'the resumed scan counts all 600 images');
+  await bigRow.locator('button:has-text("Delete")').click(); // the confirm dialog is accepted
+  await bigRow.waitFor({ state: 'detached' });
+  const afterDelete = await apiGet(page, '/scans');
+  assert(!afterDelete.scans.some((x) => x.name === 'big'), 'Delete removes the scan from the list and the API');
+
   // ---- Scan page: cards against the API ----
   await row.locator('a.scan-name').click();
   await rendered(page, 'tab:overview');

@@ -104,7 +104,7 @@ async function renderForm(box) {
           h('div', { class: 'field' }, h('label', { for: extId }, 'Extensions'), h('input', { type: 'text', id: extId, name: 'extensions', placeholder: (d.extensions || []).join(',') || 'all image types', dataset: { default: '' } }), h('span', { class: 'hint' }, 'comma separated, empty = default set')),
           num('workers', 'Workers', cfg ? `1–${cfg.workers}` : null, { step: 1, min: 1, max: cfg ? cfg.workers : undefined }),
           num('checkpoint_every', 'Checkpoint every', 'records between durable saves', { step: 1, min: 1 }),
-          num('max_image_dim', 'Max image side', 'pixels; larger images are flagged', { step: 1, min: 16 })))),
+          num('max_image_dim', 'Analysis size', 'longest side in px; larger images are downsized to it first', { step: 1, min: 16 })))),
     err,
     h('div', { class: 'row', style: { marginTop: '.9rem' } }, submit, h('span', { class: 'muted small' }, 'Unchanged options are left to the daemon’s defaults.')));
   clear(box, form);
@@ -137,7 +137,11 @@ async function createScan(form, defaults, errBox, submit) {
     toast(`Scan "${s.name}" started`);
     form.elements.root.value = '';
     form.elements.name.value = '';
+    const opts = form.querySelector('details');
+    if (opts) opts.open = false; // the values stay for the next scan
     await loadList(listBox, true);
+    const tr = listBox.querySelector(`tr[data-scan-id="${CSS.escape(s.id)}"]`);
+    if (tr) tr.scrollIntoView({ block: 'nearest', behavior: 'smooth' });
   } catch (e) {
     errBox.textContent = e instanceof ApiError && e.status === 403 ? `${e.message}. Allowed roots are set by scan.allowed_roots in the daemon’s config.` : e.message;
   } finally {
