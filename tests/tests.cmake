@@ -17,4 +17,6 @@ ie_integration_test(test_dashboard LABELS browser)
 # ASan stage leaves it out.
 if(IE_BUILD_BENCH)
   ie_integration_test(test_dashboard_scale LABELS "browser;slow")
+  # Timed in the browser: alone, so the suite's other tests do not share its two cores.
+  set_tests_properties(integration_test_dashboard_scale PROPERTIES RUN_SERIAL TRUE)
 endif()

@@ -213,6 +213,22 @@ await run(async () => {
   await openTab(page, 'annotations');
   assertContains(await page.textContent('[data-tab-body]'), 'No annotations', 'a flat folder shows the no-annotations state');
 
+  // ---- Annotations of a YOLO dataset ----
+  cpSync(path.join(SRC, 'tests/fixtures/annotations/yolo'), path.join(WORK, 'yolo'), { recursive: true });
+  const yolo = await apiPost(page, '/scans', { root: path.join(WORK, 'yolo'), name: 'yolo' });
+  await waitScan(page, yolo.body.id);
+  const ann = await apiGet(page, `/scans/${yolo.body.id}/annotations`);
+  await page.goto(`${BASE_URL}/#/scan/${yolo.body.id}/annotations`);
+  await rendered(page, 'tab:annotations');
+  assertEqual(await page.getAttribute('[data-annotations]', 'data-annotations'), 'yolo', 'a YOLO dataset is shown as YOLO');
+  const classes = await page.textContent('[data-classes]');
+  for (const c of ann.classes) assertContains(classes, `${c.name}`, `class ${c.name} (${c.count}) is listed`);
+  assertEqual(await card('objects'), String(ann.total_annotations), 'objects card = total_annotations');
+  assertContains(await page.textContent('[data-tab-body]'), 'labels/val/e.txt:2', 'annotation problems name file:line');
+  await screenshot(page, '08b-annotations-yolo.png');
+  await page.goto(`${BASE_URL}/#/scan/${v1}/overview`);
+  await rendered(page, 'tab:overview');
+
   // ---- Downloads: the CSV ----
   await openTab(page, 'overview');
   const [dl] = await Promise.all([page.waitForEvent('download'), page.click('[data-download="CSV"]')]);

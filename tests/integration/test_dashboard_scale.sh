@@ -23,6 +23,15 @@ ID=$(json "d['id']")
 [ "$(json "d['progress']['total']")" = "$N" ] || fail "the import holds $(json "d['progress']['total']") records"
 echo "timing: import of $N records $(( (t1 - t0) / 1000 )) ms"
 ok "imported as scan $ID"
+# A user opens the scan after the import; by then the daemon has computed the results a dashboard
+# asks for first (summary, checks, duplicates at thresholds 0-16, plots) on its pool.
+for _ in $(seq 1 600); do
+  curl -s "$B/metrics" | grep -q '^imgedad_results_warmed_total [1-9]' && break
+  sleep 0.1
+done
+curl -s "$B/metrics" | grep -q '^imgedad_results_warmed_total [1-9]' || fail "the results of the import were not warmed within 60 s"
+grep -o 'results warmed in [0-9.]* s' "$WORK/daemon.err" | sed 's/^/timing: /' || true
+ok "the daemon warmed the scan's first results"
 
 set +e
 (cd "$SRC" && IMGEDA_URL="$B" IMGEDA_SCAN="$ID" IMGEDA_N="$N" \

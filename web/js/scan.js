@@ -445,11 +445,16 @@ async function annotations(s, body) {
     markRendered('tab:annotations');
     return;
   }
-  const classes = Object.entries(a.class_counts || {}).sort((x, y) => y[1] - x[1]);
+  const classes = (a.classes || []).length ? a.classes.map((c) => [c.declared === false ? `${c.name} (undeclared)` : c.name, c.count, c.images])
+    : Object.entries(a.class_counts || {}).sort((x, y) => y[1] - x[1]);
   const issues = Object.entries(a.issue_counts || {}).filter(([, c]) => c);
-  const list = (title, items, total) => (total ? h('section', { class: 'panel' }, h('h2', null, `${title} (${fmtInt(total)})`), h('ul', { class: 'small mono', style: { margin: 0, paddingLeft: '1.1rem' } }, items.slice(0, 20).map((p) => h('li', null, typeof p === 'string' ? p : JSON.stringify(p)))), total > 20 ? h('p', { class: 'small muted' }, `…and ${fmtInt(total - 20)} more`) : null) : null);
+  const list = (title, items, total, fmt = (x) => x) => (total ? h('section', { class: 'panel' }, h('h2', null, `${title} (${fmtInt(total)})`),
+    h('ul', { class: 'small', style: { margin: 0, paddingLeft: '1.1rem' } }, items.slice(0, 20).map((p) => h('li', null, fmt(p)))),
+    total > 20 ? h('p', { class: 'small muted' }, `…and ${fmtInt(total - 20)} more`) : null) : null);
+  const issueItem = (it) => [h('span', { class: 'mono' }, `${it.file}${it.line ? `:${it.line}` : ''}`), ' ', h('span', { class: 'flag' }, String(it.kind).replace(/_/g, ' ')), ' ', it.message];
+  const splits = a.splits || [];
   clear(body,
-    h('div', { class: 'cards' },
+    h('div', { class: 'cards', 'data-annotations': a.format },
       card('Layout', String(a.format).toUpperCase(), `${fmtInt(a.annotation_files)} annotation files`),
       card('Annotated', fmtInt(a.annotated_images), `${fmtPct(a.annotated_images, a.total_images)} of ${fmtInt(a.total_images)} images`),
       card('Objects', fmtInt(a.total_annotations), `${fmtNum(a.mean_objects_per_image, 2)} per image, max ${fmtInt(a.max_objects_per_image)}`),
@@ -457,12 +462,17 @@ async function annotations(s, body) {
       card('Box sizes', `${fmtInt(a.small_count)} / ${fmtInt(a.medium_count)} / ${fmtInt(a.large_count)}`, 'small / medium / large (COCO areas)'),
       card('Issues', fmtInt(a.issues_total), issues.map(([k, c]) => `${k.replace(/_/g, ' ')} ${c}`).join(' · ') || 'none', a.issues_total ? 'warn' : 'good')),
     h('div', { class: 'two-col' },
-      h('section', { class: 'panel' }, h('h2', null, 'Objects per class'), classes.length ? bars(classes.slice(0, 40), classes[0][1]) : emptyState('No classes'), classes.length > 40 ? h('p', { class: 'small muted' }, `${classes.length - 40} more classes`) : null),
       h('div', null,
-        (a.splits || []).length ? h('section', { class: 'panel' }, h('h2', null, 'Splits'), h('table', { class: 'kv' }, h('tbody', null, a.splits.map((sp) => h('tr', null, h('th', null, sp.name || sp.split || JSON.stringify(sp)), h('td', null, sp.images !== undefined ? `${fmtInt(sp.images)} images` : JSON.stringify(sp))))))) : null,
-        list('Images without annotations', a.missing_annotation || a.orphan_images || [], a.missing_annotation_total || a.orphan_images_total),
-        list('Annotations without images', a.orphan_annotations || [], a.orphan_annotations_total),
-        list('Annotation problems', a.issues || [], a.issues_total))),
+        h('section', { class: 'panel', 'data-classes': '' }, h('h2', null, 'Objects per class'), classes.length ? bars(classes.slice(0, 40), Math.max(...classes.map((c) => c[1]))) : emptyState('No classes'), classes.length > 40 ? h('p', { class: 'small muted' }, `${classes.length - 40} more classes`) : null),
+        splits.length ? h('section', { class: 'panel' }, h('h2', null, 'Splits'),
+          h('div', { class: 'table-wrap' }, h('table', { class: 'data' },
+            h('thead', null, h('tr', null, h('th', null, 'Split'), h('th', { class: 'num' }, 'Images'), h('th', { class: 'num' }, 'Annotated'), h('th', { class: 'num' }, 'Objects'), h('th', null, 'Classes'))),
+            h('tbody', null, splits.map((sp) => h('tr', null, h('th', { scope: 'row' }, sp.name), h('td', { class: 'num' }, fmtInt(sp.images)), h('td', { class: 'num' }, fmtInt(sp.annotated_images)), h('td', { class: 'num' }, fmtInt(sp.annotations)),
+              h('td', { class: 'small' }, Object.entries((a.split_class_counts || {})[sp.name] || {}).map(([c, n]) => `${c} ${n}`).join(' · ')))))))) : null),
+      h('div', null,
+        list('Annotation problems', a.issues || [], a.issues_total, issueItem),
+        list('Images without annotations', a.orphan_images || [], a.orphan_images_total, (p) => h('span', { class: 'mono' }, p)),
+        list('Annotations without images', a.orphan_annotations || [], a.orphan_annotations_total, (p) => h('span', { class: 'mono' }, p)))),
     (a.notes || []).length ? h('p', { class: 'small muted' }, a.notes.join(' ')) : null);
   markRendered('tab:annotations');
 }

@@ -129,7 +129,7 @@ async function createScan(form, defaults, errBox, submit) {
   if (ext) options.extensions = ext;
   const body = { root: dir };
   const name = String(fd.get('name') || '').trim();
-  if (name) body.name = name;
+  body.name = name || dir.replace(/\/+$/, '').split('/').pop() || dir;
   if (Object.keys(options).length) body.options = options;
   submit.disabled = true;
   try {
