@@ -13,10 +13,17 @@ import { cpSync, mkdirSync, readFileSync, rmSync, copyFileSync, writeFileSync } 
 import path from 'node:path';
 import {
   BASE_URL, launch, newPage, screenshot, timed, run, assert, assertEqual, assertContains,
-  assertNoPageErrors, pass,
+  assertNoPageErrors, pass, checkContrast, checkNoOverflow,
 } from './lib.mjs';
 
 const WORK = process.env.IMGEDA_WORK;
+
+// Screenshot a view and check what a reviewer checks by eye: contrast and nothing overflowing.
+async function look(page, name, options) {
+  await screenshot(page, name, options);
+  await checkContrast(page, name);
+  await checkNoOverflow(page, name);
+}
 const SRC = process.env.IMGEDA_SOURCE;
 const DATA = path.join(WORK, 'data');
 
@@ -67,7 +74,7 @@ await run(async () => {
   assertContains(await page.textContent('[data-list="scans"]'), 'No scans yet', 'an empty daemon shows "No scans yet"');
   await page.waitForSelector('.conn.up');
   pass('the connection indicator shows the daemon up');
-  await screenshot(page, '01-scans-empty.png');
+  await look(page, '01-scans-empty.png');
 
   // Bad roots get a clear message in the form, not a crash.
   await page.fill('form[data-form="new-scan"] input[name="root"]', '/etc');
@@ -90,7 +97,7 @@ await run(async () => {
   const v1 = await row.getAttribute('data-scan-id');
   const sum = await apiGet(page, `/scans/${v1}/summary`);
   assertEqual((await row.locator('[data-col="images"]').textContent()).trim(), String(sum.total_images), 'the list shows the scan\'s image count');
-  await screenshot(page, '02-scans-list.png');
+  await look(page, '02-scans-list.png');
 
   // ---- Live progress of a longer scan, then cancel, resume and delete from the list ----
   const BIG = path.join(WORK, 'big');
@@ -110,7 +117,7 @@ await run(async () => {
   assert(/\d+ \/ 600 · [\d.]+ img\/s · ETA/.test(live), 'a running scan shows processed/total, rate and ETA live', live);
   // The row is redrawn on every progress event: scroll by selector, not by element.
   await page.evaluate(() => { const r = [...document.querySelectorAll('tr[data-scan-id]')].find((x) => x.textContent.includes('big')); if (r) r.scrollIntoView({ block: 'center' }); });
-  await screenshot(page, '02b-scans-running.png');
+  await look(page, '02b-scans-running.png');
   await bigRow.locator('button:has-text("Cancel")').click();
   await page.waitForSelector('tr[data-status="cancelled"]:has-text("big")', { timeout: 30_000 });
   pass('Cancel stops the scan (status cancelled)');
@@ -136,7 +143,7 @@ await run(async () => {
   assertEqual(await card('duplicates'), String(sum.duplicates.exact_images), 'duplicates card = summary.duplicates.exact_images');
   const formats = await page.textContent('[data-card="formats"]');
   for (const [f, c] of Object.entries(sum.format_counts)) assertContains(formats, `${f}${c}`, `formats card lists ${f} ${c}`);
-  await screenshot(page, '03-scan-overview.png');
+  await look(page, '03-scan-overview.png');
 
   // ---- Plots ----
   await openTab(page, 'plots');
@@ -157,7 +164,7 @@ await run(async () => {
   await openTab(page, 'dark');
   assertContains(await page.textContent('[data-grid] .tile'), 'brightness', 'a dark tile shows the brightness that flagged it');
   assertEqual(await imagesLoaded(page, '[data-grid] img'), sum.dark_count, 'dark thumbnails load');
-  await screenshot(page, '05-issue-dark.png');
+  await look(page, '05-issue-dark.png');
   await openTab(page, 'corrupt');
   assertContains(await page.textContent('[data-grid]'), 'broken.jpg', 'the corrupt tab shows broken.jpg');
 
@@ -167,7 +174,7 @@ await run(async () => {
   await pair.locator('[data-path$="/street_copy.jpg"]').waitFor();
   pass('the duplicates tab groups street.jpg with street_copy.jpg');
   assertEqual(await imagesLoaded(page, '.dupgroup img'), await page.$$eval('.dupgroup img', (x) => x.length), 'every duplicate thumbnail loads');
-  await screenshot(page, '06-duplicates.png');
+  await look(page, '06-duplicates.png');
   await page.fill('.threshold input[type=number]', '0');
   await page.press('.threshold input[type=number]', 'Enter');
   await page.waitForFunction(() => location.hash.includes('threshold=0'));
@@ -185,7 +192,7 @@ await run(async () => {
   await page.waitForFunction((n) => document.querySelectorAll('[data-table="images"] tbody tr').length === n, sum.corrupt_count);
   assertContains(await page.textContent('[data-table="images"] tbody'), 'broken.jpg', 'filtered to corrupt, the table shows broken.jpg');
   assertContains(await page.textContent('[data-table="images"] tbody'), 'Premature end', 'with its decoder error');
-  await screenshot(page, '07-images-corrupt.png');
+  await look(page, '07-images-corrupt.png');
   await page.selectOption('select[data-filter="flag"]', '');
   await page.waitForFunction((n) => document.querySelectorAll('[data-table="images"] tbody tr').length === n, sum.total_images);
   await page.click('th:has-text("Brightness") button');
@@ -204,7 +211,7 @@ await run(async () => {
   assertContains(detail, 'EXIF', 'the detail panel has an EXIF section');
   assertContains(detail, 'border delta', 'and every quality field');
   assertEqual(await imagesLoaded(page, '[data-drawer] .preview img'), 1, 'the larger preview loads');
-  await screenshot(page, '08-image-detail.png');
+  await look(page, '08-image-detail.png');
   await page.keyboard.press('Escape');
   await page.waitForSelector('[data-drawer]', { state: 'detached' });
   pass('Escape closes the detail panel');
@@ -225,7 +232,7 @@ await run(async () => {
   for (const c of ann.classes) assertContains(classes, `${c.name}`, `class ${c.name} (${c.count}) is listed`);
   assertEqual(await card('objects'), String(ann.total_annotations), 'objects card = total_annotations');
   assertContains(await page.textContent('[data-tab-body]'), 'labels/val/e.txt:2', 'annotation problems name file:line');
-  await screenshot(page, '08b-annotations-yolo.png');
+  await look(page, '08b-annotations-yolo.png');
   await page.goto(`${BASE_URL}/#/scan/${v1}/overview`);
   await rendered(page, 'tab:overview');
 
@@ -257,7 +264,7 @@ await run(async () => {
   assertEqual((await page.textContent('.editor .gutter div.err')).trim(), '2', 'an unknown key is marked at line 2');
   assertContains(await page.textContent('[data-validation]'), 'line 2', 'the message names line 2');
   assertContains(await page.textContent('[data-validation]'), 'unknown key', 'and says why');
-  await screenshot(page, '09-gate-invalid.png');
+  await look(page, '09-gate-invalid.png');
   await page.fill('[data-editor]', example);
   await page.waitForSelector('[data-validation].ok');
   await page.click('button:has-text("Run gate")');
@@ -269,14 +276,14 @@ await run(async () => {
     assertEqual(res, c.passed ? 'pass' : 'fail', `verdict row ${c.name} matches the API`);
   }
   assertEqual(await imagesLoaded(page, 'tr[data-check="max_underexposed_pct"] .samples img'), 1, 'the dark-image check shows its sample thumbnail');
-  await screenshot(page, '10-gate-failed.png');
+  await look(page, '10-gate-failed.png');
   const passing = 'min_images_total: 5\nmax_corrupt_pct: 50\nmax_overexposed_pct: 50\nmax_underexposed_pct: 50\nmax_duplicate_pct: 50\n';
   await page.fill('[data-editor]', passing);
   await page.waitForSelector('[data-validation].ok');
   await page.click('button:has-text("Run gate")');
   await page.waitForSelector('.verdict[data-passed="true"]');
   pass('a lenient policy passes');
-  await screenshot(page, '11-gate-passed.png');
+  await look(page, '11-gate-passed.png');
 
   // ---- Compare: a second version with one file removed, one added, one changed ----
   const DATA2 = path.join(WORK, 'data_v2');
@@ -315,7 +322,7 @@ await run(async () => {
   assertContains(await page.textContent('[data-diff]'), 'snow_new.png', 'the added list names snow_new.png');
   await page.click('[data-tab="changed"]');
   assertContains(await page.textContent('[data-deltas]'), 'Images', 'the summary deltas are shown');
-  await screenshot(page, '12-compare.png', { fullPage: true });
+  await look(page, '12-compare.png', { fullPage: true });
 
   // ---- Empty states: no images found ----
   mkdirSync(path.join(WORK, 'empty'), { recursive: true });
@@ -325,7 +332,7 @@ await run(async () => {
   await page.goto(`${BASE_URL}/#/scan/${empty.body.id}/overview`);
   await rendered(page, 'tab:overview');
   assertContains(await page.textContent('[data-tab-body]'), 'No images found', 'a scan of a folder without images says "No images found"');
-  await screenshot(page, '13-no-images.png');
+  await look(page, '13-no-images.png');
   await page.goto(`${BASE_URL}/#/scan/doesnotexist/overview`);
   await page.waitForSelector('[data-empty]');
   assertContains(await page.textContent('main'), 'No such scan', 'an unknown scan id shows "No such scan"');
@@ -355,7 +362,7 @@ await run(async () => {
     await phone.goto(`${BASE_URL}/${route}`);
     await rendered(phone, name);
     await noHorizontalOverflow(phone, `${name} at 390px`);
-    await screenshot(phone, shot);
+    await look(phone, shot);
   }
   assertNoPageErrors(phone, 'the narrow pages');
 
@@ -367,6 +374,6 @@ await run(async () => {
   await page.waitForSelector('#banner:not([hidden])', { timeout: 15_000 });
   assertContains(await page.textContent('#banner'), 'Cannot reach imgedad', 'a stopped daemon shows the unreachable banner');
   assertContains(await page.textContent('#conn'), 'unreachable', 'and the indicator says so');
-  await screenshot(page, '18-daemon-unreachable.png');
+  await look(page, '18-daemon-unreachable.png');
   await browser.close();
 });

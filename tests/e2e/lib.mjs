@@ -175,3 +175,72 @@ export async function run(body) {
     for (const b of browsers) await b.close().catch(() => {});
   }
 }
+
+// checkContrast(page, what): every visible text element's colour against its effective background
+// meets WCAG 2.1 AA (4.5:1, or 3:1 for large text: >= 24px, or >= 18.66px bold). Disabled
+// controls and placeholders are exempt, as WCAG exempts inactive components. Returns the count.
+export async function checkContrast(page, what) {
+  const bad = await page.evaluate(() => {
+    const parse = (c) => {
+      const m = c.match(/rgba?\(([^)]+)\)/);
+      if (!m) return null;
+      const p = m[1].split(/[ ,/]+/).filter(Boolean).map(Number);
+      return { r: p[0], g: p[1], b: p[2], a: p.length > 3 ? p[3] : 1 };
+    };
+    const lum = ({ r, g, b }) => {
+      const f = (v) => { v /= 255; return v <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4; };
+      return 0.2126 * f(r) + 0.7152 * f(g) + 0.0722 * f(b);
+    };
+    const over = (top, bottom) => ({ r: top.r * top.a + bottom.r * (1 - top.a), g: top.g * top.a + bottom.g * (1 - top.a), b: top.b * top.a + bottom.b * (1 - top.a), a: 1 });
+    const background = (el) => {
+      const layers = [];
+      for (let e = el; e; e = e.parentElement) {
+        const c = parse(getComputedStyle(e).backgroundColor);
+        if (c && c.a > 0) { layers.push(c); if (c.a >= 1) break; }
+      }
+      let bg = { r: 255, g: 255, b: 255, a: 1 };
+      for (let i = layers.length - 1; i >= 0; i--) bg = over(layers[i], bg);
+      return bg;
+    };
+    const out = [];
+    let n = 0;
+    for (const el of document.querySelectorAll('body *')) {
+      if (![...el.childNodes].some((c) => c.nodeType === 3 && c.textContent.trim())) continue;
+      const r = el.getBoundingClientRect();
+      const cs = getComputedStyle(el);
+      if (!r.width || !r.height || cs.visibility === 'hidden' || Number(cs.opacity) === 0) continue;
+      if (el.closest('[disabled], .drawer-backdrop, svg, noscript') || el.closest('[hidden]')) continue;
+      let fg = parse(cs.color);
+      const bg = background(el);
+      let op = 1;
+      for (let e = el; e; e = e.parentElement) op *= Number(getComputedStyle(e).opacity);
+      fg = over({ ...fg, a: fg.a * op }, bg);
+      const [l1, l2] = [lum(fg), lum(bg)].sort((a, b) => b - a);
+      const ratio = (l1 + 0.05) / (l2 + 0.05);
+      const size = parseFloat(cs.fontSize);
+      const large = size >= 24 || (size >= 18.66 && Number(cs.fontWeight) >= 700);
+      n++;
+      if (ratio < (large ? 3 : 4.5)) out.push(`${el.tagName.toLowerCase()}.${el.className} "${el.textContent.trim().slice(0, 40)}" ${ratio.toFixed(2)}:1`);
+    }
+    return { n, out };
+  });
+  assert(!bad.out.length, `${what}: all ${bad.n} text elements meet WCAG AA contrast`, bad.out.slice(0, 8).join('; '));
+  return bad.n;
+}
+
+// checkNoOverflow(page, what): the page is no wider than the viewport, and no text is cut off
+// inside an element that hides its overflow without an ellipsis or a scroll bar of its own.
+export async function checkNoOverflow(page, what) {
+  const r = await page.evaluate(() => {
+    const cut = [];
+    for (const el of document.querySelectorAll('main *, header *')) {
+      const cs = getComputedStyle(el);
+      if (cs.overflowX !== 'hidden' || cs.textOverflow === 'ellipsis') continue;
+      if (![...el.childNodes].some((c) => c.nodeType === 3 && c.textContent.trim())) continue;
+      if (el.scrollWidth > el.clientWidth + 1 && el.clientWidth > 0 && !el.closest('.tabs')) cut.push(`${el.tagName.toLowerCase()}.${el.className}`);
+    }
+    return { sw: document.documentElement.scrollWidth, w: window.innerWidth, cut };
+  });
+  assert(r.sw <= r.w + 1, `${what}: the page fits the ${r.w}px viewport`, `it is ${r.sw}px wide`);
+  assert(!r.cut.length, `${what}: no text is clipped`, r.cut.slice(0, 8).join(', '));
+}
