@@ -36,4 +36,17 @@ ok "tests/e2e/dashboard.mjs passed (screenshots in $ARTIFACTS)"
 stop_daemon TERM
 [ "$DRC" = 0 ] || { cat "$WORK/daemon.err" >&2; fail "imgedad exited $DRC after the browser test"; }
 ok "imgedad served the browser and stopped cleanly"
+
+# Again with auth.token set: the page asks for it, and images, events and downloads use the cookie.
+TOKEN=dashboard-e2e-token
+start_daemon "$WORK/var_auth" --set auth.token=$TOKEN
+set +e
+(cd "$SRC" && IMGEDA_URL="$B" IMGEDA_WORK="$WORK" IMGEDA_TOKEN="$TOKEN" ARTIFACTS="$ARTIFACTS" \
+  CHROMIUM="$CHROMIUM" node tests/e2e/dashboard_auth.mjs)
+rc=$?
+set -e
+[ "$rc" = 0 ] || { cat "$WORK/daemon.err" >&2; fail "tests/e2e/dashboard_auth.mjs exited $rc"; }
+ok "tests/e2e/dashboard_auth.mjs passed"
+stop_daemon TERM
+[ "$DRC" = 0 ] || { cat "$WORK/daemon.err" >&2; fail "imgedad (with a token) exited $DRC"; }
 echo "$checks passed, 0 failed"

@@ -61,18 +61,21 @@ onConnection((s) => {
   else setConn(s);
 });
 
+let tokenTried = false;
 function askToken() {
   if (banner.dataset.kind === 'auth') return;
   banner.dataset.kind = 'auth';
+  const refused = tokenTried;
   banner.hidden = false;
   const input = h('input', { type: 'password', 'aria-label': 'API token', placeholder: 'auth.token of imgedad', autocomplete: 'off' });
   const form = h('form', { class: 'row', onsubmit: (e) => {
     e.preventDefault();
     setToken(input.value.trim());
+    tokenTried = true;
     delete banner.dataset.kind;
     banner.hidden = true;
     route();
-  } }, h('span', null, 'This imgedad needs a token.'), input, h('button', { class: 'btn small', type: 'submit' }, 'Use token'));
+  } }, h('span', null, refused ? 'That token was refused; try again.' : 'This imgedad needs a token (auth.token in its config).'), input, h('button', { class: 'btn small', type: 'submit' }, 'Use token'));
   clear(banner, form);
   input.focus();
 }
