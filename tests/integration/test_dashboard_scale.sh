@@ -12,8 +12,8 @@ N=${IMGEDA_SCALE_N:-100000}
 [ -f "$SRC/tests/e2e/node_modules/playwright-core/package.json" ] \
   || fail "tests/e2e/node_modules is missing: run 'npm ci --prefix tests/e2e --no-audit --no-fund' (scripts/test.sh does)"
 
-"$GEN" -n "$N" -o "$WORK/big.jsonl" >/dev/null
-ok "generated a $N-record manifest ($(du -h "$WORK/big.jsonl" | cut -f1))"
+"$GEN" -n "$N" -o "$WORK/big.jsonl" --new "$WORK/big_v2.jsonl" --churn 1 >/dev/null
+ok "generated a $N-record manifest ($(du -h "$WORK/big.jsonl" | cut -f1)) and a version with 1% churn"
 start_daemon "$WORK/var" --set limits.max_body_bytes=1073741824
 t0=${EPOCHREALTIME/./}
 expect_api 201 POST "/api/v1/manifests?name=scale" --data-binary @"$WORK/big.jsonl" \
@@ -23,18 +23,22 @@ ID=$(json "d['id']")
 [ "$(json "d['progress']['total']")" = "$N" ] || fail "the import holds $(json "d['progress']['total']") records"
 echo "timing: import of $N records $(( (t1 - t0) / 1000 )) ms"
 ok "imported as scan $ID"
+expect_api 201 POST "/api/v1/manifests?name=scale-v2" --data-binary @"$WORK/big_v2.jsonl" \
+  -H 'Content-Type: application/x-ndjson'
+ID2=$(json "d['id']")
+ok "imported the second version as scan $ID2"
 # A user opens the scan after the import; by then the daemon has computed the results a dashboard
 # asks for first (summary, checks, duplicates at thresholds 0-16, plots) on its pool.
 for _ in $(seq 1 600); do
-  curl -s "$B/metrics" | grep -q '^imgedad_results_warmed_total [1-9]' && break
+  curl -s "$B/metrics" | grep -q '^imgedad_results_warmed_total [2-9]' && break
   sleep 0.1
 done
-curl -s "$B/metrics" | grep -q '^imgedad_results_warmed_total [1-9]' || fail "the results of the import were not warmed within 60 s"
+curl -s "$B/metrics" | grep -q '^imgedad_results_warmed_total [2-9]' || fail "the results of the import were not warmed within 60 s"
 grep -o 'results warmed in [0-9.]* s' "$WORK/daemon.err" | sed 's/^/timing: /' || true
 ok "the daemon warmed the scan's first results"
 
 set +e
-(cd "$SRC" && IMGEDA_URL="$B" IMGEDA_SCAN="$ID" IMGEDA_N="$N" \
+(cd "$SRC" && IMGEDA_URL="$B" IMGEDA_SCAN="$ID" IMGEDA_SCAN2="$ID2" IMGEDA_N="$N" \
   ARTIFACTS="${ARTIFACTS:-$SRC/tests/artifacts/dashboard}" node tests/e2e/dashboard_scale.mjs)
 rc=$?
 set -e
