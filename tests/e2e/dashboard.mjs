@@ -9,7 +9,7 @@
 // table to corrupt files, open a record, download the CSV, run a failing and a passing gate with
 // a policy error shown at its line, compare two versions of the dataset, use it at phone width and
 // by keyboard, and see the empty and error states.
-import { cpSync, mkdirSync, readFileSync, rmSync, copyFileSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, readFileSync, rmSync, copyFileSync, writeFileSync, renameSync } from 'node:fs';
 import path from 'node:path';
 import {
   BASE_URL, launch, newPage, screenshot, timed, run, assert, assertEqual, assertContains,
@@ -323,6 +323,23 @@ await run(async () => {
   await page.click('[data-tab="changed"]');
   assertContains(await page.textContent('[data-deltas]'), 'Images', 'the summary deltas are shown');
   await look(page, '12-compare.png', { fullPage: true });
+
+  // ---- A failed scan: its folder vanished before a rescan ----
+  cpSync(DATA, path.join(WORK, 'gone'), { recursive: true });
+  const gone = await apiPost(page, '/scans', { root: path.join(WORK, 'gone'), name: 'gone' });
+  await waitScan(page, gone.body.id);
+  renameSync(path.join(WORK, 'gone'), path.join(WORK, 'gone_moved'));
+  await page.goto(`${BASE_URL}/#/scans`);
+  await rendered(page, 'scans');
+  await page.locator(`tr[data-scan-id="${gone.body.id}"] button:has-text("Rescan")`).click();
+  await page.waitForSelector(`tr[data-scan-id="${gone.body.id}"][data-status="failed"]`, { timeout: 30_000 });
+  assertContains(await page.textContent(`tr[data-scan-id="${gone.body.id}"]`), 'cannot open', 'a failed scan shows its reason in the list');
+  await page.click(`tr[data-scan-id="${gone.body.id}"] a.scan-name`);
+  await page.waitForSelector('[data-tab-body] .error-box');
+  assertContains(await page.textContent('[data-tab-body]'), 'This scan failed', 'the scan page says the scan failed');
+  assertContains(await page.textContent('[data-tab-body]'), 'No such file or directory', 'with the reason');
+  assert(await page.isVisible('[data-tab-body] button:has-text("Resume scan")'), 'and offers to resume it');
+  await look(page, '13b-failed-scan.png');
 
   // ---- Empty states: no images found ----
   mkdirSync(path.join(WORK, 'empty'), { recursive: true });

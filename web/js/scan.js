@@ -69,6 +69,7 @@ export async function show(main, parts, params) {
   }
   st.tab = tab;
   renderTabs(st);
+  st.tabs.hidden = st.scan.status !== 'succeeded'; // no results to show yet
   if (st.scan.status !== 'succeeded') { renderUnfinished(st); return; }
   const body = clear(st.body);
   body.dataset.tab = tab;
