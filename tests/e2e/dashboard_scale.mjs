@@ -6,6 +6,7 @@
 import { BASE_URL, launch, newPage, screenshot, run, assert, pass } from './lib.mjs';
 
 const SCAN = process.env.IMGEDA_SCAN;
+const SMALL = process.env.IMGEDA_SCAN_SMALL || ''; // a 7-image scan: the baseline
 const N = Number(process.env.IMGEDA_N || 100000);
 const BUDGET = Number(process.env.IMGEDA_RENDER_BUDGET_MS || 1000);
 // Gate and compare read whole manifests on each request (the policy and the pair are the user's
@@ -30,6 +31,20 @@ async function timeRender(page, label, name, action, extra = 0, budget = BUDGET)
 await run(async () => {
   const browser = await launch();
   const page = await newPage(browser, { width: 1280, height: 800 });
+  // Baseline in the same run: the same views of a 7-image scan (when the caller made one).
+  const base = new Map();
+  if (SMALL) {
+    const t = async (label, name, action) => {
+      await page.evaluate(() => { const m = document.getElementById('main'); if (m) m.dataset.rendered = ''; });
+      const t0 = Date.now();
+      await action();
+      await page.waitForSelector(`main[data-rendered="${name}"]`, { timeout: 30_000 });
+      base.set(label, Date.now() - t0);
+    };
+    await t('scan page (overview, cold load)', 'tab:overview', () => page.goto(`${BASE_URL}/#/scan/${SMALL}/overview`));
+    for (const tab of TABS) await t(`tab ${tab}`, `tab:${tab}`, () => page.click(`[data-tab="${tab}"]`));
+    await page.goto('about:blank');
+  }
   await timeRender(page, 'scan page (overview, cold load)', 'tab:overview', () => page.goto(`${BASE_URL}/#/scan/${SCAN}/overview`));
   const total = (await page.textContent('[data-card="images"] .value')).replace(/,/g, '');
   assert(Number(total) === N, `the overview counts ${N} images`, `shows ${total}`);
@@ -41,6 +56,17 @@ await run(async () => {
       console.log(`timing: first plot image decoded ${Date.now() - t0} ms after the tab rendered`);
     }
     if (tab === 'images' || tab === 'duplicates' || tab === 'dark') await screenshot(page, `scale-${tab}.png`);
+  }
+  if (SMALL) {
+    let sumBig = 0;
+    let sumSmall = 0;
+    for (const [label, ms] of times) {
+      if (!base.has(label)) continue;
+      sumBig += ms;
+      sumSmall += base.get(label);
+      console.log(`ratio: ${label} ${N} images ${ms} ms / 7 images ${base.get(label)} ms = ${(ms / Math.max(1, base.get(label))).toFixed(2)}`);
+    }
+    console.log(`ratio: all scan-page tabs ${N} images ${sumBig} ms / 7 images ${sumSmall} ms = ${(sumBig / Math.max(1, sumSmall)).toFixed(2)}`);
   }
   await page.click('[data-tab="images"]');
   await page.waitForSelector('main[data-rendered="tab:images"]');

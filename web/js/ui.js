@@ -75,6 +75,7 @@ export function toast(msg, bad = false) {
   const box = document.getElementById('toasts');
   const t = h('div', { class: bad ? 'toast bad' : 'toast' }, msg);
   box.append(t);
+  while (box.childElementCount > 3) box.firstElementChild.remove(); // the newest three
   setTimeout(() => t.remove(), bad ? 7000 : 3500);
 }
 
