@@ -145,6 +145,13 @@ enum MHD_Result srv_reply_file(struct srv_req *r, const char *path, const char *
         return MHD_NO;
     }
     MHD_add_response_header(resp, "Content-Type", content_type);
+    /* HTML from a file is the dashboard (reports are built in memory): it may load only from
+     * this daemon, so no page of ours can reach the network even by mistake. */
+    if (strncmp(content_type, "text/html", 9) == 0)
+        MHD_add_response_header(resp, "Content-Security-Policy",
+                                "default-src 'self'; img-src 'self' data: blob:; "
+                                "object-src 'none'; base-uri 'none'; frame-ancestors 'none'; "
+                                "form-action 'self'");
     if (download_name) {
         char cd[512];
         snprintf(cd, sizeof(cd), "attachment; filename=\"%s\"", download_name);

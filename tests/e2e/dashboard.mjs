@@ -67,6 +67,8 @@ await run(async () => {
   const browser = await timed('chromium launch', () => launch());
   const page = await newPage(browser, { width: 1280, height: 800, acceptDownloads: true });
   page.on('dialog', (d) => d.accept());
+  const foreign = []; // the dashboard must never leave the daemon
+  page.on('request', (r) => { if (!r.url().startsWith(BASE_URL) && !r.url().startsWith('data:') && !r.url().startsWith('blob:') && r.url() !== 'about:blank') foreign.push(r.url()); });
 
   // ---- Scans: empty state, then a scan created from the form ----
   await page.goto(`${BASE_URL}/#/scans`);
@@ -382,6 +384,10 @@ await run(async () => {
     await look(phone, shot);
   }
   assertNoPageErrors(phone, 'the narrow pages');
+
+  assertEqual(foreign, [], 'no request of the dashboard left the daemon');
+  const csp = await page.evaluate(async () => (await fetch('/')).headers.get('Content-Security-Policy'));
+  assertContains(csp, "default-src 'self'", 'the dashboard is served with a self-only Content-Security-Policy');
 
   // ---- The daemon goes away: the page says so ----
   assertNoPageErrors(page, 'the dashboard');
