@@ -66,7 +66,8 @@ async function waitScan(page, id, status = 'succeeded') {
 await run(async () => {
   const browser = await timed('chromium launch', () => launch());
   const page = await newPage(browser, { width: 1280, height: 800, acceptDownloads: true });
-  page.on('dialog', (d) => d.accept());
+  const alerts = []; // only the delete confirmation is expected; an alert would be injected script
+  page.on('dialog', (d) => { if (d.type() !== 'confirm') alerts.push(d.message()); d.accept(); });
   const foreign = []; // the dashboard must never leave the daemon
   page.on('request', (r) => { if (!r.url().startsWith(BASE_URL) && !r.url().startsWith('data:') && !r.url().startsWith('blob:') && r.url() !== 'about:blank') foreign.push(r.url()); });
 
@@ -342,6 +343,29 @@ await run(async () => {
   assertContains(await page.textContent('[data-tab-body]'), 'No such file or directory', 'with the reason');
   assert(await page.isVisible('[data-tab-body] button:has-text("Resume scan")'), 'and offers to resume it');
   await look(page, '13b-failed-scan.png');
+
+  // ---- Hostile file names are shown as text, never run ----
+  const HOST = path.join(WORK, 'hostile');
+  mkdirSync(HOST, { recursive: true });
+  const evil = ['<img src=x onerror=alert(1)>.jpg', '"><svg onload=alert(2)>.png', "it's & <b>bold<\\b>.jpg"];
+  copyFileSync(path.join(DATA, 'street.jpg'), path.join(HOST, evil[0]));
+  copyFileSync(path.join(DATA, 'snow.png'), path.join(HOST, evil[1]));
+  copyFileSync(path.join(DATA, 'night.jpg'), path.join(HOST, evil[2]));
+  const hostile = await apiPost(page, '/scans', { root: HOST, name: '<b>not bold</b>' });
+  await waitScan(page, hostile.body.id);
+  await page.goto(`${BASE_URL}/#/scans`);
+  await rendered(page, 'scans');
+  assertContains(await page.textContent(`tr[data-scan-id="${hostile.body.id}"] a.scan-name`), '<b>not bold</b>', 'a scan name with markup is shown as text');
+  await page.goto(`${BASE_URL}/#/scan/${hostile.body.id}/images`);
+  await rendered(page, 'tab:images');
+  const shown = await page.textContent('[data-table="images"] tbody');
+  for (const name of evil) assertContains(shown, name, `the file name ${JSON.stringify(name)} is shown literally`);
+  assertEqual(await page.$$eval('main b, main svg[onload], main img[src="x"]', (x) => x.length), 0, 'no element was injected by a file name');
+  await page.click('[data-table="images"] tbody tr');
+  await page.waitForSelector('[data-drawer] [data-record]');
+  await page.keyboard.press('Escape');
+  await page.waitForTimeout(300);
+  assertEqual(alerts, [], 'no script from a file name ran');
 
   // ---- Empty states: no images found ----
   mkdirSync(path.join(WORK, 'empty'), { recursive: true });
