@@ -105,7 +105,7 @@ await run(async () => {
   // ---- Live progress of a longer scan, then cancel, resume and delete from the list ----
   const BIG = path.join(WORK, 'big');
   mkdirSync(BIG, { recursive: true });
-  for (let i = 0; i < 150; i++) {
+  for (let i = 0; i < 250; i++) {
     for (const f of ['street.jpg', 'night.jpg', 'letterbox.jpg', 'snow.png']) copyFileSync(path.join(DATA, f), path.join(BIG, `${i}_${f}`));
   }
   await page.fill(`${form} input[name="root"]`, BIG);
@@ -117,17 +117,21 @@ await run(async () => {
   const bigRow = page.locator('tr[data-scan-id]', { hasText: 'big' });
   await page.waitForSelector('tr[data-status="running"]:has-text("big") .progress-text:has-text("img/s")', { timeout: 30_000 });
   const live = await bigRow.locator('.progress-text').textContent();
-  assert(/\d+ \/ 600 · [\d.]+ img\/s · ETA/.test(live), 'a running scan shows processed/total, rate and ETA live', live);
+  assert(/[\d,]+ \/ 1,000 · [\d.,]+ img\/s · ETA/.test(live), 'a running scan shows processed/total, rate and ETA live', live);
   // The row is redrawn on every progress event: scroll by selector, not by element.
   await page.evaluate(() => { const r = [...document.querySelectorAll('tr[data-scan-id]')].find((x) => x.textContent.includes('big')); if (r) r.scrollIntoView({ block: 'center' }); });
   await look(page, '02b-scans-running.png');
-  await bigRow.locator('button:has-text("Cancel")').click();
+  // By keyboard: focus stays on Cancel while progress events redraw the row, Enter presses it.
+  await page.focus('tr[data-status="running"] [data-action="cancel"]');
+  await page.waitForTimeout(600);
+  assertEqual(await page.evaluate(() => document.activeElement.dataset.action), 'cancel', 'keyboard focus stays on Cancel while the row updates live');
+  await page.keyboard.press('Enter');
   await page.waitForSelector('tr[data-status="cancelled"]:has-text("big")', { timeout: 30_000 });
   pass('Cancel stops the scan (status cancelled)');
   await bigRow.locator('button:has-text("Resume")').click();
   await page.waitForSelector('tr[data-status="succeeded"]:has-text("big")', { timeout: 60_000 });
   pass('Resume finishes it (status succeeded)');
-  assertEqual((await bigRow.locator('[data-col="images"]').textContent()).trim(), '600', 'the resumed scan counts all 600 images');
+  assertEqual((await bigRow.locator('[data-col="images"]').textContent()).trim().replace(/,/g, ''), '1000', 'the resumed scan counts all 1000 images');
   await bigRow.locator('button:has-text("Delete")').click(); // the confirm dialog is accepted
   await bigRow.waitFor({ state: 'detached' });
   const afterDelete = await apiGet(page, '/scans');

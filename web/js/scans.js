@@ -160,8 +160,16 @@ async function loadList(box, quiet = false) {
     return;
   }
   if (!root) return;
-  nextCursor = data.next_cursor;
   const scans = data.scans;
+  if (quiet && box.querySelector('table') && scans.length === rows.size && scans.every((x) => rows.has(x.id))) {
+    for (const x of scans) { // the same scans: update rows in place, focus and scroll stay
+      const cur = rows.get(x.id).scan;
+      if (cur.status !== x.status || JSON.stringify(cur.progress) !== JSON.stringify(x.progress)) updateRow(x);
+    }
+    syncStreams();
+    return;
+  }
+  nextCursor = data.next_cursor;
   const filter = h('select', { 'aria-label': 'Filter by status', onchange: (e) => { statusFilter = e.target.value; loadList(box); } },
     ['', 'queued', 'running', 'succeeded', 'failed', 'cancelled'].map((s) => h('option', { value: s, selected: s === statusFilter }, s || 'all statuses')));
   const head = h('div', { class: 'row', style: { marginBottom: '.6rem' } }, h('h2', { style: { margin: 0 } }, 'All scans'), h('span', { class: 'grow' }), filter);
@@ -229,12 +237,12 @@ function progressCell(s) {
 function scanRow(s) {
   const link = `#/scan/${encodeURIComponent(s.id)}/overview`;
   const actions = [];
-  if (s.status === 'running' || s.status === 'queued') actions.push(h('button', { class: 'btn small', type: 'button', onclick: () => act(s, 'cancel') }, 'Cancel'));
-  if (FINAL.has(s.status) && !s.imported) actions.push(h('button', { class: 'btn small', type: 'button', onclick: () => act(s, 'resume'), title: s.status === 'succeeded' ? 'Scan again: unchanged files are not re-read' : 'Continue where it stopped' }, s.status === 'succeeded' ? 'Rescan' : 'Resume'));
-  if (FINAL.has(s.status)) actions.push(h('button', { class: 'btn small danger', type: 'button', onclick: () => del(s) }, 'Delete'));
+  if (s.status === 'running' || s.status === 'queued') actions.push(h('button', { class: 'btn small', type: 'button', 'data-action': 'cancel', onclick: () => act(s, 'cancel') }, 'Cancel'));
+  if (FINAL.has(s.status) && !s.imported) actions.push(h('button', { class: 'btn small', type: 'button', 'data-action': 'resume', onclick: () => act(s, 'resume'), title: s.status === 'succeeded' ? 'Scan again: unchanged files are not re-read' : 'Continue where it stopped' }, s.status === 'succeeded' ? 'Rescan' : 'Resume'));
+  if (FINAL.has(s.status)) actions.push(h('button', { class: 'btn small danger', type: 'button', 'data-action': 'delete', onclick: () => del(s) }, 'Delete'));
   const p = s.progress || {};
   return h('tr', { dataset: { scanId: s.id, status: s.status } },
-    h('td', null, h('a', { class: 'scan-name', href: link }, s.name), h('div', { class: 'scan-root mono' }, s.root)),
+    h('td', null, h('a', { class: 'scan-name', href: link, 'data-action': 'open' }, s.name), h('div', { class: 'scan-root mono' }, s.root)),
     h('td', null, badge(s.status)),
     h('td', null, progressCell(s)),
     h('td', { class: 'num', 'data-col': 'images', 'data-label': 'images' }, fmtInt(s.status === 'succeeded' ? p.total : p.processed)),
@@ -243,12 +251,16 @@ function scanRow(s) {
     h('td', { class: 'right' }, h('div', { class: 'row', style: { justifyContent: 'flex-end', gap: '.35rem' } }, actions)));
 }
 
+// Redraws one row; keyboard focus inside it stays on the same control (or the scan's link when
+// that control is gone, e.g. Cancel once the scan finished).
 function updateRow(s) {
   const r = rows.get(s.id);
   if (!r) return;
   const tr = scanRow(s);
+  const focused = r.tr.contains(document.activeElement) ? document.activeElement.dataset.action || 'open' : null;
   r.tr.replaceWith(tr);
   rows.set(s.id, { tr, scan: s });
+  if (focused) (tr.querySelector(`[data-action="${focused}"]`) || tr.querySelector('[data-action="open"]')).focus();
 }
 
 async function act(s, verb) {
