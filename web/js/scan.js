@@ -171,7 +171,19 @@ function watchUnfinished(s) {
       s.scan = sc;
       if (sc.status === 'succeeded') { clearInterval(statusTimer); st = null; window.dispatchEvent(new HashChangeEvent('hashchange')); return; }
       renderHead(s);
-      if (changed || sc.status === 'running') renderUnfinished(s);
+      if (changed) {
+        renderUnfinished(s);
+      } else if (sc.status === 'running') { // update the bar in place: focus stays on Cancel
+        const p = sc.progress || {};
+        const bar = s.body.querySelector('.progress');
+        const text = s.body.querySelector('.progress-text');
+        if (bar && text) {
+          const pct = p.total ? (100 * p.processed) / p.total : 0;
+          bar.firstElementChild.style.width = `${pct}%`;
+          bar.setAttribute('aria-valuenow', Math.round(pct));
+          text.textContent = p.total ? `${fmtInt(p.processed)} / ${fmtInt(p.total)} · ${fmtNum(p.rate_per_s, 1)} img/s · ETA ${fmtDuration(p.eta_s)}` : 'finding files…';
+        }
+      }
     } catch { /* the banner tells */ }
   }, 1000);
 }
