@@ -61,3 +61,19 @@ wait_status() {
 
 cleanup_daemon() { [ -n "$DPID" ] && kill -KILL "$DPID" 2>/dev/null || true; rm -rf "$WORK"; }
 trap cleanup_daemon EXIT
+
+# run_e2e SCRIPT [VAR=value...]: runs tests/e2e/SCRIPT (headless Chromium) against the daemon at
+# $B with IMGEDA_URL, IMGEDA_WORK, IMGEDA_SOURCE, ARTIFACTS and CHROMIUM set, plus the given
+# variables; fails with the daemon's log when it fails.
+run_e2e() {
+  local script=$1 rc
+  shift
+  set +e
+  (cd "$SRC" && env IMGEDA_URL="$B" IMGEDA_WORK="$WORK" IMGEDA_SOURCE="$SRC" \
+    ARTIFACTS="${ARTIFACTS:-$SRC/tests/artifacts/dashboard}" CHROMIUM="${CHROMIUM:-/usr/bin/chromium}" \
+    "$@" node "tests/e2e/$script")
+  rc=$?
+  set -e
+  [ "$rc" = 0 ] || { cat "$WORK/daemon.err" >&2; fail "tests/e2e/$script exited $rc (screenshots in ${ARTIFACTS:-tests/artifacts/dashboard})"; }
+  ok "tests/e2e/$script passed"
+}

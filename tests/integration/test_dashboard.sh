@@ -24,13 +24,7 @@ start_daemon "$WORK/var"
 mkdir -p "$ARTIFACTS"
 rm -f "$ARTIFACTS"/*.png # only this run's screenshots
 
-set +e
-(cd "$SRC" && IMGEDA_URL="$B" IMGEDA_WORK="$WORK" IMGEDA_SOURCE="$SRC" IMGEDA_PID="$DPID" ARTIFACTS="$ARTIFACTS" \
-  CHROMIUM="$CHROMIUM" node tests/e2e/dashboard.mjs)
-rc=$?
-set -e
-[ "$rc" = 0 ] || { cat "$WORK/daemon.err" >&2; fail "tests/e2e/dashboard.mjs exited $rc (screenshots in $ARTIFACTS)"; }
-ok "tests/e2e/dashboard.mjs passed (screenshots in $ARTIFACTS)"
+run_e2e dashboard.mjs IMGEDA_PID="$DPID"
 
 # The test's last step stops the daemon (SIGTERM) to see the dashboard's "unreachable" state.
 stop_daemon TERM
@@ -40,13 +34,7 @@ ok "imgedad served the browser and stopped cleanly"
 # Again with auth.token set: the page asks for it, and images, events and downloads use the cookie.
 TOKEN=dashboard-e2e-token
 start_daemon "$WORK/var_auth" --set auth.token=$TOKEN
-set +e
-(cd "$SRC" && IMGEDA_URL="$B" IMGEDA_WORK="$WORK" IMGEDA_TOKEN="$TOKEN" ARTIFACTS="$ARTIFACTS" \
-  CHROMIUM="$CHROMIUM" node tests/e2e/dashboard_auth.mjs)
-rc=$?
-set -e
-[ "$rc" = 0 ] || { cat "$WORK/daemon.err" >&2; fail "tests/e2e/dashboard_auth.mjs exited $rc"; }
-ok "tests/e2e/dashboard_auth.mjs passed"
+run_e2e dashboard_auth.mjs IMGEDA_TOKEN="$TOKEN"
 stop_daemon TERM
 [ "$DRC" = 0 ] || { cat "$WORK/daemon.err" >&2; fail "imgedad (with a token) exited $DRC"; }
 echo "$checks passed, 0 failed"

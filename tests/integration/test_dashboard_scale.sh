@@ -42,12 +42,7 @@ curl -s "$B/metrics" | grep -q '^imgedad_results_warmed_total [3-9]' || fail "th
 grep -o 'results warmed in [0-9.]* s' "$WORK/daemon.err" | sed 's/^/timing: /' || true
 ok "the daemon warmed the scan's first results"
 
-set +e
-(cd "$SRC" && IMGEDA_URL="$B" IMGEDA_SCAN="$ID" IMGEDA_SCAN2="$ID2" IMGEDA_SCAN_SMALL="$SMALL" IMGEDA_N="$N" \
-  ARTIFACTS="${ARTIFACTS:-$SRC/tests/artifacts/dashboard}" node tests/e2e/dashboard_scale.mjs)
-rc=$?
-set -e
-[ "$rc" = 0 ] || { cat "$WORK/daemon.err" >&2; fail "tests/e2e/dashboard_scale.mjs exited $rc"; }
+run_e2e dashboard_scale.mjs IMGEDA_SCAN="$ID" IMGEDA_SCAN2="$ID2" IMGEDA_SCAN_SMALL="$SMALL" IMGEDA_N="$N"
 ok "every tab of a $N-image scan rendered within its budget"
 echo "peak RSS: imgedad $(awk '/VmHWM/ {printf "%.1f MB", $2 / 1024}' "/proc/$DPID/status")"
 stop_daemon TERM
