@@ -405,7 +405,7 @@ await run(async () => {
 
   // ---- Narrow screen ----
   const phone = await newPage(browser, { width: 390, height: 844, isMobile: true, hasTouch: true });
-  for (const [route, name, shot] of [['#/scans', 'scans', '14-narrow-scans.png'], [`#/scan/${v1}/overview`, 'tab:overview', '15-narrow-scan.png'], [`#/scan/${v1}/images`, 'tab:images', '16-narrow-images.png'], [`#/gate?scan=${v1}`, 'gate', '17-narrow-gate.png']]) {
+  for (const [route, name, shot] of [['#/scans', 'scans', '14-narrow-scans.png'], [`#/scan/${v1}/overview`, 'tab:overview', '15-narrow-scan.png'], [`#/scan/${v1}/images`, 'tab:images', '16-narrow-images.png'], [`#/gate?scan=${v1}`, 'gate', '17-narrow-gate.png'], [`#/scan/${v1}/duplicates`, 'tab:duplicates', '17b-narrow-duplicates.png'], [`#/compare?old=${base.body.id}&new=${changed.body.id}`, 'compare:result', '17c-narrow-compare.png']]) {
     await phone.goto(`${BASE_URL}/${route}`);
     await rendered(phone, name);
     await noHorizontalOverflow(phone, `${name} at 390px`);
