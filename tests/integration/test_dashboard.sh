@@ -22,7 +22,7 @@ ok "chromium, node $(node --version) and playwright-core $(node -p "require('$E2
 cp -r "$FIXTURES/sample" "$WORK/data"
 start_daemon "$WORK/var"
 mkdir -p "$ARTIFACTS"
-rm -f "$ARTIFACTS"/*.png # only this run's screenshots
+rm -f "$ARTIFACTS"/[0-9]*.png # only this run's screenshots (scale-*.png are test_dashboard_scale's)
 
 run_e2e dashboard.mjs IMGEDA_PID="$DPID"
 
