@@ -259,6 +259,18 @@ await run(async () => {
     assertEqual(st, 200, `download ${a.replace(BASE_URL, '')} answers 200`);
   }
 
+  // ---- Import a manifest (the one just downloaded) from the Scans page ----
+  const [mdl] = await Promise.all([page.waitForEvent('download'), page.click('[data-download="Manifest"]')]);
+  const manifestPath = path.join(WORK, 'sample-v1.jsonl');
+  await mdl.saveAs(manifestPath);
+  await page.goto(`${BASE_URL}/#/scans`);
+  await rendered(page, 'scans');
+  await page.setInputFiles('input[type=file]', manifestPath);
+  await page.waitForFunction((id) => location.hash.startsWith('#/scan/') && !location.hash.includes(id), v1);
+  await rendered(page, 'tab:overview');
+  assertEqual(await card('images'), String(sum.total_images), 'an imported manifest opens as a scan with the same image count');
+  assertContains(await page.textContent('[data-page="scan"] .page-head'), 'imported manifest', 'and says it was imported');
+
   // ---- Gate: example policy, an error at its line, a failing and a passing run ----
   await page.goto(`${BASE_URL}/#/gate?scan=${v1}`);
   await rendered(page, 'gate');
