@@ -271,6 +271,16 @@ await run(async () => {
   assertEqual(await card('images'), String(sum.total_images), 'an imported manifest opens as a scan with the same image count');
   assertContains(await page.textContent('[data-page="scan"] .page-head'), 'imported manifest', 'and says it was imported');
 
+  // A file that is no manifest is refused with the daemon's reason, nothing else changes.
+  const before = (await apiGet(page, '/scans?limit=200')).scans.length;
+  writeFileSync(path.join(WORK, 'garbage.jsonl'), '{"path": 12}\nthis is not JSON\n');
+  await page.goto(`${BASE_URL}/#/scans`);
+  await rendered(page, 'scans');
+  await page.setInputFiles('input[type=file]', path.join(WORK, 'garbage.jsonl'));
+  await page.waitForSelector('.toast.bad');
+  assertContains(await page.textContent('.toast.bad'), 'Import failed', 'a broken manifest is refused with a message');
+  assertEqual((await apiGet(page, '/scans?limit=200')).scans.length, before, 'and no scan was added');
+
   // ---- Gate: example policy, an error at its line, a failing and a passing run ----
   await page.goto(`${BASE_URL}/#/gate?scan=${v1}`);
   await rendered(page, 'gate');
