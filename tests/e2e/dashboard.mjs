@@ -11,6 +11,7 @@
 // by keyboard, and see the empty and error states.
 import { cpSync, mkdirSync, readFileSync, rmSync, copyFileSync, writeFileSync, renameSync } from 'node:fs';
 import path from 'node:path';
+import { execFileSync } from 'node:child_process';
 import {
   BASE_URL, launch, newPage, screenshot, timed, run, assert, assertEqual, assertContains,
   assertNoPageErrors, pass, checkContrast, checkNoOverflow,
@@ -377,6 +378,17 @@ await run(async () => {
   copyFileSync(path.join(DATA, 'street.jpg'), path.join(HOST, evil[0]));
   copyFileSync(path.join(DATA, 'snow.png'), path.join(HOST, evil[1]));
   copyFileSync(path.join(DATA, 'night.jpg'), path.join(HOST, evil[2]));
+  // And one photo with camera EXIF, made by Pillow (a test dependency) for the detail panel.
+  execFileSync('/usr/bin/python3', ['-c', `
+from PIL import Image
+from PIL.TiffImagePlugin import IFDRational as R
+im = Image.new('RGB', (320, 240), (90, 140, 200))
+e = Image.Exif()
+e[0x010F] = 'TestCam'; e[0x0110] = 'TC-100 Pro'
+e[0x8769] = {0x829D: R(28, 10), 0x829A: R(1, 250), 0x8827: 200, 0x920A: R(45, 10), 0xA434: 'TestLens 4.5mm F2.8', 0x9003: '2024:05:01 12:34:56'}
+e[0x8825] = {0x0001: 'N', 0x0002: (R(52, 1), R(30, 1), R(0, 1)), 0x0003: 'E', 0x0004: (R(13, 1), R(24, 1), R(0, 1))}
+im.save('${path.join(HOST, 'camera.jpg')}', quality=90, exif=e.tobytes())
+`]);
   const hostile = await apiPost(page, '/scans', { root: HOST, name: '<b>not bold</b>' });
   await waitScan(page, hostile.body.id);
   await page.goto(`${BASE_URL}/#/scans`);
@@ -387,8 +399,14 @@ await run(async () => {
   const shown = await page.textContent('[data-table="images"] tbody');
   for (const name of evil) assertContains(shown, name, `the file name ${JSON.stringify(name)} is shown literally`);
   assertEqual(await page.$$eval('main b, main svg[onload], main img[src="x"]', (x) => x.length), 0, 'no element was injected by a file name');
-  await page.click('[data-table="images"] tbody tr');
+  await page.click('[data-table="images"] tbody tr:has-text("camera.jpg")');
   await page.waitForSelector('[data-drawer] [data-record]');
+  const exif = await page.textContent('[data-drawer]');
+  for (const want of ['TestCam TC-100 Pro', 'TestLens 4.5mm F2.8', 'f/2.8', '1/250 s', '200', '4.5 mm', '2024:05:01 12:34:56', 'yes (location embedded)']) {
+    assertContains(exif, want, `the detail panel shows EXIF ${want}`);
+  }
+  await page.evaluate(() => { const b = document.querySelector('[data-drawer] .body'); b.scrollTop = b.scrollHeight; });
+  await look(page, '08c-image-detail-exif.png');
   await page.keyboard.press('Escape');
   await page.waitForTimeout(300);
   assertEqual(alerts, [], 'no script from a file name ran');
