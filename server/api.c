@@ -786,6 +786,13 @@ static enum MHD_Result serve_result(struct srv_req *r, unsigned *status, const c
         size_t n = out.len;
         rc = REPLY(200, srv_reply_buffer(r, 200, mime, ie_buf_detach(&out), n));
     }
+    /* A result the warm-up computes was missing: this process never warmed the scan (it
+     * succeeded before a restart) or the cache evicted it. The records just loaded warm the
+     * rest, so the dashboard's next views of this scan answer from the cache. */
+    if (srv_result_is_warmed(what)) {
+        struct ie_err ignored = {0};
+        srv_jobs_warm(r->ctx->jobs, row.id, &m, &ignored);
+    }
 out:
     ie_buf_release(&out);
     ie_manifest_release(&m);

@@ -434,6 +434,13 @@ for what in summary duplicates checks/all; do
   expect_api 200 GET "/api/v1/scans/$REP/$what" -H 'Cookie: imgedad_token=s3cret'
   cmp -s "$WORK/body" "$WORK/warmed_${what//\//_}.json" || fail "warmed $what differs from the computed one"
 done
+# Scans that succeeded before this restart were not warmed; the first miss (the summary above)
+# warmed the rest from the records it loaded: a plot is now a cache hit.
+wait_metric imgedad_results_warmed_total 1
+hits=$(metric imgedad_result_cache_hits_total)
+expect_api 200 GET "/api/v1/scans/$REP/plots/brightness.png" -H "Authorization: Bearer s3cret"
+[ "$(metric imgedad_result_cache_hits_total)" = $((hits + 1)) ] || fail "a plot after the warm-on-miss was not a cache hit"
+ok "after a restart, the first missed result warms the scan's other results"
 expect_api 200 GET /api/v1/config -H 'Cookie: imgedad_token=s3cret'
 [ "$(json "d['auth']")" = True ] || fail "config says auth is on"
 grep -q s3cret "$WORK/body" && fail "the config shows the token"
