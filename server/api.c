@@ -770,10 +770,17 @@ static enum MHD_Result serve_result(struct srv_req *r, unsigned *status, const c
         goto out;
     }
     srv_result_key(key, sizeof(key), &row, what);
-    /* A warm-up computing this very result from records already in memory answers sooner
-     * than a load of the manifest would. */
-    if (srv_result_is_warmed(what))
+    /* A result the warm-up computes is taken from it: the one running (records already in
+     * memory), or, when the scan was never warmed in this process (it succeeded before a
+     * restart) or the cache evicted the result, one started now, which every request missing
+     * this scan's results at the same time shares. */
+    if (srv_result_is_warmed(what)) {
+        if (!srv_cache_has(key)) {
+            struct ie_err ignored = {0};
+            srv_jobs_warm(r->ctx->jobs, row.id, NULL, &ignored);
+        }
         srv_jobs_await_warm(r->ctx->jobs, row.id, key, SRV_WARM_WAIT_MS);
+    }
     if (reply_cached(r, status, key, &rc))
         goto out;
     if (ie_manifest_load(row.manifest_path, &m, &err) < 0 ||
@@ -785,13 +792,6 @@ static enum MHD_Result serve_result(struct srv_req *r, unsigned *status, const c
     {
         size_t n = out.len;
         rc = REPLY(200, srv_reply_buffer(r, 200, mime, ie_buf_detach(&out), n));
-    }
-    /* A result the warm-up computes was missing: this process never warmed the scan (it
-     * succeeded before a restart) or the cache evicted it. The records just loaded warm the
-     * rest, so the dashboard's next views of this scan answer from the cache. */
-    if (srv_result_is_warmed(what)) {
-        struct ie_err ignored = {0};
-        srv_jobs_warm(r->ctx->jobs, row.id, &m, &ignored);
     }
 out:
     ie_buf_release(&out);

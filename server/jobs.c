@@ -34,7 +34,7 @@ enum cmd_type { CMD_CREATE, CMD_IMPORT, CMD_CANCEL, CMD_RESUME, CMD_DELETE, CMD_
 struct cmd {
     enum cmd_type type;
     const char *a, *b, *c; /* arguments, owned by the caller */
-    struct ie_manifest *m; /* CMD_WARM: moved out when the command runs */
+    struct ie_manifest *m; /* CMD_WARM: moved out when the command runs; NULL: load them */
     char *id_out;
     int rc;
     struct ie_err err;
@@ -98,6 +98,7 @@ struct warm {
     struct srv_jobs *j;
     char id[40];
     struct ie_manifest m;  /* the records indexing loaded; released on the pool */
+    bool load;             /* no records were handed over: load the manifest on the pool */
     atomic_bool cancelled; /* set under wlock by DELETE, resume, shutdown: cache nothing more */
     bool finished;         /* under wlock: the pool is done with it, waiters may go on */
     int rc;
@@ -343,6 +344,8 @@ static void warm_work_cb(uv_work_t *req)
     srv_db_close(db);
     if (w->rc == 0 && strcmp(row.status, "succeeded") != 0)
         w->rc = ie_err_set(&w->err, IE_ESTATE, "scan %s is %s", w->id, row.status);
+    if (w->rc == 0 && w->load)
+        w->rc = ie_manifest_load(row.manifest_path, &w->m, &w->err);
     if (w->rc == 0)
         w->rc = srv_results_warm(&row, &w->m, &w->cancelled, warm_put, w, &w->err);
     /* Cancelled during the last result: its puts were skipped, so it did not warm anything. */
@@ -384,18 +387,34 @@ static void warm_done_cb(uv_work_t *req, int status)
     free(w);
 }
 
-/* Queues the warm-up of a succeeded scan, taking the records out of *m. Loop thread. */
+/* Queues the warm-up of a succeeded scan, taking the records out of *m; with m NULL it loads
+ * them on the pool, unless a warm-up of the scan is already queued or running (requests that
+ * miss at the same time then share one load). Loop thread. */
 static void queue_warm(struct srv_jobs *j, const char *id, struct ie_manifest *m)
 {
     if (j->stopping) {
-        ie_manifest_release(m);
+        if (m)
+            ie_manifest_release(m);
         return;
+    }
+    if (!m) {
+        bool pending = false;
+        pthread_mutex_lock(&j->wlock);
+        for (struct warm *o = j->warms; o && !pending; o = o->next)
+            pending = !o->finished && !atomic_load(&o->cancelled) && strcmp(o->id, id) == 0;
+        pthread_mutex_unlock(&j->wlock);
+        if (pending)
+            return;
     }
     struct warm *w = ie_xcalloc(1, sizeof(*w));
     w->j = j;
     snprintf(w->id, sizeof(w->id), "%s", id);
-    w->m = *m;
-    ie_manifest_init(m);
+    ie_manifest_init(&w->m);
+    w->load = !m;
+    if (m) {
+        w->m = *m;
+        ie_manifest_init(m);
+    }
     atomic_init(&w->cancelled, false);
     w->work.data = w;
     pthread_mutex_lock(&j->wlock);

@@ -43,12 +43,13 @@ int srv_jobs_cancel(struct srv_jobs *j, const char *id, struct ie_err *err);
 int srv_jobs_resume(struct srv_jobs *j, const char *id, struct ie_err *err);
 int srv_jobs_delete(struct srv_jobs *j, const char *id, struct ie_err *err);
 
-/* Warms the result cache for a succeeded scan (results.h: summary, duplicates at the default
- * threshold, checks "all") on the thread pool, from records already loaded: *m (as
- * srv_store_index_manifest kept them) is moved out on success and left empty. Returns once the
- * work is queued. Scans run by the job runner are warmed without this call; imports use it. A
- * DELETE or resume of the scan, and shutdown, cancel the warm-up: nothing of it is cached after
- * that. */
+/* Warms the result cache for a succeeded scan on the thread pool (results.h: what a dashboard
+ * opens a scan with). With m, from records already loaded (as srv_store_index_manifest kept
+ * them): *m is moved out and left empty; imports use this. With m NULL, the warm-up loads the
+ * manifest itself, unless one for the scan is already queued or running: a request that misses
+ * a warmable result uses this, so simultaneous misses share one load. Scans run by the job
+ * runner are warmed without this call. Returns once the work is queued. A DELETE or resume of
+ * the scan, and shutdown, cancel the warm-up: nothing of it is cached after that. */
 int srv_jobs_warm(struct srv_jobs *j, const char *id, struct ie_manifest *m, struct ie_err *err);
 /* Waits up to timeout_ms while a warm-up of scan id is queued or running and has not cached
  * key yet (returns at once when there is none), so a request for a warmed result takes it from
