@@ -1315,24 +1315,7 @@ static enum MHD_Result h_config(struct srv_req *r, unsigned *status)
     cJSON_AddNumberToObject(o, "max_body_bytes", (double)cfg->max_body_bytes);
     cJSON_AddNumberToObject(o, "max_pixels", (double)cfg->max_pixels);
     cJSON_AddBoolToObject(o, "auth", cfg->auth_token[0] != '\0');
-    cJSON *d = cJSON_AddObjectToObject(o, "scan_defaults");
-    cJSON_AddNumberToObject(d, "dark_threshold", so.dark_threshold);
-    cJSON_AddNumberToObject(d, "overexposed_threshold", so.overexposed_threshold);
-    cJSON_AddNumberToObject(d, "artifact_threshold", so.artifact_threshold);
-    cJSON_AddNumberToObject(d, "blur_threshold", so.blur_threshold);
-    cJSON_AddNumberToObject(d, "workers", so.workers);
-    cJSON_AddNumberToObject(d, "checkpoint_every", so.checkpoint_every);
-    cJSON_AddNumberToObject(d, "max_image_dim", so.max_image_dim);
-    cJSON_AddNumberToObject(d, "max_pixels", (double)so.max_pixels);
-    cJSON *ext = cJSON_AddArrayToObject(d, "extensions");
-    for (size_t i = 0; i < so.n_extensions; i++)
-        cJSON_AddItemToArray(ext, cJSON_CreateString(so.extensions[i]));
-    cJSON_AddBoolToObject(d, "force", so.force);
-    cJSON_AddBoolToObject(d, "skip_pixel_stats", so.skip_pixel_stats);
-    cJSON_AddBoolToObject(d, "skip_exif", so.skip_exif);
-    cJSON_AddBoolToObject(d, "skip_blur", so.skip_blur);
-    cJSON_AddBoolToObject(d, "no_hashes", so.no_hashes);
-    cJSON_AddBoolToObject(d, "shrink_on_load", so.shrink_on_load);
+    cJSON_AddItemToObject(o, "scan_defaults", srv_scan_options_to_json(&so));
     return REPLY(200, srv_reply_json(r, 200, o));
 }
 

@@ -9,6 +9,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include <cjson/cJSON.h>
+
 #include "config.h"
 #include "imgeda/analyze.h"
 #include "imgeda/err.h"
@@ -30,6 +32,9 @@ void srv_jobs_free(struct srv_jobs *j);
  * underscores) over the server defaults. IE_EINVAL names the offending key. */
 int srv_scan_options_from_json(const char *json, const struct srv_config *cfg,
                                struct ie_scan_options *o, struct ie_err *err);
+/* The same options (every key srv_scan_options_from_json takes, with o's values) as a new cJSON
+ * object, owned by the caller: what GET /api/v1/config reports as a scan's defaults. */
+cJSON *srv_scan_options_to_json(const struct ie_scan_options *o);
 
 /* Creates a queued scan of root (already validated) and returns its id (caller frees). */
 int srv_jobs_create(struct srv_jobs *j, const char *root, const char *name,
