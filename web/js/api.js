@@ -42,7 +42,7 @@ export async function api(path, opts = {}) {
     body = JSON.stringify(opts.json);
     headers['Content-Type'] = 'application/json';
   } else if (typeof body === 'string') {
-    headers['Content-Type'] = opts.contentType || 'application/yaml';
+    headers['Content-Type'] = 'application/yaml';
   }
   let resp;
   try {
@@ -56,7 +56,7 @@ export async function api(path, opts = {}) {
   const ctype = resp.headers.get('Content-Type') || '';
   const data = ctype.includes('json') ? await resp.json().catch(() => null) : await resp.text();
   if (resp.ok || (opts.accept || []).includes(resp.status)) {
-    return opts.withStatus ? { status: resp.status, data } : data;
+    return data;
   }
   if (resp.status === 401) tell('auth');
   const err = data && data.error ? data.error : { code: `http_${resp.status}`, message: `${resp.status} ${resp.statusText}` };

@@ -1,14 +1,13 @@
 // Compare page: two finished scans → added, removed and changed files (with the fields that
 // changed) from POST /diff, and the summary deltas side by side.
 import { api } from './api.js';
-import { h, clear, fmtInt, fmtBytes, fmtTime, loading, emptyState, errorBox, markRendered } from './ui.js';
+import { h, clear, fmtInt, fmtBytes, loading, emptyState, errorBox, markRendered, scanLabel } from './ui.js';
 import { setParams } from './router.js';
 
 const STEP = 100;
 
 export function leave() {}
 
-function scanLabel(s) { return `${s.name} — ${fmtTime(s.finished_at)} · ${fmtInt(s.progress?.total)} images`; }
 
 export async function show(main, parts, params) {
   const box = h('div', { 'data-page': 'compare' });

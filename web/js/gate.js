@@ -2,7 +2,7 @@
 // type with errors shown at their line) run against a finished scan; the verdict per check with
 // sample images of what failed.
 import { api, ApiError } from './api.js';
-import { h, clear, fmtInt, fmtNum, fmtTime, loading, emptyState, errorBox, thumb, basename, markRendered, debounce, nextId } from './ui.js';
+import { h, clear, fmtInt, fmtNum, loading, emptyState, errorBox, thumb, basename, markRendered, debounce, nextId, scanLabel } from './ui.js';
 import { openImage } from './drawer.js';
 import { setParams } from './router.js';
 
@@ -134,7 +134,7 @@ export async function show(main, parts, params) {
   ed = editor(draft ?? example, validate);
   const scanId = nextId('scan');
   const pick = scans.some((s) => s.id === params.get('scan')) ? params.get('scan') : scans[0]?.id;
-  const sel = h('select', { id: scanId, name: 'scan', onchange: () => setParams({ scan: sel.value }) }, scans.map((s) => h('option', { value: s.id, selected: s.id === pick }, `${s.name} — ${fmtTime(s.finished_at)} · ${fmtInt(s.progress?.total)} images`)));
+  const sel = h('select', { id: scanId, name: 'scan', onchange: () => setParams({ scan: sel.value }) }, scans.map((s) => h('option', { value: s.id, selected: s.id === pick }, scanLabel(s))));
   const runBtn = h('button', { class: 'btn primary', type: 'submit', disabled: !scans.length }, 'Run gate');
   const form = h('form', { class: 'panel', onsubmit: (e) => { e.preventDefault(); run(); } },
     h('div', { class: 'field', style: { marginBottom: '.8rem' } }, h('label', { for: scanId }, 'Scan'), scans.length ? sel : h('div', { class: 'muted' }, 'No finished scans yet: start one on the Scans page.')),

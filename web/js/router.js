@@ -9,7 +9,7 @@ export function parseHash() {
   return { parts: path.split('/').filter(Boolean).map(decodeURIComponent), params: new URLSearchParams(query) };
 }
 
-export function routeUrl(parts, params = {}) {
+function routeUrl(parts, params = {}) {
   const q = new URLSearchParams();
   for (const [k, v] of Object.entries(params)) if (v !== '' && v !== null && v !== undefined) q.set(k, v);
   const s = q.toString();

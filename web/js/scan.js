@@ -2,9 +2,9 @@
 // issue, duplicate groups with a threshold control, the image table, annotations. Every list is
 // paged by the API (never the whole scan in the browser), thumbnails load lazily.
 import { api, scanUrl, ApiError } from './api.js';
-import { h, clear, fmtInt, fmtBytes, fmtNum, fmtPct, fmtTime, fmtDuration, basename, loading, emptyState, errorBox, badge, thumb, flagChips, markRendered, debounce, nextId, toast } from './ui.js';
+import { h, clear, fmtInt, fmtBytes, fmtNum, fmtPct, fmtTime, fmtDuration, basename, loading, emptyState, errorBox, badge, thumb, flagChips, markRendered, debounce, nextId, toast, progressText } from './ui.js';
 import { openImage } from './drawer.js';
-import { routeUrl, setParams } from './router.js';
+import { setParams } from './router.js';
 
 const PAGE = 48;
 const DEFAULTS = { dark_threshold: 40, overexposed_threshold: 220, artifact_threshold: 50, blur_threshold: 100 };
@@ -43,6 +43,13 @@ export function leave() {
 }
 
 const enc = encodeURIComponent;
+
+// Shows `tab` of scan s again with new view params (sort, filters, page), kept in the URL.
+function goTab(s, tab, params) {
+  const kept = Object.fromEntries(Object.entries(params).filter(([, v]) => v));
+  setParams(kept);
+  show(document.getElementById('main'), [s.id, tab], new URLSearchParams(kept));
+}
 
 export async function show(main, parts, params) {
   const id = parts[0];
@@ -148,7 +155,7 @@ function renderUnfinished(s) {
   } else {
     content = [h('h2', null, sc.status === 'queued' ? 'Waiting for a worker…' : 'Scanning…'),
       h('div', { class: 'progress running', role: 'progressbar', 'aria-valuenow': Math.round(pct), 'aria-valuemin': 0, 'aria-valuemax': 100 }, h('span', { style: { width: `${pct}%` } })),
-      h('p', { class: 'progress-text' }, p.total ? `${fmtInt(p.processed)} / ${fmtInt(p.total)} · ${fmtNum(p.rate_per_s, 1)} img/s · ETA ${fmtDuration(p.eta_s)}` : 'finding files…'),
+      h('p', { class: 'progress-text' }, progressText(p)),
       h('p', { class: 'muted' }, 'Results (summary, issues, duplicates, plots) appear when the scan has finished.'), actionBtn(sc, 'cancel', 'Cancel scan')];
   }
   clear(s.body, h('div', { class: 'panel' }, content));
@@ -181,7 +188,7 @@ function watchUnfinished(s) {
           const pct = p.total ? (100 * p.processed) / p.total : 0;
           bar.firstElementChild.style.width = `${pct}%`;
           bar.setAttribute('aria-valuenow', Math.round(pct));
-          text.textContent = p.total ? `${fmtInt(p.processed)} / ${fmtInt(p.total)} · ${fmtNum(p.rate_per_s, 1)} img/s · ETA ${fmtDuration(p.eta_s)}` : 'finding files…';
+          text.textContent = progressText(p);
         }
       }
     } catch { /* the banner tells */ }
@@ -272,7 +279,7 @@ async function issueTab(s, body, params, tab) {
   const sort = sortChoices.some(([v]) => v === params.get('sort')) ? params.get('sort') : def.sort;
   const cursor = params.get('cursor') || '';
   const total = s.summary[def.count];
-  const sel = h('select', { 'aria-label': 'Order', onchange: (e) => { setParams({ sort: e.target.value }); show(document.getElementById('main'), [s.id, tab], new URLSearchParams({ sort: e.target.value })); } },
+  const sel = h('select', { 'aria-label': 'Order', onchange: (e) => goTab(s, tab, { sort: e.target.value }) },
     sortChoices.map(([v, l]) => h('option', { value: v, selected: v === sort }, l)));
   const grid = h('div', { class: 'grid', 'data-grid': def.flag }, loading());
   clear(body, h('div', { class: 'toolbar' },
@@ -287,10 +294,7 @@ async function issueTab(s, body, params, tab) {
   const data = await api(`/scans/${enc(s.id)}/images?flag=${def.flag}&sort=${enc(sort)}&limit=${PAGE}${cursor ? `&cursor=${enc(cursor)}` : ''}`);
   if (!st || st.tab !== tab) return;
   clear(grid, data.images.map((r) => tile(s, r, def.value)));
-  grid.after(pager({ limit: PAGE, shown: data.images.length, total: data.total }, cursor, data.next_cursor, (c) => {
-    setParams({ sort, cursor: c });
-    show(document.getElementById('main'), [s.id, tab], new URLSearchParams({ sort, cursor: c || '' }));
-  }));
+  grid.after(pager({ limit: PAGE, shown: data.images.length, total: data.total }, cursor, data.next_cursor, (c) => goTab(s, tab, { sort, cursor: c })));
   markRendered(`tab:${tab}`);
 }
 
@@ -378,11 +382,7 @@ async function images(s, body, params) {
   const sort = params.get('sort') || '';
   const cursor = params.get('cursor') || '';
   const limit = 50;
-  const go = (p) => {
-    const next = { q, flag, format, sort, ...p };
-    setParams(next);
-    show(document.getElementById('main'), [s.id, 'images'], new URLSearchParams(Object.entries(next).filter(([, v]) => v)));
-  };
+  const go = (p) => goTab(s, 'images', { q, flag, format, sort, ...p });
   const search = h('input', { type: 'search', value: q, placeholder: 'part of the path, e.g. train/ or .png', 'aria-label': 'Filter by path', 'data-filter': 'q' });
   search.addEventListener('input', debounce(() => go({ q: search.value, cursor: '' }), 300));
   const flagSel = h('select', { 'aria-label': 'Only images flagged as', 'data-filter': 'flag', onchange: (e) => go({ flag: e.target.value, cursor: '' }) },

@@ -1,7 +1,7 @@
 // Scans page: the list with live progress (Server-Sent Events), the new-scan form with every
 // scan option at the daemon's defaults, manifest import, cancel/resume/delete.
 import { api, scanUrl, ApiError } from './api.js';
-import { h, clear, fmtInt, fmtBytes, fmtDuration, fmtTime, fmtNum, toast, loading, emptyState, errorBox, badge, markRendered, nextId } from './ui.js';
+import { h, clear, fmtInt, fmtBytes, fmtDuration, fmtTime, toast, loading, emptyState, errorBox, badge, markRendered, nextId, progressText } from './ui.js';
 
 const FINAL = new Set(['succeeded', 'failed', 'cancelled']);
 const MAX_STREAMS = 4; // browsers allow 6 connections per host; leave room for the rest
@@ -220,7 +220,7 @@ function progressCell(s) {
     h('span', { style: { width: `${pct}%` } }));
   let text;
   if (s.status === 'running') {
-    text = p.total ? `${fmtInt(p.processed)} / ${fmtInt(p.total)} · ${fmtNum(p.rate_per_s, 1)} img/s · ETA ${p.eta_s === null || p.eta_s === undefined ? '—' : fmtDuration(p.eta_s)}` : 'finding files…';
+    text = progressText(p);
   } else if (s.status === 'queued') {
     text = 'waiting for a worker';
   } else if (s.status === 'succeeded') {

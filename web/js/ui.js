@@ -71,6 +71,14 @@ export function fmtTime(iso) {
 }
 export function basename(p) { return String(p).split('/').pop(); }
 
+// "1,024 / 2,000 · 369.1 img/s · ETA 3s" for a running scan's progress (API shape).
+export function progressText(p) {
+  return p.total ? `${fmtInt(p.processed)} / ${fmtInt(p.total)} · ${fmtNum(p.rate_per_s, 1)} img/s · ETA ${fmtDuration(p.eta_s)}` : 'finding files…';
+}
+
+// How a finished scan is named in pickers: "name — finished · N images".
+export function scanLabel(s) { return `${s.name} — ${fmtTime(s.finished_at)} · ${fmtInt(s.progress?.total)} images`; }
+
 export function toast(msg, bad = false) {
   const box = document.getElementById('toasts');
   const t = h('div', { class: bad ? 'toast bad' : 'toast' }, msg);
@@ -121,6 +129,6 @@ export function debounce(fn, ms) {
   return (...a) => { clearTimeout(t); t = setTimeout(() => fn(...a), ms); };
 }
 
-// Index of the last search term used in an element id (unique ids for labels).
+// Unique element ids, for <label for=…>.
 let uid = 0;
 export function nextId(prefix) { uid += 1; return `${prefix}-${uid}`; }
