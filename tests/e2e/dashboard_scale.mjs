@@ -15,14 +15,19 @@ const PAGE_BUDGET = Number(process.env.IMGEDA_PAGE_BUDGET_MS || 3000);
 const TABS = ['plots', 'corrupt', 'dark', 'overexposed', 'blurry', 'artifacts', 'duplicates', 'images', 'annotations', 'overview'];
 const times = [];
 
-// extra: milliseconds of the view's own deliberate wait (the path filter waits 300 ms for typing to
-// pause), added to the budget.
-async function timeRender(page, label, name, action, extra = 0, budget = BUDGET) {
+// Milliseconds from action() to the view `name` having its data on screen (main[data-rendered]).
+async function measure(page, name, action) {
   await page.evaluate(() => { const m = document.getElementById('main'); if (m) m.dataset.rendered = ''; });
   const t0 = Date.now();
   await action();
   await page.waitForSelector(`main[data-rendered="${name}"]`, { timeout: 30_000 });
-  const ms = Date.now() - t0;
+  return Date.now() - t0;
+}
+
+// measure(), printed and kept for the budget check. extra: milliseconds of the view's own
+// deliberate wait (the path filter waits 300 ms for typing to pause), added to the budget.
+async function timeRender(page, label, name, action, extra = 0, budget = BUDGET) {
+  const ms = await measure(page, name, action);
   times.push([label, ms, extra, budget]);
   console.log(`timing: first render ${label} ${ms} ms`);
   return ms;
@@ -34,13 +39,7 @@ await run(async () => {
   // Baseline in the same run: the same views of a 7-image scan (when the caller made one).
   const base = new Map();
   if (SMALL) {
-    const t = async (label, name, action) => {
-      await page.evaluate(() => { const m = document.getElementById('main'); if (m) m.dataset.rendered = ''; });
-      const t0 = Date.now();
-      await action();
-      await page.waitForSelector(`main[data-rendered="${name}"]`, { timeout: 30_000 });
-      base.set(label, Date.now() - t0);
-    };
+    const t = async (label, name, action) => base.set(label, await measure(page, name, action));
     await t('scan page (overview, cold load)', 'tab:overview', () => page.goto(`${BASE_URL}/#/scan/${SMALL}/overview`));
     for (const tab of TABS) await t(`tab ${tab}`, `tab:${tab}`, () => page.click(`[data-tab="${tab}"]`));
     await page.goto('about:blank');
