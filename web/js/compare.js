@@ -1,7 +1,7 @@
 // Compare page: two finished scans → added, removed and changed files (with the fields that
 // changed) from POST /diff, and the summary deltas side by side.
 import { api } from './api.js';
-import { h, clear, fmtInt, fmtBytes, loading, emptyState, errorBox, markRendered, scanLabel } from './ui.js';
+import { h, clear, fmtInt, fmtBytes, loading, emptyState, errorBox, markRendered, scanLabel, pageHead } from './ui.js';
 import { setParams } from './router.js';
 
 const STEP = 100;
@@ -12,7 +12,7 @@ export function leave() {}
 export async function show(main, parts, params) {
   const box = h('div', { 'data-page': 'compare' });
   clear(main, box);
-  box.append(h('div', { class: 'page-head' }, h('div', null, h('h1', null, 'Compare scans'), h('div', { class: 'sub' }, 'What changed between two versions of a dataset: files added, removed or re-encoded, and how the quality numbers moved.'))), loading());
+  box.append(pageHead('Compare scans', 'What changed between two versions of a dataset: files added, removed or re-encoded, and how the quality numbers moved.'), loading());
   let scans;
   try {
     scans = (await api('/scans?status=succeeded&limit=200')).scans;

@@ -2,7 +2,7 @@
 // type with errors shown at their line) run against a finished scan; the verdict per check with
 // sample images of what failed.
 import { api, ApiError } from './api.js';
-import { h, clear, fmtInt, fmtNum, loading, emptyState, errorBox, thumb, basename, markRendered, debounce, nextId, scanLabel } from './ui.js';
+import { h, clear, fmtInt, fmtNum, loading, emptyState, errorBox, thumb, basename, markRendered, debounce, nextId, scanLabel, pageHead } from './ui.js';
 import { openImage } from './drawer.js';
 import { setParams } from './router.js';
 
@@ -86,7 +86,7 @@ function editor(text, onChange) {
 export async function show(main, parts, params) {
   const box = h('div', { 'data-page': 'gate' });
   clear(main, box);
-  box.append(h('div', { class: 'page-head' }, h('div', null, h('h1', null, 'Quality gate'), h('div', { class: 'sub' }, 'Check a scan against a policy, the same way CI does. Thresholds are percentages of all images unless named otherwise.'))), loading());
+  box.append(pageHead('Quality gate', 'Check a scan against a policy, the same way CI does. Thresholds are percentages of all images unless named otherwise.'), loading());
   let scans;
   try {
     const r = await Promise.all([api('/scans?status=succeeded&limit=200'), example === null ? api('/policy/example').catch(() => '') : example]);

@@ -1,7 +1,7 @@
 // Scans page: the list with live progress (Server-Sent Events), the new-scan form with every
 // scan option at the daemon's defaults, manifest import, cancel/resume/delete.
 import { api, scanUrl, ApiError } from './api.js';
-import { h, clear, fmtInt, fmtBytes, fmtDuration, fmtTime, toast, loading, emptyState, errorBox, badge, markRendered, nextId, progressText } from './ui.js';
+import { h, clear, fmtInt, fmtBytes, fmtDuration, fmtTime, toast, loading, emptyState, errorBox, badge, markRendered, nextId, progressText, pageHead } from './ui.js';
 
 const FINAL = new Set(['succeeded', 'failed', 'cancelled']);
 const MAX_STREAMS = 4; // browsers allow 6 connections per host; leave room for the rest
@@ -31,9 +31,7 @@ export async function show(main) {
   root = h('div', { 'data-page': 'scans' });
   listBox = h('div', null, loading());
   const formBox = h('div');
-  const head = h('div', { class: 'page-head' },
-    h('div', null, h('h1', null, 'Scans'), h('div', { class: 'sub' }, 'Folders of images analysed by imgedad, newest first.')),
-    h('div', { class: 'actions' }, importButton()));
+  const head = pageHead('Scans', 'Folders of images analysed by imgedad, newest first.', importButton());
   clear(main, root);
   root.append(head, formBox, listBox);
   renderForm(formBox);

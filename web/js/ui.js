@@ -87,6 +87,12 @@ export function toast(msg, bad = false) {
   setTimeout(() => t.remove(), bad ? 7000 : 3500);
 }
 
+// A page's title block: h1, one line saying what the page is for, and its actions (right).
+export function pageHead(title, sub, ...actions) {
+  return h('div', { class: 'page-head' }, h('div', null, h('h1', null, title), h('div', { class: 'sub' }, sub)),
+    actions.length ? h('div', { class: 'actions' }, actions) : null);
+}
+
 export function loading(text = 'Loading…') { return h('div', { class: 'loading' }, text); }
 
 export function emptyState(title, text, ...extra) {
