@@ -16,11 +16,8 @@ fi
 echo "== build (warnings are errors)"
 cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo -DIE_WERROR=ON -DIE_BUILD_TESTS=ON -DIE_BUILD_BENCH=ON >/dev/null
 cmake --build build -j"$jobs"
-echo "== core stays free of server libraries"
-if grep -rnE '#include *[<"](uv|sqlite3|microhttpd)\.h[>"]' core; then
-  echo "core/ must not include uv.h, sqlite3.h or microhttpd.h" >&2
-  exit 1
-fi
+echo "== folders depend one way (core <- engine <- cli, server)"
+scripts/check-layers.sh
 echo "== code layout (clang-format)"
 scripts/check-format.sh
 echo "== tests"

@@ -9,12 +9,11 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
-#include <vips/vips.h>
 
 #include "api.h"
 #include "cache.h"
 #include "db.h"
-#include "export_sqlite.h"
+#include "engine/export_sqlite.h"
 #include "imgeda/analyze.h"
 #include "imgeda/annotations.h"
 #include "imgeda/export.h"
@@ -23,6 +22,7 @@
 #include "imgeda/duplicates.h"
 #include "imgeda/gate.h"
 #include "imgeda/summary.h"
+#include "imgeda/thumbnail.h"
 #include "imgeda/manifest.h"
 #include "imgeda/plot.h"
 #include "imgeda/report.h"
@@ -682,29 +682,19 @@ static enum MHD_Result h_thumbnail(struct srv_req *r, unsigned *status)
     mkdir(cache.data, 0755);
     ie_buf_addf(&cache, "/%lld_%lld.jpg", iid, size);
     if (access(cache.data, R_OK) != 0) {
-        /* Paths come from the scan's own records, never from the request. */
-        VipsImage *t = NULL;
+        /* Paths come from the scan's own records, never from the request; the core checks
+         * the daemon's pixel limit on the header before it decodes anything. */
         void *buf = NULL;
         size_t len = 0;
-        if (vips_thumbnail(path, &t, (int)size, "fail_on", VIPS_FAIL_ON_ERROR, NULL) != 0 ||
-            vips_jpegsave_buffer(t, &buf, &len, "Q", 82, "strip", TRUE, NULL) != 0) {
-            char *e = vips_error_buffer_copy();
-            if (t)
-                g_object_unref(t);
-            vips_thread_shutdown();
-            rc = REPLY(422, srv_reply_error(r, 422, "undecodable",
-                                            "cannot make a thumbnail of this image: %.200s",
-                                            e ? e : ""));
-            g_free(e);
+        struct ie_err terr = {0};
+        if (ie_thumbnail_jpeg(path, (int)size, r->ctx->cfg->max_pixels, &buf, &len, &terr) < 0) {
+            rc = REPLY(422, srv_reply_error(r, 422,
+                                            terr.code == IE_ELIMIT ? "pixel_limit" : "undecodable",
+                                            "%s", terr.msg));
             goto out;
         }
-        g_object_unref(t);
-        vips_thread_shutdown();
         ie_write_file_atomic(cache.data, buf, len, NULL);
-        void *copy = ie_xmalloc(len);
-        memcpy(copy, buf, len);
-        g_free(buf);
-        rc = REPLY(200, srv_reply_buffer(r, 200, "image/jpeg", copy, len));
+        rc = REPLY(200, srv_reply_buffer(r, 200, "image/jpeg", buf, len));
         goto out;
     }
     rc = REPLY(200, srv_reply_file(r, cache.data, "image/jpeg", NULL));
@@ -987,7 +977,7 @@ static enum MHD_Result h_export(struct srv_req *r, unsigned *status)
         struct stat st, mst;
         bool fresh = stat(path.data, &st) == 0 && stat(row.manifest_path, &mst) == 0 &&
                      st.st_mtime >= mst.st_mtime;
-        if (!fresh && srv_export_sqlite_write(row.manifest_path, path.data, NULL, &err) < 0) {
+        if (!fresh && eng_export_sqlite_write(row.manifest_path, path.data, NULL, &err) < 0) {
             rc = fail(r, status, &err);
         } else {
             *status = 200;

@@ -27,7 +27,7 @@
 #include "imgeda/util.h"
 #include "jobs.h"
 #include "results.h"
-#include "runner.h"
+#include "engine/runner.h"
 #include "store.h"
 
 enum cmd_type { CMD_CREATE, CMD_IMPORT, CMD_CANCEL, CMD_RESUME, CMD_DELETE, CMD_WARM };
@@ -53,7 +53,7 @@ struct running {
     struct srv_jobs *j;
     char *id;
     struct ie_scan *scan;
-    struct srv_runner *runner;
+    struct eng_runner *runner;
     struct ie_scan_options opts;
     uv_work_t work;
     int open_rc;
@@ -533,7 +533,7 @@ static void finish_running(struct srv_jobs *j)
     struct running *r = j->run;
     j->run = NULL;
     if (r->runner)
-        srv_runner_free(r->runner);
+        eng_runner_free(r->runner);
     ie_scan_free(r->scan);
     free(r->manifest_path);
     free(r->root);
@@ -650,13 +650,13 @@ static void open_done_cb(uv_work_t *w, int status)
         finish_running(j);
         return;
     }
-    struct srv_runner_callbacks cb = {
+    struct eng_runner_callbacks cb = {
         .on_progress = on_progress, .on_done = on_done, .ud = j, .progress_interval = 0.25};
     struct ie_scan_progress p;
     ie_scan_get_progress(r->scan, &p);
     state_set(j, r->id, "running", &p);
     srv_store_set_progress(j->db, r->id, &p, NULL);
-    if (srv_runner_start(j->loop, r->scan, r->opts.workers, &cb, &r->runner, &err) < 0) {
+    if (eng_runner_start(j->loop, r->scan, r->opts.workers, &cb, &r->runner, &err) < 0) {
         set_status(j, r->id, "failed", err.msg);
         finish_running(j);
     }
@@ -822,7 +822,7 @@ static void run_cmd(struct srv_jobs *j, struct cmd *c)
         if (j->run && strcmp(j->run->id, c->a) == 0) {
             j->run->cancel_requested = true;
             if (j->run->runner)
-                srv_runner_cancel(j->run->runner);
+                eng_runner_cancel(j->run->runner);
         } else if (strcmp(row.status, "queued") == 0) {
             for (size_t i = 0; i < j->n_queued; i++)
                 if (strcmp(j->queued[i], c->a) == 0) {
@@ -1046,7 +1046,7 @@ void srv_jobs_stop(struct srv_jobs *j)
     pthread_cond_broadcast(&j->scond);
     pthread_mutex_unlock(&j->slock);
     if (j->run && j->run->runner)
-        srv_runner_cancel(j->run->runner);
+        eng_runner_cancel(j->run->runner);
     /* The loop runs until the warm-ups' after-work callbacks have run: a queued one ends at
      * once, a running one after its current result. */
     warm_cancel(j, NULL);

@@ -1,6 +1,7 @@
-/* imgedad: the REST daemon (SPEC §6). main() owns start-up order: config, libvips, data dir,
- * database + migrations, job runner (restart recovery), HTTP, then the libuv loop until
- * SIGTERM/SIGINT; shutdown stops HTTP first, checkpoints the running scan, closes the loop. */
+/* imgedad: the REST daemon (SPEC §6). main() owns start-up order: config, the image library
+ * (ie_init), data dir, database + migrations, job runner (restart recovery), HTTP, then the libuv
+ * loop until SIGTERM/SIGINT; shutdown stops HTTP first, checkpoints the running scan, closes the
+ * loop. */
 #include <errno.h>
 #include <getopt.h>
 #include <signal.h>
@@ -18,7 +19,7 @@
 #include "imgeda/analyze.h"
 #include "imgeda/util.h"
 #include "jobs.h"
-#include "runner.h"
+#include "engine/runner.h"
 
 static const char usage[] =
     "usage: imgedad [--config FILE] [--listen ADDR:PORT] [--data-dir DIR] [--web-dir DIR]\n"
@@ -157,7 +158,7 @@ int main(int argc, char **argv)
     sqlite3_config(SQLITE_CONFIG_MULTITHREAD);
     sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
     signal(SIGPIPE, SIG_IGN);
-    srv_runner_set_pool_size((int)cfg.workers + 1);
+    eng_runner_set_pool_size((int)cfg.workers + 1);
     uv_loop_init(&a.loop);
     if (srv_jobs_new(&a.loop, &cfg, db_path.data, &a.jobs, &err) < 0)
         goto fail_loop;

@@ -411,6 +411,31 @@ print(f"{n} documented operations routed")
 PY
 ok "every documented operation is routed"
 
+# A pixel bomb: a 1-bit PNG of 20000x10000 pixels (2e8 > limits.max_pixels) in a few kB. The
+# scan refuses it as corrupt; its thumbnail is refused on the header too, before any decoding.
+mkdir -p "$WORK/bomb"
+"$PYTHON" - "$WORK/bomb/bomb.png" <<'PY'
+import struct, sys, zlib
+w, h = 20000, 10000
+def chunk(t, d):
+    return struct.pack(">I", len(d)) + t + d + struct.pack(">I", zlib.crc32(t + d) & 0xffffffff)
+row = b"\0" + b"\0" * ((w + 7) // 8)
+z = zlib.compressobj(9)
+idat = b"".join(z.compress(row) for _ in range(h)) + z.flush()
+png = b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", w, h, 1, 0, 0, 0, 0))
+png += chunk(b"IDAT", idat) + chunk(b"IEND", b"")
+open(sys.argv[1], "wb").write(png)
+PY
+expect_api 202 POST /api/v1/scans -d "{\"root\": \"$WORK/bomb\", \"name\": \"bomb\"}"
+BOMB=$(json "d['id']")
+wait_status "$BOMB" succeeded
+expect_api 200 GET "/api/v1/scans/$BOMB/images/1"
+[ "$(json "d['is_corrupt']")" = True ] || fail "the bomb is not corrupt: $(cat "$WORK/body")"
+expect_api 422 GET "/api/v1/scans/$BOMB/images/1/thumbnail?size=64"
+[ "$(json "d['error']['code']")" = pixel_limit ] || fail "bomb thumbnail: $(cat "$WORK/body")"
+contains "$WORK/body" "20000x10000 > 178956970 pixels"
+ok "a pixel bomb's thumbnail is refused on its header (422 pixel_limit), as its scan refused it"
+
 stop_daemon TERM
 [ "$DRC" = 0 ] || fail "SIGTERM exit code $DRC"
 ok "SIGTERM stops imgedad with exit code 0"

@@ -1,7 +1,7 @@
 /* Dataset layout detection and annotation statistics (SPEC §4.6): YOLO, COCO, Pascal VOC,
  * classification folders and flat folders.
  *
- * Typical use (see core/cli/cmd_annotations.c):
+ * Typical use (see cli/cmd_annotations.c):
  *   struct ie_annot_options o;  struct ie_annot_result r;  struct ie_err err = {0};
  *   ie_annot_options_init(&o); ie_annot_result_init(&r);
  *   if (ie_annot_analyze(root, &o, &r, &err) == 0) { char *j = ie_annot_result_to_json(&r); ... }

@@ -1,7 +1,7 @@
 /* Manifest comparison (SPEC §4.4, compat with imgeda's core/diff.py), and the slim manifest: a
  * compact, fast-loading view of a manifest holding only the fields that diff and gate read.
  *
- * Typical use (see core/cli/cmd_diff.c):
+ * Typical use (see cli/cmd_diff.c):
  *   struct ie_slim_manifest a, b;  struct ie_diff_result d;
  *   ie_slim_manifest_init(&a); ie_slim_manifest_init(&b); ie_diff_result_init(&d);
  *   ie_slim_manifest_load(old_path, &a, &err) ... ie_slim_manifest_load(new_path, &b, &err)

@@ -1,6 +1,6 @@
 /* Manifest export (SPEC §4.7): CSV (nested objects flattened, RFC 4180 quoting), JSONL (the
  * header line and each path's latest record line, verbatim) and the column model that the
- * SQLite exporter (server/export_sqlite.h; core never links SQLite) shares with CSV.
+ * SQLite exporter (engine/export_sqlite.h; core never links SQLite) shares with CSV.
  *
  * Every export streams the manifest twice with bounded memory: a first pass remembers, per
  * path, where its latest record line is (a later record for a path replaces an earlier one in
@@ -29,7 +29,7 @@
 enum ie_export_format {
     IE_EXPORT_CSV = 0,
     IE_EXPORT_JSONL,
-    IE_EXPORT_SQLITE, /* written by server/export_sqlite.c only */
+    IE_EXPORT_SQLITE, /* written by engine/export_sqlite.c only */
 };
 /* "csv", "jsonl", "sqlite". Static storage. */
 const char *ie_export_format_name(enum ie_export_format f);

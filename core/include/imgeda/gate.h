@@ -1,7 +1,7 @@
 /* Quality gate (SPEC §4.5): a policy (YAML or JSON, validated strictly) and its evaluation
  * against a manifest, compatible with imgeda's core/gate.py and models/policy.py.
  *
- * Typical use (see core/cli/cmd_gate.c):
+ * Typical use (see cli/cmd_gate.c):
  *   struct ie_policy p;  struct ie_slim_manifest m;  struct ie_gate_result g;
  *   ie_policy_init(&p); ie_slim_manifest_init(&m); ie_gate_result_init(&g);
  *   ie_policy_load(&p, "policy.yaml", &err)      -> "policy.yaml:3:1: max_corupt_pct: ..."

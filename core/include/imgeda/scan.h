@@ -1,6 +1,6 @@
 /* The scan engine shared by the CLI and the daemon: plan (discover + resume), batches of
  * per-file analysis, durable checkpoints, the final path-ordered rewrite, and progress.
- * It owns no threads: a driver (server/runner.c runs it on a libuv thread pool) calls
+ * It owns no threads: a driver (engine/runner.c runs it on a libuv thread pool) calls
  *   ie_scan_open -> { ie_scan_next_batch -> ie_scan_batch_run (any thread)
  *                     -> ie_scan_batch_commit (driver thread) }* -> ie_scan_finish.
  * THREADS: everything but ie_scan_batch_run must be called from one thread (the driver's);

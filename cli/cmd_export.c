@@ -6,7 +6,7 @@
 #include <sys/stat.h>
 
 #include "cli.h"
-#include "export_sqlite.h"
+#include "engine/export_sqlite.h"
 #include "imgeda/export.h"
 
 static const char export_usage[] =
@@ -85,7 +85,7 @@ int cmd_export(int argc, char **argv)
         return 1;
     }
     if (fmt == IE_EXPORT_SQLITE)
-        rc = srv_export_sqlite_write(manifest, out, &st, &err);
+        rc = eng_export_sqlite_write(manifest, out, &st, &err);
     else
         rc = ie_export_write_path(manifest, fmt, out, &st, &err);
     if (rc < 0) {

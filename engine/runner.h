@@ -1,19 +1,18 @@
 /* Runs a core scan (imgeda/scan.h) on the libuv thread pool: batches of files are analysed on
  * pool threads and committed on the loop thread. Used by the CLI and the daemon.
- * THREADS: start/free on the loop thread; srv_runner_cancel from any thread. This header does
- * not include uv.h so that CLI code stays free of it. */
-#ifndef IMGEDA_SERVER_RUNNER_H
-#define IMGEDA_SERVER_RUNNER_H
+ * THREADS: start/free on the loop thread; eng_runner_cancel from any thread. */
+#ifndef IMGEDA_ENGINE_RUNNER_H
+#define IMGEDA_ENGINE_RUNNER_H
 
 #include <stdbool.h>
+#include <uv.h>
 
 #include "imgeda/err.h"
 #include "imgeda/scan.h"
 
-struct uv_loop_s;
-struct srv_runner;
+struct eng_runner;
 
-struct srv_runner_callbacks {
+struct eng_runner_callbacks {
     /* After commits, at most every progress_interval seconds and at every durable checkpoint
      * (checkpointed = true: the counts up to p->durable are on disk). Loop thread. */
     void (*on_progress)(const struct ie_scan_progress *p, bool checkpointed, void *ud);
@@ -26,20 +25,20 @@ struct srv_runner_callbacks {
 
 /* Starts analysing on loop with at most `workers` batches in flight. The scan stays owned by
  * the caller and must outlive the runner. */
-int srv_runner_start(struct uv_loop_s *loop, struct ie_scan *scan, int workers,
-                     const struct srv_runner_callbacks *cb, struct srv_runner **out,
+int eng_runner_start(uv_loop_t *loop, struct ie_scan *scan, int workers,
+                     const struct eng_runner_callbacks *cb, struct eng_runner **out,
                      struct ie_err *err);
 /* Asks the runner to stop: files not yet started stay to-do; work done is kept. Thread-safe. */
-void srv_runner_cancel(struct srv_runner *r);
+void eng_runner_cancel(struct eng_runner *r);
 /* Frees a runner whose on_done has been called. */
-void srv_runner_free(struct srv_runner *r);
+void eng_runner_free(struct eng_runner *r);
 
 /* Sets the libuv pool size (UV_THREADPOOL_SIZE) before the pool is first used. */
-void srv_runner_set_pool_size(int threads);
+void eng_runner_set_pool_size(int threads);
 
 /* Runs a scan to the end on a private loop; SIGINT/SIGTERM cancel it (progress is kept).
  * Returns 0 when complete, IE_ECANCELED when interrupted, or an error code. */
-int srv_runner_run_blocking(struct ie_scan *scan, int workers,
-                            const struct srv_runner_callbacks *cb, struct ie_err *err);
+int eng_runner_run_blocking(struct ie_scan *scan, int workers,
+                            const struct eng_runner_callbacks *cb, struct ie_err *err);
 
 #endif

@@ -10,15 +10,15 @@
 #include <uv.h>
 
 #include "imgeda/util.h"
-#include "runner.h"
+#include "engine/runner.h"
 
 struct work_item {
     uv_work_t req;
-    struct srv_runner *r;
+    struct eng_runner *r;
     struct ie_scan_batch *batch;
 };
 
-struct srv_runner {
+struct eng_runner {
     uv_loop_t *loop;
     struct ie_scan *scan;
     int workers;
@@ -26,11 +26,11 @@ struct srv_runner {
     atomic_int cancel;
     bool failed, done;
     struct ie_err err;
-    struct srv_runner_callbacks cb;
+    struct eng_runner_callbacks cb;
     double last_progress;
 };
 
-void srv_runner_set_pool_size(int threads)
+void eng_runner_set_pool_size(int threads)
 {
     char v[16];
     if (threads < 1)
@@ -48,7 +48,7 @@ static void work_cb(uv_work_t *req)
     ie_thread_done();
 }
 
-static void report(struct srv_runner *r, bool checkpointed)
+static void report(struct eng_runner *r, bool checkpointed)
 {
     struct ie_scan_progress p;
     double now = ie_mono_seconds();
@@ -63,14 +63,14 @@ static void report(struct srv_runner *r, bool checkpointed)
 
 static void after_work_cb(uv_work_t *req, int status);
 
-static size_t batch_size(const struct srv_runner *r)
+static size_t batch_size(const struct eng_runner *r)
 {
     size_t left = ie_scan_remaining(r->scan);
     size_t b = left / ((size_t)r->workers * 8 + 1);
     return b < 1 ? 1 : b > 16 ? 16 : b;
 }
 
-static void finish(struct srv_runner *r)
+static void finish(struct eng_runner *r)
 {
     int status;
     bool cancelled = atomic_load(&r->cancel) != 0;
@@ -90,7 +90,7 @@ static void finish(struct srv_runner *r)
         r->cb.on_done(status, &r->err, r->cb.ud);
 }
 
-static void fill(struct srv_runner *r)
+static void fill(struct eng_runner *r)
 {
     while (!r->failed && !atomic_load(&r->cancel) && r->in_flight < r->workers) {
         struct ie_scan_batch *b = ie_scan_next_batch(r->scan, batch_size(r));
@@ -116,7 +116,7 @@ static void fill(struct srv_runner *r)
 static void after_work_cb(uv_work_t *req, int status)
 {
     struct work_item *w = req->data;
-    struct srv_runner *r = w->r;
+    struct eng_runner *r = w->r;
     bool checkpointed = false;
     (void)status; /* UV_ECANCELED cannot happen: we never uv_cancel queued work */
     r->in_flight--;
@@ -134,13 +134,13 @@ static void after_work_cb(uv_work_t *req, int status)
     fill(r);
 }
 
-int srv_runner_start(struct uv_loop_s *loop, struct ie_scan *scan, int workers,
-                     const struct srv_runner_callbacks *cb, struct srv_runner **out,
+int eng_runner_start(uv_loop_t *loop, struct ie_scan *scan, int workers,
+                     const struct eng_runner_callbacks *cb, struct eng_runner **out,
                      struct ie_err *err)
 {
     if (workers < 1)
         return ie_err_set(err, IE_EINVAL, "workers must be at least 1");
-    struct srv_runner *r = ie_xcalloc(1, sizeof(*r));
+    struct eng_runner *r = ie_xcalloc(1, sizeof(*r));
     r->loop = loop;
     r->scan = scan;
     r->workers = workers;
@@ -152,12 +152,12 @@ int srv_runner_start(struct uv_loop_s *loop, struct ie_scan *scan, int workers,
     return 0;
 }
 
-void srv_runner_cancel(struct srv_runner *r)
+void eng_runner_cancel(struct eng_runner *r)
 {
     atomic_store(&r->cancel, 1);
 }
 
-void srv_runner_free(struct srv_runner *r)
+void eng_runner_free(struct eng_runner *r)
 {
     free(r);
 }
@@ -165,11 +165,11 @@ void srv_runner_free(struct srv_runner *r)
 /* ---- blocking mode for the CLI ---- */
 
 struct blocking {
-    struct srv_runner *r;
+    struct eng_runner *r;
     uv_signal_t sigint, sigterm;
     int status;
     struct ie_err err;
-    struct srv_runner_callbacks user;
+    struct eng_runner_callbacks user;
 };
 
 static void on_signal(uv_signal_t *h, int signum)
@@ -177,7 +177,7 @@ static void on_signal(uv_signal_t *h, int signum)
     struct blocking *b = h->data;
     (void)signum;
     if (b->r)
-        srv_runner_cancel(b->r);
+        eng_runner_cancel(b->r);
 }
 
 static void blocking_progress(const struct ie_scan_progress *p, bool checkpointed, void *ud)
@@ -199,12 +199,12 @@ static void blocking_done(int status, const struct ie_err *err, void *ud)
         b->user.on_done(status, err, b->user.ud);
 }
 
-int srv_runner_run_blocking(struct ie_scan *scan, int workers,
-                            const struct srv_runner_callbacks *cb, struct ie_err *err)
+int eng_runner_run_blocking(struct ie_scan *scan, int workers,
+                            const struct eng_runner_callbacks *cb, struct ie_err *err)
 {
     uv_loop_t loop;
     struct blocking b;
-    struct srv_runner_callbacks mine;
+    struct eng_runner_callbacks mine;
     int rc;
 
     memset(&b, 0, sizeof(b));
@@ -221,7 +221,7 @@ int srv_runner_run_blocking(struct ie_scan *scan, int workers,
     b.sigint.data = b.sigterm.data = &b;
     uv_signal_start(&b.sigint, on_signal, SIGINT);
     uv_signal_start(&b.sigterm, on_signal, SIGTERM);
-    rc = srv_runner_start(&loop, scan, workers, &mine, &b.r, err);
+    rc = eng_runner_start(&loop, scan, workers, &mine, &b.r, err);
     if (rc < 0) {
         uv_close((uv_handle_t *)&b.sigint, NULL);
         uv_close((uv_handle_t *)&b.sigterm, NULL);
@@ -232,7 +232,7 @@ int srv_runner_run_blocking(struct ie_scan *scan, int workers,
         if (rc < 0 && err)
             *err = b.err;
     }
-    srv_runner_free(b.r);
+    eng_runner_free(b.r);
     rc = uv_loop_close(&loop) == 0 ? rc : ie_err_set(err, IE_EIO, "event loop did not close");
     return rc;
 }

@@ -8,7 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "export_sqlite.h"
+#include "engine/export_sqlite.h"
 #include "imgeda/util.h"
 
 static int db_error(sqlite3 *db, const char *what, struct ie_err *err)
@@ -67,7 +67,7 @@ static int put_meta(sqlite3_stmt *st, const char *key, const char *text, bool is
     return 0;
 }
 
-int srv_export_sqlite_write(const char *manifest_path, const char *out_path,
+int eng_export_sqlite_write(const char *manifest_path, const char *out_path,
                             struct ie_export_stats *stats, struct ie_err *err)
 {
     struct ie_export_source *src = NULL;

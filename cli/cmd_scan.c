@@ -9,7 +9,7 @@
 
 #include "cli.h"
 #include "imgeda/scan.h"
-#include "runner.h"
+#include "engine/runner.h"
 
 static const char scan_usage[] =
     "usage: imgeda scan DIR [-o OUT] [options]\n"
@@ -285,18 +285,18 @@ int cmd_scan(int argc, char **argv)
                 p.total == 1 ? "" : "s", dir, ie_scan_remaining(scan), o.workers,
                 o.workers == 1 ? "" : "s");
 
-    struct srv_runner_callbacks cb = {
+    struct eng_runner_callbacks cb = {
         .on_progress = on_progress,
         .on_done = NULL,
         .ud = &ui,
         .progress_interval = ui.tty ? 0.1 : 5.0,
     };
-    srv_runner_set_pool_size(o.workers);
+    eng_runner_set_pool_size(o.workers);
     /* One malloc arena per worker: glibc's default (8 per core) lets each libvips thread keep
      * freed image buffers in its own arena, which grew peak RSS with the number of images
      * (bench/scan: 390 MB -> 230 MB, no speed cost). */
     mallopt(M_ARENA_MAX, o.workers < 2 ? 2 : o.workers);
-    int status = srv_runner_run_blocking(scan, o.workers, &cb, &err);
+    int status = eng_runner_run_blocking(scan, o.workers, &cb, &err);
     if (ui.drew)
         fputc('\n', stderr);
     ie_scan_get_progress(scan, &p);
