@@ -8,77 +8,97 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "imgeda/options.h"
 #include "imgeda/scan.h"
+#include "imgeda/util.h"
 #include "engine/runner.h"
-
-static const char scan_usage[] =
-    "usage: imgeda scan DIR [-o OUT] [options]\n"
-    "\n"
-    "  -o, --output FILE            manifest path (default ./imgeda_manifest.jsonl)\n"
-    "      --workers N              analysis threads (default: number of cores)\n"
-    "      --checkpoint-every N     records between durable checkpoints (default 500)\n"
-    "      --resume / --no-resume   reuse records of unchanged files (default --resume)\n"
-    "      --force                  re-analyse everything, overwriting OUT\n"
-    "      --skip-pixel-stats       metadata only: no pixel, corner or blur statistics\n"
-    "      --skip-exif              do not read EXIF\n"
-    "      --skip-blur              do not compute the blur score\n"
-    "      --no-hashes              do not compute perceptual hashes\n"
-    "      --extensions LIST        comma-separated, e.g. jpg,png (default: jpg jpeg png bmp\n"
-    "                               tiff tif webp gif heic heif avif jxl)\n"
-    "      --dark-threshold F       mean brightness below F is dark (default 40)\n"
-    "      --overexposed-threshold F  mean brightness above F is overexposed (default 220)\n"
-    "      --artifact-threshold F   corner/centre delta above F is a border artifact (50)\n"
-    "      --blur-threshold F       blur score below F is blurry (default 100)\n"
-    "      --max-image-dim N        working-image size limit (default 2048)\n"
-    "      --max-pixels N           larger images are corrupt, not decoded (178956970)\n"
-    "      --shrink-on-load         faster decode of JPEGs >= 2x max-image-dim; changes\n"
-    "                               blur_score by ~10%% there (off by default, for compat)\n"
-    "  -q, --quiet                  no progress output\n";
-
-enum {
-    OPT_WORKERS = 256,
-    OPT_CHECKPOINT,
-    OPT_RESUME,
-    OPT_NO_RESUME,
-    OPT_FORCE,
-    OPT_SKIP_PIXEL,
-    OPT_SKIP_EXIF,
-    OPT_SKIP_BLUR,
-    OPT_NO_HASHES,
-    OPT_EXTENSIONS,
-    OPT_DARK,
-    OPT_OVER,
-    OPT_ARTIFACT,
-    OPT_BLUR,
-    OPT_MAXDIM,
-    OPT_MAXPIX,
-    OPT_SHRINK,
-};
-
-static bool parse_long(const char *s, long lo, long hi, long *out)
-{
-    char *end;
-    long v = strtol(s, &end, 10);
-    if (!*s || *end || v < lo || v > hi)
-        return false;
-    *out = v;
-    return true;
-}
-
-static bool parse_double(const char *s, double *out)
-{
-    char *end;
-    double v = strtod(s, &end);
-    if (!*s || *end || v != v)
-        return false;
-    *out = v;
-    return true;
-}
 
 struct ui {
     bool tty, quiet;
     bool drew;
 };
+
+static void print_usage(FILE *to)
+{
+    char *rows = ie_scan_options_usage();
+    fprintf(to,
+            "usage: imgeda scan DIR [-o OUT] [options]\n"
+            "\n"
+            "  -o, --output FILE            manifest path (default ./imgeda_manifest.jsonl)\n"
+            "%s"
+            "  -q, --quiet                  no progress output\n",
+            rows);
+    free(rows);
+}
+
+/* getopt_long's value for the table's row i: OPT_ROW + i, its "off" flag OPT_ROW_NEGATED + i. */
+enum { OPT_ROW = 256, OPT_ROW_NEGATED = 512 };
+
+/* Fills opts (cap entries) from the option table; returns the table. */
+static const struct ie_scan_option *long_options(struct option *opts, size_t cap, size_t *n_rows)
+{
+    const struct ie_scan_option *rows;
+    size_t n = ie_scan_option_table(&rows), k = 0;
+    if (2 * n + 4 > cap)
+        abort(); /* the array below grows with the table */
+    static const struct option fixed[] = {
+        {"output", required_argument, NULL, 'o'},
+        {"quiet", no_argument, NULL, 'q'},
+        {"help", no_argument, NULL, 'h'},
+    };
+    for (size_t i = 0; i < IE_ARRAY_LEN(fixed); i++)
+        opts[k++] = fixed[i];
+    for (size_t i = 0; i < n; i++) {
+        if (!rows[i].cli_flag)
+            continue;
+        int arg = rows[i].type == IE_OPT_BOOL ? no_argument : required_argument;
+        opts[k++] = (struct option){rows[i].cli_flag + 2, arg, NULL, OPT_ROW + (int)i};
+        if (rows[i].cli_negate)
+            opts[k++] = (struct option){rows[i].cli_negate + 2, no_argument, NULL,
+                                        OPT_ROW_NEGATED + (int)i};
+    }
+    opts[k] = (struct option){NULL, 0, NULL, 0};
+    *n_rows = n;
+    return rows;
+}
+
+/* Parses the command line into o, *out and ui. Returns -1 to go on, or the exit code. */
+static int parse_args(int argc, char **argv, struct ie_scan_options *o, const char **out,
+                      struct ui *ui)
+{
+    struct option opts[64];
+    struct ie_err err = {0};
+    size_t n_rows;
+    const struct ie_scan_option *rows = long_options(opts, IE_ARRAY_LEN(opts), &n_rows);
+    int c;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "o:qh", opts, NULL)) != -1) {
+        if (c >= OPT_ROW && (size_t)(c - OPT_ROW) < n_rows) {
+            if (ie_scan_option_set_text(&rows[c - OPT_ROW], optarg, false, o, &err) < 0) {
+                cli_error("%s", err.msg);
+                return 1;
+            }
+        } else if (c >= OPT_ROW_NEGATED && (size_t)(c - OPT_ROW_NEGATED) < n_rows) {
+            ie_scan_option_set_text(&rows[c - OPT_ROW_NEGATED], NULL, true, o, &err);
+        } else if (c == 'o') {
+            *out = optarg;
+        } else if (c == 'q') {
+            ui->quiet = true;
+        } else if (c == 'h') {
+            print_usage(stdout);
+            return 0;
+        } else {
+            print_usage(stderr);
+            return 1;
+        }
+    }
+    if (optind != argc - 1) {
+        cli_error(optind >= argc ? "scan needs a directory" : "scan takes one directory");
+        print_usage(stderr);
+        return 1;
+    }
+    return -1;
+}
 
 static void fmt_duration(char *out, size_t n, double s)
 {
@@ -140,133 +160,16 @@ static void print_summary(const struct ie_scan_progress *p, const char *out, int
 
 int cmd_scan(int argc, char **argv)
 {
-    static const struct option opts[] = {
-        {"output", required_argument, NULL, 'o'},
-        {"quiet", no_argument, NULL, 'q'},
-        {"help", no_argument, NULL, 'h'},
-        {"workers", required_argument, NULL, OPT_WORKERS},
-        {"checkpoint-every", required_argument, NULL, OPT_CHECKPOINT},
-        {"resume", no_argument, NULL, OPT_RESUME},
-        {"no-resume", no_argument, NULL, OPT_NO_RESUME},
-        {"force", no_argument, NULL, OPT_FORCE},
-        {"skip-pixel-stats", no_argument, NULL, OPT_SKIP_PIXEL},
-        {"skip-exif", no_argument, NULL, OPT_SKIP_EXIF},
-        {"skip-blur", no_argument, NULL, OPT_SKIP_BLUR},
-        {"no-hashes", no_argument, NULL, OPT_NO_HASHES},
-        {"extensions", required_argument, NULL, OPT_EXTENSIONS},
-        {"dark-threshold", required_argument, NULL, OPT_DARK},
-        {"overexposed-threshold", required_argument, NULL, OPT_OVER},
-        {"artifact-threshold", required_argument, NULL, OPT_ARTIFACT},
-        {"blur-threshold", required_argument, NULL, OPT_BLUR},
-        {"max-image-dim", required_argument, NULL, OPT_MAXDIM},
-        {"max-pixels", required_argument, NULL, OPT_MAXPIX},
-        {"shrink-on-load", no_argument, NULL, OPT_SHRINK},
-        {NULL, 0, NULL, 0},
-    };
     struct ie_scan_options o;
     struct ie_err err = {0};
     struct ie_scan *scan = NULL;
     const char *out = "./imgeda_manifest.jsonl";
     struct ui ui = {0};
-    long lv;
-    double dv;
-    int c, rc = 1;
+    int rc;
 
     ie_scan_options_init(&o);
-    optind = 1;
-    while ((c = getopt_long(argc, argv, "o:qh", opts, NULL)) != -1) {
-        switch (c) {
-        case 'o':
-            out = optarg;
-            break;
-        case 'q':
-            ui.quiet = true;
-            break;
-        case 'h':
-            fputs(scan_usage, stdout);
-            return 0;
-        case OPT_WORKERS:
-            if (!parse_long(optarg, 1, 1024, &lv)) {
-                cli_error("--workers needs a whole number from 1 to 1024, not '%s'", optarg);
-                return 1;
-            }
-            o.workers = (int)lv;
-            break;
-        case OPT_CHECKPOINT:
-            if (!parse_long(optarg, 1, 10000000, &lv)) {
-                cli_error("--checkpoint-every needs a positive whole number, not '%s'", optarg);
-                return 1;
-            }
-            o.checkpoint_every = (int)lv;
-            break;
-        case OPT_RESUME:
-            o.resume = true;
-            break;
-        case OPT_NO_RESUME:
-            o.resume = false;
-            break;
-        case OPT_FORCE:
-            o.force = true;
-            break;
-        case OPT_SKIP_PIXEL:
-            o.skip_pixel_stats = true;
-            break;
-        case OPT_SKIP_EXIF:
-            o.skip_exif = true;
-            break;
-        case OPT_SKIP_BLUR:
-            o.skip_blur = true;
-            break;
-        case OPT_NO_HASHES:
-            o.no_hashes = true;
-            break;
-        case OPT_SHRINK:
-            o.shrink_on_load = true;
-            break;
-        case OPT_EXTENSIONS:
-            if (ie_scan_options_set_extensions(&o, optarg, &err) < 0) {
-                cli_error("--extensions: %s", err.msg);
-                return 1;
-            }
-            break;
-        case OPT_DARK:
-        case OPT_OVER:
-        case OPT_ARTIFACT:
-        case OPT_BLUR:
-            if (!parse_double(optarg, &dv)) {
-                cli_error("%s needs a number, not '%s'", argv[optind - 2], optarg);
-                return 1;
-            }
-            *(c == OPT_DARK       ? &o.dark_threshold
-              : c == OPT_OVER     ? &o.overexposed_threshold
-              : c == OPT_ARTIFACT ? &o.artifact_threshold
-                                  : &o.blur_threshold) = dv;
-            break;
-        case OPT_MAXDIM:
-            if (!parse_long(optarg, 16, 65535, &lv)) {
-                cli_error("--max-image-dim needs a whole number from 16 to 65535, not '%s'",
-                          optarg);
-                return 1;
-            }
-            o.max_image_dim = (int)lv;
-            break;
-        case OPT_MAXPIX:
-            if (!parse_long(optarg, 1, 1L << 40, &lv)) {
-                cli_error("--max-pixels needs a positive whole number, not '%s'", optarg);
-                return 1;
-            }
-            o.max_pixels = lv;
-            break;
-        default:
-            fputs(scan_usage, stderr);
-            return 1;
-        }
-    }
-    if (optind != argc - 1) {
-        cli_error(optind >= argc ? "scan needs a directory" : "scan takes one directory");
-        fputs(scan_usage, stderr);
-        return 1;
-    }
+    if ((rc = parse_args(argc, argv, &o, &out, &ui)) >= 0)
+        return rc;
     const char *dir = argv[optind];
     ui.tty = isatty(STDERR_FILENO);
 

@@ -9,43 +9,8 @@
 #include <stdint.h>
 
 #include "imgeda/err.h"
+#include "imgeda/options.h"
 #include "imgeda/record.h"
-
-#define IE_MAX_EXTENSIONS 32
-
-/* Every option and threshold of a scan; the manifest header's "settings" records all of them. */
-struct ie_scan_options {
-    int workers;          /* threads analysing images; default: online cores */
-    int checkpoint_every; /* records between durable checkpoints; default 500 */
-    bool resume;          /* reuse records whose (path, size, mtime) still match; default on */
-    bool force;           /* re-analyse everything */
-    bool skip_pixel_stats, skip_exif, no_hashes, skip_blur;
-    size_t n_extensions;
-    char extensions[IE_MAX_EXTENSIONS][16]; /* lowercase, with the dot */
-    double dark_threshold;                  /* 40 */
-    double overexposed_threshold;           /* 220 */
-    double artifact_threshold;              /* 50 */
-    double blur_threshold;                  /* 100 */
-    double corner_patch_fraction;           /* 0.1 */
-    int max_image_dim;                      /* 2048 */
-    int hash_size;                          /* 16 (fixed: 256-bit hashes) */
-    int64_t max_pixels;                     /* 178956970, Pillow's hard limit */
-    int64_t max_file_bytes;                 /* files above are corrupt ("file too large"); 2 GiB */
-    bool shrink_on_load; /* JPEG DCT-domain shrink when it keeps >= max_image_dim;
-                          * off by default (changes blur_score, see analyze.c) */
-};
-
-/* Fills defaults (workers = online cores). */
-void ie_scan_options_init(struct ie_scan_options *o);
-/* Parses "jpg,.PNG" into o->extensions. Returns 0 or IE_EINVAL. */
-int ie_scan_options_set_extensions(struct ie_scan_options *o, const char *list, struct ie_err *err);
-/* True if name ends with one of the extensions (case-insensitive). */
-bool ie_scan_options_match_ext(const struct ie_scan_options *o, const char *name);
-/* The "settings" object of the manifest header, as JSON text (malloc'd). */
-char *ie_scan_options_settings_json(const struct ie_scan_options *o);
-/* True if two settings JSON texts imply the same computed values (ignores workers, resume,
- * checkpoint_every, force). Unparseable text compares unequal. */
-bool ie_settings_same_analysis(const char *a_json, const char *b_json);
 
 /* Starts libvips for service use (one thread per image, no operation cache). Call once from
  * main before any thread. Returns 0 or IE_EINVAL with a message. */

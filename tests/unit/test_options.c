@@ -1,0 +1,146 @@
+/* The scan option table: one row per option, read by the CLI, the API, /config and the header. */
+#include <criterion/criterion.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "imgeda/options.h"
+#include "imgeda/util.h"
+
+Test(options, every_row_is_complete_and_keys_are_unique)
+{
+    const struct ie_scan_option *rows;
+    size_t n = ie_scan_option_table(&rows);
+    cr_assert_gt(n, 10);
+    for (size_t i = 0; i < n; i++) {
+        cr_assert_not_null(rows[i].name);
+        cr_assert_not_null(rows[i].header_key, "%s has no header key", rows[i].name);
+        cr_assert_not_null(rows[i].help, "%s has no help", rows[i].name);
+        if (rows[i].cli_flag) {
+            cr_assert_eq(strncmp(rows[i].cli_flag, "--", 2), 0);
+            cr_assert((rows[i].type == IE_OPT_BOOL) == (rows[i].metavar == NULL),
+                      "%s: a value's flag needs a metavar, a boolean's none", rows[i].name);
+        }
+        for (size_t k = 0; k < i; k++) {
+            cr_assert_str_neq(rows[i].header_key, rows[k].header_key);
+            if (rows[i].json_key && rows[k].json_key)
+                cr_assert_str_neq(rows[i].json_key, rows[k].json_key);
+            if (rows[i].cli_flag && rows[k].cli_flag)
+                cr_assert_str_neq(rows[i].cli_flag, rows[k].cli_flag);
+        }
+    }
+}
+
+Test(options, cli_text_and_api_json_share_one_range)
+{
+    struct ie_scan_options o;
+    struct ie_err err = {0};
+    bool neg;
+    ie_scan_options_init(&o);
+    const struct ie_scan_option *dim = ie_scan_option_by_flag("--max-image-dim", &neg);
+    cr_assert_not_null(dim);
+    cr_assert_eq(dim, ie_scan_option_by_json_key("max_image_dim"));
+    cr_assert_eq(ie_scan_option_set_text(dim, "15", false, &o, &err), IE_EINVAL);
+    cr_assert_str_eq(err.msg, "--max-image-dim needs a whole number from 16 to 65535, not '15'");
+    cr_assert_eq(ie_scan_option_set_text(dim, "65535", false, &o, &err), 0);
+    cr_assert_eq(o.max_image_dim, 65535);
+    cr_assert_eq(ie_scan_options_apply_json("{\"max_image_dim\": 15}", NULL, &o, &err), IE_EINVAL);
+    cr_assert_str_eq(err.msg, "options.max_image_dim: expected a whole number in 16..65535");
+    cr_assert_eq(ie_scan_options_apply_json("{\"max_image_dim\": 64}", NULL, &o, &err), 0);
+    cr_assert_eq(o.max_image_dim, 64);
+    /* Thresholds: the same 0..1e9 on both sides (the CLI once took negative numbers). */
+    const struct ie_scan_option *dark = ie_scan_option_by_flag("--dark-threshold", &neg);
+    cr_assert_eq(ie_scan_option_set_text(dark, "-1", false, &o, &err), IE_EINVAL);
+    cr_assert_eq(ie_scan_options_apply_json("{\"dark_threshold\": -1}", NULL, &o, &err), IE_EINVAL);
+    cr_assert_eq(ie_scan_option_set_text(dark, "12.5", false, &o, &err), 0);
+    cr_assert_float_eq(o.dark_threshold, 12.5, 1e-12);
+}
+
+Test(options, caps_lower_the_daemons_bounds_only)
+{
+    struct ie_scan_options o;
+    struct ie_err err = {0};
+    struct ie_scan_option_caps caps = {.workers = 2, .max_pixels = 1000};
+    ie_scan_options_init(&o);
+    cr_assert_eq(ie_scan_options_apply_json("{\"workers\": 3}", &caps, &o, &err), IE_EINVAL);
+    cr_assert_str_eq(err.msg, "options.workers: expected a whole number in 1..2");
+    cr_assert_eq(ie_scan_options_apply_json("{\"workers\": 3}", NULL, &o, &err), 0);
+    cr_assert_eq(o.workers, 3);
+    cr_assert_eq(ie_scan_options_apply_json("{\"max_pixels\": 1001}", &caps, &o, &err), IE_EINVAL);
+    cr_assert_eq(
+        ie_scan_options_apply_json("{\"max_pixels\": 1000, \"force\": true}", &caps, &o, &err), 0);
+    cr_assert_eq(o.max_pixels, 1000);
+    cr_assert(o.force);
+}
+
+Test(options, api_json_refuses_unknown_keys_wrong_types_and_cli_only_options)
+{
+    struct ie_scan_options o;
+    struct ie_err err = {0};
+    ie_scan_options_init(&o);
+    cr_assert_eq(ie_scan_options_apply_json("{\"max_image_dimm\": 1}", NULL, &o, &err), IE_EINVAL);
+    cr_assert_str_eq(err.msg, "options.max_image_dimm: unknown option");
+    cr_assert_eq(ie_scan_options_apply_json("{\"resume\": false}", NULL, &o, &err), IE_EINVAL);
+    cr_assert_eq(ie_scan_options_apply_json("{\"skip_exif\": 1}", NULL, &o, &err), IE_EINVAL);
+    cr_assert_str_eq(err.msg, "options.skip_exif: expected true or false");
+    cr_assert_eq(ie_scan_options_apply_json("[1]", NULL, &o, &err), IE_EINVAL);
+    cr_assert_str_eq(err.msg, "options: expected a JSON object");
+    cr_assert_eq(
+        ie_scan_options_apply_json("{\"extensions\": [\"PNG\", \".webp\"]}", NULL, &o, &err), 0);
+    cr_assert_eq(o.n_extensions, 2);
+    cr_assert_str_eq(o.extensions[0], ".png");
+    cr_assert_str_eq(o.extensions[1], ".webp");
+}
+
+Test(options, json_defaults_round_trip_through_the_parser)
+{
+    struct ie_scan_options a, b;
+    struct ie_err err = {0};
+    ie_scan_options_init(&a);
+    a.workers = 3;
+    a.blur_threshold = 77.25;
+    a.no_hashes = true;
+    cJSON *j = ie_scan_options_to_json(&a);
+    char *text = cJSON_PrintUnformatted(j);
+    ie_scan_options_init(&b);
+    cr_assert_eq(ie_scan_options_apply_json(text, NULL, &b, &err), 0, "%s", err.msg);
+    char *sa = ie_scan_options_settings_json(&a), *sb = ie_scan_options_settings_json(&b);
+    cr_assert_str_eq(sa, sb);
+    free(sa);
+    free(sb);
+    free(text);
+    cJSON_Delete(j);
+}
+
+Test(options, header_settings_decide_whether_a_resume_may_keep_records)
+{
+    struct ie_scan_options a, b;
+    ie_scan_options_init(&a);
+    ie_scan_options_init(&b);
+    b.workers = a.workers + 1;
+    b.force = true;
+    b.checkpoint_every = 7;
+    char *sa = ie_scan_options_settings_json(&a), *sb = ie_scan_options_settings_json(&b);
+    cr_assert(ie_settings_same_analysis(sa, sb), "workers, force, checkpoints change no value");
+    free(sb);
+    b.no_hashes = true;
+    sb = ie_scan_options_settings_json(&b);
+    cr_assert(!ie_settings_same_analysis(sa, sb), "hashes change the records");
+    cr_assert_not_null(strstr(sb, "\"include_hashes\":false"));
+    cr_assert(!ie_settings_same_analysis(sa, "not json"));
+    free(sa);
+    free(sb);
+}
+
+Test(options, usage_lists_every_flag_with_its_default)
+{
+    const struct ie_scan_option *rows;
+    size_t n = ie_scan_option_table(&rows);
+    char *u = ie_scan_options_usage();
+    for (size_t i = 0; i < n; i++)
+        if (rows[i].cli_flag)
+            cr_assert_not_null(strstr(u, rows[i].cli_flag), "%s missing", rows[i].cli_flag);
+    cr_assert_not_null(strstr(u, "--max-image-dim N        working-image size limit (default "
+                                 "2048)\n"));
+    cr_assert_not_null(strstr(u, "--resume / --no-resume"));
+    free(u);
+}
