@@ -649,6 +649,12 @@ void ie_analyze_file(const char *fs_path, const char *record_path, const struct 
     ie_record_set_str(&r->analyzed_at, now);
     ie_record_set_str(&r->analyzer_version, IE_ANALYZER_VERSION);
 
+    /* Confined (the daemon): nothing of a file outside the allowed roots is read or recorded,
+     * not even its size; discovery already skipped such files, this catches a swapped link. */
+    if (!ie_confine_allows_path(o->confine, fs_path)) {
+        set_corrupt(r, "refused: the file resolves outside the allowed roots");
+        return;
+    }
     if (stat(fs_path, &st) < 0) {
         char why[300];
         snprintf(why, sizeof(why), "cannot stat file: %s", strerror(errno));
@@ -657,7 +663,12 @@ void ie_analyze_file(const char *fs_path, const char *record_path, const struct 
     }
     r->file_size_bytes = (int64_t)st.st_size;
     r->mtime = (double)st.st_mtim.tv_sec + (double)st.st_mtim.tv_nsec * 1e-9;
-    if (ie_read_file(fs_path, (size_t)o->max_file_bytes, &buf, &len, &err) < 0) {
+    if (ie_read_file_confined(fs_path, (size_t)o->max_file_bytes, o->confine, &buf, &len, &err) <
+        0) {
+        if (err.code == IE_EPERM) {
+            r->file_size_bytes = 0;
+            r->mtime = 0;
+        }
         set_corrupt(r, err.code == IE_ELIMIT ? "file too large" : err.msg);
         return;
     }

@@ -8,6 +8,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "imgeda/confine.h"
 #include "imgeda/discover.h"
 #include "imgeda/util.h"
 
@@ -104,6 +105,8 @@ struct walk {
     struct ie_file_list *out;
     struct dir_id *seen;
     size_t n_seen, cap_seen;
+    size_t n_outside;    /* links skipped because they resolve outside o->confine */
+    char *first_outside; /* the first of them, for the warning */
 };
 
 /* Adds the warning "<what> <path>: <strerror(e)>". */
@@ -206,6 +209,15 @@ static void walk_dir(struct walk *w, const char *dir, int depth)
                        de->d_type == DT_BLK;
         if ((is_link || unknown) && !is_dir && stat(path, &st) == 0 && !S_ISREG(st.st_mode))
             special = true;
+        /* Only a link can leave a directory that lies inside the allowed roots. */
+        if ((is_link || unknown) && w->o->confine && !ie_confine_allows_path(w->o->confine, path)) {
+            if (is_dir || ie_scan_options_match_ext(w->o, name)) {
+                if (!w->n_outside++)
+                    w->first_outside = ie_xstrdup(path);
+            }
+            free(path);
+            continue;
+        }
         if (is_dir) {
             if (stat(path, &st) == 0 && !seen_before(w, &st))
                 walk_dir(w, path, depth + 1);
@@ -223,6 +235,22 @@ static void walk_dir(struct walk *w, const char *dir, int depth)
     closedir(d);
 }
 
+/* One warning for every link skipped by the confinement: how many, why, and an example. */
+static void warn_outside(struct walk *w)
+{
+    struct ie_buf b;
+    char *safe = ie_utf8_sanitize(w->first_outside, strlen(w->first_outside));
+    ie_buf_init(&b);
+    ie_buf_addf(&b,
+                "skipped %zu symlink%s resolving outside the allowed roots (scan.allowed_roots), "
+                "e.g. %s",
+                w->n_outside, w->n_outside == 1 ? "" : "s", safe);
+    free(safe);
+    ie_grow((void **)&w->out->warnings, &w->out->cap_warnings, w->out->n_warnings + 1,
+            sizeof(char *));
+    w->out->warnings[w->out->n_warnings++] = ie_buf_detach(&b);
+}
+
 /* Sorted by the path as recorded (UTF-8, \xNN escapes), so that readers who sort a manifest's
  * paths get the same order as the scan. */
 static int cmp_found(const void *a, const void *b)
@@ -234,7 +262,7 @@ static int cmp_found(const void *a, const void *b)
 int ie_discover(const char *root, const struct ie_scan_options *o, struct ie_file_list *out,
                 struct ie_err *err)
 {
-    struct walk w = {o, out, NULL, 0, 0};
+    struct walk w = {o, out, NULL, 0, 0, 0, NULL};
     struct stat st;
     int rc = 0;
     char *norm = ie_path_normalize(root);
@@ -252,11 +280,21 @@ int ie_discover(const char *root, const struct ie_scan_options *o, struct ie_fil
         rc = ie_err_set(err, IE_EPERM, "cannot read directory %s: %s", root, strerror(errno));
         goto out;
     }
+    if (o->confine && !ie_confine_allows_path(o->confine, norm)) {
+        char *real = realpath(norm, NULL);
+        rc = ie_err_set(err, IE_EPERM, "%s resolves to %s, outside the allowed roots", root,
+                        real ? real : "?");
+        free(real);
+        goto out;
+    }
     seen_before(&w, &st);
     walk_dir(&w, norm, 0);
+    if (w.n_outside)
+        warn_outside(&w);
     if (out->n > 1)
         qsort(out->v, out->n, sizeof(*out->v), cmp_found);
 out:
+    free(w.first_outside);
     free(w.seen);
     free(norm);
     return rc;

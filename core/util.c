@@ -10,6 +10,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "imgeda/confine.h"
 #include "imgeda/util.h"
 
 static void oom(size_t n)
@@ -227,6 +228,12 @@ double ie_round(double v, int nd)
 
 int ie_read_file(const char *path, size_t max_bytes, char **out, size_t *len, struct ie_err *err)
 {
+    return ie_read_file_confined(path, max_bytes, NULL, out, len, err);
+}
+
+int ie_read_file_confined(const char *path, size_t max_bytes, const struct ie_confine *confine,
+                          char **out, size_t *len, struct ie_err *err)
+{
     int fd = -1, rc = 0;
     char *data = NULL;
     struct stat st;
@@ -237,6 +244,10 @@ int ie_read_file(const char *path, size_t max_bytes, char **out, size_t *len, st
     if (fd < 0) {
         rc = ie_err_set(err, errno == ENOENT ? IE_ENOENT : IE_EIO, "cannot open %s: %s", path,
                         strerror(errno));
+        goto out;
+    }
+    if (!ie_confine_allows_fd(confine, fd)) {
+        rc = ie_err_set(err, IE_EPERM, "%s resolves outside the allowed roots", path);
         goto out;
     }
     if (fstat(fd, &st) < 0) {

@@ -270,3 +270,30 @@ Test(analyze, file_errors_become_records)
     cr_expect_not_null(r.analyzed_at);
     ie_record_release(&r);
 }
+
+/* Confined (the daemon), a file whose real path lies outside the allowed roots is refused
+ * without reading anything of it: no size, no mtime, no hash. */
+Test(analyze, confined_file_outside_the_allowed_roots_is_refused_unread)
+{
+    char *d = th_tempdir();
+    char *link = th_path(d, "passwd.jpg");
+    cr_assert_eq(symlink("/etc/passwd", link), 0);
+    const char *roots[] = {d};
+    struct ie_confine c;
+    struct ie_scan_options o;
+    struct ie_record r;
+    ie_confine_init(&c, roots, 1);
+    ie_scan_options_init(&o);
+    o.confine = &c;
+    ie_record_init(&r);
+    ie_analyze_file(link, "passwd.jpg", &o, &r);
+    cr_assert(r.is_corrupt);
+    cr_expect_str_eq(r.error, "refused: the file resolves outside the allowed roots");
+    cr_expect_eq(r.file_size_bytes, 0);
+    cr_expect_null(r.content_hash);
+    ie_record_release(&r);
+    ie_confine_release(&c);
+    th_rmrf(d);
+    free(link);
+    free(d);
+}

@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "helpers.h"
+#include "imgeda/confine.h"
 #include "imgeda/discover.h"
 
 static void touch(const char *dir, const char *name)
@@ -115,4 +116,70 @@ Test(discover, paths_normalise_like_pathlib)
     char *a = ie_path_absolute("/a/b/../c/.");
     cr_expect_str_eq(a, "/a/c");
     free(a);
+}
+
+/* scan.allowed_roots: links that resolve outside the allowed roots are skipped (counted in one
+ * warning), links that stay inside are kept, and a root that resolves outside is refused. */
+Test(discover, confined_walk_skips_links_resolving_outside_the_allowed_roots)
+{
+    char *top = th_tempdir();
+    char *in = th_path(top, "in"), *out = th_path(top, "out");
+    struct ie_scan_options o;
+    struct ie_file_list l;
+    struct ie_err err = {0};
+    struct ie_confine c;
+    cr_assert_eq(mkdir(in, 0755), 0);
+    cr_assert_eq(mkdir(out, 0755), 0);
+    touch(in, "ok.jpg");
+    touch(out, "secret.jpg");
+    mk(out, "photos");
+    touch(out, "photos/p.png");
+    char *s1 = th_path(out, "secret.jpg"), *l1 = th_path(in, "passwd.jpg");
+    char *s2 = th_path(out, "photos"), *l2 = th_path(in, "more");
+    char *s3 = th_path(in, "ok.jpg"), *l3 = th_path(in, "again.jpg");
+    cr_assert_eq(symlink("/etc/passwd", l1), 0);
+    cr_assert_eq(symlink(s2, l2), 0);
+    cr_assert_eq(symlink(s3, l3), 0);
+    const char *roots[] = {in};
+    ie_confine_init(&c, roots, 1);
+    ie_scan_options_init(&o);
+    o.confine = &c;
+    ie_file_list_init(&l);
+    cr_assert_eq(ie_discover(in, &o, &l, &err), 0, "%s", err.msg);
+    cr_assert_eq(l.n, 2, "again.jpg (a link inside) and ok.jpg only, not %zu", l.n);
+    cr_expect(strstr(l.v[0].fs_path, "again.jpg") && strstr(l.v[1].fs_path, "ok.jpg"));
+    cr_assert_eq(l.n_warnings, 1);
+    cr_expect(strstr(l.warnings[0], "skipped 2 symlinks resolving outside the allowed roots"), "%s",
+              l.warnings[0]);
+    ie_file_list_release(&l);
+
+    /* Unconfined (the CLI), the same tree yields the outside files too. */
+    o.confine = NULL;
+    ie_file_list_init(&l);
+    cr_assert_eq(ie_discover(in, &o, &l, &err), 0, "%s", err.msg);
+    cr_expect_eq(l.n, 4);
+    ie_file_list_release(&l);
+
+    /* A root that is (now) a link to outside is refused, with where it leads. */
+    char *moved = th_path(top, "in_moved");
+    cr_assert_eq(rename(in, moved), 0);
+    cr_assert_eq(symlink(out, in), 0);
+    o.confine = &c;
+    ie_file_list_init(&l);
+    cr_assert_eq(ie_discover(in, &o, &l, &err), IE_EPERM);
+    cr_expect(strstr(err.msg, "outside the allowed roots"), "%s", err.msg);
+    ie_file_list_release(&l);
+
+    ie_confine_release(&c);
+    th_rmrf(top);
+    free(top);
+    free(in);
+    free(out);
+    free(moved);
+    free(s1);
+    free(l1);
+    free(s2);
+    free(l2);
+    free(s3);
+    free(l3);
 }

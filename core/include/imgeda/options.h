@@ -14,6 +14,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "imgeda/confine.h"
 #include "imgeda/err.h"
 
 #define IE_MAX_EXTENSIONS 32
@@ -38,6 +39,10 @@ struct ie_scan_options {
     int64_t max_file_bytes;                 /* files above are corrupt ("file too large"); 2 GiB */
     bool shrink_on_load; /* JPEG DCT-domain shrink when it keeps >= max_image_dim;
                           * off by default (changes blur_score, see analyze.c) */
+    /* Not an option of the table: the daemon's scan.allowed_roots (NULL: no confinement, as in
+     * the CLI). Discovery skips files whose real path lies outside, and analysis checks the
+     * opened file again. Borrowed: it must outlive every scan using these options. */
+    const struct ie_confine *confine;
 };
 
 enum ie_opt_type { IE_OPT_BOOL, IE_OPT_INT, IE_OPT_INT64, IE_OPT_DOUBLE, IE_OPT_EXTENSIONS };

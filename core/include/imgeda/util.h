@@ -52,6 +52,10 @@ double ie_round(double v, int nd);
 /* Reads a whole file into a malloc'd buffer (NUL-terminated, len excludes it). Files larger than
  * max_bytes fail with IE_ELIMIT. */
 int ie_read_file(const char *path, size_t max_bytes, char **out, size_t *len, struct ie_err *err);
+/* Same, refusing (IE_EPERM) a file whose opened real path lies outside confine (NULL: any). */
+struct ie_confine;
+int ie_read_file_confined(const char *path, size_t max_bytes, const struct ie_confine *confine,
+                          char **out, size_t *len, struct ie_err *err);
 
 /* Creates path and its missing parents (mode 0755). Returns 0, or -1 with errno set. */
 int ie_mkdir_p(const char *path);
