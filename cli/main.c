@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "engine/worker.h"
 #include "imgeda/analyze.h"
 
 static const char usage[] =
@@ -38,6 +39,10 @@ int main(int argc, char **argv)
 {
     struct ie_err err = {0};
     int rc;
+
+    /* A worker process of isolated analysis (imgeda scan --isolate): nothing else to do. */
+    if (argc >= 2 && strcmp(argv[1], ENG_WORKER_FLAG) == 0)
+        return eng_worker_main(argc, argv);
 
     if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
         fputs(usage, argc < 2 ? stderr : stdout);

@@ -677,3 +677,21 @@ void ie_analyze_file(const char *fs_path, const char *record_path, const struct 
     ie_record_set_str(&r->analyzed_at, now);
     free(buf);
 }
+
+void ie_analyze_failed(const char *fs_path, const char *record_path,
+                       const struct ie_scan_options *o, const char *why, struct ie_record *r)
+{
+    char now[40];
+    struct stat st;
+    ie_record_set_str(&r->path, record_path);
+    ie_record_set_str(&r->filename, base_name(record_path));
+    ie_now_iso(now, sizeof(now));
+    ie_record_set_str(&r->analyzed_at, now);
+    ie_record_set_str(&r->analyzer_version, IE_ANALYZER_VERSION);
+    /* Size and mtime let a resume keep this verdict instead of retrying the file. */
+    if (ie_confine_allows_path(o->confine, fs_path) && stat(fs_path, &st) == 0) {
+        r->file_size_bytes = (int64_t)st.st_size;
+        r->mtime = (double)st.st_mtim.tv_sec + (double)st.st_mtim.tv_nsec * 1e-9;
+    }
+    set_corrupt(r, why);
+}

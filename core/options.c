@@ -74,6 +74,15 @@ static const struct ie_scan_option rows[] = {
      IE_OPT_CAP_NONE, 0, NULL, "reuse records of unchanged files", "--resume"},
     {"force", "force", "--force", NULL, "force", IE_OPT_BOOL, OFF(force), 0, 1, IE_OPT_CAP_NONE, 0,
      NULL, "re-analyse everything, overwriting OUT", NULL},
+    {"isolate", NULL, "--isolate", NULL, NULL, IE_OPT_BOOL, OFF(isolate), 0, 1, IE_OPT_CAP_NONE, 0,
+     NULL,
+     "analyse in worker processes: a decoder that crashes\nor hangs costs one image, not the scan",
+     NULL},
+    {"image_timeout_s", NULL, "--image-timeout", NULL, NULL, IE_OPT_DOUBLE, OFF(image_timeout_s), 0,
+     86400, IE_OPT_CAP_NONE, 0, "S",
+     "seconds an image may take before it becomes an error\nrecord \"timed out\" (implies "
+     "--isolate; 0: no limit)",
+     NULL},
     {"extensions", "extensions", "--extensions", NULL, "extensions", IE_OPT_EXTENSIONS,
      OFF(extensions), 0, 0, IE_OPT_CAP_NONE, 0, "LIST", "comma-separated, e.g. jpg,png",
      "jpg jpeg png bmp\ntiff tif webp gif heic heif avif jxl"},
@@ -430,9 +439,9 @@ char *ie_scan_options_settings_json(const struct ie_scan_options *o)
     for (size_t i = 0; i < IE_ARRAY_LEN(rows); i++) {
         const struct ie_scan_option *row = &rows[i];
         const char *at = (const char *)o + row->offset;
-        if (row->type == IE_OPT_EXTENSIONS)
-            continue; /* last, after the analyzer version */
-        ie_buf_addf(&b, "%s\"%s\":", i ? "," : "", row->header_key);
+        if (row->type == IE_OPT_EXTENSIONS || !row->header_key)
+            continue; /* extensions last, after the analyzer version */
+        ie_buf_addf(&b, "%s\"%s\":", b.len > 1 ? "," : "", row->header_key);
         switch (row->type) {
         case IE_OPT_BOOL: {
             bool v = *(const bool *)at != ((row->flags & IE_OPT_HEADER_NEGATED) != 0);

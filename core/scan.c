@@ -282,19 +282,43 @@ struct ie_scan_batch *ie_scan_next_batch(struct ie_scan *s, size_t max)
     return b;
 }
 
+void ie_scan_analyze_one(const struct ie_scan_options *o, const char *fs_path,
+                         const char *record_path, char **line, uint8_t *flags, int64_t *bytes)
+{
+    struct ie_record rec;
+    ie_record_init(&rec);
+    ie_analyze_file(fs_path, record_path, o, &rec);
+    *line = ie_record_to_json(&rec);
+    *flags = record_flags(&rec);
+    *bytes = rec.file_size_bytes;
+    ie_record_release(&rec);
+}
+
+void ie_scan_failed_one(const struct ie_scan_options *o, const char *fs_path,
+                        const char *record_path, const char *why, char **line, uint8_t *flags)
+{
+    struct ie_record rec;
+    ie_record_init(&rec);
+    ie_analyze_failed(fs_path, record_path, o, why, &rec);
+    *line = ie_record_to_json(&rec);
+    *flags = record_flags(&rec);
+    ie_record_release(&rec);
+}
+
+const struct ie_found_file *ie_scan_file(const struct ie_scan *s, size_t i)
+{
+    return &s->files.v[i];
+}
+
 void ie_scan_batch_run(const struct ie_scan *s, struct ie_scan_batch *b, const atomic_int *cancel)
 {
     for (size_t k = 0; k < b->n; k++) {
         if (cancel && atomic_load(cancel))
             break;
         const struct ie_found_file *f = &s->files.v[b->files[k]];
-        struct ie_record rec;
-        ie_record_init(&rec);
-        ie_analyze_file(f->fs_path, f->record_path, &s->o, &rec);
-        b->lines[k] = ie_record_to_json(&rec);
-        b->flags[k] = record_flags(&rec);
-        b->bytes += rec.file_size_bytes;
-        ie_record_release(&rec);
+        int64_t bytes = 0;
+        ie_scan_analyze_one(&s->o, f->fs_path, f->record_path, &b->lines[k], &b->flags[k], &bytes);
+        b->bytes += bytes;
     }
 }
 

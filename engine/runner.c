@@ -3,6 +3,7 @@
  * pool stays busy and a cancel takes effect within one file per worker. Commits (manifest
  * appends, checkpoints) happen only in after_work callbacks, i.e. on the loop thread, so the
  * manifest writer has a single owner. */
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -11,11 +12,14 @@
 
 #include "imgeda/util.h"
 #include "engine/runner.h"
+#include "engine/worker.h"
 
 struct work_item {
     uv_work_t req;
     struct eng_runner *r;
     struct ie_scan_batch *batch;
+    int failed; /* isolated analysis could not run: err says why */
+    struct ie_err err;
 };
 
 struct eng_runner {
@@ -28,6 +32,12 @@ struct eng_runner {
     struct ie_err err;
     struct eng_runner_callbacks cb;
     double last_progress;
+    /* Isolated analysis (o->isolate or an image timeout): one worker process per slot, taken
+     * by a pool thread for the length of a batch. */
+    bool isolated;
+    pthread_mutex_t slots_lock;
+    struct eng_worker *slots;
+    bool *slot_busy;
 };
 
 void eng_runner_set_pool_size(int threads)
@@ -41,10 +51,56 @@ void eng_runner_set_pool_size(int threads)
     setenv("UV_THREADPOOL_SIZE", v, 1);
 }
 
+static struct eng_worker *slot_take(struct eng_runner *r)
+{
+    struct eng_worker *got = NULL;
+    pthread_mutex_lock(&r->slots_lock);
+    for (int i = 0; i < r->workers && !got; i++)
+        if (!r->slot_busy[i]) {
+            r->slot_busy[i] = true;
+            got = &r->slots[i];
+        }
+    pthread_mutex_unlock(&r->slots_lock);
+    return got; /* never NULL: at most `workers` batches are in flight */
+}
+
+static void slot_give(struct eng_runner *r, struct eng_worker *wk)
+{
+    pthread_mutex_lock(&r->slots_lock);
+    r->slot_busy[wk - r->slots] = false;
+    pthread_mutex_unlock(&r->slots_lock);
+}
+
+/* The batch's files analysed one by one in a worker process (engine/worker.c). */
+static void run_isolated(struct work_item *w)
+{
+    struct eng_runner *r = w->r;
+    const struct ie_scan_options *o = ie_scan_options(r->scan);
+    struct ie_scan_batch *b = w->batch;
+    struct eng_worker *wk = slot_take(r);
+    for (size_t k = 0; k < b->n && !atomic_load(&r->cancel); k++) {
+        int64_t bytes = 0;
+        enum eng_worker_result res =
+            eng_worker_analyze(wk, o, ie_scan_file(r->scan, b->files[k]), &r->cancel, &b->lines[k],
+                               &b->flags[k], &bytes, &w->err);
+        if (res == ENG_WORKER_FAILED) {
+            w->failed = 1;
+            break;
+        }
+        if (res == ENG_WORKER_CANCELLED)
+            break;
+        b->bytes += bytes;
+    }
+    slot_give(r, wk);
+}
+
 static void work_cb(uv_work_t *req)
 {
     struct work_item *w = req->data;
-    ie_scan_batch_run(w->r->scan, w->batch, &w->r->cancel);
+    if (w->r->isolated)
+        run_isolated(w);
+    else
+        ie_scan_batch_run(w->r->scan, w->batch, &w->r->cancel);
     ie_thread_done();
 }
 
@@ -120,6 +176,11 @@ static void after_work_cb(uv_work_t *req, int status)
     bool checkpointed = false;
     (void)status; /* UV_ECANCELED cannot happen: we never uv_cancel queued work */
     r->in_flight--;
+    if (w->failed && !r->failed) {
+        r->err = w->err;
+        r->failed = true;
+        atomic_store(&r->cancel, 1);
+    }
     if (!r->failed) {
         if (ie_scan_batch_commit(r->scan, w->batch, &checkpointed, &r->err) < 0) {
             r->failed = true;
@@ -145,6 +206,13 @@ int eng_runner_start(uv_loop_t *loop, struct ie_scan *scan, int workers,
     r->scan = scan;
     r->workers = workers;
     atomic_init(&r->cancel, 0);
+    const struct ie_scan_options *o = ie_scan_options(scan);
+    r->isolated = o->isolate || o->image_timeout_s > 0;
+    if (r->isolated) {
+        pthread_mutex_init(&r->slots_lock, NULL);
+        r->slots = ie_xcalloc((size_t)workers, sizeof(*r->slots));
+        r->slot_busy = ie_xcalloc((size_t)workers, sizeof(*r->slot_busy));
+    }
     if (cb)
         r->cb = *cb;
     *out = r;
@@ -159,6 +227,15 @@ void eng_runner_cancel(struct eng_runner *r)
 
 void eng_runner_free(struct eng_runner *r)
 {
+    if (!r)
+        return;
+    if (r->isolated) {
+        for (int i = 0; i < r->workers; i++)
+            eng_worker_stop(&r->slots[i]);
+        free(r->slots);
+        free(r->slot_busy);
+        pthread_mutex_destroy(&r->slots_lock);
+    }
     free(r);
 }
 

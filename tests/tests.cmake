@@ -44,3 +44,4 @@ if(IE_BUILD_BENCH)
   # Timed in the browser: alone, so the suite's other tests do not share its two cores.
   set_tests_properties(integration_test_dashboard_scale PROPERTIES RUN_SERIAL TRUE)
 endif()
+ie_integration_test(test_isolation)

@@ -14,9 +14,10 @@ cp -r "$FIXTURES/annotations" "$WORK/d/annotations"
 find "$WORK/d" -exec touch -h -d @1700000000 {} +
 cd "$WORK"
 
-# scan NAME DIR [options...]: scans DIR (relative, so record paths are too) into NAME.jsonl.
+# scan NAME DIR [options...]: scans DIR (relative, so record paths are too) into NAME.jsonl and
+# compares it with golden/NAME.jsonl (golden/$as.jsonl when $as is set).
 scan() {
-  local name=$1 dir=$2; shift 2
+  local name=$1 dir=$2 gold=${as:-$1}; shift 2
   "$IMGEDA" scan "$dir" -o "$WORK/$name.raw" -q --workers 2 "$@" >/dev/null
   sed -E 's/"(created_at|analyzed_at|input_dir)":"[^"]*"/"\1":""/g' \
     "$WORK/$name.raw" >"$WORK/$name.jsonl"
@@ -24,14 +25,16 @@ scan() {
     cp "$WORK/$name.jsonl" "$GOLDEN/$name.jsonl"
     return
   fi
-  cmp "$WORK/$name.jsonl" "$GOLDEN/$name.jsonl" || {
-    diff <(tr ',' '\n' <"$GOLDEN/$name.jsonl") <(tr ',' '\n' <"$WORK/$name.jsonl") | head -20 >&2
-    fail "$name: the manifest differs from tests/fixtures/golden/$name.jsonl"
+  cmp "$WORK/$name.jsonl" "$GOLDEN/$gold.jsonl" || {
+    diff <(tr ',' '\n' <"$GOLDEN/$gold.jsonl") <(tr ',' '\n' <"$WORK/$name.jsonl") | head -20 >&2
+    fail "$name: the manifest differs from tests/fixtures/golden/$gold.jsonl"
   }
-  ok "$name: byte-identical to the golden manifest"
+  ok "$name: byte-identical to the golden manifest $gold.jsonl"
 }
 
 scan sample_default d/sample
+# Isolated analysis (worker processes) writes the very same manifest.
+[ "$write" = --write ] || as=sample_default scan sample_isolated d/sample --isolate
 scan sample_options d/sample --skip-exif --no-hashes --max-image-dim 64 --dark-threshold 55.5 \
   --overexposed-threshold 200 --artifact-threshold 12 --blur-threshold 250 --checkpoint-every 3
 scan sample_metadata d/sample --skip-pixel-stats --extensions png,webp

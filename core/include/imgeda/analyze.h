@@ -25,6 +25,10 @@ void ie_shutdown(void);
  * become is_corrupt + error. */
 void ie_analyze_file(const char *fs_path, const char *record_path, const struct ie_scan_options *o,
                      struct ie_record *r);
+/* The record of a file whose analysis failed outside the analyser (it timed out, or the
+ * decoder crashed in an isolated worker): path, size, mtime, is_corrupt and why. */
+void ie_analyze_failed(const char *fs_path, const char *record_path,
+                       const struct ie_scan_options *o, const char *why, struct ie_record *r);
 /* Same from bytes already in memory (st_size/mtime left as set by the caller). */
 void ie_analyze_buffer(const void *buf, size_t len, const struct ie_scan_options *o,
                        struct ie_record *r);

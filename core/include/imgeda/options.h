@@ -37,8 +37,10 @@ struct ie_scan_options {
     int hash_size;                          /* 16 (fixed: 256-bit hashes) */
     int64_t max_pixels;                     /* 178956970, Pillow's hard limit */
     int64_t max_file_bytes;                 /* files above are corrupt ("file too large"); 2 GiB */
-    bool shrink_on_load; /* JPEG DCT-domain shrink when it keeps >= max_image_dim;
-                          * off by default (changes blur_score, see analyze.c) */
+    bool shrink_on_load;    /* JPEG DCT-domain shrink when it keeps >= max_image_dim;
+                             * off by default (changes blur_score, see analyze.c) */
+    bool isolate;           /* analyse in worker processes (engine/worker.c) */
+    double image_timeout_s; /* with isolate: longer analyses become "timed out"; 0: no limit */
     /* Not an option of the table: the daemon's scan.allowed_roots (NULL: no confinement, as in
      * the CLI). Discovery skips files whose real path lies outside, and analysis checks the
      * opened file again. Borrowed: it must outlive every scan using these options. */
@@ -61,7 +63,8 @@ struct ie_scan_option {
     const char *json_key;   /* key in POST /api/v1/scans "options"; NULL: not settable there */
     const char *cli_flag;   /* e.g. "--max-image-dim"; NULL: not on the command line */
     const char *cli_negate; /* a boolean's "off" flag, e.g. "--no-resume", or NULL */
-    const char *header_key; /* key in the manifest header's "settings" */
+    const char *header_key; /* key in the manifest header's "settings"; NULL: not recorded
+                             * (how a scan runs, not what it computes) */
     enum ie_opt_type type;
     size_t offset; /* of the field in struct ie_scan_options */
     double lo, hi; /* accepted range of numbers (inclusive) */

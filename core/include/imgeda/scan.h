@@ -14,6 +14,7 @@
 #include <stdint.h>
 
 #include "imgeda/analyze.h"
+#include "imgeda/discover.h"
 #include "imgeda/err.h"
 
 struct ie_scan;
@@ -60,6 +61,17 @@ void ie_scan_batch_run(const struct ie_scan *s, struct ie_scan_batch *b, const a
  * is made durable and *checkpointed is set. Returns 0 or an I/O error (the scan must stop). */
 int ie_scan_batch_commit(struct ie_scan *s, struct ie_scan_batch *b, bool *checkpointed,
                          struct ie_err *err);
+
+/* What ie_scan_batch_run does for one file: its JSON line (malloc'd), summary flags and the
+ * bytes read. For drivers that analyse elsewhere (engine/worker.c: isolated processes).
+ * Thread-safe. */
+void ie_scan_analyze_one(const struct ie_scan_options *o, const char *fs_path,
+                         const char *record_path, char **line, uint8_t *flags, int64_t *bytes);
+/* The same for a file whose analysis failed outside the analyser (see ie_analyze_failed). */
+void ie_scan_failed_one(const struct ie_scan_options *o, const char *fs_path,
+                        const char *record_path, const char *why, char **line, uint8_t *flags);
+/* The i-th file of the plan (a batch's files[] index it). Valid until ie_scan_free. */
+const struct ie_found_file *ie_scan_file(const struct ie_scan *s, size_t i);
 
 /* Frees a batch that will not be committed. */
 void ie_scan_batch_free(struct ie_scan_batch *b);
