@@ -338,7 +338,7 @@ static int write_counts(sqlite3 *db, const char *scan_id, struct ie_err *err)
         "INSERT INTO scan_counts SELECT ?1, 'flag:duplicate', COUNT(*) FROM images "
         "WHERE scan_id = ?1 AND (flags & 32) != 0",
         "INSERT INTO scan_counts SELECT ?1, 'format:' || COALESCE(format, ''), COUNT(*) FROM "
-        "images WHERE scan_id = ?1 GROUP BY format",
+        "images WHERE scan_id = ?1 GROUP BY COALESCE(format, '')",
     };
     for (size_t i = 0; i < IE_ARRAY_LEN(sql); i++) {
         sqlite3_stmt *st;
