@@ -68,7 +68,8 @@ static int cmp_class_rank(const void *pa, const void *pb)
     return a->idx < b->idx ? -1 : a->idx > b->idx;
 }
 
-static void print_report(const struct ie_annot_result *r)
+/* Counts of images, files, annotations and box sizes. */
+static void print_totals(const struct ie_annot_result *r)
 {
     char a[32], b[32], c[32];
     printf("Annotation analysis: %s\n", r->root ? r->root : "");
@@ -94,7 +95,12 @@ static void print_report(const struct ie_annot_result *r)
             printf(" (%s boxes without image size)", fmt_count(a, sizeof(a), r->unsized_boxes));
         printf("\n");
     }
+}
 
+/* The class distribution, most frequent first, and declared classes never used. */
+static void print_classes(const struct ie_annot_result *r)
+{
+    char a[32];
     if (r->num_classes) {
         /* Most frequent first, ties in class order. */
         struct class_rank *rank = ie_xcalloc(r->n_classes + 1, sizeof(*rank));
@@ -132,7 +138,12 @@ static void print_report(const struct ie_annot_result *r)
         }
         free(rank);
     }
+}
 
+/* Per split counts, and classes a split lacks. */
+static void print_splits(const struct ie_annot_result *r)
+{
+    char a[32], b[32], c[32];
     if (r->n_splits) {
         printf("\nSplits:\n");
         printf("  %-14s %10s %10s %12s\n", "split", "images", "annotated", "annotations");
@@ -155,7 +166,12 @@ static void print_report(const struct ie_annot_result *r)
                        r->num_classes);
         }
     }
+}
 
+/* Classes seen together, images without annotations and the reverse. */
+static void print_pairs_and_orphans(const struct ie_annot_result *r)
+{
+    char a[32], b[32];
     if (r->n_pairs) {
         printf("\nClasses seen together (top %d):\n", TOP_PAIRS);
         for (size_t i = 0; i < r->n_pairs && i < TOP_PAIRS; i++) {
@@ -184,7 +200,12 @@ static void print_report(const struct ie_annot_result *r)
             printf("%s %s", i ? "," : "", r->orphan_annotations[i]);
         printf("%s\n", r->orphan_annotations_total > TOP_LIST ? ", ..." : "");
     }
+}
 
+/* Problems in the annotation files, and notes. */
+static void print_issues(const struct ie_annot_result *r)
+{
+    char a[32];
     if (r->issues_total) {
         printf("\nIssues: %s (", fmt_count(a, sizeof(a), r->issues_total));
         bool first = true;
@@ -212,6 +233,15 @@ static void print_report(const struct ie_annot_result *r)
     }
     for (size_t i = 0; i < r->n_notes; i++)
         printf("%s%s\n", i == 0 ? "\nNotes:\n  " : "  ", r->notes[i]);
+}
+
+static void print_report(const struct ie_annot_result *r)
+{
+    print_totals(r);
+    print_classes(r);
+    print_splits(r);
+    print_pairs_and_orphans(r);
+    print_issues(r);
 }
 
 int cmd_annotations(int argc, char **argv)
