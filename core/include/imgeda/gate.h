@@ -17,7 +17,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "imgeda/diff.h"
+#include "imgeda/slim.h"
 #include "imgeda/err.h"
 
 struct cJSON;
