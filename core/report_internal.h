@@ -90,6 +90,8 @@ void ie__report_release(struct ie__report *r);
 
 /* The PDF (report_pdf.c), appended to out. */
 int ie__report_pdf(const struct ie__report *r, struct ie_buf *out, struct ie_err *err);
+/* Appends the single-file HTML report to out (report_html.c). */
+void ie__report_html(const struct ie__report *r, struct ie_buf *out);
 
 /* The display name of a record: its filename, else the last path component. */
 const char *ie__report_name(const struct ie_record *rec);
