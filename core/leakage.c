@@ -171,46 +171,13 @@ static int cmp_hit_sort(const void *pa, const void *pb)
     return (a->hit.e > b->hit.e) - (a->hit.e < b->hit.e);
 }
 
-int ie_leakage_find(const struct ie_leak_split *splits, size_t nsplits,
-                    const struct ie_leak_opts *opts, struct ie_leakage *out, struct ie_err *err)
+/* Checks the split names (present, unique) and ranks the splits in name order. */
+static int rank_splits(const struct ie_leak_split *splits, size_t nsplits, struct name_ix *names,
+                       uint32_t *rank_of, uint32_t *split_of_rank, struct ie_err *err)
 {
-    struct ie_leak_opts defaults;
-    struct name_ix *names = NULL;
-    uint32_t *rank_of = NULL, *split_of_rank = NULL;
-    struct leak_ent *ent = NULL;
-    struct ie_hash256 *node_hash = NULL;
-    uint32_t *start = NULL;
-    struct leak_nodes ln;
-    struct ie_hash_index ix;
-    struct hit_sort *hits = NULL;
-    uint64_t *scratch = NULL;
-    size_t *found_off = NULL;
-    size_t ne = 0, nn = 0, nhits = 0, cap_hits = 0, cap_pool = 0, npool = 0;
-    int rc = 0;
-
-    memset(&ln, 0, sizeof(ln));
-    ie_hash_index_init(&ix);
-    ie_leakage_release(out);
-    if (!opts) {
-        ie_leak_opts_init(&defaults);
-        opts = &defaults;
-    }
-    if (opts->threshold < 0 || opts->threshold > IE_HASH_INDEX_MAX_THRESHOLD)
-        return ie_err_set(err, IE_EINVAL, "leakage threshold %d is outside 0..%d", opts->threshold,
-                          IE_HASH_INDEX_MAX_THRESHOLD);
-    if (nsplits >= UINT32_MAX)
-        return ie_err_set(err, IE_ELIMIT, "%zu splits are too many", nsplits);
-
-    /* Split names: present, unique, and ranked in sorted order. */
-    if (nsplits) {
-        names = ie_xmalloc(nsplits * sizeof(*names));
-        rank_of = ie_xmalloc(nsplits * sizeof(*rank_of));
-        split_of_rank = ie_xmalloc(nsplits * sizeof(*split_of_rank));
-    }
     for (size_t s = 0; s < nsplits; s++) {
         if (!splits[s].name) {
-            rc = ie_err_set(err, IE_EINVAL, "leakage split %zu has no name", s);
-            goto out;
+            return ie_err_set(err, IE_EINVAL, "leakage split %zu has no name", s);
         }
         names[s] = (struct name_ix){splits[s].name, s};
     }
@@ -218,52 +185,61 @@ int ie_leakage_find(const struct ie_leak_split *splits, size_t nsplits,
         qsort(names, nsplits, sizeof(*names), cmp_name_ix);
     for (size_t r = 0; r < nsplits; r++) {
         if (r && strcmp(names[r].name, names[r - 1].name) == 0) {
-            rc = ie_err_set(err, IE_EINVAL, "leakage split name \"%s\" is given twice",
-                            names[r].name);
-            goto out;
+            return ie_err_set(err, IE_EINVAL, "leakage split name \"%s\" is given twice",
+                              names[r].name);
         }
         rank_of[names[r].split] = (uint32_t)r;
         split_of_rank[r] = (uint32_t)names[r].split;
     }
-    if (nsplits < 2)
-        goto out; /* nothing to leak into */
+    return 0;
+}
 
-    /* Every hashed record, sorted by (hash, split name, path). */
-    for (size_t s = 0; s < nsplits; s++) {
-        for (size_t i = 0; i < splits[s].n; i++) {
-            const struct ie_record *r = &splits[s].recs[i];
-            if (!r->has_phash)
-                continue;
-            if (opts->exclude_flat && ie_duplicates_is_flat(r, IE_DUP_FLAT_MAX_STD))
-                continue;
-            ne++;
-        }
-    }
-    if (ne >= UINT32_MAX) {
-        rc = ie_err_set(err, IE_ELIMIT, "%zu hashed records exceed the leakage limit of %u", ne,
-                        UINT32_MAX - 1);
-        goto out;
-    }
+static bool leak_candidate(const struct ie_record *r, const struct ie_leak_opts *opts)
+{
+    return r->has_phash && !(opts->exclude_flat && ie_duplicates_is_flat(r, IE_DUP_FLAT_MAX_STD));
+}
+
+/* Every hashed record, sorted by (hash, split name, path), into *out (NULL when none). */
+static int collect_entries(const struct ie_leak_split *splits, size_t nsplits,
+                           const struct ie_leak_opts *opts, const uint32_t *rank_of,
+                           struct leak_ent **out, size_t *n_out, struct ie_err *err)
+{
+    struct leak_ent *ent;
+    size_t ne = 0;
+    *out = NULL;
+    *n_out = 0;
+    for (size_t s = 0; s < nsplits; s++)
+        for (size_t i = 0; i < splits[s].n; i++)
+            ne += leak_candidate(&splits[s].recs[i], opts);
+    if (ne >= UINT32_MAX)
+        return ie_err_set(err, IE_ELIMIT, "%zu hashed records exceed the leakage limit of %u", ne,
+                          UINT32_MAX - 1);
     if (!ne)
-        goto out;
+        return 0;
     ent = ie_xmalloc(ne * sizeof(*ent));
     ne = 0;
     for (size_t s = 0; s < nsplits; s++) {
         for (size_t i = 0; i < splits[s].n; i++) {
             const struct ie_record *r = &splits[s].recs[i];
-            if (!r->has_phash)
-                continue;
-            if (opts->exclude_flat && ie_duplicates_is_flat(r, IE_DUP_FLAT_MAX_STD))
-                continue;
-            ent[ne++] =
-                (struct leak_ent){r->phash, r->path ? r->path : "", (uint32_t)s, rank_of[s]};
+            if (leak_candidate(r, opts))
+                ent[ne++] =
+                    (struct leak_ent){r->phash, r->path ? r->path : "", (uint32_t)s, rank_of[s]};
         }
     }
     qsort(ent, ne, sizeof(*ent), cmp_leak_ent);
+    *out = ent;
+    *n_out = ne;
+    return 0;
+}
 
-    /* Nodes: one per distinct hash. */
-    node_hash = ie_xmalloc(ne * sizeof(*node_hash));
-    start = ie_xmalloc((ne + 1) * sizeof(*start));
+/* Nodes: one per distinct hash, with the splits that own it. Returns their number. */
+static size_t build_nodes(struct leak_ent *ent, size_t ne, size_t nsplits, struct leak_nodes *lnp,
+                          struct ie_hash256 **node_hash_out, uint32_t **start_out)
+{
+    size_t nn = 0;
+    struct leak_nodes ln = *lnp;
+    struct ie_hash256 *node_hash = ie_xmalloc(ne * sizeof(*node_hash));
+    uint32_t *start = ie_xmalloc((ne + 1) * sizeof(*start));
     for (size_t i = 0; i < ne; i++) {
         if (!nn || cmp_hash(&ent[i].h, &node_hash[nn - 1]) != 0) {
             node_hash[nn] = ent[i].h;
@@ -294,29 +270,21 @@ int ie_leakage_find(const struct ie_leak_split *splits, size_t nsplits,
         ln.single[u] = ln.alt[u] == NONE ? (int32_t)first_rank : -1;
     }
 
-    if (opts->threshold > 0 && nn > 1) {
-        rc = ie_hash_index_build(&ix, node_hash, nn, opts->threshold, err);
-        if (rc)
-            goto out;
-        ie_hash_index_pairs(&ix, leak_edge, &ln);
-        ie_hash_index_release(&ix);
-    }
+    *lnp = ln;
+    *node_hash_out = node_hash;
+    *start_out = start;
+    return nn;
+}
 
-    /* Leaked entries, then one item per path. */
-    for (size_t u = 0; u < nn; u++) {
-        bool exact = ln.single[u] < 0;
-        for (uint32_t i = start[u]; i < start[u + 1]; i++) {
-            if (!exact && !has_other_bit(ln.near + u * ln.w, ln.w, ent[i].rank))
-                continue;
-            ie_grow((void **)&hits, &cap_hits, nhits + 1, sizeof(*hits));
-            hits[nhits++] = (struct hit_sort){ent, {i, (uint32_t)u, exact}};
-        }
-    }
-    if (!nhits)
-        goto out;
-    if (nhits > 1)
-        qsort(hits, nhits, sizeof(*hits), cmp_hit_sort);
-
+/* One item per leaked path, with the splits it is found in; the pool holds their lists. */
+static void emit_items(struct ie_leakage *out, const struct hit_sort *hits, size_t nhits,
+                       const struct leak_ent *ent, const struct leak_nodes *lnp, size_t nsplits,
+                       const uint32_t *split_of_rank)
+{
+    const struct leak_nodes ln = *lnp;
+    size_t cap_pool = 0, npool = 0;
+    size_t *found_off;
+    uint64_t *scratch;
     out->items = ie_xcalloc(nhits, sizeof(*out->items));
     found_off = ie_xmalloc(nhits * sizeof(*found_off));
     scratch = ie_xmalloc(ln.w * sizeof(*scratch));
@@ -364,6 +332,78 @@ int ie_leakage_find(const struct ie_leak_split *splits, size_t nsplits,
     for (size_t i = 0; i < out->n; i++)
         out->items[i].found_in = out->pool + found_off[i];
 
+    free(scratch);
+    free(found_off);
+}
+
+int ie_leakage_find(const struct ie_leak_split *splits, size_t nsplits,
+                    const struct ie_leak_opts *opts, struct ie_leakage *out, struct ie_err *err)
+{
+    struct ie_leak_opts defaults;
+    struct name_ix *names = NULL;
+    uint32_t *rank_of = NULL, *split_of_rank = NULL;
+    struct leak_ent *ent = NULL;
+    struct ie_hash256 *node_hash = NULL;
+    uint32_t *start = NULL;
+    struct leak_nodes ln;
+    struct ie_hash_index ix;
+    struct hit_sort *hits = NULL;
+    size_t ne = 0, nn = 0, nhits = 0, cap_hits = 0;
+    int rc = 0;
+
+    memset(&ln, 0, sizeof(ln));
+    ie_hash_index_init(&ix);
+    ie_leakage_release(out);
+    if (!opts) {
+        ie_leak_opts_init(&defaults);
+        opts = &defaults;
+    }
+    if (opts->threshold < 0 || opts->threshold > IE_HASH_INDEX_MAX_THRESHOLD)
+        return ie_err_set(err, IE_EINVAL, "leakage threshold %d is outside 0..%d", opts->threshold,
+                          IE_HASH_INDEX_MAX_THRESHOLD);
+    if (nsplits >= UINT32_MAX)
+        return ie_err_set(err, IE_ELIMIT, "%zu splits are too many", nsplits);
+
+    /* Split names: present, unique, and ranked in sorted order. */
+    if (nsplits) {
+        names = ie_xmalloc(nsplits * sizeof(*names));
+        rank_of = ie_xmalloc(nsplits * sizeof(*rank_of));
+        split_of_rank = ie_xmalloc(nsplits * sizeof(*split_of_rank));
+    }
+    if ((rc = rank_splits(splits, nsplits, names, rank_of, split_of_rank, err)) < 0)
+        goto out;
+    if (nsplits < 2)
+        goto out; /* nothing to leak into */
+
+    if ((rc = collect_entries(splits, nsplits, opts, rank_of, &ent, &ne, err)) < 0 || !ne)
+        goto out;
+    nn = build_nodes(ent, ne, nsplits, &ln, &node_hash, &start);
+
+    if (opts->threshold > 0 && nn > 1) {
+        rc = ie_hash_index_build(&ix, node_hash, nn, opts->threshold, err);
+        if (rc)
+            goto out;
+        ie_hash_index_pairs(&ix, leak_edge, &ln);
+        ie_hash_index_release(&ix);
+    }
+
+    /* Leaked entries, then one item per path. */
+    for (size_t u = 0; u < nn; u++) {
+        bool exact = ln.single[u] < 0;
+        for (uint32_t i = start[u]; i < start[u + 1]; i++) {
+            if (!exact && !has_other_bit(ln.near + u * ln.w, ln.w, ent[i].rank))
+                continue;
+            ie_grow((void **)&hits, &cap_hits, nhits + 1, sizeof(*hits));
+            hits[nhits++] = (struct hit_sort){ent, {i, (uint32_t)u, exact}};
+        }
+    }
+    if (!nhits)
+        goto out;
+    if (nhits > 1)
+        qsort(hits, nhits, sizeof(*hits), cmp_hit_sort);
+
+    emit_items(out, hits, nhits, ent, &ln, nsplits, split_of_rank);
+
 out:
     ie_hash_index_release(&ix);
     free(names);
@@ -379,8 +419,6 @@ out:
     free(ln.best_e);
     free(ln.best_d);
     free(hits);
-    free(scratch);
-    free(found_off);
     if (rc)
         ie_leakage_release(out);
     return rc;
