@@ -176,13 +176,10 @@ static void v_real(struct ie_export_value *v, bool has, double d)
     v->d = d;
 }
 
-void ie_export_value(const struct ie_record *r, size_t col, struct ie_export_value *v)
+/* File and image facts. */
+static void value_file(const struct ie_record *r, enum col_id col, struct ie_export_value *v)
 {
-    const struct ie_pixel_stats *ps = &r->pixel_stats;
-    const struct ie_corner_stats *cs = &r->corner_stats;
-    bool hp = r->has_pixel_stats, hc = r->has_corner_stats;
-    memset(v, 0, sizeof(*v));
-    switch ((enum col_id)col) {
+    switch (col) {
     case C_PATH:
         v_text(v, r->path, false);
         break;
@@ -213,6 +210,15 @@ void ie_export_value(const struct ie_record *r, size_t col, struct ie_export_val
     case C_ASPECT_RATIO:
         v_real(v, true, r->aspect_ratio);
         break;
+    default:
+        break;
+    }
+}
+
+/* EXIF facts. */
+static void value_exif(const struct ie_record *r, enum col_id col, struct ie_export_value *v)
+{
+    switch (col) {
     case C_CAMERA_MAKE:
         v_text(v, r->camera_make, true);
         break;
@@ -249,41 +255,18 @@ void ie_export_value(const struct ie_record *r, size_t col, struct ie_export_val
     case C_DISTORTION_RISK:
         v_text(v, r->distortion_risk, true);
         break;
-    case C_BLUR_SCORE:
-        v_real(v, r->has_blur_score, r->blur_score);
-        break;
-    case C_IS_BLURRY:
-        v_int(v, true, r->is_blurry);
-        break;
-    case C_PHASH:
-    case C_DHASH: {
-        bool has = col == C_PHASH ? r->has_phash : r->has_dhash;
-        if (has) {
-            ie_hash256_to_hex(col == C_PHASH ? &r->phash : &r->dhash, v->buf);
-            v->s = v->buf;
-        } else {
-            v->null = true;
-        }
+    default:
         break;
     }
-    case C_IS_CORRUPT:
-        v_int(v, true, r->is_corrupt);
-        break;
-    case C_IS_DARK:
-        v_int(v, true, r->is_dark);
-        break;
-    case C_IS_OVEREXPOSED:
-        v_int(v, true, r->is_overexposed);
-        break;
-    case C_HAS_BORDER_ARTIFACT:
-        v_int(v, true, r->has_border_artifact);
-        break;
-    case C_ANALYZED_AT:
-        v_text(v, r->analyzed_at, false);
-        break;
-    case C_ANALYZER_VERSION:
-        v_text(v, r->analyzer_version, false);
-        break;
+}
+
+/* Pixel and corner statistics. */
+static void value_stats(const struct ie_record *r, enum col_id col, struct ie_export_value *v)
+{
+    const struct ie_pixel_stats *ps = &r->pixel_stats;
+    const struct ie_corner_stats *cs = &r->corner_stats;
+    bool hp = r->has_pixel_stats, hc = r->has_corner_stats;
+    switch (col) {
     case C_PS_MEAN_R:
         v_real(v, hp, ps->mean_r);
         break;
@@ -323,6 +306,50 @@ void ie_export_value(const struct ie_record *r, size_t col, struct ie_export_val
     case C_CS_DELTA:
         v_real(v, hc, cs->delta);
         break;
+    default:
+        break;
+    }
+}
+
+/* Flags, hashes, verdicts and bookkeeping. */
+static void value_quality(const struct ie_record *r, enum col_id col, struct ie_export_value *v)
+{
+    switch (col) {
+    case C_BLUR_SCORE:
+        v_real(v, r->has_blur_score, r->blur_score);
+        break;
+    case C_IS_BLURRY:
+        v_int(v, true, r->is_blurry);
+        break;
+    case C_PHASH:
+    case C_DHASH: {
+        bool has = col == C_PHASH ? r->has_phash : r->has_dhash;
+        if (has) {
+            ie_hash256_to_hex(col == C_PHASH ? &r->phash : &r->dhash, v->buf);
+            v->s = v->buf;
+        } else {
+            v->null = true;
+        }
+        break;
+    }
+    case C_IS_CORRUPT:
+        v_int(v, true, r->is_corrupt);
+        break;
+    case C_IS_DARK:
+        v_int(v, true, r->is_dark);
+        break;
+    case C_IS_OVEREXPOSED:
+        v_int(v, true, r->is_overexposed);
+        break;
+    case C_HAS_BORDER_ARTIFACT:
+        v_int(v, true, r->has_border_artifact);
+        break;
+    case C_ANALYZED_AT:
+        v_text(v, r->analyzed_at, false);
+        break;
+    case C_ANALYZER_VERSION:
+        v_text(v, r->analyzer_version, false);
+        break;
     case C_CONTENT_HASH:
         v_text(v, r->content_hash, true);
         break;
@@ -338,7 +365,23 @@ void ie_export_value(const struct ie_record *r, size_t col, struct ie_export_val
     case C_COUNT:
         v->null = true;
         break;
+    default:
+        break;
     }
+}
+
+void ie_export_value(const struct ie_record *r, size_t col, struct ie_export_value *v)
+{
+    enum col_id c = (enum col_id)col;
+    memset(v, 0, sizeof(*v));
+    if (c <= C_ASPECT_RATIO)
+        value_file(r, c, v);
+    else if (c <= C_DISTORTION_RISK)
+        value_exif(r, c, v);
+    else if (c >= C_PS_MEAN_R && c <= C_CS_DELTA)
+        value_stats(r, c, v);
+    else
+        value_quality(r, c, v);
 }
 
 /* ---- CSV ---- */
