@@ -73,7 +73,9 @@ static int make_dirs(const char *path)
     return rc;
 }
 
-int cmd_plot(int argc, char **argv)
+/* Parses the options into po, *manifest and *outdir. Returns -1 to go on, or the exit code. */
+static int parse_plot_options(int argc, char **argv, struct ie_plot_opts *po, const char **manifest,
+                              const char **outdir)
 {
     static const struct option opts[] = {
         {"manifest", required_argument, NULL, 'm'},
@@ -85,24 +87,16 @@ int cmd_plot(int argc, char **argv)
         {"seed", required_argument, NULL, OPT_SEED},
         {NULL, 0, NULL, 0},
     };
-    struct ie_plot_opts po;
-    struct ie_manifest m;
-    struct ie_err err = {0};
-    const char *manifest = NULL, *outdir = "./plots", *what = NULL;
     unsigned long long v;
-    int c, f, rc = 1, failed = 0;
-    char *path = NULL;
-
-    ie_plot_opts_init(&po);
-    ie_manifest_init(&m);
+    int c, f;
     optind = 1;
     while ((c = getopt_long(argc, argv, "m:o:h", opts, NULL)) != -1) {
         switch (c) {
         case 'm':
-            manifest = optarg;
+            *manifest = optarg;
             break;
         case 'o':
-            outdir = optarg;
+            *outdir = optarg;
             break;
         case 'h':
             fputs(plot_usage, stdout);
@@ -112,7 +106,7 @@ int cmd_plot(int argc, char **argv)
                 cli_error("--format must be png, svg or pdf, not '%s'", optarg);
                 return 1;
             }
-            po.format = (enum ie_plot_format)f;
+            po->format = (enum ie_plot_format)f;
             break;
         case OPT_DPI:
             if (!parse_ulong(optarg, IE_PLOT_MIN_DPI, IE_PLOT_MAX_DPI, &v)) {
@@ -120,27 +114,44 @@ int cmd_plot(int argc, char **argv)
                           IE_PLOT_MAX_DPI, optarg);
                 return 1;
             }
-            po.dpi = (double)v;
+            po->dpi = (double)v;
             break;
         case OPT_SAMPLE:
             if (!parse_ulong(optarg, 1, (unsigned long long)SIZE_MAX, &v)) {
                 cli_error("--sample needs a positive whole number, not '%s'", optarg);
                 return 1;
             }
-            po.sample = (size_t)v;
+            po->sample = (size_t)v;
             break;
         case OPT_SEED:
             if (!parse_ulong(optarg, 0, UINT64_MAX, &v)) {
                 cli_error("--seed needs a whole number, not '%s'", optarg);
                 return 1;
             }
-            po.seed = v;
+            po->seed = v;
             break;
         default:
             fputs(plot_usage, stderr);
             return 1;
         }
     }
+    return -1;
+}
+
+int cmd_plot(int argc, char **argv)
+{
+    struct ie_plot_opts po;
+    struct ie_manifest m;
+    struct ie_err err = {0};
+    const char *manifest = NULL, *outdir = "./plots", *what = NULL;
+    int rc, failed = 0;
+    char *path = NULL;
+
+    ie_plot_opts_init(&po);
+    ie_manifest_init(&m);
+    if ((rc = parse_plot_options(argc, argv, &po, &manifest, &outdir)) >= 0)
+        return rc;
+    rc = 1;
     if (optind < argc)
         what = argv[optind++];
     if (!what) {
