@@ -3,6 +3,8 @@
 #ifndef IMGEDA_CLI_H
 #define IMGEDA_CLI_H
 
+#include <stdbool.h>
+
 int cmd_scan(int argc, char **argv);
 int cmd_info(int argc, char **argv);
 int cmd_check(int argc, char **argv);
@@ -15,5 +17,11 @@ int cmd_report(int argc, char **argv);
 
 /* Prints "imgeda: <msg>" on stderr. */
 void cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+struct ie_manifest;
+/* Loads a whole manifest for info and check: a directory, an unreadable file or a file with
+ * neither header nor records is an error printed here (returns -1); warn_skipped also reports
+ * unreadable lines (check lists flagged paths, so a hidden gap would mislead). */
+int cli_load_manifest(const char *path, struct ie_manifest *m, bool warn_skipped);
 
 #endif

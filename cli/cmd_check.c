@@ -59,29 +59,6 @@ struct opts {
 /* ---- loading ---- */
 
 /* Loads path; a file with neither a header line nor a record is not a manifest. */
-static int load_manifest(const char *path, struct ie_manifest *m)
-{
-    struct ie_err err = {0};
-    struct stat st;
-    if (stat(path, &st) == 0 && S_ISDIR(st.st_mode)) {
-        cli_error("%s is a directory, not a manifest", path);
-        return -1;
-    }
-    if (ie_manifest_load(path, m, &err) < 0) {
-        cli_error("%s", err.msg);
-        return -1;
-    }
-    if (!m->meta.present && m->n == 0) {
-        cli_error("%s is not an imgeda manifest (no header line and no records)", path);
-        return -1;
-    }
-    if (m->skipped_lines)
-        cli_error("warning: %s: skipped %zu unreadable line(s) (a torn last line is normal after "
-                  "a crash)",
-                  path, m->skipped_lines);
-    return 0;
-}
-
 /* ---- table layout ---- */
 
 /* Display columns of UTF-8 text: one per code point (continuation bytes take none). */
@@ -374,7 +351,7 @@ static int run_checks(unsigned kinds, const struct opts *op)
 
     ie_manifest_init(&m);
     ie_check_result_init(&r);
-    if (load_manifest(path, &m) < 0)
+    if (cli_load_manifest(path, &m, true) < 0)
         goto out;
     ie_check_thresholds_init(&t);
     ie_check_thresholds_from_settings(&t, m.meta.settings_json);
@@ -498,7 +475,7 @@ static int run_leakage(const struct opts *op)
     }
     for (; loaded < n; loaded++) {
         ie_manifest_init(&ms[loaded]);
-        if (load_manifest(op->manifests[loaded], &ms[loaded]) < 0) {
+        if (cli_load_manifest(op->manifests[loaded], &ms[loaded], true) < 0) {
             loaded++;
             goto out;
         }

@@ -27,25 +27,6 @@ enum { OPT_JSON = 256 };
 #define LIST_ROWS 10
 
 /* Loads path; a file with neither a header line nor a record is not a manifest. */
-static int load_manifest(const char *path, struct ie_manifest *m)
-{
-    struct ie_err err = {0};
-    struct stat st;
-    if (stat(path, &st) == 0 && S_ISDIR(st.st_mode)) {
-        cli_error("%s is a directory, not a manifest", path);
-        return -1;
-    }
-    if (ie_manifest_load(path, m, &err) < 0) {
-        cli_error("%s", err.msg);
-        return -1;
-    }
-    if (!m->meta.present && m->n == 0) {
-        cli_error("%s is not an imgeda manifest (no header line and no records)", path);
-        return -1;
-    }
-    return 0;
-}
-
 /* 1234567 -> "1,234,567" (Python's "{:,}"). */
 static const char *fmt_count(char *out, size_t n, long long v)
 {
@@ -381,7 +362,7 @@ int cmd_info(int argc, char **argv)
         fputs(info_usage, stderr);
         goto out;
     }
-    if (load_manifest(path, &m) < 0)
+    if (cli_load_manifest(path, &m, false) < 0)
         goto out;
     ie_check_thresholds_init(&t);
     ie_check_thresholds_from_settings(&t, m.meta.settings_json);
