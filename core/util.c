@@ -214,6 +214,11 @@ void ie_fmt_double(char *out, size_t outsz, double v)
     }
 }
 
+bool ie_double_fits_i64(double v)
+{
+    return v >= -9223372036854775808.0 && v < 9223372036854775808.0;
+}
+
 double ie_round(double v, int nd)
 {
     /* Python's round() is correctly rounded (half-even on the exact binary value); printing
