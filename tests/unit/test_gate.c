@@ -404,6 +404,27 @@ Test(gate, integer_aspect_ratio_prints_as_python)
     ie_slim_manifest_release(&m);
 }
 
+Test(gate, huge_numbers_keep_their_magnitude)
+{
+    static const char line[] = "{\"path\":\"a\",\"aspect_ratio\":1e100}";
+    static const char policy[] = "max_aspect_ratio: 2\n";
+    struct ie_slim_manifest m;
+    struct ie_policy p;
+    struct ie_gate_result g;
+    struct ie_err err = {0};
+
+    ie_slim_manifest_init(&m);
+    ie_slim_manifest_add_line(&m, line, strlen(line));
+    ie_policy_init(&p);
+    cr_assert_eq(ie_policy_parse(&p, "p", policy, strlen(policy), &err), 0, "%s", err.msg);
+    ie_gate_result_init(&g);
+    ie_gate_evaluate(&m, &p, &g);
+    check(&g, 5, "max_aspect_ratio", 2.0, 1e100, false, 1);
+    ie_gate_result_release(&g);
+    ie_policy_release(&p);
+    ie_slim_manifest_release(&m);
+}
+
 Test(gate, cjson_tree_and_release)
 {
     struct ie_gate_result g;
