@@ -31,8 +31,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     struct ie_record r;
     ie_record_init(&r);
     ie_analyze_buffer(data, size, &options, &r);
-    if (r.is_corrupt != (r.error != NULL))
-        abort(); /* a corrupt record says why; a good one has no error */
+    /* A corrupt record says why; a good one has no error. */
+    if (r.is_corrupt != (r.error != NULL)) {
+        fprintf(stderr, "is_corrupt %d with error %s\n", r.is_corrupt, r.error ? r.error : "null");
+        abort();
+    }
     free(ie_record_to_json(&r));
     ie_record_release(&r);
     return 0;

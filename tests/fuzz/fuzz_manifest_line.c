@@ -31,8 +31,10 @@ static int memory_file(const uint8_t *data, size_t size, char *path, size_t path
 static char *round_trip(const char *json, struct ie_record *r)
 {
     ie_record_init(r);
-    if (ie_record_from_json(json, strlen(json), r, NULL) != 0)
-        abort(); /* our own output must read back as a record */
+    if (ie_record_from_json(json, strlen(json), r, NULL) != 0) {
+        fprintf(stderr, "a record we wrote does not read back:\n%s\n", json);
+        abort();
+    }
     return ie_record_to_json(r);
 }
 
@@ -42,8 +44,10 @@ static void check_record(const struct ie_record *r)
     char *s1 = ie_record_to_json(r);
     char *s2 = round_trip(s1, &a);
     char *s3 = round_trip(s2, &b);
-    if (strcmp(s2, s3) != 0)
+    if (strcmp(s2, s3) != 0) {
+        fprintf(stderr, "a record changes on a second round trip:\n%s\n%s\n", s2, s3);
         abort();
+    }
     free(s1);
     free(s2);
     free(s3);
@@ -62,8 +66,11 @@ static void read_records(const uint8_t *data, size_t size, const char *path)
     if (ie_manifest_reader_open(path, &rd, NULL) != 0)
         abort();
     while (ie_manifest_reader_next(rd, &rec, &offset, &len, NULL) == 1) {
-        if (offset < 0 || (uint64_t)offset + len > size || memchr(data + offset, '\n', len))
+        if (offset < 0 || (uint64_t)offset + len > size || memchr(data + offset, '\n', len)) {
+            fprintf(stderr, "line at %lld, %zu bytes, is not a line of the %zu-byte file\n",
+                    (long long)offset, len, size);
             abort();
+        }
         check_record(&rec);
     }
     const struct ie_manifest_meta *meta = ie_manifest_reader_meta(rd);
@@ -91,7 +98,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     read_records(data, size, path);
     ie_manifest_init(&m);
     if (ie_manifest_load(path, &m, NULL) != 0)
-        abort();
+        abort(); /* only a read error fails, and a memory file has none */
     ie_manifest_release(&m);
     close(fd);
     return 0;

@@ -4,6 +4,7 @@
  * Checks the documented return values against the manifest's counters. Lines are never empty
  * here (an empty line switches manifests). */
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -22,8 +23,12 @@ static void add_line(struct ie_slim_manifest *m, const char *line, size_t len)
               : rc == 0  ? m->n == n && m->replaced == replaced && m->skipped_lines == skipped
               : rc == -1 ? m->n == n && m->replaced == replaced && m->skipped_lines == skipped + 1
                          : false;
-    if (!ok)
+    if (!ok) {
+        fprintf(stderr,
+                "add_line returned %d; n %zu -> %zu, replaced %zu -> %zu, skipped %zu -> %zu\n", rc,
+                n, m->n, replaced, m->replaced, skipped, m->skipped_lines);
         abort();
+    }
 }
 
 /* Every check enabled, so that the gate reads every slim field. */
