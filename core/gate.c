@@ -263,7 +263,7 @@ void ie_gate_evaluate(const struct ie_slim_manifest *m, const struct ie_policy *
 
 static cJSON *raw_number(double v, bool as_int)
 {
-    char tmp[40];
+    char tmp[320]; /* "%.0f" of the largest double has 309 digits */
     if (as_int)
         snprintf(tmp, sizeof(tmp), "%.0f", v);
     else

@@ -100,7 +100,9 @@ static void take_meta(struct ie_manifest_meta *meta, const cJSON *o)
     v = cJSON_GetObjectItemCaseSensitive(o, "settings");
     meta->settings_json = cJSON_IsObject(v) ? cJSON_PrintUnformatted(v) : NULL;
     v = cJSON_GetObjectItemCaseSensitive(o, "total_files");
-    meta->total_files = cJSON_IsNumber(v) ? (int64_t)v->valuedouble : 0;
+    /* A count beyond int64_t reads as missing (0). */
+    meta->total_files =
+        cJSON_IsNumber(v) && ie_double_fits_i64(v->valuedouble) ? (int64_t)v->valuedouble : 0;
     v = cJSON_GetObjectItemCaseSensitive(o, "created_at");
     meta->created_at = ie_xstrdup(cJSON_IsString(v) ? v->valuestring : "");
 }

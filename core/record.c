@@ -339,8 +339,8 @@ static void set_field(struct ie_record *r, const struct field *f, const cJSON *v
     case F_STR:
         ie_record_set_str((char **)(base + f->off), cJSON_IsString(v) ? v->valuestring : NULL);
         break;
-    case F_I64:
-        if (cJSON_IsNumber(v))
+    case F_I64: /* a number beyond int64_t counts as missing, like a wrong type */
+        if (cJSON_IsNumber(v) && ie_double_fits_i64(v->valuedouble))
             *(int64_t *)(base + f->off) = (int64_t)v->valuedouble;
         break;
     case F_DBL:

@@ -215,12 +215,18 @@ void ie_fmt_double(char *out, size_t outsz, double v)
     }
 }
 
+bool ie_double_fits_i64(double v)
+{
+    return v >= -9223372036854775808.0 && v < 9223372036854775808.0;
+}
+
 double ie_round(double v, int nd)
 {
     /* Python's round() is correctly rounded (half-even on the exact binary value); printing
      * with %.*f gives the same correctly rounded decimal, then parse back. */
     char tmp[64];
-    if (!isfinite(v))
+    /* From 2^52 on a double has no fraction to round, and %.*f would not fit into tmp. */
+    if (!isfinite(v) || fabs(v) >= 4503599627370496.0)
         return v;
     snprintf(tmp, sizeof(tmp), "%.*f", nd, v);
     return strtod(tmp, NULL);

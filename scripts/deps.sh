@@ -2,7 +2,8 @@
 # Installs the Debian 12 packages imgedad needs; idempotent, used by the README's two commands,
 # by .ci/run and by docker/Dockerfile. Usage: scripts/deps.sh [build|run|test|runtime|bench]
 #   build: compilers and -dev libraries; run: build + runtime fonts; test: run + test tools
-#   (including chromium, and Node.js + npm when missing, for the browser tests);
+#   (chromium, and Node.js + npm when missing, for the browser tests; clang, its libFuzzer and
+#   sanitizer runtimes, which clang-14 only recommends, and llvm-symbolizer for the fuzzers);
 #   runtime: only the shared libraries and fonts the binaries need (the Docker image's last stage).
 set -euo pipefail
 what=${1:-test}
@@ -63,6 +64,9 @@ TEST_PKGS=(
   procps
   dpkg-dev
   chromium
+  clang
+  libclang-rt-14-dev
+  llvm
 )
 # Node.js and npm for the browser tests (tests/e2e), from Debian only when the commands are
 # missing: a Node.js from nodesource is one `nodejs` package with npm inside, and Debian's `npm`

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The README's test command: installs what is missing, builds with -Werror, runs every test,
-# then builds again with AddressSanitizer + UBSan and runs the suite under them.
+# then builds again with AddressSanitizer + UBSan and runs the suite under them, and last runs
+# the libFuzzer fuzzers of the core's parsers for a bounded time.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/deps.sh test
@@ -31,3 +32,11 @@ export ASAN_OPTIONS="detect_leaks=1:abort_on_error=1:strict_string_checks=1"
 export LSAN_OPTIONS="suppressions=$PWD/tests/lsan.supp:print_suppressions=0"
 export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1"
 ctest --test-dir build-asan --output-on-failure -j"$jobs" --timeout 1800 -LE slow
+
+# Fuzz build: the core instrumented for libFuzzer under ASan + UBSan; each fuzzer replays its
+# regression inputs and then fuzzes for 20 s (tests/fuzz/README.md).
+echo "== fuzzers (bounded)"
+cmake -S . -B build-fuzz -DCMAKE_C_COMPILER=clang -DCMAKE_BUILD_TYPE=RelWithDebInfo -DIE_WERROR=ON \
+  -DIE_FUZZ=ON -DIE_BUILD_TESTS=OFF -DIE_BUILD_BENCH=OFF >/dev/null
+cmake --build build-fuzz -j"$jobs"
+ctest --test-dir build-fuzz --output-on-failure -j"$jobs" -L fuzz

@@ -404,6 +404,34 @@ Test(gate, integer_aspect_ratio_prints_as_python)
     ie_slim_manifest_release(&m);
 }
 
+Test(gate, huge_numbers_keep_their_magnitude)
+{
+    static const char line[] = "{\"path\":\"a\",\"aspect_ratio\":1e100}";
+    static const char policy[] = "max_corrupt_pct: 1122222222000000000000000000057603043100\n"
+                                 "max_aspect_ratio: 2\n";
+    struct ie_slim_manifest m;
+    struct ie_policy p;
+    struct ie_gate_result g;
+    struct ie_err err = {0};
+    char want[400];
+
+    ie_slim_manifest_init(&m);
+    ie_slim_manifest_add_line(&m, line, strlen(line));
+    ie_policy_init(&p);
+    cr_assert_eq(ie_policy_parse(&p, "p", policy, strlen(policy), &err), 0, "%s", err.msg);
+    ie_gate_result_init(&g);
+    ie_gate_evaluate(&m, &p, &g);
+    check(&g, 5, "max_aspect_ratio", 2.0, 1e100, false, 1);
+    /* The threshold was written as an integer: printed whole, all 40 digits of its double. */
+    snprintf(want, sizeof(want), "\"threshold\":%.0f,", p.max_corrupt_pct);
+    char *j = ie_gate_result_to_json(&g, false);
+    cr_assert(strstr(j, want), "%s lacks %s", j, want);
+    free(j);
+    ie_gate_result_release(&g);
+    ie_policy_release(&p);
+    ie_slim_manifest_release(&m);
+}
+
 Test(gate, cjson_tree_and_release)
 {
     struct ie_gate_result g;

@@ -71,6 +71,24 @@ Test(manifest, torn_line_is_skipped_and_later_record_wins)
     free(p);
 }
 
+Test(manifest, header_total_beyond_int64_reads_as_missing)
+{
+    const char text[] = "{\"__manifest_meta__\": true, \"total_files\": 1e19}\n"
+                        "{\"path\": \"a.png\"}\n";
+    char *dir = th_tempdir(), *p = th_path(dir, "m.jsonl");
+    struct ie_manifest m;
+    th_write(p, text, sizeof(text) - 1);
+    ie_manifest_init(&m);
+    cr_assert_eq(ie_manifest_load(p, &m, NULL), 0);
+    cr_expect(m.meta.present);
+    cr_expect_eq(m.meta.total_files, 0);
+    cr_expect_eq(m.n, 1);
+    ie_manifest_release(&m);
+    th_rmrf(dir);
+    free(p);
+    free(dir);
+}
+
 Test(manifest, missing_file_is_a_clear_error)
 {
     struct ie_manifest m;

@@ -159,6 +159,17 @@ Test(record, parsing_is_tolerant_of_old_and_odd_records)
     ie_record_release(&r);
 }
 
+Test(record, a_size_beyond_int64_counts_as_missing)
+{
+    struct ie_record r;
+    const char *big = "{\"path\": \"a\", \"file_size_bytes\": 1e30, \"width\": 1e30}";
+    ie_record_init(&r);
+    cr_assert_eq(ie_record_from_json(big, strlen(big), &r, NULL), 0);
+    cr_expect_eq(r.file_size_bytes, 0);
+    cr_expect_eq(r.width, 0);
+    ie_record_release(&r);
+}
+
 Test(record, rejects_non_objects_with_a_message)
 {
     struct ie_record r;

@@ -2,6 +2,7 @@
 #ifndef IMGEDA_UTIL_H
 #define IMGEDA_UTIL_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -45,6 +46,10 @@ char *ie_utf8_sanitize(const char *s, size_t n);
 /* Formats a double so that it round-trips and always reads back as a float in JSON/Python
  * (a ".0" is appended to integral values). out must hold 32 bytes. Non-finite values -> "null". */
 void ie_fmt_double(char *out, size_t outsz, double v);
+
+/* Whether v converts to int64_t, i.e. lies in [-2^63, 2^63) (NaN does not). C leaves the
+ * conversion of anything else undefined, so numbers read from files are checked first. */
+bool ie_double_fits_i64(double v);
 
 /* Rounds v to nd decimals the way Python's round() does for these magnitudes. */
 double ie_round(double v, int nd);
