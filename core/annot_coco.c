@@ -503,7 +503,7 @@ void ie__annot_coco_feed(struct ie_annot_result *r, struct ie_annot_state *st, c
             bi++;
         if (e->skip || e->alias != i)
             continue;
-        struct boxvec view = {&doc->boxes.v[start], bi - start, bi - start};
+        struct boxvec view = {doc->boxes.v ? &doc->boxes.v[start] : NULL, bi - start, bi - start};
         if (ix->n == 0) {
             char split[64];
             size_t sp = fsplit != SIZE_MAX

@@ -662,7 +662,7 @@ char *ie_policy_to_json(const struct ie_policy *policy)
 {
     struct ie_policy copy = *policy, *p = &copy; /* the slot helpers take a mutable policy */
     cJSON *o = cJSON_CreateObject();
-    char num[40];
+    char num[400]; /* "%.0f" of the largest double has 309 digits */
     for (int k = 0; k < IE_POLICY_NKEYS; k++) {
         switch (kind_of(k)) {
         case K_WHOLE:
