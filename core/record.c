@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "imgeda/json.h"
 #include "imgeda/record.h"
 #include "imgeda/util.h"
 
@@ -102,32 +103,10 @@ int ie_hash256_distance(const struct ie_hash256 *a, const struct ie_hash256 *b)
 
 /* ---- JSON out ---- */
 
-static void add_float(cJSON *o, const char *k, double v)
-{
-    char tmp[40];
-    ie_fmt_double(tmp, sizeof(tmp), v);
-    cJSON_AddItemToObject(o, k, cJSON_CreateRaw(tmp));
-}
-
-static void add_int(cJSON *o, const char *k, int64_t v)
-{
-    char tmp[32];
-    snprintf(tmp, sizeof(tmp), "%lld", (long long)v);
-    cJSON_AddItemToObject(o, k, cJSON_CreateRaw(tmp));
-}
-
-static void add_str(cJSON *o, const char *k, const char *v)
-{
-    if (v)
-        cJSON_AddStringToObject(o, k, v);
-    else
-        cJSON_AddNullToObject(o, k);
-}
-
 static void add_opt_float(cJSON *o, const char *k, bool has, double v)
 {
     if (has)
-        add_float(o, k, v);
+        ie_json_add_double(o, k, v);
     else
         cJSON_AddNullToObject(o, k);
 }
@@ -135,7 +114,7 @@ static void add_opt_float(cJSON *o, const char *k, bool has, double v)
 static void add_opt_int(cJSON *o, const char *k, bool has, int64_t v)
 {
     if (has)
-        add_int(o, k, v);
+        ie_json_add_int(o, k, v);
     else
         cJSON_AddNullToObject(o, k);
 }
@@ -154,50 +133,50 @@ static void add_hash(cJSON *o, const char *k, bool has, const struct ie_hash256 
 char *ie_record_to_json(const struct ie_record *r)
 {
     cJSON *o = cJSON_CreateObject();
-    add_str(o, "path", r->path ? r->path : "");
-    add_str(o, "filename", r->filename ? r->filename : "");
-    add_int(o, "file_size_bytes", r->file_size_bytes);
-    add_float(o, "mtime", r->mtime);
-    add_int(o, "width", r->width);
-    add_int(o, "height", r->height);
-    add_str(o, "format", r->format ? r->format : "");
-    add_str(o, "color_mode", r->color_mode ? r->color_mode : "");
-    add_int(o, "num_channels", r->num_channels);
-    add_float(o, "aspect_ratio", r->aspect_ratio);
-    add_str(o, "camera_make", r->camera_make);
-    add_str(o, "camera_model", r->camera_model);
-    add_str(o, "lens_model", r->lens_model);
+    ie_json_add_str_or_null(o, "path", r->path ? r->path : "");
+    ie_json_add_str_or_null(o, "filename", r->filename ? r->filename : "");
+    ie_json_add_int(o, "file_size_bytes", r->file_size_bytes);
+    ie_json_add_double(o, "mtime", r->mtime);
+    ie_json_add_int(o, "width", r->width);
+    ie_json_add_int(o, "height", r->height);
+    ie_json_add_str_or_null(o, "format", r->format ? r->format : "");
+    ie_json_add_str_or_null(o, "color_mode", r->color_mode ? r->color_mode : "");
+    ie_json_add_int(o, "num_channels", r->num_channels);
+    ie_json_add_double(o, "aspect_ratio", r->aspect_ratio);
+    ie_json_add_str_or_null(o, "camera_make", r->camera_make);
+    ie_json_add_str_or_null(o, "camera_model", r->camera_model);
+    ie_json_add_str_or_null(o, "lens_model", r->lens_model);
     add_opt_float(o, "focal_length_mm", r->has_focal_length_mm, r->focal_length_mm);
     add_opt_int(o, "focal_length_35mm", r->has_focal_length_35mm, r->focal_length_35mm);
     add_opt_int(o, "iso_speed", r->has_iso_speed, r->iso_speed);
     add_opt_float(o, "f_number", r->has_f_number, r->f_number);
     add_opt_float(o, "exposure_time_sec", r->has_exposure_time_sec, r->exposure_time_sec);
-    add_str(o, "datetime_original", r->datetime_original);
+    ie_json_add_str_or_null(o, "datetime_original", r->datetime_original);
     add_opt_int(o, "orientation_tag", r->has_orientation_tag, r->orientation_tag);
     cJSON_AddBoolToObject(o, "has_gps_data", r->has_gps_data);
-    add_str(o, "distortion_risk", r->distortion_risk);
+    ie_json_add_str_or_null(o, "distortion_risk", r->distortion_risk);
     if (r->has_pixel_stats) {
         const struct ie_pixel_stats *p = &r->pixel_stats;
         cJSON *ps = cJSON_AddObjectToObject(o, "pixel_stats");
-        add_float(ps, "mean_r", p->mean_r);
-        add_float(ps, "mean_g", p->mean_g);
-        add_float(ps, "mean_b", p->mean_b);
-        add_float(ps, "std_r", p->std_r);
-        add_float(ps, "std_g", p->std_g);
-        add_float(ps, "std_b", p->std_b);
-        add_float(ps, "mean_brightness", p->mean_brightness);
-        add_int(ps, "min_val", p->min_val);
-        add_int(ps, "max_val", p->max_val);
+        ie_json_add_double(ps, "mean_r", p->mean_r);
+        ie_json_add_double(ps, "mean_g", p->mean_g);
+        ie_json_add_double(ps, "mean_b", p->mean_b);
+        ie_json_add_double(ps, "std_r", p->std_r);
+        ie_json_add_double(ps, "std_g", p->std_g);
+        ie_json_add_double(ps, "std_b", p->std_b);
+        ie_json_add_double(ps, "mean_brightness", p->mean_brightness);
+        ie_json_add_int(ps, "min_val", p->min_val);
+        ie_json_add_int(ps, "max_val", p->max_val);
     } else {
         cJSON_AddNullToObject(o, "pixel_stats");
     }
     if (r->has_corner_stats) {
         const struct ie_corner_stats *c = &r->corner_stats;
         cJSON *cs = cJSON_AddObjectToObject(o, "corner_stats");
-        add_float(cs, "corner_mean", c->corner_mean);
-        add_float(cs, "center_mean", c->center_mean);
-        add_float(cs, "border_mean", c->border_mean);
-        add_float(cs, "delta", c->delta);
+        ie_json_add_double(cs, "corner_mean", c->corner_mean);
+        ie_json_add_double(cs, "center_mean", c->center_mean);
+        ie_json_add_double(cs, "border_mean", c->border_mean);
+        ie_json_add_double(cs, "delta", c->delta);
     } else {
         cJSON_AddNullToObject(o, "corner_stats");
     }
@@ -209,12 +188,12 @@ char *ie_record_to_json(const struct ie_record *r)
     cJSON_AddBoolToObject(o, "is_dark", r->is_dark);
     cJSON_AddBoolToObject(o, "is_overexposed", r->is_overexposed);
     cJSON_AddBoolToObject(o, "has_border_artifact", r->has_border_artifact);
-    add_str(o, "analyzed_at", r->analyzed_at ? r->analyzed_at : "");
-    add_str(o, "analyzer_version", r->analyzer_version ? r->analyzer_version : "");
-    add_str(o, "content_hash", r->content_hash);
-    add_str(o, "error", r->error);
-    add_int(o, "bit_depth", r->bit_depth);
-    add_int(o, "num_frames", r->num_frames);
+    ie_json_add_str_or_null(o, "analyzed_at", r->analyzed_at ? r->analyzed_at : "");
+    ie_json_add_str_or_null(o, "analyzer_version", r->analyzer_version ? r->analyzer_version : "");
+    ie_json_add_str_or_null(o, "content_hash", r->content_hash);
+    ie_json_add_str_or_null(o, "error", r->error);
+    ie_json_add_int(o, "bit_depth", r->bit_depth);
+    ie_json_add_int(o, "num_frames", r->num_frames);
     char *s = cJSON_PrintUnformatted(o);
     cJSON_Delete(o);
     if (!s)

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "db.h"
+#include "imgeda/json.h"
 #include "imgeda/manifest.h"
 #include "imgeda/strmap.h"
 #include "imgeda/util.h"
@@ -27,28 +28,6 @@ void srv_scan_row_release(struct srv_scan_row *r)
     memset(r, 0, sizeof(*r));
 }
 
-static void add_num(cJSON *o, const char *k, double v)
-{
-    char tmp[40];
-    ie_fmt_double(tmp, sizeof(tmp), v);
-    cJSON_AddItemToObject(o, k, cJSON_CreateRaw(tmp));
-}
-
-static void add_int(cJSON *o, const char *k, int64_t v)
-{
-    char tmp[32];
-    snprintf(tmp, sizeof(tmp), "%lld", (long long)v);
-    cJSON_AddItemToObject(o, k, cJSON_CreateRaw(tmp));
-}
-
-static void add_str_or_null(cJSON *o, const char *k, const char *v)
-{
-    if (v)
-        cJSON_AddStringToObject(o, k, v);
-    else
-        cJSON_AddNullToObject(o, k);
-}
-
 cJSON *srv_scan_row_to_json(const struct srv_scan_row *r)
 {
     cJSON *o = cJSON_CreateObject();
@@ -60,17 +39,17 @@ cJSON *srv_scan_row_to_json(const struct srv_scan_row *r)
     cJSON_AddItemToObject(o, "options", opts ? opts : cJSON_CreateObject());
     cJSON_AddBoolToObject(o, "imported", r->imported);
     cJSON_AddStringToObject(o, "created_at", r->created_at);
-    add_str_or_null(o, "started_at", r->started_at);
-    add_str_or_null(o, "finished_at", r->finished_at);
-    add_str_or_null(o, "error", r->error);
+    ie_json_add_str_or_null(o, "started_at", r->started_at);
+    ie_json_add_str_or_null(o, "finished_at", r->finished_at);
+    ie_json_add_str_or_null(o, "error", r->error);
     cJSON *p = cJSON_AddObjectToObject(o, "progress");
-    add_int(p, "total", r->total);
-    add_int(p, "processed", r->processed);
-    add_int(p, "corrupt", r->corrupt);
-    add_int(p, "bytes", r->bytes);
-    add_num(p, "rate_per_s", r->rate_per_s);
+    ie_json_add_int(p, "total", r->total);
+    ie_json_add_int(p, "processed", r->processed);
+    ie_json_add_int(p, "corrupt", r->corrupt);
+    ie_json_add_int(p, "bytes", r->bytes);
+    ie_json_add_double(p, "rate_per_s", r->rate_per_s);
     if (r->has_eta)
-        add_num(p, "eta_s", r->eta_s);
+        ie_json_add_double(p, "eta_s", r->eta_s);
     else
         cJSON_AddNullToObject(p, "eta_s");
     return o;
