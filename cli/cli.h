@@ -23,5 +23,8 @@ struct ie_manifest;
  * neither header nor records is an error printed here (returns -1); warn_skipped also reports
  * unreadable lines (check lists flagged paths, so a hidden gap would mislead). */
 int cli_load_manifest(const char *path, struct ie_manifest *m, bool warn_skipped);
+/* Loads the records for plot and report (an empty manifest is fine there): the error is
+ * printed here (returns -1), unreadable lines are warned about. */
+int cli_load_records(const char *path, struct ie_manifest *m);
 
 #endif

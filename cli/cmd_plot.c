@@ -174,13 +174,8 @@ int cmd_plot(int argc, char **argv)
         cli_error("plot needs -m MANIFEST");
         return 1;
     }
-    if (ie_manifest_load(manifest, &m, &err) < 0) {
-        cli_error("%s", err.msg);
+    if (cli_load_records(manifest, &m) < 0)
         goto out;
-    }
-    if (m.skipped_lines)
-        fprintf(stderr, "imgeda: warning: %zu unreadable line%s in %s skipped\n", m.skipped_lines,
-                m.skipped_lines == 1 ? "" : "s", manifest);
     if (m.n == 0)
         fprintf(stderr, "imgeda: %s has no records; the plots will say 'no data'\n", manifest);
     if (m.meta.present)

@@ -107,13 +107,8 @@ int cmd_report(int argc, char **argv)
         cli_error("%s", err.msg);
         goto out;
     }
-    if (ie_manifest_load(manifest, &m, &err) < 0) {
-        cli_error("%s", err.msg);
+    if (cli_load_records(manifest, &m) < 0)
         goto out;
-    }
-    if (m.skipped_lines)
-        fprintf(stderr, "imgeda: warning: %zu unreadable line%s in %s skipped\n", m.skipped_lines,
-                m.skipped_lines == 1 ? "" : "s", manifest);
     if (policy) {
         for (size_t i = 0; i < m.n; i++)
             ie_slim_manifest_add_record(&slim, &m.recs[i]);

@@ -1,4 +1,5 @@
 /* What several imgeda commands share: loading a manifest with the CLI's messages. */
+#include <stdio.h>
 #include <sys/stat.h>
 
 #include "cli.h"
@@ -24,5 +25,18 @@ int cli_load_manifest(const char *path, struct ie_manifest *m, bool warn_skipped
         cli_error("warning: %s: skipped %zu unreadable line(s) (a torn last line is normal after "
                   "a crash)",
                   path, m->skipped_lines);
+    return 0;
+}
+
+int cli_load_records(const char *path, struct ie_manifest *m)
+{
+    struct ie_err err = {0};
+    if (ie_manifest_load(path, m, &err) < 0) {
+        cli_error("%s", err.msg);
+        return -1;
+    }
+    if (m->skipped_lines)
+        fprintf(stderr, "imgeda: warning: %zu unreadable line%s in %s skipped\n", m->skipped_lines,
+                m->skipped_lines == 1 ? "" : "s", path);
     return 0;
 }

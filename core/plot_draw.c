@@ -94,26 +94,21 @@ struct ie__plot_rect ie__plot_text(struct ie__plot_fig *fig, double x, double y,
     return (struct ie__plot_rect){left, top, left + w, top + lh};
 }
 
+struct fit_in_plot {
+    struct ie__plot_fig *fig;
+    double maxw;
+};
+
+static bool fits_in_plot(const char *text, void *ud)
+{
+    const struct fit_in_plot *f = ud;
+    return ie__plot_text_w(f->fig, text) <= f->maxw;
+}
+
 void ie__plot_fit(struct ie__plot_fig *fig, const char *s, double maxw, char *out, size_t n)
 {
-    size_t len = strlen(s);
-    if (n == 0)
-        return;
-    snprintf(out, n, "%s", s);
-    if (len < n && ie__plot_text_w(fig, out) <= maxw)
-        return;
-    /* Drop whole UTF-8 characters from the end until "prefix…" fits. */
-    size_t cut = len < n - 4 ? len : n - 4;
-    while (cut > 0) {
-        while (cut > 0 && ((unsigned char)s[cut] & 0xC0) == 0x80)
-            cut--;
-        memcpy(out, s, cut);
-        memcpy(out + cut, "\xe2\x80\xa6", 4); /* U+2026 and the NUL */
-        if (ie__plot_text_w(fig, out) <= maxw)
-            return;
-        cut--;
-    }
-    snprintf(out, n, "\xe2\x80\xa6");
+    struct fit_in_plot f = {fig, maxw};
+    ie_utf8_fit(s, out, n, fits_in_plot, &f);
 }
 
 void ie__plot_occupy(struct ie__plot_fig *fig, struct ie__plot_rect r)

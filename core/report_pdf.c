@@ -155,24 +155,22 @@ static void put(struct pdf *p, HPDF_Font f, double size, double x, double y, str
     HPDF_Page_EndText(p->page);
 }
 
+struct fit_in_pdf {
+    HPDF_Font f;
+    double size, maxw;
+};
+
+static bool fits_in_pdf(const char *text, void *ud)
+{
+    const struct fit_in_pdf *p = ud;
+    return text_w(p->f, p->size, text) <= p->maxw;
+}
+
 /* s cut at a UTF-8 boundary with "…" to fit maxw; into out (size n). */
 static void fit(HPDF_Font f, double size, const char *s, double maxw, char *out, size_t n)
 {
-    size_t len = strlen(s);
-    snprintf(out, n, "%s", s);
-    if (len < n && text_w(f, size, out) <= maxw)
-        return;
-    size_t cut = len < n - 4 ? len : n - 4;
-    while (cut > 0) {
-        while (cut > 0 && ((unsigned char)s[cut] & 0xC0) == 0x80)
-            cut--;
-        memcpy(out, s, cut);
-        memcpy(out + cut, "\xe2\x80\xa6", 4);
-        if (text_w(f, size, out) <= maxw)
-            return;
-        cut--;
-    }
-    snprintf(out, n, "\xe2\x80\xa6");
+    struct fit_in_pdf p = {f, size, maxw};
+    ie_utf8_fit(s, out, n, fits_in_pdf, &p);
 }
 
 #define MAX_LINES 24

@@ -362,3 +362,26 @@ out:
     ie_buf_release(&tmp);
     return rc;
 }
+
+void ie_utf8_fit(const char *s, char *out, size_t n, bool (*fits)(const char *text, void *ud),
+                 void *ud)
+{
+    size_t len = strlen(s);
+    if (n == 0)
+        return;
+    snprintf(out, n, "%s", s);
+    if (len < n && fits(out, ud))
+        return;
+    /* Drop whole UTF-8 characters from the end until "prefix…" fits. */
+    size_t cut = len < n - 4 ? len : n - 4;
+    while (cut > 0) {
+        while (cut > 0 && ((unsigned char)s[cut] & 0xC0) == 0x80)
+            cut--;
+        memcpy(out, s, cut);
+        memcpy(out + cut, "\xe2\x80\xa6", 4); /* U+2026 and the NUL */
+        if (fits(out, ud))
+            return;
+        cut--;
+    }
+    snprintf(out, n, "\xe2\x80\xa6");
+}

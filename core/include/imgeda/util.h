@@ -72,4 +72,9 @@ int ie_write_file_atomic(const char *path, const void *data, size_t len, struct 
 #define IE_MIN(a, b)    ((a) < (b) ? (a) : (b))
 #define IE_MAX(a, b)    ((a) > (b) ? (a) : (b))
 
+/* s into out (size n >= 4), cut at a UTF-8 boundary and ended with "…" until fits(out, ud)
+ * says it fits; "…" alone when nothing does. For labels measured in a font (plots, PDF). */
+void ie_utf8_fit(const char *s, char *out, size_t n, bool (*fits)(const char *text, void *ud),
+                 void *ud);
+
 #endif
