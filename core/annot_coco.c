@@ -1,5 +1,7 @@
 /* COCO: a JSON pre-scan with line/column, the instances file, and the dataset walk. */
 
+#include <cjson/cJSON.h>
+
 #include "annot_internal.h"
 #include "imgeda/annotations.h"
 #include "imgeda/strmap.h"

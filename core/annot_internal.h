@@ -1,13 +1,11 @@
 /* What the annotation modules share (core/annotations.c and core/annot_*.c): limits, the
- * accumulator and its helpers, the data.yaml tree. Private to the core. */
+ * accumulator's state, the per-format documents, and the ie__annot_* functions, grouped by the
+ * file that defines them. Private to the core. */
 #ifndef IMGEDA_ANNOT_INTERNAL_H
 #define IMGEDA_ANNOT_INTERNAL_H
 
-#include <cjson/cJSON.h>
 #include <ctype.h>
-#include <dirent.h>
 #include <errno.h>
-#include <expat.h>
 #include <limits.h>
 #include <math.h>
 #include <stdarg.h>
@@ -144,22 +142,6 @@ struct coco_doc {
     struct boxvec boxes; /* sorted by owner, then file order */
 };
 
-enum voc_el {
-    V_OTHER,
-    V_FILENAME,
-    V_SIZE,
-    V_WIDTH,
-    V_HEIGHT,
-    V_OBJECT,
-    V_NAME,
-    V_BNDBOX,
-    V_XMIN,
-    V_YMIN,
-    V_XMAX,
-    V_YMAX,
-};
-
-#define VOC_PATH 8
 struct voc_obj {
     char *name;
     double c[4];   /* xmin ymin xmax ymax */
@@ -175,20 +157,6 @@ struct voc_doc {
     bool sized;
     struct voc_obj *objs;
     size_t n, cap;
-};
-
-struct voc_ctx {
-    XML_Parser p;
-    struct ie_annot_result *r;
-    const char *file;
-    int depth, max_depth;
-    enum voc_el path[VOC_PATH];
-    bool collecting, too_long;
-    struct ie_buf text;
-    char *width_s, *height_s;
-    struct voc_doc *doc;
-    bool in_object;
-    char stop_msg[160];
 };
 
 /* Image files (imgeda's extensions) and .txt files under the root, relative paths (bytes as on
@@ -216,90 +184,103 @@ struct img_index {
     size_t *next_base, *next_stem; /* chains of images sharing a name / stem; SIZE_MAX ends */
 };
 
-struct rank {
-    size_t count;
-    const char *name;
-    size_t idx;
-};
-
-/* shared functions */
-void ie__annot_acc_image(struct ie_annot_result *r, struct ie_annot_state *st, size_t split,
-                         struct boxvec *bv, bool labels, const char *file, const char *image);
-void ie__annot_add_missing_annotation(struct ie_annot_result *r, const char *rel);
-void ie__annot_add_note(struct ie_annot_result *r, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
-void ie__annot_add_orphan_annotation(struct ie_annot_result *r, const char *rel);
-const char *ie__annot_base_name(const char *p);
-struct box *ie__annot_boxvec_push(struct boxvec *bv);
-char *ie__annot_clean_line(const char *s, size_t n);
-char **ie__annot_coco_find(const char *root, const struct ie_annot_options *o, bool first_only,
-                           size_t *n_out);
-const char *ie__annot_ext_of(const char *p);
-void ie__annot_feed_unclaimed(struct ie_annot_result *r, struct ie_annot_state *st,
-                              const struct img_index *ix, bool orphans);
-void ie__annot_free_strv(char **v, size_t n);
-bool ie__annot_has_component(const char *rel, const char *name, bool ci);
+/* annotations.c: names, small string/path/number helpers, the result's lifetime. */
+extern const char *const ie__annot_issue_names[IE_ANNOT_N_KINDS];
+bool ie__annot_is_ws(char c);
 bool ie__annot_has_suffix_ci(const char *s, const char *suf);
-size_t ie__annot_img_find(const struct img_index *ix, const char *name, bool by_stem, size_t prefer,
-                          bool *ambiguous);
-void ie__annot_img_index_build(struct img_index *ix, struct ie_annot_state *st,
-                               const struct walk *w, bool (*keep)(const char *rel));
-void ie__annot_img_index_release(struct img_index *ix);
-bool ie__annot_is_dir(const char *p);
-bool ie__annot_is_file(const char *p);
+const char *ie__annot_base_name(const char *p);
+const char *ie__annot_ext_of(const char *p);
 bool ie__annot_is_image_name(const char *p);
 bool ie__annot_is_split_name(const char *s);
-bool ie__annot_is_ws(char c);
-extern const char *const ie__annot_issue_names[IE_ANNOT_N_KINDS];
-char *ie__annot_join2(const char *a, const char *b);
-int ie__annot_json_prescan(const char *p, size_t n, int max_depth, size_t max_values,
-                           struct json_keys *k, char *msg, size_t msgsz);
-void ie__annot_note_annotation_only(struct ie_annot_result *r);
-bool ie__annot_parse_double(const char *s, size_t n, double *out);
-int ie__annot_read_annotation(struct ie_annot_result *r, const char *root, const char *rel,
-                              size_t cap, char **data, size_t *len);
-void ie__annot_release_summary(struct ie_annot_result *r);
-size_t ie__annot_split_intern(struct ie_annot_state *st, const char *name);
 char *ie__annot_strip_ext(const char *p);
-void ie__annot_yolo_config_release(struct yolo_config *c);
-void ie__annot_yolo_declare(struct ie_annot_state *st, size_t id, const char *name);
+char *ie__annot_join2(const char *a, const char *b);
+bool ie__annot_is_dir(const char *p);
+bool ie__annot_is_file(const char *p);
+char *ie__annot_clean_line(const char *s, size_t n);
+const char *ie__annot_quote(char *out, size_t outsz, const char *s, size_t n);
+bool ie__annot_parse_double(const char *s, size_t n, double *out);
+bool ie__annot_parse_class_id(const char *s, size_t n, long *out);
+void ie__annot_free_strv(char **v, size_t n);
+void ie__annot_release_summary(struct ie_annot_result *r);
+
+/* annot_stats.c: issues, notes and lists; the accumulator. */
 void ie__annot_add_issue(struct ie_annot_result *r, const char *file, uint32_t line,
                          enum ie_annot_issue_kind kind, const char *fmt, ...)
     __attribute__((format(printf, 5, 6)));
-int ie__annot_analyze_coco(struct ie_annot_result *r, struct ie_annot_state *st, const char *root,
-                           const struct walk *w, bool forced, struct ie_err *err);
-int ie__annot_analyze_voc(struct ie_annot_result *r, struct ie_annot_state *st, const char *root,
-                          const struct walk *w, bool forced, struct ie_err *err);
+void ie__annot_add_note(struct ie_annot_result *r, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+void ie__annot_add_missing_annotation(struct ie_annot_result *r, const char *rel);
+void ie__annot_add_orphan_annotation(struct ie_annot_result *r, const char *rel);
+struct box *ie__annot_boxvec_push(struct boxvec *bv);
+size_t ie__annot_class_intern(struct ie_annot_state *st, const char *name, bool declared);
+size_t ie__annot_split_intern(struct ie_annot_state *st, const char *name);
+void ie__annot_acc_image(struct ie_annot_result *r, struct ie_annot_state *st, size_t split,
+                         struct boxvec *bv, bool labels, const char *file, const char *image);
+
+/* annot_folders.c: the walk, the image index, class folders and flat layouts. */
+int ie__annot_cmp_str(const void *a, const void *b);
+char **ie__annot_list_dir(const char *dir, bool want_dirs, const char *ext, size_t *n);
+int ie__annot_walk_tree(struct ie_annot_result *r, const struct ie_annot_options *o,
+                        const char *root, struct walk *w, struct ie_err *err);
+void ie__annot_walk_release(struct walk *w);
+bool ie__annot_has_component(const char *rel, const char *name, bool ci);
+const char *ie__annot_path_split(const char *rel, char *out, size_t outsz);
+void ie__annot_img_index_build(struct img_index *ix, struct ie_annot_state *st,
+                               const struct walk *w, bool (*keep)(const char *rel));
+void ie__annot_img_index_release(struct img_index *ix);
+size_t ie__annot_img_find(const struct img_index *ix, const char *name, bool by_stem, size_t prefer,
+                          bool *ambiguous);
+int ie__annot_read_annotation(struct ie_annot_result *r, const char *root, const char *rel,
+                              size_t cap, char **data, size_t *len);
+void ie__annot_feed_unclaimed(struct ie_annot_result *r, struct ie_annot_state *st,
+                              const struct img_index *ix, bool orphans);
+void ie__annot_note_annotation_only(struct ie_annot_result *r);
+int ie__annot_analyze_classification(struct ie_annot_result *r, struct ie_annot_state *st,
+                                     const char *root, const struct walk *w, bool with_splits,
+                                     bool forced, struct ie_err *err);
+void ie__annot_analyze_flat(struct ie_annot_result *r, struct ie_annot_state *st,
+                            const struct walk *w);
+
+/* annot_layout.c: layout detection. */
+int ie__annot_check_root(const char *root, struct ie_err *err);
+int ie__annot_detect_layout(const char *root, const struct ie_annot_options *o,
+                            enum ie_annot_format *out, bool *cls_splits, struct ie_err *err);
+bool ie__annot_detect_classification(const char *root, int max_depth, bool *with_splits);
+char **ie__annot_coco_find(const char *root, const struct ie_annot_options *o, bool first_only,
+                           size_t *n_out);
+void ie__annot_coco_file_split(const char *rel, char *out, size_t outsz);
+
+/* annot_yaml.c: data.yaml. */
+int ie__annot_yolo_load_yaml(struct ie_annot_result *r, struct ie_annot_state *st, const char *file,
+                             const char *text, size_t len, struct yolo_config *cfg);
+void ie__annot_yolo_declare(struct ie_annot_state *st, size_t id, const char *name);
+void ie__annot_yolo_config_release(struct yolo_config *c);
+
+/* annot_yolo.c: YOLO label files and datasets. */
+void ie__annot_yolo_parse(struct ie_annot_result *r, struct ie_annot_state *st, const char *file,
+                          const char *data, size_t len, struct boxvec *bv);
 int ie__annot_analyze_yolo(struct ie_annot_result *r, struct ie_annot_state *st, const char *root,
                            const struct walk *w, bool forced, struct ie_err *err);
-int ie__annot_check_root(const char *root, struct ie_err *err);
-size_t ie__annot_class_intern(struct ie_annot_state *st, const char *name, bool declared);
-int ie__annot_cmp_str(const void *a, const void *b);
-void ie__annot_coco_doc_release(struct coco_doc *d);
+
+/* annot_coco.c: COCO JSON files and datasets. */
+int ie__annot_json_prescan(const char *p, size_t n, int max_depth, size_t max_values,
+                           struct json_keys *k, char *msg, size_t msgsz);
+int ie__annot_coco_parse(struct ie_annot_result *r, struct ie_annot_state *st, const char *file,
+                         const char *data, size_t len, struct coco_doc *doc);
 void ie__annot_coco_feed(struct ie_annot_result *r, struct ie_annot_state *st, const char *file,
                          const char *file_split, struct coco_doc *doc, struct img_index *ix,
                          char **claimed_by);
-void ie__annot_coco_file_split(const char *rel, char *out, size_t outsz);
-int ie__annot_coco_parse(struct ie_annot_result *r, struct ie_annot_state *st, const char *file,
-                         const char *data, size_t len, struct coco_doc *doc);
-bool ie__annot_detect_classification(const char *root, int max_depth, bool *with_splits);
-int ie__annot_detect_layout(const char *root, const struct ie_annot_options *o,
-                            enum ie_annot_format *out, bool *cls_splits, struct ie_err *err);
-char **ie__annot_list_dir(const char *dir, bool want_dirs, const char *ext, size_t *n);
-bool ie__annot_parse_class_id(const char *s, size_t n, long *out);
-const char *ie__annot_path_split(const char *rel, char *out, size_t outsz);
-const char *ie__annot_quote(char *out, size_t outsz, const char *s, size_t n);
+void ie__annot_coco_doc_release(struct coco_doc *d);
+int ie__annot_analyze_coco(struct ie_annot_result *r, struct ie_annot_state *st, const char *root,
+                           const struct walk *w, bool forced, struct ie_err *err);
+
+/* annot_voc.c: Pascal VOC XML files and datasets. */
+int ie__annot_voc_parse(struct ie_annot_result *r, struct ie_annot_state *st, const char *file,
+                        const char *data, size_t len, struct voc_doc *doc);
 void ie__annot_voc_boxes(struct ie_annot_result *r, struct ie_annot_state *st, const char *file,
                          const struct voc_doc *doc, struct boxvec *bv);
 void ie__annot_voc_doc_release(struct voc_doc *d);
-int ie__annot_voc_parse(struct ie_annot_result *r, struct ie_annot_state *st, const char *file,
-                        const char *data, size_t len, struct voc_doc *doc);
-void ie__annot_walk_release(struct walk *w);
-int ie__annot_walk_tree(struct ie_annot_result *r, const struct ie_annot_options *o,
-                        const char *root, struct walk *w, struct ie_err *err);
-int ie__annot_yolo_load_yaml(struct ie_annot_result *r, struct ie_annot_state *st, const char *file,
-                             const char *text, size_t len, struct yolo_config *cfg);
-void ie__annot_yolo_parse(struct ie_annot_result *r, struct ie_annot_state *st, const char *file,
-                          const char *data, size_t len, struct boxvec *bv);
+int ie__annot_analyze_voc(struct ie_annot_result *r, struct ie_annot_state *st, const char *root,
+                          const struct walk *w, bool forced, struct ie_err *err);
 
 #endif

@@ -1,11 +1,303 @@
-/* Annotation statistics: the result's summary and its JSON form. */
+/* Accumulating the result: issues, notes and file lists as they are found, each image's boxes
+ * into counters (ie__annot_acc_image), and the summary built from them (ie_annot_result_finish). */
 
 #include "annot_internal.h"
 #include "imgeda/annotations.h"
 #include "imgeda/strmap.h"
 #include "imgeda/util.h"
 
-/* ---- summary ---- */
+/* ---- issues, notes and file lists ---- */
+
+/* Grows an array that holds n elements so that it can take one more: capacity doubles at each
+ * power of two, so no capacity needs storing. */
+static void *grow_pow2(void *v, size_t n, size_t elsz)
+{
+    if (n == 0 || (n & (n - 1)) == 0)
+        v = ie_xrealloc(v, (n ? 2 * n : 1) * elsz);
+    return v;
+}
+
+static size_t max_listed(struct ie_annot_result *r)
+{
+    return r->state ? r->state->opt.max_listed : 1000;
+}
+
+void ie__annot_add_issue(struct ie_annot_result *r, const char *file, uint32_t line,
+                         enum ie_annot_issue_kind kind, const char *fmt, ...)
+{
+    r->issues_total++;
+    r->issue_counts[kind]++;
+    if (r->n_issues >= max_listed(r))
+        return;
+    char msg[512];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof(msg), fmt, ap);
+    va_end(ap);
+    r->issues = grow_pow2(r->issues, r->n_issues, sizeof(*r->issues));
+    struct ie_annot_issue *is = &r->issues[r->n_issues++];
+    is->file = ie__annot_clean_line(file, strlen(file));
+    is->line = line;
+    is->kind = kind;
+    is->message = ie__annot_clean_line(msg, strlen(msg));
+}
+
+void ie__annot_add_note(struct ie_annot_result *r, const char *fmt, ...)
+{
+    char msg[512];
+    va_list ap;
+    if (r->n_notes >= MAX_NOTES)
+        return;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof(msg), fmt, ap);
+    va_end(ap);
+    for (size_t i = 0; i < r->n_notes; i++)
+        if (strcmp(r->notes[i], msg) == 0)
+            return;
+    r->notes = ie_xrealloc(r->notes, (r->n_notes + 1) * sizeof(*r->notes));
+    r->notes[r->n_notes++] = ie__annot_clean_line(msg, strlen(msg));
+}
+
+static void add_listed(struct ie_annot_result *r, char ***v, size_t *n, size_t *total,
+                       const char *s)
+{
+    (*total)++;
+    if (*n >= max_listed(r))
+        return;
+    *v = grow_pow2(*v, *n, sizeof(**v));
+    (*v)[(*n)++] = ie__annot_clean_line(s, strlen(s));
+}
+
+static void add_orphan_image(struct ie_annot_result *r, const char *rel)
+{
+    add_listed(r, &r->orphan_images, &r->n_orphan_images, &r->orphan_images_total, rel);
+}
+
+void ie__annot_add_missing_annotation(struct ie_annot_result *r, const char *rel)
+{
+    add_listed(r, &r->missing_annotation, &r->n_missing_annotation, &r->missing_annotation_total,
+               rel);
+}
+
+void ie__annot_add_orphan_annotation(struct ie_annot_result *r, const char *rel)
+{
+    add_listed(r, &r->orphan_annotations, &r->n_orphan_annotations, &r->orphan_annotations_total,
+               rel);
+}
+
+/* ---- the accumulator ---- */
+
+struct box *ie__annot_boxvec_push(struct boxvec *bv)
+{
+    ie_grow((void **)&bv->v, &bv->cap, bv->n + 1, sizeof(*bv->v));
+    struct box *b = &bv->v[bv->n];
+    memset(b, 0, sizeof(*b));
+    b->id = -1;
+    b->seq = bv->n++;
+    return b;
+}
+
+/* Index of class `name`, created when new. declared marks it as listed by the dataset's
+ * configuration (data.yaml, categories, class folders). */
+size_t ie__annot_class_intern(struct ie_annot_state *st, const char *name, bool declared)
+{
+    size_t idx;
+    if (!ie_strmap_get(&st->class_index, name, &idx)) {
+        if (st->n_classes == st->cap_classes) {
+            size_t cap = st->cap_classes ? st->cap_classes * 2 : 16;
+            st->class_names = ie_xrealloc(st->class_names, cap * sizeof(*st->class_names));
+            st->class_decl = ie_xrealloc(st->class_decl, cap * sizeof(*st->class_decl));
+            st->class_count = ie_xrealloc(st->class_count, cap * sizeof(*st->class_count));
+            st->class_images = ie_xrealloc(st->class_images, cap * sizeof(*st->class_images));
+            st->cap_classes = cap;
+        }
+        idx = st->n_classes++;
+        st->class_names[idx] = ie_xstrdup(name);
+        st->class_decl[idx] = SIZE_MAX;
+        st->class_count[idx] = 0;
+        st->class_images[idx] = 0;
+        ie_strmap_put(&st->class_index, st->class_names[idx], idx);
+    }
+    if (declared && st->class_decl[idx] == SIZE_MAX)
+        st->class_decl[idx] = st->n_declared++;
+    return idx;
+}
+
+/* Index of split `name` ("" = images outside every split, shown as "unsplit"). */
+size_t ie__annot_split_intern(struct ie_annot_state *st, const char *name)
+{
+    const char *n = name && *name ? name : "unsplit";
+    for (size_t i = 0; i < st->n_splits; i++)
+        if (strcmp(st->splits[i].name, n) == 0)
+            return i;
+    ie_grow((void **)&st->splits, &st->cap_splits, st->n_splits + 1, sizeof(*st->splits));
+    struct split_acc *s = &st->splits[st->n_splits];
+    memset(s, 0, sizeof(*s));
+    s->name = ie_xstrdup(n);
+    return st->n_splits++;
+}
+
+static void pair_add(struct ie_annot_result *r, struct ie_annot_state *st, size_t a, size_t b)
+{
+    uint64_t key = (((uint64_t)a << 32) | (uint64_t)b) + 1;
+    if ((st->pairs_n + 1) * 2 > st->pairs_cap) {
+        if (st->pairs_n >= MAX_PAIRS) {
+            /* Only when the table is full: look the pair up without inserting. */
+            for (size_t i = (size_t)(key * 0x9E3779B97F4A7C15ull) & (st->pairs_cap - 1);
+                 st->pairs[i].key; i = (i + 1) & (st->pairs_cap - 1)) {
+                if (st->pairs[i].key == key) {
+                    st->pairs[i].count++;
+                    return;
+                }
+            }
+            if (!st->pairs_full_noted) {
+                ie__annot_add_note(
+                    r, "more than %u distinct class pairs: co-occurrence is incomplete", MAX_PAIRS);
+                st->pairs_full_noted = true;
+            }
+            return;
+        }
+        size_t ncap = st->pairs_cap ? st->pairs_cap * 2 : 256;
+        struct pair_slot *nv = ie_xcalloc(ncap, sizeof(*nv));
+        for (size_t i = 0; i < st->pairs_cap; i++) {
+            if (!st->pairs[i].key)
+                continue;
+            size_t j = (size_t)(st->pairs[i].key * 0x9E3779B97F4A7C15ull) & (ncap - 1);
+            while (nv[j].key)
+                j = (j + 1) & (ncap - 1);
+            nv[j] = st->pairs[i];
+        }
+        free(st->pairs);
+        st->pairs = nv;
+        st->pairs_cap = ncap;
+    }
+    size_t i = (size_t)(key * 0x9E3779B97F4A7C15ull) & (st->pairs_cap - 1);
+    while (st->pairs[i].key && st->pairs[i].key != key)
+        i = (i + 1) & (st->pairs_cap - 1);
+    if (!st->pairs[i].key) {
+        st->pairs[i].key = key;
+        st->pairs_n++;
+    }
+    st->pairs[i].count++;
+}
+
+static int cmp_box_key(const void *pa, const void *pb)
+{
+    const struct box *a = pa, *b = pb;
+    if (a->cls != b->cls)
+        return a->cls < b->cls ? -1 : 1;
+    for (int i = 0; i < 4; i++)
+        if (a->raw[i] != b->raw[i])
+            return a->raw[i] < b->raw[i] ? -1 : 1;
+    return a->seq < b->seq ? -1 : a->seq > b->seq;
+}
+
+static int cmp_size(const void *pa, const void *pb)
+{
+    size_t a = *(const size_t *)pa, b = *(const size_t *)pb;
+    return a < b ? -1 : a > b;
+}
+
+/* Reports boxes with the same class and coordinates as an earlier box of the same image.
+ * Sorts bv (the order does not matter afterwards). */
+static void report_duplicates(struct ie_annot_result *r, const char *file, struct boxvec *bv)
+{
+    if (bv->n < 2)
+        return;
+    qsort(bv->v, bv->n, sizeof(*bv->v), cmp_box_key);
+    for (size_t i = 1, first = 0; i < bv->n; i++) {
+        const struct box *a = &bv->v[first], *b = &bv->v[i];
+        if (a->cls == b->cls && memcmp(a->raw, b->raw, sizeof(a->raw)) == 0) {
+            if (b->id >= 0)
+                ie__annot_add_issue(
+                    r, file, 0, IE_ANNOT_DUPLICATE_BOX,
+                    "annotation %s%lld repeats annotation %s%lld (same class and box)",
+                    b->id_is_index ? "#" : "id ", (long long)b->id, a->id_is_index ? "#" : "id ",
+                    (long long)a->id);
+            else if (a->line)
+                ie__annot_add_issue(r, file, b->line, IE_ANNOT_DUPLICATE_BOX,
+                                    "same class and box as line %u", a->line);
+            else
+                ie__annot_add_issue(r, file, b->line, IE_ANNOT_DUPLICATE_BOX,
+                                    "same class and box as an earlier object");
+        } else {
+            first = i;
+        }
+    }
+}
+
+/* Feeds one image: its split (index from ie__annot_split_intern) and its boxes (or, with labels,
+ * its image-level class labels). file names the annotation file for duplicate reports; image names
+ * the image in the orphan list when it has no annotations (NULL: not listed). */
+void ie__annot_acc_image(struct ie_annot_result *r, struct ie_annot_state *st, size_t split,
+                         struct boxvec *bv, bool labels, const char *file, const char *image)
+{
+    if (bv->n == 0 && image)
+        add_orphan_image(r, image);
+    struct split_acc *sp = &st->splits[split];
+    if (sp->cap < st->n_classes) {
+        size_t cap = st->cap_classes;
+        sp->class_counts = ie_xrealloc(sp->class_counts, cap * sizeof(*sp->class_counts));
+        memset(sp->class_counts + sp->cap, 0, (cap - sp->cap) * sizeof(*sp->class_counts));
+        sp->cap = cap;
+    }
+    if (!labels)
+        report_duplicates(r, file, bv);
+    st->images++;
+    sp->images++;
+    if (bv->n > 0) {
+        st->annotated++;
+        sp->annotated++;
+    }
+    st->annotations += bv->n;
+    sp->annotations += bv->n;
+    if (bv->n > st->max_obj)
+        st->max_obj = bv->n;
+    ie_grow((void **)&st->scratch, &st->scratch_cap, bv->n + 1, sizeof(*st->scratch));
+    for (size_t i = 0; i < bv->n; i++) {
+        const struct box *b = &bv->v[i];
+        st->class_count[b->cls]++;
+        sp->class_counts[b->cls]++;
+        st->scratch[i] = b->cls;
+        if (labels)
+            continue;
+        st->boxes++;
+        if (!b->sized) {
+            st->unsized++;
+            continue;
+        }
+        st->sized++;
+        st->sum_w += b->nw;
+        st->sum_h += b->nh;
+        st->sum_area += b->area;
+        if (b->area < 0.01)
+            st->small++;
+        else if (b->area < 0.1)
+            st->medium++;
+        else
+            st->large++;
+    }
+    /* Distinct classes of the image: per-class image counts and co-occurring pairs. */
+    qsort(st->scratch, bv->n, sizeof(*st->scratch), cmp_size);
+    size_t nd = 0;
+    for (size_t i = 0; i < bv->n; i++)
+        if (i == 0 || st->scratch[i] != st->scratch[i - 1])
+            st->scratch[nd++] = st->scratch[i];
+    for (size_t i = 0; i < nd; i++)
+        st->class_images[st->scratch[i]]++;
+    if (nd > MAX_CLASSES_PER_IMAGE_PAIRS) {
+        if (!st->pairs_wide_noted)
+            ie__annot_add_note(r, "images with more than %d classes are left out of co-occurrence",
+                               MAX_CLASSES_PER_IMAGE_PAIRS);
+        st->pairs_wide_noted = true;
+        return;
+    }
+    for (size_t i = 0; i < nd; i++)
+        for (size_t j = i + 1; j < nd; j++)
+            pair_add(r, st, st->scratch[i], st->scratch[j]);
+}
+
+/* ---- the summary ---- */
 
 static int split_rank(const char *name)
 {
@@ -117,191 +409,4 @@ void ie_annot_result_finish(struct ie_annot_result *r)
     qsort(r->pairs, r->n_pairs, sizeof(*r->pairs), cmp_pair);
     free(order);
     free(pos);
-}
-
-/* ---- JSON ---- */
-
-static void add_size(cJSON *o, const char *k, size_t v)
-{
-    char num[32];
-    snprintf(num, sizeof(num), "%zu", v);
-    cJSON_AddItemToObject(o, k, cJSON_CreateRaw(num));
-}
-
-static void add_real(cJSON *o, const char *k, double v)
-{
-    char num[40];
-    ie_fmt_double(num, sizeof(num), v);
-    cJSON_AddItemToObject(o, k, cJSON_CreateRaw(num));
-}
-
-static int cmp_rank_count(const void *pa, const void *pb)
-{
-    const struct rank *a = pa, *b = pb;
-    if (a->count != b->count)
-        return a->count > b->count ? -1 : 1;
-    return a->idx < b->idx ? -1 : a->idx > b->idx;
-}
-
-static int cmp_rank_name(const void *pa, const void *pb)
-{
-    const struct rank *a = pa, *b = pb;
-    int c = strcmp(a->name, b->name);
-    return c ? c : (a->idx < b->idx ? -1 : a->idx > b->idx);
-}
-
-/* Class indexes sorted by count (most first, ties in class order, like
- * Counter.most_common()) or by name. */
-static size_t *classes_sorted(const struct ie_annot_result *r, bool by_name)
-{
-    struct rank *v = ie_xcalloc(r->n_classes + 1, sizeof(*v));
-    size_t *idx = ie_xcalloc(r->n_classes + 1, sizeof(*idx));
-    for (size_t i = 0; i < r->n_classes; i++) {
-        v[i].count = r->classes[i].count;
-        v[i].name = r->classes[i].name;
-        v[i].idx = i;
-    }
-    qsort(v, r->n_classes, sizeof(*v), by_name ? cmp_rank_name : cmp_rank_count);
-    for (size_t i = 0; i < r->n_classes; i++)
-        idx[i] = v[i].idx;
-    free(v);
-    return idx;
-}
-
-/* imgeda's AnnotationStats.to_dict() keys, in its order. */
-static void add_imgeda_keys(cJSON *o, const struct ie_annot_result *r, const size_t *by_count)
-{
-    size_t n_declared = 0;
-    add_size(o, "total_images", r->total_images);
-    add_size(o, "annotated_images", r->annotated_images);
-    add_size(o, "unannotated_images", r->unannotated_images);
-    add_size(o, "total_annotations", r->total_annotations);
-    add_size(o, "num_classes", r->num_classes);
-    cJSON *names = cJSON_AddArrayToObject(o, "class_names");
-    for (size_t i = 0; i < r->n_classes; i++)
-        n_declared += r->classes[i].declared;
-    if (n_declared) {
-        for (size_t i = 0; i < r->n_classes; i++)
-            if (r->classes[i].declared)
-                cJSON_AddItemToArray(names, cJSON_CreateString(r->classes[i].name));
-    } else {
-        /* imgeda: sorted names of the classes seen. */
-        size_t *idx = classes_sorted(r, true);
-        for (size_t i = 0; i < r->n_classes; i++)
-            if (r->classes[idx[i]].count)
-                cJSON_AddItemToArray(names, cJSON_CreateString(r->classes[idx[i]].name));
-        free(idx);
-    }
-    cJSON *counts = cJSON_AddObjectToObject(o, "class_counts");
-    for (size_t i = 0; i < r->n_classes; i++) {
-        const struct ie_annot_class *c = &r->classes[by_count[i]];
-        if (c->count)
-            add_size(counts, c->name, c->count);
-    }
-    add_real(o, "mean_objects_per_image", ie_round(r->mean_objects_per_image, 2));
-    add_size(o, "max_objects_per_image", r->max_objects_per_image);
-    add_size(o, "small_count", r->small_count);
-    add_size(o, "medium_count", r->medium_count);
-    add_size(o, "large_count", r->large_count);
-    cJSON *oi = cJSON_AddArrayToObject(o, "orphan_images");
-    for (size_t i = 0; i < r->n_orphan_images; i++)
-        cJSON_AddItemToArray(oi, cJSON_CreateString(r->orphan_images[i]));
-    cJSON *oa = cJSON_AddArrayToObject(o, "orphan_annotations");
-    for (size_t i = 0; i < r->n_orphan_annotations; i++)
-        cJSON_AddItemToArray(oa, cJSON_CreateString(r->orphan_annotations[i]));
-}
-
-/* Our additions: totals, box sizes, files without annotations. */
-static void add_our_totals(cJSON *o, const struct ie_annot_result *r)
-{
-    cJSON_AddStringToObject(o, "format", ie_annot_format_name(r->format));
-    cJSON_AddBoolToObject(o, "detected", r->detected);
-    if (r->root)
-        cJSON_AddStringToObject(o, "root", r->root);
-    else
-        cJSON_AddNullToObject(o, "root");
-    add_size(o, "image_files", r->image_files);
-    add_size(o, "annotation_files", r->annotation_files);
-    add_size(o, "total_boxes", r->total_boxes);
-    add_size(o, "unsized_boxes", r->unsized_boxes);
-    add_real(o, "mean_box_width", ie_round(r->mean_box_width, 4));
-    add_real(o, "mean_box_height", ie_round(r->mean_box_height, 4));
-    add_real(o, "mean_box_area", ie_round(r->mean_box_area, 4));
-    add_size(o, "orphan_images_total", r->orphan_images_total);
-    add_size(o, "orphan_annotations_total", r->orphan_annotations_total);
-    cJSON *ma = cJSON_AddArrayToObject(o, "missing_annotation");
-    for (size_t i = 0; i < r->n_missing_annotation; i++)
-        cJSON_AddItemToArray(ma, cJSON_CreateString(r->missing_annotation[i]));
-    add_size(o, "missing_annotation_total", r->missing_annotation_total);
-}
-
-/* Our additions: classes, co-occurrence, splits, issues and notes. */
-static void add_our_tables(cJSON *o, const struct ie_annot_result *r, const size_t *by_count)
-{
-    cJSON *classes = cJSON_AddArrayToObject(o, "classes");
-    for (size_t i = 0; i < r->n_classes; i++) {
-        cJSON *c = cJSON_CreateObject();
-        cJSON_AddStringToObject(c, "name", r->classes[i].name);
-        cJSON_AddBoolToObject(c, "declared", r->classes[i].declared);
-        add_size(c, "count", r->classes[i].count);
-        add_size(c, "images", r->classes[i].images);
-        cJSON_AddItemToArray(classes, c);
-    }
-    cJSON *co = cJSON_AddArrayToObject(o, "co_occurrence");
-    for (size_t i = 0; i < r->n_pairs; i++) {
-        cJSON *p = cJSON_CreateObject();
-        cJSON_AddStringToObject(p, "a", r->classes[r->pairs[i].a].name);
-        cJSON_AddStringToObject(p, "b", r->classes[r->pairs[i].b].name);
-        add_size(p, "images", r->pairs[i].count);
-        cJSON_AddItemToArray(co, p);
-    }
-    cJSON *splits = cJSON_AddArrayToObject(o, "splits");
-    cJSON *scc = cJSON_AddObjectToObject(o, "split_class_counts");
-    for (size_t i = 0; i < r->n_splits; i++) {
-        const struct ie_annot_split *s = &r->splits[i];
-        cJSON *so = cJSON_CreateObject();
-        cJSON_AddStringToObject(so, "name", s->name);
-        add_size(so, "images", s->images);
-        add_size(so, "annotated_images", s->annotated_images);
-        add_size(so, "annotations", s->annotations);
-        cJSON_AddItemToArray(splits, so);
-        cJSON *cc = cJSON_AddObjectToObject(scc, s->name);
-        for (size_t j = 0; j < r->n_classes; j++) {
-            size_t c = by_count[j];
-            if (s->class_counts[c])
-                add_size(cc, r->classes[c].name, s->class_counts[c]);
-        }
-    }
-    add_size(o, "issues_total", r->issues_total);
-    cJSON *ic = cJSON_AddObjectToObject(o, "issue_counts");
-    for (int k = 0; k < IE_ANNOT_N_KINDS; k++)
-        add_size(ic, ie__annot_issue_names[k], r->issue_counts[k]);
-    cJSON *issues = cJSON_AddArrayToObject(o, "issues");
-    for (size_t i = 0; i < r->n_issues; i++) {
-        const struct ie_annot_issue *is = &r->issues[i];
-        cJSON *io = cJSON_CreateObject();
-        cJSON_AddStringToObject(io, "file", is->file);
-        add_size(io, "line", is->line);
-        cJSON_AddStringToObject(io, "kind", ie__annot_issue_names[is->kind]);
-        cJSON_AddStringToObject(io, "message", is->message);
-        cJSON_AddItemToArray(issues, io);
-    }
-    cJSON *notes = cJSON_AddArrayToObject(o, "notes");
-    for (size_t i = 0; i < r->n_notes; i++)
-        cJSON_AddItemToArray(notes, cJSON_CreateString(r->notes[i]));
-}
-
-char *ie_annot_result_to_json(const struct ie_annot_result *r, bool pretty)
-{
-    cJSON *o = cJSON_CreateObject();
-    size_t *by_count = classes_sorted(r, false);
-    add_imgeda_keys(o, r, by_count);
-    add_our_totals(o, r);
-    add_our_tables(o, r, by_count);
-    free(by_count);
-    char *s = pretty ? cJSON_Print(o) : cJSON_PrintUnformatted(o);
-    cJSON_Delete(o);
-    if (!s)
-        abort(); /* cJSON fails only when out of memory */
-    return s;
 }

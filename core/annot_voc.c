@@ -1,11 +1,44 @@
 /* Pascal VOC: XML through expat (no DTDs), and the dataset walk. */
 
+#include <expat.h>
+
 #include "annot_internal.h"
 #include "imgeda/annotations.h"
 #include "imgeda/strmap.h"
 #include "imgeda/util.h"
 
 /* ---- Pascal VOC (expat) ---- */
+
+enum voc_el {
+    V_OTHER,
+    V_FILENAME,
+    V_SIZE,
+    V_WIDTH,
+    V_HEIGHT,
+    V_OBJECT,
+    V_NAME,
+    V_BNDBOX,
+    V_XMIN,
+    V_YMIN,
+    V_XMAX,
+    V_YMAX,
+};
+
+#define VOC_PATH 8
+
+struct voc_ctx {
+    XML_Parser p;
+    struct ie_annot_result *r;
+    const char *file;
+    int depth, max_depth;
+    enum voc_el path[VOC_PATH];
+    bool collecting, too_long;
+    struct ie_buf text;
+    char *width_s, *height_s;
+    struct voc_doc *doc;
+    bool in_object;
+    char stop_msg[160];
+};
 
 void ie__annot_voc_doc_release(struct voc_doc *d)
 {
