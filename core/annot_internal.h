@@ -14,7 +14,6 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/stat.h>
-#include <yaml.h>
 
 #include "imgeda/annotations.h"
 #include "imgeda/strmap.h"
@@ -32,9 +31,10 @@
 #define MAX_PAIRS (4u << 20)
 /* Notes kept (each one line). */
 #define MAX_NOTES 100
-/* Longest text collected from one XML element, and YAML nodes in data.yaml. */
+/* Longest text collected from one XML element; YAML nodes and nesting levels in data.yaml. */
 #define MAX_XML_TEXT   4096
 #define MAX_YAML_NODES 1000000
+#define MAX_YAML_DEPTH 127
 /* YOLO class ids (data.yaml names/nc, classes.txt) above this are refused: "nc: 999999" would
  * otherwise declare a million classes from a few bytes. The largest public label sets have
  * about 22000 classes. */
@@ -96,31 +96,8 @@ struct ie_annot_state {
     size_t scratch_cap;
 };
 
-enum ynode_type { Y_SCALAR, Y_SEQ, Y_MAP, Y_NULL };
-
-struct ynode {
-    enum ynode_type type;
-    char *s; /* scalar text */
-    uint32_t line;
-    struct ynode **kids; /* a map holds key, value, key, value, ... */
-    size_t n, cap;
-};
-
-struct yolo_split_dir {
-    char *split; /* "train", "val", "test" */
-    char *rel;   /* directory relative to the root, "" for the root itself */
-};
-
-struct yolo_config {
-    struct yolo_split_dir *dirs;
-    size_t n_dirs, cap_dirs;
-    /* raw split values (relative to the yaml), resolved by the caller against the disk */
-    char **split_vals;
-    char **split_keys;
-    uint32_t *split_lines;
-    size_t n_vals;
-    char *path; /* the "path" key, or NULL */
-};
+/* data.yaml's split folders (annot_yolo.c). */
+struct yolo_config;
 
 struct json_keys {
     bool object; /* the top level is an object */
@@ -250,13 +227,9 @@ char **ie__annot_coco_find(const char *root, const struct ie_annot_options *o, b
                            size_t *n_out);
 void ie__annot_coco_file_split(const char *rel, char *out, size_t outsz);
 
-/* annot_yaml.c: data.yaml. */
+/* annot_yolo.c: YOLO label files, data.yaml and datasets. */
 int ie__annot_yolo_load_yaml(struct ie_annot_result *r, struct ie_annot_state *st, const char *file,
                              const char *text, size_t len, struct yolo_config *cfg);
-void ie__annot_yolo_declare(struct ie_annot_state *st, size_t id, const char *name);
-void ie__annot_yolo_config_release(struct yolo_config *c);
-
-/* annot_yolo.c: YOLO label files and datasets. */
 void ie__annot_yolo_parse(struct ie_annot_result *r, struct ie_annot_state *st, const char *file,
                           const char *data, size_t len, struct boxvec *bv);
 int ie__annot_analyze_yolo(struct ie_annot_result *r, struct ie_annot_state *st, const char *root,

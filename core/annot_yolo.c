@@ -1,9 +1,11 @@
-/* YOLO: label files, data.yaml/classes.txt class names, and the dataset walk. */
+/* YOLO: label files, data.yaml (through core/yaml.c) and classes.txt class names, and the
+ * dataset walk. */
 
 #include "annot_internal.h"
 #include "imgeda/annotations.h"
 #include "imgeda/strmap.h"
 #include "imgeda/util.h"
+#include "imgeda/yaml.h"
 
 /* ---- YOLO label files ---- */
 
@@ -142,7 +144,226 @@ void ie__annot_yolo_parse(struct ie_annot_result *r, struct ie_annot_state *st, 
     }
 }
 
-/* ---- YOLO ---- */
+/* ---- data.yaml ---- */
+
+struct yolo_split_dir {
+    char *split; /* "train", "val", "test" */
+    char *rel;   /* directory relative to the root, "" for the root itself */
+};
+
+struct yolo_config {
+    struct yolo_split_dir *dirs;
+    size_t n_dirs, cap_dirs;
+    /* raw split values (relative to the yaml), resolved by the caller against the disk */
+    char **split_vals;
+    char **split_keys;
+    uint32_t *split_lines;
+    size_t n_vals;
+    char *path; /* the "path" key, or NULL */
+};
+
+/* Declares YOLO class id -> name. */
+static void yolo_declare(struct ie_annot_state *st, size_t id, const char *name)
+{
+    if (id >= st->yolo_n) {
+        size_t n = IE_MAX(id + 1, st->yolo_n * 2);
+        st->yolo_cls = ie_xrealloc(st->yolo_cls, n * sizeof(*st->yolo_cls));
+        for (size_t i = st->yolo_n; i < n; i++)
+            st->yolo_cls[i] = SIZE_MAX;
+        st->yolo_n = n;
+    }
+    st->yolo_cls[id] = ie__annot_class_intern(st, name, true);
+}
+
+static void yolo_config_release(struct yolo_config *c)
+{
+    for (size_t i = 0; i < c->n_dirs; i++) {
+        free(c->dirs[i].split);
+        free(c->dirs[i].rel);
+    }
+    free(c->dirs);
+    for (size_t i = 0; i < c->n_vals; i++) {
+        free(c->split_vals[i]);
+        free(c->split_keys[i]);
+    }
+    free(c->split_vals);
+    free(c->split_keys);
+    free(c->split_lines);
+    free(c->path);
+    memset(c, 0, sizeof(*c));
+}
+
+static void yolo_config_add_val(struct yolo_config *c, const char *key, const char *val,
+                                uint32_t line)
+{
+    c->split_vals = ie_xrealloc(c->split_vals, (c->n_vals + 1) * sizeof(*c->split_vals));
+    c->split_keys = ie_xrealloc(c->split_keys, (c->n_vals + 1) * sizeof(*c->split_keys));
+    c->split_lines = ie_xrealloc(c->split_lines, (c->n_vals + 1) * sizeof(*c->split_lines));
+    c->split_vals[c->n_vals] = ie_xstrdup(val);
+    c->split_keys[c->n_vals] = ie_xstrdup(key);
+    c->split_lines[c->n_vals] = line;
+    c->n_vals++;
+}
+
+/* Reads data.yaml through the YAML reader: the first document only, depth and node counts
+ * capped, aliases kept as alias nodes that the readers below take for null. A failed parse
+ * becomes a PARSE_ERROR issue (with the line only). Returns the root, possibly NULL for an empty
+ * file, or IE_EFORMAT through *rc. */
+static const struct ie_yaml_node *data_yaml_read(struct ie_annot_result *r,
+                                                 struct ie_annot_state *st, const char *file,
+                                                 const char *text, size_t len, struct ie_yaml *y,
+                                                 int *rc)
+{
+    struct ie_yaml_options o = {.max_depth = IE_MIN(st->opt.max_depth, MAX_YAML_DEPTH),
+                                .max_nodes = MAX_YAML_NODES,
+                                .first_document_only = true};
+    const struct ie_yaml_error *e = &y->error;
+    *rc = 0;
+    if (ie_yaml_parse(y, file, text, len, &o, NULL) == 0)
+        return ie_yaml_root(y);
+    if (e->kind == IE_YAML_TOO_DEEP)
+        ie__annot_add_issue(r, file, (uint32_t)e->line, IE_ANNOT_PARSE_ERROR,
+                            "YAML nested deeper than %d levels", o.max_depth);
+    else if (e->kind == IE_YAML_TOO_MANY_NODES)
+        ie__annot_add_issue(r, file, (uint32_t)e->line, IE_ANNOT_PARSE_ERROR,
+                            "more than %d YAML nodes", MAX_YAML_NODES);
+    else
+        ie__annot_add_issue(r, file, (uint32_t)e->line, IE_ANNOT_PARSE_ERROR,
+                            "YAML syntax error: %s", *e->problem ? e->problem : "unknown");
+    *rc = IE_EFORMAT;
+    return NULL;
+}
+
+/* Declares the classes of data.yaml's names: a list, or a mapping id -> name. Returns how many
+ * names it declared. */
+static size_t data_yaml_names(struct ie_annot_result *r, struct ie_annot_state *st,
+                              const char *file, const struct ie_yaml_node *names)
+{
+    char msg[32], q[QUOTE_MAX * 4 + 8];
+    size_t n_names = 0;
+    if (names->kind == IE_YAML_SEQ) {
+        for (size_t i = 0; i < names->n; i++) {
+            const struct ie_yaml_node *k = names->kids[i];
+            if (k->kind != IE_YAML_SCALAR) {
+                ie__annot_add_issue(r, file, (uint32_t)k->line, IE_ANNOT_CONFIG,
+                                    "names[%zu] is not a string", i);
+                snprintf(msg, sizeof(msg), "%zu", i);
+                yolo_declare(st, i, msg);
+            } else {
+                yolo_declare(st, i, k->value);
+            }
+        }
+        return names->n;
+    }
+    for (size_t i = 0; i + 1 < names->n; i += 2) {
+        const struct ie_yaml_node *k = names->kids[i], *v = names->kids[i + 1];
+        long id;
+        if (k->kind != IE_YAML_SCALAR ||
+            !ie__annot_parse_class_id(k->value, strlen(k->value), &id) || id > MAX_YOLO_CLASS_ID) {
+            ie__annot_add_issue(r, file, (uint32_t)k->line, IE_ANNOT_CONFIG,
+                                "names key '%s' is not a class id",
+                                k->kind == IE_YAML_SCALAR
+                                    ? ie__annot_quote(q, sizeof(q), k->value, strlen(k->value))
+                                    : "?");
+            continue;
+        }
+        if (v->kind != IE_YAML_SCALAR) {
+            ie__annot_add_issue(r, file, (uint32_t)v->line, IE_ANNOT_CONFIG,
+                                "name of class %ld is not a string", id);
+            continue;
+        }
+        yolo_declare(st, (size_t)id, v->value);
+        n_names++;
+    }
+    return n_names;
+}
+
+/* The split entries (train, val, test: a path or a list of paths) and "path". */
+static void data_yaml_splits(const struct ie_yaml_node *y, struct yolo_config *cfg)
+{
+    const struct ie_yaml_node *path = ie_yaml_map_get(y, "path");
+    if (path && path->kind == IE_YAML_SCALAR && *path->value)
+        cfg->path = ie_xstrdup(path->value);
+    static const char *const keys[] = {"train", "val", "test"};
+    for (size_t k = 0; k < IE_ARRAY_LEN(keys); k++) {
+        const struct ie_yaml_node *v = ie_yaml_map_get(y, keys[k]);
+        if (!v)
+            continue;
+        if (v->kind == IE_YAML_SCALAR && *v->value) {
+            yolo_config_add_val(cfg, keys[k], v->value, (uint32_t)v->line);
+        } else if (v->kind == IE_YAML_SEQ) {
+            for (size_t i = 0; i < v->n; i++)
+                if (v->kids[i]->kind == IE_YAML_SCALAR && *v->kids[i]->value)
+                    yolo_config_add_val(cfg, keys[k], v->kids[i]->value,
+                                        (uint32_t)v->kids[i]->line);
+        }
+    }
+}
+
+/* Reads data.yaml: class names (a list, or a mapping id -> name), nc, kpt_shape and the split
+ * entries. Problems become CONFIG issues against `file`; cfg may be NULL. Returns 0, or
+ * IE_EFORMAT when the file is not YAML at all. */
+int ie__annot_yolo_load_yaml(struct ie_annot_result *r, struct ie_annot_state *st, const char *file,
+                             const char *text, size_t len, struct yolo_config *cfg)
+{
+    char msg[32];
+    struct ie_yaml doc;
+    int rc;
+    ie_yaml_init(&doc);
+    const struct ie_yaml_node *y = data_yaml_read(r, st, file, text, len, &doc, &rc);
+    if (rc < 0)
+        goto out;
+    if (!y || y->kind != IE_YAML_MAP) {
+        ie__annot_add_issue(r, file, y ? (uint32_t)y->line : 1, IE_ANNOT_CONFIG,
+                            "data.yaml is not a mapping of keys");
+        goto out;
+    }
+    const struct ie_yaml_node *names = ie_yaml_map_get(y, "names");
+    const struct ie_yaml_node *nc = ie_yaml_map_get(y, "nc");
+    long ncv = -1;
+    size_t n_names = 0;
+    if (nc) {
+        if (nc->kind != IE_YAML_SCALAR ||
+            !ie__annot_parse_class_id(nc->value, strlen(nc->value), &ncv) ||
+            ncv > MAX_YOLO_CLASS_ID) {
+            ie__annot_add_issue(r, file, (uint32_t)nc->line, IE_ANNOT_CONFIG,
+                                "nc is not a class count");
+            ncv = -1;
+        }
+    }
+    if (names && (names->kind == IE_YAML_SEQ || names->kind == IE_YAML_MAP)) {
+        n_names = data_yaml_names(r, st, file, names);
+        st->yolo_declared = true;
+    } else if (names && names->kind != IE_YAML_ALIAS) {
+        ie__annot_add_issue(r, file, (uint32_t)names->line, IE_ANNOT_CONFIG,
+                            "names is neither a list nor a mapping of class names");
+    }
+    if (ncv >= 0) {
+        if (st->yolo_declared && (size_t)ncv != n_names) {
+            ie__annot_add_issue(r, file, (uint32_t)nc->line, IE_ANNOT_CONFIG,
+                                "nc is %ld but names lists %zu classes", ncv, n_names);
+        } else if (!st->yolo_declared) {
+            /* Only a count: ids 0..nc-1 are valid and named by their number, as imgeda does. */
+            for (long i = 0; i < ncv; i++) {
+                snprintf(msg, sizeof(msg), "%ld", i);
+                yolo_declare(st, (size_t)i, msg);
+            }
+            st->yolo_declared = true;
+        }
+    }
+    if (!names && ncv < 0)
+        ie__annot_add_issue(
+            r, file, (uint32_t)y->line, IE_ANNOT_CONFIG,
+            "data.yaml declares no classes (names or nc): class ids are not checked");
+    st->yolo_kpt = ie_yaml_map_get(y, "kpt_shape") != NULL;
+    if (cfg)
+        data_yaml_splits(y, cfg);
+out:
+    ie_yaml_release(&doc);
+    return rc;
+}
+
+/* ---- the YOLO dataset ---- */
 
 /* Lexically normalised relative path ("a/./b/../c" -> "a/c"), or NULL when it is absolute or
  * climbs out of the root. */
@@ -276,7 +497,7 @@ static void yolo_classes_txt(struct ie_annot_result *r, struct ie_annot_state *s
                 e--;
             if (e > s && id < MAX_YOLO_CLASS_ID) {
                 char *name = ie_xstrndup(s, (size_t)(e - s));
-                ie__annot_yolo_declare(st, id++, name);
+                yolo_declare(st, id++, name);
                 free(name);
             }
             p = eol ? eol + 1 : data + len;
@@ -418,6 +639,6 @@ out:
     free(claimed);
     ie_strmap_release(&labels);
     ie__annot_img_index_release(&ix);
-    ie__annot_yolo_config_release(&cfg);
+    yolo_config_release(&cfg);
     return rc;
 }

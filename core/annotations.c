@@ -10,9 +10,10 @@
  *
  * Untrusted input: every file is read whole under a size cap; JSON gets a nesting/size
  * pre-scan before cJSON sees it; XML goes through expat with DTDs refused (so no entity can be
- * declared, let alone expanded) and a depth cap; YAML is read as libyaml events into a small
- * tree with depth and node caps, aliases are not followed. Numbers must be finite; integers
- * must fit; strings that reach messages are cut and made valid one-line UTF-8.
+ * declared, let alone expanded) and a depth cap; YAML is read by the project's reader
+ * (core/yaml.c) into a small tree with depth and node caps, aliases are not followed. Numbers
+ * must be finite; integers must fit; strings that reach messages are cut and made valid one-line
+ * UTF-8.
  *
  * Differences from imgeda's format_detector.py / annotations.py (all deliberate):
  * - YOLO label files are found wherever images are (images/<split>/x.jpg -> labels/<split>/x.txt,
