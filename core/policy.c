@@ -1,12 +1,13 @@
-/* Quality-gate policies (SPEC §4.5): strict parsing of YAML or JSON with libyaml's event API.
+/* Quality-gate policies (SPEC §4.5): strict parsing of YAML or JSON through the YAML reader.
  * DESIGN: imgeda loads the YAML with PyYAML and silently drops unknown keys, so a typo turns a
- * check off. We walk the events of exactly one document and refuse anything that is not a
- * known key with a value of the right type, reporting "file:line:col: key: reason" from the
- * event marks (like h2o's configurator). Nothing is built but the policy itself, aliases are
- * refused (no billion laughs), input size and nesting depth are capped, and the first error
- * stops the parse, so hostile input costs at most one pass over IE_POLICY_MAX_BYTES.
- * Scalars are typed as PyYAML (YAML 1.1) would type them, so that a value imgeda would read as
- * a string or a boolean is reported instead of being guessed at. */
+ * check off. We walk the nodes of exactly one document in text order and refuse anything that
+ * is not a known key with a value of the right type, reporting "file:line:col: key: reason" from
+ * the node positions (like h2o's configurator). Aliases are refused (and never followed, so no
+ * billion laughs), input size and nesting depth are capped, and the first error in text order
+ * is the one reported: when the reader failed, its partial tree is walked first, so a wrong key
+ * before a syntax error is still the error shown, hostile input costing one pass over at most
+ * IE_POLICY_MAX_BYTES. Scalars are typed as PyYAML (YAML 1.1) would type them, so that a value
+ * imgeda would read as a string or a boolean is reported instead of being guessed at. */
 #include <cjson/cJSON.h>
 #include <errno.h>
 #include <math.h>
@@ -14,10 +15,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <yaml.h>
 
 #include "imgeda/gate.h"
 #include "imgeda/util.h"
+#include "imgeda/yaml.h"
 
 const char *const ie_policy_key_names[IE_POLICY_NKEYS] = {
     "max_corrupt_pct", "max_overexposed_pct", "max_underexposed_pct", "max_duplicate_pct",
@@ -92,14 +93,13 @@ static int64_t *whole_slot(struct ie_policy *p, int key)
 /* ---- the parse state and its messages ---- */
 
 struct pstate {
-    yaml_parser_t y;
+    const struct ie_yaml *doc;
     const char *name;
     const char *text;
     size_t len;
     struct ie_err *err;
     struct ie_policy_error_pos *pos; /* may be NULL */
-    int depth;
-    const char *key; /* the key whose value is being read, for messages */
+    const char *key;                 /* the key whose value is being read, for messages */
 };
 
 /* Copies s for a message: control characters become '?', long text is cut with "...". */
@@ -136,7 +136,7 @@ static int fail_at(struct pstate *ps, size_t line, size_t col, const char *fmt, 
     return ie_err_set(ps->err, IE_EINVAL, "%s:%zu:%zu: %s", ps->name, line, col, reason);
 }
 
-#define MARK(m) (m).line + 1, (m).column + 1
+#define AT(node) (node)->line, (node)->col
 
 /* Byte offset of a 1-based (line, column in characters) position, or len. */
 static size_t offset_of(const struct pstate *ps, size_t line, size_t col)
@@ -153,16 +153,15 @@ static size_t offset_of(const struct pstate *ps, size_t line, size_t col)
     return i;
 }
 
+/* The reader's failure, in the words a policy has always used. */
 static int syntax_error(struct pstate *ps)
 {
-    const yaml_parser_t *y = &ps->y;
+    const struct ie_yaml_error *e = &ps->doc->error;
     size_t line = 1, col = 1;
 
-    if (y->error == YAML_MEMORY_ERROR)
-        abort(); /* as every allocation failure (ie_xmalloc) */
-    if (y->error == YAML_READER_ERROR) {
+    if (e->kind == IE_YAML_ENCODING) {
         /* Encoding problems carry a byte offset rather than a mark. */
-        for (size_t i = 0; i < y->problem_offset && i < ps->len; i++) {
+        for (size_t i = 0; i < e->offset && i < ps->len; i++) {
             if (ps->text[i] == '\n') {
                 line++;
                 col = 1;
@@ -171,59 +170,34 @@ static int syntax_error(struct pstate *ps)
             }
         }
         return fail_at(ps, line, col, "%s (invalid text encoding; a policy is UTF-8)",
-                       y->problem ? y->problem : "unreadable text");
+                       *e->problem ? e->problem : "unreadable text");
     }
-    line = y->problem_mark.line + 1;
-    col = y->problem_mark.column + 1;
+    /* The reader's depth cap; a policy's own checks refuse any collection deeper than a list
+     * value first, so this is a safety net. */
+    if (e->kind == IE_YAML_TOO_DEEP)
+        return fail_at(ps, e->line, e->col, "nested deeper than %d levels", IE_POLICY_MAX_DEPTH);
+    line = e->line;
+    col = e->col;
     size_t at = offset_of(ps, line, col);
-    if ((at < ps->len && ps->text[at] == '\t') || (y->problem && strstr(y->problem, "tab")))
+    if ((at < ps->len && ps->text[at] == '\t') || strstr(e->problem, "tab"))
         return fail_at(ps, line, col,
                        "a tab character where YAML needs spaces (indent with spaces)");
-    if (y->context)
+    if (*e->context)
         return fail_at(ps, line, col, "malformed YAML: %s (%s at line %zu, column %zu)",
-                       y->problem ? y->problem : "syntax error", y->context, MARK(y->context_mark));
-    return fail_at(ps, line, col, "malformed YAML: %s", y->problem ? y->problem : "syntax error");
+                       *e->problem ? e->problem : "syntax error", e->context, e->context_line,
+                       e->context_col);
+    return fail_at(ps, line, col, "malformed YAML: %s", *e->problem ? e->problem : "syntax error");
 }
 
-/* The next event, refusing what a policy never needs: aliases, tags, deep nesting. On failure
- * the event needs no deletion. */
-static int next_event(struct pstate *ps, yaml_event_t *ev)
+/* Refuses what a policy never needs in a node it reads: aliases, tags. */
+static int check_node(struct pstate *ps, const struct ie_yaml_node *n)
 {
-    if (!yaml_parser_parse(&ps->y, ev))
-        return syntax_error(ps);
-    const char *tag = NULL;
-    switch (ev->type) {
-    case YAML_ALIAS_EVENT: {
-        yaml_mark_t m = ev->start_mark; /* yaml_event_delete clears the event */
-        yaml_event_delete(ev);
-        return fail_at(ps, MARK(m), "aliases (*name) are not supported in a policy");
-    }
-    case YAML_SCALAR_EVENT:
-        tag = (const char *)ev->data.scalar.tag;
-        break;
-    case YAML_SEQUENCE_START_EVENT:
-    case YAML_MAPPING_START_EVENT:
-        tag = (const char *)(ev->type == YAML_SEQUENCE_START_EVENT ? ev->data.sequence_start.tag
-                                                                   : ev->data.mapping_start.tag);
-        if (++ps->depth > IE_POLICY_MAX_DEPTH) {
-            yaml_mark_t m = ev->start_mark;
-            yaml_event_delete(ev);
-            return fail_at(ps, MARK(m), "nested deeper than %d levels", IE_POLICY_MAX_DEPTH);
-        }
-        break;
-    case YAML_SEQUENCE_END_EVENT:
-    case YAML_MAPPING_END_EVENT:
-        ps->depth--;
-        break;
-    default:
-        break;
-    }
-    if (tag) {
+    if (n->kind == IE_YAML_ALIAS)
+        return fail_at(ps, AT(n), "aliases (*name) are not supported in a policy");
+    if (n->tag) {
         char shown[64];
-        yaml_mark_t m = ev->start_mark;
-        printable(shown, sizeof(shown), tag, strlen(tag));
-        yaml_event_delete(ev);
-        return fail_at(ps, MARK(m), "YAML tags (%s) are not supported in a policy", shown);
+        printable(shown, sizeof(shown), n->tag, strlen(n->tag));
+        return fail_at(ps, AT(n), "YAML tags (%s) are not supported in a policy", shown);
     }
     return 0;
 }
@@ -304,21 +278,21 @@ static enum scalar_kind classify_plain(const char *v, size_t n)
 }
 
 /* "got ..." for a value of the wrong type. */
-static void describe(const yaml_event_t *ev, char *out, size_t outsz)
+static void describe(const struct ie_yaml_node *node, char *out, size_t outsz)
 {
     char shown[48];
-    if (ev->type == YAML_SEQUENCE_START_EVENT) {
+    if (node->kind == IE_YAML_SEQ) {
         snprintf(out, outsz, "a list");
         return;
     }
-    if (ev->type == YAML_MAPPING_START_EVENT) {
+    if (node->kind == IE_YAML_MAP) {
         snprintf(out, outsz, "a mapping");
         return;
     }
-    const char *v = (const char *)ev->data.scalar.value;
-    size_t n = ev->data.scalar.length;
+    const char *v = node->value;
+    size_t n = node->len;
     printable(shown, sizeof(shown), v, n);
-    if (ev->data.scalar.style != YAML_PLAIN_SCALAR_STYLE) {
+    if (!node->plain) {
         enum scalar_kind k = classify_plain(v, n);
         snprintf(out, outsz, "the string \"%s\"%s", shown,
                  k == SK_INT || k == SK_FLOAT ? " (write numbers without quotes)" : "");
@@ -343,19 +317,20 @@ static void describe(const yaml_event_t *ev, char *out, size_t outsz)
     }
 }
 
-/* Reads the value event of a number key into the new policy. */
-static int take_number(struct pstate *ps, struct ie_policy *np, int key, const yaml_event_t *ev)
+/* Reads the value of a number key into the new policy. */
+static int take_number(struct pstate *ps, struct ie_policy *np, int key,
+                       const struct ie_yaml_node *ev)
 {
     bool whole = kind_of(key) == K_WHOLE;
     const char *want = whole ? "a whole number" : "a number";
     char got[128];
 
-    if (ev->type != YAML_SCALAR_EVENT || ev->data.scalar.style != YAML_PLAIN_SCALAR_STYLE) {
+    if (ev->kind != IE_YAML_SCALAR || !ev->plain) {
         describe(ev, got, sizeof(got));
-        return fail_at(ps, MARK(ev->start_mark), "expected %s, got %s", want, got);
+        return fail_at(ps, AT(ev), "expected %s, got %s", want, got);
     }
-    const char *v = (const char *)ev->data.scalar.value;
-    size_t n = ev->data.scalar.length;
+    const char *v = ev->value;
+    size_t n = ev->len;
     char shown[48];
     printable(shown, sizeof(shown), v, n);
     switch (classify_plain(v, n)) {
@@ -363,33 +338,33 @@ static int take_number(struct pstate *ps, struct ie_policy *np, int key, const y
     case SK_FLOAT:
         break;
     case SK_LEADING_ZERO:
-        return fail_at(ps, MARK(ev->start_mark),
+        return fail_at(ps, AT(ev),
                        "%s has a leading zero, which YAML 1.1 reads as octal; write it without",
                        shown);
     case SK_OTHER_NUMBER:
-        return fail_at(ps, MARK(ev->start_mark),
-                       "expected a plain decimal number (like 5 or 2.5), got %s", shown);
+        return fail_at(ps, AT(ev), "expected a plain decimal number (like 5 or 2.5), got %s",
+                       shown);
     default:
         describe(ev, got, sizeof(got));
-        return fail_at(ps, MARK(ev->start_mark), "expected %s, got %s", want, got);
+        return fail_at(ps, AT(ev), "expected %s, got %s", want, got);
     }
     double d = strtod(v, NULL);
     if (!isfinite(d))
-        return fail_at(ps, MARK(ev->start_mark), "%s is too large", shown);
+        return fail_at(ps, AT(ev), "%s is too large", shown);
     if (d < 0)
-        return fail_at(ps, MARK(ev->start_mark), "must not be negative (got %s)", shown);
+        return fail_at(ps, AT(ev), "must not be negative (got %s)", shown);
     bool is_int = classify_plain(v, n) == SK_INT;
     if (whole) {
         if (d != floor(d))
-            return fail_at(ps, MARK(ev->start_mark), "expected a whole number, got %s", shown);
+            return fail_at(ps, AT(ev), "expected a whole number, got %s", shown);
         if (d >= 9.2e18)
-            return fail_at(ps, MARK(ev->start_mark), "%s is too large", shown);
+            return fail_at(ps, AT(ev), "%s is too large", shown);
         int64_t iv = (int64_t)d;
         if (is_int) {
             errno = 0;
             iv = strtoll(v, NULL, 10);
             if (errno == ERANGE)
-                return fail_at(ps, MARK(ev->start_mark), "%s is too large", shown);
+                return fail_at(ps, AT(ev), "%s is too large", shown);
         }
         *whole_slot(np, key) = iv;
     } else {
@@ -400,45 +375,37 @@ static int take_number(struct pstate *ps, struct ie_policy *np, int key, const y
     return 0;
 }
 
-/* Reads allowed_formats: a list of non-empty strings. Consumes the list's events. */
-static int take_formats(struct pstate *ps, struct ie_policy *np, yaml_event_t *first)
+/* Reads allowed_formats: a list of non-empty strings. */
+static int take_formats(struct pstate *ps, struct ie_policy *np, const struct ie_yaml_node *list)
 {
     char got[128];
     size_t cap = 0;
     int rc = 0;
 
-    if (first->type != YAML_SEQUENCE_START_EVENT) {
-        describe(first, got, sizeof(got));
-        return fail_at(ps, MARK(first->start_mark),
-                       "expected a list of format names such as [JPEG, PNG], got %s", got);
+    if (list->kind != IE_YAML_SEQ) {
+        describe(list, got, sizeof(got));
+        return fail_at(ps, AT(list), "expected a list of format names such as [JPEG, PNG], got %s",
+                       got);
     }
-    for (;;) {
-        yaml_event_t ev;
-        if ((rc = next_event(ps, &ev)) < 0)
+    for (size_t i = 0;; i++) {
+        if (i == list->n) /* the end, or where the reader failed inside the list */
+            return list->complete ? 0 : syntax_error(ps);
+        const struct ie_yaml_node *ev = list->kids[i];
+        if ((rc = check_node(ps, ev)) < 0)
             return rc;
-        if (ev.type == YAML_SEQUENCE_END_EVENT) {
-            yaml_event_delete(&ev);
-            return 0;
+        const char *v = ev->value;
+        size_t n = ev->kind == IE_YAML_SCALAR ? ev->len : 0;
+        if (ev->kind != IE_YAML_SCALAR || (ev->plain && classify_plain(v, n) != SK_STR)) {
+            describe(ev, got, sizeof(got));
+            return fail_at(ps, AT(ev), "expected a format name such as JPEG, got %s", got);
         }
-        const char *v = (const char *)ev.data.scalar.value;
-        size_t n = ev.type == YAML_SCALAR_EVENT ? ev.data.scalar.length : 0;
-        if (ev.type != YAML_SCALAR_EVENT ||
-            (ev.data.scalar.style == YAML_PLAIN_SCALAR_STYLE && classify_plain(v, n) != SK_STR)) {
-            describe(&ev, got, sizeof(got));
-            rc = fail_at(ps, MARK(ev.start_mark), "expected a format name such as JPEG, got %s",
-                         got);
-        } else if (n == 0 || strlen(v) != n) {
-            rc = fail_at(ps, MARK(ev.start_mark), "format names must be non-empty text");
-        } else if (np->n_allowed_formats >= IE_POLICY_MAX_FORMATS) {
-            rc = fail_at(ps, MARK(ev.start_mark), "more than %d formats", IE_POLICY_MAX_FORMATS);
-        } else {
-            ie_grow((void **)&np->allowed_formats, &cap, np->n_allowed_formats + 1,
-                    sizeof(*np->allowed_formats));
-            np->allowed_formats[np->n_allowed_formats++] = ie_xstrndup(v, n);
-        }
-        yaml_event_delete(&ev);
-        if (rc < 0)
-            return rc;
+        if (n == 0 || strlen(v) != n)
+            return fail_at(ps, AT(ev), "format names must be non-empty text");
+        if (np->n_allowed_formats >= IE_POLICY_MAX_FORMATS)
+            return fail_at(ps, AT(ev), "more than %d formats", IE_POLICY_MAX_FORMATS);
+        ie_grow((void **)&np->allowed_formats, &cap, np->n_allowed_formats + 1,
+                sizeof(*np->allowed_formats));
+        np->allowed_formats[np->n_allowed_formats++] = ie_xstrndup(v, n);
     }
 }
 
@@ -467,7 +434,7 @@ static size_t edit_distance(const char *a, const char *b)
     return row[lb];
 }
 
-static int unknown_key(struct pstate *ps, const yaml_event_t *kev, const char *key, size_t n)
+static int unknown_key(struct pstate *ps, const struct ie_yaml_node *kev, const char *key, size_t n)
 {
     char shown[72];
     const char *best = NULL;
@@ -482,62 +449,52 @@ static int unknown_key(struct pstate *ps, const yaml_event_t *kev, const char *k
     }
     ps->key = shown;
     if (best && best_d <= 3)
-        return fail_at(ps, MARK(kev->start_mark), "unknown key (did you mean %s?)", best);
-    return fail_at(ps, MARK(kev->start_mark),
+        return fail_at(ps, AT(kev), "unknown key (did you mean %s?)", best);
+    return fail_at(ps, AT(kev),
                    "unknown key (known: min_images_total, max_corrupt_pct, max_overexposed_pct, "
                    "max_underexposed_pct, max_duplicate_pct, max_blurry_pct, max_artifact_pct, "
                    "min_width, min_height, allowed_formats, max_aspect_ratio)");
 }
 
-/* Reads the pairs of the top-level mapping (its start event consumed). */
-static int take_mapping(struct pstate *ps, struct ie_policy *np)
+/* Reads the pairs of the top-level mapping. */
+static int take_mapping(struct pstate *ps, struct ie_policy *np, const struct ie_yaml_node *m)
 {
     size_t first_line[IE_POLICY_NKEYS] = {0};
     int rc;
 
-    for (;;) {
-        yaml_event_t kev, vev;
-        if ((rc = next_event(ps, &kev)) < 0)
+    for (size_t i = 0;; i += 2) {
+        if (i == m->n) /* the end, or where the reader failed before a key */
+            return m->complete ? 0 : syntax_error(ps);
+        const struct ie_yaml_node *kev = m->kids[i];
+        if ((rc = check_node(ps, kev)) < 0)
             return rc;
-        if (kev.type == YAML_MAPPING_END_EVENT) {
-            yaml_event_delete(&kev);
-            return 0;
-        }
-        if (kev.type != YAML_SCALAR_EVENT) {
+        if (kev->kind != IE_YAML_SCALAR) {
             char got[64];
-            describe(&kev, got, sizeof(got));
-            rc = fail_at(ps, MARK(kev.start_mark), "policy keys are names, got %s as a key", got);
-            yaml_event_delete(&kev);
-            return rc;
+            describe(kev, got, sizeof(got));
+            return fail_at(ps, AT(kev), "policy keys are names, got %s as a key", got);
         }
-        const char *key = (const char *)kev.data.scalar.value;
-        size_t n = kev.data.scalar.length;
+        const char *key = kev->value;
+        size_t n = kev->len;
         int k = -1;
-        for (int i = 0; i < IE_POLICY_NKEYS; i++)
-            if (strlen(ie_policy_key_names[i]) == n && memcmp(ie_policy_key_names[i], key, n) == 0)
-                k = i;
-        if (k < 0) {
-            rc = unknown_key(ps, &kev, key, n);
-            yaml_event_delete(&kev);
-            return rc;
-        }
+        for (int j = 0; j < IE_POLICY_NKEYS; j++)
+            if (strlen(ie_policy_key_names[j]) == n && memcmp(ie_policy_key_names[j], key, n) == 0)
+                k = j;
+        if (k < 0)
+            return unknown_key(ps, kev, key, n);
         ps->key = ie_policy_key_names[k];
-        if (np->present & (1u << k)) {
-            rc = fail_at(ps, MARK(kev.start_mark), "duplicate key (already set on line %zu)",
-                         first_line[k]);
-            yaml_event_delete(&kev);
-            return rc;
-        }
-        first_line[k] = kev.start_mark.line + 1;
-        yaml_event_delete(&kev);
+        if (np->present & (1u << k))
+            return fail_at(ps, AT(kev), "duplicate key (already set on line %zu)", first_line[k]);
+        first_line[k] = kev->line;
 
-        if ((rc = next_event(ps, &vev)) < 0)
+        if (i + 1 == m->n) /* the reader failed before the value */
+            return syntax_error(ps);
+        const struct ie_yaml_node *vev = m->kids[i + 1];
+        if ((rc = check_node(ps, vev)) < 0)
             return rc;
         if (kind_of(k) == K_FORMATS)
-            rc = take_formats(ps, np, &vev);
+            rc = take_formats(ps, np, vev);
         else
-            rc = take_number(ps, np, k, &vev);
-        yaml_event_delete(&vev);
+            rc = take_number(ps, np, k, vev);
         if (rc < 0)
             return rc;
         np->present |= 1u << k;
@@ -546,46 +503,40 @@ static int take_mapping(struct pstate *ps, struct ie_policy *np)
 }
 
 /* The document's root: a mapping, or nothing at all. */
-static int take_root(struct pstate *ps, struct ie_policy *np)
+static int take_root(struct pstate *ps, struct ie_policy *np, const struct ie_yaml_node *root)
 {
-    yaml_event_t ev;
     char got[128];
     int rc;
 
-    if ((rc = next_event(ps, &ev)) < 0)
+    if (!root) /* the reader failed before it */
+        return syntax_error(ps);
+    if ((rc = check_node(ps, root)) < 0)
         return rc;
-    if (ev.type == YAML_MAPPING_START_EVENT) {
-        yaml_event_delete(&ev);
-        return take_mapping(ps, np);
-    }
-    if (ev.type == YAML_SCALAR_EVENT && ev.data.scalar.style == YAML_PLAIN_SCALAR_STYLE &&
-        classify_plain((const char *)ev.data.scalar.value, ev.data.scalar.length) == SK_NULL) {
-        yaml_event_delete(&ev); /* "---" alone, or "null": the default policy, as in imgeda */
-        return 0;
-    }
-    describe(&ev, got, sizeof(got));
-    rc =
-        fail_at(ps, MARK(ev.start_mark),
-                "a policy is a mapping of keys to values (e.g. max_corrupt_pct: 1.0), got %s", got);
-    yaml_event_delete(&ev);
-    return rc;
+    if (root->kind == IE_YAML_MAP)
+        return take_mapping(ps, np, root);
+    if (root->kind == IE_YAML_SCALAR && root->plain &&
+        classify_plain(root->value, root->len) == SK_NULL)
+        return 0; /* "---" alone, or "null": the default policy, as in imgeda */
+    describe(root, got, sizeof(got));
+    return fail_at(ps, AT(root),
+                   "a policy is a mapping of keys to values (e.g. max_corrupt_pct: 1.0), got %s",
+                   got);
 }
 
-/* Expects an event of the given type (structure events libyaml guarantees). */
-static int expect(struct pstate *ps, yaml_event_type_t type)
+/* Exactly one document (or none: the default policy), then the end of the text. */
+static int take_stream(struct pstate *ps, struct ie_policy *np)
 {
-    yaml_event_t ev;
-    int rc = next_event(ps, &ev);
-    if (rc < 0)
+    const struct ie_yaml *doc = ps->doc;
+    int rc;
+
+    if (doc->n_docs == 0)
+        return doc->error.kind == IE_YAML_OK ? 0 : syntax_error(ps);
+    if ((rc = take_root(ps, np, doc->docs[0].root)) < 0)
         return rc;
-    if (ev.type != type) {
-        rc = fail_at(ps, MARK(ev.start_mark),
-                     ev.type == YAML_DOCUMENT_START_EVENT
-                         ? "a policy is one YAML document; found a second one"
-                         : "unexpected YAML structure");
-    }
-    yaml_event_delete(&ev);
-    return rc;
+    if (doc->n_docs > 1)
+        return fail_at(ps, doc->docs[1].line, doc->docs[1].col,
+                       "a policy is one YAML document; found a second one");
+    return doc->error.kind == IE_YAML_OK ? 0 : syntax_error(ps);
 }
 
 int ie_policy_parse(struct ie_policy *p, const char *name, const char *text, size_t len,
@@ -599,8 +550,10 @@ int ie_policy_parse_pos(struct ie_policy *p, const char *name, const char *text,
 {
     struct pstate ps = {
         .name = name ? name : "policy", .text = text, .len = len, .err = err, .pos = pos};
+    const struct ie_yaml_options limits = {.max_bytes = IE_POLICY_MAX_BYTES,
+                                           .max_depth = IE_POLICY_MAX_DEPTH};
     struct ie_policy np;
-    yaml_event_t ev;
+    struct ie_yaml doc;
     int rc;
 
     if (!text) { /* an empty HTTP body */
@@ -614,26 +567,12 @@ int ie_policy_parse_pos(struct ie_policy *p, const char *name, const char *text,
                           ps.name, IE_POLICY_MAX_BYTES, len);
     }
     ie_policy_init(&np);
-    if (!yaml_parser_initialize(&ps.y))
-        abort(); /* allocation failure */
-    yaml_parser_set_input_string(&ps.y, (const unsigned char *)ps.text, len);
-    if ((rc = expect(&ps, YAML_STREAM_START_EVENT)) < 0)
-        goto out;
-    if ((rc = next_event(&ps, &ev)) < 0)
-        goto out;
-    yaml_event_type_t type = ev.type;
-    yaml_event_delete(&ev);
-    if (type == YAML_DOCUMENT_START_EVENT) {
-        if ((rc = take_root(&ps, &np)) < 0)
-            goto out;
-        if ((rc = expect(&ps, YAML_DOCUMENT_END_EVENT)) < 0)
-            goto out;
-        rc = expect(&ps, YAML_STREAM_END_EVENT);
-    } else if (type != YAML_STREAM_END_EVENT) {
-        rc = fail_at(&ps, 1, 1, "unexpected YAML structure");
-    }
-out:
-    yaml_parser_delete(&ps.y);
+    ie_yaml_init(&doc);
+    /* The reader's own message is not used: take_stream says it the policy's way, in order. */
+    (void)ie_yaml_parse(&doc, ps.name, ps.text, len, &limits, NULL);
+    ps.doc = &doc;
+    rc = take_stream(&ps, &np);
+    ie_yaml_release(&doc);
     if (rc < 0) {
         ie_policy_release(&np);
         return rc;
