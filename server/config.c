@@ -1,7 +1,7 @@
 /* Configuration table, YAML loading and validation (see config.h).
- * DESIGN: the YAML document is read with libyaml's event parser into a small tree that keeps
- * each node's position, then every leaf is matched against one table of keys; the same table
- * sets command-line overrides, so a key behaves the same wherever it comes from. */
+ * DESIGN: the YAML document is read by the core's YAML reader (imgeda/yaml.h) into a small tree
+ * that keeps each node's position, then every leaf is matched against one table of keys; the
+ * same table sets command-line overrides, so a key behaves the same wherever it comes from. */
 #include <ctype.h>
 #include <errno.h>
 #include <stddef.h>
@@ -9,10 +9,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-#include <yaml.h>
 
 #include "config.h"
 #include "imgeda/util.h"
+#include "imgeda/yaml.h"
 
 enum key_type { K_STR, K_INT, K_STRLIST, K_LEVEL };
 
@@ -147,154 +147,66 @@ int srv_config_set(struct srv_config *c, const char *key, const char *value, str
     return set_scalar(c, k, value, "", err);
 }
 
-/* ---- YAML tree ---- */
+/* ---- YAML ---- */
 
-enum node_kind { N_SCALAR, N_MAP, N_SEQ };
-
-struct node {
-    enum node_kind kind;
-    char *value; /* scalar text, or the key for map entries' children */
-    bool plain;  /* an unquoted scalar (so "null"/"~" mean null) */
-    int line, col;
-    struct node **kids; /* N_MAP: key scalar, value, key, value, ...; N_SEQ: items */
-    size_t n, cap;
-};
-
-static void node_free(struct node *n)
-{
-    if (!n)
-        return;
-    for (size_t i = 0; i < n->n; i++)
-        node_free(n->kids[i]);
-    free(n->kids);
-    free(n->value);
-    free(n);
-}
-
-struct parse {
-    yaml_parser_t p;
-    const char *file;
-    struct ie_err *err;
-};
-
+/* The largest configuration file read. */
+#define MAX_BYTES (1 << 20)
+/* A node with more than this many collections above it is refused. */
 #define MAX_DEPTH 32
 
-static int parse_node(struct parse *ps, yaml_event_t *first, int depth, struct node **out);
-
-static int yaml_failed(struct parse *ps)
+/* Refuses, in text order, what the configuration never takes: nodes nested deeper than
+ * MAX_DEPTH and aliases. Returns the first one's error, or 0. */
+static int check_tree(const char *file, const struct ie_yaml_node *n, int depth, struct ie_err *err)
 {
-    return ie_err_set(ps->err, IE_EINVAL, "%s:%zu:%zu: malformed YAML: %s", ps->file,
-                      ps->p.problem_mark.line + 1, ps->p.problem_mark.column + 1,
-                      ps->p.problem ? ps->p.problem : "parse error");
-}
-
-static int parse_children(struct parse *ps, struct node *n, yaml_event_type_t end, int depth)
-{
-    for (;;) {
-        yaml_event_t ev;
-        if (!yaml_parser_parse(&ps->p, &ev))
-            return yaml_failed(ps);
-        if (ev.type == end) {
-            yaml_event_delete(&ev);
-            return 0;
-        }
-        struct node *kid = NULL;
-        int rc = parse_node(ps, &ev, depth + 1, &kid);
-        yaml_event_delete(&ev);
-        /* Attach even a half-built child, so freeing the parent frees it too. */
-        if (kid) {
-            ie_grow((void **)&n->kids, &n->cap, n->n + 1, sizeof(*n->kids));
-            n->kids[n->n++] = kid;
-        }
+    if (depth > MAX_DEPTH)
+        return ie_err_set(err, IE_EINVAL, "%s:%zu:%zu: nesting deeper than %d levels", file,
+                          n->line, n->col, MAX_DEPTH);
+    if (n->kind == IE_YAML_ALIAS)
+        return ie_err_set(err, IE_EINVAL, "%s:%zu:%zu: aliases are not allowed here", file, n->line,
+                          n->col);
+    for (size_t i = 0; i < n->n; i++) {
+        int rc = check_tree(file, n->kids[i], depth + 1, err);
         if (rc < 0)
             return rc;
     }
+    return 0;
 }
 
-static int parse_node(struct parse *ps, yaml_event_t *ev, int depth, struct node **out)
-{
-    if (depth > MAX_DEPTH)
-        return ie_err_set(ps->err, IE_EINVAL, "%s:%zu:%zu: nesting deeper than %d levels", ps->file,
-                          ev->start_mark.line + 1, ev->start_mark.column + 1, MAX_DEPTH);
-    struct node *n = ie_xcalloc(1, sizeof(*n));
-    n->line = (int)ev->start_mark.line + 1;
-    n->col = (int)ev->start_mark.column + 1;
-    *out = n;
-    switch (ev->type) {
-    case YAML_SCALAR_EVENT:
-        n->kind = N_SCALAR;
-        n->value = ie_xstrndup((const char *)ev->data.scalar.value, ev->data.scalar.length);
-        n->plain = ev->data.scalar.style == YAML_PLAIN_SCALAR_STYLE;
-        return 0;
-    case YAML_MAPPING_START_EVENT:
-        n->kind = N_MAP;
-        return parse_children(ps, n, YAML_MAPPING_END_EVENT, depth);
-    case YAML_SEQUENCE_START_EVENT:
-        n->kind = N_SEQ;
-        return parse_children(ps, n, YAML_SEQUENCE_END_EVENT, depth);
-    case YAML_ALIAS_EVENT:
-        return ie_err_set(ps->err, IE_EINVAL, "%s:%d:%d: aliases are not allowed here", ps->file,
-                          n->line, n->col);
-    default:
-        return ie_err_set(ps->err, IE_EINVAL, "%s:%d:%d: unexpected YAML event", ps->file, n->line,
-                          n->col);
-    }
-}
-
-/* Parses text into a tree; an empty document gives NULL. */
-static int parse_yaml(const char *file, const char *text, size_t len, struct node **root,
+/* Parses text into y: one document (its root is NULL when the text is empty), checked by
+ * check_tree. The errors come in text order: those of check_tree in what was read before a
+ * syntax error, then a second document, then the syntax error. */
+static int parse_yaml(const char *file, const char *text, size_t len, struct ie_yaml *y,
                       struct ie_err *err)
 {
-    struct parse ps = {.file = file, .err = err};
-    int rc = 0;
-    *root = NULL;
-    if (!yaml_parser_initialize(&ps.p))
-        return ie_err_set(err, IE_EINVAL, "%s: cannot start the YAML parser", file);
-    yaml_parser_set_input_string(&ps.p, (const unsigned char *)text, len);
-    for (;;) {
-        yaml_event_t ev;
-        if (!yaml_parser_parse(&ps.p, &ev)) {
-            rc = yaml_failed(&ps);
-            break;
-        }
-        yaml_event_type_t t = ev.type;
-        if (t == YAML_MAPPING_START_EVENT || t == YAML_SEQUENCE_START_EVENT ||
-            t == YAML_SCALAR_EVENT || t == YAML_ALIAS_EVENT) {
-            if (*root) {
-                yaml_event_delete(&ev);
-                rc = ie_err_set(err, IE_EINVAL, "%s: more than one YAML document", file);
-                break;
-            }
-            rc = parse_node(&ps, &ev, 0, root);
-        }
-        yaml_event_delete(&ev);
-        if (rc < 0 || t == YAML_STREAM_END_EVENT)
-            break;
-    }
-    yaml_parser_delete(&ps.p);
-    if (rc < 0) {
-        node_free(*root);
-        *root = NULL;
-    }
-    return rc;
+    /* One collection level more than MAX_DEPTH allows, so that the reader stops no earlier
+     * than check_tree refuses (the node it stops at is in the tree, below MAX_DEPTH). */
+    const struct ie_yaml_options o = {.max_bytes = MAX_BYTES, .max_depth = MAX_DEPTH + 1};
+    int rc = ie_yaml_parse(y, file, text, len, &o, err);
+    const struct ie_yaml_node *root = ie_yaml_root(y);
+    int bad = root ? check_tree(file, root, 0, err) : 0;
+    if (bad < 0)
+        return bad;
+    if (y->n_docs > 1 && y->docs[1].root)
+        return ie_err_set(err, IE_EINVAL, "%s: more than one YAML document", file);
+    return rc; /* the reader's "file:line:col: malformed YAML: ..." */
 }
 
-static const char *kind_name(enum node_kind k)
+static const char *kind_name(enum ie_yaml_kind k)
 {
-    return k == N_MAP ? "a mapping" : k == N_SEQ ? "a list" : "a scalar";
+    return k == IE_YAML_MAP ? "a mapping" : k == IE_YAML_SEQ ? "a list" : "a scalar";
 }
 
-static int apply(struct srv_config *c, const char *file, const struct node *n, const char *prefix,
-                 struct ie_err *err)
+static int apply(struct srv_config *c, const char *file, const struct ie_yaml_node *n,
+                 const char *prefix, struct ie_err *err)
 {
     for (size_t i = 0; i + 1 < n->n; i += 2) {
-        const struct node *kn = n->kids[i], *vn = n->kids[i + 1];
+        const struct ie_yaml_node *kn = n->kids[i], *vn = n->kids[i + 1];
         char name[256], where[512];
-        if (kn->kind != N_SCALAR)
-            return ie_err_set(err, IE_EINVAL, "%s:%d:%d: keys must be plain names", file, kn->line,
-                              kn->col);
+        if (kn->kind != IE_YAML_SCALAR)
+            return ie_err_set(err, IE_EINVAL, "%s:%zu:%zu: keys must be plain names", file,
+                              kn->line, kn->col);
         snprintf(name, sizeof(name), "%s%s%s", prefix, *prefix ? "." : "", kn->value);
-        snprintf(where, sizeof(where), "%s:%d:%d: ", file, vn->line, vn->col);
+        snprintf(where, sizeof(where), "%s:%zu:%zu: ", file, vn->line, vn->col);
         const struct key *k = find_key(name);
         if (!k) {
             /* A section name (listen, scan, ...) is a prefix of some key. */
@@ -304,9 +216,9 @@ static int apply(struct srv_config *c, const char *file, const struct node *n, c
                 if (strncmp(keys[j].name, name, nl) == 0 && keys[j].name[nl] == '.')
                     section = true;
             if (!section)
-                return ie_err_set(err, IE_EINVAL, "%s:%d:%d: %s: unknown key", file, kn->line,
+                return ie_err_set(err, IE_EINVAL, "%s:%zu:%zu: %s: unknown key", file, kn->line,
                                   kn->col, name);
-            if (vn->kind != N_MAP)
+            if (vn->kind != IE_YAML_MAP)
                 return ie_err_set(err, IE_EINVAL, "%s%s: expected a mapping, got %s", where, name,
                                   kind_name(vn->kind));
             int rc = apply(c, file, vn, name, err);
@@ -315,7 +227,7 @@ static int apply(struct srv_config *c, const char *file, const struct node *n, c
             continue;
         }
         if (k->type == K_STRLIST) {
-            if (vn->kind != N_SEQ)
+            if (vn->kind != IE_YAML_SEQ)
                 return ie_err_set(err, IE_EINVAL, "%s%s: expected a list, got %s", where, name,
                                   kind_name(vn->kind));
             if (vn->n == 0)
@@ -324,15 +236,15 @@ static int apply(struct srv_config *c, const char *file, const struct node *n, c
                 return ie_err_set(err, IE_EINVAL, "%s%s: at most %d entries", where, name,
                                   SRV_MAX_ROOTS);
             for (size_t j = 0; j < vn->n; j++)
-                if (vn->kids[j]->kind != N_SCALAR || !*vn->kids[j]->value)
-                    return ie_err_set(err, IE_EINVAL, "%s:%d:%d: %s: entries must be paths", file,
+                if (vn->kids[j]->kind != IE_YAML_SCALAR || !*vn->kids[j]->value)
+                    return ie_err_set(err, IE_EINVAL, "%s:%zu:%zu: %s: entries must be paths", file,
                                       vn->kids[j]->line, vn->kids[j]->col, name);
             clear_roots(c);
             for (size_t j = 0; j < vn->n; j++)
                 c->allowed_roots[c->n_allowed_roots++] = ie_xstrdup(vn->kids[j]->value);
             continue;
         }
-        if (vn->kind != N_SCALAR)
+        if (vn->kind != IE_YAML_SCALAR)
             return ie_err_set(err, IE_EINVAL, "%s%s: expected a value, got %s", where, name,
                               kind_name(vn->kind));
         int rc = set_scalar(c, k, vn->value, where, err);
@@ -346,19 +258,21 @@ int srv_config_load(struct srv_config *c, const char *path, struct ie_err *err)
 {
     char *text = NULL;
     size_t len;
-    struct node *root = NULL;
-    int rc = ie_read_file(path, 1 << 20, &text, &len, err);
+    struct ie_yaml y;
+    int rc = ie_read_file(path, MAX_BYTES, &text, &len, err);
     if (rc < 0)
         return rc;
-    rc = parse_yaml(path, text, len, &root, err);
+    ie_yaml_init(&y);
+    rc = parse_yaml(path, text, len, &y, err);
+    const struct ie_yaml_node *root = ie_yaml_root(&y);
     if (rc == 0 && root) {
-        if (root->kind != N_MAP)
-            rc = ie_err_set(err, IE_EINVAL, "%s:%d:%d: the configuration must be a mapping", path,
+        if (root->kind != IE_YAML_MAP)
+            rc = ie_err_set(err, IE_EINVAL, "%s:%zu:%zu: the configuration must be a mapping", path,
                             root->line, root->col);
         else
             rc = apply(c, path, root, "", err);
     }
-    node_free(root);
+    ie_yaml_release(&y);
     free(text);
     return rc;
 }
