@@ -1,9 +1,11 @@
-/* The JSON form of an annotation result: imgeda's AnnotationStats keys, then ours. */
+/* The JSON form of an annotation result: imgeda's AnnotationStats keys, then ours (counts and
+ * means as Python's json writes them, through imgeda/json.h). */
 
 #include <cjson/cJSON.h>
 
 #include "annot_internal.h"
 #include "imgeda/annotations.h"
+#include "imgeda/json.h"
 #include "imgeda/util.h"
 
 struct rank {
@@ -11,20 +13,6 @@ struct rank {
     const char *name;
     size_t idx;
 };
-
-static void add_size(cJSON *o, const char *k, size_t v)
-{
-    char num[32];
-    snprintf(num, sizeof(num), "%zu", v);
-    cJSON_AddItemToObject(o, k, cJSON_CreateRaw(num));
-}
-
-static void add_real(cJSON *o, const char *k, double v)
-{
-    char num[40];
-    ie_fmt_double(num, sizeof(num), v);
-    cJSON_AddItemToObject(o, k, cJSON_CreateRaw(num));
-}
 
 static int cmp_rank_count(const void *pa, const void *pb)
 {
@@ -63,11 +51,11 @@ static size_t *classes_sorted(const struct ie_annot_result *r, bool by_name)
 static void add_imgeda_keys(cJSON *o, const struct ie_annot_result *r, const size_t *by_count)
 {
     size_t n_declared = 0;
-    add_size(o, "total_images", r->total_images);
-    add_size(o, "annotated_images", r->annotated_images);
-    add_size(o, "unannotated_images", r->unannotated_images);
-    add_size(o, "total_annotations", r->total_annotations);
-    add_size(o, "num_classes", r->num_classes);
+    ie_json_add_int(o, "total_images", r->total_images);
+    ie_json_add_int(o, "annotated_images", r->annotated_images);
+    ie_json_add_int(o, "unannotated_images", r->unannotated_images);
+    ie_json_add_int(o, "total_annotations", r->total_annotations);
+    ie_json_add_int(o, "num_classes", r->num_classes);
     cJSON *names = cJSON_AddArrayToObject(o, "class_names");
     for (size_t i = 0; i < r->n_classes; i++)
         n_declared += r->classes[i].declared;
@@ -87,13 +75,13 @@ static void add_imgeda_keys(cJSON *o, const struct ie_annot_result *r, const siz
     for (size_t i = 0; i < r->n_classes; i++) {
         const struct ie_annot_class *c = &r->classes[by_count[i]];
         if (c->count)
-            add_size(counts, c->name, c->count);
+            ie_json_add_int(counts, c->name, c->count);
     }
-    add_real(o, "mean_objects_per_image", ie_round(r->mean_objects_per_image, 2));
-    add_size(o, "max_objects_per_image", r->max_objects_per_image);
-    add_size(o, "small_count", r->small_count);
-    add_size(o, "medium_count", r->medium_count);
-    add_size(o, "large_count", r->large_count);
+    ie_json_add_double(o, "mean_objects_per_image", ie_round(r->mean_objects_per_image, 2));
+    ie_json_add_int(o, "max_objects_per_image", r->max_objects_per_image);
+    ie_json_add_int(o, "small_count", r->small_count);
+    ie_json_add_int(o, "medium_count", r->medium_count);
+    ie_json_add_int(o, "large_count", r->large_count);
     cJSON *oi = cJSON_AddArrayToObject(o, "orphan_images");
     for (size_t i = 0; i < r->n_orphan_images; i++)
         cJSON_AddItemToArray(oi, cJSON_CreateString(r->orphan_images[i]));
@@ -111,19 +99,19 @@ static void add_our_totals(cJSON *o, const struct ie_annot_result *r)
         cJSON_AddStringToObject(o, "root", r->root);
     else
         cJSON_AddNullToObject(o, "root");
-    add_size(o, "image_files", r->image_files);
-    add_size(o, "annotation_files", r->annotation_files);
-    add_size(o, "total_boxes", r->total_boxes);
-    add_size(o, "unsized_boxes", r->unsized_boxes);
-    add_real(o, "mean_box_width", ie_round(r->mean_box_width, 4));
-    add_real(o, "mean_box_height", ie_round(r->mean_box_height, 4));
-    add_real(o, "mean_box_area", ie_round(r->mean_box_area, 4));
-    add_size(o, "orphan_images_total", r->orphan_images_total);
-    add_size(o, "orphan_annotations_total", r->orphan_annotations_total);
+    ie_json_add_int(o, "image_files", r->image_files);
+    ie_json_add_int(o, "annotation_files", r->annotation_files);
+    ie_json_add_int(o, "total_boxes", r->total_boxes);
+    ie_json_add_int(o, "unsized_boxes", r->unsized_boxes);
+    ie_json_add_double(o, "mean_box_width", ie_round(r->mean_box_width, 4));
+    ie_json_add_double(o, "mean_box_height", ie_round(r->mean_box_height, 4));
+    ie_json_add_double(o, "mean_box_area", ie_round(r->mean_box_area, 4));
+    ie_json_add_int(o, "orphan_images_total", r->orphan_images_total);
+    ie_json_add_int(o, "orphan_annotations_total", r->orphan_annotations_total);
     cJSON *ma = cJSON_AddArrayToObject(o, "missing_annotation");
     for (size_t i = 0; i < r->n_missing_annotation; i++)
         cJSON_AddItemToArray(ma, cJSON_CreateString(r->missing_annotation[i]));
-    add_size(o, "missing_annotation_total", r->missing_annotation_total);
+    ie_json_add_int(o, "missing_annotation_total", r->missing_annotation_total);
 }
 
 /* Our additions: classes, co-occurrence, splits, issues and notes. */
@@ -134,8 +122,8 @@ static void add_our_tables(cJSON *o, const struct ie_annot_result *r, const size
         cJSON *c = cJSON_CreateObject();
         cJSON_AddStringToObject(c, "name", r->classes[i].name);
         cJSON_AddBoolToObject(c, "declared", r->classes[i].declared);
-        add_size(c, "count", r->classes[i].count);
-        add_size(c, "images", r->classes[i].images);
+        ie_json_add_int(c, "count", r->classes[i].count);
+        ie_json_add_int(c, "images", r->classes[i].images);
         cJSON_AddItemToArray(classes, c);
     }
     cJSON *co = cJSON_AddArrayToObject(o, "co_occurrence");
@@ -143,7 +131,7 @@ static void add_our_tables(cJSON *o, const struct ie_annot_result *r, const size
         cJSON *p = cJSON_CreateObject();
         cJSON_AddStringToObject(p, "a", r->classes[r->pairs[i].a].name);
         cJSON_AddStringToObject(p, "b", r->classes[r->pairs[i].b].name);
-        add_size(p, "images", r->pairs[i].count);
+        ie_json_add_int(p, "images", r->pairs[i].count);
         cJSON_AddItemToArray(co, p);
     }
     cJSON *splits = cJSON_AddArrayToObject(o, "splits");
@@ -152,27 +140,27 @@ static void add_our_tables(cJSON *o, const struct ie_annot_result *r, const size
         const struct ie_annot_split *s = &r->splits[i];
         cJSON *so = cJSON_CreateObject();
         cJSON_AddStringToObject(so, "name", s->name);
-        add_size(so, "images", s->images);
-        add_size(so, "annotated_images", s->annotated_images);
-        add_size(so, "annotations", s->annotations);
+        ie_json_add_int(so, "images", s->images);
+        ie_json_add_int(so, "annotated_images", s->annotated_images);
+        ie_json_add_int(so, "annotations", s->annotations);
         cJSON_AddItemToArray(splits, so);
         cJSON *cc = cJSON_AddObjectToObject(scc, s->name);
         for (size_t j = 0; j < r->n_classes; j++) {
             size_t c = by_count[j];
             if (s->class_counts[c])
-                add_size(cc, r->classes[c].name, s->class_counts[c]);
+                ie_json_add_int(cc, r->classes[c].name, s->class_counts[c]);
         }
     }
-    add_size(o, "issues_total", r->issues_total);
+    ie_json_add_int(o, "issues_total", r->issues_total);
     cJSON *ic = cJSON_AddObjectToObject(o, "issue_counts");
     for (int k = 0; k < IE_ANNOT_N_KINDS; k++)
-        add_size(ic, ie__annot_issue_names[k], r->issue_counts[k]);
+        ie_json_add_int(ic, ie__annot_issue_names[k], r->issue_counts[k]);
     cJSON *issues = cJSON_AddArrayToObject(o, "issues");
     for (size_t i = 0; i < r->n_issues; i++) {
         const struct ie_annot_issue *is = &r->issues[i];
         cJSON *io = cJSON_CreateObject();
         cJSON_AddStringToObject(io, "file", is->file);
-        add_size(io, "line", is->line);
+        ie_json_add_int(io, "line", is->line);
         cJSON_AddStringToObject(io, "kind", ie__annot_issue_names[is->kind]);
         cJSON_AddStringToObject(io, "message", is->message);
         cJSON_AddItemToArray(issues, io);
