@@ -49,8 +49,8 @@ enum ie_yaml_failure {
 /* Why a parse failed, for callers whose messages say it their own way. */
 struct ie_yaml_error {
     enum ie_yaml_failure kind;
-    size_t line, col;  /* 1-based: libyaml's problem mark (1:1 for encoding errors), or the node
-                        * that broke a cap; 0 for TOO_LARGE */
+    size_t line, col;  /* 1-based: libyaml's problem mark (encoding errors have none: 1:1, see
+                        * offset), or the node that broke a cap; 0 for TOO_LARGE */
     char problem[128]; /* libyaml's description ("did not find expected key"), or "" */
     char context[128]; /* what libyaml was reading ("while parsing a flow sequence"), or "" */
     size_t context_line, context_col;
@@ -61,7 +61,7 @@ struct ie_yaml_error {
 struct ie_yaml_options {
     size_t max_bytes;         /* longer text fails at once (IE_ELIMIT) */
     int max_depth;            /* a sequence or mapping inside max_depth others fails (IE_EINVAL) */
-    size_t max_nodes;         /* node max_nodes + 1 fails (IE_EINVAL) */
+    size_t max_nodes;         /* more nodes than this fail (IE_EINVAL) */
     bool first_document_only; /* stop after the first document, not reading what follows */
 };
 
@@ -76,10 +76,10 @@ void ie_yaml_init(struct ie_yaml *y);
 void ie_yaml_release(struct ie_yaml *y);
 
 /* Parses text[0..len) (NULL with len 0 reads as empty) into y, replacing what it held; o may be
- * NULL (no caps). Returns 0, or IE_ELIMIT / IE_EINVAL with y->error filled and err set to
- * "name:line:col: malformed YAML: <libyaml's problem>" (syntax and encoding),
- * "name:line:col: nesting deeper than N levels", "name:line:col: more than N YAML nodes" or
- * "name: YAML text is at most N bytes, this one has M". On failure y still holds the documents
+ * NULL (no caps), name names the text in messages. Returns 0, or IE_ELIMIT / IE_EINVAL with
+ * y->error filled and err set to "name:line:col: malformed YAML: <libyaml's problem>" (syntax and
+ * encoding), "name:line:col: nesting deeper than N levels", "name:line:col: more than N YAML nodes"
+ * or "name: YAML text is at most N bytes, this one has M". On failure y still holds the documents
  * read so far (see above); release it in every case. */
 int ie_yaml_parse(struct ie_yaml *y, const char *name, const char *text, size_t len,
                   const struct ie_yaml_options *o, struct ie_err *err);
