@@ -10,7 +10,6 @@
 #include <cjson/cJSON.h>
 #include <errno.h>
 #include <pthread.h>
-#include <stdarg.h>
 #include <stddef.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -26,6 +25,7 @@
 #include "imgeda/manifest.h"
 #include "imgeda/util.h"
 #include "jobs.h"
+#include "log.h"
 #include "results.h"
 #include "engine/runner.h"
 #include "store.h"
@@ -114,22 +114,6 @@ char *srv_scan_dir(const struct srv_config *cfg, const char *id)
     ie_buf_init(&b);
     ie_buf_addf(&b, "%s/scans/%s", cfg->data_dir, id);
     return ie_buf_detach(&b);
-}
-
-static void log_line(const struct srv_jobs *j, int level, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-static void log_line(const struct srv_jobs *j, int level, const char *fmt, ...)
-{
-    char now[40];
-    va_list ap;
-    if (level < j->cfg->log_level)
-        return;
-    ie_now_iso(now, sizeof(now));
-    fprintf(stderr, "%.23s %s jobs: ", now, srv_log_level_name(level));
-    va_start(ap, fmt);
-    vfprintf(stderr, fmt, ap);
-    va_end(ap);
-    fputc('\n', stderr);
 }
 
 /* ---- shared live state ---- */
@@ -432,11 +416,11 @@ static void warm_done_cb(uv_work_t *req, int status)
         pthread_mutex_lock(&j->slock);
         j->metrics.results_warmed++;
         pthread_mutex_unlock(&j->slock);
-        log_line(j, SRV_LOG_INFO, "scan %s: results warmed in %.2f s", w->id, w->seconds);
+        srv_log(SRV_LOG_INFO, "jobs: scan %s: results warmed in %.2f s", w->id, w->seconds);
     } else if (atomic_load(&w->cancelled)) {
-        log_line(j, SRV_LOG_DEBUG, "scan %s: results warm-up cancelled", w->id);
+        srv_log(SRV_LOG_DEBUG, "jobs: scan %s: results warm-up cancelled", w->id);
     } else {
-        log_line(j, SRV_LOG_WARN, "scan %s: results not warmed: %s", w->id, w->err.msg);
+        srv_log(SRV_LOG_WARN, "jobs: scan %s: results not warmed: %s", w->id, w->err.msg);
     }
     pthread_mutex_lock(&j->wlock);
     struct warm **l = &j->warms;
@@ -524,7 +508,7 @@ static void set_status(struct srv_jobs *j, const char *id, const char *status, c
 {
     struct ie_err err = {0};
     if (srv_store_set_status(j->db, id, status, error, &err) < 0)
-        log_line(j, SRV_LOG_ERROR, "cannot record status of %s: %s", id, err.msg);
+        srv_log(SRV_LOG_ERROR, "jobs: cannot record status of %s: %s", id, err.msg);
     state_set(j, id, status, NULL);
 }
 
@@ -568,11 +552,11 @@ static void index_done_cb(uv_work_t *w, int status)
     (void)status;
     if (iw->rc == 0) {
         set_status(j, j->run->id, "succeeded", NULL);
-        log_line(j, SRV_LOG_INFO, "scan %s succeeded", j->run->id);
+        srv_log(SRV_LOG_INFO, "jobs: scan %s succeeded", j->run->id);
         queue_warm(j, j->run->id, &iw->m);
     } else {
         set_status(j, j->run->id, "failed", iw->err.msg);
-        log_line(j, SRV_LOG_ERROR, "scan %s: indexing failed: %s", j->run->id, iw->err.msg);
+        srv_log(SRV_LOG_ERROR, "jobs: scan %s: indexing failed: %s", j->run->id, iw->err.msg);
     }
     ie_manifest_release(&iw->m);
     free(iw);
@@ -585,7 +569,7 @@ static void on_progress(const struct ie_scan_progress *p, bool checkpointed, voi
     struct ie_err err = {0};
     state_set(j, j->run->id, NULL, p);
     if (checkpointed && srv_store_set_progress(j->db, j->run->id, p, &err) < 0)
-        log_line(j, SRV_LOG_ERROR, "cannot record progress: %s", err.msg);
+        srv_log(SRV_LOG_ERROR, "jobs: cannot record progress: %s", err.msg);
 }
 
 static void on_done(int status, const struct ie_err *e, void *ud)
@@ -614,13 +598,13 @@ static void on_done(int status, const struct ie_err *e, void *ud)
     if (status == IE_ECANCELED && !r->cancel_requested) {
         /* Stopped by shutdown: left queued so the next start resumes it. */
         set_status(j, r->id, "queued", NULL);
-        log_line(j, SRV_LOG_INFO, "scan %s checkpointed for shutdown", r->id);
+        srv_log(SRV_LOG_INFO, "jobs: scan %s checkpointed for shutdown", r->id);
     } else if (status == IE_ECANCELED) {
         set_status(j, r->id, "cancelled", NULL);
-        log_line(j, SRV_LOG_INFO, "scan %s cancelled", r->id);
+        srv_log(SRV_LOG_INFO, "jobs: scan %s cancelled", r->id);
     } else {
         set_status(j, r->id, "failed", e ? e->msg : "scan failed");
-        log_line(j, SRV_LOG_ERROR, "scan %s failed: %s", r->id, e ? e->msg : "");
+        srv_log(SRV_LOG_ERROR, "jobs: scan %s failed: %s", r->id, e ? e->msg : "");
     }
     finish_running(j);
 }
@@ -641,7 +625,7 @@ static void open_done_cb(uv_work_t *w, int status)
     (void)status;
     if (r->open_rc < 0) {
         set_status(j, r->id, "failed", r->open_err.msg);
-        log_line(j, SRV_LOG_ERROR, "scan %s cannot start: %s", r->id, r->open_err.msg);
+        srv_log(SRV_LOG_ERROR, "jobs: scan %s cannot start: %s", r->id, r->open_err.msg);
         finish_running(j);
         return;
     }
@@ -671,7 +655,7 @@ static void start_next(struct srv_jobs *j)
         memmove(j->queued, j->queued + 1, (j->n_queued - 1) * sizeof(char *));
         j->n_queued--;
         if (srv_store_get_scan(j->db, id, &row, &err) < 0) {
-            log_line(j, SRV_LOG_WARN, "queued scan %s vanished: %s", id, err.msg);
+            srv_log(SRV_LOG_WARN, "jobs: queued scan %s vanished: %s", id, err.msg);
             free(id);
             continue;
         }
@@ -694,7 +678,7 @@ static void start_next(struct srv_jobs *j)
         srv_scan_row_release(&row);
         j->run = r;
         set_status(j, id, "running", NULL);
-        log_line(j, SRV_LOG_INFO, "scan %s started", id);
+        srv_log(SRV_LOG_INFO, "jobs: scan %s started", id);
         r->work.data = r;
         uv_queue_work(j->loop, &r->work, open_work_cb, open_done_cb);
     }
@@ -1011,7 +995,7 @@ int srv_jobs_new(struct uv_loop_s *loop, const struct srv_config *cfg, const cha
     uv_async_init(loop, &j->async, async_cb);
     j->async.data = j;
     for (size_t i = 0; i < n; i++) {
-        log_line(j, SRV_LOG_INFO, "resuming scan %s left unfinished", ids[i]);
+        srv_log(SRV_LOG_INFO, "jobs: resuming scan %s left unfinished", ids[i]);
         srv_store_set_status(j->db, ids[i], "queued", NULL, NULL);
         enqueue(j, ids[i]);
         free(ids[i]);

@@ -19,6 +19,7 @@
 #include "imgeda/analyze.h"
 #include "imgeda/util.h"
 #include "jobs.h"
+#include "log.h"
 #include "engine/runner.h"
 
 static const char usage[] =
@@ -45,7 +46,8 @@ static void on_signal(uv_signal_t *h, int signum)
     if (a->stopping)
         return;
     a->stopping = true;
-    fprintf(stderr, "imgedad: %s received, stopping\n", signum == SIGTERM ? "SIGTERM" : "SIGINT");
+    srv_log(SRV_LOG_INFO, "imgedad: %s received, stopping",
+            signum == SIGTERM ? "SIGTERM" : "SIGINT");
     /* No new requests, then no new work; the running batch checkpoints and the loop drains. */
     srv_http_stop(a->http);
     a->http = NULL;
@@ -146,6 +148,7 @@ int main(int argc, char **argv)
         goto fail;
     if (srv_config_validate(&cfg, &err) < 0)
         goto fail;
+    srv_log_set_level((enum srv_log_level)cfg.log_level);
     if (ie_init(argv[0], &err) < 0)
         goto fail;
     if (ie_mkdir_p(cfg.data_dir) < 0) {
@@ -184,7 +187,7 @@ int main(int argc, char **argv)
     srv_cache_clear();
     rc = uv_loop_close(&a.loop) == 0 ? 0 : 1;
     if (rc)
-        fprintf(stderr, "imgedad: event loop did not close cleanly\n");
+        srv_log(SRV_LOG_ERROR, "imgedad: event loop did not close cleanly");
     ie_shutdown();
     srv_config_release(&cfg);
     ie_buf_release(&db_path);
@@ -192,7 +195,7 @@ int main(int argc, char **argv)
 fail_loop:
     uv_loop_close(&a.loop);
 fail:
-    fprintf(stderr, "imgedad: %s\n", err.msg);
+    srv_log(SRV_LOG_ERROR, "imgedad: %s", err.msg);
     srv_config_release(&cfg);
     ie_buf_release(&db_path);
     return 1;
