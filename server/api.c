@@ -27,6 +27,7 @@
 #include "imgeda/plot.h"
 #include "imgeda/report.h"
 #include "imgeda/util.h"
+#include "jobs.h"
 #include "results.h"
 #include "store.h"
 
@@ -215,7 +216,7 @@ static enum MHD_Result h_metrics(struct srv_req *r, unsigned *status)
     }
     srv_jobs_metrics(r->ctx->jobs, &jm);
     srv_http_metrics(r->ctx->http, &req, &errs);
-    srv_cache_stats(&cs);
+    srv_cache_stats(r->ctx->cache, &cs);
     ie_buf_addf(&b,
                 "# HELP imgedad_images_scanned_total Images analysed since start.\n"
                 "# TYPE imgedad_images_scanned_total counter\nimgedad_images_scanned_total %llu\n"
@@ -733,7 +734,7 @@ static bool reply_cached(struct srv_req *r, unsigned *status, const char *key, e
 {
     size_t len;
     char *ct = NULL;
-    void *data = srv_cache_get(key, &len, &ct);
+    void *data = srv_cache_get(r->ctx->cache, key, &len, &ct);
     if (!data)
         return false;
     *rc = REPLY(200, srv_reply_buffer(r, 200, ct, data, len));
@@ -765,7 +766,7 @@ static enum MHD_Result serve_result(struct srv_req *r, unsigned *status, const c
      * restart) or the cache evicted the result, one started now, which every request missing
      * this scan's results at the same time shares. */
     if (srv_result_is_warmed(what)) {
-        if (!srv_cache_has(key)) {
+        if (!srv_cache_has(r->ctx->cache, key)) {
             struct ie_err ignored = {0};
             srv_jobs_warm(r->ctx->jobs, row.id, NULL, &ignored);
         }
@@ -778,7 +779,7 @@ static enum MHD_Result serve_result(struct srv_req *r, unsigned *status, const c
         rc = fail(r, status, &err);
         goto out;
     }
-    srv_cache_put(key, out.data ? out.data : "", out.len, mime);
+    srv_cache_put(r->ctx->cache, key, out.data ? out.data : "", out.len, mime);
     {
         size_t n = out.len;
         rc = REPLY(200, srv_reply_buffer(r, 200, mime, ie_buf_detach(&out), n));
@@ -929,7 +930,7 @@ static enum MHD_Result h_annotations(struct srv_req *r, unsigned *status)
     {
         char *json = ie_annot_result_to_json(&res, false);
         size_t n = strlen(json);
-        srv_cache_put(key, json, n, "application/json");
+        srv_cache_put(r->ctx->cache, key, json, n, "application/json");
         rc = REPLY(200, srv_reply_buffer(r, 200, "application/json", json, n));
     }
 out:
@@ -1108,7 +1109,7 @@ static enum MHD_Result h_diff(struct srv_req *r, unsigned *status)
     {
         char *json = ie_diff_to_json(&d, false);
         size_t n = strlen(json);
-        srv_cache_put(key, json, n, "application/json");
+        srv_cache_put(r->ctx->cache, key, json, n, "application/json");
         rc = REPLY(200, srv_reply_buffer(r, 200, "application/json", json, n));
     }
     goto out;

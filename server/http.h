@@ -11,17 +11,9 @@
 #include <stddef.h>
 
 #include "config.h"
-#include "jobs.h"
+#include "server.h"
 
 struct srv_http;
-
-struct srv_ctx {
-    const struct srv_config *cfg;
-    struct srv_jobs *jobs;
-    const char *db_path;
-    const char *web_dir;
-    struct srv_http *http;
-};
 
 /* A request as handlers see it. */
 struct srv_req {

@@ -68,6 +68,7 @@ struct srv_jobs {
     uv_async_t async;
     const struct srv_config *cfg;
     char *db_path;
+    struct srv_cache *cache;
     sqlite3 *db;
     bool stopping, closed;
 
@@ -369,7 +370,7 @@ static void warm_put(void *ud, const char *key, const void *data, size_t len, co
     struct warm *w = ud;
     pthread_mutex_lock(&w->j->wlock);
     if (!atomic_load(&w->cancelled)) {
-        srv_cache_put(key, data, len, mime);
+        srv_cache_put(w->j->cache, key, data, len, mime);
         pthread_cond_broadcast(&w->j->wcond); /* a request may be waiting for just this one */
     }
     pthread_mutex_unlock(&w->j->wlock);
@@ -493,7 +494,7 @@ void srv_jobs_await_warm(struct srv_jobs *j, const char *id, const char *key, in
         for (struct warm *w = j->warms; w && !pending; w = w->next)
             pending = !w->finished && strcmp(w->id, id) == 0;
         /* Puts happen under wlock, so the key cannot arrive between this check and the wait. */
-        if (!pending || srv_cache_has(key) ||
+        if (!pending || srv_cache_has(j->cache, key) ||
             pthread_cond_timedwait(&j->wcond, &j->wlock, &ts) == ETIMEDOUT)
             break;
     }
@@ -863,7 +864,7 @@ static void run_cmd(struct srv_jobs *j, struct cmd *c)
         {
             char prefix[64];
             snprintf(prefix, sizeof(prefix), "%s|", c->a);
-            srv_cache_drop_prefix(prefix);
+            srv_cache_drop_prefix(j->cache, prefix);
         }
         break;
     case CMD_WARM:
@@ -968,22 +969,23 @@ int srv_jobs_warm(struct srv_jobs *j, const char *id, struct ie_manifest *m, str
 
 /* ---- lifetime ---- */
 
-int srv_jobs_new(struct uv_loop_s *loop, const struct srv_config *cfg, const char *db_path,
-                 struct srv_jobs **out, struct ie_err *err)
+int srv_jobs_new(struct uv_loop_s *loop, const struct srv_ctx *ctx, struct srv_jobs **out,
+                 struct ie_err *err)
 {
     struct srv_jobs *j = ie_xcalloc(1, sizeof(*j));
     char **ids = NULL;
     size_t n = 0;
     int rc;
     j->loop = loop;
-    j->cfg = cfg;
-    j->db_path = ie_xstrdup(db_path);
+    j->cfg = ctx->cfg;
+    j->db_path = ie_xstrdup(ctx->db_path);
+    j->cache = ctx->cache;
     pthread_mutex_init(&j->qlock, NULL);
     pthread_mutex_init(&j->slock, NULL);
     pthread_cond_init(&j->scond, NULL);
     pthread_mutex_init(&j->wlock, NULL);
     pthread_cond_init(&j->wcond, NULL);
-    if ((rc = srv_db_open(db_path, &j->db, err)) < 0 || (rc = srv_db_migrate(j->db, err)) < 0)
+    if ((rc = srv_db_open(j->db_path, &j->db, err)) < 0 || (rc = srv_db_migrate(j->db, err)) < 0)
         goto fail;
     /* An import a crash interrupted has no scan to resume: it failed. */
     if ((rc = srv_db_exec(j->db,

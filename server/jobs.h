@@ -16,13 +16,15 @@
 #include "imgeda/err.h"
 #include "imgeda/manifest.h"
 #include "imgeda/scan.h"
+#include "server.h"
 
 struct uv_loop_s;
 struct srv_jobs;
 
-/* Opens the writer connection, migrates, and queues scans a crash left queued or running. */
-int srv_jobs_new(struct uv_loop_s *loop, const struct srv_config *cfg, const char *db_path,
-                 struct srv_jobs **out, struct ie_err *err);
+/* Opens the writer connection to ctx->db_path, migrates, and queues scans a crash left queued or
+ * running. Keeps ctx's instances (config, cache), which must outlive it. */
+int srv_jobs_new(struct uv_loop_s *loop, const struct srv_ctx *ctx, struct srv_jobs **out,
+                 struct ie_err *err);
 /* Stops taking work, cancels the running scan (its progress is checkpointed and it is left
  * queued, so the next start resumes it), and closes handles once it has stopped. */
 void srv_jobs_stop(struct srv_jobs *j);

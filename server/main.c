@@ -163,13 +163,20 @@ int main(int argc, char **argv)
     signal(SIGPIPE, SIG_IGN);
     eng_runner_set_pool_size((int)cfg.workers + 1);
     uv_loop_init(&a.loop);
-    if (srv_jobs_new(&a.loop, &cfg, db_path.data, &a.jobs, &err) < 0)
+    struct srv_ctx ctx = {.cfg = &cfg,
+                          .db_path = db_path.data,
+                          .web_dir = web_dir,
+                          .cache = srv_cache_new(SRV_CACHE_DEFAULT_BYTES)};
+    if (srv_jobs_new(&a.loop, &ctx, &a.jobs, &err) < 0) {
+        srv_cache_free(ctx.cache);
         goto fail_loop;
-    struct srv_ctx ctx = {.cfg = &cfg, .jobs = a.jobs, .db_path = db_path.data, .web_dir = web_dir};
+    }
+    ctx.jobs = a.jobs;
     if (srv_http_start(&ctx, &a.http, &err) < 0) {
         srv_jobs_stop(a.jobs);
         uv_run(&a.loop, UV_RUN_DEFAULT);
         srv_jobs_free(a.jobs);
+        srv_cache_free(ctx.cache);
         goto fail_loop;
     }
     ctx.http = a.http;
@@ -184,7 +191,7 @@ int main(int argc, char **argv)
     fflush(stdout);
     uv_run(&a.loop, UV_RUN_DEFAULT);
     srv_jobs_free(a.jobs);
-    srv_cache_clear();
+    srv_cache_free(ctx.cache);
     rc = uv_loop_close(&a.loop) == 0 ? 0 : 1;
     if (rc)
         srv_log(SRV_LOG_ERROR, "imgedad: event loop did not close cleanly");
