@@ -31,7 +31,7 @@
 #include "results.h"
 #include "store.h"
 
-typedef enum MHD_Result (*handler_fn)(struct srv_req *r, unsigned *status);
+typedef enum MHD_Result (*handler_fn)(struct srv_req *r);
 
 struct route {
     const char *method;
@@ -39,8 +39,6 @@ struct route {
     const char *summary;
     handler_fn fn;
 };
-
-#define REPLY(st, expr) (*status = (st), (expr))
 
 /* ---- helpers ---- */
 
@@ -53,31 +51,6 @@ static bool valid_id(const char *s)
         if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f')))
             return false;
     return true;
-}
-
-static enum MHD_Result fail(struct srv_req *r, unsigned *status, const struct ie_err *err)
-{
-    switch (err->code) {
-    case IE_ENOENT:
-        *status = 404;
-        break;
-    case IE_EINVAL:
-    case IE_EFORMAT:
-        *status = 400;
-        break;
-    case IE_EPERM:
-        *status = 403;
-        break;
-    case IE_ELIMIT:
-        *status = 413;
-        break;
-    case IE_ESTATE:
-        *status = 409;
-        break;
-    default:
-        *status = 500;
-    }
-    return srv_reply_ie_err(r, err);
 }
 
 /* Loads the scan named by the first path parameter. */
@@ -176,21 +149,21 @@ static bool path_allowed(const struct srv_config *cfg, const char *path)
 
 /* ---- handlers ---- */
 
-static enum MHD_Result h_healthz(struct srv_req *r, unsigned *status)
+static enum MHD_Result h_healthz(struct srv_req *r)
 {
     cJSON *o = cJSON_CreateObject();
     cJSON_AddStringToObject(o, "status", "ok");
     cJSON_AddStringToObject(o, "version", IMGEDA_VERSION);
     cJSON_AddStringToObject(o, "analyzer_version", IE_ANALYZER_VERSION);
-    return REPLY(200, srv_reply_json(r, 200, o));
+    return srv_reply_json(r, 200, o);
 }
 
-static enum MHD_Result h_openapi(struct srv_req *r, unsigned *status)
+static enum MHD_Result h_openapi(struct srv_req *r)
 {
-    return REPLY(200, srv_reply_json(r, 200, srv_api_openapi()));
+    return srv_reply_json(r, 200, srv_api_openapi());
 }
 
-static enum MHD_Result h_metrics(struct srv_req *r, unsigned *status)
+static enum MHD_Result h_metrics(struct srv_req *r)
 {
     struct ie_err err = {0};
     struct ie_buf b;
@@ -199,7 +172,7 @@ static enum MHD_Result h_metrics(struct srv_req *r, unsigned *status)
     unsigned long long req = 0, errs = 0;
     sqlite3 *db = srv_http_db(r, &err);
     if (!db)
-        return fail(r, status, &err);
+        return srv_reply_ie_err(r, &err);
     ie_buf_init(&b);
     ie_buf_adds(&b, "# HELP imgedad_scans Scans by state.\n# TYPE imgedad_scans gauge\n");
     static const char *const states[] = {"queued", "running", "succeeded", "failed", "cancelled"};
@@ -246,10 +219,10 @@ static enum MHD_Result h_metrics(struct srv_req *r, unsigned *status)
                 (unsigned long long)jm.results_warmed, (unsigned long long)cs.hits,
                 (unsigned long long)cs.misses, (unsigned long long)cs.bytes);
     size_t n = b.len;
-    return REPLY(200, srv_reply_buffer(r, 200, "text/plain; version=0.0.4", ie_buf_detach(&b), n));
+    return srv_reply_buffer(r, 200, "text/plain; version=0.0.4", ie_buf_detach(&b), n);
 }
 
-static enum MHD_Result h_scan_create(struct srv_req *r, unsigned *status)
+static enum MHD_Result h_scan_create(struct srv_req *r)
 {
     static const char *const allowed[] = {"root", "name", "options", NULL};
     struct ie_err err = {0};
@@ -258,7 +231,7 @@ static enum MHD_Result h_scan_create(struct srv_req *r, unsigned *status)
     enum MHD_Result rc;
     cJSON *body = parse_body(r, allowed, &err);
     if (!body)
-        return fail(r, status, &err);
+        return srv_reply_ie_err(r, &err);
     cJSON *jroot = cJSON_GetObjectItemCaseSensitive(body, "root");
     cJSON *jname = cJSON_GetObjectItemCaseSensitive(body, "name");
     cJSON *jopts = cJSON_GetObjectItemCaseSensitive(body, "options");
@@ -288,11 +261,11 @@ static enum MHD_Result h_scan_create(struct srv_req *r, unsigned *status)
             goto bad;
         cJSON *out = scan_json(r, &row);
         srv_scan_row_release(&row);
-        rc = REPLY(202, srv_reply_json(r, 202, out));
+        rc = srv_reply_json(r, 202, out);
     }
     goto out;
 bad:
-    rc = fail(r, status, &err);
+    rc = srv_reply_ie_err(r, &err);
 out:
     cJSON_Delete(body);
     free(root);
@@ -314,7 +287,7 @@ static bool parse_int_param(const char *s, long long lo, long long hi, long long
     return true;
 }
 
-static enum MHD_Result h_scan_list(struct srv_req *r, unsigned *status)
+static enum MHD_Result h_scan_list(struct srv_req *r)
 {
     struct ie_err err = {0};
     const char *st = srv_query(r, "status");
@@ -322,69 +295,64 @@ static enum MHD_Result h_scan_list(struct srv_req *r, unsigned *status)
     cJSON *out;
     if (st && strcmp(st, "queued") && strcmp(st, "running") && strcmp(st, "succeeded") &&
         strcmp(st, "failed") && strcmp(st, "cancelled"))
-        return REPLY(400, srv_reply_error(r, 400, "bad_request",
-                                          "status: one of queued, running, succeeded, failed, "
-                                          "cancelled"));
+        return srv_reply_error(r, 400, "bad_request",
+                               "status: one of queued, running, succeeded, failed, "
+                               "cancelled");
     if (!parse_int_param(srv_query(r, "limit"), 1, 500, &limit))
-        return REPLY(400, srv_reply_error(r, 400, "bad_request", "limit: a number in 1..500"));
+        return srv_reply_error(r, 400, "bad_request", "limit: a number in 1..500");
     if (!parse_int_param(srv_query(r, "cursor"), 0, LLONG_MAX, &cursor))
-        return REPLY(400, srv_reply_error(r, 400, "bad_request", "cursor: not a cursor"));
+        return srv_reply_error(r, 400, "bad_request", "cursor: not a cursor");
     sqlite3 *db = srv_http_db(r, &err);
     if (!db || srv_store_list_scans(db, st, (int)limit, cursor, &out, &err) < 0)
-        return fail(r, status, &err);
-    return REPLY(200, srv_reply_json(r, 200, out));
+        return srv_reply_ie_err(r, &err);
+    return srv_reply_json(r, 200, out);
 }
 
-static enum MHD_Result h_scan_get(struct srv_req *r, unsigned *status)
+static enum MHD_Result h_scan_get(struct srv_req *r)
 {
     struct srv_scan_row row = {0};
     struct ie_err err = {0};
     if (load_scan(r, &row, &err) < 0)
-        return fail(r, status, &err);
+        return srv_reply_ie_err(r, &err);
     cJSON *o = scan_json(r, &row);
     srv_scan_row_release(&row);
-    return REPLY(200, srv_reply_json(r, 200, o));
+    return srv_reply_json(r, 200, o);
 }
 
-static enum MHD_Result scan_command(struct srv_req *r, unsigned *status,
+static enum MHD_Result scan_command(struct srv_req *r,
                                     int (*fn)(struct srv_jobs *, const char *, struct ie_err *),
                                     unsigned ok_status)
 {
     struct srv_scan_row row = {0};
     struct ie_err err = {0};
     if (load_scan(r, &row, &err) < 0)
-        return fail(r, status, &err);
+        return srv_reply_ie_err(r, &err);
     srv_scan_row_release(&row);
     if (fn(r->ctx->jobs, r->params[0], &err) < 0)
-        return fail(r, status, &err);
-    if (ok_status == 204) {
-        struct MHD_Response *resp =
-            MHD_create_response_from_buffer(0, NULL, MHD_RESPMEM_PERSISTENT);
-        enum MHD_Result rc = MHD_queue_response(r->conn, 204, resp);
-        MHD_destroy_response(resp);
-        *status = 204;
-        return rc;
-    }
+        return srv_reply_ie_err(r, &err);
+    if (ok_status == 204)
+        return srv_reply_response(r, 204,
+                                  MHD_create_response_from_buffer(0, NULL, MHD_RESPMEM_PERSISTENT));
     if (load_scan(r, &row, &err) < 0)
-        return fail(r, status, &err);
+        return srv_reply_ie_err(r, &err);
     cJSON *o = scan_json(r, &row);
     srv_scan_row_release(&row);
-    return REPLY(ok_status, srv_reply_json(r, ok_status, o));
+    return srv_reply_json(r, ok_status, o);
 }
 
-static enum MHD_Result h_scan_cancel(struct srv_req *r, unsigned *status)
+static enum MHD_Result h_scan_cancel(struct srv_req *r)
 {
-    return scan_command(r, status, srv_jobs_cancel, 202);
+    return scan_command(r, srv_jobs_cancel, 202);
 }
 
-static enum MHD_Result h_scan_resume(struct srv_req *r, unsigned *status)
+static enum MHD_Result h_scan_resume(struct srv_req *r)
 {
-    return scan_command(r, status, srv_jobs_resume, 202);
+    return scan_command(r, srv_jobs_resume, 202);
 }
 
-static enum MHD_Result h_scan_delete(struct srv_req *r, unsigned *status)
+static enum MHD_Result h_scan_delete(struct srv_req *r)
 {
-    return scan_command(r, status, srv_jobs_delete, 204);
+    return scan_command(r, srv_jobs_delete, 204);
 }
 
 /* ---- Server-Sent Events ---- */
@@ -484,12 +452,12 @@ static void sse_free(void *cls)
     free(s);
 }
 
-static enum MHD_Result h_scan_events(struct srv_req *r, unsigned *status)
+static enum MHD_Result h_scan_events(struct srv_req *r)
 {
     struct srv_scan_row row = {0};
     struct ie_err err = {0};
     if (load_scan(r, &row, &err) < 0)
-        return fail(r, status, &err);
+        return srv_reply_ie_err(r, &err);
     srv_scan_row_release(&row);
     struct sse *s = ie_xcalloc(1, sizeof(*s));
     s->ctx = r->ctx;
@@ -501,29 +469,25 @@ static enum MHD_Result h_scan_events(struct srv_req *r, unsigned *status)
         MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 4096, sse_read, s, sse_free);
     MHD_add_response_header(resp, "Content-Type", "text/event-stream");
     MHD_add_response_header(resp, "Cache-Control", "no-cache");
-    enum MHD_Result rc = MHD_queue_response(r->conn, 200, resp);
-    MHD_destroy_response(resp);
-    *status = 200;
-    return rc;
+    return srv_reply_response(r, 200, resp);
 }
 
 /* ---- manifests and images ---- */
 
-static enum MHD_Result h_manifest_get(struct srv_req *r, unsigned *status)
+static enum MHD_Result h_manifest_get(struct srv_req *r)
 {
     struct srv_scan_row row = {0};
     struct ie_err err = {0};
     char name[64];
     if (load_scan(r, &row, &err) < 0)
-        return fail(r, status, &err);
+        return srv_reply_ie_err(r, &err);
     snprintf(name, sizeof(name), "%s.jsonl", row.id);
-    *status = 200;
     enum MHD_Result rc = srv_reply_file(r, row.manifest_path, "application/x-ndjson", name);
     srv_scan_row_release(&row);
     return rc;
 }
 
-static enum MHD_Result h_manifest_import(struct srv_req *r, unsigned *status)
+static enum MHD_Result h_manifest_import(struct srv_req *r)
 {
     struct ie_err err = {0};
     struct ie_buf tmp;
@@ -538,18 +502,18 @@ static enum MHD_Result h_manifest_import(struct srv_req *r, unsigned *status)
     int fd = mkstemp(tmp.data);
     if (fd < 0) {
         ie_err_set(&err, IE_EIO, "cannot store upload: %s", strerror(errno));
-        rc = fail(r, status, &err);
+        rc = srv_reply_ie_err(r, &err);
         goto out;
     }
     ssize_t w = write(fd, r->body, r->body_len);
     close(fd);
     if (w != (ssize_t)r->body_len) {
         ie_err_set(&err, IE_EIO, "cannot store upload");
-        rc = fail(r, status, &err);
+        rc = srv_reply_ie_err(r, &err);
         goto out;
     }
     if (srv_jobs_import(r->ctx->jobs, tmp.data, srv_query(r, "name"), &id, &err) < 0) {
-        rc = fail(r, status, &err);
+        rc = srv_reply_ie_err(r, &err);
         goto out;
     }
     {
@@ -558,7 +522,7 @@ static enum MHD_Result h_manifest_import(struct srv_req *r, unsigned *status)
         struct srv_index_stats st = {0};
         sqlite3 *db = srv_http_db(r, &err);
         if (!db || srv_store_get_scan(db, id, &row, &err) < 0) {
-            rc = fail(r, status, &err);
+            rc = srv_reply_ie_err(r, &err);
             goto out;
         }
         int irc = srv_store_index_manifest(db, id, row.manifest_path, &st, &m, &err);
@@ -573,7 +537,7 @@ static enum MHD_Result h_manifest_import(struct srv_req *r, unsigned *status)
             srv_store_set_status(db, id, "failed", err.msg, &ignored);
             srv_jobs_delete(r->ctx->jobs, id, &ignored);
             srv_scan_row_release(&row);
-            rc = fail(r, status, &err);
+            rc = srv_reply_ie_err(r, &err);
             goto out;
         }
         struct ie_scan_progress p = {0};
@@ -592,10 +556,10 @@ static enum MHD_Result h_manifest_import(struct srv_req *r, unsigned *status)
         }
         srv_scan_row_release(&row);
         if (srv_store_get_scan(db, id, &row, &err) < 0) {
-            rc = fail(r, status, &err);
+            rc = srv_reply_ie_err(r, &err);
             goto out;
         }
-        rc = REPLY(201, srv_reply_json(r, 201, scan_json(r, &row)));
+        rc = srv_reply_json(r, 201, scan_json(r, &row));
         srv_scan_row_release(&row);
     }
 out:
@@ -606,7 +570,7 @@ out:
     return rc;
 }
 
-static enum MHD_Result h_images(struct srv_req *r, unsigned *status)
+static enum MHD_Result h_images(struct srv_req *r)
 {
     struct srv_scan_row row = {0};
     struct ie_err err = {0};
@@ -614,12 +578,12 @@ static enum MHD_Result h_images(struct srv_req *r, unsigned *status)
     char *out = NULL;
     size_t out_len = 0;
     if (load_scan(r, &row, &err) < 0)
-        return fail(r, status, &err);
+        return srv_reply_ie_err(r, &err);
     srv_scan_row_release(&row);
     if (!parse_int_param(srv_query(r, "limit"), 1, 1000, &limit))
-        return REPLY(400, srv_reply_error(r, 400, "bad_request", "limit: a number in 1..1000"));
+        return srv_reply_error(r, 400, "bad_request", "limit: a number in 1..1000");
     if (!parse_int_param(srv_query(r, "cursor"), 0, LLONG_MAX, &cursor))
-        return REPLY(400, srv_reply_error(r, 400, "bad_request", "cursor: not a cursor"));
+        return srv_reply_error(r, 400, "bad_request", "cursor: not a cursor");
     struct srv_image_query q = {.flag = srv_query(r, "flag"),
                                 .q = srv_query(r, "q"),
                                 .format = srv_query(r, "format"),
@@ -628,8 +592,8 @@ static enum MHD_Result h_images(struct srv_req *r, unsigned *status)
                                 .cursor = cursor};
     sqlite3 *db = srv_http_db(r, &err);
     if (!db || srv_store_query_images(db, r->params[0], &q, &out, &out_len, &err) < 0)
-        return fail(r, status, &err);
-    return REPLY(200, srv_reply_buffer(r, 200, "application/json", out, out_len));
+        return srv_reply_ie_err(r, &err);
+    return srv_reply_buffer(r, 200, "application/json", out, out_len);
 }
 
 static bool parse_image_id(const char *s, long long *out)
@@ -637,24 +601,24 @@ static bool parse_image_id(const char *s, long long *out)
     return parse_int_param(s, 1, LLONG_MAX, out) && s;
 }
 
-static enum MHD_Result h_image(struct srv_req *r, unsigned *status)
+static enum MHD_Result h_image(struct srv_req *r)
 {
     struct srv_scan_row row = {0};
     struct ie_err err = {0};
     long long iid;
     char *out = NULL;
     if (load_scan(r, &row, &err) < 0)
-        return fail(r, status, &err);
+        return srv_reply_ie_err(r, &err);
     srv_scan_row_release(&row);
     if (!parse_image_id(r->params[1], &iid))
-        return REPLY(404, srv_reply_error(r, 404, "not_found", "no image %s", r->params[1]));
+        return srv_reply_error(r, 404, "not_found", "no image %s", r->params[1]);
     sqlite3 *db = srv_http_db(r, &err);
     if (!db || srv_store_get_image(db, r->params[0], iid, &out, NULL, &err) < 0)
-        return fail(r, status, &err);
-    return REPLY(200, srv_reply_buffer(r, 200, "application/json", out, strlen(out)));
+        return srv_reply_ie_err(r, &err);
+    return srv_reply_buffer(r, 200, "application/json", out, strlen(out));
 }
 
-static enum MHD_Result h_thumbnail(struct srv_req *r, unsigned *status)
+static enum MHD_Result h_thumbnail(struct srv_req *r)
 {
     struct srv_scan_row row = {0};
     struct ie_err err = {0};
@@ -663,19 +627,18 @@ static enum MHD_Result h_thumbnail(struct srv_req *r, unsigned *status)
     struct ie_buf cache;
     enum MHD_Result rc;
     if (load_scan(r, &row, &err) < 0)
-        return fail(r, status, &err);
+        return srv_reply_ie_err(r, &err);
     srv_scan_row_release(&row);
     if (!parse_image_id(r->params[1], &iid))
-        return REPLY(404, srv_reply_error(r, 404, "not_found", "no image %s", r->params[1]));
+        return srv_reply_error(r, 404, "not_found", "no image %s", r->params[1]);
     if (!parse_int_param(srv_query(r, "size"), 16, 1024, &size))
-        return REPLY(400, srv_reply_error(r, 400, "bad_request", "size: a number in 16..1024"));
+        return srv_reply_error(r, 400, "bad_request", "size: a number in 16..1024");
     sqlite3 *db = srv_http_db(r, &err);
     if (!db || srv_store_get_image(db, r->params[0], iid, NULL, &path, &err) < 0)
-        return fail(r, status, &err);
+        return srv_reply_ie_err(r, &err);
     ie_buf_init(&cache);
     if (!path_allowed(r->ctx->cfg, path)) {
-        rc = REPLY(
-            403, srv_reply_error(r, 403, "forbidden", "the image lies outside scan.allowed_roots"));
+        rc = srv_reply_error(r, 403, "forbidden", "the image lies outside scan.allowed_roots");
         goto out;
     }
     dir = srv_scan_dir(r->ctx->cfg, r->params[0]);
@@ -689,16 +652,15 @@ static enum MHD_Result h_thumbnail(struct srv_req *r, unsigned *status)
         size_t len = 0;
         struct ie_err terr = {0};
         if (ie_thumbnail_jpeg(path, (int)size, r->ctx->cfg->max_pixels, &buf, &len, &terr) < 0) {
-            rc = REPLY(422, srv_reply_error(r, 422,
-                                            terr.code == IE_ELIMIT ? "pixel_limit" : "undecodable",
-                                            "%s", terr.msg));
+            rc = srv_reply_error(r, 422, terr.code == IE_ELIMIT ? "pixel_limit" : "undecodable",
+                                 "%s", terr.msg);
             goto out;
         }
         ie_write_file_atomic(cache.data, buf, len, NULL);
-        rc = REPLY(200, srv_reply_buffer(r, 200, "image/jpeg", buf, len));
+        rc = srv_reply_buffer(r, 200, "image/jpeg", buf, len);
         goto out;
     }
-    rc = REPLY(200, srv_reply_file(r, cache.data, "image/jpeg", NULL));
+    rc = srv_reply_file(r, cache.data, "image/jpeg", NULL);
 out:
     ie_buf_release(&cache);
     free(dir);
@@ -730,22 +692,22 @@ static int load_records(struct srv_req *r, struct srv_scan_row *row, struct ie_m
 }
 
 /* Replies from the cache if the result is there. */
-static bool reply_cached(struct srv_req *r, unsigned *status, const char *key, enum MHD_Result *rc)
+static bool reply_cached(struct srv_req *r, const char *key, enum MHD_Result *rc)
 {
     size_t len;
     char *ct = NULL;
     void *data = srv_cache_get(r->ctx->cache, key, &len, &ct);
     if (!data)
         return false;
-    *rc = REPLY(200, srv_reply_buffer(r, 200, ct, data, len));
+    *rc = srv_reply_buffer(r, 200, ct, data, len);
     free(ct);
     return true;
 }
 
 /* The common path of every result of a finished scan: check the scan, answer from the cache,
  * else load the records, compute, cache and reply. `what` names the result in the cache key. */
-static enum MHD_Result serve_result(struct srv_req *r, unsigned *status, const char *what,
-                                    srv_result_fn fn, void *ctx)
+static enum MHD_Result serve_result(struct srv_req *r, const char *what, srv_result_fn fn,
+                                    void *ctx)
 {
     struct srv_scan_row row = {0};
     struct ie_manifest m;
@@ -757,7 +719,7 @@ static enum MHD_Result serve_result(struct srv_req *r, unsigned *status, const c
     ie_manifest_init(&m);
     ie_buf_init(&out);
     if (load_finished_scan(r, &row, &err) < 0) {
-        rc = fail(r, status, &err);
+        rc = srv_reply_ie_err(r, &err);
         goto out;
     }
     srv_result_key(key, sizeof(key), &row, what);
@@ -772,17 +734,17 @@ static enum MHD_Result serve_result(struct srv_req *r, unsigned *status, const c
         }
         srv_jobs_await_warm(r->ctx->jobs, row.id, key, SRV_WARM_WAIT_MS);
     }
-    if (reply_cached(r, status, key, &rc))
+    if (reply_cached(r, key, &rc))
         goto out;
     if (ie_manifest_load(row.manifest_path, &m, &err) < 0 ||
         fn(&row, &m, ctx, &out, &mime, &err) < 0) {
-        rc = fail(r, status, &err);
+        rc = srv_reply_ie_err(r, &err);
         goto out;
     }
     srv_cache_put(r->ctx->cache, key, out.data ? out.data : "", out.len, mime);
     {
         size_t n = out.len;
-        rc = REPLY(200, srv_reply_buffer(r, 200, mime, ie_buf_detach(&out), n));
+        rc = srv_reply_buffer(r, 200, mime, ie_buf_detach(&out), n);
     }
 out:
     ie_buf_release(&out);
@@ -801,39 +763,39 @@ static bool parse_threshold(struct srv_req *r, const char *s, int *out)
     return true;
 }
 
-static enum MHD_Result h_duplicates(struct srv_req *r, unsigned *status)
+static enum MHD_Result h_duplicates(struct srv_req *r)
 {
     struct ie_dup_opts opts;
     char what[64];
     ie_dup_opts_init(&opts);
     if (!parse_threshold(r, srv_query(r, "threshold"), &opts.threshold))
-        return REPLY(400, srv_reply_error(r, 400, "bad_request", "threshold: a number in 0..%d",
-                                          IE_HASH_INDEX_MAX_THRESHOLD));
+        return srv_reply_error(r, 400, "bad_request", "threshold: a number in 0..%d",
+                               IE_HASH_INDEX_MAX_THRESHOLD);
     srv_result_duplicates_what(what, sizeof(what), opts.threshold);
-    return serve_result(r, status, what, srv_result_duplicates, &opts);
+    return serve_result(r, what, srv_result_duplicates, &opts);
 }
 
-static enum MHD_Result h_summary(struct srv_req *r, unsigned *status)
+static enum MHD_Result h_summary(struct srv_req *r)
 {
-    return serve_result(r, status, SRV_RESULT_SUMMARY, srv_result_summary, NULL);
+    return serve_result(r, SRV_RESULT_SUMMARY, srv_result_summary, NULL);
 }
 
 /* GET checks/{name}: one check's result, or for "all" {"total_images", "checks": {name: ...}}
  * like `imgeda check all --json`. */
-static enum MHD_Result h_check(struct srv_req *r, unsigned *status)
+static enum MHD_Result h_check(struct srv_req *r)
 {
     struct ie_err err = {0};
     unsigned kinds = 0;
     char what[64];
     if (ie_check_parse(r->params[1], &kinds, &err) < 0) {
         err.code = IE_ENOENT;
-        return fail(r, status, &err);
+        return srv_reply_ie_err(r, &err);
     }
     srv_result_check_what(what, sizeof(what), r->params[1]);
-    return serve_result(r, status, what, srv_result_checks, &kinds);
+    return serve_result(r, what, srv_result_checks, &kinds);
 }
 
-static enum MHD_Result h_leakage(struct srv_req *r, unsigned *status)
+static enum MHD_Result h_leakage(struct srv_req *r)
 {
     static const char *const allowed[] = {"splits", "threshold", NULL};
     struct ie_err err = {0};
@@ -847,7 +809,7 @@ static enum MHD_Result h_leakage(struct srv_req *r, unsigned *status)
     ie_leakage_init(&lk);
     cJSON *body = parse_body(r, allowed, &err);
     if (!body)
-        return fail(r, status, &err);
+        return srv_reply_ie_err(r, &err);
     cJSON *js = cJSON_GetObjectItemCaseSensitive(body, "splits");
     cJSON *jt = cJSON_GetObjectItemCaseSensitive(body, "threshold");
     if (!cJSON_IsObject(js) || cJSON_GetArraySize(js) < 2 || cJSON_GetArraySize(js) > 16) {
@@ -887,10 +849,10 @@ static enum MHD_Result h_leakage(struct srv_req *r, unsigned *status)
     cJSON *o = cJSON_CreateObject();
     cJSON_AddNumberToObject(o, "threshold", opts.threshold);
     cJSON_AddItemToObject(o, "leaks", ie_leakage_to_json(&lk, splits));
-    rc = REPLY(200, srv_reply_json(r, 200, o));
+    rc = srv_reply_json(r, 200, o);
     goto out;
 bad:
-    rc = fail(r, status, &err);
+    rc = srv_reply_ie_err(r, &err);
 out:
     for (size_t i = 0; i < n; i++)
         ie_manifest_release(&ms[i]);
@@ -901,7 +863,7 @@ out:
 
 /* ---- annotations and exports ---- */
 
-static enum MHD_Result h_annotations(struct srv_req *r, unsigned *status)
+static enum MHD_Result h_annotations(struct srv_req *r)
 {
     struct srv_scan_row row = {0};
     struct ie_err err = {0};
@@ -912,26 +874,26 @@ static enum MHD_Result h_annotations(struct srv_req *r, unsigned *status)
     ie_annot_options_init(&o);
     ie_annot_result_init(&res);
     if (load_finished_scan(r, &row, &err) < 0) {
-        rc = fail(r, status, &err);
+        rc = srv_reply_ie_err(r, &err);
         goto out;
     }
     if (!path_allowed(r->ctx->cfg, row.root)) {
-        rc = REPLY(403, srv_reply_error(r, 403, "forbidden",
-                                        "root %s is outside scan.allowed_roots", row.root));
+        rc =
+            srv_reply_error(r, 403, "forbidden", "root %s is outside scan.allowed_roots", row.root);
         goto out;
     }
     srv_result_key(key, sizeof(key), &row, "annotations");
-    if (reply_cached(r, status, key, &rc))
+    if (reply_cached(r, key, &rc))
         goto out;
     if (ie_annot_analyze(row.root, &o, &res, &err) < 0) {
-        rc = fail(r, status, &err);
+        rc = srv_reply_ie_err(r, &err);
         goto out;
     }
     {
         char *json = ie_annot_result_to_json(&res, false);
         size_t n = strlen(json);
         srv_cache_put(r->ctx->cache, key, json, n, "application/json");
-        rc = REPLY(200, srv_reply_buffer(r, 200, "application/json", json, n));
+        rc = srv_reply_buffer(r, 200, "application/json", json, n);
     }
 out:
     ie_annot_result_release(&res);
@@ -955,7 +917,7 @@ static void export_free(void *cls)
 
 /* GET export.{csv|jsonl|sqlite}: CSV and JSONL stream as they are produced; the SQLite file is
  * built once per finished scan next to its manifest and then served from disk. */
-static enum MHD_Result h_export(struct srv_req *r, unsigned *status)
+static enum MHD_Result h_export(struct srv_req *r)
 {
     struct srv_scan_row row = {0};
     struct ie_err err = {0};
@@ -963,11 +925,10 @@ static enum MHD_Result h_export(struct srv_req *r, unsigned *status)
     enum MHD_Result rc;
     char name[96];
     if (ie_export_format_parse(r->params[1], &f, &err) < 0)
-        return REPLY(404,
-                     srv_reply_error(r, 404, "not_found",
-                                     "no export format \"%s\" (csv, jsonl, sqlite)", r->params[1]));
+        return srv_reply_error(r, 404, "not_found", "no export format \"%s\" (csv, jsonl, sqlite)",
+                               r->params[1]);
     if (load_finished_scan(r, &row, &err) < 0)
-        return fail(r, status, &err);
+        return srv_reply_ie_err(r, &err);
     snprintf(name, sizeof(name), "%s.%s", row.id, ie_export_format_name(f));
     if (f == IE_EXPORT_SQLITE) {
         char *dir = srv_scan_dir(r->ctx->cfg, row.id);
@@ -979,9 +940,8 @@ static enum MHD_Result h_export(struct srv_req *r, unsigned *status)
         bool fresh = stat(path.data, &st) == 0 && stat(row.manifest_path, &mst) == 0 &&
                      st.st_mtime >= mst.st_mtime;
         if (!fresh && eng_export_sqlite_write(row.manifest_path, path.data, NULL, &err) < 0) {
-            rc = fail(r, status, &err);
+            rc = srv_reply_ie_err(r, &err);
         } else {
-            *status = 200;
             rc = srv_reply_file(r, path.data, "application/vnd.sqlite3", name);
         }
         ie_buf_release(&path);
@@ -991,7 +951,7 @@ static enum MHD_Result h_export(struct srv_req *r, unsigned *status)
     struct ie_export_reader *rd = NULL;
     if (ie_export_reader_open(row.manifest_path, f, &rd, &err) < 0) {
         srv_scan_row_release(&row);
-        return fail(r, status, &err);
+        return srv_reply_ie_err(r, &err);
     }
     struct MHD_Response *resp = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 64 * 1024,
                                                                   export_read, rd, export_free);
@@ -1001,9 +961,7 @@ static enum MHD_Result h_export(struct srv_req *r, unsigned *status)
     char cd[160];
     snprintf(cd, sizeof(cd), "attachment; filename=\"%s\"", name);
     MHD_add_response_header(resp, "Content-Disposition", cd);
-    rc = MHD_queue_response(r->conn, 200, resp);
-    MHD_destroy_response(resp);
-    *status = 200;
+    rc = srv_reply_response(r, 200, resp);
     srv_scan_row_release(&row);
     return rc;
 }
@@ -1011,7 +969,7 @@ static enum MHD_Result h_export(struct srv_req *r, unsigned *status)
 /* ---- plots and reports ---- */
 
 /* GET plots/{type}.{png|svg|pdf}?dpi=&sample= */
-static enum MHD_Result h_plot(struct srv_req *r, unsigned *status)
+static enum MHD_Result h_plot(struct srv_req *r)
 {
     struct srv_plot_request pr;
     char what[160], type_name[64];
@@ -1025,22 +983,21 @@ static enum MHD_Result h_plot(struct srv_req *r, unsigned *status)
         fmt = ie_plot_format_parse(dot + 1);
     }
     if (type < 0 || fmt < 0)
-        return REPLY(404, srv_reply_error(r, 404, "not_found",
-                                          "no plot %s (TYPE.png|svg|pdf; types: dimensions, "
-                                          "file-size, aspect-ratio, brightness, channels, "
-                                          "artifacts, duplicates, blur, exif-camera, exif-focal, "
-                                          "exif-iso)",
-                                          r->params[1]));
+        return srv_reply_error(r, 404, "not_found",
+                               "no plot %s (TYPE.png|svg|pdf; types: dimensions, "
+                               "file-size, aspect-ratio, brightness, channels, "
+                               "artifacts, duplicates, blur, exif-camera, exif-focal, "
+                               "exif-iso)",
+                               r->params[1]);
     if (!parse_int_param(srv_query(r, "dpi"), 30, 600, &dpi) ||
         !parse_int_param(srv_query(r, "sample"), 0, 100000000, &sample))
-        return REPLY(400, srv_reply_error(r, 400, "bad_request",
-                                          "dpi: 30..600; sample: a number of records"));
+        return srv_reply_error(r, 400, "bad_request", "dpi: 30..600; sample: a number of records");
     pr.type = (enum ie_plot_type)type;
     pr.o.format = (enum ie_plot_format)fmt;
     pr.o.dpi = (double)dpi;
     pr.o.sample = (size_t)sample;
     srv_result_plot_what(what, sizeof(what), r->params[1], dpi, sample);
-    return serve_result(r, status, what, srv_result_plot, &pr);
+    return serve_result(r, what, srv_result_plot, &pr);
 }
 
 static int compute_report(const struct srv_scan_row *row, const struct ie_manifest *m, void *ctx,
@@ -1054,22 +1011,21 @@ static int compute_report(const struct srv_scan_row *row, const struct ie_manife
 }
 
 /* GET report.{pdf|html} */
-static enum MHD_Result h_report(struct srv_req *r, unsigned *status)
+static enum MHD_Result h_report(struct srv_req *r)
 {
     struct ie_report_opts o;
     const char *f = r->params[1];
     ie_report_opts_init(&o);
     if (strcmp(f, "pdf") != 0 && strcmp(f, "html") != 0)
-        return REPLY(
-            404, srv_reply_error(r, 404, "not_found", "no report format \"%s\" (pdf, html)", f));
+        return srv_reply_error(r, 404, "not_found", "no report format \"%s\" (pdf, html)", f);
     o.format = strcmp(f, "pdf") == 0 ? IE_REPORT_PDF : IE_REPORT_HTML;
-    return serve_result(r, status, o.format == IE_REPORT_PDF ? "report:pdf" : "report:html",
-                        compute_report, &o);
+    return serve_result(r, o.format == IE_REPORT_PDF ? "report:pdf" : "report:html", compute_report,
+                        &o);
 }
 
 /* ---- diff and gate ---- */
 
-static enum MHD_Result h_diff(struct srv_req *r, unsigned *status)
+static enum MHD_Result h_diff(struct srv_req *r)
 {
     static const char *const allowed[] = {"old", "new", NULL};
     struct ie_err err = {0};
@@ -1083,7 +1039,7 @@ static enum MHD_Result h_diff(struct srv_req *r, unsigned *status)
     ie_diff_result_init(&d);
     cJSON *body = parse_body(r, allowed, &err);
     if (!body)
-        return fail(r, status, &err);
+        return srv_reply_ie_err(r, &err);
     const char *names[2] = {"old", "new"};
     for (int i = 0; i < 2; i++) {
         cJSON *v = cJSON_GetObjectItemCaseSensitive(body, names[i]);
@@ -1100,7 +1056,7 @@ static enum MHD_Result h_diff(struct srv_req *r, unsigned *status)
     }
     snprintf(what, sizeof(what), "diff:%s:%s", rows[1].id, rows[1].finished_at);
     srv_result_key(key, sizeof(key), &rows[0], what);
-    if (reply_cached(r, status, key, &rc))
+    if (reply_cached(r, key, &rc))
         goto out;
     for (int i = 0; i < 2; i++)
         if (ie_slim_manifest_load(rows[i].manifest_path, &ms[i], &err) < 0)
@@ -1110,11 +1066,11 @@ static enum MHD_Result h_diff(struct srv_req *r, unsigned *status)
         char *json = ie_diff_to_json(&d, false);
         size_t n = strlen(json);
         srv_cache_put(r->ctx->cache, key, json, n, "application/json");
-        rc = REPLY(200, srv_reply_buffer(r, 200, "application/json", json, n));
+        rc = srv_reply_buffer(r, 200, "application/json", json, n);
     }
     goto out;
 bad:
-    rc = fail(r, status, &err);
+    rc = srv_reply_ie_err(r, &err);
 out:
     ie_diff_result_release(&d);
     ie_slim_manifest_release(&ms[0]);
@@ -1154,8 +1110,8 @@ static int add_sample_ids(sqlite3 *db, const char *scan_id, const struct ie_gate
 
 /* Gates a finished scan against a parsed policy: 200 passed, 412 failed, body = the result
  * (plus scan_id and each check's sample_ids). */
-static enum MHD_Result reply_gate(struct srv_req *r, unsigned *status,
-                                  const struct srv_scan_row *row, const struct ie_policy *p)
+static enum MHD_Result reply_gate(struct srv_req *r, const struct srv_scan_row *row,
+                                  const struct ie_policy *p)
 {
     struct ie_slim_manifest m;
     struct ie_gate_result g;
@@ -1166,19 +1122,19 @@ static enum MHD_Result reply_gate(struct srv_req *r, unsigned *status,
     ie_slim_manifest_init(&m);
     ie_gate_result_init(&g);
     if (ie_slim_manifest_load(row->manifest_path, &m, &err) < 0) {
-        rc = fail(r, status, &err);
+        rc = srv_reply_ie_err(r, &err);
         goto out;
     }
     ie_gate_evaluate(&m, p, &g);
     o = ie_gate_result_to_cjson(&g);
     cJSON_AddStringToObject(o, "scan_id", row->id);
     if (!(db = srv_http_db(r, &err)) || add_sample_ids(db, row->id, &g, o, &err) < 0) {
-        rc = fail(r, status, &err);
+        rc = srv_reply_ie_err(r, &err);
         goto out;
     }
     {
         unsigned st = g.passed ? 200 : 412;
-        rc = REPLY(st, srv_reply_json(r, st, o));
+        rc = srv_reply_json(r, st, o);
         o = NULL;
     }
 out:
@@ -1203,7 +1159,7 @@ static int policy_from_json(const cJSON *v, struct ie_policy *p, struct ie_err *
     return ie_err_set(err, IE_EINVAL, "policy: expected a YAML string or a JSON object");
 }
 
-static enum MHD_Result h_scan_gate(struct srv_req *r, unsigned *status)
+static enum MHD_Result h_scan_gate(struct srv_req *r)
 {
     struct srv_scan_row row = {0};
     struct ie_policy p;
@@ -1211,12 +1167,12 @@ static enum MHD_Result h_scan_gate(struct srv_req *r, unsigned *status)
     enum MHD_Result rc;
     ie_policy_init(&p);
     if (load_finished_scan(r, &row, &err) < 0) {
-        rc = fail(r, status, &err);
+        rc = srv_reply_ie_err(r, &err);
     } else if (ie_policy_parse(&p, "policy", r->body, r->body_len, &err) < 0) {
         err.code = IE_EINVAL;
-        rc = fail(r, status, &err);
+        rc = srv_reply_ie_err(r, &err);
     } else {
-        rc = reply_gate(r, status, &row, &p);
+        rc = reply_gate(r, &row, &p);
     }
     ie_policy_release(&p);
     srv_scan_row_release(&row);
@@ -1235,12 +1191,12 @@ extern const size_t srv_n_policy_example;
 
 /* GET /api/v1/policy/example: the documented policy this binary was built with, byte for byte,
  * so an editor starts from the keys and defaults the gate really applies. */
-static enum MHD_Result h_policy_example(struct srv_req *r, unsigned *status)
+static enum MHD_Result h_policy_example(struct srv_req *r)
 {
     size_t n = srv_n_policy_example ? srv_policy_example[0].len : 0;
     char *copy = ie_xmalloc(n + 1);
     memcpy(copy, n ? srv_policy_example[0].data : "", n);
-    return REPLY(200, srv_reply_buffer(r, 200, "text/yaml; charset=utf-8", copy, n));
+    return srv_reply_buffer(r, 200, "text/yaml; charset=utf-8", copy, n);
 }
 
 /* POST /api/v1/policy/validate: parses the body as the gate does (YAML or JSON, same limits)
@@ -1249,7 +1205,7 @@ static enum MHD_Result h_policy_example(struct srv_req *r, unsigned *status)
  * "errors": [{"line", "column", "key", "message"}]}. The parser stops at the first problem, so
  * errors holds one; line, column and key are null where the problem has none (the size
  * limit), and message is the gate's 400 message. */
-static enum MHD_Result h_policy_validate(struct srv_req *r, unsigned *status)
+static enum MHD_Result h_policy_validate(struct srv_req *r)
 {
     struct ie_policy p;
     struct ie_policy_error_pos pos = {0};
@@ -1279,19 +1235,19 @@ static enum MHD_Result h_policy_validate(struct srv_req *r, unsigned *status)
         free(msg);
     }
     ie_policy_release(&p);
-    return REPLY(200, srv_reply_json(r, 200, o));
+    return srv_reply_json(r, 200, o);
 }
 
 /* GET /api/v1/config: what a client may need to know of this daemon's configuration (never the
  * token), and the options a scan without options gets, computed by the same function that
  * parses a scan's options, so the two cannot drift apart. */
-static enum MHD_Result h_config(struct srv_req *r, unsigned *status)
+static enum MHD_Result h_config(struct srv_req *r)
 {
     const struct srv_config *cfg = r->ctx->cfg;
     struct ie_scan_options so;
     struct ie_err err = {0};
     if (srv_scan_options_from_json(NULL, cfg, &so, &err) < 0)
-        return fail(r, status, &err);
+        return srv_reply_ie_err(r, &err);
     cJSON *o = cJSON_CreateObject();
     cJSON_AddStringToObject(o, "version", IMGEDA_VERSION);
     cJSON_AddNumberToObject(o, "workers", (double)cfg->workers);
@@ -1307,7 +1263,7 @@ static enum MHD_Result h_config(struct srv_req *r, unsigned *status)
     cJSON_AddNumberToObject(o, "max_pixels", (double)cfg->max_pixels);
     cJSON_AddBoolToObject(o, "auth", cfg->auth_token[0] != '\0');
     cJSON_AddItemToObject(o, "scan_defaults", srv_scan_options_to_json(&so));
-    return REPLY(200, srv_reply_json(r, 200, o));
+    return srv_reply_json(r, 200, o);
 }
 
 static bool is_final(const char *s)
@@ -1318,7 +1274,7 @@ static bool is_final(const char *s)
 /* POST /api/v1/gate {root, policy, wait?, timeout_s?}: the one request a CI job needs. It
  * resumes the last scan of the root (unchanged files are not read again) or starts one, waits
  * for it (this connection's thread blocks; nobody else does), then gates it. */
-static enum MHD_Result h_ci_gate(struct srv_req *r, unsigned *status)
+static enum MHD_Result h_ci_gate(struct srv_req *r)
 {
     static const char *const allowed[] = {"root", "policy", "wait", "timeout_s", "options", NULL};
     struct ie_err err = {0};
@@ -1329,7 +1285,7 @@ static enum MHD_Result h_ci_gate(struct srv_req *r, unsigned *status)
     ie_policy_init(&p);
     cJSON *body = parse_body(r, allowed, &err);
     if (!body)
-        return fail(r, status, &err);
+        return srv_reply_ie_err(r, &err);
     cJSON *jroot = cJSON_GetObjectItemCaseSensitive(body, "root");
     cJSON *jwait = cJSON_GetObjectItemCaseSensitive(body, "wait");
     cJSON *jtimeout = cJSON_GetObjectItemCaseSensitive(body, "timeout_s");
@@ -1381,7 +1337,7 @@ static enum MHD_Result h_ci_gate(struct srv_req *r, unsigned *status)
     if (jwait && cJSON_IsFalse(jwait)) {
         if (srv_store_get_scan(db, id, &row, &err) < 0)
             goto bad;
-        rc = REPLY(202, srv_reply_json(r, 202, scan_json(r, &row)));
+        rc = srv_reply_json(r, 202, scan_json(r, &row));
         goto out;
     }
     /* Wait for the scan to finish. */
@@ -1400,9 +1356,8 @@ static enum MHD_Result h_ci_gate(struct srv_req *r, unsigned *status)
                 break;
         }
         if (ie_mono_seconds() > deadline) {
-            rc = REPLY(504, srv_reply_error(r, 504, "timeout",
-                                            "scan %s did not finish within %.0f s; it goes on", id,
-                                            timeout_s));
+            rc = srv_reply_error(r, 504, "timeout",
+                                 "scan %s did not finish within %.0f s; it goes on", id, timeout_s);
             goto out;
         }
         version = srv_jobs_wait(r->ctx->jobs, version, 1000);
@@ -1411,14 +1366,14 @@ static enum MHD_Result h_ci_gate(struct srv_req *r, unsigned *status)
     if (srv_store_get_scan(db, id, &row, &err) < 0)
         goto bad;
     if (strcmp(row.status, "succeeded") != 0) {
-        rc = REPLY(422, srv_reply_error(r, 422, "scan_failed", "scan %s %s%s%s", id, row.status,
-                                        row.error ? ": " : "", row.error ? row.error : ""));
+        rc = srv_reply_error(r, 422, "scan_failed", "scan %s %s%s%s", id, row.status,
+                             row.error ? ": " : "", row.error ? row.error : "");
         goto out;
     }
-    rc = reply_gate(r, status, &row, &p);
+    rc = reply_gate(r, &row, &p);
     goto out;
 bad:
-    rc = fail(r, status, &err);
+    rc = srv_reply_ie_err(r, &err);
 out:
     cJSON_Delete(body);
     ie_policy_release(&p);
@@ -1448,11 +1403,11 @@ static const char *mime_of(const char *path)
     return "application/octet-stream";
 }
 
-static enum MHD_Result serve_static(struct srv_req *r, unsigned *status)
+static enum MHD_Result serve_static(struct srv_req *r)
 {
     const char *u = r->url;
     if (strstr(u, "..") || strchr(u, '\\') || strlen(u) > 512)
-        return REPLY(400, srv_reply_error(r, 400, "bad_request", "bad path"));
+        return srv_reply_error(r, 400, "bad_request", "bad path");
     struct ie_buf p;
     ie_buf_init(&p);
     ie_buf_addf(&p, "%s%s", r->ctx->web_dir, u);
@@ -1461,9 +1416,8 @@ static enum MHD_Result serve_static(struct srv_req *r, unsigned *status)
     struct stat st;
     if (stat(p.data, &st) != 0 || !S_ISREG(st.st_mode)) {
         ie_buf_release(&p);
-        return REPLY(404, srv_reply_error(r, 404, "not_found", "no such page"));
+        return srv_reply_error(r, 404, "not_found", "no such page");
     }
-    *status = 200;
     enum MHD_Result rc = srv_reply_file(r, p.data, mime_of(p.data), NULL);
     ie_buf_release(&p);
     return rc;
@@ -1552,7 +1506,7 @@ static bool match(const char *pattern, const char *url, struct srv_req *r, char 
     return *p == '\0' && *u == '\0';
 }
 
-enum MHD_Result srv_api_dispatch(struct srv_req *r, unsigned *status)
+enum MHD_Result srv_api_dispatch(struct srv_req *r)
 {
     char bufs[4][256];
     bool path_found = false;
@@ -1561,15 +1515,14 @@ enum MHD_Result srv_api_dispatch(struct srv_req *r, unsigned *status)
             continue;
         path_found = true;
         if (strcmp(routes[i].method, r->method) == 0)
-            return routes[i].fn(r, status);
+            return routes[i].fn(r);
     }
     if (path_found)
-        return REPLY(405, srv_reply_error(r, 405, "method_not_allowed", "%s is not allowed on %s",
-                                          r->method, r->url));
+        return srv_reply_error(r, 405, "method_not_allowed", "%s is not allowed on %s", r->method,
+                               r->url);
     if (strncmp(r->url, "/api/", 5) != 0 && strcmp(r->method, "GET") == 0 && r->ctx->web_dir)
-        return serve_static(r, status);
-    return REPLY(404,
-                 srv_reply_error(r, 404, "not_found", "no route for %s %s", r->method, r->url));
+        return serve_static(r);
+    return srv_reply_error(r, 404, "not_found", "no route for %s %s", r->method, r->url);
 }
 
 cJSON *srv_api_openapi(void)

@@ -13,6 +13,7 @@
 #include <sqlite3.h>
 #include <uv.h>
 
+#include "api.h"
 #include "cache.h"
 #include "config.h"
 #include "http.h"
@@ -172,7 +173,7 @@ int main(int argc, char **argv)
         goto fail_loop;
     }
     ctx.jobs = a.jobs;
-    if (srv_http_start(&ctx, &a.http, &err) < 0) {
+    if (srv_http_start(&ctx, srv_api_dispatch, &a.http, &err) < 0) {
         srv_jobs_stop(a.jobs);
         uv_run(&a.loop, UV_RUN_DEFAULT);
         srv_jobs_free(a.jobs);
