@@ -30,6 +30,7 @@ int srv_jobs_new(struct uv_loop_s *loop, const struct srv_ctx *ctx, struct srv_j
 void srv_jobs_stop(struct srv_jobs *j);
 void srv_jobs_free(struct srv_jobs *j);
 
+/* Scan options as the API takes them (scan_options.c). */
 /* Parses the API's scan options ({"workers": 2, "force": true, ...}, keys as the CLI flags with
  * underscores) over the server defaults. IE_EINVAL names the offending key. */
 int srv_scan_options_from_json(const char *json, const struct srv_config *cfg,
