@@ -9,6 +9,7 @@
 #include "imgeda/gate.h"
 #include "imgeda/util.h"
 #include "jobs.h"
+#include "live.h"
 #include "results.h"
 
 enum MHD_Result srv_h_diff(struct srv_req *r)
@@ -296,7 +297,7 @@ enum MHD_Result srv_h_ci_gate(struct srv_req *r)
     uint64_t version = 0;
     for (;;) {
         struct srv_job_state st;
-        bool live = srv_jobs_state(r->ctx->jobs, id, &st);
+        bool live = srv_live_get(r->ctx->live, id, &st);
         if (live && srv_api_is_final(st.status))
             break;
         if (!live) {
@@ -311,7 +312,7 @@ enum MHD_Result srv_h_ci_gate(struct srv_req *r)
                                  "scan %s did not finish within %.0f s; it goes on", id, timeout_s);
             goto out;
         }
-        version = srv_jobs_wait(r->ctx->jobs, version, 1000);
+        version = srv_live_wait(r->ctx->live, version, 1000);
     }
     srv_scan_row_release(&row);
     if (srv_store_get_scan(db, id, &row, &err) < 0)

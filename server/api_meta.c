@@ -10,6 +10,7 @@
 #include "imgeda/analyze.h"
 #include "imgeda/util.h"
 #include "jobs.h"
+#include "metrics.h"
 
 enum MHD_Result srv_h_healthz(struct srv_req *r)
 {
@@ -29,7 +30,7 @@ enum MHD_Result srv_h_metrics(struct srv_req *r)
 {
     struct ie_err err = {0};
     struct ie_buf b;
-    struct srv_jobs_metrics jm;
+    struct srv_metrics_counts jm;
     struct srv_cache_stats cs;
     unsigned long long req = 0, errs = 0;
     sqlite3 *db = srv_http_db(r, &err);
@@ -49,7 +50,7 @@ enum MHD_Result srv_h_metrics(struct srv_req *r)
         }
         ie_buf_addf(&b, "imgedad_scans{state=\"%s\"} %lld\n", states[i], n);
     }
-    srv_jobs_metrics(r->ctx->jobs, &jm);
+    srv_metrics_get(r->ctx->metrics, &jm);
     srv_http_metrics(r->ctx->http, &req, &errs);
     srv_cache_stats(r->ctx->cache, &cs);
     ie_buf_addf(&b,

@@ -14,6 +14,7 @@
 #include "cache.h"
 #include "imgeda/util.h"
 #include "jobs.h"
+#include "live.h"
 
 static bool valid_id(const char *s)
 {
@@ -55,7 +56,7 @@ cJSON *srv_api_scan_json(struct srv_req *r, const struct srv_scan_row *row)
 {
     cJSON *o = srv_scan_row_to_json(row);
     struct srv_job_state st;
-    if (srv_jobs_state(r->ctx->jobs, row->id, &st) && strcmp(st.status, "running") == 0) {
+    if (srv_live_get(r->ctx->live, row->id, &st) && strcmp(st.status, "running") == 0) {
         /* Live progress between checkpoints. */
         cJSON *p = cJSON_GetObjectItemCaseSensitive(o, "progress");
         cJSON_ReplaceItemInObject(p, "total", cJSON_CreateNumber((double)st.p.total));

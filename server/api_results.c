@@ -16,6 +16,7 @@
 #include "imgeda/util.h"
 #include "jobs.h"
 #include "results.h"
+#include "warm.h"
 
 static int load_records(struct srv_req *r, struct srv_scan_row *row, struct ie_manifest *m,
                         struct ie_err *err)
@@ -55,7 +56,7 @@ static enum MHD_Result serve_result(struct srv_req *r, const char *what, srv_res
             struct ie_err ignored = {0};
             srv_jobs_warm(r->ctx->jobs, row.id, NULL, &ignored);
         }
-        srv_jobs_await_warm(r->ctx->jobs, row.id, key, SRV_WARM_WAIT_MS);
+        srv_warm_await(r->ctx->warm, row.id, key, SRV_WARM_WAIT_MS);
     }
     if (srv_api_reply_cached(r, key, &rc))
         goto out;

@@ -11,6 +11,7 @@
 #include "db.h"
 #include "imgeda/util.h"
 #include "jobs.h"
+#include "live.h"
 
 enum MHD_Result srv_h_scan_create(struct srv_req *r)
 {
@@ -158,7 +159,7 @@ static void sse_snapshot(struct sse *s)
         return;
     }
     srv_db_close(db);
-    bool live = srv_jobs_state(s->ctx->jobs, s->id, &st);
+    bool live = srv_live_get(s->ctx->live, s->id, &st);
     status = live && !srv_api_is_final(row.status) ? st.status : row.status;
     cJSON *p = cJSON_CreateObject();
     if (live && strcmp(status, "running") == 0) {
@@ -201,7 +202,7 @@ static ssize_t sse_read(void *cls, uint64_t pos, char *buf, size_t max)
             return MHD_CONTENT_READER_END_OF_STREAM;
         ie_buf_reset(&s->pending);
         s->sent = 0;
-        uint64_t v = srv_jobs_wait(s->ctx->jobs, s->version, 15000);
+        uint64_t v = srv_live_wait(s->ctx->live, s->version, 15000);
         if (v == s->version) {
             ie_buf_adds(&s->pending, ": keep-alive\n\n");
         } else {
@@ -233,7 +234,7 @@ enum MHD_Result srv_h_scan_events(struct srv_req *r)
     s->ctx = r->ctx;
     snprintf(s->id, sizeof(s->id), "%s", r->params[0]);
     ie_buf_init(&s->pending);
-    s->version = srv_jobs_wait(r->ctx->jobs, UINT64_MAX, 0);
+    s->version = srv_live_wait(r->ctx->live, UINT64_MAX, 0);
     sse_snapshot(s);
     struct MHD_Response *resp =
         MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 4096, sse_read, s, sse_free);

@@ -20,7 +20,10 @@
 #include "imgeda/analyze.h"
 #include "imgeda/util.h"
 #include "jobs.h"
+#include "live.h"
 #include "log.h"
+#include "metrics.h"
+#include "warm.h"
 #include "engine/runner.h"
 
 static const char usage[] =
@@ -64,6 +67,15 @@ static const char *default_web_dir(void)
     if (access(path, R_OK) == 0)
         return path;
     return "./web";
+}
+
+/* Frees the context's instances, once the loop has run its last callbacks. */
+static void free_ctx(struct srv_ctx *ctx)
+{
+    srv_warm_free(ctx->warm);
+    srv_live_free(ctx->live);
+    srv_metrics_free(ctx->metrics);
+    srv_cache_free(ctx->cache);
 }
 
 int main(int argc, char **argv)
@@ -167,9 +179,12 @@ int main(int argc, char **argv)
     struct srv_ctx ctx = {.cfg = &cfg,
                           .db_path = db_path.data,
                           .web_dir = web_dir,
-                          .cache = srv_cache_new(SRV_CACHE_DEFAULT_BYTES)};
+                          .cache = srv_cache_new(SRV_CACHE_DEFAULT_BYTES),
+                          .live = srv_live_new(),
+                          .metrics = srv_metrics_new()};
+    ctx.warm = srv_warm_new(&a.loop, db_path.data, ctx.cache, ctx.metrics);
     if (srv_jobs_new(&a.loop, &ctx, &a.jobs, &err) < 0) {
-        srv_cache_free(ctx.cache);
+        free_ctx(&ctx);
         goto fail_loop;
     }
     ctx.jobs = a.jobs;
@@ -177,7 +192,7 @@ int main(int argc, char **argv)
         srv_jobs_stop(a.jobs);
         uv_run(&a.loop, UV_RUN_DEFAULT);
         srv_jobs_free(a.jobs);
-        srv_cache_free(ctx.cache);
+        free_ctx(&ctx);
         goto fail_loop;
     }
     ctx.http = a.http;
@@ -192,7 +207,7 @@ int main(int argc, char **argv)
     fflush(stdout);
     uv_run(&a.loop, UV_RUN_DEFAULT);
     srv_jobs_free(a.jobs);
-    srv_cache_free(ctx.cache);
+    free_ctx(&ctx);
     rc = uv_loop_close(&a.loop) == 0 ? 0 : 1;
     if (rc)
         srv_log(SRV_LOG_ERROR, "imgedad: event loop did not close cleanly");

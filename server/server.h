@@ -8,16 +8,22 @@
 
 struct srv_config;
 struct srv_cache;
+struct srv_live;
+struct srv_metrics;
+struct srv_warm;
 struct srv_jobs;
 struct srv_http;
 
 struct srv_ctx {
     const struct srv_config *cfg;
-    const char *db_path;     /* <data_dir>/imgedad.db */
-    const char *web_dir;     /* the dashboard's static files, or NULL for none */
-    struct srv_cache *cache; /* results of finished scans (cache.h) */
-    struct srv_jobs *jobs;   /* the job runner on the loop thread (jobs.h) */
-    struct srv_http *http;   /* the HTTP server, for its counters (http.h) */
+    const char *db_path;         /* <data_dir>/imgedad.db */
+    const char *web_dir;         /* the dashboard's static files, or NULL for none */
+    struct srv_cache *cache;     /* results of finished scans (cache.h) */
+    struct srv_live *live;       /* status and progress of the scans jobs knows (live.h) */
+    struct srv_metrics *metrics; /* work counters (metrics.h) */
+    struct srv_warm *warm;       /* result warm-ups on the pool (warm.h) */
+    struct srv_jobs *jobs;       /* the job runner on the loop thread (jobs.h) */
+    struct srv_http *http;       /* the HTTP server, for its counters (http.h) */
 };
 
 #endif
