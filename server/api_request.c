@@ -5,7 +5,6 @@
  * name a file outside the data dir. */
 #include <errno.h>
 #include <limits.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -13,7 +12,6 @@
 #include "api_internal.h"
 #include "cache.h"
 #include "imgeda/util.h"
-#include "jobs.h"
 #include "live.h"
 
 static bool valid_id(const char *s)

@@ -2,7 +2,6 @@
  * and leakage across several scans.
  * DESIGN: every result goes through serve_result: the result cache, the warm-up that may be
  * computing it, and on a miss the computation of results.c on this connection's thread. */
-#include <stdlib.h>
 #include <string.h>
 
 #include "api_internal.h"

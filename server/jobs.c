@@ -7,11 +7,8 @@
  * the manifest holds. When a scan succeeds, the records indexing loaded are handed to a warm-up
  * (warm.c), which DELETE, resume and shutdown cancel before they go on. Live progress goes to
  * live.c at every progress callback, counters to metrics.c when a scan ends. */
-#include <cjson/cJSON.h>
 #include <errno.h>
 #include <pthread.h>
-#include <stddef.h>
-#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
