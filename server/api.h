@@ -6,8 +6,9 @@
 
 #include "http.h"
 
-/* Routes the request; *status receives the reply's status for the metrics. */
-enum MHD_Result srv_api_dispatch(struct srv_req *r, unsigned *status);
+/* Routes the request to its handler, or to the dashboard's static files; the HTTP server's
+ * handler (srv_handler_fn), given to srv_http_start. */
+enum MHD_Result srv_api_dispatch(struct srv_req *r);
 /* The OpenAPI 3 document generated from the route table. */
 cJSON *srv_api_openapi(void);
 

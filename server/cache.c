@@ -21,44 +21,47 @@ struct entry {
     struct entry *chain;       /* hash bucket */
 };
 
-static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
-static struct entry *buckets[NBUCKETS];
-static struct entry *head, *tail;
-static size_t used, budget = 256u << 20;
-static uint64_t hits, misses;
+/* One cache; lock guards everything in it. */
+struct srv_cache {
+    pthread_mutex_t lock;
+    struct entry *buckets[NBUCKETS];
+    struct entry *head, *tail;
+    size_t used, budget;
+    uint64_t hits, misses;
+};
 
 static size_t bucket_of(const char *key)
 {
     return (size_t)(XXH3_64bits(key, strlen(key)) % NBUCKETS);
 }
 
-static void unlink_use(struct entry *e)
+static void unlink_use(struct srv_cache *c, struct entry *e)
 {
     if (e->prev)
         e->prev->next = e->next;
     else
-        head = e->next;
+        c->head = e->next;
     if (e->next)
         e->next->prev = e->prev;
     else
-        tail = e->prev;
+        c->tail = e->prev;
     e->prev = e->next = NULL;
 }
 
-static void push_front(struct entry *e)
+static void push_front(struct srv_cache *c, struct entry *e)
 {
-    e->next = head;
+    e->next = c->head;
     e->prev = NULL;
-    if (head)
-        head->prev = e;
-    head = e;
-    if (!tail)
-        tail = e;
+    if (c->head)
+        c->head->prev = e;
+    c->head = e;
+    if (!c->tail)
+        c->tail = e;
 }
 
-static struct entry *find(const char *key, struct entry ***link)
+static struct entry *find(struct srv_cache *c, const char *key, struct entry ***link)
 {
-    struct entry **l = &buckets[bucket_of(key)];
+    struct entry **l = &c->buckets[bucket_of(key)];
     while (*l && strcmp((*l)->key, key) != 0)
         l = &(*l)->chain;
     if (link)
@@ -66,39 +69,48 @@ static struct entry *find(const char *key, struct entry ***link)
     return *l;
 }
 
-static void drop(struct entry *e)
+static void drop(struct srv_cache *c, struct entry *e)
 {
     struct entry **l;
-    find(e->key, &l);
+    find(c, e->key, &l);
     *l = e->chain;
-    unlink_use(e);
-    used -= e->len + strlen(e->key);
+    unlink_use(c, e);
+    c->used -= e->len + strlen(e->key);
     free(e->key);
     free(e->data);
     free(e->content_type);
     free(e);
 }
 
-void srv_cache_set_budget(size_t bytes)
+struct srv_cache *srv_cache_new(size_t budget)
 {
-    pthread_mutex_lock(&lock);
-    budget = bytes;
-    while (used > budget && tail)
-        drop(tail);
-    pthread_mutex_unlock(&lock);
+    struct srv_cache *c = ie_xcalloc(1, sizeof(*c));
+    pthread_mutex_init(&c->lock, NULL);
+    c->budget = budget;
+    return c;
 }
 
-void *srv_cache_get(const char *key, size_t *len, char **content_type)
+void srv_cache_free(struct srv_cache *c)
+{
+    if (!c)
+        return;
+    while (c->tail)
+        drop(c, c->tail);
+    pthread_mutex_destroy(&c->lock);
+    free(c);
+}
+
+void *srv_cache_get(struct srv_cache *c, const char *key, size_t *len, char **content_type)
 {
     void *copy = NULL;
-    pthread_mutex_lock(&lock);
-    struct entry *e = find(key, NULL);
+    pthread_mutex_lock(&c->lock);
+    struct entry *e = find(c, key, NULL);
     if (!e)
-        misses++;
+        c->misses++;
     if (e) {
-        hits++;
-        unlink_use(e);
-        push_front(e);
+        c->hits++;
+        unlink_use(c, e);
+        push_front(c, e);
         copy = ie_xmalloc(e->len + 1);
         memcpy(copy, e->data, e->len);
         ((char *)copy)[e->len] = '\0';
@@ -106,25 +118,26 @@ void *srv_cache_get(const char *key, size_t *len, char **content_type)
         if (content_type)
             *content_type = ie_xstrdup(e->content_type);
     }
-    pthread_mutex_unlock(&lock);
+    pthread_mutex_unlock(&c->lock);
     return copy;
 }
 
-bool srv_cache_has(const char *key)
+bool srv_cache_has(struct srv_cache *c, const char *key)
 {
-    pthread_mutex_lock(&lock);
-    bool found = find(key, NULL) != NULL;
-    pthread_mutex_unlock(&lock);
+    pthread_mutex_lock(&c->lock);
+    bool found = find(c, key, NULL) != NULL;
+    pthread_mutex_unlock(&c->lock);
     return found;
 }
 
-void srv_cache_put(const char *key, const void *data, size_t len, const char *content_type)
+void srv_cache_put(struct srv_cache *c, const char *key, const void *data, size_t len,
+                   const char *content_type)
 {
-    pthread_mutex_lock(&lock);
-    if (len <= budget / 4) {
-        struct entry *old = find(key, NULL);
+    pthread_mutex_lock(&c->lock);
+    if (len <= c->budget / 4) {
+        struct entry *old = find(c, key, NULL);
         if (old)
-            drop(old);
+            drop(c, old);
         struct entry *e = ie_xcalloc(1, sizeof(*e));
         e->key = ie_xstrdup(key);
         e->data = ie_xmalloc(len ? len : 1);
@@ -132,42 +145,34 @@ void srv_cache_put(const char *key, const void *data, size_t len, const char *co
         e->len = len;
         e->content_type = ie_xstrdup(content_type);
         struct entry **l;
-        find(key, &l);
+        find(c, key, &l);
         *l = e;
-        push_front(e);
-        used += len + strlen(key);
-        while (used > budget && tail && tail != e)
-            drop(tail);
+        push_front(c, e);
+        c->used += len + strlen(key);
+        while (c->used > c->budget && c->tail && c->tail != e)
+            drop(c, c->tail);
     }
-    pthread_mutex_unlock(&lock);
+    pthread_mutex_unlock(&c->lock);
 }
 
-void srv_cache_stats(struct srv_cache_stats *st)
+void srv_cache_stats(struct srv_cache *c, struct srv_cache_stats *st)
 {
-    pthread_mutex_lock(&lock);
-    st->hits = hits;
-    st->misses = misses;
-    st->bytes = used;
-    pthread_mutex_unlock(&lock);
+    pthread_mutex_lock(&c->lock);
+    st->hits = c->hits;
+    st->misses = c->misses;
+    st->bytes = c->used;
+    pthread_mutex_unlock(&c->lock);
 }
 
-void srv_cache_drop_prefix(const char *prefix)
+void srv_cache_drop_prefix(struct srv_cache *c, const char *prefix)
 {
     size_t n = strlen(prefix);
-    pthread_mutex_lock(&lock);
-    for (struct entry *e = head; e;) {
+    pthread_mutex_lock(&c->lock);
+    for (struct entry *e = c->head; e;) {
         struct entry *next = e->next;
         if (strncmp(e->key, prefix, n) == 0)
-            drop(e);
+            drop(c, e);
         e = next;
     }
-    pthread_mutex_unlock(&lock);
-}
-
-void srv_cache_clear(void)
-{
-    pthread_mutex_lock(&lock);
-    while (tail)
-        drop(tail);
-    pthread_mutex_unlock(&lock);
+    pthread_mutex_unlock(&c->lock);
 }

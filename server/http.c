@@ -1,5 +1,5 @@
-/* libmicrohttpd glue: request bodies with a size cap, token auth (header or cookie), routing
- * through the table in api.c, JSON responses and errors, static files for the dashboard.
+/* libmicrohttpd glue: request bodies with a size cap, token auth (header or cookie), the handler
+ * given at start-up (the API's dispatch), JSON responses and errors, files from disk.
  * DESIGN: thread-per-connection mode, so a handler may block (an SSE stream waiting for
  * progress, a CI gate waiting for its scan) without stalling other clients. */
 #include <errno.h>
@@ -16,7 +16,6 @@
 #include <arpa/inet.h>
 #include <unistd.h>
 
-#include "api.h"
 #include "db.h"
 #include "http.h"
 #include "imgeda/util.h"
@@ -24,6 +23,7 @@
 struct srv_http {
     struct MHD_Daemon *d;
     struct srv_ctx *ctx;
+    srv_handler_fn handler;
     atomic_ullong requests, errors;
 };
 
@@ -62,18 +62,26 @@ const char *srv_query(struct srv_req *r, const char *name)
     return MHD_lookup_connection_value(r->conn, MHD_GET_ARGUMENT_KIND, name);
 }
 
-static enum MHD_Result queue(struct srv_req *r, unsigned status, struct MHD_Response *resp)
+enum MHD_Result srv_reply_response(struct srv_req *r, unsigned status, struct MHD_Response *resp)
 {
-    MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
-    MHD_add_response_header(resp, "Cache-Control", "no-store");
+    r->status = status;
     enum MHD_Result rc = MHD_queue_response(r->conn, status, resp);
     MHD_destroy_response(resp);
     return rc;
 }
 
+/* Queues resp with the headers every reply but a stream's carries. */
+static enum MHD_Result queue(struct srv_req *r, unsigned status, struct MHD_Response *resp)
+{
+    MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
+    MHD_add_response_header(resp, "Cache-Control", "no-store");
+    return srv_reply_response(r, status, resp);
+}
+
 enum MHD_Result srv_reply_buffer(struct srv_req *r, unsigned status, const char *content_type,
                                  void *data, size_t len)
 {
+    r->status = status;
     struct MHD_Response *resp = MHD_create_response_from_buffer(len, data, MHD_RESPMEM_MUST_FREE);
     if (!resp) {
         free(data);
@@ -85,6 +93,7 @@ enum MHD_Result srv_reply_buffer(struct srv_req *r, unsigned status, const char 
 
 enum MHD_Result srv_reply_json(struct srv_req *r, unsigned status, cJSON *body)
 {
+    r->status = status;
     char *s = cJSON_PrintUnformatted(body);
     cJSON_Delete(body);
     if (!s)
@@ -132,6 +141,7 @@ enum MHD_Result srv_reply_ie_err(struct srv_req *r, const struct ie_err *err)
 enum MHD_Result srv_reply_file(struct srv_req *r, const char *path, const char *content_type,
                                const char *download_name)
 {
+    r->status = 200;
     int fd = open(path, O_RDONLY | O_CLOEXEC);
     struct stat st;
     if (fd < 0 || fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
@@ -220,21 +230,18 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
                         .url = url,
                         .body = cs->body.data ? cs->body.data : "",
                         .body_len = cs->body.len};
-    if (cs->too_large) {
-        atomic_fetch_add(&h->errors, 1);
-        return srv_reply_error(&r, 413, "too_large", "request body exceeds %lld bytes",
-                               (long long)h->ctx->cfg->max_body_bytes);
-    }
-    if (strncmp(url, "/api/", 5) == 0 && *h->ctx->cfg->auth_token &&
-        !token_ok(conn, h->ctx->cfg->auth_token)) {
-        atomic_fetch_add(&h->errors, 1);
-        return srv_reply_error(&r, 401, "unauthorized",
-                               "missing or wrong token (Authorization: Bearer, or the "
-                               "imgedad_token cookie)");
-    }
-    unsigned status = 0;
-    enum MHD_Result rc = srv_api_dispatch(&r, &status);
-    if (status >= 400)
+    enum MHD_Result rc;
+    if (cs->too_large)
+        rc = srv_reply_error(&r, 413, "too_large", "request body exceeds %lld bytes",
+                             (long long)h->ctx->cfg->max_body_bytes);
+    else if (strncmp(url, "/api/", 5) == 0 && *h->ctx->cfg->auth_token &&
+             !token_ok(conn, h->ctx->cfg->auth_token))
+        rc = srv_reply_error(&r, 401, "unauthorized",
+                             "missing or wrong token (Authorization: Bearer, or the "
+                             "imgedad_token cookie)");
+    else
+        rc = h->handler(&r);
+    if (r.status >= 400)
         atomic_fetch_add(&h->errors, 1);
     return rc;
 }
@@ -253,7 +260,8 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
     }
 }
 
-int srv_http_start(struct srv_ctx *ctx, struct srv_http **out, struct ie_err *err)
+int srv_http_start(struct srv_ctx *ctx, srv_handler_fn handler, struct srv_http **out,
+                   struct ie_err *err)
 {
     struct srv_http *h = ie_xcalloc(1, sizeof(*h));
     struct sockaddr_storage ss;
@@ -277,6 +285,7 @@ int srv_http_start(struct srv_ctx *ctx, struct srv_http **out, struct ie_err *er
         return ie_err_set(err, IE_EINVAL, "listen.address: \"%s\" is not an IP address", addr);
     }
     h->ctx = ctx;
+    h->handler = handler;
     h->d = MHD_start_daemon(
         flags, (uint16_t)ctx->cfg->listen_port, NULL, NULL, on_request, h, MHD_OPTION_SOCK_ADDR,
         (struct sockaddr *)&ss, MHD_OPTION_NOTIFY_COMPLETED, on_completed, h,

@@ -11,17 +11,9 @@
 #include <stddef.h>
 
 #include "config.h"
-#include "jobs.h"
+#include "server.h"
 
 struct srv_http;
-
-struct srv_ctx {
-    const struct srv_config *cfg;
-    struct srv_jobs *jobs;
-    const char *db_path;
-    const char *web_dir;
-    struct srv_http *http;
-};
 
 /* A request as handlers see it. */
 struct srv_req {
@@ -33,10 +25,17 @@ struct srv_req {
     size_t body_len;
     const char *params[4]; /* path parameters in route order */
     int n_params;
+    unsigned status; /* the status of the reply queued, recorded by srv_reply_* (0: none yet) */
 };
 
-/* Starts listening (port 0 picks a free port; srv_http_port tells which). */
-int srv_http_start(struct srv_ctx *ctx, struct srv_http **out, struct ie_err *err);
+/* Answers one request (its body complete, its token checked) by queueing a reply with one of
+ * srv_reply_*; returns MHD's result. The HTTP server knows nothing else of the API. */
+typedef enum MHD_Result (*srv_handler_fn)(struct srv_req *r);
+
+/* Starts listening (port 0 picks a free port; srv_http_port tells which); every request goes to
+ * handler. */
+int srv_http_start(struct srv_ctx *ctx, srv_handler_fn handler, struct srv_http **out,
+                   struct ie_err *err);
 int srv_http_port(const struct srv_http *h);
 /* Stops accepting and waits for connection threads to finish. */
 void srv_http_stop(struct srv_http *h);
@@ -44,16 +43,21 @@ void srv_http_stop(struct srv_http *h);
 /* This thread's read connection (opened on first use, closed at thread exit). */
 sqlite3 *srv_http_db(struct srv_req *r, struct ie_err *err);
 
-/* Responses; each queues the response and returns MHD's result. */
+/* Responses; each queues the response, records its status in r->status (for the metrics and
+ * the error counter) and returns MHD's result. */
 enum MHD_Result srv_reply_json(struct srv_req *r, unsigned status, cJSON *body /* consumed */);
 enum MHD_Result srv_reply_error(struct srv_req *r, unsigned status, const char *code,
                                 const char *fmt, ...) __attribute__((format(printf, 4, 5)));
-/* Maps an IE_E* code to a status and replies with err's message. */
+/* Maps an IE_E* code to a status (the only such mapping) and replies with err's message. */
 enum MHD_Result srv_reply_ie_err(struct srv_req *r, const struct ie_err *err);
 enum MHD_Result srv_reply_buffer(struct srv_req *r, unsigned status, const char *content_type,
                                  void *data /* freed */, size_t len);
 enum MHD_Result srv_reply_file(struct srv_req *r, const char *path, const char *content_type,
                                const char *download_name);
+/* Queues a response the caller built (headers and all: nothing is added), e.g. a stream, and
+ * destroys the caller's reference. */
+enum MHD_Result srv_reply_response(struct srv_req *r, unsigned status,
+                                   struct MHD_Response *resp /* consumed */);
 const char *srv_query(struct srv_req *r, const char *name);
 
 /* Request counters for /metrics. */

@@ -4,15 +4,11 @@
  * (uv_async_send coalesces). One scan runs at a time with all workers; the others wait in FIFO
  * order. Discovery and the final SQLite indexing run on the pool so the loop stays responsive.
  * Progress goes to SQLite only at durable checkpoints, so the database never claims more than
- * the manifest holds. When a scan succeeds (or an import is indexed), the records indexing
- * loaded are handed to a warm-up on the pool that caches the results a dashboard opens a scan
- * with; DELETE, resume and shutdown cancel it under wlock, so it never caches after them. */
-#include <cjson/cJSON.h>
+ * the manifest holds. When a scan succeeds, the records indexing loaded are handed to a warm-up
+ * (warm.c), which DELETE, resume and shutdown cancel before they go on. Live progress goes to
+ * live.c at every progress callback, counters to metrics.c when a scan ends. */
 #include <errno.h>
 #include <pthread.h>
-#include <stdarg.h>
-#include <stddef.h>
-#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,28 +21,41 @@
 #include "db.h"
 #include "imgeda/manifest.h"
 #include "imgeda/util.h"
-#include "jobs.h"
-#include "results.h"
 #include "engine/runner.h"
+#include "jobs.h"
+#include "live.h"
+#include "log.h"
+#include "metrics.h"
 #include "store.h"
+#include "warm.h"
 
 enum cmd_type { CMD_CREATE, CMD_IMPORT, CMD_CANCEL, CMD_RESUME, CMD_DELETE, CMD_WARM };
 
+/* A command from another thread to the loop thread; its arguments are owned by the caller, who
+ * waits until it is done. */
 struct cmd {
     enum cmd_type type;
-    const char *a, *b, *c; /* arguments, owned by the caller */
-    struct ie_manifest *m; /* CMD_WARM: moved out when the command runs; NULL: load them */
+    union {
+        struct {
+            const char *root, *name, *options_json;
+        } create;
+        struct {
+            const char *manifest_tmp_path, *name;
+        } import;
+        struct {
+            const char *id;
+        } cancel, resume, delete;
+        struct {
+            const char *id;
+            struct ie_manifest *m; /* moved out when the command runs; NULL: load them */
+        } warm;
+    } u;
     char *id_out;
     int rc;
     struct ie_err err;
     bool done;
     pthread_cond_t cond;
     struct cmd *next;
-};
-
-struct state_entry {
-    char id[40];
-    struct srv_job_state st;
 };
 
 struct running {
@@ -68,6 +77,10 @@ struct srv_jobs {
     uv_async_t async;
     const struct srv_config *cfg;
     char *db_path;
+    struct srv_cache *cache;
+    struct srv_live *live;
+    struct srv_warm *warm;
+    struct srv_metrics *metrics;
     sqlite3 *db;
     bool stopping, closed;
 
@@ -77,35 +90,6 @@ struct srv_jobs {
     char **queued; /* FIFO of scan ids */
     size_t n_queued, cap_queued;
     struct running *run;
-
-    pthread_mutex_t slock;
-    pthread_cond_t scond;
-    struct state_entry *states;
-    size_t n_states, cap_states;
-    uint64_t version;
-    struct srv_jobs_metrics metrics;
-
-    /* Warm-ups queued or running. The list changes on the loop thread only, under wlock
-     * because HTTP threads read it (srv_jobs_await_warm); wcond announces each result they
-     * cache and each one's end. */
-    pthread_mutex_t wlock;
-    pthread_cond_t wcond;
-    struct warm *warms;
-};
-
-/* A warm-up of a succeeded scan's results on the pool. */
-struct warm {
-    uv_work_t work;
-    struct srv_jobs *j;
-    char id[40];
-    struct ie_manifest m;  /* the records indexing loaded; released on the pool */
-    bool load;             /* no records were handed over: load the manifest on the pool */
-    atomic_bool cancelled; /* set under wlock by DELETE, resume, shutdown: cache nothing more */
-    bool finished;         /* under wlock: the pool is done with it, waiters may go on */
-    int rc;
-    struct ie_err err;
-    double seconds;
-    struct warm *next;
 };
 
 char *srv_scan_dir(const struct srv_config *cfg, const char *id)
@@ -116,406 +100,6 @@ char *srv_scan_dir(const struct srv_config *cfg, const char *id)
     return ie_buf_detach(&b);
 }
 
-static void log_line(const struct srv_jobs *j, int level, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-static void log_line(const struct srv_jobs *j, int level, const char *fmt, ...)
-{
-    char now[40];
-    va_list ap;
-    if (level < j->cfg->log_level)
-        return;
-    ie_now_iso(now, sizeof(now));
-    fprintf(stderr, "%.23s %s jobs: ", now, srv_log_level_name(level));
-    va_start(ap, fmt);
-    vfprintf(stderr, fmt, ap);
-    va_end(ap);
-    fputc('\n', stderr);
-}
-
-/* ---- shared live state ---- */
-
-static struct state_entry *state_find(struct srv_jobs *j, const char *id)
-{
-    for (size_t i = 0; i < j->n_states; i++)
-        if (strcmp(j->states[i].id, id) == 0)
-            return &j->states[i];
-    return NULL;
-}
-
-static void state_set(struct srv_jobs *j, const char *id, const char *status,
-                      const struct ie_scan_progress *p)
-{
-    pthread_mutex_lock(&j->slock);
-    struct state_entry *e = state_find(j, id);
-    if (!e) {
-        ie_grow((void **)&j->states, &j->cap_states, j->n_states + 1, sizeof(*j->states));
-        e = &j->states[j->n_states++];
-        memset(e, 0, sizeof(*e));
-        snprintf(e->id, sizeof(e->id), "%s", id);
-    }
-    if (status)
-        snprintf(e->st.status, sizeof(e->st.status), "%s", status);
-    if (p)
-        e->st.p = *p;
-    e->st.version = ++j->version;
-    pthread_cond_broadcast(&j->scond);
-    pthread_mutex_unlock(&j->slock);
-}
-
-static void state_forget(struct srv_jobs *j, const char *id)
-{
-    pthread_mutex_lock(&j->slock);
-    struct state_entry *e = state_find(j, id);
-    if (e) {
-        *e = j->states[--j->n_states];
-        j->version++;
-        pthread_cond_broadcast(&j->scond);
-    }
-    pthread_mutex_unlock(&j->slock);
-}
-
-bool srv_jobs_state(struct srv_jobs *j, const char *id, struct srv_job_state *st)
-{
-    pthread_mutex_lock(&j->slock);
-    struct state_entry *e = state_find(j, id);
-    if (e)
-        *st = e->st;
-    pthread_mutex_unlock(&j->slock);
-    return e != NULL;
-}
-
-/* The absolute time timeout_ms from now, for pthread_cond_timedwait. */
-static struct timespec deadline_after(int timeout_ms)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    ts.tv_sec += timeout_ms / 1000;
-    ts.tv_nsec += (long)(timeout_ms % 1000) * 1000000L;
-    if (ts.tv_nsec >= 1000000000L) {
-        ts.tv_sec++;
-        ts.tv_nsec -= 1000000000L;
-    }
-    return ts;
-}
-
-uint64_t srv_jobs_wait(struct srv_jobs *j, uint64_t since, int timeout_ms)
-{
-    struct timespec ts = deadline_after(timeout_ms);
-    pthread_mutex_lock(&j->slock);
-    while (j->version <= since && !j->closed)
-        if (pthread_cond_timedwait(&j->scond, &j->slock, &ts) == ETIMEDOUT)
-            break;
-    uint64_t v = j->version;
-    pthread_mutex_unlock(&j->slock);
-    return v;
-}
-
-void srv_jobs_metrics(struct srv_jobs *j, struct srv_jobs_metrics *m)
-{
-    pthread_mutex_lock(&j->slock);
-    *m = j->metrics;
-    pthread_mutex_unlock(&j->slock);
-}
-
-/* ---- options ---- */
-
-/* The API's scan options: one table for the parser and for srv_scan_options_to_json, so the
- * options a client is told about are the ones it may send. "extensions" is handled apart. */
-enum opt_kind { OPT_BOOL, OPT_NUMBER, OPT_INT, OPT_INT64 };
-enum opt_limit { LIMIT_FIXED, LIMIT_CFG_WORKERS, LIMIT_CFG_MAX_PIXELS };
-static const struct scan_option_field {
-    const char *name;
-    enum opt_kind kind;
-    size_t offset;
-    double lo, hi;        /* whole numbers: the accepted range */
-    enum opt_limit limit; /* hi taken from the daemon's config instead */
-} scan_option_fields[] = {
-#define F(name, kind, lo, hi, limit)                                                               \
-    {                                                                                              \
-#name, kind, offsetof(struct ie_scan_options, name), lo, hi, limit                         \
-    }
-    F(dark_threshold, OPT_NUMBER, 0, 1e9, LIMIT_FIXED),
-    F(overexposed_threshold, OPT_NUMBER, 0, 1e9, LIMIT_FIXED),
-    F(artifact_threshold, OPT_NUMBER, 0, 1e9, LIMIT_FIXED),
-    F(blur_threshold, OPT_NUMBER, 0, 1e9, LIMIT_FIXED),
-    F(workers, OPT_INT, 1, 0, LIMIT_CFG_WORKERS),
-    F(checkpoint_every, OPT_INT, 1, 1e7, LIMIT_FIXED),
-    F(max_image_dim, OPT_INT, 16, 65535, LIMIT_FIXED),
-    F(max_pixels, OPT_INT64, 1, 0, LIMIT_CFG_MAX_PIXELS),
-    F(force, OPT_BOOL, 0, 0, LIMIT_FIXED),
-    F(skip_pixel_stats, OPT_BOOL, 0, 0, LIMIT_FIXED),
-    F(skip_exif, OPT_BOOL, 0, 0, LIMIT_FIXED),
-    F(skip_blur, OPT_BOOL, 0, 0, LIMIT_FIXED),
-    F(no_hashes, OPT_BOOL, 0, 0, LIMIT_FIXED),
-    F(shrink_on_load, OPT_BOOL, 0, 0, LIMIT_FIXED),
-#undef F
-};
-
-static const struct scan_option_field *scan_option_field(const char *name)
-{
-    for (size_t i = 0; i < IE_ARRAY_LEN(scan_option_fields); i++)
-        if (strcmp(scan_option_fields[i].name, name) == 0)
-            return &scan_option_fields[i];
-    return NULL;
-}
-
-/* Stores one option's JSON value into o, or returns IE_EINVAL naming it. */
-static int set_scan_option(const struct scan_option_field *f, const cJSON *it,
-                           const struct srv_config *cfg, struct ie_scan_options *o,
-                           struct ie_err *err)
-{
-    char *at = (char *)o + f->offset;
-    double v = it->valuedouble;
-    double hi = f->limit == LIMIT_CFG_WORKERS      ? (double)cfg->workers
-                : f->limit == LIMIT_CFG_MAX_PIXELS ? (double)cfg->max_pixels
-                                                   : f->hi;
-    switch (f->kind) {
-    case OPT_BOOL:
-        if (!cJSON_IsBool(it))
-            return ie_err_set(err, IE_EINVAL, "options.%s: expected true or false", f->name);
-        *(bool *)at = cJSON_IsTrue(it);
-        return 0;
-    case OPT_NUMBER:
-        if (!cJSON_IsNumber(it) || v < f->lo || v > hi)
-            return ie_err_set(err, IE_EINVAL, "options.%s: expected a number >= 0", f->name);
-        *(double *)at = v;
-        return 0;
-    case OPT_INT:
-    case OPT_INT64:
-        if (!cJSON_IsNumber(it) || v != (double)(int64_t)v || v < f->lo || v > hi)
-            return ie_err_set(err, IE_EINVAL, "options.%s: expected a whole number in %g..%g",
-                              f->name, f->lo, hi);
-        if (f->kind == OPT_INT)
-            *(int *)at = (int)v;
-        else
-            *(int64_t *)at = (int64_t)v;
-        return 0;
-    }
-    return ie_err_set(err, IE_EINVAL, "options.%s: unknown option", f->name);
-}
-
-int srv_scan_options_from_json(const char *json, const struct srv_config *cfg,
-                               struct ie_scan_options *o, struct ie_err *err)
-{
-    cJSON *root = json ? cJSON_Parse(json) : NULL;
-    int rc = 0;
-    ie_scan_options_init(o);
-    o->workers = (int)cfg->workers;
-    o->checkpoint_every = (int)cfg->checkpoint_every;
-    o->max_pixels = cfg->max_pixels;
-    if (!json)
-        return 0;
-    if (!root || !cJSON_IsObject(root)) {
-        rc = ie_err_set(err, IE_EINVAL, "options: expected a JSON object");
-        goto out;
-    }
-    for (cJSON *it = root->child; it; it = it->next) {
-        const char *k = it->string;
-        const struct scan_option_field *f = scan_option_field(k);
-        if (f) {
-            if ((rc = set_scan_option(f, it, cfg, o, err)) < 0)
-                goto out;
-        } else if (strcmp(k, "extensions") == 0) {
-            struct ie_buf b;
-            ie_buf_init(&b);
-            if (cJSON_IsString(it)) {
-                ie_buf_adds(&b, it->valuestring);
-            } else if (cJSON_IsArray(it)) {
-                for (cJSON *e = it->child; e; e = e->next) {
-                    if (!cJSON_IsString(e)) {
-                        ie_buf_release(&b);
-                        rc = ie_err_set(err, IE_EINVAL, "options.extensions: expected strings");
-                        goto out;
-                    }
-                    ie_buf_addf(&b, "%s,", e->valuestring);
-                }
-            } else {
-                rc = ie_err_set(err, IE_EINVAL,
-                                "options.extensions: expected \"jpg,png\" or a list");
-                goto out;
-            }
-            rc = ie_scan_options_set_extensions(o, b.data ? b.data : "", err);
-            ie_buf_release(&b);
-            if (rc < 0)
-                goto out;
-        } else {
-            rc = ie_err_set(err, IE_EINVAL, "options.%s: unknown option", k);
-            goto out;
-        }
-    }
-out:
-    cJSON_Delete(root);
-    return rc;
-}
-
-cJSON *srv_scan_options_to_json(const struct ie_scan_options *o)
-{
-    cJSON *d = cJSON_CreateObject();
-    for (size_t i = 0; i < IE_ARRAY_LEN(scan_option_fields); i++) {
-        const struct scan_option_field *f = &scan_option_fields[i];
-        const char *at = (const char *)o + f->offset;
-        switch (f->kind) {
-        case OPT_BOOL:
-            cJSON_AddBoolToObject(d, f->name, *(const bool *)at);
-            break;
-        case OPT_NUMBER:
-            cJSON_AddNumberToObject(d, f->name, *(const double *)at);
-            break;
-        case OPT_INT:
-            cJSON_AddNumberToObject(d, f->name, *(const int *)at);
-            break;
-        case OPT_INT64:
-            cJSON_AddNumberToObject(d, f->name, (double)*(const int64_t *)at);
-            break;
-        }
-    }
-    cJSON *ext = cJSON_AddArrayToObject(d, "extensions");
-    for (size_t i = 0; i < o->n_extensions; i++)
-        cJSON_AddItemToArray(ext, cJSON_CreateString(o->extensions[i]));
-    return d;
-}
-
-/* ---- result warm-up ---- */
-
-/* Caches one warmed result unless the warm-up was cancelled. Under wlock, so that a DELETE,
- * which sets cancelled under wlock and then drops the scan's keys, is never overtaken by a put
- * in between. */
-static void warm_put(void *ud, const char *key, const void *data, size_t len, const char *mime)
-{
-    struct warm *w = ud;
-    pthread_mutex_lock(&w->j->wlock);
-    if (!atomic_load(&w->cancelled)) {
-        srv_cache_put(key, data, len, mime);
-        pthread_cond_broadcast(&w->j->wcond); /* a request may be waiting for just this one */
-    }
-    pthread_mutex_unlock(&w->j->wlock);
-}
-
-static void warm_work_cb(uv_work_t *req)
-{
-    struct warm *w = req->data;
-    struct srv_scan_row row = {0};
-    sqlite3 *db = NULL;
-    double t0 = ie_mono_seconds();
-    /* The row gives finished_at, which every key holds; a scan no longer succeeded (resumed in
-     * the meantime) or gone is not warmed. */
-    w->rc = srv_db_open(w->j->db_path, &db, &w->err);
-    if (w->rc == 0)
-        w->rc = srv_store_get_scan(db, w->id, &row, &w->err);
-    srv_db_close(db);
-    if (w->rc == 0 && strcmp(row.status, "succeeded") != 0)
-        w->rc = ie_err_set(&w->err, IE_ESTATE, "scan %s is %s", w->id, row.status);
-    if (w->rc == 0 && w->load)
-        w->rc = ie_manifest_load(row.manifest_path, &w->m, &w->err);
-    if (w->rc == 0)
-        w->rc = srv_results_warm(&row, &w->m, &w->cancelled, warm_put, w, &w->err);
-    /* Cancelled during the last result: its puts were skipped, so it did not warm anything. */
-    if (w->rc == 0 && atomic_load(&w->cancelled))
-        w->rc = ie_err_set(&w->err, IE_ECANCELED, "warm-up of scan %s cancelled", w->id);
-    srv_scan_row_release(&row);
-    /* Freeing 10^5 records takes a while: here, not on the loop thread. */
-    ie_manifest_release(&w->m);
-    w->seconds = ie_mono_seconds() - t0;
-    pthread_mutex_lock(&w->j->wlock);
-    w->finished = true;
-    pthread_cond_broadcast(&w->j->wcond);
-    pthread_mutex_unlock(&w->j->wlock);
-}
-
-static void warm_done_cb(uv_work_t *req, int status)
-{
-    struct warm *w = req->data;
-    struct srv_jobs *j = w->j;
-    if (status == UV_ECANCELED) {
-        ie_manifest_release(&w->m); /* cancelled before it ran */
-    } else if (w->rc == 0) {
-        pthread_mutex_lock(&j->slock);
-        j->metrics.results_warmed++;
-        pthread_mutex_unlock(&j->slock);
-        log_line(j, SRV_LOG_INFO, "scan %s: results warmed in %.2f s", w->id, w->seconds);
-    } else if (atomic_load(&w->cancelled)) {
-        log_line(j, SRV_LOG_DEBUG, "scan %s: results warm-up cancelled", w->id);
-    } else {
-        log_line(j, SRV_LOG_WARN, "scan %s: results not warmed: %s", w->id, w->err.msg);
-    }
-    pthread_mutex_lock(&j->wlock);
-    struct warm **l = &j->warms;
-    while (*l != w)
-        l = &(*l)->next;
-    *l = w->next;
-    pthread_cond_broadcast(&j->wcond);
-    pthread_mutex_unlock(&j->wlock);
-    free(w);
-}
-
-/* Queues the warm-up of a succeeded scan, taking the records out of *m; with m NULL it loads
- * them on the pool, unless a warm-up of the scan is already queued or running (requests that
- * miss at the same time then share one load). Loop thread. */
-static void queue_warm(struct srv_jobs *j, const char *id, struct ie_manifest *m)
-{
-    if (j->stopping) {
-        if (m)
-            ie_manifest_release(m);
-        return;
-    }
-    if (!m) {
-        bool pending = false;
-        pthread_mutex_lock(&j->wlock);
-        for (struct warm *o = j->warms; o && !pending; o = o->next)
-            pending = !o->finished && !atomic_load(&o->cancelled) && strcmp(o->id, id) == 0;
-        pthread_mutex_unlock(&j->wlock);
-        if (pending)
-            return;
-    }
-    struct warm *w = ie_xcalloc(1, sizeof(*w));
-    w->j = j;
-    snprintf(w->id, sizeof(w->id), "%s", id);
-    ie_manifest_init(&w->m);
-    w->load = !m;
-    if (m) {
-        w->m = *m;
-        ie_manifest_init(m);
-    }
-    atomic_init(&w->cancelled, false);
-    w->work.data = w;
-    pthread_mutex_lock(&j->wlock);
-    w->next = j->warms;
-    j->warms = w;
-    pthread_mutex_unlock(&j->wlock);
-    uv_queue_work(j->loop, &w->work, warm_work_cb, warm_done_cb);
-}
-
-/* Cancels the warm-ups of scan id (all of them when id is NULL): once this returns nothing more
- * of theirs is cached, and those still queued never run. Loop thread (the list changes only
- * here, so walking it needs no lock; the flags do). */
-static void warm_cancel(struct srv_jobs *j, const char *id)
-{
-    pthread_mutex_lock(&j->wlock);
-    for (struct warm *w = j->warms; w; w = w->next)
-        if (!id || strcmp(w->id, id) == 0)
-            atomic_store(&w->cancelled, true);
-    pthread_mutex_unlock(&j->wlock);
-    for (struct warm *w = j->warms; w; w = w->next)
-        if (!id || strcmp(w->id, id) == 0)
-            uv_cancel((uv_req_t *)&w->work); /* UV_EBUSY once running: it stops between results */
-}
-
-void srv_jobs_await_warm(struct srv_jobs *j, const char *id, const char *key, int timeout_ms)
-{
-    struct timespec ts = deadline_after(timeout_ms);
-    pthread_mutex_lock(&j->wlock);
-    for (;;) {
-        bool pending = false;
-        for (struct warm *w = j->warms; w && !pending; w = w->next)
-            pending = !w->finished && strcmp(w->id, id) == 0;
-        /* Puts happen under wlock, so the key cannot arrive between this check and the wait. */
-        if (!pending || srv_cache_has(key) ||
-            pthread_cond_timedwait(&j->wcond, &j->wlock, &ts) == ETIMEDOUT)
-            break;
-    }
-    pthread_mutex_unlock(&j->wlock);
-}
-
 /* ---- the running scan ---- */
 
 static void start_next(struct srv_jobs *j);
@@ -524,8 +108,8 @@ static void set_status(struct srv_jobs *j, const char *id, const char *status, c
 {
     struct ie_err err = {0};
     if (srv_store_set_status(j->db, id, status, error, &err) < 0)
-        log_line(j, SRV_LOG_ERROR, "cannot record status of %s: %s", id, err.msg);
-    state_set(j, id, status, NULL);
+        srv_log(SRV_LOG_ERROR, "jobs: cannot record status of %s: %s", id, err.msg);
+    srv_live_set(j->live, id, status, NULL);
 }
 
 static void finish_running(struct srv_jobs *j)
@@ -568,11 +152,11 @@ static void index_done_cb(uv_work_t *w, int status)
     (void)status;
     if (iw->rc == 0) {
         set_status(j, j->run->id, "succeeded", NULL);
-        log_line(j, SRV_LOG_INFO, "scan %s succeeded", j->run->id);
-        queue_warm(j, j->run->id, &iw->m);
+        srv_log(SRV_LOG_INFO, "jobs: scan %s succeeded", j->run->id);
+        srv_warm_queue(j->warm, j->run->id, &iw->m);
     } else {
         set_status(j, j->run->id, "failed", iw->err.msg);
-        log_line(j, SRV_LOG_ERROR, "scan %s: indexing failed: %s", j->run->id, iw->err.msg);
+        srv_log(SRV_LOG_ERROR, "jobs: scan %s: indexing failed: %s", j->run->id, iw->err.msg);
     }
     ie_manifest_release(&iw->m);
     free(iw);
@@ -583,9 +167,9 @@ static void on_progress(const struct ie_scan_progress *p, bool checkpointed, voi
 {
     struct srv_jobs *j = ud;
     struct ie_err err = {0};
-    state_set(j, j->run->id, NULL, p);
+    srv_live_set(j->live, j->run->id, NULL, p);
     if (checkpointed && srv_store_set_progress(j->db, j->run->id, p, &err) < 0)
-        log_line(j, SRV_LOG_ERROR, "cannot record progress: %s", err.msg);
+        srv_log(SRV_LOG_ERROR, "jobs: cannot record progress: %s", err.msg);
 }
 
 static void on_done(int status, const struct ie_err *e, void *ud)
@@ -596,13 +180,8 @@ static void on_done(int status, const struct ie_err *e, void *ud)
     struct ie_err err = {0};
     ie_scan_get_progress(r->scan, &p);
     srv_store_set_progress(j->db, r->id, &p, &err);
-    pthread_mutex_lock(&j->slock);
-    j->metrics.images_scanned += p.analysed;
-    j->metrics.bytes_scanned += (uint64_t)p.bytes;
-    if (status != 0 && status != IE_ECANCELED)
-        j->metrics.scan_errors++;
-    pthread_mutex_unlock(&j->slock);
-    state_set(j, r->id, NULL, &p);
+    srv_metrics_scan_ended(j->metrics, &p, status);
+    srv_live_set(j->live, r->id, NULL, &p);
     if (status == 0) {
         struct index_work *iw = ie_xcalloc(1, sizeof(*iw));
         iw->j = j;
@@ -614,13 +193,13 @@ static void on_done(int status, const struct ie_err *e, void *ud)
     if (status == IE_ECANCELED && !r->cancel_requested) {
         /* Stopped by shutdown: left queued so the next start resumes it. */
         set_status(j, r->id, "queued", NULL);
-        log_line(j, SRV_LOG_INFO, "scan %s checkpointed for shutdown", r->id);
+        srv_log(SRV_LOG_INFO, "jobs: scan %s checkpointed for shutdown", r->id);
     } else if (status == IE_ECANCELED) {
         set_status(j, r->id, "cancelled", NULL);
-        log_line(j, SRV_LOG_INFO, "scan %s cancelled", r->id);
+        srv_log(SRV_LOG_INFO, "jobs: scan %s cancelled", r->id);
     } else {
         set_status(j, r->id, "failed", e ? e->msg : "scan failed");
-        log_line(j, SRV_LOG_ERROR, "scan %s failed: %s", r->id, e ? e->msg : "");
+        srv_log(SRV_LOG_ERROR, "jobs: scan %s failed: %s", r->id, e ? e->msg : "");
     }
     finish_running(j);
 }
@@ -641,7 +220,7 @@ static void open_done_cb(uv_work_t *w, int status)
     (void)status;
     if (r->open_rc < 0) {
         set_status(j, r->id, "failed", r->open_err.msg);
-        log_line(j, SRV_LOG_ERROR, "scan %s cannot start: %s", r->id, r->open_err.msg);
+        srv_log(SRV_LOG_ERROR, "jobs: scan %s cannot start: %s", r->id, r->open_err.msg);
         finish_running(j);
         return;
     }
@@ -654,7 +233,7 @@ static void open_done_cb(uv_work_t *w, int status)
         .on_progress = on_progress, .on_done = on_done, .ud = j, .progress_interval = 0.25};
     struct ie_scan_progress p;
     ie_scan_get_progress(r->scan, &p);
-    state_set(j, r->id, "running", &p);
+    srv_live_set(j->live, r->id, "running", &p);
     srv_store_set_progress(j->db, r->id, &p, NULL);
     if (eng_runner_start(j->loop, r->scan, r->opts.workers, &cb, &r->runner, &err) < 0) {
         set_status(j, r->id, "failed", err.msg);
@@ -671,7 +250,7 @@ static void start_next(struct srv_jobs *j)
         memmove(j->queued, j->queued + 1, (j->n_queued - 1) * sizeof(char *));
         j->n_queued--;
         if (srv_store_get_scan(j->db, id, &row, &err) < 0) {
-            log_line(j, SRV_LOG_WARN, "queued scan %s vanished: %s", id, err.msg);
+            srv_log(SRV_LOG_WARN, "jobs: queued scan %s vanished: %s", id, err.msg);
             free(id);
             continue;
         }
@@ -694,7 +273,7 @@ static void start_next(struct srv_jobs *j)
         srv_scan_row_release(&row);
         j->run = r;
         set_status(j, id, "running", NULL);
-        log_line(j, SRV_LOG_INFO, "scan %s started", id);
+        srv_log(SRV_LOG_INFO, "jobs: scan %s started", id);
         r->work.data = r;
         uv_queue_work(j->loop, &r->work, open_work_cb, open_done_cb);
     }
@@ -762,7 +341,7 @@ static void enqueue(struct srv_jobs *j, const char *id)
 {
     ie_grow((void **)&j->queued, &j->cap_queued, j->n_queued + 1, sizeof(char *));
     j->queued[j->n_queued++] = ie_xstrdup(id);
-    state_set(j, id, "queued", NULL);
+    srv_live_set(j->live, id, "queued", NULL);
 }
 
 static int rm_rf(const char *path)
@@ -783,110 +362,140 @@ static int rm_rf(const char *path)
     return rc == 0 ? 0 : -1;
 }
 
+static void cmd_create(struct srv_jobs *j, struct cmd *c)
+{
+    c->rc = insert_row(j, c->u.create.root, c->u.create.name, c->u.create.options_json, false,
+                       "queued", &c->id_out, NULL, &c->err);
+    if (c->rc == 0) {
+        enqueue(j, c->id_out);
+        start_next(j);
+    }
+}
+
+static void cmd_import(struct srv_jobs *j, struct cmd *c)
+{
+    /* Only the row and the file here; the HTTP thread indexes the records (possibly 10^6
+     * of them) on its own connection, so the loop never waits on an upload. */
+    char *dir = NULL;
+    c->rc = insert_row(j, "", c->u.import.name, "{}", true, "running", &c->id_out, &dir, &c->err);
+    if (c->rc < 0)
+        return;
+    struct ie_buf dst;
+    ie_buf_init(&dst);
+    ie_buf_addf(&dst, "%s/manifest.jsonl", dir);
+    if (rename(c->u.import.manifest_tmp_path, dst.data) < 0) {
+        c->rc = ie_err_set(&c->err, IE_EIO, "cannot store manifest: %s", strerror(errno));
+        srv_store_delete_scan(j->db, c->id_out, NULL);
+        rm_rf(dir);
+        free(c->id_out);
+        c->id_out = NULL;
+    }
+    ie_buf_release(&dst);
+    free(dir);
+}
+
+static void cmd_cancel(struct srv_jobs *j, struct cmd *c)
+{
+    const char *id = c->u.cancel.id;
+    struct srv_scan_row row = {0};
+    if ((c->rc = srv_store_get_scan(j->db, id, &row, &c->err)) < 0)
+        goto out;
+    if (j->run && strcmp(j->run->id, id) == 0) {
+        j->run->cancel_requested = true;
+        if (j->run->runner)
+            eng_runner_cancel(j->run->runner);
+    } else if (strcmp(row.status, "queued") == 0) {
+        for (size_t i = 0; i < j->n_queued; i++)
+            if (strcmp(j->queued[i], id) == 0) {
+                free(j->queued[i]);
+                memmove(j->queued + i, j->queued + i + 1, (j->n_queued - i - 1) * sizeof(char *));
+                j->n_queued--;
+                break;
+            }
+        set_status(j, id, "cancelled", NULL);
+    } else {
+        c->rc = ie_err_set(&c->err, IE_ESTATE,
+                           "scan %s is %s; only queued or running scans "
+                           "can be cancelled",
+                           id, row.status);
+    }
+out:
+    srv_scan_row_release(&row);
+}
+
+static void cmd_resume(struct srv_jobs *j, struct cmd *c)
+{
+    const char *id = c->u.resume.id;
+    struct srv_scan_row row = {0};
+    if ((c->rc = srv_store_get_scan(j->db, id, &row, &c->err)) < 0)
+        goto out;
+    if (row.imported ||
+        !(strcmp(row.status, "cancelled") == 0 || strcmp(row.status, "failed") == 0 ||
+          strcmp(row.status, "succeeded") == 0)) {
+        c->rc =
+            ie_err_set(&c->err, IE_ESTATE, "scan %s is %s%s; only finished scans can be resumed",
+                       id, row.status, row.imported ? " (imported)" : "");
+        goto out;
+    }
+    /* Its warm-up would read a manifest the resumed scan rewrites. */
+    srv_warm_cancel(j->warm, id);
+    set_status(j, id, "queued", NULL);
+    enqueue(j, id);
+    start_next(j);
+out:
+    srv_scan_row_release(&row);
+}
+
+static void cmd_delete(struct srv_jobs *j, struct cmd *c)
+{
+    const char *id = c->u.delete.id;
+    struct srv_scan_row row = {0};
+    char prefix[64], *dir;
+    if ((c->rc = srv_store_get_scan(j->db, id, &row, &c->err)) < 0)
+        goto out;
+    if (strcmp(row.status, "queued") == 0 || strcmp(row.status, "running") == 0) {
+        c->rc = ie_err_set(&c->err, IE_ESTATE, "scan %s is %s; cancel it before deleting it", id,
+                           row.status);
+        goto out;
+    }
+    /* First (deleting 10^5 rows takes a while), and anyway before the keys are dropped,
+     * so the warm-up cannot put them back. */
+    srv_warm_cancel(j->warm, id);
+    if ((c->rc = srv_store_delete_scan(j->db, id, &c->err)) < 0)
+        goto out;
+    dir = srv_scan_dir(j->cfg, id);
+    rm_rf(dir);
+    free(dir);
+    srv_live_forget(j->live, id);
+    snprintf(prefix, sizeof(prefix), "%s|", id);
+    srv_cache_drop_prefix(j->cache, prefix);
+out:
+    srv_scan_row_release(&row);
+}
+
 static void run_cmd(struct srv_jobs *j, struct cmd *c)
 {
-    struct srv_scan_row row = {0};
     c->rc = 0;
     switch (c->type) {
     case CMD_CREATE:
-        c->rc = insert_row(j, c->a, c->b, c->c, false, "queued", &c->id_out, NULL, &c->err);
-        if (c->rc == 0) {
-            enqueue(j, c->id_out);
-            start_next(j);
-        }
+        cmd_create(j, c);
         break;
-    case CMD_IMPORT: {
-        /* Only the row and the file here; the HTTP thread indexes the records (possibly 10^6
-         * of them) on its own connection, so the loop never waits on an upload. */
-        char *dir = NULL;
-        c->rc = insert_row(j, "", c->b, "{}", true, "running", &c->id_out, &dir, &c->err);
-        if (c->rc < 0)
-            break;
-        struct ie_buf dst;
-        ie_buf_init(&dst);
-        ie_buf_addf(&dst, "%s/manifest.jsonl", dir);
-        if (rename(c->a, dst.data) < 0) {
-            c->rc = ie_err_set(&c->err, IE_EIO, "cannot store manifest: %s", strerror(errno));
-            srv_store_delete_scan(j->db, c->id_out, NULL);
-            rm_rf(dir);
-            free(c->id_out);
-            c->id_out = NULL;
-        }
-        ie_buf_release(&dst);
-        free(dir);
+    case CMD_IMPORT:
+        cmd_import(j, c);
         break;
-    }
     case CMD_CANCEL:
-        if ((c->rc = srv_store_get_scan(j->db, c->a, &row, &c->err)) < 0)
-            break;
-        if (j->run && strcmp(j->run->id, c->a) == 0) {
-            j->run->cancel_requested = true;
-            if (j->run->runner)
-                eng_runner_cancel(j->run->runner);
-        } else if (strcmp(row.status, "queued") == 0) {
-            for (size_t i = 0; i < j->n_queued; i++)
-                if (strcmp(j->queued[i], c->a) == 0) {
-                    free(j->queued[i]);
-                    memmove(j->queued + i, j->queued + i + 1,
-                            (j->n_queued - i - 1) * sizeof(char *));
-                    j->n_queued--;
-                    break;
-                }
-            set_status(j, c->a, "cancelled", NULL);
-        } else {
-            c->rc = ie_err_set(&c->err, IE_ESTATE,
-                               "scan %s is %s; only queued or running scans "
-                               "can be cancelled",
-                               c->a, row.status);
-        }
+        cmd_cancel(j, c);
         break;
     case CMD_RESUME:
-        if ((c->rc = srv_store_get_scan(j->db, c->a, &row, &c->err)) < 0)
-            break;
-        if (row.imported ||
-            !(strcmp(row.status, "cancelled") == 0 || strcmp(row.status, "failed") == 0 ||
-              strcmp(row.status, "succeeded") == 0)) {
-            c->rc = ie_err_set(&c->err, IE_ESTATE,
-                               "scan %s is %s%s; only finished scans can be resumed", c->a,
-                               row.status, row.imported ? " (imported)" : "");
-            break;
-        }
-        /* Its warm-up would read a manifest the resumed scan rewrites. */
-        warm_cancel(j, c->a);
-        set_status(j, c->a, "queued", NULL);
-        enqueue(j, c->a);
-        start_next(j);
+        cmd_resume(j, c);
         break;
     case CMD_DELETE:
-        if ((c->rc = srv_store_get_scan(j->db, c->a, &row, &c->err)) < 0)
-            break;
-        if (strcmp(row.status, "queued") == 0 || strcmp(row.status, "running") == 0) {
-            c->rc = ie_err_set(&c->err, IE_ESTATE, "scan %s is %s; cancel it before deleting it",
-                               c->a, row.status);
-            break;
-        }
-        /* First (deleting 10^5 rows takes a while), and anyway before the keys are dropped,
-         * so the warm-up cannot put them back. */
-        warm_cancel(j, c->a);
-        if ((c->rc = srv_store_delete_scan(j->db, c->a, &c->err)) < 0)
-            break;
-        {
-            char *dir = srv_scan_dir(j->cfg, c->a);
-            rm_rf(dir);
-            free(dir);
-        }
-        state_forget(j, c->a);
-        {
-            char prefix[64];
-            snprintf(prefix, sizeof(prefix), "%s|", c->a);
-            srv_cache_drop_prefix(prefix);
-        }
+        cmd_delete(j, c);
         break;
     case CMD_WARM:
-        queue_warm(j, c->a, c->m);
+        srv_warm_queue(j->warm, c->u.warm.id, c->u.warm.m);
         break;
     }
-    srv_scan_row_release(&row);
 }
 
 static void async_cb(uv_async_t *h)
@@ -943,7 +552,8 @@ static int submit(struct srv_jobs *j, struct cmd *c, struct ie_err *err)
 int srv_jobs_create(struct srv_jobs *j, const char *root, const char *name,
                     const char *options_json, char **id, struct ie_err *err)
 {
-    struct cmd c = {.type = CMD_CREATE, .a = root, .b = name, .c = options_json};
+    struct cmd c = {.type = CMD_CREATE,
+                    .u.create = {.root = root, .name = name, .options_json = options_json}};
     int rc = submit(j, &c, err);
     *id = c.id_out;
     return rc;
@@ -952,7 +562,8 @@ int srv_jobs_create(struct srv_jobs *j, const char *root, const char *name,
 int srv_jobs_import(struct srv_jobs *j, const char *manifest_tmp_path, const char *name, char **id,
                     struct ie_err *err)
 {
-    struct cmd c = {.type = CMD_IMPORT, .a = manifest_tmp_path, .b = name};
+    struct cmd c = {.type = CMD_IMPORT,
+                    .u.import = {.manifest_tmp_path = manifest_tmp_path, .name = name}};
     int rc = submit(j, &c, err);
     *id = c.id_out;
     return rc;
@@ -960,46 +571,46 @@ int srv_jobs_import(struct srv_jobs *j, const char *manifest_tmp_path, const cha
 
 int srv_jobs_cancel(struct srv_jobs *j, const char *id, struct ie_err *err)
 {
-    struct cmd c = {.type = CMD_CANCEL, .a = id};
+    struct cmd c = {.type = CMD_CANCEL, .u.cancel.id = id};
     return submit(j, &c, err);
 }
 
 int srv_jobs_resume(struct srv_jobs *j, const char *id, struct ie_err *err)
 {
-    struct cmd c = {.type = CMD_RESUME, .a = id};
+    struct cmd c = {.type = CMD_RESUME, .u.resume.id = id};
     return submit(j, &c, err);
 }
 
 int srv_jobs_delete(struct srv_jobs *j, const char *id, struct ie_err *err)
 {
-    struct cmd c = {.type = CMD_DELETE, .a = id};
+    struct cmd c = {.type = CMD_DELETE, .u.delete.id = id};
     return submit(j, &c, err);
 }
 
 int srv_jobs_warm(struct srv_jobs *j, const char *id, struct ie_manifest *m, struct ie_err *err)
 {
-    struct cmd c = {.type = CMD_WARM, .a = id, .m = m};
+    struct cmd c = {.type = CMD_WARM, .u.warm = {.id = id, .m = m}};
     return submit(j, &c, err);
 }
 
 /* ---- lifetime ---- */
 
-int srv_jobs_new(struct uv_loop_s *loop, const struct srv_config *cfg, const char *db_path,
-                 struct srv_jobs **out, struct ie_err *err)
+int srv_jobs_new(struct uv_loop_s *loop, const struct srv_ctx *ctx, struct srv_jobs **out,
+                 struct ie_err *err)
 {
     struct srv_jobs *j = ie_xcalloc(1, sizeof(*j));
     char **ids = NULL;
     size_t n = 0;
     int rc;
     j->loop = loop;
-    j->cfg = cfg;
-    j->db_path = ie_xstrdup(db_path);
+    j->cfg = ctx->cfg;
+    j->db_path = ie_xstrdup(ctx->db_path);
+    j->cache = ctx->cache;
+    j->live = ctx->live;
+    j->warm = ctx->warm;
+    j->metrics = ctx->metrics;
     pthread_mutex_init(&j->qlock, NULL);
-    pthread_mutex_init(&j->slock, NULL);
-    pthread_cond_init(&j->scond, NULL);
-    pthread_mutex_init(&j->wlock, NULL);
-    pthread_cond_init(&j->wcond, NULL);
-    if ((rc = srv_db_open(db_path, &j->db, err)) < 0 || (rc = srv_db_migrate(j->db, err)) < 0)
+    if ((rc = srv_db_open(j->db_path, &j->db, err)) < 0 || (rc = srv_db_migrate(j->db, err)) < 0)
         goto fail;
     /* An import a crash interrupted has no scan to resume: it failed. */
     if ((rc = srv_db_exec(j->db,
@@ -1011,7 +622,7 @@ int srv_jobs_new(struct uv_loop_s *loop, const struct srv_config *cfg, const cha
     uv_async_init(loop, &j->async, async_cb);
     j->async.data = j;
     for (size_t i = 0; i < n; i++) {
-        log_line(j, SRV_LOG_INFO, "resuming scan %s left unfinished", ids[i]);
+        srv_log(SRV_LOG_INFO, "jobs: resuming scan %s left unfinished", ids[i]);
         srv_store_set_status(j->db, ids[i], "queued", NULL, NULL);
         enqueue(j, ids[i]);
         free(ids[i]);
@@ -1042,14 +653,10 @@ void srv_jobs_stop(struct srv_jobs *j)
     pthread_mutex_lock(&j->qlock);
     j->closed = true;
     pthread_mutex_unlock(&j->qlock);
-    pthread_mutex_lock(&j->slock);
-    pthread_cond_broadcast(&j->scond);
-    pthread_mutex_unlock(&j->slock);
+    srv_live_close(j->live);
     if (j->run && j->run->runner)
         eng_runner_cancel(j->run->runner);
-    /* The loop runs until the warm-ups' after-work callbacks have run: a queued one ends at
-     * once, a running one after its current result. */
-    warm_cancel(j, NULL);
+    srv_warm_stop(j->warm);
     uv_close((uv_handle_t *)&j->async, async_closed);
 }
 
@@ -1060,13 +667,8 @@ void srv_jobs_free(struct srv_jobs *j)
     for (size_t i = 0; i < j->n_queued; i++)
         free(j->queued[i]);
     free(j->queued);
-    free(j->states);
     srv_db_close(j->db);
     pthread_mutex_destroy(&j->qlock);
-    pthread_mutex_destroy(&j->slock);
-    pthread_cond_destroy(&j->scond);
-    pthread_mutex_destroy(&j->wlock);
-    pthread_cond_destroy(&j->wcond);
     free(j->db_path);
     free(j);
 }

@@ -16,18 +16,22 @@
 #include "imgeda/err.h"
 #include "imgeda/manifest.h"
 #include "imgeda/scan.h"
+#include "server.h"
 
 struct uv_loop_s;
 struct srv_jobs;
 
-/* Opens the writer connection, migrates, and queues scans a crash left queued or running. */
-int srv_jobs_new(struct uv_loop_s *loop, const struct srv_config *cfg, const char *db_path,
-                 struct srv_jobs **out, struct ie_err *err);
+/* Opens the writer connection to ctx->db_path, migrates, and queues scans a crash left queued or
+ * running. Keeps ctx's instances (config, cache, live state, warm-ups, metrics), which must
+ * outlive it. */
+int srv_jobs_new(struct uv_loop_s *loop, const struct srv_ctx *ctx, struct srv_jobs **out,
+                 struct ie_err *err);
 /* Stops taking work, cancels the running scan (its progress is checkpointed and it is left
  * queued, so the next start resumes it), and closes handles once it has stopped. */
 void srv_jobs_stop(struct srv_jobs *j);
 void srv_jobs_free(struct srv_jobs *j);
 
+/* Scan options as the API takes them (scan_options.c). */
 /* Parses the API's scan options ({"workers": 2, "force": true, ...}, keys as the CLI flags with
  * underscores) over the server defaults. IE_EINVAL names the offending key. */
 int srv_scan_options_from_json(const char *json, const struct srv_config *cfg,
@@ -48,37 +52,14 @@ int srv_jobs_cancel(struct srv_jobs *j, const char *id, struct ie_err *err);
 int srv_jobs_resume(struct srv_jobs *j, const char *id, struct ie_err *err);
 int srv_jobs_delete(struct srv_jobs *j, const char *id, struct ie_err *err);
 
-/* Warms the result cache for a succeeded scan on the thread pool (results.h: what a dashboard
- * opens a scan with). With m, from records already loaded (as srv_store_index_manifest kept
- * them): *m is moved out and left empty; imports use this. With m NULL, the warm-up loads the
- * manifest itself, unless one for the scan is already queued or running: a request that misses
- * a warmable result uses this, so simultaneous misses share one load. Scans run by the job
- * runner are warmed without this call. Returns once the work is queued. A DELETE or resume of
- * the scan, and shutdown, cancel the warm-up: nothing of it is cached after that. */
+/* Warms the result cache for a succeeded scan on the thread pool (warm.h: srv_warm_queue on the
+ * loop thread). With m, from records already loaded (as srv_store_index_manifest kept them): *m
+ * is moved out and left empty; imports use this. With m NULL, the warm-up loads the manifest
+ * itself, unless one for the scan is already queued or running: a request that misses a
+ * warmable result uses this, so simultaneous misses share one load. Scans run by the job runner
+ * are warmed without this call. Returns once the work is queued. A DELETE or resume of the
+ * scan, and shutdown, cancel the warm-up: nothing of it is cached after that. */
 int srv_jobs_warm(struct srv_jobs *j, const char *id, struct ie_manifest *m, struct ie_err *err);
-/* Waits up to timeout_ms while a warm-up of scan id is queued or running and has not cached
- * key yet (returns at once when there is none), so a request for a warmed result takes it from
- * the cache instead of loading the manifest a second time. */
-void srv_jobs_await_warm(struct srv_jobs *j, const char *id, const char *key, int timeout_ms);
-#define SRV_WARM_WAIT_MS 10000
-
-/* Live state of a scan for progress and SSE. */
-struct srv_job_state {
-    char status[16];
-    struct ie_scan_progress p;
-    uint64_t version;
-};
-/* Returns true if the scan is known to the job runner (queued or running this process). */
-bool srv_jobs_state(struct srv_jobs *j, const char *id, struct srv_job_state *st);
-/* Waits until any job state changes past `since` or timeout_ms passes; returns the version. */
-uint64_t srv_jobs_wait(struct srv_jobs *j, uint64_t since, int timeout_ms);
-
-/* Counters for /metrics. */
-struct srv_jobs_metrics {
-    uint64_t images_scanned, bytes_scanned, scan_errors;
-    uint64_t results_warmed; /* scans whose warm-up completed */
-};
-void srv_jobs_metrics(struct srv_jobs *j, struct srv_jobs_metrics *m);
 
 /* Where a scan's files live: <data_dir>/scans/<id>/. Caller frees. */
 char *srv_scan_dir(const struct srv_config *cfg, const char *id);

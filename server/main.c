@@ -13,12 +13,17 @@
 #include <sqlite3.h>
 #include <uv.h>
 
+#include "api.h"
 #include "cache.h"
 #include "config.h"
 #include "http.h"
 #include "imgeda/analyze.h"
 #include "imgeda/util.h"
 #include "jobs.h"
+#include "live.h"
+#include "log.h"
+#include "metrics.h"
+#include "warm.h"
 #include "engine/runner.h"
 
 static const char usage[] =
@@ -31,12 +36,19 @@ static const char usage[] =
     "                     source tree, or ./web)\n"
     "  --set KEY=VALUE    overrides any config key, e.g. --set scan.workers=2\n";
 
+/* The daemon: its loop, signal handles and server context. */
 struct app {
     uv_loop_t loop;
     uv_signal_t sigterm, sigint;
-    struct srv_jobs *jobs;
-    struct srv_http *http;
+    struct srv_ctx ctx;
     bool stopping;
+};
+
+/* The command line. */
+struct args {
+    const char *config_path, *listen, *data_dir, *web_dir;
+    char *sets[64];
+    int n_sets;
 };
 
 static void on_signal(uv_signal_t *h, int signum)
@@ -45,11 +57,12 @@ static void on_signal(uv_signal_t *h, int signum)
     if (a->stopping)
         return;
     a->stopping = true;
-    fprintf(stderr, "imgedad: %s received, stopping\n", signum == SIGTERM ? "SIGTERM" : "SIGINT");
+    srv_log(SRV_LOG_INFO, "imgedad: %s received, stopping",
+            signum == SIGTERM ? "SIGTERM" : "SIGINT");
     /* No new requests, then no new work; the running batch checkpoints and the loop drains. */
-    srv_http_stop(a->http);
-    a->http = NULL;
-    srv_jobs_stop(a->jobs);
+    srv_http_stop(a->ctx.http);
+    a->ctx.http = NULL;
+    srv_jobs_stop(a->ctx.jobs);
     uv_close((uv_handle_t *)&a->sigterm, NULL);
     uv_close((uv_handle_t *)&a->sigint, NULL);
 }
@@ -63,7 +76,9 @@ static const char *default_web_dir(void)
     return "./web";
 }
 
-int main(int argc, char **argv)
+/* Parses the command line into *a. Returns -1 to go on, or the exit code when there is nothing
+ * more to do (--help, a usage error). */
+static int parse_args(int argc, char **argv, struct args *a)
 {
     static const struct option opts[] = {{"config", required_argument, NULL, 'c'},
                                          {"listen", required_argument, NULL, 'l'},
@@ -72,34 +87,26 @@ int main(int argc, char **argv)
                                          {"set", required_argument, NULL, 's'},
                                          {"help", no_argument, NULL, 'h'},
                                          {NULL, 0, NULL, 0}};
-    struct srv_config cfg;
-    struct ie_err err = {0};
-    struct app a;
-    const char *config_path = NULL, *listen = NULL, *data_dir = NULL;
-    const char *web_dir = default_web_dir();
-    char *sets[64];
-    int n_sets = 0, c, rc = 1;
-    struct ie_buf db_path;
-
-    memset(&a, 0, sizeof(a));
-    ie_buf_init(&db_path);
+    int c;
+    memset(a, 0, sizeof(*a));
+    a->web_dir = default_web_dir();
     while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
         switch (c) {
         case 'c':
-            config_path = optarg;
+            a->config_path = optarg;
             break;
         case 'l':
-            listen = optarg;
+            a->listen = optarg;
             break;
         case 'd':
-            data_dir = optarg;
+            a->data_dir = optarg;
             break;
         case 'w':
-            web_dir = optarg;
+            a->web_dir = optarg;
             break;
         case 's':
-            if (n_sets < 64)
-                sets[n_sets++] = optarg;
+            if (a->n_sets < 64)
+                a->sets[a->n_sets++] = optarg;
             break;
         case 'h':
             fputs(usage, stdout);
@@ -113,39 +120,119 @@ int main(int argc, char **argv)
         fputs(usage, stderr);
         return 1;
     }
-    srv_config_init(&cfg);
-    if (config_path && srv_config_load(&cfg, config_path, &err) < 0)
-        goto fail;
-    for (int i = 0; i < n_sets; i++) {
-        char *eq = strchr(sets[i], '=');
-        if (!eq) {
-            ie_err_set(&err, IE_EINVAL, "--set %s: expected KEY=VALUE", sets[i]);
-            goto fail;
-        }
+    return -1;
+}
+
+/* Sets listen.address and listen.port from --listen ADDR:PORT ([::1]:8080 for IPv6). */
+static int set_listen(struct srv_config *cfg, const char *listen, struct ie_err *err)
+{
+    const char *colon = strrchr(listen, ':');
+    if (!colon)
+        return ie_err_set(err, IE_EINVAL, "--listen %s: expected ADDR:PORT", listen);
+    char *addr = ie_xstrndup(listen, (size_t)(colon - listen));
+    if (addr[0] == '[') { /* [::1]:8080 */
+        memmove(addr, addr + 1, strlen(addr));
+        addr[strcspn(addr, "]")] = '\0';
+    }
+    int rc = srv_config_set(cfg, "listen.address", addr, err);
+    free(addr);
+    if (rc < 0)
+        return rc;
+    return srv_config_set(cfg, "listen.port", colon + 1, err);
+}
+
+/* Builds the configuration over the defaults in cfg: the file, each --set, --listen,
+ * --data-dir, then the cross-key checks. */
+static int load_config(const struct args *a, struct srv_config *cfg, struct ie_err *err)
+{
+    int rc;
+    if (a->config_path && (rc = srv_config_load(cfg, a->config_path, err)) < 0)
+        return rc;
+    for (int i = 0; i < a->n_sets; i++) {
+        char *eq = strchr(a->sets[i], '=');
+        if (!eq)
+            return ie_err_set(err, IE_EINVAL, "--set %s: expected KEY=VALUE", a->sets[i]);
         *eq = '\0';
-        if (srv_config_set(&cfg, sets[i], eq + 1, &err) < 0)
-            goto fail;
+        if ((rc = srv_config_set(cfg, a->sets[i], eq + 1, err)) < 0)
+            return rc;
     }
-    if (listen) {
-        const char *colon = strrchr(listen, ':');
-        if (!colon) {
-            ie_err_set(&err, IE_EINVAL, "--listen %s: expected ADDR:PORT", listen);
-            goto fail;
-        }
-        char *addr = ie_xstrndup(listen, (size_t)(colon - listen));
-        if (addr[0] == '[') { /* [::1]:8080 */
-            memmove(addr, addr + 1, strlen(addr));
-            addr[strcspn(addr, "]")] = '\0';
-        }
-        int r1 = srv_config_set(&cfg, "listen.address", addr, &err);
-        free(addr);
-        if (r1 < 0 || srv_config_set(&cfg, "listen.port", colon + 1, &err) < 0)
-            goto fail;
+    if (a->listen && (rc = set_listen(cfg, a->listen, err)) < 0)
+        return rc;
+    if (a->data_dir && (rc = srv_config_set(cfg, "data_dir", a->data_dir, err)) < 0)
+        return rc;
+    return srv_config_validate(cfg, err);
+}
+
+/* Frees the context's instances, once the loop has run its last callbacks. */
+static void free_ctx(struct srv_ctx *ctx)
+{
+    srv_warm_free(ctx->warm);
+    srv_live_free(ctx->live);
+    srv_metrics_free(ctx->metrics);
+    srv_cache_free(ctx->cache);
+}
+
+/* Makes the context's instances on a->loop (initialised), starts the job runner (restart
+ * recovery) and HTTP, runs the loop until a signal has stopped both, and frees everything,
+ * the loop included. Returns the exit code, or -1 with err filled when start-up failed. */
+static int serve(struct app *a, const struct srv_config *cfg, const char *db_path,
+                 const char *web_dir, struct ie_err *err)
+{
+    struct srv_ctx *ctx = &a->ctx;
+    *ctx = (struct srv_ctx){.cfg = cfg,
+                            .db_path = db_path,
+                            .web_dir = web_dir,
+                            .cache = srv_cache_new(SRV_CACHE_DEFAULT_BYTES),
+                            .live = srv_live_new(),
+                            .metrics = srv_metrics_new()};
+    ctx->warm = srv_warm_new(&a->loop, db_path, ctx->cache, ctx->metrics);
+    if (srv_jobs_new(&a->loop, ctx, &ctx->jobs, err) < 0) {
+        free_ctx(ctx);
+        uv_loop_close(&a->loop);
+        return -1;
     }
-    if (data_dir && srv_config_set(&cfg, "data_dir", data_dir, &err) < 0)
+    if (srv_http_start(ctx, srv_api_dispatch, &ctx->http, err) < 0) {
+        srv_jobs_stop(ctx->jobs);
+        uv_run(&a->loop, UV_RUN_DEFAULT);
+        srv_jobs_free(ctx->jobs);
+        free_ctx(ctx);
+        uv_loop_close(&a->loop);
+        return -1;
+    }
+    uv_signal_init(&a->loop, &a->sigterm);
+    uv_signal_init(&a->loop, &a->sigint);
+    a->sigterm.data = a->sigint.data = a;
+    uv_signal_start(&a->sigterm, on_signal, SIGTERM);
+    uv_signal_start(&a->sigint, on_signal, SIGINT);
+    printf("imgedad listening on http://%s:%d/ (data dir %s)\n",
+           strchr(cfg->listen_address, ':') ? "[::1]" : cfg->listen_address,
+           srv_http_port(ctx->http), cfg->data_dir);
+    fflush(stdout);
+    uv_run(&a->loop, UV_RUN_DEFAULT);
+    srv_jobs_free(ctx->jobs);
+    free_ctx(ctx);
+    int rc = uv_loop_close(&a->loop) == 0 ? 0 : 1;
+    if (rc)
+        srv_log(SRV_LOG_ERROR, "imgedad: event loop did not close cleanly");
+    return rc;
+}
+
+int main(int argc, char **argv)
+{
+    struct args args;
+    struct srv_config cfg;
+    struct ie_err err = {0};
+    struct app a;
+    struct ie_buf db_path;
+    int rc = parse_args(argc, argv, &args);
+    if (rc >= 0)
+        return rc;
+    memset(&a, 0, sizeof(a));
+    ie_buf_init(&db_path);
+    srv_config_init(&cfg);
+    if (load_config(&args, &cfg, &err) < 0)
         goto fail;
-    if (srv_config_validate(&cfg, &err) < 0)
-        goto fail;
+    srv_log_set_level((enum srv_log_level)cfg.log_level);
     if (ie_init(argv[0], &err) < 0)
         goto fail;
     if (ie_mkdir_p(cfg.data_dir) < 0) {
@@ -160,39 +247,14 @@ int main(int argc, char **argv)
     signal(SIGPIPE, SIG_IGN);
     eng_runner_set_pool_size((int)cfg.workers + 1);
     uv_loop_init(&a.loop);
-    if (srv_jobs_new(&a.loop, &cfg, db_path.data, &a.jobs, &err) < 0)
-        goto fail_loop;
-    struct srv_ctx ctx = {.cfg = &cfg, .jobs = a.jobs, .db_path = db_path.data, .web_dir = web_dir};
-    if (srv_http_start(&ctx, &a.http, &err) < 0) {
-        srv_jobs_stop(a.jobs);
-        uv_run(&a.loop, UV_RUN_DEFAULT);
-        srv_jobs_free(a.jobs);
-        goto fail_loop;
-    }
-    ctx.http = a.http;
-    uv_signal_init(&a.loop, &a.sigterm);
-    uv_signal_init(&a.loop, &a.sigint);
-    a.sigterm.data = a.sigint.data = &a;
-    uv_signal_start(&a.sigterm, on_signal, SIGTERM);
-    uv_signal_start(&a.sigint, on_signal, SIGINT);
-    printf("imgedad listening on http://%s:%d/ (data dir %s)\n",
-           strchr(cfg.listen_address, ':') ? "[::1]" : cfg.listen_address, srv_http_port(a.http),
-           cfg.data_dir);
-    fflush(stdout);
-    uv_run(&a.loop, UV_RUN_DEFAULT);
-    srv_jobs_free(a.jobs);
-    srv_cache_clear();
-    rc = uv_loop_close(&a.loop) == 0 ? 0 : 1;
-    if (rc)
-        fprintf(stderr, "imgedad: event loop did not close cleanly\n");
+    if ((rc = serve(&a, &cfg, db_path.data, args.web_dir, &err)) < 0)
+        goto fail;
     ie_shutdown();
     srv_config_release(&cfg);
     ie_buf_release(&db_path);
     return rc;
-fail_loop:
-    uv_loop_close(&a.loop);
 fail:
-    fprintf(stderr, "imgedad: %s\n", err.msg);
+    srv_log(SRV_LOG_ERROR, "imgedad: %s", err.msg);
     srv_config_release(&cfg);
     ie_buf_release(&db_path);
     return 1;

@@ -1,8 +1,9 @@
 /* Results of finished scans computed from their records (summary, duplicates, checks), their
- * keys in the result cache (cache.h), and the warm-up that computes the ones a dashboard asks
- * for first as soon as a scan has succeeded, so that nobody waits for the manifest load.
- * THREADS: every function may run on any thread; they touch only their arguments and the
- * thread-safe cache. */
+ * keys in the result cache (cache.h), and the warm-up's computation of the ones a dashboard asks
+ * for first (warm.c runs it on the pool as soon as a scan has succeeded), so that nobody waits
+ * for the manifest load.
+ * THREADS: every function may run on any thread; they touch only their arguments (results
+ * reach the cache through their callers: the API's handlers and warm.c). */
 #ifndef IMGEDA_SERVER_RESULTS_H
 #define IMGEDA_SERVER_RESULTS_H
 

@@ -1,0 +1,176 @@
+/* A scan's data as files: its JSONL manifest (download and import) and the exports (CSV and
+ * JSONL streamed as produced, SQLite built once next to the manifest). */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "api_internal.h"
+#include "engine/export_sqlite.h"
+#include "imgeda/export.h"
+#include "imgeda/manifest.h"
+#include "imgeda/util.h"
+#include "jobs.h"
+
+enum MHD_Result srv_h_manifest_get(struct srv_req *r)
+{
+    struct srv_scan_row row = {0};
+    struct ie_err err = {0};
+    char name[64];
+    if (srv_api_load_scan(r, &row, &err) < 0)
+        return srv_reply_ie_err(r, &err);
+    snprintf(name, sizeof(name), "%s.jsonl", row.id);
+    enum MHD_Result rc = srv_reply_file(r, row.manifest_path, "application/x-ndjson", name);
+    srv_scan_row_release(&row);
+    return rc;
+}
+
+enum MHD_Result srv_h_manifest_import(struct srv_req *r)
+{
+    struct ie_err err = {0};
+    struct ie_buf tmp;
+    struct ie_manifest m;
+    char *id = NULL;
+    enum MHD_Result rc;
+    ie_buf_init(&tmp);
+    ie_manifest_init(&m);
+    ie_buf_addf(&tmp, "%s/tmp", r->ctx->cfg->data_dir);
+    mkdir(tmp.data, 0755);
+    ie_buf_addf(&tmp, "/import_XXXXXX");
+    int fd = mkstemp(tmp.data);
+    if (fd < 0) {
+        ie_err_set(&err, IE_EIO, "cannot store upload: %s", strerror(errno));
+        rc = srv_reply_ie_err(r, &err);
+        goto out;
+    }
+    ssize_t w = write(fd, r->body, r->body_len);
+    close(fd);
+    if (w != (ssize_t)r->body_len) {
+        ie_err_set(&err, IE_EIO, "cannot store upload");
+        rc = srv_reply_ie_err(r, &err);
+        goto out;
+    }
+    if (srv_jobs_import(r->ctx->jobs, tmp.data, srv_query(r, "name"), &id, &err) < 0) {
+        rc = srv_reply_ie_err(r, &err);
+        goto out;
+    }
+    {
+        /* Index on this connection's thread: the loop stays free for other work. */
+        struct srv_scan_row row = {0};
+        struct srv_index_stats st = {0};
+        sqlite3 *db = srv_http_db(r, &err);
+        if (!db || srv_store_get_scan(db, id, &row, &err) < 0) {
+            rc = srv_reply_ie_err(r, &err);
+            goto out;
+        }
+        int irc = srv_store_index_manifest(db, id, row.manifest_path, &st, &m, &err);
+        /* The upload must look like a manifest: at least one record or a header. One load
+         * both checks and indexes it. */
+        if (irc == 0 && st.total == 0 && !st.has_header)
+            irc = ie_err_set(&err, IE_EINVAL,
+                             "the body is not a JSONL manifest (no header, no record)");
+        if (irc < 0) {
+            free(st.input_dir);
+            struct ie_err ignored = {0};
+            srv_store_set_status(db, id, "failed", err.msg, &ignored);
+            srv_jobs_delete(r->ctx->jobs, id, &ignored);
+            srv_scan_row_release(&row);
+            rc = srv_reply_ie_err(r, &err);
+            goto out;
+        }
+        struct ie_scan_progress p = {0};
+        p.total = p.processed = p.durable = (size_t)st.total;
+        p.corrupt = (size_t)st.corrupt;
+        srv_store_set_progress(db, id, &p, NULL);
+        if (st.input_dir)
+            srv_store_set_root(db, id, st.input_dir, NULL);
+        srv_store_set_status(db, id, "succeeded", NULL, NULL);
+        free(st.input_dir);
+        {
+            /* The records indexing loaded go to the warm-up, which caches what a dashboard
+             * opens the scan with; the reply does not wait for it. */
+            struct ie_err ignored = {0};
+            srv_jobs_warm(r->ctx->jobs, id, &m, &ignored);
+        }
+        srv_scan_row_release(&row);
+        if (srv_store_get_scan(db, id, &row, &err) < 0) {
+            rc = srv_reply_ie_err(r, &err);
+            goto out;
+        }
+        rc = srv_reply_json(r, 201, srv_api_scan_json(r, &row));
+        srv_scan_row_release(&row);
+    }
+out:
+    unlink(tmp.data);
+    ie_buf_release(&tmp);
+    ie_manifest_release(&m);
+    free(id);
+    return rc;
+}
+
+static ssize_t export_read(void *cls, uint64_t pos, char *buf, size_t max)
+{
+    (void)pos;
+    ssize_t n = ie_export_reader_read(cls, buf, max, NULL);
+    if (n == 0)
+        return MHD_CONTENT_READER_END_OF_STREAM;
+    return n < 0 ? MHD_CONTENT_READER_END_WITH_ERROR : n;
+}
+
+static void export_free(void *cls)
+{
+    ie_export_reader_free(cls);
+}
+
+/* GET export.{csv|jsonl|sqlite}: CSV and JSONL stream as they are produced; the SQLite file is
+ * built once per finished scan next to its manifest and then served from disk. */
+enum MHD_Result srv_h_export(struct srv_req *r)
+{
+    struct srv_scan_row row = {0};
+    struct ie_err err = {0};
+    enum ie_export_format f;
+    enum MHD_Result rc;
+    char name[96];
+    if (ie_export_format_parse(r->params[1], &f, &err) < 0)
+        return srv_reply_error(r, 404, "not_found", "no export format \"%s\" (csv, jsonl, sqlite)",
+                               r->params[1]);
+    if (srv_api_load_finished_scan(r, &row, &err) < 0)
+        return srv_reply_ie_err(r, &err);
+    snprintf(name, sizeof(name), "%s.%s", row.id, ie_export_format_name(f));
+    if (f == IE_EXPORT_SQLITE) {
+        char *dir = srv_scan_dir(r->ctx->cfg, row.id);
+        struct ie_buf path;
+        ie_buf_init(&path);
+        ie_buf_addf(&path, "%s/export.sqlite", dir);
+        free(dir);
+        struct stat st, mst;
+        bool fresh = stat(path.data, &st) == 0 && stat(row.manifest_path, &mst) == 0 &&
+                     st.st_mtime >= mst.st_mtime;
+        if (!fresh && eng_export_sqlite_write(row.manifest_path, path.data, NULL, &err) < 0) {
+            rc = srv_reply_ie_err(r, &err);
+        } else {
+            rc = srv_reply_file(r, path.data, "application/vnd.sqlite3", name);
+        }
+        ie_buf_release(&path);
+        srv_scan_row_release(&row);
+        return rc;
+    }
+    struct ie_export_reader *rd = NULL;
+    if (ie_export_reader_open(row.manifest_path, f, &rd, &err) < 0) {
+        srv_scan_row_release(&row);
+        return srv_reply_ie_err(r, &err);
+    }
+    struct MHD_Response *resp = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 64 * 1024,
+                                                                  export_read, rd, export_free);
+    MHD_add_response_header(resp, "Content-Type",
+                            f == IE_EXPORT_CSV ? "text/csv; charset=utf-8"
+                                               : "application/x-ndjson");
+    char cd[160];
+    snprintf(cd, sizeof(cd), "attachment; filename=\"%s\"", name);
+    MHD_add_response_header(resp, "Content-Disposition", cd);
+    rc = srv_reply_response(r, 200, resp);
+    srv_scan_row_release(&row);
+    return rc;
+}

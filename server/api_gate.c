@@ -1,0 +1,337 @@
+/* Comparing and gating scans: POST diff, a scan's gate, the CI gate (scan then gate in one
+ * request), and the policy editor's example and validation. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "api_internal.h"
+#include "cache.h"
+#include "imgeda/diff.h"
+#include "imgeda/gate.h"
+#include "imgeda/util.h"
+#include "jobs.h"
+#include "live.h"
+#include "results.h"
+
+enum MHD_Result srv_h_diff(struct srv_req *r)
+{
+    static const char *const allowed[] = {"old", "new", NULL};
+    struct ie_err err = {0};
+    struct srv_scan_row rows[2] = {{0}, {0}};
+    struct ie_slim_manifest ms[2];
+    struct ie_diff_result d;
+    enum MHD_Result rc;
+    char key[256], what[128];
+    ie_slim_manifest_init(&ms[0]);
+    ie_slim_manifest_init(&ms[1]);
+    ie_diff_result_init(&d);
+    cJSON *body = srv_api_parse_body(r, allowed, &err);
+    if (!body)
+        return srv_reply_ie_err(r, &err);
+    const char *names[2] = {"old", "new"};
+    for (int i = 0; i < 2; i++) {
+        cJSON *v = cJSON_GetObjectItemCaseSensitive(body, names[i]);
+        if (!cJSON_IsString(v)) {
+            ie_err_set(&err, IE_EINVAL, "%s: required, a scan id", names[i]);
+            goto bad;
+        }
+        r->params[0] = v->valuestring;
+        if (srv_api_load_finished_scan(r, &rows[i], &err) < 0) {
+            if (err.code == IE_ENOENT)
+                err.code = IE_EINVAL;
+            goto bad;
+        }
+    }
+    snprintf(what, sizeof(what), "diff:%s:%s", rows[1].id, rows[1].finished_at);
+    srv_result_key(key, sizeof(key), &rows[0], what);
+    if (srv_api_reply_cached(r, key, &rc))
+        goto out;
+    for (int i = 0; i < 2; i++)
+        if (ie_slim_manifest_load(rows[i].manifest_path, &ms[i], &err) < 0)
+            goto bad;
+    ie_diff_compute(&ms[0], &ms[1], &d);
+    {
+        char *json = ie_diff_to_json(&d, false);
+        size_t n = strlen(json);
+        srv_cache_put(r->ctx->cache, key, json, n, "application/json");
+        rc = srv_reply_buffer(r, 200, "application/json", json, n);
+    }
+    goto out;
+bad:
+    rc = srv_reply_ie_err(r, &err);
+out:
+    ie_diff_result_release(&d);
+    ie_slim_manifest_release(&ms[0]);
+    ie_slim_manifest_release(&ms[1]);
+    srv_scan_row_release(&rows[0]);
+    srv_scan_row_release(&rows[1]);
+    cJSON_Delete(body);
+    return rc;
+}
+
+/* Adds "sample_ids" parallel to each check's "sample_paths": the image id of each path in the
+ * scan, or null when the path has no indexed record. The gate reads the slim manifest, which
+ * keeps no positions, so ids come from the images_by_path index (at most 10 per check). */
+static int add_sample_ids(sqlite3 *db, const char *scan_id, const struct ie_gate_result *g,
+                          cJSON *result, struct ie_err *err)
+{
+    cJSON *checks = cJSON_GetObjectItemCaseSensitive(result, "checks");
+    cJSON *co = checks ? checks->child : NULL;
+    for (size_t i = 0; i < g->n_checks && co; i++, co = co->next) {
+        cJSON *ids = cJSON_AddArrayToObject(co, "sample_ids");
+        for (size_t k = 0; k < g->checks[i].n_samples; k++) {
+            int64_t id = 0;
+            struct ie_err e = {0};
+            int rc = srv_store_image_id_by_path(db, scan_id, g->checks[i].sample_paths[k], &id, &e);
+            if (rc == IE_ENOENT) {
+                cJSON_AddItemToArray(ids, cJSON_CreateNull());
+            } else if (rc < 0) {
+                *err = e;
+                return rc;
+            } else {
+                cJSON_AddItemToArray(ids, cJSON_CreateNumber((double)id));
+            }
+        }
+    }
+    return 0;
+}
+
+/* Gates a finished scan against a parsed policy: 200 passed, 412 failed, body = the result
+ * (plus scan_id and each check's sample_ids). */
+static enum MHD_Result reply_gate(struct srv_req *r, const struct srv_scan_row *row,
+                                  const struct ie_policy *p)
+{
+    struct ie_slim_manifest m;
+    struct ie_gate_result g;
+    struct ie_err err = {0};
+    cJSON *o = NULL;
+    sqlite3 *db;
+    enum MHD_Result rc;
+    ie_slim_manifest_init(&m);
+    ie_gate_result_init(&g);
+    if (ie_slim_manifest_load(row->manifest_path, &m, &err) < 0) {
+        rc = srv_reply_ie_err(r, &err);
+        goto out;
+    }
+    ie_gate_evaluate(&m, p, &g);
+    o = ie_gate_result_to_cjson(&g);
+    cJSON_AddStringToObject(o, "scan_id", row->id);
+    if (!(db = srv_http_db(r, &err)) || add_sample_ids(db, row->id, &g, o, &err) < 0) {
+        rc = srv_reply_ie_err(r, &err);
+        goto out;
+    }
+    {
+        unsigned st = g.passed ? 200 : 412;
+        rc = srv_reply_json(r, st, o);
+        o = NULL;
+    }
+out:
+    cJSON_Delete(o);
+    ie_gate_result_release(&g);
+    ie_slim_manifest_release(&m);
+    return rc;
+}
+
+/* A policy from a JSON value: a YAML/JSON string, or an object (re-printed as JSON, which
+ * YAML parses; positions then refer to that compact text). */
+static int policy_from_json(const cJSON *v, struct ie_policy *p, struct ie_err *err)
+{
+    if (cJSON_IsString(v))
+        return ie_policy_parse(p, "policy", v->valuestring, strlen(v->valuestring), err);
+    if (cJSON_IsObject(v)) {
+        char *text = cJSON_PrintUnformatted(v);
+        int rc = ie_policy_parse(p, "policy", text, strlen(text), err);
+        free(text);
+        return rc;
+    }
+    return ie_err_set(err, IE_EINVAL, "policy: expected a YAML string or a JSON object");
+}
+
+enum MHD_Result srv_h_scan_gate(struct srv_req *r)
+{
+    struct srv_scan_row row = {0};
+    struct ie_policy p;
+    struct ie_err err = {0};
+    enum MHD_Result rc;
+    ie_policy_init(&p);
+    if (srv_api_load_finished_scan(r, &row, &err) < 0) {
+        rc = srv_reply_ie_err(r, &err);
+    } else if (ie_policy_parse(&p, "policy", r->body, r->body_len, &err) < 0) {
+        err.code = IE_EINVAL;
+        rc = srv_reply_ie_err(r, &err);
+    } else {
+        rc = reply_gate(r, &row, &p);
+    }
+    ie_policy_release(&p);
+    srv_scan_row_release(&row);
+    return rc;
+}
+
+/* Generated from config/policy.example.yaml by migrations/embed.cmake. */
+extern const struct {
+    const char *name;
+    const char *data;
+    size_t len;
+} srv_policy_example[];
+extern const size_t srv_n_policy_example;
+
+/* GET /api/v1/policy/example: the documented policy this binary was built with, byte for byte,
+ * so an editor starts from the keys and defaults the gate really applies. */
+enum MHD_Result srv_h_policy_example(struct srv_req *r)
+{
+    size_t n = srv_n_policy_example ? srv_policy_example[0].len : 0;
+    char *copy = ie_xmalloc(n + 1);
+    memcpy(copy, n ? srv_policy_example[0].data : "", n);
+    return srv_reply_buffer(r, 200, "text/yaml; charset=utf-8", copy, n);
+}
+
+/* POST /api/v1/policy/validate: parses the body as the gate does (YAML or JSON, same limits)
+ * and always answers 200, because a refused policy is the expected answer here, not a failed
+ * request: {"valid": true, "policy": {every key: effective value}} or {"valid": false,
+ * "errors": [{"line", "column", "key", "message"}]}. The parser stops at the first problem, so
+ * errors holds one; line, column and key are null where the problem has none (the size
+ * limit), and message is the gate's 400 message. */
+enum MHD_Result srv_h_policy_validate(struct srv_req *r)
+{
+    struct ie_policy p;
+    struct ie_policy_error_pos pos = {0};
+    struct ie_err err = {0};
+    cJSON *o = cJSON_CreateObject();
+    ie_policy_init(&p);
+    if (ie_policy_parse_pos(&p, "policy", r->body, r->body_len, &pos, &err) == 0) {
+        char *json = ie_policy_to_json(&p);
+        cJSON_AddTrueToObject(o, "valid");
+        cJSON_AddItemToObject(o, "policy", cJSON_CreateRaw(json));
+        free(json);
+    } else {
+        /* Keys and messages quote the body, which may hold invalid UTF-8 cut by the parser's
+         * "..."; JSON must not. */
+        char *key = pos.key[0] ? ie_utf8_sanitize(pos.key, strlen(pos.key)) : NULL;
+        char *msg = ie_utf8_sanitize(err.msg, strlen(err.msg));
+        cJSON_AddFalseToObject(o, "valid");
+        cJSON *e = cJSON_CreateObject();
+        cJSON_AddItemToObject(e, "line",
+                              pos.line ? cJSON_CreateNumber((double)pos.line) : cJSON_CreateNull());
+        cJSON_AddItemToObject(
+            e, "column", pos.column ? cJSON_CreateNumber((double)pos.column) : cJSON_CreateNull());
+        cJSON_AddItemToObject(e, "key", key ? cJSON_CreateString(key) : cJSON_CreateNull());
+        cJSON_AddStringToObject(e, "message", msg);
+        cJSON_AddItemToArray(cJSON_AddArrayToObject(o, "errors"), e);
+        free(key);
+        free(msg);
+    }
+    ie_policy_release(&p);
+    return srv_reply_json(r, 200, o);
+}
+
+/* POST /api/v1/gate {root, policy, wait?, timeout_s?}: the one request a CI job needs. It
+ * resumes the last scan of the root (unchanged files are not read again) or starts one, waits
+ * for it (this connection's thread blocks; nobody else does), then gates it. */
+enum MHD_Result srv_h_ci_gate(struct srv_req *r)
+{
+    static const char *const allowed[] = {"root", "policy", "wait", "timeout_s", "options", NULL};
+    struct ie_err err = {0};
+    struct ie_policy p;
+    struct srv_scan_row row = {0};
+    char *root = NULL, *id = NULL, *opts = NULL;
+    enum MHD_Result rc;
+    ie_policy_init(&p);
+    cJSON *body = srv_api_parse_body(r, allowed, &err);
+    if (!body)
+        return srv_reply_ie_err(r, &err);
+    cJSON *jroot = cJSON_GetObjectItemCaseSensitive(body, "root");
+    cJSON *jwait = cJSON_GetObjectItemCaseSensitive(body, "wait");
+    cJSON *jtimeout = cJSON_GetObjectItemCaseSensitive(body, "timeout_s");
+    cJSON *jopts = cJSON_GetObjectItemCaseSensitive(body, "options");
+    double timeout_s = 3600;
+    if (!cJSON_IsString(jroot)) {
+        ie_err_set(&err, IE_EINVAL, "root: required, a string");
+        goto bad;
+    }
+    if (jwait && !cJSON_IsBool(jwait)) {
+        ie_err_set(&err, IE_EINVAL, "wait: expected true or false");
+        goto bad;
+    }
+    if (jtimeout) {
+        if (!cJSON_IsNumber(jtimeout) || jtimeout->valuedouble <= 0 ||
+            jtimeout->valuedouble > 86400) {
+            ie_err_set(&err, IE_EINVAL, "timeout_s: a number of seconds in (0, 86400]");
+            goto bad;
+        }
+        timeout_s = jtimeout->valuedouble;
+    }
+    if (jopts && !cJSON_IsObject(jopts)) {
+        ie_err_set(&err, IE_EINVAL, "options: must be an object");
+        goto bad;
+    }
+    if (policy_from_json(cJSON_GetObjectItemCaseSensitive(body, "policy"), &p, &err) < 0) {
+        err.code = IE_EINVAL;
+        goto bad;
+    }
+    if (srv_api_check_root(r->ctx->cfg, jroot->valuestring, &root, &err) < 0)
+        goto bad;
+    opts = jopts ? cJSON_PrintUnformatted(jopts) : ie_xstrdup("{}");
+    {
+        struct ie_scan_options o;
+        if (srv_scan_options_from_json(opts, r->ctx->cfg, &o, &err) < 0)
+            goto bad;
+    }
+    sqlite3 *db = srv_http_db(r, &err);
+    if (!db)
+        goto bad;
+    if (srv_store_last_scan_of_root(db, root, &row, &err) == 0) {
+        id = ie_xstrdup(row.id);
+        if (srv_api_is_final(row.status) && srv_jobs_resume(r->ctx->jobs, id, &err) < 0)
+            goto bad;
+    } else if (srv_jobs_create(r->ctx->jobs, root, "ci gate", opts, &id, &err) < 0) {
+        goto bad;
+    }
+    srv_scan_row_release(&row);
+    if (jwait && cJSON_IsFalse(jwait)) {
+        if (srv_store_get_scan(db, id, &row, &err) < 0)
+            goto bad;
+        rc = srv_reply_json(r, 202, srv_api_scan_json(r, &row));
+        goto out;
+    }
+    /* Wait for the scan to finish. */
+    double deadline = ie_mono_seconds() + timeout_s;
+    uint64_t version = 0;
+    for (;;) {
+        struct srv_job_state st;
+        bool live = srv_live_get(r->ctx->live, id, &st);
+        if (live && srv_api_is_final(st.status))
+            break;
+        if (!live) {
+            srv_scan_row_release(&row);
+            if (srv_store_get_scan(db, id, &row, &err) < 0)
+                goto bad;
+            if (srv_api_is_final(row.status))
+                break;
+        }
+        if (ie_mono_seconds() > deadline) {
+            rc = srv_reply_error(r, 504, "timeout",
+                                 "scan %s did not finish within %.0f s; it goes on", id, timeout_s);
+            goto out;
+        }
+        version = srv_live_wait(r->ctx->live, version, 1000);
+    }
+    srv_scan_row_release(&row);
+    if (srv_store_get_scan(db, id, &row, &err) < 0)
+        goto bad;
+    if (strcmp(row.status, "succeeded") != 0) {
+        rc = srv_reply_error(r, 422, "scan_failed", "scan %s %s%s%s", id, row.status,
+                             row.error ? ": " : "", row.error ? row.error : "");
+        goto out;
+    }
+    rc = reply_gate(r, &row, &p);
+    goto out;
+bad:
+    rc = srv_reply_ie_err(r, &err);
+out:
+    cJSON_Delete(body);
+    ie_policy_release(&p);
+    srv_scan_row_release(&row);
+    free(root);
+    free(id);
+    free(opts);
+    return rc;
+}

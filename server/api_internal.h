@@ -1,0 +1,82 @@
+/* Private to the API's files: the request helpers handlers share (api_request.c) and the
+ * handlers the route table in api.c names, one srv_handler_fn per route, by the file that holds
+ * them. Nothing outside api*.c includes this.
+ * THREADS: all run on the request's connection thread. */
+#ifndef IMGEDA_SERVER_API_INTERNAL_H
+#define IMGEDA_SERVER_API_INTERNAL_H
+
+#include <cjson/cJSON.h>
+#include <microhttpd.h>
+#include <stdbool.h>
+
+#include "config.h"
+#include "http.h"
+#include "imgeda/err.h"
+#include "store.h"
+
+/* ---- request helpers (api_request.c) ---- */
+
+/* Loads the scan named by the first path parameter (IE_ENOENT for an id that is not one). */
+int srv_api_load_scan(struct srv_req *r, struct srv_scan_row *row, struct ie_err *err);
+/* Loads the scan named by the first path parameter and checks its results are final: a scan
+ * that has not succeeded has partial records that must not answer for the whole dataset. */
+int srv_api_load_finished_scan(struct srv_req *r, struct srv_scan_row *row, struct ie_err *err);
+/* The API's JSON for a scan, with the live progress of a running one (caller owns it). */
+cJSON *srv_api_scan_json(struct srv_req *r, const struct srv_scan_row *row);
+/* Parses the body as a JSON object whose keys are all in `allowed` (NULL-terminated). */
+cJSON *srv_api_parse_body(struct srv_req *r, const char *const *allowed, struct ie_err *err);
+/* Resolves root and checks it is a directory inside one of scan.allowed_roots; *resolved is the
+ * real path (caller frees). */
+int srv_api_check_root(const struct srv_config *cfg, const char *root, char **resolved,
+                       struct ie_err *err);
+/* True if path resolves inside scan.allowed_roots. */
+bool srv_api_path_allowed(const struct srv_config *cfg, const char *path);
+/* Parses a query parameter s as a whole number in lo..hi into *out; an absent one (NULL) is
+ * fine and leaves *out alone. False if s is not such a number. */
+bool srv_api_parse_int(const char *s, long long lo, long long hi, long long *out);
+/* True for a scan status that no longer changes by itself: succeeded, failed, cancelled. */
+bool srv_api_is_final(const char *status);
+/* Replies from the result cache if key is there: true, with *rc the reply's result. */
+bool srv_api_reply_cached(struct srv_req *r, const char *key, enum MHD_Result *rc);
+
+/* ---- handlers ---- */
+
+/* api_meta.c */
+enum MHD_Result srv_h_healthz(struct srv_req *r);
+enum MHD_Result srv_h_openapi(struct srv_req *r);
+enum MHD_Result srv_h_metrics(struct srv_req *r);
+enum MHD_Result srv_h_config(struct srv_req *r);
+/* api_scans.c */
+enum MHD_Result srv_h_scan_create(struct srv_req *r);
+enum MHD_Result srv_h_scan_list(struct srv_req *r);
+enum MHD_Result srv_h_scan_get(struct srv_req *r);
+enum MHD_Result srv_h_scan_cancel(struct srv_req *r);
+enum MHD_Result srv_h_scan_resume(struct srv_req *r);
+enum MHD_Result srv_h_scan_delete(struct srv_req *r);
+enum MHD_Result srv_h_scan_events(struct srv_req *r);
+/* api_images.c */
+enum MHD_Result srv_h_images(struct srv_req *r);
+enum MHD_Result srv_h_image(struct srv_req *r);
+enum MHD_Result srv_h_thumbnail(struct srv_req *r);
+/* api_results.c */
+enum MHD_Result srv_h_summary(struct srv_req *r);
+enum MHD_Result srv_h_check(struct srv_req *r);
+enum MHD_Result srv_h_duplicates(struct srv_req *r);
+enum MHD_Result srv_h_leakage(struct srv_req *r);
+enum MHD_Result srv_h_annotations(struct srv_req *r);
+enum MHD_Result srv_h_plot(struct srv_req *r);
+enum MHD_Result srv_h_report(struct srv_req *r);
+/* api_exports.c */
+enum MHD_Result srv_h_manifest_get(struct srv_req *r);
+enum MHD_Result srv_h_manifest_import(struct srv_req *r);
+enum MHD_Result srv_h_export(struct srv_req *r);
+/* api_gate.c */
+enum MHD_Result srv_h_diff(struct srv_req *r);
+enum MHD_Result srv_h_scan_gate(struct srv_req *r);
+enum MHD_Result srv_h_ci_gate(struct srv_req *r);
+enum MHD_Result srv_h_policy_example(struct srv_req *r);
+enum MHD_Result srv_h_policy_validate(struct srv_req *r);
+/* api_static.c: a GET outside /api/ that no route matches. */
+enum MHD_Result srv_h_static(struct srv_req *r);
+
+#endif

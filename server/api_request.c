@@ -1,0 +1,164 @@
+/* Request helpers the API's handlers share (see api_internal.h): path ids, loading a scan and
+ * its live progress, JSON bodies with known fields, roots and paths inside scan.allowed_roots,
+ * numeric query parameters, replies from the result cache.
+ * DESIGN: path parameters are validated here (ids are hex, never file names), so no request can
+ * name a file outside the data dir. */
+#include <errno.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "api_internal.h"
+#include "cache.h"
+#include "imgeda/util.h"
+#include "live.h"
+
+static bool valid_id(const char *s)
+{
+    size_t n = strlen(s);
+    if (n < 8 || n > 32)
+        return false;
+    for (size_t i = 0; i < n; i++)
+        if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f')))
+            return false;
+    return true;
+}
+
+/* Loads the scan named by the first path parameter. */
+int srv_api_load_scan(struct srv_req *r, struct srv_scan_row *row, struct ie_err *err)
+{
+    const char *id = r->params[0];
+    if (!valid_id(id))
+        return ie_err_set(err, IE_ENOENT, "no scan %s", id);
+    sqlite3 *db = srv_http_db(r, err);
+    if (!db)
+        return IE_EIO;
+    return srv_store_get_scan(db, id, row, err);
+}
+
+/* Loads the scan named by the first path parameter and checks its results are final: a scan
+ * that has not succeeded has partial records that must not answer for the whole dataset. */
+int srv_api_load_finished_scan(struct srv_req *r, struct srv_scan_row *row, struct ie_err *err)
+{
+    int rc = srv_api_load_scan(r, row, err);
+    if (rc < 0)
+        return rc;
+    if (strcmp(row->status, "succeeded") != 0)
+        return ie_err_set(err, IE_ESTATE, "scan %s is %s; its results exist once it succeeded",
+                          row->id, row->status);
+    return 0;
+}
+
+cJSON *srv_api_scan_json(struct srv_req *r, const struct srv_scan_row *row)
+{
+    cJSON *o = srv_scan_row_to_json(row);
+    struct srv_job_state st;
+    if (srv_live_get(r->ctx->live, row->id, &st) && strcmp(st.status, "running") == 0) {
+        /* Live progress between checkpoints. */
+        cJSON *p = cJSON_GetObjectItemCaseSensitive(o, "progress");
+        cJSON_ReplaceItemInObject(p, "total", cJSON_CreateNumber((double)st.p.total));
+        cJSON_ReplaceItemInObject(p, "processed", cJSON_CreateNumber((double)st.p.processed));
+        cJSON_ReplaceItemInObject(p, "corrupt", cJSON_CreateNumber((double)st.p.corrupt));
+        cJSON_ReplaceItemInObject(p, "bytes", cJSON_CreateNumber((double)st.p.bytes));
+        cJSON_ReplaceItemInObject(p, "rate_per_s", cJSON_CreateNumber(st.p.rate_per_s));
+        cJSON_ReplaceItemInObject(
+            p, "eta_s", st.p.eta_s >= 0 ? cJSON_CreateNumber(st.p.eta_s) : cJSON_CreateNull());
+    }
+    return o;
+}
+
+/* Parses the body as a JSON object whose keys are all in `allowed`. */
+cJSON *srv_api_parse_body(struct srv_req *r, const char *const *allowed, struct ie_err *err)
+{
+    cJSON *o = cJSON_ParseWithLength(r->body, r->body_len);
+    if (!o || !cJSON_IsObject(o)) {
+        cJSON_Delete(o);
+        ie_err_set(err, IE_EINVAL, "the body must be a JSON object");
+        return NULL;
+    }
+    for (cJSON *it = o->child; it; it = it->next) {
+        bool ok = false;
+        for (size_t i = 0; allowed[i]; i++)
+            ok |= strcmp(it->string, allowed[i]) == 0;
+        if (!ok) {
+            ie_err_set(err, IE_EINVAL, "%s: unknown field", it->string);
+            cJSON_Delete(o);
+            return NULL;
+        }
+    }
+    return o;
+}
+
+/* True if the resolved path real lies inside one of scan.allowed_roots. */
+static bool inside_allowed(const struct srv_config *cfg, const char *real)
+{
+    for (int i = 0; i < cfg->n_allowed_roots; i++) {
+        char allowed[PATH_MAX];
+        if (!realpath(cfg->allowed_roots[i], allowed))
+            continue;
+        size_t n = strlen(allowed);
+        if (strcmp(allowed, "/") == 0 ||
+            (strncmp(real, allowed, n) == 0 && (real[n] == '\0' || real[n] == '/')))
+            return true;
+    }
+    return false;
+}
+
+/* Resolves root and checks it is a directory inside one of scan.allowed_roots. */
+int srv_api_check_root(const struct srv_config *cfg, const char *root, char **resolved,
+                       struct ie_err *err)
+{
+    char real[PATH_MAX];
+    struct stat st;
+    if (!*root)
+        return ie_err_set(err, IE_EINVAL, "root: must not be empty");
+    if (!realpath(root, real))
+        return ie_err_set(err, errno == ENOENT ? IE_EINVAL : IE_EPERM, "root: %s: %s", root,
+                          strerror(errno));
+    if (!inside_allowed(cfg, real))
+        return ie_err_set(err, IE_EPERM, "root: %s is outside scan.allowed_roots", root);
+    if (stat(real, &st) < 0 || !S_ISDIR(st.st_mode))
+        return ie_err_set(err, IE_EINVAL, "root: %s is not a directory", root);
+    *resolved = ie_xstrdup(real);
+    return 0;
+}
+
+/* True if path resolves inside scan.allowed_roots: imported manifests name paths we did not
+ * choose, so files are read for them only where a scan could have been started. */
+bool srv_api_path_allowed(const struct srv_config *cfg, const char *path)
+{
+    char real[PATH_MAX];
+    return realpath(path, real) && inside_allowed(cfg, real);
+}
+
+bool srv_api_parse_int(const char *s, long long lo, long long hi, long long *out)
+{
+    char *end;
+    if (!s)
+        return true;
+    errno = 0;
+    long long v = strtoll(s, &end, 10);
+    if (!*s || *end || errno || v < lo || v > hi)
+        return false;
+    *out = v;
+    return true;
+}
+
+bool srv_api_is_final(const char *s)
+{
+    return strcmp(s, "succeeded") == 0 || strcmp(s, "failed") == 0 || strcmp(s, "cancelled") == 0;
+}
+
+/* Replies from the cache if the result is there. */
+bool srv_api_reply_cached(struct srv_req *r, const char *key, enum MHD_Result *rc)
+{
+    size_t len;
+    char *ct = NULL;
+    void *data = srv_cache_get(r->ctx->cache, key, &len, &ct);
+    if (!data)
+        return false;
+    *rc = srv_reply_buffer(r, 200, ct, data, len);
+    free(ct);
+    return true;
+}

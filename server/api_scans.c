@@ -1,0 +1,244 @@
+/* The scans resource: create, list, get, cancel, resume, delete, and progress as Server-Sent
+ * Events.
+ * DESIGN: an SSE stream blocks its connection's thread in sse_read, waiting for the live state
+ * to change (or 15 s for a keep-alive); nobody else waits for it. */
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "api_internal.h"
+#include "db.h"
+#include "imgeda/util.h"
+#include "jobs.h"
+#include "live.h"
+
+enum MHD_Result srv_h_scan_create(struct srv_req *r)
+{
+    static const char *const allowed[] = {"root", "name", "options", NULL};
+    struct ie_err err = {0};
+    struct ie_scan_options o;
+    char *root = NULL, *id = NULL, *opts = NULL;
+    enum MHD_Result rc;
+    cJSON *body = srv_api_parse_body(r, allowed, &err);
+    if (!body)
+        return srv_reply_ie_err(r, &err);
+    cJSON *jroot = cJSON_GetObjectItemCaseSensitive(body, "root");
+    cJSON *jname = cJSON_GetObjectItemCaseSensitive(body, "name");
+    cJSON *jopts = cJSON_GetObjectItemCaseSensitive(body, "options");
+    if (!cJSON_IsString(jroot)) {
+        ie_err_set(&err, IE_EINVAL, "root: required, a string");
+        goto bad;
+    }
+    if (jname && !cJSON_IsString(jname)) {
+        ie_err_set(&err, IE_EINVAL, "name: must be a string");
+        goto bad;
+    }
+    if (jopts && !cJSON_IsObject(jopts)) {
+        ie_err_set(&err, IE_EINVAL, "options: must be an object");
+        goto bad;
+    }
+    opts = jopts ? cJSON_PrintUnformatted(jopts) : ie_xstrdup("{}");
+    if (srv_scan_options_from_json(opts, r->ctx->cfg, &o, &err) < 0)
+        goto bad;
+    if (srv_api_check_root(r->ctx->cfg, jroot->valuestring, &root, &err) < 0)
+        goto bad;
+    if (srv_jobs_create(r->ctx->jobs, root, jname ? jname->valuestring : NULL, opts, &id, &err) < 0)
+        goto bad;
+    {
+        struct srv_scan_row row = {0};
+        sqlite3 *db = srv_http_db(r, &err);
+        if (!db || srv_store_get_scan(db, id, &row, &err) < 0)
+            goto bad;
+        cJSON *out = srv_api_scan_json(r, &row);
+        srv_scan_row_release(&row);
+        rc = srv_reply_json(r, 202, out);
+    }
+    goto out;
+bad:
+    rc = srv_reply_ie_err(r, &err);
+out:
+    cJSON_Delete(body);
+    free(root);
+    free(id);
+    free(opts);
+    return rc;
+}
+
+enum MHD_Result srv_h_scan_list(struct srv_req *r)
+{
+    struct ie_err err = {0};
+    const char *st = srv_query(r, "status");
+    long long limit = 50, cursor = LLONG_MAX;
+    cJSON *out;
+    if (st && strcmp(st, "queued") && strcmp(st, "running") && strcmp(st, "succeeded") &&
+        strcmp(st, "failed") && strcmp(st, "cancelled"))
+        return srv_reply_error(r, 400, "bad_request",
+                               "status: one of queued, running, succeeded, failed, "
+                               "cancelled");
+    if (!srv_api_parse_int(srv_query(r, "limit"), 1, 500, &limit))
+        return srv_reply_error(r, 400, "bad_request", "limit: a number in 1..500");
+    if (!srv_api_parse_int(srv_query(r, "cursor"), 0, LLONG_MAX, &cursor))
+        return srv_reply_error(r, 400, "bad_request", "cursor: not a cursor");
+    sqlite3 *db = srv_http_db(r, &err);
+    if (!db || srv_store_list_scans(db, st, (int)limit, cursor, &out, &err) < 0)
+        return srv_reply_ie_err(r, &err);
+    return srv_reply_json(r, 200, out);
+}
+
+enum MHD_Result srv_h_scan_get(struct srv_req *r)
+{
+    struct srv_scan_row row = {0};
+    struct ie_err err = {0};
+    if (srv_api_load_scan(r, &row, &err) < 0)
+        return srv_reply_ie_err(r, &err);
+    cJSON *o = srv_api_scan_json(r, &row);
+    srv_scan_row_release(&row);
+    return srv_reply_json(r, 200, o);
+}
+
+static enum MHD_Result scan_command(struct srv_req *r,
+                                    int (*fn)(struct srv_jobs *, const char *, struct ie_err *),
+                                    unsigned ok_status)
+{
+    struct srv_scan_row row = {0};
+    struct ie_err err = {0};
+    if (srv_api_load_scan(r, &row, &err) < 0)
+        return srv_reply_ie_err(r, &err);
+    srv_scan_row_release(&row);
+    if (fn(r->ctx->jobs, r->params[0], &err) < 0)
+        return srv_reply_ie_err(r, &err);
+    if (ok_status == 204)
+        return srv_reply_response(r, 204,
+                                  MHD_create_response_from_buffer(0, NULL, MHD_RESPMEM_PERSISTENT));
+    if (srv_api_load_scan(r, &row, &err) < 0)
+        return srv_reply_ie_err(r, &err);
+    cJSON *o = srv_api_scan_json(r, &row);
+    srv_scan_row_release(&row);
+    return srv_reply_json(r, ok_status, o);
+}
+
+enum MHD_Result srv_h_scan_cancel(struct srv_req *r)
+{
+    return scan_command(r, srv_jobs_cancel, 202);
+}
+
+enum MHD_Result srv_h_scan_resume(struct srv_req *r)
+{
+    return scan_command(r, srv_jobs_resume, 202);
+}
+
+enum MHD_Result srv_h_scan_delete(struct srv_req *r)
+{
+    return scan_command(r, srv_jobs_delete, 204);
+}
+
+struct sse {
+    struct srv_ctx *ctx;
+    char id[40];
+    uint64_t version;
+    char last_status[16];
+    bool finished;
+    struct ie_buf pending;
+    size_t sent;
+};
+
+/* Appends the events describing the scan's current state. */
+static void sse_snapshot(struct sse *s)
+{
+    struct srv_job_state st;
+    struct srv_scan_row row = {0};
+    struct ie_err err = {0};
+    sqlite3 *db = NULL;
+    const char *status;
+    if (srv_db_open(s->ctx->db_path, &db, &err) < 0 ||
+        srv_store_get_scan(db, s->id, &row, &err) < 0) {
+        ie_buf_addf(&s->pending, "event: error\ndata: {\"message\":\"scan vanished\"}\n\n");
+        s->finished = true;
+        srv_db_close(db);
+        return;
+    }
+    srv_db_close(db);
+    bool live = srv_live_get(s->ctx->live, s->id, &st);
+    status = live && !srv_api_is_final(row.status) ? st.status : row.status;
+    cJSON *p = cJSON_CreateObject();
+    if (live && strcmp(status, "running") == 0) {
+        cJSON_AddNumberToObject(p, "total", (double)st.p.total);
+        cJSON_AddNumberToObject(p, "processed", (double)st.p.processed);
+        cJSON_AddNumberToObject(p, "corrupt", (double)st.p.corrupt);
+        cJSON_AddNumberToObject(p, "bytes", (double)st.p.bytes);
+        cJSON_AddNumberToObject(p, "rate_per_s", st.p.rate_per_s);
+        if (st.p.eta_s >= 0)
+            cJSON_AddNumberToObject(p, "eta_s", st.p.eta_s);
+        else
+            cJSON_AddNullToObject(p, "eta_s");
+    } else {
+        cJSON_AddNumberToObject(p, "total", (double)row.total);
+        cJSON_AddNumberToObject(p, "processed", (double)row.processed);
+        cJSON_AddNumberToObject(p, "corrupt", (double)row.corrupt);
+        cJSON_AddNumberToObject(p, "bytes", (double)row.bytes);
+        cJSON_AddNumberToObject(p, "rate_per_s", row.rate_per_s);
+        cJSON_AddNullToObject(p, "eta_s");
+    }
+    char *pj = cJSON_PrintUnformatted(p);
+    cJSON_Delete(p);
+    ie_buf_addf(&s->pending, "event: progress\ndata: %s\n\n", pj);
+    free(pj);
+    if (strcmp(status, s->last_status) != 0) {
+        snprintf(s->last_status, sizeof(s->last_status), "%s", status);
+        ie_buf_addf(&s->pending, "event: status\ndata: {\"status\":\"%s\"}\n\n", status);
+    }
+    if (srv_api_is_final(status))
+        s->finished = true;
+    srv_scan_row_release(&row);
+}
+
+static ssize_t sse_read(void *cls, uint64_t pos, char *buf, size_t max)
+{
+    struct sse *s = cls;
+    (void)pos;
+    while (s->sent == s->pending.len) {
+        if (s->finished)
+            return MHD_CONTENT_READER_END_OF_STREAM;
+        ie_buf_reset(&s->pending);
+        s->sent = 0;
+        uint64_t v = srv_live_wait(s->ctx->live, s->version, 15000);
+        if (v == s->version) {
+            ie_buf_adds(&s->pending, ": keep-alive\n\n");
+        } else {
+            s->version = v;
+            sse_snapshot(s);
+        }
+    }
+    size_t n = IE_MIN(max, s->pending.len - s->sent);
+    memcpy(buf, s->pending.data + s->sent, n);
+    s->sent += n;
+    return (ssize_t)n;
+}
+
+static void sse_free(void *cls)
+{
+    struct sse *s = cls;
+    ie_buf_release(&s->pending);
+    free(s);
+}
+
+enum MHD_Result srv_h_scan_events(struct srv_req *r)
+{
+    struct srv_scan_row row = {0};
+    struct ie_err err = {0};
+    if (srv_api_load_scan(r, &row, &err) < 0)
+        return srv_reply_ie_err(r, &err);
+    srv_scan_row_release(&row);
+    struct sse *s = ie_xcalloc(1, sizeof(*s));
+    s->ctx = r->ctx;
+    snprintf(s->id, sizeof(s->id), "%s", r->params[0]);
+    ie_buf_init(&s->pending);
+    s->version = srv_live_wait(r->ctx->live, UINT64_MAX, 0);
+    sse_snapshot(s);
+    struct MHD_Response *resp =
+        MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 4096, sse_read, s, sse_free);
+    MHD_add_response_header(resp, "Content-Type", "text/event-stream");
+    MHD_add_response_header(resp, "Cache-Control", "no-cache");
+    return srv_reply_response(r, 200, resp);
+}

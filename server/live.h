@@ -1,0 +1,44 @@
+/* The live state of the scans the job runner knows in this process (queued or running since it
+ * started): status and progress between checkpoints, for scan replies, Server-Sent Events and
+ * the CI gate, with a version that every change bumps so readers can wait for the next one.
+ * THREADS: written by the loop thread (the job runner); read and waited on from any thread. */
+#ifndef IMGEDA_SERVER_LIVE_H
+#define IMGEDA_SERVER_LIVE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <time.h>
+
+#include "imgeda/scan.h"
+
+struct srv_live;
+
+/* Live state of a scan for progress and SSE. */
+struct srv_job_state {
+    char status[16];
+    struct ie_scan_progress p;
+    uint64_t version;
+};
+
+/* An empty state (version 0); free with srv_live_free once nobody waits on it. */
+struct srv_live *srv_live_new(void);
+void srv_live_free(struct srv_live *l);
+
+/* Sets scan id's status (unless NULL) and progress (unless NULL), adding the scan if it is new;
+ * wakes the waiters. */
+void srv_live_set(struct srv_live *l, const char *id, const char *status,
+                  const struct ie_scan_progress *p);
+/* Forgets scan id (deleted); wakes the waiters. */
+void srv_live_forget(struct srv_live *l, const char *id);
+/* Shutdown: wakes the waiters, and srv_live_wait no longer waits. */
+void srv_live_close(struct srv_live *l);
+
+/* Returns true if the scan is known to the job runner (queued or running this process). */
+bool srv_live_get(struct srv_live *l, const char *id, struct srv_job_state *st);
+/* Waits until any job state changes past `since` or timeout_ms passes; returns the version. */
+uint64_t srv_live_wait(struct srv_live *l, uint64_t since, int timeout_ms);
+
+/* The absolute time timeout_ms from now, for pthread_cond_timedwait (also warm.c's). */
+struct timespec srv_deadline_after(int timeout_ms);
+
+#endif
