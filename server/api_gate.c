@@ -232,6 +232,7 @@ enum MHD_Result srv_h_ci_gate(struct srv_req *r)
     struct ie_err err = {0};
     struct ie_policy p;
     struct srv_scan_row row = {0};
+    struct ie_scan_options o;
     char *root = NULL, *id = NULL, *opts = NULL;
     enum MHD_Result rc;
     ie_policy_init(&p);
@@ -270,11 +271,8 @@ enum MHD_Result srv_h_ci_gate(struct srv_req *r)
     if (srv_api_check_root(r->ctx->cfg, jroot->valuestring, &root, &err) < 0)
         goto bad;
     opts = jopts ? cJSON_PrintUnformatted(jopts) : ie_xstrdup("{}");
-    {
-        struct ie_scan_options o;
-        if (srv_scan_options_from_json(opts, r->ctx->cfg, &o, &err) < 0)
-            goto bad;
-    }
+    if (srv_scan_options_from_json(opts, r->ctx->cfg, &o, &err) < 0)
+        goto bad;
     sqlite3 *db = srv_http_db(r, &err);
     if (!db)
         goto bad;
@@ -282,7 +280,7 @@ enum MHD_Result srv_h_ci_gate(struct srv_req *r)
         id = ie_xstrdup(row.id);
         if (srv_api_is_final(row.status) && srv_jobs_resume(r->ctx->jobs, id, &err) < 0)
             goto bad;
-    } else if (srv_jobs_create(r->ctx->jobs, root, "ci gate", opts, &id, &err) < 0) {
+    } else if (srv_jobs_create(r->ctx->jobs, root, "ci gate", &o, opts, &id, &err) < 0) {
         goto bad;
     }
     srv_scan_row_release(&row);

@@ -43,7 +43,8 @@ enum MHD_Result srv_h_scan_create(struct srv_req *r)
         goto bad;
     if (srv_api_check_root(r->ctx->cfg, jroot->valuestring, &root, &err) < 0)
         goto bad;
-    if (srv_jobs_create(r->ctx->jobs, root, jname ? jname->valuestring : NULL, opts, &id, &err) < 0)
+    if (srv_jobs_create(r->ctx->jobs, root, jname ? jname->valuestring : NULL, &o, opts, &id,
+                        &err) < 0)
         goto bad;
     {
         struct srv_scan_row row = {0};

@@ -14,7 +14,7 @@
 #include "imgeda/util.h"
 #include "imgeda/yaml.h"
 
-enum key_type { K_STR, K_INT, K_STRLIST, K_LEVEL };
+enum key_type { K_STR, K_INT, K_BOOL, K_STRLIST, K_LEVEL };
 
 struct key {
     const char *name;
@@ -30,6 +30,8 @@ static const struct key keys[] = {
     {"scan.allowed_roots", K_STRLIST, offsetof(struct srv_config, allowed_roots), 0, 0},
     {"scan.workers", K_INT, offsetof(struct srv_config, workers), 0, 1024},
     {"scan.checkpoint_every", K_INT, offsetof(struct srv_config, checkpoint_every), 1, 10000000},
+    {"scan.isolate", K_BOOL, offsetof(struct srv_config, isolate), 0, 1},
+    {"scan.image_timeout_s", K_INT, offsetof(struct srv_config, image_timeout_s), 0, 86400},
     {"auth.token", K_STR, offsetof(struct srv_config, auth_token), 0, 0},
     {"limits.max_body_bytes", K_INT, offsetof(struct srv_config, max_body_bytes), 1024,
      (int64_t)1 << 34},
@@ -57,6 +59,8 @@ void srv_config_init(struct srv_config *c)
     long cores = sysconf(_SC_NPROCESSORS_ONLN);
     c->workers = cores > 0 ? cores : 1;
     c->checkpoint_every = 500;
+    c->isolate = 1;
+    c->image_timeout_s = 60;
     c->auth_token = ie_xstrdup("");
     c->max_body_bytes = 8 << 20;
     c->max_pixels = 178956970;
@@ -110,6 +114,13 @@ static int set_scalar(struct srv_config *c, const struct key *k, const char *v, 
         *(int64_t *)slot = n;
         return 0;
     }
+    case K_BOOL:
+        if (strcmp(v, "true") == 0 || strcmp(v, "false") == 0) {
+            *(int64_t *)slot = strcmp(v, "true") == 0;
+            return 0;
+        }
+        return ie_err_set(err, IE_EINVAL, "%s%s: expected true or false, got \"%s\"", where,
+                          k->name, v);
     case K_LEVEL:
         for (int i = 0; i < 4; i++)
             if (strcmp(v, level_names[i]) == 0) {

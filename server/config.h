@@ -21,6 +21,8 @@ struct srv_config {
     int n_allowed_roots;
     int64_t workers;
     int64_t checkpoint_every;
+    int64_t isolate;         /* analyse in worker processes (engine/worker.c) */
+    int64_t image_timeout_s; /* an image taking longer becomes "timed out"; 0: no limit */
     char *auth_token;
     int64_t max_body_bytes;
     int64_t max_pixels;

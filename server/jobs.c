@@ -38,6 +38,7 @@ struct cmd {
     union {
         struct {
             const char *root, *name, *options_json;
+            const struct ie_scan_options *opts;
         } create;
         struct {
             const char *manifest_tmp_path, *name;
@@ -56,6 +57,13 @@ struct cmd {
     bool done;
     pthread_cond_t cond;
     struct cmd *next;
+};
+
+/* A scan waiting to run: created ones carry their parsed options; resumed and recovered ones
+ * (opts NULL) parse the JSON stored with the scan. */
+struct queued {
+    char *id;
+    struct ie_scan_options *opts;
 };
 
 struct running {
@@ -87,8 +95,9 @@ struct srv_jobs {
     pthread_mutex_t qlock;
     struct cmd *qhead, *qtail;
 
-    char **queued; /* FIFO of scan ids */
+    struct queued *queued; /* FIFO of scans to run */
     size_t n_queued, cap_queued;
+    struct ie_confine confine; /* scan.allowed_roots, resolved: no scan reads outside */
     struct running *run;
 };
 
@@ -246,11 +255,13 @@ static void start_next(struct srv_jobs *j)
     struct srv_scan_row row = {0};
     struct ie_err err = {0};
     while (!j->run && !j->stopping && j->n_queued > 0) {
-        char *id = j->queued[0];
-        memmove(j->queued, j->queued + 1, (j->n_queued - 1) * sizeof(char *));
+        struct queued q = j->queued[0];
+        char *id = q.id;
+        memmove(j->queued, j->queued + 1, (j->n_queued - 1) * sizeof(*j->queued));
         j->n_queued--;
         if (srv_store_get_scan(j->db, id, &row, &err) < 0) {
             srv_log(SRV_LOG_WARN, "jobs: queued scan %s vanished: %s", id, err.msg);
+            free(q.opts);
             free(id);
             continue;
         }
@@ -259,7 +270,10 @@ static void start_next(struct srv_jobs *j)
         r->id = id;
         r->root = ie_xstrdup(row.root);
         r->manifest_path = ie_xstrdup(row.manifest_path);
-        if (srv_scan_options_from_json(row.options_json, j->cfg, &r->opts, &err) < 0) {
+        if (q.opts)
+            r->opts = *q.opts;
+        free(q.opts);
+        if (!q.opts && srv_scan_options_from_json(row.options_json, j->cfg, &r->opts, &err) < 0) {
             j->run = r;
             set_status(j, id, "failed", err.msg);
             srv_scan_row_release(&row);
@@ -270,6 +284,9 @@ static void start_next(struct srv_jobs *j)
         if (row.started_at)
             r->opts.force = false;
         r->opts.resume = true;
+        /* The root is resolved again at every start (a resume, a restart): discovery refuses
+         * one that now leads outside scan.allowed_roots, and skips links leading out. */
+        r->opts.confine = &j->confine;
         srv_scan_row_release(&row);
         j->run = r;
         set_status(j, id, "running", NULL);
@@ -337,11 +354,15 @@ static int insert_row(struct srv_jobs *j, const char *root, const char *name,
     return 0;
 }
 
-static void enqueue(struct srv_jobs *j, const char *id)
+static void enqueue(struct srv_jobs *j, const char *id, const struct ie_scan_options *opts)
 {
-    ie_grow((void **)&j->queued, &j->cap_queued, j->n_queued + 1, sizeof(char *));
-    j->queued[j->n_queued++] = ie_xstrdup(id);
-    srv_live_set(j->live, id, "queued", NULL);
+    struct ie_scan_options *copy = NULL;
+    if (opts) {
+        copy = ie_xmalloc(sizeof(*copy));
+        *copy = *opts;
+    }
+    ie_grow((void **)&j->queued, &j->cap_queued, j->n_queued + 1, sizeof(*j->queued));
+    j->queued[j->n_queued++] = (struct queued){ie_xstrdup(id), copy};
 }
 
 static int rm_rf(const char *path)
@@ -367,7 +388,7 @@ static void cmd_create(struct srv_jobs *j, struct cmd *c)
     c->rc = insert_row(j, c->u.create.root, c->u.create.name, c->u.create.options_json, false,
                        "queued", &c->id_out, NULL, &c->err);
     if (c->rc == 0) {
-        enqueue(j, c->id_out);
+        enqueue(j, c->id_out, c->u.create.opts);
         start_next(j);
     }
 }
@@ -406,9 +427,11 @@ static void cmd_cancel(struct srv_jobs *j, struct cmd *c)
             eng_runner_cancel(j->run->runner);
     } else if (strcmp(row.status, "queued") == 0) {
         for (size_t i = 0; i < j->n_queued; i++)
-            if (strcmp(j->queued[i], id) == 0) {
-                free(j->queued[i]);
-                memmove(j->queued + i, j->queued + i + 1, (j->n_queued - i - 1) * sizeof(char *));
+            if (strcmp(j->queued[i].id, id) == 0) {
+                free(j->queued[i].id);
+                free(j->queued[i].opts);
+                memmove(j->queued + i, j->queued + i + 1,
+                        (j->n_queued - i - 1) * sizeof(*j->queued));
                 j->n_queued--;
                 break;
             }
@@ -440,7 +463,7 @@ static void cmd_resume(struct srv_jobs *j, struct cmd *c)
     /* Its warm-up would read a manifest the resumed scan rewrites. */
     srv_warm_cancel(j->warm, id);
     set_status(j, id, "queued", NULL);
-    enqueue(j, id);
+    enqueue(j, id, NULL);
     start_next(j);
 out:
     srv_scan_row_release(&row);
@@ -550,10 +573,12 @@ static int submit(struct srv_jobs *j, struct cmd *c, struct ie_err *err)
 }
 
 int srv_jobs_create(struct srv_jobs *j, const char *root, const char *name,
-                    const char *options_json, char **id, struct ie_err *err)
+                    const struct ie_scan_options *o, const char *options_json, char **id,
+                    struct ie_err *err)
 {
-    struct cmd c = {.type = CMD_CREATE,
-                    .u.create = {.root = root, .name = name, .options_json = options_json}};
+    struct cmd c = {
+        .type = CMD_CREATE,
+        .u.create = {.root = root, .name = name, .options_json = options_json, .opts = o}};
     int rc = submit(j, &c, err);
     *id = c.id_out;
     return rc;
@@ -610,6 +635,8 @@ int srv_jobs_new(struct uv_loop_s *loop, const struct srv_ctx *ctx, struct srv_j
     j->warm = ctx->warm;
     j->metrics = ctx->metrics;
     pthread_mutex_init(&j->qlock, NULL);
+    ie_confine_init(&j->confine, (const char *const *)ctx->cfg->allowed_roots,
+                    (size_t)ctx->cfg->n_allowed_roots);
     if ((rc = srv_db_open(j->db_path, &j->db, err)) < 0 || (rc = srv_db_migrate(j->db, err)) < 0)
         goto fail;
     /* An import a crash interrupted has no scan to resume: it failed. */
@@ -624,7 +651,7 @@ int srv_jobs_new(struct uv_loop_s *loop, const struct srv_ctx *ctx, struct srv_j
     for (size_t i = 0; i < n; i++) {
         srv_log(SRV_LOG_INFO, "jobs: resuming scan %s left unfinished", ids[i]);
         srv_store_set_status(j->db, ids[i], "queued", NULL, NULL);
-        enqueue(j, ids[i]);
+        enqueue(j, ids[i], NULL);
         free(ids[i]);
     }
     free(ids);
@@ -664,9 +691,12 @@ void srv_jobs_free(struct srv_jobs *j)
 {
     if (!j)
         return;
-    for (size_t i = 0; i < j->n_queued; i++)
-        free(j->queued[i]);
+    for (size_t i = 0; i < j->n_queued; i++) {
+        free(j->queued[i].id);
+        free(j->queued[i].opts);
+    }
     free(j->queued);
+    ie_confine_release(&j->confine);
     srv_db_close(j->db);
     pthread_mutex_destroy(&j->qlock);
     free(j->db_path);

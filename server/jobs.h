@@ -40,9 +40,12 @@ int srv_scan_options_from_json(const char *json, const struct srv_config *cfg,
  * object, owned by the caller: what GET /api/v1/config reports as a scan's defaults. */
 cJSON *srv_scan_options_to_json(const struct ie_scan_options *o);
 
-/* Creates a queued scan of root (already validated) and returns its id (caller frees). */
+/* Creates a queued scan of root (already validated) and returns its id (caller frees). o is the
+ * options as srv_scan_options_from_json parsed them from options_json (the validated JSON the
+ * client sent, stored with the scan for restarts): the scan runs with o, no second parse. */
 int srv_jobs_create(struct srv_jobs *j, const char *root, const char *name,
-                    const char *options_json, char **id, struct ie_err *err);
+                    const struct ie_scan_options *o, const char *options_json, char **id,
+                    struct ie_err *err);
 /* Imports a manifest file (moved into the scan's folder) as a finished scan. */
 int srv_jobs_import(struct srv_jobs *j, const char *manifest_tmp_path, const char *name, char **id,
                     struct ie_err *err);

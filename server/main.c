@@ -16,6 +16,7 @@
 #include "api.h"
 #include "cache.h"
 #include "config.h"
+#include "engine/worker.h"
 #include "http.h"
 #include "imgeda/analyze.h"
 #include "imgeda/util.h"
@@ -224,7 +225,11 @@ int main(int argc, char **argv)
     struct ie_err err = {0};
     struct app a;
     struct ie_buf db_path;
-    int rc = parse_args(argc, argv, &args);
+    int rc;
+    /* A worker process of isolated analysis (scan.isolate): nothing else to do. */
+    if (argc >= 2 && strcmp(argv[1], ENG_WORKER_FLAG) == 0)
+        return eng_worker_main(argc, argv);
+    rc = parse_args(argc, argv, &args);
     if (rc >= 0)
         return rc;
     memset(&a, 0, sizeof(a));
