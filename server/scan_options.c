@@ -12,7 +12,8 @@ static void daemon_defaults(const struct srv_config *cfg, struct ie_scan_options
     o->checkpoint_every = (int)cfg->checkpoint_every;
     o->max_pixels = cfg->max_pixels;
     o->isolate = cfg->isolate != 0;
-    o->image_timeout_s = (double)cfg->image_timeout_s;
+    /* A time limit needs a worker process to stop: without isolation there is none. */
+    o->image_timeout_s = cfg->isolate ? (double)cfg->image_timeout_s : 0;
 }
 
 int srv_scan_options_from_json(const char *json, const struct srv_config *cfg,
