@@ -90,6 +90,12 @@ static int64_t *whole_slot(struct ie_policy *p, int key)
                                              : &p->min_height;
 }
 
+/* Nodes the reader keeps of a policy. An accepted policy has at most 87 (the root, 11 keys, 10
+ * numbers, the format list and its 64 names) and the walk below refuses the first node past
+ * those, so the first error in text order always lies in what the reader kept: the cap changes
+ * no answer, it only stops hostile text (a list of half a million items) from costing a tree. */
+#define MAX_NODES 256
+
 /* ---- the parse state and its messages ---- */
 
 struct pstate {
@@ -172,10 +178,12 @@ static int syntax_error(struct pstate *ps)
         return fail_at(ps, line, col, "%s (invalid text encoding; a policy is UTF-8)",
                        *e->problem ? e->problem : "unreadable text");
     }
-    /* The reader's depth cap; a policy's own checks refuse any collection deeper than a list
-     * value first, so this is a safety net. */
+    /* The reader's caps; a policy's own checks refuse any collection deeper than a list value
+     * and any node past MAX_NODES first, so these are safety nets. */
     if (e->kind == IE_YAML_TOO_DEEP)
         return fail_at(ps, e->line, e->col, "nested deeper than %d levels", IE_POLICY_MAX_DEPTH);
+    if (e->kind == IE_YAML_TOO_MANY_NODES)
+        return fail_at(ps, e->line, e->col, "more than %d YAML nodes", MAX_NODES);
     line = e->line;
     col = e->col;
     size_t at = offset_of(ps, line, col);
@@ -550,8 +558,8 @@ int ie_policy_parse_pos(struct ie_policy *p, const char *name, const char *text,
 {
     struct pstate ps = {
         .name = name ? name : "policy", .text = text, .len = len, .err = err, .pos = pos};
-    const struct ie_yaml_options limits = {.max_bytes = IE_POLICY_MAX_BYTES,
-                                           .max_depth = IE_POLICY_MAX_DEPTH};
+    const struct ie_yaml_options limits = {
+        .max_bytes = IE_POLICY_MAX_BYTES, .max_depth = IE_POLICY_MAX_DEPTH, .max_nodes = MAX_NODES};
     struct ie_policy np;
     struct ie_yaml doc;
     int rc;
