@@ -52,6 +52,8 @@ enum MHD_Result srv_reply_error(struct srv_req *r, unsigned status, const char *
 enum MHD_Result srv_reply_ie_err(struct srv_req *r, const struct ie_err *err);
 enum MHD_Result srv_reply_buffer(struct srv_req *r, unsigned status, const char *content_type,
                                  void *data /* freed */, size_t len);
+/* 200 with the file's bytes (an attachment named download_name unless NULL), or 404 not_found
+ * when path is not a regular file that opens. */
 enum MHD_Result srv_reply_file(struct srv_req *r, const char *path, const char *content_type,
                                const char *download_name);
 /* Queues a response the caller built (headers and all: nothing is added), e.g. a stream, and
