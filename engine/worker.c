@@ -164,6 +164,10 @@ int eng_worker_main(int argc, char **argv)
     }
     if (worker_read_options(fd, &o, &c) < 0)
         return 1;
+    /* Ready: start-up (libvips) is not charged to the first image's time limit. */
+    char ready = 'R';
+    if (send_all(fd, &ready, 1) < 0)
+        return 1;
     while ((fs = recv_frame(fd, MAX_PATH_FRAME)) && (rec = recv_frame(fd, MAX_PATH_FRAME))) {
         char *line = NULL;
         uint8_t flags = 0;
@@ -210,6 +214,9 @@ static int send_options(int fd, const struct ie_scan_options *o)
     return 0;
 }
 
+enum wait_result { WAIT_READY, WAIT_TIMEOUT, WAIT_CANCEL };
+static enum wait_result wait_readable(int fd, double deadline, const atomic_int *cancel);
+
 static int spawn(struct eng_worker *w, const struct ie_scan_options *o, struct ie_err *err)
 {
     int sv[2] = {-1, -1}, child = -1, rc;
@@ -239,9 +246,11 @@ static int spawn(struct eng_worker *w, const struct ie_scan_options *o, struct i
     }
     w->fd = sv[0];
     w->analysed = 0;
-    if (send_options(w->fd, o) < 0) {
+    char ready = 0;
+    if (send_options(w->fd, o) < 0 || wait_readable(w->fd, ie_mono_seconds() + 60, NULL) != 0 ||
+        recv_all(w->fd, &ready, 1) < 0 || ready != 'R') {
         eng_worker_stop(w);
-        return ie_err_set(err, IE_EIO, "analysis worker: it exited at start (see its stderr)");
+        return ie_err_set(err, IE_EIO, "analysis worker: it did not start (see its stderr)");
     }
     return 0;
 }
@@ -280,8 +289,6 @@ void eng_worker_stop(struct eng_worker *w)
         ;
     w->pid = 0;
 }
-
-enum wait_result { WAIT_READY, WAIT_TIMEOUT, WAIT_CANCEL };
 
 /* Waits until fd is readable, the deadline (0: none) passes, or *cancel is set. */
 static enum wait_result wait_readable(int fd, double deadline, const atomic_int *cancel)

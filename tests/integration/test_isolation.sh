@@ -38,7 +38,8 @@ esac
   fail "spin: $(record "$WORK/iso.jsonl" spin_me.jpg error)"
 [ "$(record "$WORK/iso.jsonl" spin_me.jpg file_size_bytes)" = "$(stat -c %s "$WORK/d/spin_me.jpg")" ] ||
   fail "the timed-out record lacks its size (a resume would retry it)"
-pgrep -f -- "--analysis-worker" >/dev/null && fail "a worker process outlived the scan"
+# A worker left behind would be an orphan (its parent gone); other tests' live workers are not.
+ps -eo ppid=,args= | awk '$1 == 1 && /--analysis-worker/' | grep -q . && fail "a worker process outlived the scan"
 ok "a crash and a spin inside analysis become error records; the scan finishes; no worker left"
 
 # Every other record is the in-process scan's, field for field (times aside).
