@@ -233,6 +233,12 @@ static void open_done_cb(uv_work_t *w, int status)
         finish_running(j);
         return;
     }
+    /* Discovery's warnings (unreadable folders, links skipped by the confinement) and resume
+     * decisions go to the log. */
+    const char *const *notes;
+    size_t n_notes = ie_scan_notes(r->scan, &notes);
+    for (size_t i = 0; i < n_notes; i++)
+        srv_log(SRV_LOG_INFO, "jobs: scan %s: %s", r->id, notes[i]);
     if (j->stopping || r->cancel_requested) {
         set_status(j, r->id, j->stopping && !r->cancel_requested ? "queued" : "cancelled", NULL);
         finish_running(j);

@@ -37,7 +37,9 @@ assert errors["crash_me.jpg"].startswith("analysis failed: the decoder crashed (
 assert errors["spin_me.jpg"] == "timed out: analysis took longer than 3 s", errors
 assert errors["ok.png"] is None and errors["again.png"] is None, errors
 PY
-ok "links leading outside the allowed roots are skipped; links inside are kept"
+grep -q "scan $ID: warning: skipped 3 symlinks resolving outside the allowed roots" "$WORK/daemon.err" ||
+  fail "the skipped links are not logged: $(cat "$WORK/daemon.err")"
+ok "links leading outside the allowed roots are skipped (and logged); links inside are kept"
 ok "a decoder crash and a decoder spin become error records; the scan succeeds"
 expect_api 200 GET /healthz
 # A worker left behind would be an orphan (its parent gone); other tests' live workers are not.
