@@ -908,6 +908,23 @@ Test(store, a_manifest_the_database_refuses_midway_is_rolled_back)
     free(mp);
 }
 
+Test(store, a_failed_commit_is_rolled_back_and_the_connection_indexes_again)
+{
+    struct ie_err err = {0};
+    add_indexed_scan("s1", 1);
+    /* With foreign keys checked only at COMMIT, records for a scan that does not exist make
+     * the COMMIT itself fail, which leaves SQLite's transaction open unless it is rolled back. */
+    cr_assert_eq(srv_db_exec(F.db, "PRAGMA defer_foreign_keys = ON", &err), 0, "%s", err.msg);
+    char *mp = write_text("m2.jsonl", "{\"path\":\"/ds/ok.jpg\"}\n");
+    cr_expect_eq(srv_store_index_manifest(F.db, "nope", mp, NULL, NULL, &err), IE_EIO);
+    cr_expect_str_eq(err.msg, "database: FOREIGN KEY constraint failed");
+    cr_expect_neq(sqlite3_get_autocommit(F.db), 0, "no transaction is left open");
+    cr_expect_eq(sql_int(F.db, "SELECT COUNT(*) FROM images WHERE scan_id = 'nope'"), 0);
+    cr_expect_eq(srv_store_index_manifest(F.db, "s1", mp, NULL, NULL, &err), 0, "%s", err.msg);
+    expect_page(query("s1", (struct srv_image_query){.limit = 10}), "1", 1, "");
+    free(mp);
+}
+
 Test(store, text_that_is_no_manifest_indexes_as_empty_without_a_header)
 {
     /* The store indexes whatever lines parse; the import handler refuses a body with neither a
