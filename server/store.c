@@ -438,7 +438,8 @@ int srv_store_index_manifest(sqlite3 *db, const char *scan_id, const char *manif
     }
     if ((rc = write_counts(db, scan_id, err)) < 0)
         goto rollback;
-    rc = srv_db_exec(db, "COMMIT", err);
+    if ((rc = srv_db_exec(db, "COMMIT", err)) < 0)
+        goto rollback; /* A failed COMMIT can leave the transaction open. */
     if (rc == 0 && stats) {
         stats->total = (int64_t)m.n;
         stats->corrupt = 0;
