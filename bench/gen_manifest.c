@@ -13,9 +13,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "imgeda/diff.h"
 #include "imgeda/manifest.h"
 #include "imgeda/record.h"
+#include "imgeda/slim.h"
 #include "imgeda/util.h"
 
 static const char gen_usage[] =

@@ -7,7 +7,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include "cli.h"
@@ -56,9 +55,6 @@ struct opts {
     bool exclude_flat;
 };
 
-/* ---- loading ---- */
-
-/* Loads path; a file with neither a header line nor a record is not a manifest. */
 /* ---- table layout ---- */
 
 /* Display columns of UTF-8 text: one per code point (continuation bytes take none). */

@@ -5,7 +5,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
 #include "cli.h"
 #include "imgeda/checks.h"
@@ -26,7 +25,6 @@ enum { OPT_JSON = 256 };
 /* Rows of a list section (formats, modes, ...) shown before "... and N more". */
 #define LIST_ROWS 10
 
-/* Loads path; a file with neither a header line nor a record is not a manifest. */
 /* 1234567 -> "1,234,567" (Python's "{:,}"). */
 static const char *fmt_count(char *out, size_t n, long long v)
 {

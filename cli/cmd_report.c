@@ -8,10 +8,10 @@
 #include <string.h>
 
 #include "cli.h"
-#include "imgeda/diff.h"
 #include "imgeda/gate.h"
 #include "imgeda/manifest.h"
 #include "imgeda/report.h"
+#include "imgeda/slim.h"
 
 static const char report_usage[] =
     "usage: imgeda report -m MANIFEST [-o FILE] [--policy POLICY] [options]\n"

@@ -1,5 +1,6 @@
 /* Manifest diff (SPEC §4.4) over the slim manifest view it shares with the gate (imgeda/diff.h,
- * imgeda/slim.h; the view lives in slim.c, its scanner in jscan.c).
+ * imgeda/slim.h; the view lives in slim.c, its scanner in jscan.c, the diff's JSON in
+ * diff_json.c).
  * DESIGN: parsing a record with cJSON and ie_record_from_json (ie_manifest_load) costs ~14 µs
  * and ~840 bytes, so 10^6 + 10^6 records would take ~28 s and ~1.7 GB. The slim loader instead
  * streams the file through a strict, allocation-free JSON scanner (8 bytes at a time through
@@ -10,16 +11,15 @@
  * Values of an unexpected JSON type are kept exactly (rare), so comparisons and output follow
  * Python's `!=` and repr even for odd manifests. */
 
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
 #include "imgeda/diff.h"
-#include "imgeda/manifest.h"
+#include "imgeda/slim.h"
 #include "imgeda/util.h"
 #include "slim_internal.h"
-
-const char *const ie_slim_field_names[IE_SLIM_NFIELDS] = {
-    "file_size_bytes",     "width",      "height",    "format",
-    "color_mode",          "is_corrupt", "is_dark",   "is_overexposed",
-    "has_border_artifact", "phash",      "is_blurry", "aspect_ratio",
-};
 
 /* ---- diff ---- */
 
@@ -80,6 +80,11 @@ static uint16_t compare_records(const struct ie_slim_manifest *a, size_t i,
     }
     return mask;
 }
+
+struct path_key {
+    const char *path;
+    size_t pos;
+};
 
 static int path_key_cmp(const void *a, const void *b)
 {
@@ -171,209 +176,4 @@ void ie_diff_compute(const struct ie_slim_manifest *old, const struct ie_slim_ma
     d->summary.corrupt_new = count_corrupt(new);
     d->summary.duplicate_groups_old = ie_slim_manifest_exact_groups(old, NULL, NULL, NULL);
     d->summary.duplicate_groups_new = ie_slim_manifest_exact_groups(new, NULL, NULL, NULL);
-}
-
-/* ---- JSON out: a streaming writer formatted like orjson (compact, or OPT_INDENT_2) ---- */
-
-static void jw_prefix(struct jw *w)
-{
-    if (w->after_key) {
-        w->after_key = false;
-        return;
-    }
-    if (w->depth == 0)
-        return;
-    if (w->count[w->depth - 1]++ > 0)
-        putc(',', w->f);
-    if (w->pretty) {
-        putc('\n', w->f);
-        for (int i = 0; i < w->depth; i++)
-            fputs("  ", w->f);
-    }
-}
-
-static void jw_open(struct jw *w, char c)
-{
-    jw_prefix(w);
-    putc(c, w->f);
-    w->count[w->depth++] = 0;
-}
-
-static void jw_close(struct jw *w, char c)
-{
-    size_t n = w->count[--w->depth];
-    if (n && w->pretty) {
-        putc('\n', w->f);
-        for (int i = 0; i < w->depth; i++)
-            fputs("  ", w->f);
-    }
-    putc(c, w->f);
-}
-
-/* Escapes like Python's json/orjson: quote, backslash and control characters; UTF-8 as is. */
-static void jw_escaped(struct jw *w, const char *s)
-{
-    const unsigned char *p = (const unsigned char *)s, *run = p;
-    putc('"', w->f);
-    for (;; p++) {
-        unsigned c = *p;
-        if (c >= 0x20 && c != '"' && c != '\\')
-            continue;
-        fwrite(run, 1, (size_t)(p - run), w->f);
-        if (c == 0)
-            break;
-        switch (c) {
-        case '"':
-            fputs("\\\"", w->f);
-            break;
-        case '\\':
-            fputs("\\\\", w->f);
-            break;
-        case '\n':
-            fputs("\\n", w->f);
-            break;
-        case '\r':
-            fputs("\\r", w->f);
-            break;
-        case '\t':
-            fputs("\\t", w->f);
-            break;
-        case '\b':
-            fputs("\\b", w->f);
-            break;
-        case '\f':
-            fputs("\\f", w->f);
-            break;
-        default:
-            fprintf(w->f, "\\u%04x", c);
-            break;
-        }
-        run = p + 1;
-    }
-    putc('"', w->f);
-}
-
-static void jw_key(struct jw *w, const char *k)
-{
-    jw_prefix(w);
-    jw_escaped(w, k);
-    fputs(w->pretty ? ": " : ":", w->f);
-    w->after_key = true;
-}
-
-static void jw_string(struct jw *w, const char *s)
-{
-    jw_prefix(w);
-    jw_escaped(w, s);
-}
-
-static void jw_size(struct jw *w, const char *key, size_t v)
-{
-    jw_key(w, key);
-    jw_prefix(w);
-    fprintf(w->f, "%zu", v);
-}
-
-static void jw_jvalue(struct jw *w, const struct ie_jvalue *v)
-{
-    char tmp[65];
-    jw_prefix(w);
-    switch (v->type) {
-    case IE_JBOOL:
-        fputs(v->b ? "true" : "false", w->f);
-        break;
-    case IE_JINT:
-        fprintf(w->f, "%lld", (long long)v->i);
-        break;
-    case IE_JFLOAT:
-        ie_fmt_double(tmp, sizeof(tmp), v->d);
-        fputs(tmp, w->f);
-        break;
-    case IE_JSTR:
-        jw_escaped(w, v->s);
-        break;
-    case IE_JRAW:
-        fputs(v->s, w->f);
-        break;
-    case IE_JHASH:
-        ie_hash256_to_hex(&v->h, tmp);
-        jw_escaped(w, tmp);
-        break;
-    default:
-        fputs("null", w->f);
-        break;
-    }
-}
-
-int ie_diff_write_json(const struct ie_diff_result *d, FILE *f, bool pretty, struct ie_err *err)
-{
-    struct jw w = {.f = f, .pretty = pretty};
-    const struct ie_diff_summary *s = &d->summary;
-
-    jw_open(&w, '{');
-    jw_key(&w, "added");
-    jw_open(&w, '[');
-    for (size_t i = 0; i < d->n_added; i++)
-        jw_string(&w, d->new->recs[d->added[i]].path);
-    jw_close(&w, ']');
-    jw_key(&w, "removed");
-    jw_open(&w, '[');
-    for (size_t i = 0; i < d->n_removed; i++)
-        jw_string(&w, d->old->recs[d->removed[i]].path);
-    jw_close(&w, ']');
-    jw_key(&w, "changed");
-    jw_open(&w, '[');
-    for (size_t i = 0; i < d->n_changed; i++) {
-        const struct ie_diff_change *c = &d->changed[i];
-        jw_open(&w, '{');
-        jw_key(&w, "path");
-        jw_string(&w, d->old->recs[c->old_idx].path);
-        jw_key(&w, "fields");
-        jw_open(&w, '{');
-        for (int fl = 0; fl < IE_DIFF_NFIELDS; fl++) {
-            if (!(c->fields & (1u << fl)))
-                continue;
-            struct ie_jvalue vo = ie_slim_manifest_value(d->old, c->old_idx, fl);
-            struct ie_jvalue vn = ie_slim_manifest_value(d->new, c->new_idx, fl);
-            jw_key(&w, ie_slim_field_names[fl]);
-            jw_open(&w, '{');
-            jw_key(&w, "old");
-            jw_jvalue(&w, &vo);
-            jw_key(&w, "new");
-            jw_jvalue(&w, &vn);
-            jw_close(&w, '}');
-        }
-        jw_close(&w, '}');
-        jw_close(&w, '}');
-    }
-    jw_close(&w, ']');
-    jw_size(&w, "unchanged_count", d->unchanged_count);
-    jw_key(&w, "summary");
-    jw_open(&w, '{');
-    jw_size(&w, "total_old", s->total_old);
-    jw_size(&w, "total_new", s->total_new);
-    jw_size(&w, "added_count", s->added_count);
-    jw_size(&w, "removed_count", s->removed_count);
-    jw_size(&w, "changed_count", s->changed_count);
-    jw_size(&w, "corrupt_old", s->corrupt_old);
-    jw_size(&w, "corrupt_new", s->corrupt_new);
-    jw_size(&w, "duplicate_groups_old", s->duplicate_groups_old);
-    jw_size(&w, "duplicate_groups_new", s->duplicate_groups_new);
-    jw_close(&w, '}');
-    jw_close(&w, '}');
-    if (fflush(f) != 0 || ferror(f))
-        return ie_err_set(err, IE_EIO, "cannot write the diff: %s", strerror(errno));
-    return 0;
-}
-
-char *ie_diff_to_json(const struct ie_diff_result *d, bool pretty)
-{
-    char *buf = NULL;
-    size_t len = 0;
-    FILE *f = open_memstream(&buf, &len);
-    if (!f)
-        abort(); /* only fails on allocation */
-    ie_diff_write_json(d, f, pretty, NULL);
-    fclose(f);
-    return buf;
 }

@@ -1,11 +1,22 @@
 /* A strict, allocation-free JSON scanner for one manifest line that captures the slim fields. */
 
-#include "imgeda/diff.h"
-#include "imgeda/manifest.h"
+#include <stdbool.h>
+#include <stdint.h>
+#include <string.h>
+
+#include "imgeda/slim.h"
 #include "imgeda/util.h"
 #include "slim_internal.h"
 
+/* Nesting deeper than this in a record line makes the line unparseable (bounds the recursion
+ * of the scanner; real records nest 2 levels). */
+#define SLIM_MAX_DEPTH 64
+
 /* ---- a strict JSON scanner for one line ---- */
+
+struct jscan {
+    const unsigned char *p, *end;
+};
 
 static void jws(struct jscan *s)
 {
@@ -22,6 +33,9 @@ static int hexval(unsigned c)
         return (int)(c - 'a' + 10);
     return -1;
 }
+
+#define SWAR_ONES  0x0101010101010101ull
+#define SWAR_HIGHS 0x8080808080808080ull
 
 /* Bytes of v that are '"', '\\' or a control character (< 0x20) have their high bit set in the
  * result; bits above the first such byte may be spurious, so only the lowest one is used. */
@@ -310,6 +324,27 @@ size_t ie__slim_junescape(const char *p, size_t len, char *out)
     *o = '\0';
     return (size_t)(o - out);
 }
+
+/* Keys of interest, matched by length first. */
+static const struct {
+    const char *name;
+    uint8_t len, cap;
+} cap_keys[] = {
+    {"path", 4, CAP_PATH},
+    {"__manifest_meta__", 17, CAP_META},
+    {"file_size_bytes", 15, IE_SLIM_FILE_SIZE_BYTES},
+    {"width", 5, IE_SLIM_WIDTH},
+    {"height", 6, IE_SLIM_HEIGHT},
+    {"format", 6, IE_SLIM_FORMAT},
+    {"color_mode", 10, IE_SLIM_COLOR_MODE},
+    {"is_corrupt", 10, IE_SLIM_IS_CORRUPT},
+    {"is_dark", 7, IE_SLIM_IS_DARK},
+    {"is_overexposed", 14, IE_SLIM_IS_OVEREXPOSED},
+    {"has_border_artifact", 19, IE_SLIM_HAS_BORDER_ARTIFACT},
+    {"phash", 5, IE_SLIM_PHASH},
+    {"is_blurry", 9, IE_SLIM_IS_BLURRY},
+    {"aspect_ratio", 12, IE_SLIM_ASPECT_RATIO},
+};
 
 static int cap_index(const char *k, size_t n)
 {

@@ -1,5 +1,6 @@
 /* Plot API: type and format names, options, and rendering one plot into PNG, SVG or PDF bytes
- * with cairo. The drawing itself is in plot_types.c over the layer in plot_draw.c.
+ * with cairo. The drawing itself is in plot_types.c and plot_t_*.c over the layer in plot_draw.c
+ * and plot_marks.c.
  * THREADS: every call owns its surface and context; nothing global is written. */
 #include <cairo-pdf.h>
 #include <cairo-svg.h>

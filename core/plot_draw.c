@@ -1,5 +1,5 @@
-/* The plotting layer: text measured before it is placed, axes with nice ticks, and the marks the
- * plot types are made of (see plot_internal.h).
+/* The plotting layer: text measured before it is placed, number formats, binning and axes with
+ * nice ticks (see plot_internal.h; the marks drawn on the axes are in plot_marks.c).
  * DESIGN: layout happens in points on a figure of known size. Every piece of text is measured
  * with the font it will be drawn in; tick sets are thinned until their labels have room, margins
  * grow to fit the widest label, and free-floating labels go through ie__plot_place, which keeps

@@ -1,4 +1,5 @@
-/* The small plotting layer under core/plot_types.c: a figure on a cairo context, axes with nice
+/* The small plotting layer (core/plot_draw.c, core/plot_marks.c) under the plot types
+ * (core/plot_types.c, core/plot_t_*.c): a figure on a cairo context, axes with nice
  * ticks (linear, log or categorical), histograms, dots, hexbin density, violins, bars, reference
  * lines, shaded regions, legends and labels that are measured before they are placed, so text
  * never overlaps other text and never leaves the figure.
@@ -122,7 +123,7 @@ double ie__plot_py(const struct ie__plot_axes *a, double y);
 void ie__plot_clip(const struct ie__plot_axes *a); /* clips drawing to the data area */
 void ie__plot_unclip(const struct ie__plot_axes *a);
 
-/* Data marks. */
+/* Data marks (plot_marks.c). */
 void ie__plot_hist_bars(const struct ie__plot_axes *a, const double *edges, const uint64_t *counts,
                         size_t nbins, struct ie__plot_rgba c);
 void ie__plot_vline(const struct ie__plot_axes *a, double x, struct ie__plot_rgba c, double width,
@@ -150,8 +151,9 @@ void ie__plot_fmt_count(uint64_t v, char *out, size_t n);          /* 1,234,567 
 void ie__plot_fmt_num(double v, double step, char *out, size_t n); /* per tick step */
 void ie__plot_fmt_bytes(double bytes, char *out, size_t n);        /* 1.25 MB (base 1024) */
 
-/* Hexbin density of points (x, y) over the axes' area with hexagons of radius r points, in a
- * blue ramp on a log count scale, plus a colour bar in bar (figure coordinates). */
+/* More marks (plot_marks.c). Hexbin density of points (x, y) over the axes' area with hexagons of
+ * radius r points, in a blue ramp on a log count scale, plus a colour bar in bar (figure
+ * coordinates). */
 void ie__plot_hexbin(const struct ie__plot_axes *a, const double *x, const double *y, size_t n,
                      double r, struct ie__plot_rect bar);
 /* Dots of radius r (points), colour c. */
@@ -162,7 +164,8 @@ void ie__plot_dots(const struct ie__plot_axes *a, const double *x, const double 
 void ie__plot_violin(const struct ie__plot_axes *a, double pos, double hw, const double *sorted,
                      size_t n, double lo, double hi, struct ie__plot_rgba c);
 
-/* Draws plot type t of recs[0..n) over the whole figure (plot_types.c). */
+/* Draws plot type t of recs[0..n) over the whole figure (plot_types.c, with the types in
+ * plot_t_*.c). */
 void ie__plot_draw(struct ie__plot_fig *fig, enum ie_plot_type t, const struct ie_record *recs,
                    size_t n, const struct ie_plot_opts *o);
 

@@ -1,4 +1,5 @@
-/* The eleven plot types of SPEC §5, each drawn from the records with the layer in plot_draw.c.
+/* The eleven plot types of SPEC §5: what they share (selection, titles, histograms, values) and
+ * their table; each type is drawn in plot_t_*.c with the layer in plot_draw.c and plot_marks.c.
  * DESIGN: every type follows imgeda's chart (same data, reference lines and thresholds) with
  * these deliberate changes: thresholds come from the options (the manifest's settings) rather
  * than constants; the title carries n and the ie__pt_subtitle says what was left out or sampled;

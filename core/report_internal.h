@@ -1,5 +1,6 @@
-/* The content of a report, built once (report.c) and written as HTML (report.c) or PDF
- * (report_pdf.c), so the two formats always say the same thing. */
+/* The content of a report, built once (report_model.c) and written as HTML (report_html.c) or
+ * PDF (report_pdf.c), so the two formats always say the same thing. The front (report.c) picks
+ * the writer. */
 #ifndef IMGEDA_REPORT_INTERNAL_H
 #define IMGEDA_REPORT_INTERNAL_H
 

@@ -1,12 +1,37 @@
 /* The slim manifest view (see imgeda/slim.h): arena, path index, captured values to slim
  * records, loading, values and exact-duplicate groups. */
 
-#include "imgeda/diff.h"
+#include <errno.h>
+#include <fcntl.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
 #include "imgeda/manifest.h"
+#include "imgeda/slim.h"
 #include "imgeda/util.h"
 #include "slim_internal.h"
 
+const char *const ie_slim_field_names[IE_SLIM_NFIELDS] = {
+    "file_size_bytes",     "width",      "height",    "format",
+    "color_mode",          "is_corrupt", "is_dark",   "is_overexposed",
+    "has_border_artifact", "phash",      "is_blurry", "aspect_ratio",
+};
+
 /* ---- string arena: paths and the rare irregular values live until release ---- */
+
+struct arena_chunk {
+    struct arena_chunk *next;
+    size_t used, cap;
+    char data[];
+};
+
+struct ie__slim_arena {
+    struct arena_chunk *head;
+};
+
+#define ARENA_CHUNK (1u << 20)
 
 static char *arena_strndup(struct ie_slim_manifest *m, const char *s, size_t n)
 {
@@ -36,24 +61,8 @@ static char *arena_strndup(struct ie_slim_manifest *m, const char *s, size_t n)
     return p;
 }
 
-/* ---- path index: open addressing keyed by the XXH3 of the path, the hash kept per slot so
- * that rehashing and most mismatches need no string access ---- */
-
-static uint64_t path_hash(const char *path, size_t len)
-{
-    return XXH3_64bits(path, len);
-}
-
-/* The slot of path: the one holding it, or the empty slot where it belongs. */
-static size_t paths_slot(const struct ie_slim_manifest *m, const char *path, uint64_t h)
-{
-    const struct ie__slim_paths *ix = m->paths;
-    size_t mask = ix->cap - 1, i = (size_t)h & mask;
-    while (ix->slots[i].rec &&
-           (ix->slots[i].hash != h || strcmp(m->recs[ix->slots[i].rec - 1].path, path) != 0))
-        i = (i + 1) & mask;
-    return i;
-}
+/* ---- path index: growing it (the index and its lookup, which diff.c uses too, are in
+ * slim_internal.h) ---- */
 
 static void paths_grow(struct ie_slim_manifest *m)
 {
@@ -69,15 +78,6 @@ static void paths_grow(struct ie_slim_manifest *m)
         ix->slots[j] = old.slots[i];
     }
     free(old.slots);
-}
-
-/* Index of the record for path, or SIZE_MAX. */
-size_t ie__slim_paths_find(const struct ie_slim_manifest *m, const char *path)
-{
-    if (!m->paths || !m->paths->n)
-        return SIZE_MAX;
-    size_t i = paths_slot(m, path, path_hash(path, strlen(path)));
-    return m->paths->slots[i].rec ? (size_t)m->paths->slots[i].rec - 1 : SIZE_MAX;
 }
 
 void ie_slim_manifest_init(struct ie_slim_manifest *m)
@@ -307,24 +307,6 @@ static bool canonical_hash_parse(const char *p, size_t n, struct ie_hash256 *h)
     return true;
 }
 
-uint16_t ie__slim_flag_of(int f)
-{
-    switch (f) {
-    case IE_SLIM_IS_CORRUPT:
-        return IE_SLIM_F_CORRUPT;
-    case IE_SLIM_IS_DARK:
-        return IE_SLIM_F_DARK;
-    case IE_SLIM_IS_OVEREXPOSED:
-        return IE_SLIM_F_OVEREXPOSED;
-    case IE_SLIM_HAS_BORDER_ARTIFACT:
-        return IE_SLIM_F_ARTIFACT;
-    case IE_SLIM_IS_BLURRY:
-        return IE_SLIM_F_BLURRY;
-    default:
-        return 0;
-    }
-}
-
 /* Inserts rec for its path: appended, or replacing the earlier record of the same path in the
  * earlier one's position. */
 static void slim_put(struct ie_slim_manifest *m, const struct ie_slim_record *rec, size_t path_len)
@@ -333,8 +315,8 @@ static void slim_put(struct ie_slim_manifest *m, const struct ie_slim_record *re
         m->paths = ie_xcalloc(1, sizeof(*m->paths));
     if ((m->paths->n + 1) * 2 > m->paths->cap)
         paths_grow(m);
-    uint64_t h = path_hash(rec->path, path_len);
-    size_t slot = paths_slot(m, rec->path, h);
+    uint64_t h = ie__slim_path_hash(rec->path, path_len);
+    size_t slot = ie__slim_paths_slot(m, rec->path, h);
     if (m->paths->slots[slot].rec) {
         m->recs[m->paths->slots[slot].rec - 1] = *rec;
         m->replaced++;
