@@ -24,67 +24,71 @@ static const char *const default_extensions[] = {".jpg",  ".jpeg", ".png",  ".bm
 #define AN         IE_OPT_ANALYSIS
 
 /* name, json key, CLI flag, CLI "off" flag, header key, type, offset, lo, hi, cap, flags,
- * metavar, help, default text. Defaults live in ie_scan_options_init. */
+ * default, cap, flags, metavar, help, default text (printed instead of the default). */
 static const struct ie_scan_option rows[] = {
-    {"workers", "workers", "--workers", NULL, "workers", IE_OPT_INT, OFF(workers), 1, 1024,
-     IE_OPT_CAP_WORKERS, 0, "N", "analysis threads", "number of cores"},
+    {"workers", "workers", "--workers", NULL, "workers", IE_OPT_INT, OFF(workers), 1, 1024, 0,
+     IE_OPT_CAP_WORKERS, IE_OPT_DEFAULT_CORES, "N", "analysis threads", "number of cores"},
     {"checkpoint_every", "checkpoint_every", "--checkpoint-every", NULL, "checkpoint_every",
-     IE_OPT_INT, OFF(checkpoint_every), 1, 1e7, IE_OPT_CAP_NONE, 0, "N",
+     IE_OPT_INT, OFF(checkpoint_every), 1, 1e7, 500, IE_OPT_CAP_NONE, 0, "N",
      "records between durable checkpoints", NULL},
     {"no_hashes", "no_hashes", "--no-hashes", NULL, "include_hashes", IE_OPT_BOOL, OFF(no_hashes),
-     0, 1, IE_OPT_CAP_NONE, AN | IE_OPT_HEADER_NEGATED, NULL, "do not compute perceptual hashes",
+     0, 1, 0, IE_OPT_CAP_NONE, AN | IE_OPT_HEADER_NEGATED, NULL, "do not compute perceptual hashes",
      NULL},
     {"skip_pixel_stats", "skip_pixel_stats", "--skip-pixel-stats", NULL, "skip_pixel_stats",
-     IE_OPT_BOOL, OFF(skip_pixel_stats), 0, 1, IE_OPT_CAP_NONE, AN, NULL,
+     IE_OPT_BOOL, OFF(skip_pixel_stats), 0, 1, 0, IE_OPT_CAP_NONE, AN, NULL,
      "metadata only: no pixel, corner or blur statistics", NULL},
     {"skip_exif", "skip_exif", "--skip-exif", NULL, "skip_exif", IE_OPT_BOOL, OFF(skip_exif), 0, 1,
-     IE_OPT_CAP_NONE, AN, NULL, "do not read EXIF", NULL},
+     0, IE_OPT_CAP_NONE, AN, NULL, "do not read EXIF", NULL},
     {"skip_blur", "skip_blur", "--skip-blur", NULL, "skip_blur", IE_OPT_BOOL, OFF(skip_blur), 0, 1,
-     IE_OPT_CAP_NONE, AN, NULL, "do not compute the blur score", NULL},
+     0, IE_OPT_CAP_NONE, AN, NULL, "do not compute the blur score", NULL},
     {"dark_threshold", "dark_threshold", "--dark-threshold", NULL, "dark_threshold", IE_OPT_DOUBLE,
-     OFF(dark_threshold), 0, 1e9, IE_OPT_CAP_NONE, AN, "F", "mean brightness below F is dark",
+     OFF(dark_threshold), 0, 1e9, 40, IE_OPT_CAP_NONE, AN, "F", "mean brightness below F is dark",
      NULL},
     {"overexposed_threshold", "overexposed_threshold", "--overexposed-threshold", NULL,
-     "overexposed_threshold", IE_OPT_DOUBLE, OFF(overexposed_threshold), 0, 1e9, IE_OPT_CAP_NONE,
-     AN, "F", "mean brightness above F is overexposed", NULL},
+     "overexposed_threshold", IE_OPT_DOUBLE, OFF(overexposed_threshold), 0, 1e9, 220,
+     IE_OPT_CAP_NONE, AN, "F", "mean brightness above F is overexposed", NULL},
     {"artifact_threshold", "artifact_threshold", "--artifact-threshold", NULL, "artifact_threshold",
-     IE_OPT_DOUBLE, OFF(artifact_threshold), 0, 1e9, IE_OPT_CAP_NONE, AN, "F",
+     IE_OPT_DOUBLE, OFF(artifact_threshold), 0, 1e9, 50, IE_OPT_CAP_NONE, AN, "F",
      "corner/centre delta above F is a border artifact", NULL},
     {"blur_threshold", "blur_threshold", "--blur-threshold", NULL, "blur_threshold", IE_OPT_DOUBLE,
-     OFF(blur_threshold), 0, 1e9, IE_OPT_CAP_NONE, AN, "F", "blur score below F is blurry", NULL},
+     OFF(blur_threshold), 0, 1e9, 100, IE_OPT_CAP_NONE, AN, "F", "blur score below F is blurry",
+     NULL},
     {"corner_patch_fraction", NULL, NULL, NULL, "corner_patch_fraction", IE_OPT_DOUBLE,
-     OFF(corner_patch_fraction), 0, 0.5, IE_OPT_CAP_NONE, AN, NULL,
+     OFF(corner_patch_fraction), 0, 0.5, 0.1, IE_OPT_CAP_NONE, AN, NULL,
      "share of each side the corner patches cover (fixed)", NULL},
     {"max_image_dim", "max_image_dim", "--max-image-dim", NULL, "max_image_dimension", IE_OPT_INT,
-     OFF(max_image_dim), 16, 65535, IE_OPT_CAP_NONE, AN, "N", "working-image size limit", NULL},
-    {"hash_size", NULL, NULL, NULL, "hash_size", IE_OPT_INT, OFF(hash_size), 16, 16,
+     OFF(max_image_dim), 16, 65535, 2048, IE_OPT_CAP_NONE, AN, "N", "working-image size limit",
+     NULL},
+    {"hash_size", NULL, NULL, NULL, "hash_size", IE_OPT_INT, OFF(hash_size), 16, 16, 16,
      IE_OPT_CAP_NONE, AN, NULL, "perceptual hash side (fixed: 256-bit hashes)", NULL},
     {"max_pixels", "max_pixels", "--max-pixels", NULL, "max_pixels", IE_OPT_INT64, OFF(max_pixels),
-     1, 1099511627776.0, IE_OPT_CAP_MAX_PIXELS, AN, "N", "larger images are corrupt, not decoded",
-     NULL},
+     1, 1099511627776.0, 178956970, IE_OPT_CAP_MAX_PIXELS, AN, "N",
+     "larger images are corrupt, not decoded", NULL},
     {"max_file_bytes", NULL, NULL, NULL, "max_file_bytes", IE_OPT_INT64, OFF(max_file_bytes), 1,
-     1099511627776.0, IE_OPT_CAP_NONE, AN, NULL, "larger files are corrupt, not read (fixed)",
-     NULL},
+     1099511627776.0, 2147483648.0, IE_OPT_CAP_NONE, AN, NULL,
+     "larger files are corrupt, not read (fixed)", NULL},
+    /* Off by default: the DCT-domain shrink changes blur_score by 8-17% on >= 4096 px JPEGs
+     * (measured against Pillow with tests/oracle), beyond SPEC §3.4's 1%. Opt in for speed. */
     {"shrink_on_load", "shrink_on_load", "--shrink-on-load", NULL, "shrink_on_load", IE_OPT_BOOL,
-     OFF(shrink_on_load), 0, 1, IE_OPT_CAP_NONE, AN, NULL,
+     OFF(shrink_on_load), 0, 1, 0, IE_OPT_CAP_NONE, AN, NULL,
      "faster decode of JPEGs >= 2x max-image-dim; changes\nblur_score by ~10% there (off by "
      "default, for compat)",
      NULL},
-    {"resume", NULL, "--resume", "--no-resume", "resume", IE_OPT_BOOL, OFF(resume), 0, 1,
+    {"resume", NULL, "--resume", "--no-resume", "resume", IE_OPT_BOOL, OFF(resume), 0, 1, 1,
      IE_OPT_CAP_NONE, 0, NULL, "reuse records of unchanged files", "--resume"},
-    {"force", "force", "--force", NULL, "force", IE_OPT_BOOL, OFF(force), 0, 1, IE_OPT_CAP_NONE, 0,
-     NULL, "re-analyse everything, overwriting OUT", NULL},
-    {"isolate", NULL, "--isolate", NULL, NULL, IE_OPT_BOOL, OFF(isolate), 0, 1, IE_OPT_CAP_NONE, 0,
-     NULL,
+    {"force", "force", "--force", NULL, "force", IE_OPT_BOOL, OFF(force), 0, 1, 0, IE_OPT_CAP_NONE,
+     0, NULL, "re-analyse everything, overwriting OUT", NULL},
+    {"isolate", NULL, "--isolate", NULL, NULL, IE_OPT_BOOL, OFF(isolate), 0, 1, 0, IE_OPT_CAP_NONE,
+     0, NULL,
      "analyse in worker processes: a decoder that crashes\nor hangs costs one image, not the scan",
      NULL},
     {"image_timeout_s", NULL, "--image-timeout", NULL, NULL, IE_OPT_DOUBLE, OFF(image_timeout_s), 0,
-     86400, IE_OPT_CAP_NONE, 0, "S",
+     86400, 0, IE_OPT_CAP_NONE, 0, "S",
      "seconds an image may take before it becomes an error\nrecord \"timed out\" (implies "
      "--isolate; 0: no limit)",
      NULL},
     {"extensions", "extensions", "--extensions", NULL, "extensions", IE_OPT_EXTENSIONS,
-     OFF(extensions), 0, 0, IE_OPT_CAP_NONE, 0, "LIST", "comma-separated, e.g. jpg,png",
+     OFF(extensions), 0, 0, 0, IE_OPT_CAP_NONE, 0, "LIST", "comma-separated, e.g. jpg,png",
      "jpg jpeg png bmp\ntiff tif webp gif heic heif avif jxl"},
 };
 
@@ -123,25 +127,34 @@ const struct ie_scan_option *ie_scan_option_by_flag(const char *flag, bool *nega
 void ie_scan_options_init(struct ie_scan_options *o)
 {
     memset(o, 0, sizeof(*o));
-    long cores = sysconf(_SC_NPROCESSORS_ONLN);
-    o->workers = cores > 0 ? (int)cores : 1;
-    o->checkpoint_every = 500;
-    o->resume = true;
-    for (size_t i = 0; i < IE_ARRAY_LEN(default_extensions); i++)
-        snprintf(o->extensions[i], sizeof(o->extensions[i]), "%s", default_extensions[i]);
-    o->n_extensions = IE_ARRAY_LEN(default_extensions);
-    o->dark_threshold = 40.0;
-    o->overexposed_threshold = 220.0;
-    o->artifact_threshold = 50.0;
-    o->blur_threshold = 100.0;
-    o->corner_patch_fraction = 0.1;
-    o->max_image_dim = 2048;
-    o->hash_size = 16;
-    o->max_pixels = 178956970;
-    o->max_file_bytes = (int64_t)2 << 30;
-    /* Off: the DCT-domain shrink changes blur_score by 8-17% on >= 4096 px JPEGs (measured
-     * against Pillow with tests/oracle), beyond SPEC §3.4's 1%. Opt in for speed. */
-    o->shrink_on_load = false;
+    for (size_t i = 0; i < IE_ARRAY_LEN(rows); i++) {
+        const struct ie_scan_option *row = &rows[i];
+        double def = row->def;
+        if (row->flags & IE_OPT_DEFAULT_CORES) {
+            long cores = sysconf(_SC_NPROCESSORS_ONLN);
+            def = cores > 0 ? (double)cores : 1;
+        }
+        void *at = (char *)o + row->offset;
+        switch (row->type) {
+        case IE_OPT_BOOL:
+            *(bool *)at = def != 0;
+            break;
+        case IE_OPT_INT:
+            *(int *)at = (int)def;
+            break;
+        case IE_OPT_INT64:
+            *(int64_t *)at = (int64_t)def;
+            break;
+        case IE_OPT_DOUBLE:
+            *(double *)at = def;
+            break;
+        case IE_OPT_EXTENSIONS:
+            for (size_t k = 0; k < IE_ARRAY_LEN(default_extensions); k++)
+                snprintf(o->extensions[k], sizeof(o->extensions[k]), "%s", default_extensions[k]);
+            o->n_extensions = IE_ARRAY_LEN(default_extensions);
+            break;
+        }
+    }
 }
 
 int ie_scan_options_set_extensions(struct ie_scan_options *o, const char *list, struct ie_err *err)

@@ -147,3 +147,35 @@ Test(options, usage_lists_every_flag_with_its_default)
     cr_assert_not_null(strstr(u, "--resume / --no-resume"));
     free(u);
 }
+
+/* Defaults come from the rows' default column: each lies in its row's range, and the values are
+ * the spec's (SPEC §3 thresholds, Pillow's pixel limit). */
+Test(options, defaults_come_from_the_table_and_lie_in_range)
+{
+    const struct ie_scan_option *rows;
+    size_t n = ie_scan_option_table(&rows);
+    for (size_t i = 0; i < n; i++) {
+        if (rows[i].type == IE_OPT_EXTENSIONS || (rows[i].flags & IE_OPT_DEFAULT_CORES))
+            continue;
+        cr_assert(rows[i].def >= rows[i].lo && rows[i].def <= rows[i].hi,
+                  "%s: default %g outside %g..%g", rows[i].name, rows[i].def, rows[i].lo,
+                  rows[i].hi);
+    }
+    struct ie_scan_options o;
+    ie_scan_options_init(&o);
+    cr_assert_float_eq(o.dark_threshold, 40.0, 1e-12);
+    cr_assert_float_eq(o.overexposed_threshold, 220.0, 1e-12);
+    cr_assert_float_eq(o.artifact_threshold, 50.0, 1e-12);
+    cr_assert_float_eq(o.blur_threshold, 100.0, 1e-12);
+    cr_assert_float_eq(o.corner_patch_fraction, 0.1, 1e-12);
+    cr_assert_eq(o.max_image_dim, 2048);
+    cr_assert_eq(o.hash_size, 16);
+    cr_assert_eq(o.max_pixels, 178956970);
+    cr_assert_eq(o.max_file_bytes, (int64_t)2 << 30);
+    cr_assert_eq(o.checkpoint_every, 500);
+    cr_assert(o.resume && !o.force && !o.shrink_on_load && !o.isolate && !o.no_hashes);
+    cr_assert_eq(o.image_timeout_s, 0);
+    cr_assert_geq(o.workers, 1);
+    cr_assert_eq(o.n_extensions, 12);
+    cr_assert_str_eq(o.extensions[0], ".jpg");
+}

@@ -55,6 +55,7 @@ enum ie_opt_cap { IE_OPT_CAP_NONE, IE_OPT_CAP_WORKERS, IE_OPT_CAP_MAX_PIXELS };
 enum {
     IE_OPT_ANALYSIS = 1u << 0,       /* changes computed values: a resume must match it */
     IE_OPT_HEADER_NEGATED = 1u << 1, /* the header stores the negation (include_hashes) */
+    IE_OPT_DEFAULT_CORES = 1u << 2,  /* the default is the number of online cores, not def */
 };
 
 /* One row of the table. */
@@ -68,6 +69,7 @@ struct ie_scan_option {
     enum ie_opt_type type;
     size_t offset; /* of the field in struct ie_scan_options */
     double lo, hi; /* accepted range of numbers (inclusive) */
+    double def;    /* the default (booleans 0/1); see IE_OPT_DEFAULT_CORES and extensions */
     enum ie_opt_cap cap;
     unsigned flags;
     const char *metavar;      /* the CLI value's name, e.g. "N" */
@@ -82,7 +84,8 @@ const struct ie_scan_option *ie_scan_option_by_json_key(const char *key);
 /* The row whose cli_flag (*negated = false) or cli_negate (true) is flag, or NULL. */
 const struct ie_scan_option *ie_scan_option_by_flag(const char *flag, bool *negated);
 
-/* Fills defaults (workers = online cores). */
+/* Fills every field with its row's default (workers: online cores; extensions: the image
+ * formats libvips reads). */
 void ie_scan_options_init(struct ie_scan_options *o);
 /* Parses "jpg,.PNG" into o->extensions. Returns 0 or IE_EINVAL. */
 int ie_scan_options_set_extensions(struct ie_scan_options *o, const char *list, struct ie_err *err);
