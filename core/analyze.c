@@ -634,6 +634,31 @@ static const char *base_name(const char *path)
     return s ? s + 1 : path;
 }
 
+/* The record of a file ie_open_confined refused or could not open. Size and mtime are kept
+ * where the file may be read (they let a resume keep the verdict), never for one outside the
+ * allowed roots. The rare failure path looks the file up again by name, as before the open. */
+static void record_unopened(const char *fs_path, const struct ie_scan_options *o,
+                            const struct stat *st, const struct ie_err *err, struct ie_record *r)
+{
+    struct stat again;
+    if (err->code == IE_EPERM || !ie_confine_allows_path(o->confine, fs_path)) {
+        set_corrupt(r, "refused: the file resolves outside the allowed roots");
+        return;
+    }
+    if (st->st_mode == 0) {
+        if (stat(fs_path, &again) < 0) {
+            char why[300];
+            snprintf(why, sizeof(why), "cannot stat file: %s", strerror(errno));
+            set_corrupt(r, why);
+            return;
+        }
+        st = &again;
+    }
+    r->file_size_bytes = (int64_t)st->st_size;
+    r->mtime = (double)st->st_mtim.tv_sec + (double)st->st_mtim.tv_nsec * 1e-9;
+    set_corrupt(r, err->msg);
+}
+
 void ie_analyze_file(const char *fs_path, const char *record_path, const struct ie_scan_options *o,
                      struct ie_record *r)
 {
@@ -649,26 +674,20 @@ void ie_analyze_file(const char *fs_path, const char *record_path, const struct 
     ie_record_set_str(&r->analyzed_at, now);
     ie_record_set_str(&r->analyzer_version, IE_ANALYZER_VERSION);
 
-    /* Confined (the daemon): nothing of a file outside the allowed roots is read or recorded,
-     * not even its size; discovery already skipped such files, this catches a swapped link. */
-    if (!ie_confine_allows_path(o->confine, fs_path)) {
-        set_corrupt(r, "refused: the file resolves outside the allowed roots");
-        return;
-    }
-    if (stat(fs_path, &st) < 0) {
-        char why[300];
-        snprintf(why, sizeof(why), "cannot stat file: %s", strerror(errno));
-        set_corrupt(r, why);
+    /* The file is opened once; its status comes from the descriptor and, when confined (the
+     * daemon), so does its real path: nothing of a file outside the allowed roots is read or
+     * recorded, not even its size. Discovery already skipped such files; this catches a link
+     * swapped since, without resolving every path twice. */
+    int fd = ie_open_confined(fs_path, o->confine, &st, &err);
+    if (fd < 0) {
+        record_unopened(fs_path, o, &st, &err, r);
         return;
     }
     r->file_size_bytes = (int64_t)st.st_size;
     r->mtime = (double)st.st_mtim.tv_sec + (double)st.st_mtim.tv_nsec * 1e-9;
-    if (ie_read_file_confined(fs_path, (size_t)o->max_file_bytes, o->confine, &buf, &len, &err) <
-        0) {
-        if (err.code == IE_EPERM) {
-            r->file_size_bytes = 0;
-            r->mtime = 0;
-        }
+    int rc = ie_read_fd(fd, fs_path, &st, (size_t)o->max_file_bytes, &buf, &len, &err);
+    close(fd);
+    if (rc < 0) {
         set_corrupt(r, err.code == IE_ELIMIT ? "file too large" : err.msg);
         return;
     }

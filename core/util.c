@@ -237,39 +237,42 @@ int ie_read_file(const char *path, size_t max_bytes, char **out, size_t *len, st
     return ie_read_file_confined(path, max_bytes, NULL, out, len, err);
 }
 
-int ie_read_file_confined(const char *path, size_t max_bytes, const struct ie_confine *confine,
-                          char **out, size_t *len, struct ie_err *err)
+int ie_open_confined(const char *path, const struct ie_confine *confine, struct stat *st,
+                     struct ie_err *err)
 {
-    int fd = -1, rc = 0;
-    char *data = NULL;
-    struct stat st;
-    size_t have = 0, cap;
-
+    memset(st, 0, sizeof(*st));
     /* O_NONBLOCK: a FIFO must not block the open; it is refused below as not regular. */
-    fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
-    if (fd < 0) {
-        rc = ie_err_set(err, errno == ENOENT ? IE_ENOENT : IE_EIO, "cannot open %s: %s", path,
-                        strerror(errno));
-        goto out;
-    }
+    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+    if (fd < 0)
+        return ie_err_set(err, errno == ENOENT ? IE_ENOENT : IE_EIO, "cannot open %s: %s", path,
+                          strerror(errno));
+    int rc = 0;
     if (!ie_confine_allows_fd(confine, fd)) {
         rc = ie_err_set(err, IE_EPERM, "%s resolves outside the allowed roots", path);
-        goto out;
-    }
-    if (fstat(fd, &st) < 0) {
+    } else if (fstat(fd, st) < 0) {
         rc = ie_err_set(err, IE_EIO, "cannot stat %s: %s", path, strerror(errno));
-        goto out;
-    }
-    if (!S_ISREG(st.st_mode)) {
+        memset(st, 0, sizeof(*st));
+    } else if (!S_ISREG(st->st_mode)) {
         rc = ie_err_set(err, IE_EIO, "%s is not a regular file", path);
-        goto out;
+    }
+    if (rc < 0) {
+        close(fd);
+        return rc;
     }
     fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK);
-    if (st.st_size > 0 && (uint64_t)st.st_size > max_bytes) {
-        rc = ie_err_set(err, IE_ELIMIT, "%s is larger than %zu bytes", path, max_bytes);
-        goto out;
-    }
-    cap = st.st_size > 0 ? (size_t)st.st_size + 1 : 4096;
+    return fd;
+}
+
+int ie_read_fd(int fd, const char *path, const struct stat *st, size_t max_bytes, char **out,
+               size_t *len, struct ie_err *err)
+{
+    int rc = 0;
+    size_t have = 0, cap;
+    char *data = NULL;
+
+    if (st->st_size > 0 && (uint64_t)st->st_size > max_bytes)
+        return ie_err_set(err, IE_ELIMIT, "%s is larger than %zu bytes", path, max_bytes);
+    cap = st->st_size > 0 ? (size_t)st->st_size + 1 : 4096;
     data = ie_xmalloc(cap);
     for (;;) {
         if (have + 1 >= cap) {
@@ -297,8 +300,18 @@ int ie_read_file_confined(const char *path, size_t max_bytes, const struct ie_co
     data = NULL;
 out:
     free(data);
-    if (fd >= 0)
-        close(fd);
+    return rc;
+}
+
+int ie_read_file_confined(const char *path, size_t max_bytes, const struct ie_confine *confine,
+                          char **out, size_t *len, struct ie_err *err)
+{
+    struct stat st;
+    int fd = ie_open_confined(path, confine, &st, err);
+    if (fd < 0)
+        return fd;
+    int rc = ie_read_fd(fd, path, &st, max_bytes, out, len, err);
+    close(fd);
     return rc;
 }
 

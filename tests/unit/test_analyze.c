@@ -3,6 +3,7 @@
 #include <criterion/criterion.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <vips/vips.h>
 
 #include "helpers.h"
@@ -266,9 +267,46 @@ Test(analyze, file_errors_become_records)
     ie_analyze_file("/nonexistent/x.jpg", "/nonexistent/x.jpg", &o, &r);
     cr_expect(r.is_corrupt);
     cr_expect_str_eq(r.filename, "x.jpg");
-    cr_expect(strstr(r.error, "No such file") != NULL, "%s", r.error);
+    cr_expect_str_eq(r.error, "cannot stat file: No such file or directory");
+    cr_expect_eq(r.file_size_bytes, 0);
     cr_expect_not_null(r.analyzed_at);
     ie_record_release(&r);
+}
+
+/* A FIFO named like an image is never opened for reading (it would block the worker); its size
+ * and mtime are still recorded so a resume keeps the verdict. An oversized file is not read. */
+Test(analyze, special_and_oversized_files_keep_their_status)
+{
+    char *d = th_tempdir();
+    char *fifo = th_path(d, "pipe.jpg");
+    char *big = th_path(d, "big.jpg");
+    cr_assert_eq(mkfifo(fifo, 0600), 0);
+    FILE *f = fopen(big, "wb");
+    cr_assert_not_null(f);
+    cr_assert_eq(fwrite("0123456789", 1, 10, f), 10);
+    fclose(f);
+    struct ie_scan_options o;
+    struct ie_record r;
+    ie_scan_options_init(&o);
+    ie_record_init(&r);
+    ie_analyze_file(fifo, "pipe.jpg", &o, &r);
+    cr_assert(r.is_corrupt);
+    cr_expect(strstr(r.error, "is not a regular file") != NULL, "%s", r.error);
+    cr_expect_gt(r.mtime, 0);
+    ie_record_release(&r);
+    o.max_file_bytes = 4;
+    ie_record_init(&r);
+    ie_analyze_file(big, "big.jpg", &o, &r);
+    cr_assert(r.is_corrupt);
+    cr_expect_str_eq(r.error, "file too large");
+    cr_expect_eq(r.file_size_bytes, 10);
+    cr_expect_gt(r.mtime, 0);
+    cr_expect_null(r.content_hash);
+    ie_record_release(&r);
+    th_rmrf(d);
+    free(fifo);
+    free(big);
+    free(d);
 }
 
 /* Confined (the daemon), a file whose real path lies outside the allowed roots is refused

@@ -61,6 +61,16 @@ int ie_read_file(const char *path, size_t max_bytes, char **out, size_t *len, st
 struct ie_confine;
 int ie_read_file_confined(const char *path, size_t max_bytes, const struct ie_confine *confine,
                           char **out, size_t *len, struct ie_err *err);
+/* The two halves of ie_read_file_confined, for a caller that wants the file's status without a
+ * second lookup of its path. ie_open_confined opens path read-only and fills *st (zeroed when
+ * the open or fstat failed); it returns the descriptor, or a negative IE_E* with err filled
+ * (IE_EPERM: outside confine; IE_EIO: not a regular file, *st filled). ie_read_fd reads the
+ * opened file of status st whole, refusing more than max_bytes (IE_ELIMIT); it does not close. */
+struct stat;
+int ie_open_confined(const char *path, const struct ie_confine *confine, struct stat *st,
+                     struct ie_err *err);
+int ie_read_fd(int fd, const char *path, const struct stat *st, size_t max_bytes, char **out,
+               size_t *len, struct ie_err *err);
 
 /* Creates path and its missing parents (mode 0755). Returns 0, or -1 with errno set. */
 int ie_mkdir_p(const char *path);
