@@ -157,6 +157,11 @@ void ie_scan_options_init(struct ie_scan_options *o)
     }
 }
 
+bool ie_scan_options_isolated(const struct ie_scan_options *o)
+{
+    return o->isolate || o->image_timeout_s > 0;
+}
+
 int ie_scan_options_set_extensions(struct ie_scan_options *o, const char *list, struct ie_err *err)
 {
     size_t n = 0;

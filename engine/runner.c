@@ -207,7 +207,7 @@ int eng_runner_start(uv_loop_t *loop, struct ie_scan *scan, int workers,
     r->workers = workers;
     atomic_init(&r->cancel, 0);
     const struct ie_scan_options *o = ie_scan_options(scan);
-    r->isolated = o->isolate || o->image_timeout_s > 0;
+    r->isolated = ie_scan_options_isolated(o);
     if (r->isolated) {
         pthread_mutex_init(&r->slots_lock, NULL);
         r->slots = ie_xcalloc((size_t)workers, sizeof(*r->slots));

@@ -12,7 +12,8 @@ static void daemon_defaults(const struct srv_config *cfg, struct ie_scan_options
     o->checkpoint_every = (int)cfg->checkpoint_every;
     o->max_pixels = cfg->max_pixels;
     o->isolate = cfg->isolate != 0;
-    /* A time limit needs a worker process to stop: without isolation there is none. */
+    /* A time limit implies isolation (ie_scan_options_isolated); scan.isolate: false asks for
+     * analysis in the daemon's threads, so it sets no limit rather than isolating anyway. */
     o->image_timeout_s = cfg->isolate ? (double)cfg->image_timeout_s : 0;
 }
 

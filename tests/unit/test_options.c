@@ -179,3 +179,16 @@ Test(options, defaults_come_from_the_table_and_lie_in_range)
     cr_assert_eq(o.n_extensions, 12);
     cr_assert_str_eq(o.extensions[0], ".jpg");
 }
+
+/* One rule: a time limit implies isolation, whichever front end set it. */
+Test(options, a_time_limit_implies_isolation)
+{
+    struct ie_scan_options o;
+    ie_scan_options_init(&o);
+    cr_expect_not(ie_scan_options_isolated(&o));
+    o.image_timeout_s = 5;
+    cr_expect(ie_scan_options_isolated(&o));
+    o.image_timeout_s = 0;
+    o.isolate = true;
+    cr_expect(ie_scan_options_isolated(&o));
+}

@@ -87,6 +87,10 @@ const struct ie_scan_option *ie_scan_option_by_flag(const char *flag, bool *nega
 /* Fills every field with its row's default (workers: online cores; extensions: the image
  * formats libvips reads). */
 void ie_scan_options_init(struct ie_scan_options *o);
+/* Whether analyses run in worker processes: asked for (isolate), or needed because a time limit
+ * is set (only a worker process can be stopped mid-decode). The one rule every front end follows:
+ * the CLI's --image-timeout implies --isolate; the daemon's scan.isolate: false sets no limit. */
+bool ie_scan_options_isolated(const struct ie_scan_options *o);
 /* Parses "jpg,.PNG" into o->extensions. Returns 0 or IE_EINVAL. */
 int ie_scan_options_set_extensions(struct ie_scan_options *o, const char *list, struct ie_err *err);
 /* True if name ends with one of the extensions (case-insensitive). */
