@@ -124,6 +124,29 @@ const struct ie_scan_option *ie_scan_option_by_flag(const char *flag, bool *nega
     return NULL;
 }
 
+/* Stores a number already checked against the row's range into its field (booleans: 0 or 1;
+ * extensions are not numbers and are left alone). */
+static void store_number(const struct ie_scan_option *row, double v, struct ie_scan_options *o)
+{
+    char *at = (char *)o + row->offset;
+    switch (row->type) {
+    case IE_OPT_INT:
+        *(int *)at = (int)v;
+        break;
+    case IE_OPT_INT64:
+        *(int64_t *)at = (int64_t)v;
+        break;
+    case IE_OPT_DOUBLE:
+        *(double *)at = v;
+        break;
+    case IE_OPT_BOOL:
+        *(bool *)at = v != 0;
+        break;
+    case IE_OPT_EXTENSIONS:
+        break;
+    }
+}
+
 void ie_scan_options_init(struct ie_scan_options *o)
 {
     memset(o, 0, sizeof(*o));
@@ -134,25 +157,12 @@ void ie_scan_options_init(struct ie_scan_options *o)
             long cores = sysconf(_SC_NPROCESSORS_ONLN);
             def = cores > 0 ? (double)cores : 1;
         }
-        void *at = (char *)o + row->offset;
-        switch (row->type) {
-        case IE_OPT_BOOL:
-            *(bool *)at = def != 0;
-            break;
-        case IE_OPT_INT:
-            *(int *)at = (int)def;
-            break;
-        case IE_OPT_INT64:
-            *(int64_t *)at = (int64_t)def;
-            break;
-        case IE_OPT_DOUBLE:
-            *(double *)at = def;
-            break;
-        case IE_OPT_EXTENSIONS:
+        if (row->type == IE_OPT_EXTENSIONS) {
             for (size_t k = 0; k < IE_ARRAY_LEN(default_extensions); k++)
                 snprintf(o->extensions[k], sizeof(o->extensions[k]), "%s", default_extensions[k]);
             o->n_extensions = IE_ARRAY_LEN(default_extensions);
-            break;
+        } else {
+            store_number(row, def, o);
         }
     }
 }
@@ -221,26 +231,6 @@ static double upper_bound(const struct ie_scan_option *row, const struct ie_scan
                   : row->cap == IE_OPT_CAP_MAX_PIXELS ? c->max_pixels
                                                       : 0;
     return cap > 0 && (double)cap < row->hi ? (double)cap : row->hi;
-}
-
-/* Stores a number already checked against the row's range into its field. */
-static void store_number(const struct ie_scan_option *row, double v, struct ie_scan_options *o)
-{
-    char *at = (char *)o + row->offset;
-    switch (row->type) {
-    case IE_OPT_INT:
-        *(int *)at = (int)v;
-        break;
-    case IE_OPT_INT64:
-        *(int64_t *)at = (int64_t)v;
-        break;
-    case IE_OPT_DOUBLE:
-        *(double *)at = v;
-        break;
-    case IE_OPT_BOOL:
-    case IE_OPT_EXTENSIONS:
-        break;
-    }
 }
 
 static bool is_whole(double v)
