@@ -14,9 +14,11 @@
 #include <strings.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 #include <vips/vips.h>
 
 #include "imgeda/report.h"
+#include "imgeda/util.h"
 #include "plot_internal.h"
 #include "report_internal.h"
 
@@ -395,12 +397,54 @@ static char *locate(const char *path, const char *input_dir, struct stat *st)
     return found;
 }
 
+/* Opens the located file once, confined to o->confine, and decodes its thumbnail from that
+ * descriptor: the pixel limit is checked on the file's own header (a manifest's width and
+ * height may lie), and a link swapped after the check cannot redirect the decode. Returns the
+ * image, or NULL with t->why set. */
+static VipsImage *open_thumb(const char *path, const struct ie_report_opts *o,
+                             struct ie__report_thumb *t)
+{
+    struct stat st;
+    struct ie_err err = {0};
+    VipsImage *header = NULL, *img = NULL;
+    int fd = ie_open_confined(path, o->confine, &st, &err);
+    if (fd < 0) {
+        t->why = err.code == IE_EPERM ? "outside the allowed roots"
+                 : st.st_mode != 0    ? "not a file"
+                                      : "file not found";
+        return NULL;
+    }
+    VipsSource *src = vips_source_new_from_descriptor(fd);
+    close(fd);
+    if (!src)
+        goto fail;
+    header = vips_image_new_from_source(src, "", "access", VIPS_ACCESS_SEQUENTIAL, NULL);
+    if (!header)
+        goto fail;
+    if ((long long)header->Xsize * header->Ysize > THUMB_MAX_PIXELS) {
+        t->why = "too large to preview";
+        goto out;
+    }
+    if (vips_thumbnail_source(src, &img, o->thumb_px, "height", o->thumb_px, "size", VIPS_SIZE_DOWN,
+                              NULL) < 0)
+        goto fail;
+    goto out;
+fail:
+    vips_error_clear();
+    t->why = "cannot decode";
+out:
+    if (header)
+        g_object_unref(header);
+    if (src)
+        g_object_unref(src);
+    return img;
+}
+
 static void make_thumb(const struct ie_record *rec, const struct ie_report_opts *o,
                        const char *input_dir, struct ie__report_thumb *t)
 {
     VipsImage *img = NULL, *tmp = NULL;
     char *alt = NULL;
-    const char *path;
     struct stat st;
 
     memset(t, 0, sizeof(*t));
@@ -420,14 +464,8 @@ static void make_thumb(const struct ie_record *rec, const struct ie_report_opts 
         t->why = "file not found";
         goto out;
     }
-    path = alt;
-    if (!S_ISREG(st.st_mode)) {
-        t->why = "not a file";
+    if (!(img = open_thumb(alt, o, t)))
         goto out;
-    }
-    if (vips_thumbnail(path, &img, o->thumb_px, "height", o->thumb_px, "size", VIPS_SIZE_DOWN,
-                       NULL) < 0)
-        goto fail;
     if (vips_image_hasalpha(img)) {
         VipsArrayDouble *white = vips_array_double_newv(1, 255.0);
         int rc = vips_flatten(img, &tmp, "background", white, NULL);

@@ -258,7 +258,8 @@ static int compute_report(const struct srv_scan_row *row, const struct ie_manife
                           struct ie_buf *out, const char **mime, struct ie_err *err)
 {
     struct ie_report_opts *o = ctx;
-    /* Thumbnails read the image files: only for scans whose paths we chose (not imports). */
+    /* Thumbnails read the image files: only for scans whose paths we chose (not imports), and
+     * only files that still resolve inside scan.allowed_roots (a link may have been swapped). */
     o->thumbnails = !row->imported;
     *mime = o->format == IE_REPORT_PDF ? "application/pdf" : "text/html; charset=utf-8";
     return ie_report_render(m, o, out, err);
@@ -273,6 +274,12 @@ enum MHD_Result srv_h_report(struct srv_req *r)
     if (strcmp(f, "pdf") != 0 && strcmp(f, "html") != 0)
         return srv_reply_error(r, 404, "not_found", "no report format \"%s\" (pdf, html)", f);
     o.format = strcmp(f, "pdf") == 0 ? IE_REPORT_PDF : IE_REPORT_HTML;
-    return serve_result(r, o.format == IE_REPORT_PDF ? "report:pdf" : "report:html", compute_report,
-                        &o);
+    struct ie_confine confine;
+    const struct srv_config *cfg = r->ctx->cfg;
+    ie_confine_init(&confine, (const char *const *)cfg->allowed_roots, cfg->n_allowed_roots);
+    o.confine = &confine;
+    enum MHD_Result rc = serve_result(r, o.format == IE_REPORT_PDF ? "report:pdf" : "report:html",
+                                      compute_report, &o);
+    ie_confine_release(&confine);
+    return rc;
 }

@@ -18,6 +18,7 @@ ln -s "$OUT/photos" "$WORK/set/more"
 ln -s "$WORK/set/ok.png" "$WORK/set/again.png"
 cp "$FIXTURES/sample/street.jpg" "$WORK/set/crash_me.jpg"
 cp "$FIXTURES/sample/night.jpg" "$WORK/set/spin_me.jpg"
+cp "$FIXTURES/sample/night.jpg" "$WORK/set/dark.jpg"
 
 export IMGEDA_FAULT_INJECT="crash=crash_me.jpg,spin=spin_me.jpg"
 start_daemon "$WORK/var" --set scan.image_timeout_s=3
@@ -29,7 +30,7 @@ expect_api 200 GET "/api/v1/scans/$ID/images?limit=50&sort=path"
 import json, sys
 d = json.load(open(sys.argv[1]))
 names = sorted(i["filename"] for i in d["images"])
-assert names == ["again.png", "crash_me.jpg", "ok.png", "spin_me.jpg"], names
+assert names == ["again.png", "crash_me.jpg", "dark.jpg", "ok.png", "spin_me.jpg"], names
 for i in d["images"]:
     assert sys.argv[2] not in json.dumps(i), i
 errors = {i["filename"]: i["error"] for i in d["images"]}
@@ -45,6 +46,21 @@ expect_api 200 GET /healthz
 # A worker left behind would be an orphan (its parent gone); other tests' live workers are not.
 ps -eo ppid=,args= | awk '$1 == 1 && /--analysis-worker/' | grep -q . && fail "a worker process outlived the scan"
 ok "the daemon keeps serving and leaves no worker process behind"
+
+# A scanned file swapped for a link to outside after the scan: the report shows a placeholder in
+# its place and embeds nothing of the outside file.
+rm "$WORK/set/dark.jpg"
+ln -s "$OUT/photos/p.jpg" "$WORK/set/dark.jpg"
+expect_api 200 GET "/api/v1/scans/$ID/report.html"
+"$PYTHON" - "$WORK/body" <<'PY'
+import re, sys
+html = open(sys.argv[1], encoding="utf-8").read()
+figs = [f for f in re.findall(r"<figure>.*?</figure>", html, re.S) if "dark.jpg" in f]
+assert figs, "dark.jpg is not among the flagged images of the report"
+for f in figs:
+    assert "<img" not in f and "outside the allowed roots" in f, f
+PY
+ok "a report embeds no thumbnail of a file that now resolves outside the allowed roots"
 
 # The root becomes a link to outside: a resume must not follow it.
 mv "$WORK/set" "$WORK/set_moved"

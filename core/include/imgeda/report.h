@@ -10,6 +10,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "imgeda/confine.h"
 #include "imgeda/err.h"
 #include "imgeda/manifest.h"
 #include "imgeda/util.h"
@@ -33,6 +34,9 @@ struct ie_report_opts {
     bool thumbnails;              /* decode the image files for thumbnails (default true);
                                    * false, or a file that cannot be read, gives a placeholder */
     double plot_dpi;              /* resolution of the embedded plots; default 150 */
+    /* Thumbnails read only files whose real path lies inside (the daemon's scan.allowed_roots);
+     * others get the placeholder "outside the allowed roots". NULL (default): any file. */
+    const struct ie_confine *confine;
     /* A gate verdict: SPEC §4.5's result object {passed, total_images, checks: [{name,
      * threshold, observed, passed, sample_paths}]}, borrowed; NULL for none. */
     const struct cJSON *gate;
