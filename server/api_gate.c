@@ -290,7 +290,8 @@ enum MHD_Result srv_h_ci_gate(struct srv_req *r)
         rc = srv_reply_json(r, 202, srv_api_scan_json(r, &row));
         goto out;
     }
-    /* Wait for the scan to finish. */
+    /* Wait for the scan to finish, holding no pooled connection meanwhile. */
+    srv_http_db_release(r);
     double deadline = ie_mono_seconds() + timeout_s;
     uint64_t version = 0;
     for (;;) {
@@ -300,8 +301,9 @@ enum MHD_Result srv_h_ci_gate(struct srv_req *r)
             break;
         if (!live) {
             srv_scan_row_release(&row);
-            if (srv_store_get_scan(db, id, &row, &err) < 0)
+            if (!(db = srv_http_db(r, &err)) || srv_store_get_scan(db, id, &row, &err) < 0)
                 goto bad;
+            srv_http_db_release(r);
             if (srv_api_is_final(row.status))
                 break;
         }
@@ -313,7 +315,7 @@ enum MHD_Result srv_h_ci_gate(struct srv_req *r)
         version = srv_live_wait(r->ctx->live, version, 1000);
     }
     srv_scan_row_release(&row);
-    if (srv_store_get_scan(db, id, &row, &err) < 0)
+    if (!(db = srv_http_db(r, &err)) || srv_store_get_scan(db, id, &row, &err) < 0)
         goto bad;
     if (strcmp(row.status, "succeeded") != 0) {
         rc = srv_reply_error(r, 422, "scan_failed", "scan %s %s%s%s", id, row.status,

@@ -35,6 +35,14 @@ static const struct key keys[] = {
     {"auth.token", K_STR, offsetof(struct srv_config, auth_token), 0, 0},
     {"limits.max_body_bytes", K_INT, offsetof(struct srv_config, max_body_bytes), 1024,
      (int64_t)1 << 34},
+    {"limits.max_buffered_bytes", K_INT, offsetof(struct srv_config, max_buffered_bytes), 1024,
+     (int64_t)1 << 36},
+    {"limits.max_connections", K_INT, offsetof(struct srv_config, max_connections), 1, 16384},
+    {"limits.max_connections_per_ip", K_INT, offsetof(struct srv_config, max_connections_per_ip), 0,
+     16384},
+    {"limits.header_timeout_s", K_INT, offsetof(struct srv_config, header_timeout_s), 1, 3600},
+    {"limits.body_timeout_s", K_INT, offsetof(struct srv_config, body_timeout_s), 1, 3600},
+    {"limits.db_connections", K_INT, offsetof(struct srv_config, db_connections), 1, 256},
     {"limits.max_pixels", K_INT, offsetof(struct srv_config, max_pixels), 1, (int64_t)1 << 40},
     {"log.level", K_LEVEL, offsetof(struct srv_config, log_level), 0, 0},
 };
@@ -63,6 +71,12 @@ void srv_config_init(struct srv_config *c)
     c->image_timeout_s = 60;
     c->auth_token = ie_xstrdup("");
     c->max_body_bytes = 8 << 20;
+    c->max_buffered_bytes = 64 << 20;
+    c->max_connections = 1024;
+    c->max_connections_per_ip = 128;
+    c->header_timeout_s = 10;
+    c->body_timeout_s = 30;
+    c->db_connections = 16;
     c->max_pixels = 178956970;
     c->log_level = SRV_LOG_INFO;
 }

@@ -25,6 +25,12 @@ struct srv_config {
     int64_t image_timeout_s; /* an image taking longer becomes "timed out"; 0: no limit */
     char *auth_token;
     int64_t max_body_bytes;
+    int64_t max_buffered_bytes;     /* request bodies held at once, all requests together */
+    int64_t max_connections;        /* open HTTP connections */
+    int64_t max_connections_per_ip; /* from one client address; 0: no such limit */
+    int64_t header_timeout_s;       /* to send a whole request head */
+    int64_t body_timeout_s;         /* a body may pause this long between two reads */
+    int64_t db_connections;         /* SQLite connections HTTP requests share */
     int64_t max_pixels;
     int64_t log_level; /* enum srv_log_level */
 };

@@ -1,7 +1,11 @@
-/* libmicrohttpd glue: request bodies with a size cap, token auth (header or cookie), the handler
- * given at start-up (the API's dispatch), JSON responses and errors, files from disk.
+/* libmicrohttpd glue: token auth (header or cookie) before any body byte, request bodies within
+ * a size cap and a budget for all of them, connection limits, the handler given at start-up
+ * (the API's dispatch) with a pooled SQLite connection, JSON responses and errors, files.
  * DESIGN: thread-per-connection mode, so a handler may block (an SSE stream waiting for
- * progress, a CI gate waiting for its scan) without stalling other clients. */
+ * progress, a CI gate waiting for its scan) without stalling other clients. Whatever a
+ * request's head alone can refuse (no token, a body declared too large or over the budget) is
+ * answered on MHD's first call, before any of the body is read: MHD then drops the body and
+ * closes the connection after the reply. */
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
@@ -18,43 +22,46 @@
 
 #include "db.h"
 #include "http.h"
+#include "http_guard.h"
 #include "imgeda/util.h"
+
+/* How long a request waits for a pooled SQLite connection before it fails. */
+#define DB_WAIT_MS 30000
+/* What a 503 for a full body budget tells the client to wait, in seconds. */
+#define RETRY_AFTER_S "2"
+/* An idle connection (no byte either way) is closed after this many seconds. */
+#define IDLE_TIMEOUT_S 120u
 
 struct srv_http {
     struct MHD_Daemon *d;
     struct srv_ctx *ctx;
     srv_handler_fn handler;
+    struct srv_db_pool *pool;
+    struct srv_http_guard *guard;
+    long long budget;      /* bytes of bodies that may be held at once */
+    atomic_llong buffered; /* bytes of bodies reserved now */
     atomic_ullong requests, errors;
 };
 
+/* One request's state between MHD's calls. */
 struct conn_state {
     struct ie_buf body;
-    bool too_large;
+    size_t reserved; /* bytes of the budget this body holds */
+    bool too_large;  /* over max_body_bytes: the rest is discarded, the answer is 413 */
+    bool busy;       /* over the budget: the rest is discarded, the answer is 503 */
 };
-
-static pthread_key_t db_key;
-static pthread_once_t db_once = PTHREAD_ONCE_INIT;
-
-static void db_close_at_exit(void *p)
-{
-    srv_db_close(p);
-}
-
-static void db_key_init(void)
-{
-    pthread_key_create(&db_key, db_close_at_exit);
-}
 
 sqlite3 *srv_http_db(struct srv_req *r, struct ie_err *err)
 {
-    pthread_once(&db_once, db_key_init);
-    sqlite3 *db = pthread_getspecific(db_key);
-    if (!db) {
-        if (srv_db_open(r->ctx->db_path, &db, err) < 0)
-            return NULL;
-        pthread_setspecific(db_key, db);
-    }
-    return db;
+    if (!r->db && srv_db_pool_get(r->http->pool, DB_WAIT_MS, &r->db, err) < 0)
+        return NULL;
+    return r->db;
+}
+
+void srv_http_db_release(struct srv_req *r)
+{
+    srv_db_pool_put(r->http->pool, r->db);
+    r->db = NULL;
 }
 
 const char *srv_query(struct srv_req *r, const char *name)
@@ -78,8 +85,10 @@ static enum MHD_Result queue(struct srv_req *r, unsigned status, struct MHD_Resp
     return srv_reply_response(r, status, resp);
 }
 
-enum MHD_Result srv_reply_buffer(struct srv_req *r, unsigned status, const char *content_type,
-                                 void *data, size_t len)
+/* srv_reply_buffer with one more header (unless name is NULL). */
+static enum MHD_Result reply_buffer_with(struct srv_req *r, unsigned status,
+                                         const char *content_type, void *data, size_t len,
+                                         const char *name, const char *value)
 {
     r->status = status;
     struct MHD_Response *resp = MHD_create_response_from_buffer(len, data, MHD_RESPMEM_MUST_FREE);
@@ -88,7 +97,15 @@ enum MHD_Result srv_reply_buffer(struct srv_req *r, unsigned status, const char 
         return MHD_NO;
     }
     MHD_add_response_header(resp, "Content-Type", content_type);
+    if (name)
+        MHD_add_response_header(resp, name, value);
     return queue(r, status, resp);
+}
+
+enum MHD_Result srv_reply_buffer(struct srv_req *r, unsigned status, const char *content_type,
+                                 void *data, size_t len)
+{
+    return reply_buffer_with(r, status, content_type, data, len, NULL, NULL);
 }
 
 enum MHD_Result srv_reply_json(struct srv_req *r, unsigned status, cJSON *body)
@@ -102,6 +119,20 @@ enum MHD_Result srv_reply_json(struct srv_req *r, unsigned status, cJSON *body)
     return srv_reply_buffer(r, status, "application/json", s, n);
 }
 
+/* {"error": {"code", "message"}} as JSON text (caller frees), or NULL when out of memory. */
+static char *error_text(const char *code, const char *msg)
+{
+    cJSON *o = cJSON_CreateObject();
+    cJSON *e = cJSON_AddObjectToObject(o, "error");
+    cJSON_AddStringToObject(e, "code", code);
+    char *safe = ie_utf8_sanitize(msg, strlen(msg));
+    cJSON_AddStringToObject(e, "message", safe);
+    free(safe);
+    char *s = cJSON_PrintUnformatted(o);
+    cJSON_Delete(o);
+    return s;
+}
+
 enum MHD_Result srv_reply_error(struct srv_req *r, unsigned status, const char *code,
                                 const char *fmt, ...)
 {
@@ -110,13 +141,27 @@ enum MHD_Result srv_reply_error(struct srv_req *r, unsigned status, const char *
     va_start(ap, fmt);
     vsnprintf(msg, sizeof(msg), fmt, ap);
     va_end(ap);
-    cJSON *o = cJSON_CreateObject();
-    cJSON *e = cJSON_AddObjectToObject(o, "error");
-    cJSON_AddStringToObject(e, "code", code);
-    char *safe = ie_utf8_sanitize(msg, strlen(msg));
-    cJSON_AddStringToObject(e, "message", safe);
-    free(safe);
-    return srv_reply_json(r, status, o);
+    r->status = status;
+    char *s = error_text(code, msg);
+    if (!s)
+        return MHD_NO;
+    return srv_reply_buffer(r, status, "application/json", s, strlen(s));
+}
+
+/* 503 with Retry-After: the bodies being received hold the whole budget. */
+static enum MHD_Result reply_busy(struct srv_req *r, long long budget)
+{
+    char msg[256];
+    snprintf(msg, sizeof(msg),
+             "request bodies being received already hold limits.max_buffered_bytes (%lld "
+             "bytes); retry in a few seconds",
+             budget);
+    r->status = 503;
+    char *s = error_text("busy", msg);
+    if (!s)
+        return MHD_NO;
+    return reply_buffer_with(r, 503, "application/json", s, strlen(s), "Retry-After",
+                             RETRY_AFTER_S);
 }
 
 enum MHD_Result srv_reply_ie_err(struct srv_req *r, const struct ie_err *err)
@@ -195,52 +240,133 @@ static bool token_ok(struct MHD_Connection *c, const char *token)
     return ok;
 }
 
+/* The API and the metrics need the token (when one is set); /healthz and the dashboard's
+ * static files do not. */
+static bool needs_token(const char *url)
+{
+    return strncmp(url, "/api/", 5) == 0 || strcmp(url, "/metrics") == 0;
+}
+
+/* Reserves n bytes of the body budget, or returns false when they do not fit. */
+static bool budget_take(struct srv_http *h, size_t n)
+{
+    long long cur = atomic_load(&h->buffered);
+    do {
+        if (cur + (long long)n > h->budget)
+            return false;
+    } while (!atomic_compare_exchange_weak(&h->buffered, &cur, cur + (long long)n));
+    return true;
+}
+
+/* Frees a request's body and gives its bytes back to the budget. */
+static void body_drop(struct srv_http *h, struct conn_state *cs)
+{
+    atomic_fetch_sub(&h->buffered, (long long)cs->reserved);
+    cs->reserved = 0;
+    ie_buf_release(&cs->body);
+}
+
+/* The first call of a request, its head complete and none of its body read: refuses what the
+ * head alone decides (no token, a declared body too large or over what the budget has left),
+ * else reserves a declared body's bytes. Returns true when it queued a reply (in *rc). */
+static bool refuse_at_head(struct srv_http *h, struct srv_req *r, struct conn_state *cs,
+                           enum MHD_Result *rc)
+{
+    const struct srv_config *cfg = h->ctx->cfg;
+    const char *cl = MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, "Content-Length");
+    unsigned long long len = cl ? strtoull(cl, NULL, 10) : 0;
+    if (needs_token(r->url) && *cfg->auth_token && !token_ok(r->conn, cfg->auth_token))
+        *rc = srv_reply_error(r, 401, "unauthorized",
+                              "missing or wrong token (Authorization: Bearer, or the "
+                              "imgedad_token cookie)");
+    else if (len > (unsigned long long)cfg->max_body_bytes)
+        *rc = srv_reply_error(r, 413, "too_large", "request body exceeds %lld bytes",
+                              (long long)cfg->max_body_bytes);
+    else if (len && !budget_take(h, (size_t)len + 1))
+        *rc = reply_busy(r, h->budget);
+    else {
+        cs->reserved = len ? (size_t)len + 1 : 0;
+        return false;
+    }
+    srv_http_guard_mark(r->conn, SRV_HTTP_REPLY);
+    return true;
+}
+
+/* Appends a piece of body. A body over max_body_bytes becomes too_large, one the budget cannot
+ * hold busy: either is freed at once and the rest of it discarded as it comes. */
+static void body_add(struct srv_http *h, struct conn_state *cs, const char *data, size_t n)
+{
+    size_t max = (size_t)h->ctx->cfg->max_body_bytes, need = cs->body.len + n + 1;
+    if (cs->too_large || cs->busy)
+        return;
+    if (need - 1 > max) {
+        cs->too_large = true;
+        body_drop(h, cs);
+        return;
+    }
+    if (need > cs->reserved) {
+        /* No Content-Length: the reservation grows by half, always before the memory. */
+        size_t want = IE_MIN(IE_MAX(need, cs->reserved + cs->reserved / 2), max + 1);
+        if (!budget_take(h, want - cs->reserved)) {
+            cs->busy = true;
+            body_drop(h, cs);
+            return;
+        }
+        cs->reserved = want;
+    }
+    if (need > cs->body.cap) {
+        cs->body.data = ie_xrealloc(cs->body.data, cs->reserved);
+        cs->body.cap = cs->reserved;
+    }
+    memcpy(cs->body.data + cs->body.len, data, n);
+    cs->body.len += n;
+    cs->body.data[cs->body.len] = '\0';
+}
+
+/* The last call of a request, its body complete: the handler answers, with a pooled SQLite
+ * connection if it asks for one, given back as soon as it returns. */
+static enum MHD_Result answer(struct srv_http *h, struct srv_req *r, struct conn_state *cs)
+{
+    enum MHD_Result rc;
+    r->body = cs->body.data ? cs->body.data : "";
+    r->body_len = cs->body.len;
+    if (cs->too_large)
+        rc = srv_reply_error(r, 413, "too_large", "request body exceeds %lld bytes",
+                             (long long)h->ctx->cfg->max_body_bytes);
+    else if (cs->busy)
+        rc = reply_busy(r, h->budget);
+    else
+        rc = h->handler(r);
+    srv_http_db_release(r);
+    return rc;
+}
+
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
                                   const char *method, const char *version, const char *upload_data,
                                   size_t *upload_data_size, void **con_cls)
 {
     struct srv_http *h = cls;
     struct conn_state *cs = *con_cls;
+    struct srv_req r = {.conn = conn, .ctx = h->ctx, .http = h, .method = method, .url = url};
+    enum MHD_Result rc;
     (void)version;
     if (!cs) {
         cs = ie_xcalloc(1, sizeof(*cs));
         ie_buf_init(&cs->body);
         *con_cls = cs;
-        const char *cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Content-Length");
-        if (cl && strtoull(cl, NULL, 10) > (unsigned long long)h->ctx->cfg->max_body_bytes)
-            cs->too_large = true;
-        return MHD_YES;
-    }
-    if (*upload_data_size) {
-        if (!cs->too_large) {
-            if (cs->body.len + *upload_data_size > (size_t)h->ctx->cfg->max_body_bytes) {
-                cs->too_large = true;
-                ie_buf_release(&cs->body);
-            } else {
-                ie_buf_add(&cs->body, upload_data, *upload_data_size);
-            }
-        }
+        srv_http_guard_mark(conn, SRV_HTTP_BODY);
+        if (!refuse_at_head(h, &r, cs, &rc))
+            return MHD_YES;
+    } else if (*upload_data_size) {
+        srv_http_guard_mark(conn, SRV_HTTP_BODY);
+        body_add(h, cs, upload_data, *upload_data_size);
         *upload_data_size = 0;
         return MHD_YES;
+    } else {
+        srv_http_guard_mark(conn, SRV_HTTP_REPLY);
+        rc = answer(h, &r, cs);
     }
     atomic_fetch_add(&h->requests, 1);
-    struct srv_req r = {.conn = conn,
-                        .ctx = h->ctx,
-                        .method = method,
-                        .url = url,
-                        .body = cs->body.data ? cs->body.data : "",
-                        .body_len = cs->body.len};
-    enum MHD_Result rc;
-    if (cs->too_large)
-        rc = srv_reply_error(&r, 413, "too_large", "request body exceeds %lld bytes",
-                             (long long)h->ctx->cfg->max_body_bytes);
-    else if (strncmp(url, "/api/", 5) == 0 && *h->ctx->cfg->auth_token &&
-             !token_ok(conn, h->ctx->cfg->auth_token))
-        rc = srv_reply_error(&r, 401, "unauthorized",
-                             "missing or wrong token (Authorization: Bearer, or the "
-                             "imgedad_token cookie)");
-    else
-        rc = h->handler(&r);
     if (r.status >= 400)
         atomic_fetch_add(&h->errors, 1);
     return rc;
@@ -250,11 +376,11 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
                          enum MHD_RequestTerminationCode toe)
 {
     struct conn_state *cs = *con_cls;
-    (void)cls;
-    (void)conn;
     (void)toe;
+    /* A kept-alive connection now waits for its next request head. */
+    srv_http_guard_mark(conn, SRV_HTTP_HEAD);
     if (cs) {
-        ie_buf_release(&cs->body);
+        body_drop(cls, cs);
         free(cs);
         *con_cls = NULL;
     }
@@ -284,17 +410,32 @@ int srv_http_start(struct srv_ctx *ctx, srv_handler_fn handler, struct srv_http 
         free(h);
         return ie_err_set(err, IE_EINVAL, "listen.address: \"%s\" is not an IP address", addr);
     }
+    const struct srv_config *cfg = ctx->cfg;
+    int rc =
+        srv_http_guard_new((int)cfg->header_timeout_s, (int)cfg->body_timeout_s, &h->guard, err);
+    if (rc < 0) {
+        free(h);
+        return rc;
+    }
     h->ctx = ctx;
     h->handler = handler;
-    h->d = MHD_start_daemon(
-        flags, (uint16_t)ctx->cfg->listen_port, NULL, NULL, on_request, h, MHD_OPTION_SOCK_ADDR,
-        (struct sockaddr *)&ss, MHD_OPTION_NOTIFY_COMPLETED, on_completed, h,
-        MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)120, MHD_OPTION_CONNECTION_LIMIT, (unsigned)1024,
-        MHD_OPTION_LISTENING_ADDRESS_REUSE, (unsigned)1, MHD_OPTION_END);
+    h->pool = srv_db_pool_new(ctx->db_path, (int)cfg->db_connections);
+    /* One body of the largest size always fits when nothing else is held. */
+    h->budget = IE_MAX(cfg->max_buffered_bytes, cfg->max_body_bytes + 1);
+    h->d =
+        MHD_start_daemon(flags, (uint16_t)cfg->listen_port, NULL, NULL, on_request, h,
+                         MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss, MHD_OPTION_NOTIFY_COMPLETED,
+                         on_completed, h, MHD_OPTION_NOTIFY_CONNECTION, srv_http_guard_notify,
+                         h->guard, MHD_OPTION_CONNECTION_TIMEOUT, IDLE_TIMEOUT_S,
+                         MHD_OPTION_CONNECTION_LIMIT, (unsigned)cfg->max_connections,
+                         MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)cfg->max_connections_per_ip,
+                         MHD_OPTION_LISTENING_ADDRESS_REUSE, (unsigned)1, MHD_OPTION_END);
     if (!h->d) {
+        srv_http_guard_free(h->guard);
+        srv_db_pool_free(h->pool);
         free(h);
         return ie_err_set(err, IE_EIO, "cannot listen on %s:%lld (in use, or not permitted)",
-                          ctx->cfg->listen_address, (long long)ctx->cfg->listen_port);
+                          cfg->listen_address, (long long)cfg->listen_port);
     }
     *out = h;
     return 0;
@@ -311,6 +452,8 @@ void srv_http_stop(struct srv_http *h)
     if (!h)
         return;
     MHD_stop_daemon(h->d);
+    srv_http_guard_free(h->guard);
+    srv_db_pool_free(h->pool);
     free(h);
 }
 

@@ -1,6 +1,6 @@
 /* The HTTP server (libmicrohttpd, one thread per connection) and its request helpers.
  * THREADS: handlers run on MHD's connection threads; they reach the loop thread only through
- * srv_jobs_* and open their own SQLite connection per thread (srv_http_db). */
+ * srv_jobs_* and borrow a SQLite connection from a bounded pool (srv_http_db). */
 #ifndef IMGEDA_SERVER_HTTP_H
 #define IMGEDA_SERVER_HTTP_H
 
@@ -19,6 +19,7 @@ struct srv_http;
 struct srv_req {
     struct MHD_Connection *conn;
     struct srv_ctx *ctx;
+    struct srv_http *http;
     const char *method;
     const char *url;
     const char *body;
@@ -26,6 +27,7 @@ struct srv_req {
     const char *params[4]; /* path parameters in route order */
     int n_params;
     unsigned status; /* the status of the reply queued, recorded by srv_reply_* (0: none yet) */
+    sqlite3 *db;     /* the pooled connection srv_http_db lent, or NULL */
 };
 
 /* Answers one request (its body complete, its token checked) by queueing a reply with one of
@@ -40,8 +42,13 @@ int srv_http_port(const struct srv_http *h);
 /* Stops accepting and waits for connection threads to finish. */
 void srv_http_stop(struct srv_http *h);
 
-/* This thread's read connection (opened on first use, closed at thread exit). */
+/* The request's SQLite connection, borrowed from the daemon's pool (limits.db_connections) on
+ * first use and given back when the handler returns; NULL with err filled when none is free
+ * within 30 s. Not for use after the handler returned (e.g. in a stream's callback). */
 sqlite3 *srv_http_db(struct srv_req *r, struct ie_err *err);
+/* Gives the request's connection back to the pool now (the next srv_http_db borrows one
+ * again): for a handler about to wait long, so that waiting holds no connection. */
+void srv_http_db_release(struct srv_req *r);
 
 /* Responses; each queues the response, records its status in r->status (for the metrics and
  * the error counter) and returns MHD's result. */

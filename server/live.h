@@ -38,7 +38,8 @@ bool srv_live_get(struct srv_live *l, const char *id, struct srv_job_state *st);
 /* Waits until any job state changes past `since` or timeout_ms passes; returns the version. */
 uint64_t srv_live_wait(struct srv_live *l, uint64_t since, int timeout_ms);
 
-/* The absolute time timeout_ms from now, for pthread_cond_timedwait (also warm.c's). */
+/* The absolute time timeout_ms from now, for pthread_cond_timedwait (also warm.c's, db.c's
+ * and http_guard.c's). */
 struct timespec srv_deadline_after(int timeout_ms);
 
 #endif

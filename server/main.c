@@ -245,8 +245,8 @@ int main(int argc, char **argv)
         goto fail;
     }
     ie_buf_addf(&db_path, "%s/imgedad.db", cfg.data_dir);
-    /* Each thread has its own connection (no SQLite mutexes needed), and allocation statistics
-     * would take a global mutex on every malloc: both off before SQLite starts. */
+    /* A connection is used by one thread at a time (no SQLite mutexes needed), and allocation
+     * statistics would take a global mutex on every malloc: both off before SQLite starts. */
     sqlite3_config(SQLITE_CONFIG_MULTITHREAD);
     sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
     signal(SIGPIPE, SIG_IGN);

@@ -47,3 +47,6 @@ if(IE_BUILD_BENCH)
 endif()
 ie_integration_test(test_isolation)
 ie_integration_test(test_daemon_isolation)
+# Server unit tests: ie_server_test(<name>) for tests/unit/test_srv_<name>.c.
+ie_server_test(db)
+ie_integration_test(test_daemon_http_limits)

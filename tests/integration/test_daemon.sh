@@ -96,7 +96,8 @@ expect_api 400 POST /api/v1/manifests --data-binary 'not a manifest at all'
 ok "the manifest streams out and imports back as a scan"
 
 # metric NAME: its value in /metrics. wait_metric NAME MIN: until it reaches MIN.
-metric() { curl -s "$B/metrics" | awk -v n="$1" '$1 == n {print $2}'; }
+# With $TOKEN set (the daemon has auth.token), it sends the token: /metrics needs it then.
+metric() { curl -s ${TOKEN:+-H "Authorization: Bearer $TOKEN"} "$B/metrics" | awk -v n="$1" '$1 == n {print $2}'; }
 wait_metric() {
   for _ in $(seq 1 200); do [ "$(metric "$1")" -ge "$2" ] && return 0; sleep 0.05; done
   fail "$1 is $(metric "$1"), expected at least $2"
@@ -442,10 +443,18 @@ ok "SIGTERM stops imgedad with exit code 0"
 
 # Auth: with a token, /api/ needs it; /healthz does not.
 start_daemon "$WORK/var" --set auth.token=s3cret
+TOKEN=s3cret
 expect_api 401 GET /api/v1/scans
 expect_api 401 GET /api/v1/scans -H 'Authorization: Bearer wrong'
 expect_api 200 GET /api/v1/scans -H 'Authorization: Bearer s3cret'
 expect_api 200 GET /healthz
+# /metrics tells what scans run and how much was read: it needs the token too.
+expect_api 401 GET /metrics
+[ "$(json "d['error']['code']")" = unauthorized ] || fail "/metrics without the token: $(cat "$WORK/body")"
+expect_api 401 GET /metrics -H 'Authorization: Bearer wrong'
+expect_api 200 GET /metrics -H 'Authorization: Bearer s3cret'
+grep -q '^imgedad_http_requests_total ' "$WORK/body" || fail "/metrics with the token: $(cat "$WORK/body")"
+expect_api 200 GET /metrics -H 'Cookie: imgedad_token=s3cret'
 # The dashboard's cookie stands for the header (EventSource, <img> and links send no headers).
 expect_api 200 GET /api/v1/scans -H 'Cookie: imgedad_token=s3cret'
 expect_api 200 GET "/api/v1/scans/$ID/images/7/thumbnail?size=64" -H 'Cookie: theme=dark; imgedad_token=s3cret; x=1'
@@ -472,6 +481,7 @@ grep -q s3cret "$WORK/body" && fail "the config shows the token"
 timeout 5 curl -s -N -H 'Cookie: imgedad_token=s3cret' "$B/api/v1/scans/$ID/events" >"$WORK/sse" || true
 grep -q '"status":"succeeded"' "$WORK/sse" || fail "events with the cookie: $(cat "$WORK/sse")"
 stop_daemon TERM
+TOKEN=
 # A warm-up racing a DELETE leaves nothing of the deleted scan cached; one running or queued at
 # SIGTERM is cancelled and joined (exit 0; the ASan build checks for leaks). With 7,000 records
 # the warm-up lasts ~20 ms in a release build, so the DELETE often comes after it and this

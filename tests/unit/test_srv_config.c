@@ -36,6 +36,12 @@ Test(config, documented_file_loads_to_the_defaults)
     cr_expect_eq(a.checkpoint_every, 500);
     cr_expect_str_eq(a.auth_token, "");
     cr_expect_eq(a.max_body_bytes, 8 << 20);
+    cr_expect_eq(a.max_buffered_bytes, 64 << 20);
+    cr_expect_eq(a.max_connections, 1024);
+    cr_expect_eq(a.max_connections_per_ip, 128);
+    cr_expect_eq(a.header_timeout_s, 10);
+    cr_expect_eq(a.body_timeout_s, 30);
+    cr_expect_eq(a.db_connections, 16);
     cr_expect_eq(a.max_pixels, 178956970);
     cr_expect_eq(a.log_level, SRV_LOG_INFO);
     srv_config_release(&a);
@@ -94,6 +100,13 @@ Test(config, bad_input_is_reported_with_position)
     expect_error("- a\n- b\n", "the configuration must be a mapping");
     expect_error("a: &x 1\nb: *x\n", "aliases are not allowed");
     expect_error("listen: 8080\n", "listen: expected a mapping");
+    expect_error("limits:\n  header_timeout_s: 0\n",
+                 "limits.header_timeout_s: 0 is out of range 1..3600");
+    expect_error("limits:\n  db_connections: 0\n", "limits.db_connections: 0 is out of range");
+    expect_error("limits:\n  max_connections_per_ip: -1\n",
+                 "limits.max_connections_per_ip: -1 is out of range 0..16384");
+    expect_error("limits:\n  max_buffered_bytes: 10\n",
+                 "limits.max_buffered_bytes: 10 is out of range");
     char deep[400] = "";
     for (int i = 0; i < 40; i++)
         strcat(deep, "[");
