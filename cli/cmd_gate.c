@@ -171,14 +171,8 @@ int cmd_gate(int argc, char **argv)
         cli_error("%s", err.msg);
         goto out;
     }
-    if (!m.has_header && m.n == 0 && m.skipped_lines > 0) {
-        cli_error("%s is not a manifest: none of its %zu line%s is a manifest header or record",
-                  manifest, m.skipped_lines, m.skipped_lines == 1 ? "" : "s");
+    if (cli_check_slim(manifest, &m, true) < 0)
         goto out;
-    }
-    if (m.skipped_lines)
-        fprintf(stderr, "imgeda: warning: %s: skipped %zu line%s that did not parse\n", manifest,
-                m.skipped_lines, m.skipped_lines == 1 ? "" : "s");
     ie_gate_evaluate(&m, &policy, &g);
 
     text = ie_gate_result_to_json(&g, true);
