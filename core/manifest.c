@@ -91,7 +91,7 @@ static int lines_fill(struct ie_manifest_lines *r, struct ie_err *err)
         r->scanned -= r->start;
         r->start = 0;
     }
-    /* Not beyond LINES_MAX_CAP: a buffer that full holds a line the caller has dropped. */
+    /* Never beyond LINES_MAX_CAP: ie_manifest_lines_next drops a line before it fills that. */
     if (r->end + 1 >= r->cap && r->cap < LINES_MAX_CAP) {
         r->cap = IE_MIN(r->cap * 2, LINES_MAX_CAP);
         r->buf = ie_xrealloc(r->buf, r->cap);
