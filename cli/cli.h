@@ -26,5 +26,13 @@ int cli_load_manifest(const char *path, struct ie_manifest *m, bool warn_skipped
 /* Loads the records for plot and report (an empty manifest is fine there): the error is
  * printed here (returns -1), unreadable lines are warned about. */
 int cli_load_records(const char *path, struct ie_manifest *m);
+/* Lines over IE_MANIFEST_MAX_LINE are named (the first's number) in both, and an error when
+ * they are all a file holds. */
+
+struct ie_slim_manifest;
+/* After ie_slim_manifest_load (diff, gate): refuses (prints the error, returns -1) a file with
+ * neither header nor record that has lines (a policy or CSV given by mistake) or, unless
+ * allow_empty, no lines at all; warns about lines that did not parse. */
+int cli_check_slim(const char *path, const struct ie_slim_manifest *m, bool allow_empty);
 
 #endif

@@ -46,15 +46,7 @@ static int load_side(const char *what, const char *path, struct ie_slim_manifest
         cli_error("%s manifest: %s", what, err.msg);
         return -1;
     }
-    if (!m->has_header && m->n == 0 && m->skipped_lines > 0) {
-        cli_error("%s is not a manifest: none of its %zu line%s is a manifest header or record",
-                  path, m->skipped_lines, m->skipped_lines == 1 ? "" : "s");
-        return -1;
-    }
-    if (m->skipped_lines)
-        fprintf(stderr, "imgeda: warning: %s: skipped %zu line%s that did not parse\n", path,
-                m->skipped_lines, m->skipped_lines == 1 ? "" : "s");
-    return 0;
+    return cli_check_slim(path, m, true);
 }
 
 /* A short text for a changed value in the summary. */

@@ -1,5 +1,5 @@
 /* imgeda gate: pass or fail a manifest against a policy (SPEC §4.5). Exit 0 when every check
- * passes, 2 when one fails, 1 for bad input; policy errors are printed as
+ * passes, 2 when one fails, 1 for bad input (an empty file among it); policy errors are printed as
  * "file:line:col: key: reason" (no "imgeda:" prefix, so editors and CI annotators can jump). */
 #include <getopt.h>
 #include <stdio.h>
@@ -15,7 +15,8 @@ static const char gate_usage[] =
     "usage: imgeda gate -m MANIFEST -p POLICY [-o OUT] [--json]\n"
     "\n"
     "Checks a manifest against a quality policy (YAML or JSON; see config/policy.example.yaml).\n"
-    "Exit status: 0 all checks passed, 2 a check failed, 1 bad input.\n"
+    "Exit status: 0 all checks passed, 2 a check failed, 1 bad input (an empty file is\n"
+    "bad input; a manifest with a header and no records fails min_images_total).\n"
     "\n"
     "  -m, --manifest FILE     the manifest to check\n"
     "  -p, --policy FILE       the policy\n"
@@ -171,14 +172,10 @@ int cmd_gate(int argc, char **argv)
         cli_error("%s", err.msg);
         goto out;
     }
-    if (!m.has_header && m.n == 0 && m.skipped_lines > 0) {
-        cli_error("%s is not a manifest: none of its %zu line%s is a manifest header or record",
-                  manifest, m.skipped_lines, m.skipped_lines == 1 ? "" : "s");
+    /* An empty file is bad input (exit 1), not a dataset that fails min_images_total (2); a
+     * header-only manifest is an empty dataset and fails that check as SPEC 4.5 says. */
+    if (cli_check_slim(manifest, &m, false) < 0)
         goto out;
-    }
-    if (m.skipped_lines)
-        fprintf(stderr, "imgeda: warning: %s: skipped %zu line%s that did not parse\n", manifest,
-                m.skipped_lines, m.skipped_lines == 1 ? "" : "s");
     ie_gate_evaluate(&m, &policy, &g);
 
     text = ie_gate_result_to_json(&g, true);

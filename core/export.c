@@ -470,37 +470,36 @@ static char *dup_or_null(const char *s)
  * header, else the first later line that is one. Returns 0 (*out NULL when there is none). */
 static int find_header_line(const char *path, char **out, size_t *out_len, struct ie_err *err)
 {
-    FILE *f = fopen(path, "rb");
-    char *buf = NULL;
-    size_t cap = 0;
+    struct ie_manifest_lines lines;
+    struct ie_manifest_line ln;
     bool checked = false;
-    ssize_t n;
+    int rc;
     *out = NULL;
-    if (!f)
-        return ie_err_set(err, IE_EIO, "cannot open manifest %s: %s", path, strerror(errno));
-    while ((n = getline(&buf, &cap, f)) >= 0) {
-        size_t len = (size_t)n;
-        while (len > 0 && (buf[len - 1] == '\n' || buf[len - 1] == '\r'))
+    rc = ie_manifest_lines_open(&lines, path, err);
+    while (rc >= 0 && (rc = ie_manifest_lines_next(&lines, &ln, err)) > 0) {
+        size_t len = ln.len;
+        if (rc == IE_MANIFEST_LINE_TOO_LONG)
+            continue;
+        while (len > 0 && ln.text[len - 1] == '\r')
             len--;
-        if (len == 0 || len > IE_MANIFEST_MAX_LINE)
+        if (len == 0)
             continue;
-        if (checked && !memmem(buf, len, "__manifest_meta__", 17))
+        if (checked && !memmem(ln.text, len, "__manifest_meta__", 17))
             continue;
-        cJSON *o = cJSON_ParseWithLength(buf, len);
+        cJSON *o = cJSON_ParseWithLength(ln.text, len);
         if (!o)
             continue;
         checked = true;
         bool meta = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(o, "__manifest_meta__"));
         cJSON_Delete(o);
         if (meta) {
-            *out = ie_xstrndup(buf, len);
+            *out = ie_xstrndup(ln.text, len);
             *out_len = len;
             break;
         }
     }
-    free(buf);
-    fclose(f);
-    return 0;
+    ie_manifest_lines_close(&lines);
+    return rc < 0 ? rc : 0;
 }
 
 int ie_export_source_open(const char *manifest_path, struct ie_export_source **out,
@@ -512,7 +511,7 @@ int ie_export_source_open(const char *manifest_path, struct ie_export_source **o
     struct ie_record rec;
     struct stat st, st2;
     int64_t off;
-    size_t len;
+    size_t len, first_long;
     int rc;
 
     ie_strmap_init(&index);
@@ -562,9 +561,16 @@ int ie_export_source_open(const char *manifest_path, struct ie_export_source **o
     s->meta.total_files = m->total_files;
     s->meta.created_at = dup_or_null(m->created_at);
     if (!s->meta.present && s->n == 0) {
-        rc = ie_err_set(err, IE_EFORMAT,
-                        "%s is not an imgeda manifest (no header line and no records)",
-                        manifest_path);
+        char why[160];
+        size_t n_long = ie_manifest_reader_long_lines(rd, &first_long);
+        ie_manifest_long_lines_text(why, sizeof(why), n_long, first_long);
+        if (n_long)
+            rc =
+                ie_err_set(err, IE_EFORMAT, "%s is not an imgeda manifest: %s", manifest_path, why);
+        else
+            rc = ie_err_set(err, IE_EFORMAT,
+                            "%s is not an imgeda manifest (no header line and no records)",
+                            manifest_path);
         goto out;
     }
     if (s->meta.present) {

@@ -49,37 +49,126 @@ char *ie_manifest_header_json(const char *input_dir, const char *settings_json, 
     return s;
 }
 
+/* ---- lines ---- */
+
+/* The first buffer; it doubles up to LINES_MAX_CAP while one line does not fit. */
+#define LINES_FIRST_CAP ((size_t)256 << 10)
+/* A line of IE_MANIFEST_MAX_LINE bytes, one byte more to see that a line is longer, its NUL. */
+#define LINES_MAX_CAP ((size_t)IE_MANIFEST_MAX_LINE + 2)
+
+int ie_manifest_lines_open(struct ie_manifest_lines *r, const char *path, struct ie_err *err)
+{
+    memset(r, 0, sizeof(*r));
+    r->fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (r->fd < 0)
+        return ie_err_set(err, errno == ENOENT ? IE_ENOENT : IE_EIO, "cannot open manifest %s: %s",
+                          path, strerror(errno));
+    r->path = ie_xstrdup(path);
+    r->cap = LINES_FIRST_CAP;
+    r->buf = ie_xmalloc(r->cap);
+    r->long_start = -1;
+    return 0;
+}
+
+void ie_manifest_lines_close(struct ie_manifest_lines *r)
+{
+    if (!r->buf)
+        return; /* never opened, or closed already */
+    close(r->fd);
+    free(r->buf);
+    free(r->path);
+    memset(r, 0, sizeof(*r));
+}
+
+/* Reads more after what is buffered, first moving the unreturned bytes to the front and
+ * growing a full buffer (one byte stays free for a last line's NUL). */
+static int lines_fill(struct ie_manifest_lines *r, struct ie_err *err)
+{
+    if (r->start > 0) {
+        memmove(r->buf, r->buf + r->start, r->end - r->start);
+        r->base += (int64_t)r->start;
+        r->end -= r->start;
+        r->scanned -= r->start;
+        r->start = 0;
+    }
+    /* Never beyond LINES_MAX_CAP: ie_manifest_lines_next drops a line before it fills that. */
+    if (r->end + 1 >= r->cap && r->cap < LINES_MAX_CAP) {
+        r->cap = IE_MIN(r->cap * 2, LINES_MAX_CAP);
+        r->buf = ie_xrealloc(r->buf, r->cap);
+    }
+    for (;;) {
+        ssize_t got = read(r->fd, r->buf + r->end, r->cap - r->end - 1);
+        if (got < 0 && errno == EINTR)
+            continue;
+        if (got < 0)
+            return ie_err_set(err, IE_EIO, "cannot read manifest %s: %s", r->path,
+                              errno == EISDIR ? "it is a directory" : strerror(errno));
+        r->eof = got == 0;
+        r->end += (size_t)got;
+        return 0;
+    }
+}
+
+/* Returns the line that ends at buf[stop] (its newline, or the end of the file). */
+static int lines_take(struct ie_manifest_lines *r, size_t stop, bool newline,
+                      struct ie_manifest_line *line)
+{
+    int rc = 1;
+    line->number = ++r->number;
+    line->newline = newline;
+    line->text = NULL;
+    if (r->long_start >= 0) {
+        line->offset = r->long_start;
+        line->len = (size_t)(r->base + (int64_t)stop - r->long_start);
+        r->long_start = -1;
+        rc = IE_MANIFEST_LINE_TOO_LONG;
+    } else {
+        line->offset = r->base + (int64_t)r->start;
+        line->len = stop - r->start;
+        if (line->len > IE_MANIFEST_MAX_LINE) {
+            rc = IE_MANIFEST_LINE_TOO_LONG;
+        } else {
+            r->buf[stop] = '\0';
+            line->text = r->buf + r->start;
+        }
+    }
+    r->start = r->scanned = stop + (newline ? 1 : 0);
+    return rc;
+}
+
+int ie_manifest_lines_next(struct ie_manifest_lines *r, struct ie_manifest_line *line,
+                           struct ie_err *err)
+{
+    for (;;) {
+        char *nl = memchr(r->buf + r->scanned, '\n', r->end - r->scanned);
+        if (nl)
+            return lines_take(r, (size_t)(nl - r->buf), true, line);
+        r->scanned = r->end;
+        if (r->long_start < 0 && r->end - r->start > IE_MANIFEST_MAX_LINE)
+            r->long_start = r->base + (int64_t)r->start;
+        if (r->long_start >= 0) {
+            /* The line is too long to keep: drop what is read of it and look for its end. */
+            r->base += (int64_t)r->end;
+            r->start = r->end = r->scanned = 0;
+        }
+        if (r->eof)
+            return r->long_start >= 0 || r->end > r->start ? lines_take(r, r->end, false, line) : 0;
+        int rc = lines_fill(r, err);
+        if (rc < 0)
+            return rc;
+    }
+}
+
 /* ---- reader ---- */
 
 struct ie_manifest_reader {
-    FILE *f;
-    char *line;
-    size_t line_cap;
-    int64_t pos; /* offset of the next unread byte */
+    struct ie_manifest_lines lines;
     struct ie_manifest_meta meta;
     size_t skipped;
+    size_t long_lines, first_long_line;
     bool torn_tail;
     bool header_checked;
 };
-
-/* Reads the next line; returns its length (without newline), -1 at EOF, -2 on error.
- * *had_newline tells whether the line was terminated. */
-static ssize_t read_line(struct ie_manifest_reader *m, int64_t *start, bool *had_newline)
-{
-    errno = 0;
-    ssize_t n = getline(&m->line, &m->line_cap, m->f);
-    if (n < 0)
-        return ferror(m->f) ? -2 : -1;
-    *start = m->pos;
-    m->pos += n;
-    *had_newline = n > 0 && m->line[n - 1] == '\n';
-    if (*had_newline)
-        n--;
-    if (n > 0 && m->line[n - 1] == '\r')
-        n--;
-    m->line[n] = '\0';
-    return n;
-}
 
 static bool is_blank(const char *s, size_t n)
 {
@@ -109,12 +198,12 @@ static void take_meta(struct ie_manifest_meta *meta, const cJSON *o)
 
 int ie_manifest_reader_open(const char *path, struct ie_manifest_reader **out, struct ie_err *err)
 {
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return ie_err_set(err, errno == ENOENT ? IE_ENOENT : IE_EIO, "cannot open manifest %s: %s",
-                          path, strerror(errno));
     struct ie_manifest_reader *m = ie_xcalloc(1, sizeof(*m));
-    m->f = f;
+    int rc = ie_manifest_lines_open(&m->lines, path, err);
+    if (rc < 0) {
+        free(m);
+        return rc;
+    }
     *out = m;
     return 0;
 }
@@ -123,22 +212,24 @@ int ie_manifest_reader_next(struct ie_manifest_reader *m, struct ie_record *rec,
                             size_t *len, struct ie_err *err)
 {
     for (;;) {
-        int64_t start;
-        bool nl;
-        ssize_t n = read_line(m, &start, &nl);
-        if (n == -1)
-            return 0;
-        if (n == -2)
-            return ie_err_set(err, IE_EIO, "cannot read manifest: %s", strerror(errno));
-        if (is_blank(m->line, (size_t)n))
-            continue;
-        if ((size_t)n > IE_MANIFEST_MAX_LINE) {
+        struct ie_manifest_line ln;
+        int rc = ie_manifest_lines_next(&m->lines, &ln, err);
+        if (rc <= 0)
+            return rc;
+        if (rc == IE_MANIFEST_LINE_TOO_LONG) {
             m->skipped++;
+            if (m->long_lines++ == 0)
+                m->first_long_line = ln.number;
             continue;
         }
+        size_t n = ln.len;
+        if (n > 0 && ln.text[n - 1] == '\r')
+            ln.text[--n] = '\0';
+        if (is_blank(ln.text, n))
+            continue;
         /* The header is recognised cheaply before a full record parse. */
-        if (!m->header_checked || memmem(m->line, (size_t)n, "__manifest_meta__", 17)) {
-            cJSON *o = cJSON_ParseWithLength(m->line, (size_t)n);
+        if (!m->header_checked || memmem(ln.text, n, "__manifest_meta__", 17)) {
+            cJSON *o = cJSON_ParseWithLength(ln.text, n);
             bool is_meta =
                 o && cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(o, "__manifest_meta__"));
             if (o)
@@ -152,16 +243,16 @@ int ie_manifest_reader_next(struct ie_manifest_reader *m, struct ie_record *rec,
             cJSON_Delete(o);
         }
         ie_record_release(rec);
-        if (ie_record_from_json(m->line, (size_t)n, rec, NULL) < 0) {
+        if (ie_record_from_json(ln.text, n, rec, NULL) < 0) {
             m->skipped++;
-            if (!nl)
+            if (!ln.newline)
                 m->torn_tail = true;
             continue;
         }
         if (offset)
-            *offset = start;
+            *offset = ln.offset;
         if (len)
-            *len = (size_t)n;
+            *len = n;
         return 1;
     }
 }
@@ -176,18 +267,32 @@ size_t ie_manifest_reader_skipped(const struct ie_manifest_reader *m)
     return m->skipped;
 }
 
+size_t ie_manifest_reader_long_lines(const struct ie_manifest_reader *m, size_t *first)
+{
+    if (first)
+        *first = m->first_long_line;
+    return m->long_lines;
+}
+
 bool ie_manifest_reader_torn_tail(const struct ie_manifest_reader *m)
 {
     return m->torn_tail;
+}
+
+void ie_manifest_long_lines_text(char *out, size_t n, size_t n_long, size_t first)
+{
+    int o = snprintf(out, n, "line %zu is longer than the %u MiB a manifest line may have", first,
+                     IE_MANIFEST_MAX_LINE >> 20);
+    if (n_long > 1 && o > 0 && (size_t)o < n)
+        snprintf(out + o, n - (size_t)o, " (and %zu more line%s)", n_long - 1,
+                 n_long == 2 ? "" : "s");
 }
 
 void ie_manifest_reader_free(struct ie_manifest_reader *m)
 {
     if (!m)
         return;
-    if (m->f)
-        fclose(m->f);
-    free(m->line);
+    ie_manifest_lines_close(&m->lines);
     ie_manifest_meta_release(&m->meta);
     free(m);
 }
@@ -239,6 +344,7 @@ int ie_manifest_load(const char *path, struct ie_manifest *m, struct ie_err *err
     if (rc < 0)
         goto out;
     m->skipped_lines = ie_manifest_reader_skipped(rd);
+    m->long_lines = ie_manifest_reader_long_lines(rd, &m->first_long_line);
     m->meta = rd->meta;
     memset(&rd->meta, 0, sizeof(rd->meta));
     rc = 0;

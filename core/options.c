@@ -172,6 +172,23 @@ bool ie_scan_options_isolated(const struct ie_scan_options *o)
     return o->isolate || o->image_timeout_s > 0;
 }
 
+/* Whether text can be a file name's extension that the manifest header, JSON replies and
+ * listings carry as it is: valid UTF-8 without control characters, quotes, backslashes or
+ * slashes. */
+static bool extension_text_ok(const char *p, size_t len)
+{
+    for (size_t i = 0; i < len; i++) {
+        unsigned char c = (unsigned char)p[i];
+        if (c < 0x20 || c == 0x7f || c == '"' || c == '\\' || c == '/')
+            return false;
+    }
+    /* Sanitizing rewrites each invalid byte as longer text, so valid UTF-8 comes back alike. */
+    char *clean = ie_utf8_sanitize(p, len);
+    bool ok = strlen(clean) == len && memcmp(clean, p, len) == 0;
+    free(clean);
+    return ok;
+}
+
 int ie_scan_options_set_extensions(struct ie_scan_options *o, const char *list, struct ie_err *err)
 {
     size_t n = 0;
@@ -195,6 +212,11 @@ int ie_scan_options_set_extensions(struct ie_scan_options *o, const char *list, 
                                   IE_MAX_EXTENSIONS);
             if (len + 2 > sizeof(o->extensions[0]))
                 return ie_err_set(err, IE_EINVAL, "extension too long: %.*s", (int)len, p);
+            if (!extension_text_ok(p, len))
+                return ie_err_set(err, IE_EINVAL,
+                                  "extension %zu is not a file name extension (it holds a control "
+                                  "character, a quote, a backslash, a slash or invalid UTF-8)",
+                                  n + 1);
             o->extensions[n][0] = '.';
             for (size_t i = 0; i < len; i++)
                 o->extensions[n][i + 1] = (char)tolower((unsigned char)p[i]);
@@ -471,8 +493,17 @@ char *ie_scan_options_settings_json(const struct ie_scan_options *o)
         }
     }
     ie_buf_addf(&b, ",\"analyzer_version\":\"%s\",\"extensions\":[", IE_ANALYZER_VERSION);
-    for (size_t i = 0; i < o->n_extensions; i++)
-        ie_buf_addf(&b, "%s\"%s\"", i ? "," : "", o->extensions[i]);
+    for (size_t i = 0; i < o->n_extensions; i++) {
+        /* Escaped by cJSON: set_extensions refuses what needs escaping, but the header must
+         * stay JSON whatever a caller put into the array. */
+        cJSON *s = cJSON_CreateString(o->extensions[i]);
+        char *text = cJSON_PrintUnformatted(s);
+        if (!text)
+            abort(); /* cJSON fails only when out of memory */
+        ie_buf_addf(&b, "%s%s", i ? "," : "", text);
+        free(text);
+        cJSON_Delete(s);
+    }
     ie_buf_adds(&b, "]}");
     return ie_buf_detach(&b);
 }

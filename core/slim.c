@@ -1,12 +1,9 @@
 /* The slim manifest view (see imgeda/slim.h): arena, path index, captured values to slim
  * records, loading, values and exact-duplicate groups. */
 
-#include <errno.h>
-#include <fcntl.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "imgeda/manifest.h"
 #include "imgeda/slim.h"
@@ -512,79 +509,33 @@ void ie_slim_manifest_add_record(struct ie_slim_manifest *m, const struct ie_rec
 int ie_slim_manifest_load(const char *path, struct ie_slim_manifest *m, struct ie_err *err)
 {
     struct jcap caps[CAP_N];
+    struct ie_manifest_lines lines;
+    struct ie_manifest_line ln;
     struct ie_buf tmp;
-    char *buf = NULL;
-    size_t cap = 4u << 20, len = 0;
-    bool skipping = false; /* inside a line longer than IE_MANIFEST_MAX_LINE */
-    int fd, rc = 0;
+    int rc;
 
-    fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-        return ie_err_set(err, errno == ENOENT ? IE_ENOENT : IE_EIO, "cannot open manifest %s: %s",
-                          path, strerror(errno));
     ie_buf_init(&tmp);
-    buf = ie_xmalloc(cap);
-    for (;;) {
-        ssize_t got = read(fd, buf + len, cap - len);
-        if (got < 0) {
-            if (errno == EINTR)
-                continue;
-            rc = ie_err_set(err, IE_EIO, "cannot read manifest %s: %s", path,
-                            errno == EISDIR ? "it is a directory" : strerror(errno));
-            goto out;
-        }
-        if (got == 0)
-            break;
-        len += (size_t)got;
-        size_t start = 0;
-        char *nl;
-        while ((nl = memchr(buf + start, '\n', len - start))) {
-            size_t n = (size_t)(nl - (buf + start));
-            if (skipping) {
-                skipping = false; /* the end of an over-long line, counted already */
-            } else if (n > IE_MANIFEST_MAX_LINE) {
-                m->skipped_lines++;
-            } else {
-                int kind = ie__slim_scan_line(buf + start, n, caps);
-                if (kind < 0)
-                    m->skipped_lines++;
-                else if (kind > 0)
-                    slim_add_caps(m, caps, &tmp);
-            }
-            start = (size_t)(nl - buf) + 1;
-            if (m->n >= UINT32_MAX - 1) {
-                rc = ie_err_set(err, IE_ELIMIT, "manifest %s has too many records", path);
-                goto out;
-            }
-        }
-        if (start > 0) {
-            memmove(buf, buf + start, len - start);
-            len -= start;
-        } else if (len == cap) {
-            /* No newline in a full buffer: grow up to the line limit, then skip the line. */
-            if (!skipping && cap <= IE_MANIFEST_MAX_LINE) {
-                cap *= 2;
-                buf = ie_xrealloc(buf, cap);
-            } else {
-                if (!skipping)
-                    m->skipped_lines++;
-                skipping = true;
-                len = 0;
-            }
-        }
-    }
-    /* A last line without newline: a complete record, or a torn write that fails to parse. */
-    if (len > 0 && !skipping) {
-        if (len > IE_MANIFEST_MAX_LINE)
+    rc = ie_manifest_lines_open(&lines, path, err);
+    while (rc >= 0 && (rc = ie_manifest_lines_next(&lines, &ln, err)) > 0) {
+        if (rc == IE_MANIFEST_LINE_TOO_LONG) {
             m->skipped_lines++;
-        else
-            ie_slim_manifest_add_line(m, buf, len);
+            if (m->long_lines++ == 0)
+                m->first_long_line = ln.number;
+            continue;
+        }
+        /* A last line without newline is a complete record, or a torn write that fails to
+         * parse. */
+        int kind = ie__slim_scan_line(ln.text, ln.len, caps);
+        if (kind < 0)
+            m->skipped_lines++;
+        else if (kind > 0)
+            slim_add_caps(m, caps, &tmp);
+        if (m->n >= UINT32_MAX - 1)
+            rc = ie_err_set(err, IE_ELIMIT, "manifest %s has too many records", path);
     }
-out:
-    free(buf);
+    ie_manifest_lines_close(&lines);
     ie_buf_release(&tmp);
-    close(fd);
-    return rc;
+    return rc < 0 ? rc : 0;
 }
 
 /* ---- values ---- */

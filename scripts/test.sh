@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The README's test command: installs what is missing, builds with -Werror, runs every test,
 # then builds again with AddressSanitizer + UBSan and runs the suite under them, and last runs
-# the libFuzzer fuzzers of the core's parsers for a bounded time.
+# the libFuzzer fuzzers of the core's and the daemon's parsers for a bounded time.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/deps.sh test
@@ -33,8 +33,8 @@ export LSAN_OPTIONS="suppressions=$PWD/tests/lsan.supp:print_suppressions=0"
 export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1"
 ctest --test-dir build-asan --output-on-failure -j"$jobs" --timeout 1800 -LE slow
 
-# Fuzz build: the core instrumented for libFuzzer under ASan + UBSan; each fuzzer replays its
-# regression inputs and then fuzzes for 20 s (tests/fuzz/README.md).
+# Fuzz build: the core and the daemon's library instrumented for libFuzzer under ASan + UBSan;
+# each fuzzer replays its regression inputs and then fuzzes for 20 s (tests/fuzz/README.md).
 echo "== fuzzers (bounded)"
 cmake -S . -B build-fuzz -DCMAKE_C_COMPILER=clang -DCMAKE_BUILD_TYPE=RelWithDebInfo -DIE_WERROR=ON \
   -DIE_FUZZ=ON -DIE_BUILD_TESTS=OFF -DIE_BUILD_BENCH=OFF >/dev/null

@@ -223,54 +223,67 @@ enum MHD_Result srv_h_policy_validate(struct srv_req *r)
     return srv_reply_json(r, 200, o);
 }
 
+int srv_ci_gate_parse(struct srv_req *r, struct srv_ci_gate_req *q, struct ie_err *err)
+{
+    static const char *const allowed[] = {"root", "policy", "wait", "timeout_s", "options", NULL};
+    memset(q, 0, sizeof(*q));
+    ie_policy_init(&q->policy);
+    q->body = srv_api_parse_body(r, allowed, err);
+    if (!q->body)
+        return IE_EINVAL;
+    cJSON *jroot = cJSON_GetObjectItemCaseSensitive(q->body, "root");
+    cJSON *jwait = cJSON_GetObjectItemCaseSensitive(q->body, "wait");
+    cJSON *jtimeout = cJSON_GetObjectItemCaseSensitive(q->body, "timeout_s");
+    cJSON *jopts = cJSON_GetObjectItemCaseSensitive(q->body, "options");
+    if (!cJSON_IsString(jroot))
+        return ie_err_set(err, IE_EINVAL, "root: required, a string");
+    if (jwait && !cJSON_IsBool(jwait))
+        return ie_err_set(err, IE_EINVAL, "wait: expected true or false");
+    q->wait = !cJSON_IsFalse(jwait);
+    q->timeout_s = 3600;
+    if (jtimeout) {
+        if (!cJSON_IsNumber(jtimeout) || jtimeout->valuedouble <= 0 ||
+            jtimeout->valuedouble > 86400)
+            return ie_err_set(err, IE_EINVAL, "timeout_s: a number of seconds in (0, 86400]");
+        q->timeout_s = jtimeout->valuedouble;
+    }
+    if (jopts && !cJSON_IsObject(jopts))
+        return ie_err_set(err, IE_EINVAL, "options: must be an object");
+    if (policy_from_json(cJSON_GetObjectItemCaseSensitive(q->body, "policy"), &q->policy, err) <
+        0) {
+        if (err)
+            err->code = IE_EINVAL; /* a bad policy is a bad request, whatever the reason */
+        return IE_EINVAL;
+    }
+    q->root = jroot->valuestring;
+    q->options = jopts;
+    return 0;
+}
+
+void srv_ci_gate_req_release(struct srv_ci_gate_req *q)
+{
+    cJSON_Delete(q->body);
+    ie_policy_release(&q->policy);
+    memset(q, 0, sizeof(*q));
+}
+
 /* POST /api/v1/gate {root, policy, wait?, timeout_s?}: the one request a CI job needs. It
  * resumes the last scan of the root (unchanged files are not read again) or starts one, waits
  * for it (this connection's thread blocks; nobody else does), then gates it. */
 enum MHD_Result srv_h_ci_gate(struct srv_req *r)
 {
-    static const char *const allowed[] = {"root", "policy", "wait", "timeout_s", "options", NULL};
     struct ie_err err = {0};
-    struct ie_policy p;
+    struct srv_ci_gate_req q;
     struct srv_scan_row row = {0};
     struct ie_scan_options o;
     char *root = NULL, *id = NULL, *opts = NULL;
     enum MHD_Result rc;
-    ie_policy_init(&p);
-    cJSON *body = srv_api_parse_body(r, allowed, &err);
-    if (!body)
-        return srv_reply_ie_err(r, &err);
-    cJSON *jroot = cJSON_GetObjectItemCaseSensitive(body, "root");
-    cJSON *jwait = cJSON_GetObjectItemCaseSensitive(body, "wait");
-    cJSON *jtimeout = cJSON_GetObjectItemCaseSensitive(body, "timeout_s");
-    cJSON *jopts = cJSON_GetObjectItemCaseSensitive(body, "options");
-    double timeout_s = 3600;
-    if (!cJSON_IsString(jroot)) {
-        ie_err_set(&err, IE_EINVAL, "root: required, a string");
+    if (srv_ci_gate_parse(r, &q, &err) < 0)
         goto bad;
-    }
-    if (jwait && !cJSON_IsBool(jwait)) {
-        ie_err_set(&err, IE_EINVAL, "wait: expected true or false");
+    double timeout_s = q.timeout_s;
+    if (srv_api_check_root(r->ctx->cfg, q.root, &root, &err) < 0)
         goto bad;
-    }
-    if (jtimeout) {
-        if (!cJSON_IsNumber(jtimeout) || jtimeout->valuedouble <= 0 ||
-            jtimeout->valuedouble > 86400) {
-            ie_err_set(&err, IE_EINVAL, "timeout_s: a number of seconds in (0, 86400]");
-            goto bad;
-        }
-        timeout_s = jtimeout->valuedouble;
-    }
-    if (jopts && !cJSON_IsObject(jopts)) {
-        ie_err_set(&err, IE_EINVAL, "options: must be an object");
-        goto bad;
-    }
-    if (policy_from_json(cJSON_GetObjectItemCaseSensitive(body, "policy"), &p, &err) < 0) {
-        err.code = IE_EINVAL;
-        goto bad;
-    }
-    if (srv_api_check_root(r->ctx->cfg, jroot->valuestring, &root, &err) < 0)
-        goto bad;
-    opts = jopts ? cJSON_PrintUnformatted(jopts) : ie_xstrdup("{}");
+    opts = q.options ? cJSON_PrintUnformatted(q.options) : ie_xstrdup("{}");
     if (srv_scan_options_from_json(opts, r->ctx->cfg, &o, &err) < 0)
         goto bad;
     sqlite3 *db = srv_http_db(r, &err);
@@ -284,7 +297,7 @@ enum MHD_Result srv_h_ci_gate(struct srv_req *r)
         goto bad;
     }
     srv_scan_row_release(&row);
-    if (jwait && cJSON_IsFalse(jwait)) {
+    if (!q.wait) {
         if (srv_store_get_scan(db, id, &row, &err) < 0)
             goto bad;
         rc = srv_reply_json(r, 202, srv_api_scan_json(r, &row));
@@ -322,13 +335,12 @@ enum MHD_Result srv_h_ci_gate(struct srv_req *r)
                              row.error ? ": " : "", row.error ? row.error : "");
         goto out;
     }
-    rc = reply_gate(r, &row, &p);
+    rc = reply_gate(r, &row, &q.policy);
     goto out;
 bad:
     rc = srv_reply_ie_err(r, &err);
 out:
-    cJSON_Delete(body);
-    ie_policy_release(&p);
+    srv_ci_gate_req_release(&q);
     srv_scan_row_release(&row);
     free(root);
     free(id);

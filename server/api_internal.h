@@ -12,6 +12,7 @@
 #include "config.h"
 #include "http.h"
 #include "imgeda/err.h"
+#include "imgeda/gate.h"
 #include "store.h"
 
 /* ---- request helpers (api_request.c) ---- */
@@ -71,6 +72,19 @@ enum MHD_Result srv_h_manifest_get(struct srv_req *r);
 enum MHD_Result srv_h_manifest_import(struct srv_req *r);
 enum MHD_Result srv_h_export(struct srv_req *r);
 /* api_gate.c */
+/* POST /api/v1/gate's body, parsed and checked; the root is not resolved yet. */
+struct srv_ci_gate_req {
+    cJSON *body;          /* the parsed body, which root and options point into */
+    const char *root;     /* as given */
+    bool wait;            /* true unless "wait": false */
+    double timeout_s;     /* 3600 unless given, in (0, 86400] */
+    const cJSON *options; /* an object, or NULL */
+    struct ie_policy policy;
+};
+/* Parses r's body (only r->body and r->body_len are read): 0, or IE_EINVAL with a message
+ * naming the field. Release q with srv_ci_gate_req_release after either. */
+int srv_ci_gate_parse(struct srv_req *r, struct srv_ci_gate_req *q, struct ie_err *err);
+void srv_ci_gate_req_release(struct srv_ci_gate_req *q);
 enum MHD_Result srv_h_diff(struct srv_req *r);
 enum MHD_Result srv_h_scan_gate(struct srv_req *r);
 enum MHD_Result srv_h_ci_gate(struct srv_req *r);

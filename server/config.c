@@ -279,25 +279,33 @@ static int apply(struct srv_config *c, const char *file, const struct ie_yaml_no
     return 0;
 }
 
+int srv_config_parse(struct srv_config *c, const char *name, const char *text, size_t len,
+                     struct ie_err *err)
+{
+    struct ie_yaml y;
+    int rc;
+    ie_yaml_init(&y);
+    rc = parse_yaml(name, text, len, &y, err);
+    const struct ie_yaml_node *root = ie_yaml_root(&y);
+    if (rc == 0 && root) {
+        if (root->kind != IE_YAML_MAP)
+            rc = ie_err_set(err, IE_EINVAL, "%s:%zu:%zu: the configuration must be a mapping", name,
+                            root->line, root->col);
+        else
+            rc = apply(c, name, root, "", err);
+    }
+    ie_yaml_release(&y);
+    return rc;
+}
+
 int srv_config_load(struct srv_config *c, const char *path, struct ie_err *err)
 {
     char *text = NULL;
     size_t len;
-    struct ie_yaml y;
     int rc = ie_read_file(path, MAX_BYTES, &text, &len, err);
     if (rc < 0)
         return rc;
-    ie_yaml_init(&y);
-    rc = parse_yaml(path, text, len, &y, err);
-    const struct ie_yaml_node *root = ie_yaml_root(&y);
-    if (rc == 0 && root) {
-        if (root->kind != IE_YAML_MAP)
-            rc = ie_err_set(err, IE_EINVAL, "%s:%zu:%zu: the configuration must be a mapping", path,
-                            root->line, root->col);
-        else
-            rc = apply(c, path, root, "", err);
-    }
-    ie_yaml_release(&y);
+    rc = srv_config_parse(c, path, text, len, err);
     free(text);
     return rc;
 }

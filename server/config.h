@@ -5,6 +5,7 @@
 #define IMGEDA_SERVER_CONFIG_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "imgeda/err.h"
@@ -42,6 +43,10 @@ void srv_config_release(struct srv_config *c);
 /* Reads a YAML file over the current values. Unknown keys, wrong types, out-of-range numbers
  * and malformed YAML fail with IE_EINVAL and "file:line:col: key: reason". */
 int srv_config_load(struct srv_config *c, const char *path, struct ie_err *err);
+/* The same for YAML text already read (at most 1 MiB, like a file); name stands for the file in
+ * messages. A failure may leave the keys before the bad one applied. */
+int srv_config_parse(struct srv_config *c, const char *name, const char *text, size_t len,
+                     struct ie_err *err);
 
 /* Sets one dotted key from a string (command-line overrides), validated like the file. */
 int srv_config_set(struct srv_config *c, const char *key, const char *value, struct ie_err *err);

@@ -36,6 +36,19 @@ contains "$WORK/out" "The manifest has no images."
 contains "$WORK/out" "1 of 1 check failed"
 ok "an empty manifest fails min_images_total alone"
 
+# A file with no header and no record (0 bytes, or blank lines only) is not an empty dataset but
+# no manifest at all: bad input, exit 1, whatever the policy.
+: > "$WORK/zero.jsonl"
+printf '\n  \n\t\n' > "$WORK/blank.jsonl"
+for f in "$WORK/zero.jsonl" "$WORK/blank.jsonl"; do
+  expect_rc 1 "$IMGEDA" gate -m "$f" -p "$P/empty.yaml"
+  contains "$WORK/err" "imgeda: $f is empty: it has no manifest header and no records"
+  [ ! -s "$WORK/out" ] || fail "a verdict was printed for $f"
+  printf 'min_images_total: 0\n' > "$WORK/zero_ok.yaml"
+  expect_rc 1 "$IMGEDA" gate -m "$f" -p "$WORK/zero_ok.yaml" --json
+done
+ok "an empty file is bad input (exit 1), not a failed gate"
+
 # Policy errors: compiler-style lines on stderr, exit 1, before the manifest is read.
 bad() { # bad TEXT EXPECTED-MESSAGE
   printf '%b' "$1" > "$WORK/bad.yaml"

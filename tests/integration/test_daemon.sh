@@ -93,6 +93,9 @@ IMP=$(json "d['id']")
 expect_api 200 GET "/api/v1/scans/$IMP/images?flag=corrupt"
 [ "$(json "d['total']")" = 1 ] || fail "imported images"
 expect_api 400 POST /api/v1/manifests --data-binary 'not a manifest at all'
+# An empty body is no manifest either (imgeda gate exits 1 on an empty file): no scan to gate.
+expect_api 400 POST /api/v1/manifests --data-binary ''
+contains "$WORK/body" "not a JSONL manifest"
 ok "the manifest streams out and imports back as a scan"
 
 # metric NAME: its value in /metrics. wait_metric NAME MIN: until it reaches MIN.

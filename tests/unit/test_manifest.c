@@ -126,6 +126,86 @@ Test(manifest, streaming_reader_reports_offsets_and_torn_tail)
     free(p);
 }
 
+/* Expects the next line of r to be the given one (text NULL: a line too long to keep). */
+static void expect_line(struct ie_manifest_lines *r, const char *text, size_t len, int64_t offset,
+                        size_t number, bool newline)
+{
+    struct ie_manifest_line ln;
+    struct ie_err err = {0};
+    int rc = ie_manifest_lines_next(r, &ln, &err);
+    cr_assert_eq(rc, text ? 1 : IE_MANIFEST_LINE_TOO_LONG, "line %zu: %d %s", number, rc, err.msg);
+    cr_expect_eq(ln.len, len, "line %zu", number);
+    cr_expect_eq(ln.offset, offset, "line %zu", number);
+    cr_expect_eq(ln.number, number);
+    cr_expect_eq(ln.newline, newline, "line %zu", number);
+    if (!text) {
+        cr_expect_null(ln.text);
+        return;
+    }
+    cr_expect_eq(memcmp(ln.text, text, len), 0, "line %zu", number);
+    cr_expect_eq(ln.text[len], '\0');
+}
+
+Test(manifest, lines_keep_lines_up_to_the_limit_and_drop_longer_ones)
+{
+    const size_t max = IE_MANIFEST_MAX_LINE;
+    struct ie_manifest_lines r;
+    struct ie_manifest_line ln;
+    struct ie_manifest m;
+    struct ie_err err = {0};
+    char *dir = th_tempdir(), *p = th_path(dir, "lines.jsonl"), *q = th_path(dir, "tail.jsonl");
+    /* "a\r", "", MAX x's, MAX + 1 y's, "tail" without a newline. */
+    size_t n = 3 + 1 + (max + 1) + (max + 2) + 4;
+    char *data = malloc(n), *at = data;
+    memcpy(at, "a\r\n\n", 4);
+    at += 4;
+    memset(at, 'x', max);
+    at[max] = '\n';
+    at += max + 1;
+    memset(at, 'y', max + 1);
+    at[max + 1] = '\n';
+    at += max + 2;
+    memcpy(at, "tail", 4);
+    th_write(p, data, n);
+
+    cr_assert_eq(ie_manifest_lines_open(&r, p, &err), 0, "%s", err.msg);
+    expect_line(&r, "a\r", 2, 0, 1, true);
+    expect_line(&r, "", 0, 3, 2, true);
+    expect_line(&r, data + 4, max, 4, 3, true);
+    expect_line(&r, NULL, max + 1, (int64_t)max + 5, 4, true);
+    expect_line(&r, "tail", 4, (int64_t)(n - 4), 5, false);
+    cr_expect_eq(ie_manifest_lines_next(&r, &ln, &err), 0);
+    cr_expect_eq(ie_manifest_lines_next(&r, &ln, &err), 0, "the end stays the end");
+    ie_manifest_lines_close(&r);
+    ie_manifest_lines_close(&r); /* a no-op once closed */
+
+    /* The loader counts the dropped line and names it. */
+    ie_manifest_init(&m);
+    cr_assert_eq(ie_manifest_load(p, &m, &err), 0, "%s", err.msg);
+    cr_expect_eq(m.long_lines, 1);
+    cr_expect_eq(m.first_long_line, 4);
+    cr_expect_eq(m.skipped_lines, 4, "a, the x's, the long line and the tail do not parse");
+    ie_manifest_release(&m);
+
+    /* A too-long last line without a newline. */
+    memset(data, 'z', max + 5);
+    th_write(q, data, max + 5);
+    cr_assert_eq(ie_manifest_lines_open(&r, q, &err), 0, "%s", err.msg);
+    expect_line(&r, NULL, max + 5, 0, 1, false);
+    cr_expect_eq(ie_manifest_lines_next(&r, &ln, &err), 0);
+    ie_manifest_lines_close(&r);
+
+    cr_assert_eq(ie_manifest_lines_open(&r, dir, &err), 0, "%s", err.msg);
+    cr_expect_eq(ie_manifest_lines_next(&r, &ln, &err), IE_EIO);
+    cr_expect(strstr(err.msg, "it is a directory"), "%s", err.msg);
+    ie_manifest_lines_close(&r);
+    free(data);
+    free(p);
+    free(q);
+    th_rmrf(dir);
+    free(dir);
+}
+
 Test(manifest, writer_cuts_a_torn_tail_before_appending)
 {
     char *dir = th_tempdir(), *p = th_path(dir, "m.jsonl");

@@ -94,6 +94,34 @@ Test(options, api_json_refuses_unknown_keys_wrong_types_and_cli_only_options)
     cr_assert_str_eq(o.extensions[1], ".webp");
 }
 
+/* Extensions reach the manifest header's settings and JSON replies: one that would break JSON
+ * (a quote, a backslash), hide in a listing (a control character), make the header unreadable
+ * to Python (invalid UTF-8) or is no file name suffix (a slash) is refused; what is accepted
+ * prints as JSON that parses back to the same list. */
+Test(options, extensions_that_would_break_the_header_are_refused)
+{
+    static const char *const bad[] = {"\"",      "jp\"g",  "a\\b", "x\x01y",
+                                      "j\x7fpg", "p\xabg", "\xc3", "a/b"};
+    struct ie_scan_options o;
+    struct ie_err err = {0};
+    ie_scan_options_init(&o);
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        cr_expect_eq(ie_scan_options_set_extensions(&o, bad[i], &err), IE_EINVAL, "%s", bad[i]);
+        cr_expect(strstr(err.msg, "not a file name extension"), "%s", err.msg);
+    }
+    cr_assert_eq(ie_scan_options_set_extensions(&o, "jpg, .Ünï, tar.gz, a'b", &err), 0, "%s",
+                 err.msg);
+    char *settings = ie_scan_options_settings_json(&o);
+    cJSON *j = cJSON_Parse(settings);
+    cr_assert(cJSON_IsObject(j), "%s", settings);
+    cJSON *ext = cJSON_GetObjectItemCaseSensitive(j, "extensions");
+    cr_assert_eq(cJSON_GetArraySize(ext), 4, "%s", settings);
+    cr_expect_str_eq(cJSON_GetArrayItem(ext, 1)->valuestring, ".Ünï");
+    cr_expect_str_eq(cJSON_GetArrayItem(ext, 3)->valuestring, ".a'b");
+    cJSON_Delete(j);
+    free(settings);
+}
+
 Test(options, json_defaults_round_trip_through_the_parser)
 {
     struct ie_scan_options a, b;

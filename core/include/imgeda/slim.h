@@ -95,9 +95,11 @@ struct ie__slim_paths;
 struct ie_slim_manifest {
     struct ie_slim_record *recs;
     size_t n, cap;
-    bool has_header;      /* a __manifest_meta__ line was seen */
-    size_t skipped_lines; /* lines that are not JSON objects with a string "path" */
-    size_t replaced;      /* records superseded by a later one for the same path */
+    bool has_header;        /* a __manifest_meta__ line was seen */
+    size_t skipped_lines;   /* lines that are not JSON objects with a string "path" */
+    size_t long_lines;      /* of those, lines over IE_MANIFEST_MAX_LINE (never held whole) */
+    size_t first_long_line; /* the 1-based number of the first, 0 when none */
+    size_t replaced;        /* records superseded by a later one for the same path */
     /* private */
     struct ie__slim_paths *paths;
     struct ie_strmap interned;
