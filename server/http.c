@@ -338,6 +338,11 @@ static enum MHD_Result answer(struct srv_http *h, struct srv_req *r, struct conn
     else
         rc = h->handler(r);
     srv_http_db_release(r);
+    /* The reply is queued (responses copy what they send), so the body's bytes go back to the
+     * budget now, before the client can read the reply and send its next body. */
+    body_drop(h, cs);
+    r->body = "";
+    r->body_len = 0;
     return rc;
 }
 
