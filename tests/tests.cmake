@@ -20,6 +20,8 @@ ie_unit_test(annotations)
 ie_unit_test(export)
 ie_unit_test(plot)
 ie_unit_test(report)
+ie_unit_test(json)
+ie_unit_test(util)
 # Integration tests: ie_integration_test(<name>) for tests/integration/<name>.sh.
 ie_integration_test(test_cli_scan)
 ie_integration_test(test_kill_resume)
