@@ -34,6 +34,13 @@ enum MHD_Result srv_h_manifest_import(struct srv_req *r)
     struct ie_manifest m;
     char *id = NULL;
     enum MHD_Result rc;
+    const char *name = NULL;
+    size_t name_len = 0;
+    /* With its length: %00 in the query would otherwise cut the name short unseen. */
+    if (MHD_lookup_connection_value_n(r->conn, MHD_GET_ARGUMENT_KIND, "name", 4, &name,
+                                      &name_len) == MHD_YES &&
+        name && srv_api_check_label("name", name, name_len, &err) < 0)
+        return srv_reply_ie_err(r, &err);
     ie_buf_init(&tmp);
     ie_manifest_init(&m);
     ie_buf_addf(&tmp, "%s/tmp", r->ctx->cfg->data_dir);
@@ -52,7 +59,7 @@ enum MHD_Result srv_h_manifest_import(struct srv_req *r)
         rc = srv_reply_ie_err(r, &err);
         goto out;
     }
-    if (srv_jobs_import(r->ctx->jobs, tmp.data, srv_query(r, "name"), &id, &err) < 0) {
+    if (srv_jobs_import(r->ctx->jobs, tmp.data, name, &id, &err) < 0) {
         rc = srv_reply_ie_err(r, &err);
         goto out;
     }

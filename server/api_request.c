@@ -11,6 +11,7 @@
 
 #include "api_internal.h"
 #include "cache.h"
+#include "imgeda/json.h"
 #include "imgeda/util.h"
 #include "live.h"
 
@@ -68,13 +69,28 @@ cJSON *srv_api_scan_json(struct srv_req *r, const struct srv_scan_row *row)
     return o;
 }
 
-/* Parses the body as a JSON object whose keys are all in `allowed`. */
+/* Parses the body as a JSON object whose keys are all in `allowed`. Strings cJSON would pass
+ * on altered (a NUL cuts a C string short: "/data\u0000/x" would read as "/data") or that we
+ * could not echo back as JSON (invalid UTF-8) are refused, as is anything after the object. */
 cJSON *srv_api_parse_body(struct srv_req *r, const char *const *allowed, struct ie_err *err)
 {
-    cJSON *o = cJSON_ParseWithLength(r->body, r->body_len);
+    const char *end = NULL;
+    cJSON *o = cJSON_ParseWithLengthOpts(r->body, r->body_len, &end, false);
     if (!o || !cJSON_IsObject(o)) {
         cJSON_Delete(o);
         ie_err_set(err, IE_EINVAL, "the body must be a JSON object");
+        return NULL;
+    }
+    while (end < r->body + r->body_len &&
+           (*end == ' ' || *end == '\t' || *end == '\r' || *end == '\n'))
+        end++;
+    if (end != r->body + r->body_len) {
+        cJSON_Delete(o);
+        ie_err_set(err, IE_EINVAL, "the body holds more than its JSON object");
+        return NULL;
+    }
+    if (ie_json_check_strings(r->body, r->body_len, err) < 0) {
+        cJSON_Delete(o);
         return NULL;
     }
     for (cJSON *it = o->child; it; it = it->next) {
@@ -88,6 +104,25 @@ cJSON *srv_api_parse_body(struct srv_req *r, const char *const *allowed, struct 
         }
     }
     return o;
+}
+
+int srv_api_check_label(const char *field, const char *s, size_t n, struct ie_err *err)
+{
+    if (n > SRV_LABEL_MAX_BYTES)
+        return ie_err_set(err, IE_EINVAL, "%s: longer than %d bytes", field, SRV_LABEL_MAX_BYTES);
+    if (memchr(s, '\0', n))
+        return ie_err_set(err, IE_EINVAL, "%s: holds a NUL character", field);
+    if (!ie_utf8_valid(s, n))
+        return ie_err_set(err, IE_EINVAL, "%s: not valid UTF-8", field);
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)s[i];
+        /* C0 controls, DEL, and C1 controls (U+0080..U+009F, encoded C2 80..C2 9F). */
+        if (c < 0x20 || c == 0x7f || (c == 0xc2 && i + 1 < n && (unsigned char)s[i + 1] < 0xa0))
+            return ie_err_set(err, IE_EINVAL,
+                              "%s: holds a control character (U+%04X); a name is one line of text",
+                              field, c == 0xc2 ? (unsigned char)s[i + 1] : c);
+    }
+    return 0;
 }
 
 /* True if the resolved path real lies inside one of scan.allowed_roots. */

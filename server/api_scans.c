@@ -34,6 +34,9 @@ enum MHD_Result srv_h_scan_create(struct srv_req *r)
         ie_err_set(&err, IE_EINVAL, "name: must be a string");
         goto bad;
     }
+    if (jname &&
+        srv_api_check_label("name", jname->valuestring, strlen(jname->valuestring), &err) < 0)
+        goto bad;
     if (jopts && !cJSON_IsObject(jopts)) {
         ie_err_set(&err, IE_EINVAL, "options: must be an object");
         goto bad;
