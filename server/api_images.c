@@ -128,7 +128,17 @@ enum MHD_Result srv_h_thumbnail(struct srv_req *r)
             goto out;
         }
         ie_write_file_atomic(cache.data, buf, len, NULL);
-        rc = srv_reply_buffer(r, 200, "image/jpeg", buf, len);
+        struct ie_buf tmp;
+        ie_buf_init(&tmp);
+        ie_buf_addf(&tmp, "%s.tmp", cache.data);
+        const char *written[] = {cache.data, tmp.data, NULL};
+        if (srv_api_scan_cleanup_if_deleted(r, r->params[0], written)) {
+            free(buf);
+            rc = srv_api_reply_deleted(r, r->params[0]);
+        } else {
+            rc = srv_reply_buffer(r, 200, "image/jpeg", buf, len);
+        }
+        ie_buf_release(&tmp);
         goto out;
     }
     rc = srv_reply_file(r, cache.data, "image/jpeg", NULL);

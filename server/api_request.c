@@ -8,11 +8,13 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "api_internal.h"
 #include "cache.h"
 #include "imgeda/json.h"
 #include "imgeda/util.h"
+#include "jobs.h"
 #include "live.h"
 
 static bool valid_id(const char *s)
@@ -49,6 +51,53 @@ int srv_api_load_finished_scan(struct srv_req *r, struct srv_scan_row *row, stru
         return ie_err_set(err, IE_ESTATE, "scan %s is %s; its results exist once it succeeded",
                           row->id, row->status);
     return 0;
+}
+
+bool srv_api_scan_deleted(struct srv_req *r, const char *id)
+{
+    struct srv_scan_row row = {0};
+    struct ie_err err = {0};
+    sqlite3 *db = srv_http_db(r, &err);
+    bool gone = db && srv_store_get_scan(db, id, &row, &err) == IE_ENOENT;
+    srv_scan_row_release(&row);
+    return gone;
+}
+
+/* DELETE (jobs.c) removes the scan's row before its folder. A request that wrote into the
+ * folder and then still sees the row wrote before the folder was emptied, which took its files;
+ * one that no longer sees it may have written after, so it removes its files and the folders
+ * DELETE could not remove because of them. */
+bool srv_api_scan_cleanup_if_deleted(struct srv_req *r, const char *id, const char *const *written)
+{
+    static const char *const subdirs[] = {"thumbs", "plots", NULL};
+    if (!srv_api_scan_deleted(r, id))
+        return false;
+    for (size_t i = 0; written[i]; i++)
+        unlink(written[i]);
+    char *dir = srv_scan_dir(r->ctx->cfg, id);
+    struct ie_buf b;
+    ie_buf_init(&b);
+    for (size_t i = 0; subdirs[i]; i++) {
+        ie_buf_reset(&b);
+        ie_buf_addf(&b, "%s/%s", dir, subdirs[i]);
+        rmdir(b.data);
+    }
+    rmdir(dir);
+    ie_buf_release(&b);
+    free(dir);
+    return true;
+}
+
+enum MHD_Result srv_api_reply_deleted(struct srv_req *r, const char *id)
+{
+    return srv_reply_error(r, 404, "not_found", "scan %s was deleted while this request ran", id);
+}
+
+enum MHD_Result srv_api_reply_scan_err(struct srv_req *r, const char *id, const struct ie_err *err)
+{
+    if (err->code != IE_ENOENT && srv_api_scan_deleted(r, id))
+        return srv_api_reply_deleted(r, id);
+    return srv_reply_ie_err(r, err);
 }
 
 cJSON *srv_api_scan_json(struct srv_req *r, const struct srv_scan_row *row)
