@@ -1,14 +1,19 @@
 #!/usr/bin/env bash
-# imgedad under requests that race each other: exports (SQLite, CSV), results and a DELETE of
-# the same scan at once never give a 500 (each request answers 200 from a consistent file or
-# 404), leave nothing of the deleted scan on disk, and no result computed across the DELETE stays
-# in the cache.
+# imgedad under requests that race each other and clients that vanish: exports (SQLite, CSV),
+# results and a DELETE of the same scan at once never give a 500 (each request answers 200 from
+# a consistent file or 404), leave nothing of the deleted scan on disk, and no result computed
+# across the DELETE stays in the cache; SSE clients killed mid-stream free their connection
+# within about a second, and a new stream is served.
 source "$(dirname "$0")/lib.sh"
 source "$HERE/daemon_lib.sh"
 
-mkdir -p "$WORK/set"
+mkdir -p "$WORK/set" "$WORK/spin"
 cp "$FIXTURES/sample/street.jpg" "$FIXTURES/sample/night.jpg" "$WORK/set/"
-start_daemon "$WORK/var" --set scan.workers=1
+cp "$FIXTURES/sample/snow.png" "$WORK/spin/spin_me.png"
+# spin_me.png keeps a scan running (its analysis spins until the time limit or a cancel), so
+# that its event streams stay open.
+export IMGEDA_FAULT_INJECT="spin=spin_me.png"
+start_daemon "$WORK/var" --set scan.workers=1 --set scan.image_timeout_s=30
 
 # get PATH OUT: one request in the background (its pid in reqs), its status in OUT.
 reqs=()
@@ -45,5 +50,37 @@ grep -q '^imgedad_result_cache_bytes 0$' "$WORK/body" ||
   fail "results of deleted scans stay cached: $(grep result_cache_bytes "$WORK/body")"
 ok "no result computed across a DELETE stays in the cache"
 
+# Event streams of a running scan; their clients are killed without closing anything.
+expect_api 202 POST /api/v1/scans -d "{\"root\": \"$WORK/spin\"}"
+SPIN=$(json "d['id']")
+wait_status "$SPIN" running 30
+# Connections the daemon holds on its port: established, or closed by the client and not yet
+# by the daemon (CLOSE_WAIT).
+conns() {
+  awk -v p="$(printf ':%04X' "$PORT")" '$2 ~ p "$" && ($4 == "01" || $4 == "08")' /proc/net/tcp | wc -l
+}
+base=$(conns)
+# Started by a shell of their own, so that killing them is no job news of this one.
+pids=$(for i in $(seq 1 8); do
+  sh -c 'curl -sN "$1" >"$2" 2>/dev/null & echo $!' sh "$B/api/v1/scans/$SPIN/events" "$WORK/sse$i"
+done)
+for _ in $(seq 1 50); do
+  [ "$(conns)" -ge $((base + 8)) ] && break
+  sleep 0.1
+done
+[ "$(conns)" -ge $((base + 8)) ] || fail "8 streams did not start: $(conns) connections, $base before"
+contains "$WORK/sse1" "event: progress"
+# shellcheck disable=SC2086
+kill -KILL $pids
+t0=$(date +%s%N)
+while [ "$(conns)" -gt "$base" ]; do
+  [ $(($(date +%s%N) - t0)) -lt 3000000000 ] || fail "vanished SSE clients still hold $(($(conns) - base)) connections after 3 s"
+  sleep 0.1
+done
+ok "8 vanished SSE clients freed their connections in $((($(date +%s%N) - t0) / 1000000)) ms"
+timeout 3 curl -sN "$B/api/v1/scans/$SPIN/events" >"$WORK/sse_new" || true
+contains "$WORK/sse_new" "event: progress"
+ok "a new event stream is served"
+expect_api 202 POST "/api/v1/scans/$SPIN/cancel"
 stop_daemon TERM
 [ "$DRC" = 0 ] || fail "imgedad exited $DRC"
