@@ -18,30 +18,22 @@ post() {
   ROOT="$WORK/set" "$PYTHON" -c "import os, sys; root = os.environ['ROOT'].encode(); sys.stdout.buffer.write($2)" >"$WORK/req"
   api POST "$1" --data-binary @"$WORK/req" -H 'Content-Type: application/json'
 }
-# refused PATH PYTHON_BYTES MESSAGE: the POST is a 400 whose message is MESSAGE.
-refused() {
-  post "$1" "$2"
-  [ "$CODE" = 400 ] || { cat "$WORK/body" >&2; fail "$2 gave $CODE, expected 400"; }
-  [ "$(json "d['error']['message']")" = "$3" ] || fail "$2: $(cat "$WORK/body")"
-}
-refused /api/v1/scans "b'{\"root\": \"' + root + b'\", \"name\": \"bad\xff\xfe\"}'" \
-  "name: the value is not valid UTF-8"
-refused /api/v1/scans "b'{\"root\": \"' + root + b'\\\\u0000/../..\"}'" \
-  "root: the value holds a NUL character (\\u0000)"
-refused /api/v1/scans "b'{\"root\": \"' + root + b'\", \"name\": \"a\\\\u0000b\"}'" \
-  "name: the value holds a NUL character (\\u0000)"
-refused /api/v1/scans "b'{\"root\": \"' + root + b'\", \"name\": \"a\x00b\"}'" \
-  "name: the value holds a NUL character"
-refused /api/v1/scans "b'{\"root\": \"' + root + b'\", \"options\": {\"skip\": [\"x\", \"\\\\u0000\"]}}'" \
-  "options.skip[1]: the value holds a NUL character (\\u0000)"
-refused /api/v1/scans "b'{\"root\": \"' + root + b'\", \"name\": \"two\\\\nlines\"}'" \
-  "name: holds a control character (U+000A); a name is one line of text"
-refused /api/v1/scans "b'{\"root\": \"' + root + b'\", \"name\": \"' + b'x' * 257 + b'\"}'" \
-  "name: longer than 256 bytes"
-refused /api/v1/scans "b'{\"root\": \"' + root + b'\"} {\"root\": \"/\"}'" \
-  "the body holds more than its JSON object"
-refused /api/v1/leakage "b'{\"splits\": {\"tr\\\\u0000ain\": \"a\", \"b\": \"c\"}}'" \
-  "splits.tr\\u0000ain: the key holds a NUL character (\\u0000)"
+# Each line: PATH | the body as a Python bytes expression | the 400's message.
+while IFS='|' read -r path body want; do
+  post "$path" "$body"
+  [ "$CODE" = 400 ] || { cat "$WORK/body" >&2; fail "$body gave $CODE, expected 400"; }
+  [ "$(json "d['error']['message']")" = "$want" ] || fail "$body: $(cat "$WORK/body")"
+done <<'CASES'
+/api/v1/scans|b'{"root": "' + root + b'", "name": "bad\xff\xfe"}'|name: the value is not valid UTF-8
+/api/v1/scans|b'{"root": "' + root + b'\\u0000/../.."}'|root: the value holds a NUL character (\u0000)
+/api/v1/scans|b'{"root": "' + root + b'", "name": "a\\u0000b"}'|name: the value holds a NUL character (\u0000)
+/api/v1/scans|b'{"root": "' + root + b'", "name": "a\x00b"}'|name: the value holds a NUL character
+/api/v1/scans|b'{"root": "' + root + b'", "options": {"skip": ["x", "\\u0000"]}}'|options.skip[1]: the value holds a NUL character (\u0000)
+/api/v1/scans|b'{"root": "' + root + b'", "name": "two\\nlines"}'|name: holds a control character (U+000A); a name is one line of text
+/api/v1/scans|b'{"root": "' + root + b'", "name": "' + b'x' * 257 + b'"}'|name: longer than 256 bytes
+/api/v1/scans|b'{"root": "' + root + b'"} {"root": "/"}'|the body holds more than its JSON object
+/api/v1/leakage|b'{"splits": {"tr\\u0000ain": "a", "b": "c"}}'|splits.tr\u0000ain: the key holds a NUL character (\u0000)
+CASES
 expect_api 200 GET /api/v1/scans
 [ "$(json "len(d['scans'])")" = 0 ] || fail "a refused body created a scan: $(cat "$WORK/body")"
 ok "bodies with NUL, control characters, invalid UTF-8 or trailing data are 400 naming the field"
