@@ -178,7 +178,9 @@ static size_t utf8_seq_len(const unsigned char *s, size_t n)
     return len;
 }
 
-char *ie_utf8_sanitize(const char *s, size_t n)
+/* Copies s with every byte that is not part of a valid UTF-8 sequence (or is NUL) written as
+ * \xNN, with its backslash escaped for JSON text if in_json. */
+static char *utf8_escape_invalid(const char *s, size_t n, bool in_json)
 {
     struct ie_buf b;
     ie_buf_init(&b);
@@ -187,13 +189,73 @@ char *ie_utf8_sanitize(const char *s, size_t n)
     while (i < n) {
         size_t l = utf8_seq_len(p + i, n - i);
         if (l == 0 || (l == 1 && p[i] == 0)) {
-            ie_buf_addf(&b, "\\x%02x", p[i]);
+            ie_buf_addf(&b, in_json ? "\\\\x%02x" : "\\x%02x", p[i]);
             i++;
         } else {
             ie_buf_add(&b, p + i, l);
             i += l;
         }
     }
+    return ie_buf_detach(&b);
+}
+
+char *ie_utf8_sanitize(const char *s, size_t n)
+{
+    return utf8_escape_invalid(s, n, false);
+}
+
+char *ie_utf8_sanitize_json(const char *s, size_t n)
+{
+    return utf8_escape_invalid(s, n, true);
+}
+
+bool ie_utf8_valid(const char *s, size_t n)
+{
+    const unsigned char *p = (const unsigned char *)s;
+    for (size_t i = 0; i < n;) {
+        size_t l = utf8_seq_len(p + i, n - i);
+        if (l == 0)
+            return false;
+        i += l;
+    }
+    return true;
+}
+
+static int hex_digit(char c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    return -1;
+}
+
+char *ie_utf8_unsanitize(const char *s)
+{
+    struct ie_buf b;
+    bool decoded = false;
+    ie_buf_init(&b);
+    for (const char *p = s; *p;) {
+        int hi = p[0] == '\\' && p[1] == 'x' ? hex_digit(p[2]) : -1;
+        int lo = hi >= 8 ? hex_digit(p[3]) : -1;
+        /* Only bytes from 0x80 up: ie_utf8_sanitize escapes no other byte a path can hold. */
+        if (lo >= 0) {
+            ie_buf_addc(&b, (char)(hi << 4 | lo));
+            p += 4;
+            decoded = true;
+        } else {
+            ie_buf_addc(&b, *p++);
+        }
+    }
+    /* "\\xc3\\xa9" decodes to a valid "é", which ie_utf8_sanitize would have left alone: such
+     * text was never an escape. */
+    char *back = decoded ? ie_utf8_sanitize(b.data, b.len) : NULL;
+    if (!back || strcmp(back, s) != 0) {
+        free(back);
+        ie_buf_release(&b);
+        return NULL;
+    }
+    free(back);
     return ie_buf_detach(&b);
 }
 

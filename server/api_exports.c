@@ -34,6 +34,13 @@ enum MHD_Result srv_h_manifest_import(struct srv_req *r)
     struct ie_manifest m;
     char *id = NULL;
     enum MHD_Result rc;
+    const char *name = NULL;
+    size_t name_len = 0;
+    /* With its length: %00 in the query would otherwise cut the name short unseen. */
+    if (MHD_lookup_connection_value_n(r->conn, MHD_GET_ARGUMENT_KIND, "name", 4, &name,
+                                      &name_len) == MHD_YES &&
+        name && srv_api_check_label("name", name, name_len, &err) < 0)
+        return srv_reply_ie_err(r, &err);
     ie_buf_init(&tmp);
     ie_manifest_init(&m);
     ie_buf_addf(&tmp, "%s/tmp", r->ctx->cfg->data_dir);
@@ -52,7 +59,7 @@ enum MHD_Result srv_h_manifest_import(struct srv_req *r)
         rc = srv_reply_ie_err(r, &err);
         goto out;
     }
-    if (srv_jobs_import(r->ctx->jobs, tmp.data, srv_query(r, "name"), &id, &err) < 0) {
+    if (srv_jobs_import(r->ctx->jobs, tmp.data, name, &id, &err) < 0) {
         rc = srv_reply_ie_err(r, &err);
         goto out;
     }
@@ -124,6 +131,64 @@ static void export_free(void *cls)
     ie_export_reader_free(cls);
 }
 
+/* Builds the SQLite export of the scan's manifest into a file of its own, part (a mkstemp
+ * template), whose exporter writes part.tmp first, and renames it to path. */
+static int build_sqlite(const char *manifest_path, const char *path, struct ie_buf *part,
+                        struct ie_buf *part_tmp, struct ie_err *err)
+{
+    int fd = mkstemp(part->data);
+    if (fd < 0)
+        return ie_err_set(err, IE_EIO, "cannot create %s: %s", part->data, strerror(errno));
+    close(fd);
+    ie_buf_addf(part_tmp, "%s.tmp", part->data);
+    int rc = eng_export_sqlite_write(manifest_path, part->data, NULL, err);
+    if (rc == 0 && rename(part->data, path) < 0)
+        rc = ie_err_set(err, IE_EIO, "cannot rename %s: %s", part->data, strerror(errno));
+    if (rc < 0) {
+        unlink(part->data);
+        unlink(part_tmp->data);
+    }
+    return rc;
+}
+
+/* Serves the scan's SQLite export from <scan dir>/export.sqlite, built first unless it is there
+ * and newer than the manifest. Each build writes a file of its own and renames it into place, so
+ * simultaneous requests never see another's half-built file; one that races a DELETE of the
+ * scan answers 404 and leaves nothing in the removed folder. */
+static enum MHD_Result export_sqlite(struct srv_req *r, const struct srv_scan_row *row,
+                                     const char *name)
+{
+    struct ie_err err = {0};
+    struct ie_buf path, part, part_tmp;
+    struct stat st, mst;
+    enum MHD_Result rc;
+    char *dir = srv_scan_dir(r->ctx->cfg, row->id);
+    ie_buf_init(&path);
+    ie_buf_init(&part);
+    ie_buf_init(&part_tmp);
+    ie_buf_addf(&path, "%s/export.sqlite", dir);
+    ie_buf_addf(&part, "%s/export.sqlite.XXXXXX", dir);
+    if (stat(path.data, &st) == 0 && stat(row->manifest_path, &mst) == 0 &&
+        st.st_mtime >= mst.st_mtime) {
+        rc = srv_reply_file(r, path.data, "application/vnd.sqlite3", name);
+        goto out;
+    }
+    int brc = build_sqlite(row->manifest_path, path.data, &part, &part_tmp, &err);
+    const char *written[] = {path.data, part.data, part_tmp.len ? part_tmp.data : NULL, NULL};
+    if (srv_api_scan_cleanup_if_deleted(r, row->id, written))
+        rc = srv_api_reply_deleted(r, row->id);
+    else if (brc < 0)
+        rc = srv_reply_ie_err(r, &err);
+    else
+        rc = srv_reply_file(r, path.data, "application/vnd.sqlite3", name);
+out:
+    ie_buf_release(&path);
+    ie_buf_release(&part);
+    ie_buf_release(&part_tmp);
+    free(dir);
+    return rc;
+}
+
 /* GET export.{csv|jsonl|sqlite}: CSV and JSONL stream as they are produced; the SQLite file is
  * built once per finished scan next to its manifest and then served from disk. */
 enum MHD_Result srv_h_export(struct srv_req *r)
@@ -140,27 +205,15 @@ enum MHD_Result srv_h_export(struct srv_req *r)
         return srv_reply_ie_err(r, &err);
     snprintf(name, sizeof(name), "%s.%s", row.id, ie_export_format_name(f));
     if (f == IE_EXPORT_SQLITE) {
-        char *dir = srv_scan_dir(r->ctx->cfg, row.id);
-        struct ie_buf path;
-        ie_buf_init(&path);
-        ie_buf_addf(&path, "%s/export.sqlite", dir);
-        free(dir);
-        struct stat st, mst;
-        bool fresh = stat(path.data, &st) == 0 && stat(row.manifest_path, &mst) == 0 &&
-                     st.st_mtime >= mst.st_mtime;
-        if (!fresh && eng_export_sqlite_write(row.manifest_path, path.data, NULL, &err) < 0) {
-            rc = srv_reply_ie_err(r, &err);
-        } else {
-            rc = srv_reply_file(r, path.data, "application/vnd.sqlite3", name);
-        }
-        ie_buf_release(&path);
+        rc = export_sqlite(r, &row, name);
         srv_scan_row_release(&row);
         return rc;
     }
     struct ie_export_reader *rd = NULL;
     if (ie_export_reader_open(row.manifest_path, f, &rd, &err) < 0) {
+        rc = srv_api_reply_scan_err(r, row.id, &err);
         srv_scan_row_release(&row);
-        return srv_reply_ie_err(r, &err);
+        return rc;
     }
     struct MHD_Response *resp = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 64 * 1024,
                                                                   export_read, rd, export_free);

@@ -59,12 +59,42 @@ enum MHD_Result srv_h_image(struct srv_req *r)
     return srv_reply_buffer(r, 200, "application/json", out, strlen(out));
 }
 
+/* The file of the image whose record holds path, into *fs_path (caller frees). Scans record
+ * names that are not UTF-8 with \xNN escapes (ie_utf8_sanitize), so those bytes are tried
+ * first, then the text as it is (an import's path, or a name really holding "\x"; were both on
+ * disk, the scan itself could not tell their records apart). IE_ENOENT when no file is there,
+ * IE_EPERM when it resolves outside scan.allowed_roots. */
+static int image_file(const struct srv_config *cfg, const char *path, char **fs_path,
+                      struct ie_err *err)
+{
+    char *bytes = ie_utf8_unsanitize(path);
+    const char *cand[2] = {bytes, path};
+    struct stat st;
+    int rc = IE_ENOENT;
+    for (int i = 0; i < 2 && rc == IE_ENOENT; i++) {
+        if (!cand[i] || stat(cand[i], &st) < 0)
+            continue;
+        if (!srv_api_path_allowed(cfg, cand[i])) {
+            rc = IE_EPERM;
+        } else {
+            *fs_path = ie_xstrdup(cand[i]);
+            rc = 0;
+        }
+    }
+    free(bytes);
+    if (rc == IE_ENOENT)
+        return ie_err_set(err, IE_ENOENT, "the image file %s no longer exists", path);
+    if (rc == IE_EPERM)
+        return ie_err_set(err, IE_EPERM, "the image lies outside scan.allowed_roots");
+    return 0;
+}
+
 enum MHD_Result srv_h_thumbnail(struct srv_req *r)
 {
     struct srv_scan_row row = {0};
     struct ie_err err = {0};
     long long iid, size = 256;
-    char *path = NULL, *dir = NULL;
+    char *path = NULL, *file = NULL, *dir = NULL;
     struct ie_buf cache;
     enum MHD_Result rc;
     if (srv_api_load_scan(r, &row, &err) < 0)
@@ -78,8 +108,8 @@ enum MHD_Result srv_h_thumbnail(struct srv_req *r)
     if (!db || srv_store_get_image(db, r->params[0], iid, NULL, &path, &err) < 0)
         return srv_reply_ie_err(r, &err);
     ie_buf_init(&cache);
-    if (!srv_api_path_allowed(r->ctx->cfg, path)) {
-        rc = srv_reply_error(r, 403, "forbidden", "the image lies outside scan.allowed_roots");
+    if (image_file(r->ctx->cfg, path, &file, &err) < 0) {
+        rc = srv_reply_ie_err(r, &err);
         goto out;
     }
     dir = srv_scan_dir(r->ctx->cfg, r->params[0]);
@@ -92,19 +122,30 @@ enum MHD_Result srv_h_thumbnail(struct srv_req *r)
         void *buf = NULL;
         size_t len = 0;
         struct ie_err terr = {0};
-        if (ie_thumbnail_jpeg(path, (int)size, r->ctx->cfg->max_pixels, &buf, &len, &terr) < 0) {
+        if (ie_thumbnail_jpeg(file, (int)size, r->ctx->cfg->max_pixels, &buf, &len, &terr) < 0) {
             rc = srv_reply_error(r, 422, terr.code == IE_ELIMIT ? "pixel_limit" : "undecodable",
                                  "%s", terr.msg);
             goto out;
         }
         ie_write_file_atomic(cache.data, buf, len, NULL);
-        rc = srv_reply_buffer(r, 200, "image/jpeg", buf, len);
+        struct ie_buf tmp;
+        ie_buf_init(&tmp);
+        ie_buf_addf(&tmp, "%s.tmp", cache.data);
+        const char *written[] = {cache.data, tmp.data, NULL};
+        if (srv_api_scan_cleanup_if_deleted(r, r->params[0], written)) {
+            free(buf);
+            rc = srv_api_reply_deleted(r, r->params[0]);
+        } else {
+            rc = srv_reply_buffer(r, 200, "image/jpeg", buf, len);
+        }
+        ie_buf_release(&tmp);
         goto out;
     }
     rc = srv_reply_file(r, cache.data, "image/jpeg", NULL);
 out:
     ie_buf_release(&cache);
     free(dir);
+    free(file);
     free(path);
     return rc;
 }

@@ -22,10 +22,28 @@ int srv_api_load_scan(struct srv_req *r, struct srv_scan_row *row, struct ie_err
 /* Loads the scan named by the first path parameter and checks its results are final: a scan
  * that has not succeeded has partial records that must not answer for the whole dataset. */
 int srv_api_load_finished_scan(struct srv_req *r, struct srv_scan_row *row, struct ie_err *err);
+/* True if scan id no longer exists (deleted, e.g. while this request ran). */
+bool srv_api_scan_deleted(struct srv_req *r, const char *id);
+/* For a request that wrote files into scan id's folder (written: their paths, NULL-terminated):
+ * if the scan has been deleted meanwhile, removes them and what DELETE may have left of the
+ * folder because of them, and returns true (answer 404); false if the scan is still there. */
+bool srv_api_scan_cleanup_if_deleted(struct srv_req *r, const char *id, const char *const *written);
+/* 404: scan id was deleted while the request ran. */
+enum MHD_Result srv_api_reply_deleted(struct srv_req *r, const char *id);
+/* Replies with err, or with 404 if scan id was deleted while the request ran: reading its files
+ * then fails in ways (a vanished manifest) that are no fault of the daemon's. */
+enum MHD_Result srv_api_reply_scan_err(struct srv_req *r, const char *id, const struct ie_err *err);
 /* The API's JSON for a scan, with the live progress of a running one (caller owns it). */
 cJSON *srv_api_scan_json(struct srv_req *r, const struct srv_scan_row *row);
-/* Parses the body as a JSON object whose keys are all in `allowed` (NULL-terminated). */
+/* Parses the body as one JSON object whose keys are all in `allowed` (NULL-terminated); strings
+ * holding a NUL, a raw control character or invalid UTF-8 are refused (IE_EINVAL naming the
+ * field), since cJSON would pass them on cut short or unprintable. */
 cJSON *srv_api_parse_body(struct srv_req *r, const char *const *allowed, struct ie_err *err);
+/* A scan's name (POST /scans, POST /scans/import?name=) is a label shown in lists: at most this
+ * many bytes of UTF-8 without control characters. */
+#define SRV_LABEL_MAX_BYTES 256
+/* Checks the n bytes at s as such a label; IE_EINVAL names field and the fault. */
+int srv_api_check_label(const char *field, const char *s, size_t n, struct ie_err *err);
 /* Resolves root and checks it is a directory inside one of scan.allowed_roots; *resolved is the
  * real path (caller frees). */
 int srv_api_check_root(const struct srv_config *cfg, const char *root, char **resolved,

@@ -8,10 +8,13 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "api_internal.h"
 #include "cache.h"
+#include "imgeda/json.h"
 #include "imgeda/util.h"
+#include "jobs.h"
 #include "live.h"
 
 static bool valid_id(const char *s)
@@ -50,6 +53,53 @@ int srv_api_load_finished_scan(struct srv_req *r, struct srv_scan_row *row, stru
     return 0;
 }
 
+bool srv_api_scan_deleted(struct srv_req *r, const char *id)
+{
+    struct srv_scan_row row = {0};
+    struct ie_err err = {0};
+    sqlite3 *db = srv_http_db(r, &err);
+    bool gone = db && srv_store_get_scan(db, id, &row, &err) == IE_ENOENT;
+    srv_scan_row_release(&row);
+    return gone;
+}
+
+/* DELETE (jobs.c) removes the scan's row before its folder. A request that wrote into the
+ * folder and then still sees the row wrote before the folder was emptied, which took its files;
+ * one that no longer sees it may have written after, so it removes its files and the folders
+ * DELETE could not remove because of them. */
+bool srv_api_scan_cleanup_if_deleted(struct srv_req *r, const char *id, const char *const *written)
+{
+    static const char *const subdirs[] = {"thumbs", "plots", NULL};
+    if (!srv_api_scan_deleted(r, id))
+        return false;
+    for (size_t i = 0; written[i]; i++)
+        unlink(written[i]);
+    char *dir = srv_scan_dir(r->ctx->cfg, id);
+    struct ie_buf b;
+    ie_buf_init(&b);
+    for (size_t i = 0; subdirs[i]; i++) {
+        ie_buf_reset(&b);
+        ie_buf_addf(&b, "%s/%s", dir, subdirs[i]);
+        rmdir(b.data);
+    }
+    rmdir(dir);
+    ie_buf_release(&b);
+    free(dir);
+    return true;
+}
+
+enum MHD_Result srv_api_reply_deleted(struct srv_req *r, const char *id)
+{
+    return srv_reply_error(r, 404, "not_found", "scan %s was deleted while this request ran", id);
+}
+
+enum MHD_Result srv_api_reply_scan_err(struct srv_req *r, const char *id, const struct ie_err *err)
+{
+    if (err->code != IE_ENOENT && srv_api_scan_deleted(r, id))
+        return srv_api_reply_deleted(r, id);
+    return srv_reply_ie_err(r, err);
+}
+
 cJSON *srv_api_scan_json(struct srv_req *r, const struct srv_scan_row *row)
 {
     cJSON *o = srv_scan_row_to_json(row);
@@ -68,13 +118,28 @@ cJSON *srv_api_scan_json(struct srv_req *r, const struct srv_scan_row *row)
     return o;
 }
 
-/* Parses the body as a JSON object whose keys are all in `allowed`. */
+/* Parses the body as a JSON object whose keys are all in `allowed`. Strings cJSON would pass
+ * on altered (a NUL cuts a C string short: "/data\u0000/x" would read as "/data") or that we
+ * could not echo back as JSON (invalid UTF-8) are refused, as is anything after the object. */
 cJSON *srv_api_parse_body(struct srv_req *r, const char *const *allowed, struct ie_err *err)
 {
-    cJSON *o = cJSON_ParseWithLength(r->body, r->body_len);
+    const char *end = NULL;
+    cJSON *o = cJSON_ParseWithLengthOpts(r->body, r->body_len, &end, false);
     if (!o || !cJSON_IsObject(o)) {
         cJSON_Delete(o);
         ie_err_set(err, IE_EINVAL, "the body must be a JSON object");
+        return NULL;
+    }
+    while (end < r->body + r->body_len &&
+           (*end == ' ' || *end == '\t' || *end == '\r' || *end == '\n'))
+        end++;
+    if (end != r->body + r->body_len) {
+        cJSON_Delete(o);
+        ie_err_set(err, IE_EINVAL, "the body holds more than its JSON object");
+        return NULL;
+    }
+    if (ie_json_check_strings(r->body, r->body_len, err) < 0) {
+        cJSON_Delete(o);
         return NULL;
     }
     for (cJSON *it = o->child; it; it = it->next) {
@@ -88,6 +153,25 @@ cJSON *srv_api_parse_body(struct srv_req *r, const char *const *allowed, struct 
         }
     }
     return o;
+}
+
+int srv_api_check_label(const char *field, const char *s, size_t n, struct ie_err *err)
+{
+    if (n > SRV_LABEL_MAX_BYTES)
+        return ie_err_set(err, IE_EINVAL, "%s: longer than %d bytes", field, SRV_LABEL_MAX_BYTES);
+    if (memchr(s, '\0', n))
+        return ie_err_set(err, IE_EINVAL, "%s: holds a NUL character", field);
+    if (!ie_utf8_valid(s, n))
+        return ie_err_set(err, IE_EINVAL, "%s: not valid UTF-8", field);
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)s[i];
+        /* C0 controls, DEL, and C1 controls (U+0080..U+009F, encoded C2 80..C2 9F). */
+        if (c < 0x20 || c == 0x7f || (c == 0xc2 && i + 1 < n && (unsigned char)s[i + 1] < 0xa0))
+            return ie_err_set(err, IE_EINVAL,
+                              "%s: holds a control character (U+%04X); a name is one line of text",
+                              field, c == 0xc2 ? (unsigned char)s[i + 1] : c);
+    }
+    return 0;
 }
 
 /* True if the resolved path real lies inside one of scan.allowed_roots. */

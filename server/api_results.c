@@ -39,6 +39,9 @@ static enum MHD_Result serve_result(struct srv_req *r, const char *what, srv_res
     const char *mime = "application/json";
     char key[256];
     enum MHD_Result rc;
+    /* Before the row is read: a DELETE after that drops the scan's keys after this epoch, and
+     * the put below then knows its result is of a deleted scan. */
+    uint64_t epoch = srv_cache_epoch(r->ctx->cache);
     ie_manifest_init(&m);
     ie_buf_init(&out);
     if (srv_api_load_finished_scan(r, &row, &err) < 0) {
@@ -61,10 +64,10 @@ static enum MHD_Result serve_result(struct srv_req *r, const char *what, srv_res
         goto out;
     if (ie_manifest_load(row.manifest_path, &m, &err) < 0 ||
         fn(&row, &m, ctx, &out, &mime, &err) < 0) {
-        rc = srv_reply_ie_err(r, &err);
+        rc = srv_api_reply_scan_err(r, row.id, &err);
         goto out;
     }
-    srv_cache_put(r->ctx->cache, key, out.data ? out.data : "", out.len, mime);
+    srv_cache_put_since(r->ctx->cache, epoch, key, out.data ? out.data : "", out.len, mime);
     {
         size_t n = out.len;
         rc = srv_reply_buffer(r, 200, mime, ie_buf_detach(&out), n);
@@ -192,6 +195,7 @@ enum MHD_Result srv_h_annotations(struct srv_req *r)
     struct ie_annot_result res;
     char key[256];
     enum MHD_Result rc;
+    uint64_t epoch = srv_cache_epoch(r->ctx->cache); /* as in serve_result */
     ie_annot_options_init(&o);
     ie_annot_result_init(&res);
     if (srv_api_load_finished_scan(r, &row, &err) < 0) {
@@ -213,7 +217,7 @@ enum MHD_Result srv_h_annotations(struct srv_req *r)
     {
         char *json = ie_annot_result_to_json(&res, false);
         size_t n = strlen(json);
-        srv_cache_put(r->ctx->cache, key, json, n, "application/json");
+        srv_cache_put_since(r->ctx->cache, epoch, key, json, n, "application/json");
         rc = srv_reply_buffer(r, 200, "application/json", json, n);
     }
 out:

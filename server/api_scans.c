@@ -1,8 +1,10 @@
 /* The scans resource: create, list, get, cancel, resume, delete, and progress as Server-Sent
  * Events.
  * DESIGN: an SSE stream blocks its connection's thread in sse_read, waiting for the live state
- * to change (or 15 s for a keep-alive); nobody else waits for it. */
+ * to change (or 15 s for a keep-alive); nobody else waits for it. Every second it looks whether
+ * its client hung up, so a vanished client does not hold a connection for long. */
 #include <limits.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -34,6 +36,9 @@ enum MHD_Result srv_h_scan_create(struct srv_req *r)
         ie_err_set(&err, IE_EINVAL, "name: must be a string");
         goto bad;
     }
+    if (jname &&
+        srv_api_check_label("name", jname->valuestring, strlen(jname->valuestring), &err) < 0)
+        goto bad;
     if (jopts && !cJSON_IsObject(jopts)) {
         ie_err_set(&err, IE_EINVAL, "options: must be an object");
         goto bad;
@@ -134,8 +139,15 @@ enum MHD_Result srv_h_scan_delete(struct srv_req *r)
     return scan_command(r, srv_jobs_delete, 204);
 }
 
+/* A stream waits for the next change in slices this long, and between them looks whether its
+ * client is still there: a vanished client frees its connection and thread within about this
+ * time instead of at the next keep-alive, whose write would be the first to fail. */
+#define SSE_CHECK_MS     1000
+#define SSE_KEEPALIVE_MS 15000
+
 struct sse {
     struct srv_ctx *ctx;
+    struct MHD_Connection *conn;
     char id[40];
     uint64_t version;
     char last_status[16];
@@ -194,6 +206,18 @@ static void sse_snapshot(struct sse *s)
     srv_scan_row_release(&row);
 }
 
+/* True once the client has closed its end (or reset the connection): an SSE client sends
+ * nothing after its request, so a hang-up is all its socket can tell. */
+static bool sse_client_gone(struct sse *s)
+{
+    const union MHD_ConnectionInfo *ci =
+        MHD_get_connection_info(s->conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+    if (!ci)
+        return false;
+    struct pollfd pfd = {.fd = ci->connect_fd, .events = POLLRDHUP};
+    return poll(&pfd, 1, 0) > 0 && (pfd.revents & (POLLRDHUP | POLLHUP | POLLERR));
+}
+
 static ssize_t sse_read(void *cls, uint64_t pos, char *buf, size_t max)
 {
     struct sse *s = cls;
@@ -203,7 +227,12 @@ static ssize_t sse_read(void *cls, uint64_t pos, char *buf, size_t max)
             return MHD_CONTENT_READER_END_OF_STREAM;
         ie_buf_reset(&s->pending);
         s->sent = 0;
-        uint64_t v = srv_live_wait(s->ctx->live, s->version, 15000);
+        uint64_t v = s->version;
+        for (int waited = 0; v == s->version && waited < SSE_KEEPALIVE_MS; waited += SSE_CHECK_MS) {
+            if (sse_client_gone(s))
+                return MHD_CONTENT_READER_END_WITH_ERROR;
+            v = srv_live_wait(s->ctx->live, s->version, SSE_CHECK_MS);
+        }
         if (v == s->version) {
             ie_buf_adds(&s->pending, ": keep-alive\n\n");
         } else {
@@ -233,6 +262,7 @@ enum MHD_Result srv_h_scan_events(struct srv_req *r)
     srv_scan_row_release(&row);
     struct sse *s = ie_xcalloc(1, sizeof(*s));
     s->ctx = r->ctx;
+    s->conn = r->conn;
     snprintf(s->id, sizeof(s->id), "%s", r->params[0]);
     ie_buf_init(&s->pending);
     s->version = srv_live_wait(r->ctx->live, UINT64_MAX, 0);

@@ -1,6 +1,7 @@
 /* LRU result cache (see cache.h).
  * DESIGN: a doubly linked list in use order plus a linear-probing-free hash table of chains;
- * entries are few (hundreds) and large, so simplicity beats cleverness here. */
+ * entries are few (hundreds) and large, so simplicity beats cleverness here. The last DROP_LOG
+ * prefix drops are remembered by epoch, so a put can tell it was overtaken by one. */
 #include <pthread.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -11,6 +12,9 @@
 #include "imgeda/util.h"
 
 #define NBUCKETS 1024
+/* Drops remembered for srv_cache_put_since: a computation lasting longer than this many drops
+ * (deletes of other scans) is not cached, which costs only a recomputation. */
+#define DROP_LOG 64
 
 struct entry {
     char *key;
@@ -28,6 +32,9 @@ struct srv_cache {
     struct entry *head, *tail;
     size_t used, budget;
     uint64_t hits, misses;
+    /* Every srv_cache_drop_prefix bumps epoch and is remembered in drops[epoch % DROP_LOG]. */
+    uint64_t epoch;
+    char *drops[DROP_LOG];
 };
 
 static size_t bucket_of(const char *key)
@@ -96,6 +103,8 @@ void srv_cache_free(struct srv_cache *c)
         return;
     while (c->tail)
         drop(c, c->tail);
+    for (size_t i = 0; i < DROP_LOG; i++)
+        free(c->drops[i]);
     pthread_mutex_destroy(&c->lock);
     free(c);
 }
@@ -130,10 +139,31 @@ bool srv_cache_has(struct srv_cache *c, const char *key)
     return found;
 }
 
-void srv_cache_put(struct srv_cache *c, const char *key, const void *data, size_t len,
-                   const char *content_type)
+uint64_t srv_cache_epoch(struct srv_cache *c)
 {
     pthread_mutex_lock(&c->lock);
+    uint64_t e = c->epoch;
+    pthread_mutex_unlock(&c->lock);
+    return e;
+}
+
+/* True if a drop after epoch `since` covers key, or if such drops are no longer remembered. */
+static bool dropped_since(const struct srv_cache *c, const char *key, uint64_t since)
+{
+    if (since > c->epoch || c->epoch - since > DROP_LOG)
+        return true;
+    for (uint64_t e = since + 1; e <= c->epoch; e++) {
+        const char *prefix = c->drops[e % DROP_LOG];
+        if (strncmp(key, prefix, strlen(prefix)) == 0)
+            return true;
+    }
+    return false;
+}
+
+/* Stores a copy of data under key; c->lock held. */
+static void put_locked(struct srv_cache *c, const char *key, const void *data, size_t len,
+                       const char *content_type)
+{
     if (len <= c->budget / 4) {
         struct entry *old = find(c, key, NULL);
         if (old)
@@ -152,7 +182,25 @@ void srv_cache_put(struct srv_cache *c, const char *key, const void *data, size_
         while (c->used > c->budget && c->tail && c->tail != e)
             drop(c, c->tail);
     }
+}
+
+void srv_cache_put(struct srv_cache *c, const char *key, const void *data, size_t len,
+                   const char *content_type)
+{
+    pthread_mutex_lock(&c->lock);
+    put_locked(c, key, data, len, content_type);
     pthread_mutex_unlock(&c->lock);
+}
+
+bool srv_cache_put_since(struct srv_cache *c, uint64_t since, const char *key, const void *data,
+                         size_t len, const char *content_type)
+{
+    pthread_mutex_lock(&c->lock);
+    bool stale = dropped_since(c, key, since);
+    if (!stale)
+        put_locked(c, key, data, len, content_type);
+    pthread_mutex_unlock(&c->lock);
+    return !stale;
 }
 
 void srv_cache_stats(struct srv_cache *c, struct srv_cache_stats *st)
@@ -168,6 +216,9 @@ void srv_cache_drop_prefix(struct srv_cache *c, const char *prefix)
 {
     size_t n = strlen(prefix);
     pthread_mutex_lock(&c->lock);
+    c->epoch++;
+    free(c->drops[c->epoch % DROP_LOG]);
+    c->drops[c->epoch % DROP_LOG] = ie_xstrdup(prefix);
     for (struct entry *e = c->head; e;) {
         struct entry *next = e->next;
         if (strncmp(e->key, prefix, n) == 0)

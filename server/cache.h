@@ -35,7 +35,16 @@ struct srv_cache_stats {
     size_t bytes;
 };
 void srv_cache_stats(struct srv_cache *c, struct srv_cache_stats *st);
-/* Drops every entry whose key starts with prefix (e.g. "<scan id>|"). */
+/* Drops every entry whose key starts with prefix (e.g. "<scan id>|": DELETE), and remembers the
+ * drop for srv_cache_put_since. */
 void srv_cache_drop_prefix(struct srv_cache *c, const char *prefix);
+/* The number of drops so far. A request takes it before it reads what it computes from (the
+ * scan's row), and hands it to srv_cache_put_since. */
+uint64_t srv_cache_epoch(struct srv_cache *c);
+/* srv_cache_put, unless a drop after epoch `since` covered key: then the result was computed
+ * from a scan deleted meanwhile and would otherwise outlive it in the cache. Also refuses when
+ * too many drops have happened since to tell. Returns true if stored (or too large to be). */
+bool srv_cache_put_since(struct srv_cache *c, uint64_t since, const char *key, const void *data,
+                         size_t len, const char *content_type);
 
 #endif

@@ -30,11 +30,18 @@ void srv_result_check_what(char *out, size_t n, const char *name)
     snprintf(out, n, "check:%s", name);
 }
 
-/* Prints o (consumed) into out. */
+/* Prints o (consumed) into out. Paths of an imported manifest may hold bytes that are not
+ * UTF-8 (cJSON reads and prints them as they are): they are written as \xNN, as scans record
+ * such names, so the result stays JSON. */
 static void json_into(struct ie_buf *out, cJSON *o)
 {
     char *s = cJSON_PrintUnformatted(o);
     cJSON_Delete(o);
+    if (s && !ie_utf8_valid(s, strlen(s))) {
+        char *safe = ie_utf8_sanitize_json(s, strlen(s));
+        free(s);
+        s = safe;
+    }
     if (s)
         ie_buf_adds(out, s);
     free(s);

@@ -52,6 +52,9 @@ cJSON *srv_scan_row_to_json(const struct srv_scan_row *r)
         ie_json_add_double(p, "eta_s", r->eta_s);
     else
         cJSON_AddNullToObject(p, "eta_s");
+    /* Rows stored before names were checked (or roots and errors naming odd files) may hold
+     * bytes that are not UTF-8: shown as \xNN, so the list stays JSON. */
+    ie_json_sanitize_strings(o);
     return o;
 }
 
@@ -497,10 +500,17 @@ static const char *sort_column(const char *field)
 }
 
 /* Appends the stored record with its "id" added, as written (no re-print: a cJSON round trip
- * would turn 1.0 into 1 and cost a parse per record). */
+ * would turn 1.0 into 1 and cost a parse per record). A record of an imported manifest may hold
+ * bytes that are not UTF-8 (cJSON reads and prints them as they are): they are shown as \xNN,
+ * as scans record such file names, so the page stays JSON. */
 static void append_image_json(struct ie_buf *b, const char *j, int64_t id)
 {
     size_t n = j ? strlen(j) : 0;
+    char *safe = n && !ie_utf8_valid(j, n) ? ie_utf8_sanitize_json(j, n) : NULL;
+    if (safe) {
+        j = safe;
+        n = strlen(safe);
+    }
     while (n && j[n - 1] != '}')
         n--;
     if (n >= 2) {
@@ -509,6 +519,7 @@ static void append_image_json(struct ie_buf *b, const char *j, int64_t id)
     } else {
         ie_buf_addf(b, "{\"id\":%lld}", (long long)id);
     }
+    free(safe);
 }
 
 int srv_store_query_images(sqlite3 *db, const char *scan_id, const struct srv_image_query *q,

@@ -1,6 +1,7 @@
 /* The result cache as an instance: what it holds, what it evicts first, what it refuses, its
  * counters, and that two caches in one process share nothing. Every test frees what it made. */
 #include <criterion/criterion.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -99,4 +100,44 @@ Test(cache, two_instances_share_nothing)
     cr_expect_eq(sb.misses, 1, "b's miss before its put is b's alone");
     srv_cache_free(b);
     srv_cache_free(NULL);
+}
+
+Test(cache, refuses_a_result_computed_across_a_drop_of_its_scan)
+{
+    /* A request takes the epoch, reads the scan, computes; a DELETE drops the scan's keys
+     * meanwhile: the late put must not bring the deleted scan's result back. */
+    struct srv_cache *c = srv_cache_new(SRV_CACHE_DEFAULT_BYTES);
+    uint64_t before = srv_cache_epoch(c);
+    srv_cache_drop_prefix(c, "s1|");
+    cr_expect_gt(srv_cache_epoch(c), before, "a drop moves the epoch on");
+    cr_expect_not(srv_cache_put_since(c, before, "s1|t|summary", "x", 1, "text/plain"));
+    cr_expect_not(srv_cache_has(c, "s1|t|summary"), "the stale result is not cached");
+    cr_expect(srv_cache_put_since(c, before, "s10|t|summary", "y", 1, "text/plain"),
+              "another scan's result (even one whose id starts alike) is cached");
+    cr_expect(srv_cache_has(c, "s10|t|summary"));
+    uint64_t after = srv_cache_epoch(c);
+    cr_expect(srv_cache_put_since(c, after, "s1|t|summary", "z", 1, "text/plain"),
+              "a computation that began after the drop is cached");
+    cr_expect(srv_cache_has(c, "s1|t|summary"));
+    srv_cache_free(c);
+}
+
+Test(cache, refuses_a_put_older_than_the_drops_it_remembers)
+{
+    /* Past its memory of drops the cache cannot tell whether one covered the key: it refuses,
+     * which costs a recomputation, never a stale answer. */
+    struct srv_cache *c = srv_cache_new(SRV_CACHE_DEFAULT_BYTES);
+    uint64_t before = srv_cache_epoch(c);
+    char prefix[32];
+    for (int i = 0; i < 1000; i++) {
+        snprintf(prefix, sizeof(prefix), "other%d|", i);
+        srv_cache_drop_prefix(c, prefix);
+    }
+    cr_expect_not(srv_cache_put_since(c, before, "s1|t|summary", "x", 1, "text/plain"));
+    cr_expect_not(srv_cache_has(c, "s1|t|summary"));
+    uint64_t recent = srv_cache_epoch(c);
+    srv_cache_drop_prefix(c, "other|");
+    cr_expect(srv_cache_put_since(c, recent, "s1|t|summary", "x", 1, "text/plain"),
+              "a few drops of other scans do not stop a put");
+    srv_cache_free(c);
 }

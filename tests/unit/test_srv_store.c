@@ -1187,3 +1187,46 @@ Test(store, get_image_of_an_unknown_id_is_enoent)
     cr_expect_null(json);
     cr_expect_null(path);
 }
+
+Test(store, rows_and_records_that_are_not_utf8_are_listed_as_utf8_json)
+{
+    /* Older versions stored names as sent, and imports keep their paths' bytes: the JSON the API
+     * prints from them must still be UTF-8, with each bad byte as \xNN. */
+    struct ie_err err = {0};
+    cJSON *page = NULL;
+    struct srv_scan_row r = {0};
+    fill_row(&r, "s", "/data/r\xe9", "succeeded", 1, true);
+    free(r.name);
+    r.name = ie_xstrdup("bad\xff"
+                        "name");
+    free(r.options_json);
+    r.options_json = ie_xstrdup("{\"note\":\"\xe9\"}");
+    cr_assert_eq(srv_store_insert_scan(F.db, &r, &err), 0, "%s", err.msg);
+    srv_scan_row_release(&r);
+    cr_assert_eq(srv_store_list_scans(F.db, NULL, 10, INT64_MAX, &page, &err), 0, "%s", err.msg);
+    char *s = cJSON_PrintUnformatted(page);
+    cr_expect_null(strpbrk(s, "\xe9\xff"), "no raw byte left: %s", s);
+    cr_expect(strstr(s, "\"name\":\"bad\\\\xffname\""), "%s", s);
+    cr_expect(strstr(s, "\"root\":\"/data/r\\\\xe9\""), "%s", s);
+    cr_expect(strstr(s, "\"options\":{\"note\":\"\\\\xe9\"}"), "%s", s);
+    free(s);
+    cJSON_Delete(page);
+
+    char *mp =
+        write_text("latin.jsonl", "{\"path\":\"/data/caf\xe9.jpg\",\"filename\":\"caf\xe9.jpg\","
+                                  "\"file_size_bytes\":1,\"is_corrupt\":true}\n");
+    cr_assert_eq(srv_store_index_manifest(F.db, "s", mp, NULL, NULL, &err), 0, "%s", err.msg);
+    char *out = NULL, *path = NULL;
+    size_t len = 0;
+    struct srv_image_query q = {.limit = 50};
+    cr_assert_eq(srv_store_query_images(F.db, "s", &q, &out, &len, &err), 0, "%s", err.msg);
+    cr_expect_null(memchr(out, 0xe9, len), "no raw byte left: %s", out);
+    cr_expect(strstr(out, "\"path\":\"/data/caf\\\\xe9.jpg\""), "%s", out);
+    free(out);
+    cr_assert_eq(srv_store_get_image(F.db, "s", 1, &out, &path, &err), 0, "%s", err.msg);
+    cr_expect_null(strchr(out, 0xe9), "no raw byte left: %s", out);
+    cr_expect_str_eq(path, "/data/caf\xe9.jpg", "the path column keeps the file's bytes");
+    free(out);
+    free(path);
+    free(mp);
+}

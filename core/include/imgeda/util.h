@@ -40,8 +40,20 @@ void ie_now_iso(char *out, size_t outsz);
 /* Monotonic seconds. */
 double ie_mono_seconds(void);
 
-/* Copies s into out as valid UTF-8: invalid bytes become the text "\xNN". Returns a new string. */
+/* s as valid UTF-8: invalid bytes (and NUL) become the text "\xNN" (lower-case
+ * hex). Returns a new string. Scans record file names this way. */
 char *ie_utf8_sanitize(const char *s, size_t n);
+/* The same for JSON text whose strings may hold invalid bytes (cJSON prints them as they are):
+ * each becomes "\\xNN", so the string reads back as ie_utf8_sanitize would have made it. */
+char *ie_utf8_sanitize_json(const char *s, size_t n);
+/* True if the n bytes at s are valid UTF-8 (NUL counts as valid: callers with C strings pass
+ * strlen). */
+bool ie_utf8_valid(const char *s, size_t n);
+/* The inverse of ie_utf8_sanitize for file names: every "\xNN" with NN from 80 to ff (lower-case,
+ * as ie_utf8_sanitize writes them) becomes that byte again. Returns a new string, or NULL if s
+ * holds no such escape or is not what ie_utf8_sanitize makes of the result. Ambiguous by nature:
+ * a name holding the text "\xe9" reads as the byte, so a caller also tries s as it is. */
+char *ie_utf8_unsanitize(const char *s);
 
 /* Formats a double so that it round-trips and always reads back as a float in JSON/Python
  * (a ".0" is appended to integral values). out must hold 32 bytes. Non-finite values -> "null". */
