@@ -90,7 +90,7 @@ static const struct ie_scan_option rows[] = {
      NULL},
     /* Not an API option: a daemon scan is one whole root. Recorded only when given, so the
      * manifests of whole scans keep their bytes, and merge knows which shards it was given. */
-    {"shard", NULL, "--shard", NULL, "shard", IE_OPT_SHARD, OFF(shard), 1, 65536, 1,
+    {"shard", NULL, "--shard", NULL, "shard", IE_OPT_SHARD, OFF(shard), 1, IE_SHARD_MAX, 1,
      IE_OPT_CAP_NONE, 0, "K/N",
      "analyse only shard K of N (by a hash of each file's\npath under DIR); merge the parts "
      "with imgeda merge",

@@ -25,6 +25,7 @@
 struct ie_shard {
     uint32_t index, count;
 };
+#define IE_SHARD_MAX 65536 /* the largest count: a merge holds one flag per shard */
 
 /* Every option and threshold of a scan; the manifest header's "settings" records all of them. */
 struct ie_scan_options {
