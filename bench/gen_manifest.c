@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "imgeda/manifest.h"
+#include "imgeda/options.h"
 #include "imgeda/record.h"
 #include "imgeda/slim.h"
 #include "imgeda/util.h"
@@ -28,7 +29,10 @@ static const char gen_usage[] =
     "      --churn PCT     share for --new, in percent (default 1)\n"
     "  -s, --seed S        random seed (default 42); the same seed gives the same files\n"
     "      --time-load F   instead, time reading manifest F: raw lines, cJSON parse only,\n"
-    "                      the slim loader (diff, gate), ie_manifest_load (full records)\n";
+    "                      the slim loader (diff, gate), ie_manifest_load (full records)\n"
+    "      --part K/N      instead, write OLD as shard K of N of an N*n-record dataset, as\n"
+    "                      imgeda scan --shard K/N would: records (K-1)*n.. in path order,\n"
+    "                      the scan settings of a default scan with that shard\n";
 
 /* splitmix64: tiny, seedable, good enough for synthetic data. */
 static uint64_t rng_next(uint64_t *s)
@@ -288,18 +292,72 @@ static int time_load(const char *path)
     return 0;
 }
 
+static int cmp_line_path(const void *a, const void *b)
+{
+    /* Every generated line starts with {"path":"...", and no path holds a quote. */
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* One part of a sharded scan (bench/merge): what imgeda scan --shard K/N writes, records in
+ * path order under the header of a default scan with that shard. */
+static int write_part(const char *path, uint64_t seed, long long n, const char *part)
+{
+    struct ie_scan_options o;
+    struct ie_record r;
+    char **lines = ie_xcalloc(n ? (size_t)n : 1, sizeof(char *));
+    char now[40];
+    int rc = 1;
+    FILE *f = NULL;
+
+    ie_scan_options_init(&o);
+    o.workers = 2;
+    if (ie_shard_parse(part, IE_SHARD_MAX, &o.shard) < 0) {
+        fprintf(stderr, "--part needs K/N, not '%s'\n", part);
+        goto out;
+    }
+    for (long long i = 0; i < n; i++) {
+        make_record(seed, (uint64_t)((long long)(o.shard.index - 1) * n + i), 0, &r);
+        lines[i] = ie_record_to_json(&r);
+        ie_record_release(&r);
+    }
+    qsort(lines, (size_t)n, sizeof(char *), cmp_line_path);
+    char *settings = ie_scan_options_settings_json(&o);
+    ie_now_iso(now, sizeof(now));
+    char *header = ie_manifest_header_json("/data/datasets/coco_like", settings, n, now);
+    free(settings);
+    if ((f = fopen(path, "wb"))) {
+        fprintf(f, "%s\n", header);
+        for (long long i = 0; i < n; i++)
+            fprintf(f, "%s\n", lines[i]);
+        rc = fclose(f) == 0 ? 0 : 1;
+    } else {
+        perror(path);
+    }
+    free(header);
+out:
+    for (long long i = 0; i < n; i++)
+        free(lines[i]);
+    free(lines);
+    return rc;
+}
+
 int main(int argc, char **argv)
 {
     static const struct option opts[] = {
-        {"records", required_argument, NULL, 'n'},   {"output", required_argument, NULL, 'o'},
-        {"new", required_argument, NULL, 'N'},       {"churn", required_argument, NULL, 'c'},
-        {"seed", required_argument, NULL, 's'},      {"help", no_argument, NULL, 'h'},
-        {"time-load", required_argument, NULL, 'T'}, {NULL, 0, NULL, 0},
+        {"records", required_argument, NULL, 'n'},
+        {"output", required_argument, NULL, 'o'},
+        {"new", required_argument, NULL, 'N'},
+        {"churn", required_argument, NULL, 'c'},
+        {"seed", required_argument, NULL, 's'},
+        {"help", no_argument, NULL, 'h'},
+        {"time-load", required_argument, NULL, 'T'},
+        {"part", required_argument, NULL, 'P'},
+        {NULL, 0, NULL, 0},
     };
     long long n = 1000;
     uint64_t seed = 42;
     double churn = 1.0;
-    const char *old_path = NULL, *new_path = NULL;
+    const char *old_path = NULL, *new_path = NULL, *part = NULL;
     FILE *fo = NULL, *fn = NULL;
     struct ie_record r;
     int c, rc = 1;
@@ -326,6 +384,9 @@ int main(int argc, char **argv)
             return 0;
         case 'T':
             return time_load(optarg);
+        case 'P':
+            part = optarg;
+            break;
         default:
             fputs(gen_usage, stderr);
             return 1;
@@ -335,6 +396,8 @@ int main(int argc, char **argv)
         fputs(gen_usage, stderr);
         return 1;
     }
+    if (part)
+        return write_part(old_path, seed, n, part);
     /* Every record id falls in one churn class: 0 = kept, 1 = changed, 2 = removed; ids from
      * n upwards are the added ones. */
     uint64_t threshold = (uint64_t)(churn / 100.0 * 1e6);

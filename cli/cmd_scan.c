@@ -183,9 +183,13 @@ int cmd_scan(int argc, char **argv)
         fprintf(stderr, "%s\n", notes[i]);
     struct ie_scan_progress p;
     ie_scan_get_progress(scan, &p);
+    char shard[48] = "";
+    if (o.shard.count > 1)
+        snprintf(shard, sizeof(shard), " of shard %u/%u", (unsigned)o.shard.index,
+                 (unsigned)o.shard.count);
     if (!ui.quiet)
-        fprintf(stderr, "Found %zu image%s in %s; %zu to analyse with %d worker%s.\n", p.total,
-                p.total == 1 ? "" : "s", dir, ie_scan_remaining(scan), o.workers,
+        fprintf(stderr, "Found %zu image%s%s in %s; %zu to analyse with %d worker%s.\n", p.total,
+                p.total == 1 ? "" : "s", shard, dir, ie_scan_remaining(scan), o.workers,
                 o.workers == 1 ? "" : "s");
 
     struct eng_runner_callbacks cb = {

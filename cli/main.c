@@ -13,6 +13,8 @@ static const char usage[] =
     "\n"
     "commands:\n"
     "  scan DIR -o OUT         analyse every image under DIR into a JSONL manifest\n"
+    "                          (--shard K/N: only shard K of N, for many machines)\n"
+    "  merge PART... -o OUT    the shards of a scan (or manifests) into one manifest\n"
     "  info -m M               summary of a manifest\n"
     "  check KIND -m M         list flagged images (corrupt, exposure, artifacts, blur,\n"
     "                          duplicates, all) or leakage across splits (-m A -m B)\n"
@@ -69,6 +71,7 @@ int main(int argc, char **argv)
         {"annotations", cmd_annotations},
         {"plot", cmd_plot},
         {"report", cmd_report},
+        {"merge", cmd_merge},
     };
     rc = -1;
     for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++) {

@@ -107,6 +107,7 @@ struct walk {
     size_t n_seen, cap_seen;
     size_t n_outside;    /* links skipped because they resolve outside o->confine */
     char *first_outside; /* the first of them, for the warning */
+    size_t rel_at;       /* where a path's part relative to the root starts (for the shard) */
 };
 
 /* Adds the warning "<what> <path>: <strerror(e)>". */
@@ -226,7 +227,8 @@ static void walk_dir(struct walk *w, const char *dir, int depth)
             if (ie_scan_options_match_ext(w->o, name))
                 warn(w->out, "skipping non-regular file", path, EINVAL);
             free(path);
-        } else if (ie_scan_options_match_ext(w->o, name)) {
+        } else if (ie_scan_options_match_ext(w->o, name) &&
+                   ie_scan_options_in_shard(w->o, path + w->rel_at, strlen(path + w->rel_at))) {
             add_file(w->out, path);
         } else {
             free(path);
@@ -262,7 +264,7 @@ static int cmp_found(const void *a, const void *b)
 int ie_discover(const char *root, const struct ie_scan_options *o, struct ie_file_list *out,
                 struct ie_err *err)
 {
-    struct walk w = {o, out, NULL, 0, 0, 0, NULL};
+    struct walk w = {o, out, NULL, 0, 0, 0, NULL, 0};
     struct stat st;
     int rc = 0;
     char *norm = ie_path_normalize(root);
@@ -288,6 +290,9 @@ int ie_discover(const char *root, const struct ie_scan_options *o, struct ie_fil
         goto out;
     }
     seen_before(&w, &st);
+    /* join() puts one '/' after the root unless it ends in one ("/"): the shard hashes what
+     * follows, which is the same wherever the root is mounted or however it is spelled. */
+    w.rel_at = strlen(norm) + (norm[strlen(norm) - 1] == '/' ? 0 : 1);
     walk_dir(&w, norm, 0);
     if (w.n_outside)
         warn_outside(&w);

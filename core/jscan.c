@@ -428,3 +428,50 @@ int ie__slim_scan_line(const char *line, size_t n, struct jcap caps[CAP_N])
     jws(&s);
     return s.p == s.end ? 1 : -1;
 }
+
+int ie__json_member_span(const char *text, size_t n, const char *key, size_t span[3])
+{
+    struct jscan s = {(const unsigned char *)text, (const unsigned char *)text + n};
+    const unsigned char *base = s.p;
+    size_t key_len = strlen(key);
+    int found = 0;
+
+    jws(&s);
+    if (s.p >= s.end || *s.p != '{')
+        return -1;
+    s.p++;
+    jws(&s);
+    if (s.p < s.end && *s.p == '}')
+        return 0;
+    for (;;) {
+        const unsigned char *member = s.p, *value;
+        const char *k;
+        size_t klen;
+        bool esc;
+        if (s.p >= s.end || *s.p != '"' || jstring(&s, &k, &klen, &esc) < 0)
+            return -1;
+        jws(&s);
+        if (s.p >= s.end || *s.p != ':')
+            return -1;
+        s.p++;
+        jws(&s);
+        value = s.p;
+        if (jvalue(&s, 1, NULL) < 0)
+            return -1;
+        if (!esc && klen == key_len && memcmp(k, key, klen) == 0) {
+            span[0] = (size_t)(member - base);
+            span[1] = (size_t)(value - base);
+            span[2] = (size_t)(s.p - base);
+            found = 1;
+        }
+        jws(&s);
+        if (s.p >= s.end)
+            return -1;
+        if (*s.p == '}')
+            return found;
+        if (*s.p != ',')
+            return -1;
+        s.p++;
+        jws(&s);
+    }
+}

@@ -497,15 +497,21 @@ void ie_manifest_writer_free(struct ie_manifest_writer *w)
 int ie_manifest_rewrite(const char *path, const char *header_json, const struct ie_line_ref *lines,
                         size_t n, struct ie_err *err)
 {
+    return ie_manifest_write_lines(path, path, header_json, lines, n, err);
+}
+
+int ie_manifest_write_lines(const char *src, const char *path, const char *header_json,
+                            const struct ie_line_ref *lines, size_t n, struct ie_err *err)
+{
     struct ie_buf tmp, out;
     int in = -1, fd = -1, rc = 0;
 
     ie_buf_init(&tmp);
     ie_buf_init(&out);
     ie_buf_addf(&tmp, "%s.tmp", path);
-    in = open(path, O_RDONLY | O_CLOEXEC);
+    in = open(src, O_RDONLY | O_CLOEXEC);
     if (in < 0) {
-        rc = ie_err_set(err, IE_EIO, "cannot open %s: %s", path, strerror(errno));
+        rc = ie_err_set(err, IE_EIO, "cannot open %s: %s", src, strerror(errno));
         goto out;
     }
     fd = open(tmp.data, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
@@ -520,7 +526,7 @@ int ie_manifest_rewrite(const char *path, const char *header_json, const struct 
         ie_grow((void **)&out.data, &out.cap, out.len + lines[i].len + 2, 1);
         ssize_t r = pread(in, out.data + at, lines[i].len, lines[i].offset);
         if (r != (ssize_t)lines[i].len) {
-            rc = ie_err_set(err, IE_EIO, "cannot read back a record of %s", path);
+            rc = ie_err_set(err, IE_EIO, "cannot read back a record of %s", src);
             goto out;
         }
         out.len += lines[i].len;

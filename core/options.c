@@ -11,6 +11,7 @@
 #include <string.h>
 #include <strings.h>
 #include <unistd.h>
+#include <xxhash.h>
 
 #include "imgeda/options.h"
 #include "imgeda/record.h"
@@ -87,6 +88,13 @@ static const struct ie_scan_option rows[] = {
      "seconds an image may take before it becomes an error\nrecord \"timed out\" (implies "
      "--isolate; 0: no limit)",
      NULL},
+    /* Not an API option: a daemon scan is one whole root. Recorded only when given, so the
+     * manifests of whole scans keep their bytes, and merge knows which shards it was given. */
+    {"shard", NULL, "--shard", NULL, "shard", IE_OPT_SHARD, OFF(shard), 1, IE_SHARD_MAX, 1,
+     IE_OPT_CAP_NONE, 0, "K/N",
+     "analyse only shard K of N (by a hash of each file's\npath under DIR); merge the parts "
+     "with imgeda merge",
+     "all files"},
     {"extensions", "extensions", "--extensions", NULL, "extensions", IE_OPT_EXTENSIONS,
      OFF(extensions), 0, 0, 0, IE_OPT_CAP_NONE, 0, "LIST", "comma-separated, e.g. jpg,png",
      "jpg jpeg png bmp\ntiff tif webp gif heic heif avif jxl"},
@@ -141,6 +149,9 @@ static void store_number(const struct ie_scan_option *row, double v, struct ie_s
         break;
     case IE_OPT_BOOL:
         *(bool *)at = v != 0;
+        break;
+    case IE_OPT_SHARD: /* shard 1 of v: with the default 1, the whole root */
+        *(struct ie_shard *)at = (struct ie_shard){1, (uint32_t)v};
         break;
     case IE_OPT_EXTENSIONS:
         break;
@@ -233,6 +244,30 @@ int ie_scan_options_set_extensions(struct ie_scan_options *o, const char *list, 
     return 0;
 }
 
+bool ie_scan_options_in_shard(const struct ie_scan_options *o, const char *rel, size_t len)
+{
+    if (o->shard.count <= 1)
+        return true;
+    return XXH3_64bits(rel, len) % o->shard.count == o->shard.index - 1;
+}
+
+int ie_shard_parse(const char *text, uint32_t max_count, struct ie_shard *out)
+{
+    char *end;
+    /* Digits only: strtoul alone would take "-1", " 2" or "+3". */
+    if (!isdigit((unsigned char)text[0]))
+        return IE_EINVAL;
+    unsigned long k = strtoul(text, &end, 10);
+    if (*end != '/' || !isdigit((unsigned char)end[1]))
+        return IE_EINVAL;
+    unsigned long n = strtoul(end + 1, &end, 10);
+    if (*end || k < 1 || n < 1 || k > n || n > max_count)
+        return IE_EINVAL;
+    out->index = (uint32_t)k;
+    out->count = (uint32_t)n;
+    return 0;
+}
+
 bool ie_scan_options_match_ext(const struct ie_scan_options *o, const char *name)
 {
     size_t nl = strlen(name);
@@ -272,6 +307,14 @@ int ie_scan_option_set_text(const struct ie_scan_option *row, const char *text, 
         struct ie_err e = {0};
         if (ie_scan_options_set_extensions(o, text, &e) < 0)
             return ie_err_set(err, e.code, "%s: %s", row->cli_flag, e.msg);
+        return 0;
+    }
+    if (row->type == IE_OPT_SHARD) {
+        if (ie_shard_parse(text, (uint32_t)row->hi, (struct ie_shard *)((char *)o + row->offset)))
+            return ie_err_set(err, IE_EINVAL,
+                              "%s needs K/N, a shard K from 1 to N of N from %.15g to %.15g, "
+                              "not '%s'",
+                              row->cli_flag, row->lo, row->hi, text);
         return 0;
     }
     double v = strtod(text, &end);
@@ -320,6 +363,8 @@ int ie_scan_option_set_json(const struct ie_scan_option *row, const cJSON *v,
         return 0;
     case IE_OPT_EXTENSIONS:
         return set_json_extensions(v, o, err);
+    case IE_OPT_SHARD:
+        return ie_err_set(err, IE_EINVAL, "options.%s: not an API option", row->json_key);
     case IE_OPT_DOUBLE:
         if (!cJSON_IsNumber(v) || d < row->lo || d > hi)
             return ie_err_set(err, IE_EINVAL, "options.%s: expected a number in %.15g..%.15g",
@@ -389,6 +434,8 @@ cJSON *ie_scan_options_to_json(const struct ie_scan_options *o)
                 cJSON_AddItemToArray(ext, cJSON_CreateString(o->extensions[k]));
             break;
         }
+        case IE_OPT_SHARD:
+            break;
         }
     }
     return d;
@@ -432,6 +479,7 @@ static void add_default(struct ie_buf *b, const struct ie_scan_option *row,
         break;
     case IE_OPT_BOOL:
     case IE_OPT_EXTENSIONS:
+    case IE_OPT_SHARD:
         break;
     }
 }
@@ -471,6 +519,8 @@ char *ie_scan_options_settings_json(const struct ie_scan_options *o)
         const char *at = (const char *)o + row->offset;
         if (row->type == IE_OPT_EXTENSIONS || !row->header_key)
             continue; /* extensions last, after the analyzer version */
+        if (row->type == IE_OPT_SHARD && ((const struct ie_shard *)at)->count <= 1)
+            continue; /* a whole scan: its header stays as it was before shards existed */
         ie_buf_addf(&b, "%s\"%s\":", b.len > 1 ? "," : "", row->header_key);
         switch (row->type) {
         case IE_OPT_BOOL: {
@@ -488,6 +538,11 @@ char *ie_scan_options_settings_json(const struct ie_scan_options *o)
             ie_fmt_double(num, sizeof(num), *(const double *)at);
             ie_buf_adds(&b, num);
             break;
+        case IE_OPT_SHARD: {
+            const struct ie_shard *sh = (const struct ie_shard *)at;
+            ie_buf_addf(&b, "\"%u/%u\"", (unsigned)sh->index, (unsigned)sh->count);
+            break;
+        }
         case IE_OPT_EXTENSIONS:
             break;
         }
@@ -515,14 +570,23 @@ static bool same_key(const cJSON *a, const cJSON *b, const char *key)
     return x && y && cJSON_Compare(x, y, true);
 }
 
-bool ie_settings_same_analysis(const char *a_json, const char *b_json)
+const char *ie_settings_analysis_difference(const char *a_json, const char *b_json)
 {
     cJSON *a = cJSON_Parse(a_json), *b = cJSON_Parse(b_json);
-    bool same = a && b && same_key(a, b, "analyzer_version");
-    for (size_t i = 0; same && i < IE_ARRAY_LEN(rows); i++)
-        if (rows[i].flags & IE_OPT_ANALYSIS)
-            same = same_key(a, b, rows[i].header_key);
+    const char *diff = NULL;
+    if (!a || !b)
+        diff = "settings";
+    else if (!same_key(a, b, "analyzer_version"))
+        diff = "analyzer_version";
+    for (size_t i = 0; !diff && i < IE_ARRAY_LEN(rows); i++)
+        if ((rows[i].flags & IE_OPT_ANALYSIS) && !same_key(a, b, rows[i].header_key))
+            diff = rows[i].header_key;
     cJSON_Delete(a);
     cJSON_Delete(b);
-    return same;
+    return diff;
+}
+
+bool ie_settings_same_analysis(const char *a_json, const char *b_json)
+{
+    return ie_settings_analysis_difference(a_json, b_json) == NULL;
 }

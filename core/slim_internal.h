@@ -36,6 +36,12 @@ int ie__slim_scan_line(const char *line, size_t n, struct jcap caps[CAP_N]);
 
 size_t ie__slim_junescape(const char *p, size_t len, char *out);
 
+/* Finds the top-level member key (unescaped keys only; the last one wins) of the JSON object in
+ * text[0..n): span[0] is where its quoted key starts, span[1] where its value starts, span[2]
+ * where the value ends. The merge keeps a header's "settings" as written (cJSON would print
+ * 40.0 as 40) and cuts "shard" out of it. Returns 1 found, 0 absent, -1 not an object. */
+int ie__json_member_span(const char *text, size_t n, const char *key, size_t span[3]);
+
 /* ---- path index: open addressing keyed by the XXH3 of the path, the hash kept per slot so
  * that rehashing and most mismatches need no string access ---- */
 

@@ -220,3 +220,55 @@ Test(options, a_time_limit_implies_isolation)
     o.isolate = true;
     cr_expect(ie_scan_options_isolated(&o));
 }
+
+/* --shard K/N: refused in the table's words; a file's shard depends on its relative path only,
+ * every file is in exactly one shard, and only a given shard reaches the header. */
+Test(options, shard_is_parsed_checked_and_recorded_only_when_given)
+{
+    struct ie_scan_options o;
+    struct ie_err err = {0};
+    bool neg;
+    ie_scan_options_init(&o);
+    const struct ie_scan_option *row = ie_scan_option_by_flag("--shard", &neg);
+    cr_assert_not_null(row);
+    cr_assert_null(row->json_key, "a daemon scan is one whole root");
+    cr_assert_not(row->flags & IE_OPT_ANALYSIS);
+    const char *bad[] = {"0/4", "5/4",  "1/0",  "junk", "1/",
+                         "/4",  "-1/4", "1/4x", " 1/4", "1/65537"};
+    for (size_t i = 0; i < IE_ARRAY_LEN(bad); i++) {
+        cr_assert_eq(ie_scan_option_set_text(row, bad[i], false, &o, &err), IE_EINVAL, "%s",
+                     bad[i]);
+        cr_assert_not_null(strstr(err.msg, "--shard needs K/N"), "%s", err.msg);
+    }
+    char *whole = ie_scan_options_settings_json(&o);
+    cr_assert_null(strstr(whole, "shard"));
+    cr_assert_eq(ie_scan_option_set_text(row, "3/8", false, &o, &err), 0);
+    cr_assert_eq(o.shard.index, 3);
+    cr_assert_eq(o.shard.count, 8);
+    char *part = ie_scan_options_settings_json(&o);
+    cr_assert_not_null(strstr(part, ",\"shard\":\"3/8\","));
+    cr_assert(ie_settings_same_analysis(whole, part), "a shard computes the same values");
+    cr_assert_null(ie_settings_analysis_difference(whole, part));
+    free(whole);
+    free(part);
+
+    int hits = 0;
+    for (o.shard.index = 1; o.shard.index <= 8; o.shard.index++)
+        hits += ie_scan_options_in_shard(&o, "cats/a.jpg", 10);
+    cr_assert_eq(hits, 1);
+    o.shard.count = 0;
+    cr_assert(ie_scan_options_in_shard(&o, "cats/a.jpg", 10));
+}
+
+Test(options, analysis_difference_names_the_key)
+{
+    struct ie_scan_options a, b;
+    ie_scan_options_init(&a);
+    ie_scan_options_init(&b);
+    b.dark_threshold = 10;
+    char *sa = ie_scan_options_settings_json(&a), *sb = ie_scan_options_settings_json(&b);
+    cr_assert_str_eq(ie_settings_analysis_difference(sa, sb), "dark_threshold");
+    cr_assert_str_eq(ie_settings_analysis_difference(sa, "{"), "settings");
+    free(sa);
+    free(sb);
+}

@@ -30,7 +30,9 @@ char *ie_path_normalize(const char *p);
 /* Absolute form of p (cwd-joined, normalised, symlinks kept), like os.path.abspath. */
 char *ie_path_absolute(const char *p);
 
-/* Walks root. Returns 0, or IE_ENOENT / IE_EIO when root itself is not a readable directory. */
+/* Walks root, keeping files with one of o's extensions and, with o->shard, those of that shard
+ * (ie_scan_options_in_shard on the path relative to root). Returns 0, or IE_ENOENT / IE_EIO when
+ * root itself is not a readable directory. */
 int ie_discover(const char *root, const struct ie_scan_options *o, struct ie_file_list *out,
                 struct ie_err *err);
 

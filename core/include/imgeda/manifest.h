@@ -127,5 +127,9 @@ struct ie_line_ref {
  * path.tmp + fsync + rename. */
 int ie_manifest_rewrite(const char *path, const char *header_json, const struct ie_line_ref *lines,
                         size_t n, struct ie_err *err);
+/* The same with the lines taken from src: writes path (through path.tmp + fsync + rename) as
+ * header + the given lines of src, in order. */
+int ie_manifest_write_lines(const char *src, const char *path, const char *header_json,
+                            const struct ie_line_ref *lines, size_t n, struct ie_err *err);
 
 #endif

@@ -19,6 +19,14 @@
 
 #define IE_MAX_EXTENSIONS 32
 
+/* A deterministic share of a root's files: shard index of count (1-based). count 1 (the default)
+ * or 0 is the whole root. A file belongs to shard 1 + XXH3-64(relative path) mod count, so its
+ * shard never changes when files are added or removed elsewhere. */
+struct ie_shard {
+    uint32_t index, count;
+};
+#define IE_SHARD_MAX 65536 /* the largest count: a merge holds one flag per shard */
+
 /* Every option and threshold of a scan; the manifest header's "settings" records all of them. */
 struct ie_scan_options {
     int workers;          /* threads analysing images; default: online cores */
@@ -41,13 +49,21 @@ struct ie_scan_options {
                              * off by default (changes blur_score, see analyze.c) */
     bool isolate;           /* analyse in worker processes (engine/worker.c) */
     double image_timeout_s; /* with isolate: longer analyses become "timed out"; 0: no limit */
+    struct ie_shard shard;  /* analyse only this share of the files; {1, 1}: all of them */
     /* Not an option of the table: the daemon's scan.allowed_roots (NULL: no confinement, as in
      * the CLI). Discovery skips files whose real path lies outside, and analysis checks the
      * opened file again. Borrowed: it must outlive every scan using these options. */
     const struct ie_confine *confine;
 };
 
-enum ie_opt_type { IE_OPT_BOOL, IE_OPT_INT, IE_OPT_INT64, IE_OPT_DOUBLE, IE_OPT_EXTENSIONS };
+enum ie_opt_type {
+    IE_OPT_BOOL,
+    IE_OPT_INT,
+    IE_OPT_INT64,
+    IE_OPT_DOUBLE,
+    IE_OPT_EXTENSIONS,
+    IE_OPT_SHARD, /* "K/N": lo..hi bound N */
+};
 
 /* Where a front end may lower an option's upper bound (the daemon's own limits). */
 enum ie_opt_cap { IE_OPT_CAP_NONE, IE_OPT_CAP_WORKERS, IE_OPT_CAP_MAX_PIXELS };
@@ -95,6 +111,12 @@ bool ie_scan_options_isolated(const struct ie_scan_options *o);
 int ie_scan_options_set_extensions(struct ie_scan_options *o, const char *list, struct ie_err *err);
 /* True if name ends with one of the extensions (case-insensitive). */
 bool ie_scan_options_match_ext(const struct ie_scan_options *o, const char *name);
+/* True if the file at rel (its path relative to the root, len bytes as on disk) belongs to
+ * o->shard; always true without a shard. */
+bool ie_scan_options_in_shard(const struct ie_scan_options *o, const char *rel, size_t len);
+/* Parses "K/N" (1 <= K <= N <= max_count). Returns 0 or IE_EINVAL (err untouched: callers word
+ * the message). */
+int ie_shard_parse(const char *text, uint32_t max_count, struct ie_shard *out);
 
 /* Upper bounds a front end puts on capped options (0: the table's own bound). */
 struct ie_scan_option_caps {
@@ -124,8 +146,12 @@ char *ie_scan_options_usage(void);
 /* The "settings" object of the manifest header, as JSON text (malloc'd). */
 char *ie_scan_options_settings_json(const struct ie_scan_options *o);
 /* True if two settings JSON texts imply the same computed values (the IE_OPT_ANALYSIS rows and
- * the analyzer version; workers, resume, checkpoint_every, force and extensions do not count).
- * Unparseable text compares unequal. */
+ * the analyzer version; workers, resume, checkpoint_every, force, extensions and shard do not
+ * count). Unparseable text compares unequal. */
 bool ie_settings_same_analysis(const char *a_json, const char *b_json);
+/* The first key that makes ie_settings_same_analysis false (a header key of the table, or
+ * "analyzer_version"; "settings" when either text does not parse), or NULL when the same.
+ * Static storage. */
+const char *ie_settings_analysis_difference(const char *a_json, const char *b_json);
 
 #endif
