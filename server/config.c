@@ -36,6 +36,8 @@ static const struct key keys[] = {
     {"limits.max_body_bytes", K_INT, offsetof(struct srv_config, max_body_bytes), 1024,
      (int64_t)1 << 34},
     {"limits.max_pixels", K_INT, offsetof(struct srv_config, max_pixels), 1, (int64_t)1 << 40},
+    {"limits.thumbnail_decodes", K_INT, offsetof(struct srv_config, thumbnail_decodes), 1, 64},
+    {"limits.thumbnail_wait_ms", K_INT, offsetof(struct srv_config, thumbnail_wait_ms), 0, 30000},
     {"log.level", K_LEVEL, offsetof(struct srv_config, log_level), 0, 0},
 };
 
@@ -64,6 +66,8 @@ void srv_config_init(struct srv_config *c)
     c->auth_token = ie_xstrdup("");
     c->max_body_bytes = 8 << 20;
     c->max_pixels = 178956970;
+    c->thumbnail_decodes = 2;
+    c->thumbnail_wait_ms = 5000;
     c->log_level = SRV_LOG_INFO;
 }
 

@@ -47,3 +47,6 @@ if(IE_BUILD_BENCH)
 endif()
 ie_integration_test(test_isolation)
 ie_integration_test(test_daemon_isolation)
+# The daemon's memory: the thumbnail decode gate (unit) and a burst of thumbnails (integration).
+ie_server_test(memory)
+ie_integration_test(test_daemon_memory)
