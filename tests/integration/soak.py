@@ -11,6 +11,10 @@
                                     runs every kind of client together for SECONDS while it
                                     samples PID's fds, threads and RSS; writes the samples and
                                     the counts to OUT (JSON) and prints a summary
+  soak.py verdict OUT FD_SLACK THREAD_SLACK RSS_PCT RSS_MB
+                                    compares the last minute of OUT's samples with the first
+                                    minute after the warm-up and checks every answer; exits 1
+                                    with the reasons when something is off
 """
 import json
 import os
@@ -72,8 +76,31 @@ def proc_status(pid):
     return out
 
 
+def fd_kind(target):
+    """What an open fd is, from its /proc link: socket, pipe, database (imgedad.db and its WAL
+    and shm files), image, thumbnail, manifest, or other."""
+    if target.startswith(("socket:", "pipe:", "anon_inode:")):
+        return target.split(":")[0]
+    if "/imgedad.db" in target:
+        return "database"
+    if "/thumbs/" in target:
+        return "thumbnail"
+    if target.endswith((".jsonl", ".jsonl.tmp")):
+        return "manifest"
+    if target.endswith((".png", ".jpg")):
+        return "image"
+    return "other"
+
+
 def sample(pid):
-    return {"fds": len(os.listdir(f"/proc/{pid}/fd")),
+    kinds = {}
+    for fd in os.listdir(f"/proc/{pid}/fd"):
+        try:
+            k = fd_kind(os.readlink(f"/proc/{pid}/fd/{fd}"))
+        except OSError:
+            continue  # closed meanwhile
+        kinds[k] = kinds.get(k, 0) + 1
+    return {"fds": sum(kinds.values()), "fd_kinds": kinds,
             "threads": len(os.listdir(f"/proc/{pid}/task")),
             "rss_kb": proc_status(pid)["VmRSS"]}
 
@@ -201,9 +228,9 @@ class Soak:
             self.c.call("delete", "DELETE", f"/api/v1/scans/{sid}")
             self.scans_done += 1
 
-    def pick_scan(self, rng):
+    def pick_scan(self, rng, running_share=0.3):
         with self.rng_lock:
-            if self.running and rng.random() < 0.3:
+            if self.running and rng.random() < running_share:
                 return rng.choice(self.running)
         return self.base_scan
 
@@ -233,7 +260,8 @@ class Soak:
 
     def sse_churn(self):
         """Event streams that vanish: a reset (SO_LINGER 0, as when a browser tab is killed)
-        or a close without a word, after a random time; up to 6 open at once."""
+        or a close without a word, after a random time; up to 6 open at once, on scans in
+        flight when there are any (a finished scan's stream ends by itself)."""
         rng = random.Random(300)
         port = int(self.base.rsplit(":", 1)[1])
         open_socks = []
@@ -247,7 +275,7 @@ class Soak:
             if len(open_socks) < 6:
                 try:
                     s = socket.create_connection(("127.0.0.1", port), timeout=5)
-                    sid = self.pick_scan(rng)
+                    sid = self.pick_scan(rng, running_share=0.9)
                     s.sendall(f"GET /api/v1/scans/{sid}/events HTTP/1.1\r\n"
                               f"Host: 127.0.0.1\r\n\r\n".encode())
                     s.recv(512)  # the headers and the first event: the stream is up
@@ -260,9 +288,60 @@ class Soak:
             s.close()
 
 
-def window_stats(samples, lo, hi):
+def windows(seconds):
+    """The warm-up, and the first and the last window compared: a minute each from 150 s on,
+    shorter runs split what follows a warm-up of a fifth."""
+    warm = 30.0 if seconds >= 150 else seconds / 5
+    win = 60.0 if seconds >= 150 else (seconds - warm) / 2
+    return (warm, warm + win), (seconds - win, seconds + 1)
+
+
+def window_max(samples, lo, hi):
     w = [s for s in samples if lo <= s["t"] < hi]
-    return {k: max(s[k] for s in w) for k in ("fds", "threads", "rss_kb")} if w else None
+    if not w:
+        return {"fds": 0, "threads": 0, "rss_kb": 0, "fd_kinds": {}}, 0
+    m = {k: max(s[k] for s in w) for k in ("fds", "threads", "rss_kb")}
+    m["fd_kinds"] = max(w, key=lambda s: s["fds"])["fd_kinds"]
+    return m, len(w)
+
+
+def verdict(out, fd_slack, thread_slack, rss_pct, rss_mb):
+    with open(out) as f:
+        r = json.load(f)
+    first, last = windows(r["seconds"])
+    a, na = window_max(r["samples"], *first)
+    b, nb = window_max(r["samples"], *last)
+    problems = []
+    print(f"# maxima, {first[0]:.0f}-{first[1]:.0f}s ({na} samples) -> "
+          f"{last[0]:.0f}-{r['seconds']:.0f}s ({nb} samples): fds {a['fds']} -> {b['fds']}, "
+          f"threads {a['threads']} -> {b['threads']}, "
+          f"RSS {a['rss_kb'] // 1024} -> {b['rss_kb'] // 1024} MB")
+    print(f"# open fds at the two maxima: {json.dumps(a['fd_kinds'], sort_keys=True)} -> "
+          f"{json.dumps(b['fd_kinds'], sort_keys=True)}")
+    if na < 5 or nb < 5:
+        problems.append(f"too few samples to compare ({na}, {nb})")
+    if b["fds"] > a["fds"] + fd_slack:
+        problems.append(f"open fds grew from {a['fds']} to {b['fds']} (bound: +{fd_slack})")
+    if b["threads"] > a["threads"] + thread_slack:
+        problems.append(f"threads grew from {a['threads']} to {b['threads']} "
+                        f"(bound: +{thread_slack})")
+    rss_bound = a["rss_kb"] + max(a["rss_kb"] * rss_pct / 100, rss_mb * 1024)
+    if b["rss_kb"] > rss_bound:
+        problems.append(f"RSS grew from {a['rss_kb'] // 1024} to {b['rss_kb'] // 1024} MB "
+                        f"(bound: +{rss_pct}% or +{rss_mb} MB)")
+    for k, n in sorted(r["counts"].items()):
+        kind, status = k.split()
+        if int(status) >= 500 and not (kind == "thumbnail" and status == "503"):
+            problems.append(f"{n} answers {status} to {kind} requests")
+    busy = r["counts"].get("thumbnail 503", 0)
+    if busy != r["retry_after"]:
+        problems.append(f"{busy - r['retry_after']} of {busy} thumbnail 503s lack Retry-After")
+    problems += [f"no answer: {f}" for f in r["failures"][:20]]
+    if r["scans_done"] < 4 or r["sse_opened"] < 20:
+        problems.append(f"too little load: {r['scans_done']} scans, {r['sse_opened']} streams")
+    for p in problems:
+        print(f"FAIL: {p}", file=sys.stderr)
+    sys.exit(1 if problems else 0)
 
 
 def run_soak(base, pid, seconds, out, roots, base_scan):
@@ -306,6 +385,8 @@ def main(argv):
     elif len(argv) == 2 and argv[0] == "rss":
         st = proc_status(int(argv[1]))
         print(st["VmRSS"], st["VmHWM"])
+    elif len(argv) == 6 and argv[0] == "verdict":
+        verdict(argv[1], int(argv[2]), int(argv[3]), float(argv[4]), float(argv[5]))
     elif len(argv) == 9 and argv[0] == "soak" and argv[5] == "--roots" and \
             argv[7] == "--base-scan":
         run_soak(argv[1], int(argv[2]), float(argv[3]), argv[4], argv[6].split(","), argv[8])
