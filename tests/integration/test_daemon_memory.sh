@@ -60,7 +60,9 @@ cat "$WORK/codes"
 [ "$(json_file "$WORK/codes" "sorted(d) == ['200', '503', 'no_answer', 'retry_after'] and \
   d['503'] == d['retry_after'] and d['no_answer'] == 0")" = True ] ||
   fail "a saturated decode gate answers 200 or 503 with Retry-After: $(cat "$WORK/codes")"
+busy=$(curl -s "$B/metrics" | awk '$1 == "imgedad_thumbnail_busy_total" {print $2}')
+[ "$busy" = "$(json_file "$WORK/codes" "d['503']")" ] || fail "/metrics counts $busy busy thumbnails"
 expect_api 200 GET /healthz
-ok "with the decodes taken and no wait, thumbnails are 503 with Retry-After, the rest 200"
+ok "with the decodes taken and no wait, thumbnails are 503 with Retry-After (counted in /metrics)"
 stop_daemon
 [ "$DRC" = 0 ] || fail "imgedad exited $DRC"
