@@ -8,11 +8,15 @@
 # limits.thumbnail_decodes (2) decodes of a PNG of up to 2.6 megapixels (8 MB of pixels each,
 # with the decoder's and the JPEG encoder's buffers), measured at 25-45 MB; before the gate and
 # the trim, this burst peaked 110-160 MB above the baseline and stayed there.
+# Under AddressSanitizer the bounds are not checked (its allocator keeps freed memory in a
+# quarantine and does not answer to malloc_trim); the answers still are, on a smaller burst.
 source "$(dirname "$0")/lib.sh"
 source "$HERE/daemon_lib.sh"
 # json_file FILE EXPR: a Python expression over the JSON in FILE (as d).
 json_file() { "$PYTHON" -c "import json,sys; d=json.load(open('$1')); print($2)"; }
 
+sanitized=false
+if ldd "$IMGEDAD" | grep -q libasan; then sanitized=true; fi
 "$PYTHON" "$HERE/soak.py" images "$WORK/data" 60
 mkdir "$WORK/few"
 cp "$WORK"/data/p000*.png "$WORK/few/"
@@ -27,26 +31,35 @@ echo "# RSS after the scan: $((base / 1024)) MB"
 
 # Six clients at once (what a browser opens to one host), 480 new thumbnails: 60 images, 8
 # sizes each. They wait for a decode rather than fail: every one is a 200.
-"$PYTHON" "$HERE/soak.py" thumbs "$B" "$ID" 480 6 >"$WORK/codes"
+burst=480
+if $sanitized; then burst=120; fi
+"$PYTHON" "$HERE/soak.py" thumbs "$B" "$ID" $burst 6 >"$WORK/codes"
 cat "$WORK/codes"
-[ "$(json_file "$WORK/codes" "d.get('200'), d['no_answer'], len(d)")" = "480 0 3" ] ||
+[ "$(json_file "$WORK/codes" "d.get('200'), d['no_answer'], len(d)")" = "$burst 0 3" ] ||
   fail "every thumbnail of the burst is a 200: $(cat "$WORK/codes")"
-read -r during hwm < <("$PYTHON" "$HERE/soak.py" rss "$DPID")
-echo "# RSS at the end of the burst: $((during / 1024)) MB, peak $((hwm / 1024)) MB"
-[ $((hwm - base)) -le $((64 * 1024)) ] ||
-  fail "the peak was $(((hwm - base) / 1024)) MB above the baseline (bound: 64 MB)"
-ok "a burst of 480 thumbnails from 6 clients is answered in full, the peak bounded"
-
-after=0
-for _ in $(seq 1 20); do
-  sleep 0.25
-  read -r after _ < <("$PYTHON" "$HERE/soak.py" rss "$DPID")
-  [ $((after - base)) -le $((16 * 1024)) ] && break
-done
-echo "# RSS after the burst: $((after / 1024)) MB"
-[ $((after - base)) -le $((16 * 1024)) ] ||
-  fail "RSS stayed $(((after - base) / 1024)) MB above the baseline after the burst (bound: 16 MB)"
-ok "after the burst the memory goes back to the kernel (within 16 MB of the baseline)"
+# check_bounds: the peak during the burst and the RSS after it, over the baseline $base.
+check_bounds() {
+  local during hwm after=0
+  read -r during hwm < <("$PYTHON" "$HERE/soak.py" rss "$DPID")
+  echo "# RSS at the end of the burst: $((during / 1024)) MB, peak $((hwm / 1024)) MB"
+  [ $((hwm - base)) -le $((64 * 1024)) ] ||
+    fail "the peak was $(((hwm - base) / 1024)) MB above the baseline (bound: 64 MB)"
+  ok "a burst of $burst thumbnails from 6 clients is answered in full, the peak bounded"
+  for _ in $(seq 1 20); do
+    sleep 0.25
+    read -r after _ < <("$PYTHON" "$HERE/soak.py" rss "$DPID")
+    [ $((after - base)) -le $((16 * 1024)) ] && break
+  done
+  echo "# RSS after the burst: $((after / 1024)) MB"
+  [ $((after - base)) -le $((16 * 1024)) ] ||
+    fail "RSS stayed $(((after - base) / 1024)) MB above the baseline after the burst (bound: 16 MB)"
+  ok "after the burst the memory goes back to the kernel (within 16 MB of the baseline)"
+}
+if $sanitized; then
+  ok "a burst of $burst thumbnails from 6 clients is answered in full (bounds not checked under ASan)"
+else
+  check_bounds
+fi
 stop_daemon
 
 # One decode at a time and no waiting: of 8 clients asking at once for new thumbnails, some
