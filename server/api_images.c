@@ -10,6 +10,7 @@
 #include "imgeda/thumbnail.h"
 #include "imgeda/util.h"
 #include "jobs.h"
+#include "memory.h"
 
 enum MHD_Result srv_h_images(struct srv_req *r)
 {
@@ -89,6 +90,71 @@ static int image_file(const struct srv_config *cfg, const char *path, char **fs_
     return 0;
 }
 
+/* 503 with Retry-After: every decode place stayed taken for limits.thumbnail_wait_ms. The
+ * client (an <img> in the dashboard, a script) may simply ask again a second later. */
+static enum MHD_Result reply_busy(struct srv_req *r)
+{
+    cJSON *o = cJSON_CreateObject();
+    cJSON *e = cJSON_AddObjectToObject(o, "error");
+    cJSON_AddStringToObject(e, "code", "busy");
+    cJSON_AddStringToObject(e, "message",
+                            "every thumbnail decode is taken (limits.thumbnail_decodes); retry");
+    char *s = cJSON_PrintUnformatted(o);
+    cJSON_Delete(o);
+    struct MHD_Response *resp =
+        s ? MHD_create_response_from_buffer(strlen(s), s, MHD_RESPMEM_MUST_FREE) : NULL;
+    if (!resp) {
+        free(s);
+        return MHD_NO;
+    }
+    MHD_add_response_header(resp, "Content-Type", "application/json");
+    MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
+    MHD_add_response_header(resp, "Cache-Control", "no-store");
+    MHD_add_response_header(resp, "Retry-After", "1");
+    return srv_reply_response(r, 503, resp);
+}
+
+/* Decodes path into a thumbnail of size, stores it at cache_path and replies with it. At most
+ * limits.thumbnail_decodes run at once (the daemon's memory under a burst of thumbnails is that
+ * many images' working sets); the rest wait for a place, then get a 503. */
+static enum MHD_Result make_thumbnail(struct srv_req *r, const char *path, int size,
+                                      const char *cache_path)
+{
+    void *buf = NULL;
+    size_t len = 0;
+    struct ie_err terr = {0};
+    if (!srv_memory_gate_enter(r->ctx->thumbs))
+        return reply_busy(r);
+    /* Another request may have made this very thumbnail while this one waited. */
+    if (access(cache_path, R_OK) == 0) {
+        srv_memory_gate_leave(r->ctx->thumbs);
+        return srv_reply_file(r, cache_path, "image/jpeg", NULL);
+    }
+    /* Paths come from the scan's own records, never from the request; the core checks the
+     * daemon's pixel limit on the header before it decodes anything. */
+    int rc = ie_thumbnail_jpeg(path, size, r->ctx->cfg->max_pixels, &buf, &len, &terr);
+    if (rc == 0)
+        ie_write_file_atomic(cache_path, buf, len, NULL);
+    srv_memory_gate_leave(r->ctx->thumbs);
+    if (rc < 0)
+        return srv_reply_error(r, 422, terr.code == IE_ELIMIT ? "pixel_limit" : "undecodable", "%s",
+                               terr.msg);
+    /* A DELETE of the scan may have removed its folder meanwhile: nothing may stay behind. */
+    struct ie_buf tmp;
+    ie_buf_init(&tmp);
+    ie_buf_addf(&tmp, "%s.tmp", cache_path);
+    const char *written[] = {cache_path, tmp.data, NULL};
+    enum MHD_Result out;
+    if (srv_api_scan_cleanup_if_deleted(r, r->params[0], written)) {
+        free(buf);
+        out = srv_api_reply_deleted(r, r->params[0]);
+    } else {
+        out = srv_reply_buffer(r, 200, "image/jpeg", buf, len);
+    }
+    ie_buf_release(&tmp);
+    return out;
+}
+
 enum MHD_Result srv_h_thumbnail(struct srv_req *r)
 {
     struct srv_scan_row row = {0};
@@ -116,32 +182,10 @@ enum MHD_Result srv_h_thumbnail(struct srv_req *r)
     ie_buf_addf(&cache, "%s/thumbs", dir);
     mkdir(cache.data, 0755);
     ie_buf_addf(&cache, "/%lld_%lld.jpg", iid, size);
-    if (access(cache.data, R_OK) != 0) {
-        /* Paths come from the scan's own records, never from the request; the core checks
-         * the daemon's pixel limit on the header before it decodes anything. */
-        void *buf = NULL;
-        size_t len = 0;
-        struct ie_err terr = {0};
-        if (ie_thumbnail_jpeg(file, (int)size, r->ctx->cfg->max_pixels, &buf, &len, &terr) < 0) {
-            rc = srv_reply_error(r, 422, terr.code == IE_ELIMIT ? "pixel_limit" : "undecodable",
-                                 "%s", terr.msg);
-            goto out;
-        }
-        ie_write_file_atomic(cache.data, buf, len, NULL);
-        struct ie_buf tmp;
-        ie_buf_init(&tmp);
-        ie_buf_addf(&tmp, "%s.tmp", cache.data);
-        const char *written[] = {cache.data, tmp.data, NULL};
-        if (srv_api_scan_cleanup_if_deleted(r, r->params[0], written)) {
-            free(buf);
-            rc = srv_api_reply_deleted(r, r->params[0]);
-        } else {
-            rc = srv_reply_buffer(r, 200, "image/jpeg", buf, len);
-        }
-        ie_buf_release(&tmp);
-        goto out;
-    }
-    rc = srv_reply_file(r, cache.data, "image/jpeg", NULL);
+    if (access(cache.data, R_OK) != 0)
+        rc = make_thumbnail(r, file, (int)size, cache.data);
+    else
+        rc = srv_reply_file(r, cache.data, "image/jpeg", NULL);
 out:
     ie_buf_release(&cache);
     free(dir);

@@ -10,6 +10,7 @@
 #include "imgeda/analyze.h"
 #include "imgeda/util.h"
 #include "jobs.h"
+#include "memory.h"
 #include "metrics.h"
 
 enum MHD_Result srv_h_healthz(struct srv_req *r)
@@ -81,6 +82,15 @@ enum MHD_Result srv_h_metrics(struct srv_req *r)
                 (unsigned long long)jm.scan_errors, req, errs,
                 (unsigned long long)jm.results_warmed, (unsigned long long)cs.hits,
                 (unsigned long long)cs.misses, (unsigned long long)cs.bytes);
+    int decoding;
+    unsigned long long busy;
+    srv_memory_gate_stats(r->ctx->thumbs, &decoding, &busy);
+    ie_buf_addf(&b,
+                "# HELP imgedad_thumbnail_decodes Thumbnails being decoded now.\n"
+                "# TYPE imgedad_thumbnail_decodes gauge\nimgedad_thumbnail_decodes %d\n"
+                "# HELP imgedad_thumbnail_busy_total Thumbnail requests answered 503 busy.\n"
+                "# TYPE imgedad_thumbnail_busy_total counter\nimgedad_thumbnail_busy_total %llu\n",
+                decoding, busy);
     size_t n = b.len;
     return srv_reply_buffer(r, 200, "text/plain; version=0.0.4", ie_buf_detach(&b), n);
 }

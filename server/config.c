@@ -44,6 +44,8 @@ static const struct key keys[] = {
     {"limits.body_timeout_s", K_INT, offsetof(struct srv_config, body_timeout_s), 1, 3600},
     {"limits.db_connections", K_INT, offsetof(struct srv_config, db_connections), 1, 256},
     {"limits.max_pixels", K_INT, offsetof(struct srv_config, max_pixels), 1, (int64_t)1 << 40},
+    {"limits.thumbnail_decodes", K_INT, offsetof(struct srv_config, thumbnail_decodes), 1, 64},
+    {"limits.thumbnail_wait_ms", K_INT, offsetof(struct srv_config, thumbnail_wait_ms), 0, 30000},
     {"log.level", K_LEVEL, offsetof(struct srv_config, log_level), 0, 0},
 };
 
@@ -78,6 +80,8 @@ void srv_config_init(struct srv_config *c)
     c->body_timeout_s = 30;
     c->db_connections = 16;
     c->max_pixels = 178956970;
+    c->thumbnail_decodes = 2;
+    c->thumbnail_wait_ms = 5000;
     c->log_level = SRV_LOG_INFO;
 }
 

@@ -34,6 +34,8 @@ struct srv_config {
     int64_t db_connections;         /* SQLite connections HTTP requests share */
     int64_t max_pixels;
     int64_t log_level; /* enum srv_log_level */
+    /* Thumbnails decoded at once (memory.h's gate), and how long one waits for a decode. */
+    int64_t thumbnail_decodes, thumbnail_wait_ms;
 };
 
 /* Defaults: 127.0.0.1:8080, ./var, allowed roots = the current directory, workers = cores. */

@@ -23,6 +23,7 @@
 #include "jobs.h"
 #include "live.h"
 #include "log.h"
+#include "memory.h"
 #include "metrics.h"
 #include "warm.h"
 #include "engine/runner.h"
@@ -171,6 +172,7 @@ static void free_ctx(struct srv_ctx *ctx)
     srv_live_free(ctx->live);
     srv_metrics_free(ctx->metrics);
     srv_cache_free(ctx->cache);
+    srv_memory_gate_free(ctx->thumbs);
 }
 
 /* Makes the context's instances on a->loop (initialised), starts the job runner (restart
@@ -187,6 +189,7 @@ static int serve(struct app *a, const struct srv_config *cfg, const char *db_pat
                             .live = srv_live_new(),
                             .metrics = srv_metrics_new()};
     ctx->warm = srv_warm_new(&a->loop, db_path, ctx->cache, ctx->metrics);
+    ctx->thumbs = srv_memory_gate_new((int)cfg->thumbnail_decodes, (int)cfg->thumbnail_wait_ms);
     if (srv_jobs_new(&a->loop, ctx, &ctx->jobs, err) < 0) {
         free_ctx(ctx);
         uv_loop_close(&a->loop);
@@ -238,6 +241,7 @@ int main(int argc, char **argv)
     if (load_config(&args, &cfg, &err) < 0)
         goto fail;
     srv_log_set_level((enum srv_log_level)cfg.log_level);
+    srv_memory_init();
     if (ie_init(argv[0], &err) < 0)
         goto fail;
     if (ie_mkdir_p(cfg.data_dir) < 0) {

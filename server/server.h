@@ -13,6 +13,7 @@ struct srv_metrics;
 struct srv_warm;
 struct srv_jobs;
 struct srv_http;
+struct srv_memory_gate;
 
 struct srv_ctx {
     const struct srv_config *cfg;
@@ -24,6 +25,8 @@ struct srv_ctx {
     struct srv_warm *warm;       /* result warm-ups on the pool (warm.h) */
     struct srv_jobs *jobs;       /* the job runner on the loop thread (jobs.h) */
     struct srv_http *http;       /* the HTTP server, for its counters (http.h) */
+    /* Bounds concurrent thumbnail decodes (memory.h). */
+    struct srv_memory_gate *thumbs;
 };
 
 #endif

@@ -57,3 +57,9 @@ ie_server_test(db)
 ie_integration_test(test_daemon_http_limits)
 ie_integration_test(test_daemon_races)
 ie_integration_test(test_daemon_input)
+# The daemon's memory: the thumbnail decode gate (unit) and a burst of thumbnails (integration).
+ie_server_test(memory)
+ie_integration_test(test_daemon_memory)
+# Minutes of every kind of client at once; fds, threads and RSS flat (SOAK_SECONDS, default
+# 180): slow, so the ASan stage leaves it out and the first stage runs it.
+ie_integration_test(test_soak LABELS "slow;soak")

@@ -125,3 +125,23 @@ Test(config, non_loopback_needs_a_token)
     cr_expect_eq(srv_config_validate(&c, &err), 0);
     srv_config_release(&c);
 }
+
+Test(config, thumbnail_limits_default_documented_and_bounded)
+{
+    struct srv_config c;
+    struct ie_err err = {0};
+    char path[4096];
+    const char *src = getenv("IE_SOURCE_DIR");
+    snprintf(path, sizeof(path), "%s/config/imgedad.yaml", src ? src : ".");
+    srv_config_init(&c);
+    cr_expect_eq(c.thumbnail_decodes, 2);
+    cr_expect_eq(c.thumbnail_wait_ms, 5000);
+    cr_assert_eq(srv_config_load(&c, path, &err), 0, "%s", err.msg);
+    cr_expect_eq(c.thumbnail_decodes, 2, "the documented file says the default");
+    cr_expect_eq(c.thumbnail_wait_ms, 5000);
+    srv_config_release(&c);
+    expect_error("limits:\n  thumbnail_decodes: 0\n",
+                 "limits.thumbnail_decodes: 0 is out of range 1..64");
+    expect_error("limits:\n  thumbnail_wait_ms: 30001\n",
+                 "limits.thumbnail_wait_ms: 30001 is out of range 0..30000");
+}
