@@ -286,11 +286,13 @@ int srv_http_start(struct srv_ctx *ctx, srv_handler_fn handler, struct srv_http 
     }
     h->ctx = ctx;
     h->handler = handler;
-    h->d = MHD_start_daemon(
-        flags, (uint16_t)ctx->cfg->listen_port, NULL, NULL, on_request, h, MHD_OPTION_SOCK_ADDR,
-        (struct sockaddr *)&ss, MHD_OPTION_NOTIFY_COMPLETED, on_completed, h,
-        MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)120, MHD_OPTION_CONNECTION_LIMIT, (unsigned)1024,
-        MHD_OPTION_LISTENING_ADDRESS_REUSE, (unsigned)1, MHD_OPTION_END);
+    /* No MHD_OPTION_LISTENING_ADDRESS_REUSE: it sets SO_REUSEPORT, which let a second daemon
+     * listen on the same port. MHD's default (SO_REUSEADDR) still restarts over TIME_WAIT. */
+    h->d =
+        MHD_start_daemon(flags, (uint16_t)ctx->cfg->listen_port, NULL, NULL, on_request, h,
+                         MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss, MHD_OPTION_NOTIFY_COMPLETED,
+                         on_completed, h, MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)120,
+                         MHD_OPTION_CONNECTION_LIMIT, (unsigned)1024, MHD_OPTION_END);
     if (!h->d) {
         free(h);
         return ie_err_set(err, IE_EIO, "cannot listen on %s:%lld (in use, or not permitted)",
