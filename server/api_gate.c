@@ -305,6 +305,13 @@ enum MHD_Result srv_h_ci_gate(struct srv_req *r)
             if (srv_api_is_final(row.status))
                 break;
         }
+        if (srv_live_closed(r->ctx->live)) {
+            rc = srv_reply_error(r, 503, "shutting_down",
+                                 "imgedad is shutting down; scan %s is checkpointed and resumes "
+                                 "at its next start",
+                                 id);
+            goto out;
+        }
         if (ie_mono_seconds() > deadline) {
             rc = srv_reply_error(r, 504, "timeout",
                                  "scan %s did not finish within %.0f s; it goes on", id, timeout_s);

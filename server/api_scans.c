@@ -1,7 +1,8 @@
 /* The scans resource: create, list, get, cancel, resume, delete, and progress as Server-Sent
  * Events.
  * DESIGN: an SSE stream blocks its connection's thread in sse_read, waiting for the live state
- * to change (or 15 s for a keep-alive); nobody else waits for it. */
+ * to change (or 15 s for a keep-alive); nobody else waits for it. At shutdown the live state
+ * wakes it and the stream ends. */
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -204,11 +205,18 @@ static ssize_t sse_read(void *cls, uint64_t pos, char *buf, size_t max)
         ie_buf_reset(&s->pending);
         s->sent = 0;
         uint64_t v = srv_live_wait(s->ctx->live, s->version, 15000);
-        if (v == s->version) {
-            ie_buf_adds(&s->pending, ": keep-alive\n\n");
-        } else {
+        bool closed = srv_live_closed(s->ctx->live);
+        if (v != s->version) {
             s->version = v;
             sse_snapshot(s);
+        } else if (!closed) {
+            ie_buf_adds(&s->pending, ": keep-alive\n\n");
+        }
+        /* Shutdown: the stream ends (the daemon waits for this thread), and EventSource
+         * clients reconnect to the next daemon. */
+        if (closed && !s->finished) {
+            ie_buf_adds(&s->pending, ": imgedad is shutting down\n\n");
+            s->finished = true;
         }
     }
     size_t n = IE_MIN(max, s->pending.len - s->sent);

@@ -14,6 +14,7 @@
 #include <sys/stat.h>
 #include <netinet/in.h>
 #include <arpa/inet.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "db.h"
@@ -25,11 +26,13 @@ struct srv_http {
     struct srv_ctx *ctx;
     srv_handler_fn handler;
     atomic_ullong requests, errors;
+    atomic_int answering; /* requests whose handler ran and whose reply is not yet complete */
 };
 
 struct conn_state {
     struct ie_buf body;
     bool too_large;
+    bool answering; /* counted in srv_http.answering */
 };
 
 static pthread_key_t db_key;
@@ -133,6 +136,8 @@ enum MHD_Result srv_reply_ie_err(struct srv_req *r, const struct ie_err *err)
         return srv_reply_error(r, 413, "too_large", "%s", err->msg);
     case IE_ESTATE:
         return srv_reply_error(r, 409, "conflict", "%s", err->msg);
+    case IE_ECANCELED: /* reaches a request only when the daemon stops under it */
+        return srv_reply_error(r, 503, "shutting_down", "%s", err->msg);
     default:
         return srv_reply_error(r, 500, "internal", "%s", err->msg);
     }
@@ -224,6 +229,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         return MHD_YES;
     }
     atomic_fetch_add(&h->requests, 1);
+    atomic_fetch_add(&h->answering, 1);
+    cs->answering = true;
     struct srv_req r = {.conn = conn,
                         .ctx = h->ctx,
                         .method = method,
@@ -250,9 +257,11 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
                          enum MHD_RequestTerminationCode toe)
 {
     struct conn_state *cs = *con_cls;
-    (void)cls;
+    struct srv_http *h = cls;
     (void)conn;
     (void)toe;
+    if (cs && cs->answering)
+        atomic_fetch_sub(&h->answering, 1);
     if (cs) {
         ie_buf_release(&cs->body);
         free(cs);
@@ -312,6 +321,13 @@ void srv_http_stop(struct srv_http *h)
 {
     if (!h)
         return;
+    /* MHD_stop_daemon shuts every socket down, replies half sent included: the replies of
+     * requests the shutdown has just answered (a gate's 503, an event stream's end) get up to
+     * 2 s to go out first. */
+    for (int i = 0; i < 200 && atomic_load(&h->answering) > 0; i++) {
+        struct timespec ts = {0, 10 * 1000 * 1000};
+        nanosleep(&ts, NULL);
+    }
     MHD_stop_daemon(h->d);
     free(h);
 }

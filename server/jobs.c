@@ -542,7 +542,7 @@ static void async_cb(uv_async_t *h)
         if (!c)
             break;
         if (j->stopping) {
-            c->rc = ie_err_set(&c->err, IE_EINVAL, "imgedad is shutting down");
+            c->rc = ie_err_set(&c->err, IE_ECANCELED, "imgedad is shutting down");
         } else {
             run_cmd(j, c);
         }
@@ -561,7 +561,7 @@ static int submit(struct srv_jobs *j, struct cmd *c, struct ie_err *err)
     if (j->closed) {
         pthread_mutex_unlock(&j->qlock);
         pthread_cond_destroy(&c->cond);
-        return ie_err_set(err, IE_EINVAL, "imgedad is shutting down");
+        return ie_err_set(err, IE_ECANCELED, "imgedad is shutting down");
     }
     if (j->qtail)
         j->qtail->next = c;
@@ -681,11 +681,13 @@ void srv_jobs_stop(struct srv_jobs *j)
     if (j->stopping)
         return;
     j->stopping = true;
-    /* Answer anyone waiting, then refuse new commands. */
-    async_cb(&j->async);
+    /* Refuse new commands, then answer those queued: in this order no command can slip in
+     * after the last drain and leave its HTTP thread waiting for a loop that has stopped (the
+     * HTTP stop joins that thread). Then wake whoever waits on a scan's state. */
     pthread_mutex_lock(&j->qlock);
     j->closed = true;
     pthread_mutex_unlock(&j->qlock);
+    async_cb(&j->async);
     srv_live_close(j->live);
     if (j->run && j->run->runner)
         eng_runner_cancel(j->run->runner);

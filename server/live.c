@@ -91,6 +91,14 @@ void srv_live_close(struct srv_live *l)
     pthread_mutex_unlock(&l->slock);
 }
 
+bool srv_live_closed(struct srv_live *l)
+{
+    pthread_mutex_lock(&l->slock);
+    bool closed = l->closed;
+    pthread_mutex_unlock(&l->slock);
+    return closed;
+}
+
 bool srv_live_get(struct srv_live *l, const char *id, struct srv_job_state *st)
 {
     pthread_mutex_lock(&l->slock);

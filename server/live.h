@@ -32,6 +32,9 @@ void srv_live_set(struct srv_live *l, const char *id, const char *status,
 void srv_live_forget(struct srv_live *l, const char *id);
 /* Shutdown: wakes the waiters, and srv_live_wait no longer waits. */
 void srv_live_close(struct srv_live *l);
+/* True once srv_live_close ran: a waiter must answer now (a 503, the end of a stream) rather
+ * than wait again, since the daemon waits for its thread before it exits. */
+bool srv_live_closed(struct srv_live *l);
 
 /* Returns true if the scan is known to the job runner (queued or running this process). */
 bool srv_live_get(struct srv_live *l, const char *id, struct srv_job_state *st);

@@ -62,10 +62,12 @@ static void on_signal(uv_signal_t *h, int signum)
     a->stopping = true;
     srv_log(SRV_LOG_INFO, "imgedad: %s received, stopping",
             signum == SIGTERM ? "SIGTERM" : "SIGINT");
-    /* No new requests, then no new work; the running batch checkpoints and the loop drains. */
+    /* No new work first, which also answers every request waiting on the job runner or a scan's
+     * state (503, or the end of an event stream): stopping HTTP joins their threads. Then no new
+     * requests; the running batch checkpoints and the loop drains. */
+    srv_jobs_stop(a->ctx.jobs);
     srv_http_stop(a->ctx.http);
     a->ctx.http = NULL;
-    srv_jobs_stop(a->ctx.jobs);
     uv_close((uv_handle_t *)&a->sigterm, NULL);
     uv_close((uv_handle_t *)&a->sigint, NULL);
 }

@@ -60,7 +60,9 @@ Test(live, a_change_or_close_wakes_a_waiting_thread)
     srv_live_set(l, "s1", "running", NULL);
     pthread_join(t, NULL);
     cr_expect_eq(w.got, 1);
+    cr_expect_not(srv_live_closed(l));
     srv_live_close(l);
+    cr_expect(srv_live_closed(l), "waiters can tell a close from a change");
     cr_expect_eq(srv_live_wait(l, 1, 60000), 1, "after close nobody waits");
     srv_live_free(l);
 }
