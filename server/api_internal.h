@@ -12,6 +12,7 @@
 #include "config.h"
 #include "http.h"
 #include "imgeda/err.h"
+#include "live.h"
 #include "store.h"
 
 /* ---- request helpers (api_request.c) ---- */
@@ -21,8 +22,17 @@ int srv_api_load_scan(struct srv_req *r, struct srv_scan_row *row, struct ie_err
 /* Loads the scan named by the first path parameter and checks its results are final: a scan
  * that has not succeeded has partial records that must not answer for the whole dataset. */
 int srv_api_load_finished_scan(struct srv_req *r, struct srv_scan_row *row, struct ie_err *err);
-/* The API's JSON for a scan, with the live progress of a running one (caller owns it). */
+/* The API's JSON for a scan, with srv_api_scan_json_live applied (caller owns it). */
 cJSON *srv_api_scan_json(struct srv_req *r, const struct srv_scan_row *row);
+/* Patches a scan's JSON (srv_scan_row_to_json) with what the job runner knows and SQLite may
+ * not hold yet (live.h): a status newer than the row's, with its error, finish time and
+ * progress (a state a full disk kept out of SQLite), and a running scan's progress between
+ * checkpoints. */
+void srv_api_scan_json_live(struct srv_live *live, cJSON *o);
+/* The status the job runner last gave the scan (live.h) if it knows the scan, else the row's;
+ * the string lives in *st or *row. */
+const char *srv_api_status(struct srv_live *live, const struct srv_scan_row *row,
+                           struct srv_job_state *st);
 /* Parses the body as a JSON object whose keys are all in `allowed` (NULL-terminated). */
 cJSON *srv_api_parse_body(struct srv_req *r, const char *const *allowed, struct ie_err *err);
 /* Resolves root and checks it is a directory inside one of scan.allowed_roots; *resolved is the

@@ -85,6 +85,9 @@ enum MHD_Result srv_h_scan_list(struct srv_req *r)
     sqlite3 *db = srv_http_db(r, &err);
     if (!db || srv_store_list_scans(db, st, (int)limit, cursor, &out, &err) < 0)
         return srv_reply_ie_err(r, &err);
+    /* The status filter reads SQLite, which a full disk can leave behind the live state. */
+    cJSON *scans = cJSON_GetObjectItemCaseSensitive(out, "scans"), *s;
+    cJSON_ArrayForEach(s, scans) srv_api_scan_json_live(r->ctx->live, s);
     return srv_reply_json(r, 200, out);
 }
 
@@ -148,11 +151,9 @@ struct sse {
 /* Appends the events describing the scan's current state. */
 static void sse_snapshot(struct sse *s)
 {
-    struct srv_job_state st;
     struct srv_scan_row row = {0};
     struct ie_err err = {0};
     sqlite3 *db = NULL;
-    const char *status;
     if (srv_db_open(s->ctx->db_path, &db, &err) < 0 ||
         srv_store_get_scan(db, s->id, &row, &err) < 0) {
         ie_buf_addf(&s->pending, "event: error\ndata: {\"message\":\"scan vanished\"}\n\n");
@@ -161,29 +162,15 @@ static void sse_snapshot(struct sse *s)
         return;
     }
     srv_db_close(db);
-    bool live = srv_live_get(s->ctx->live, s->id, &st);
-    status = live && !srv_api_is_final(row.status) ? st.status : row.status;
-    cJSON *p = cJSON_CreateObject();
-    if (live && strcmp(status, "running") == 0) {
-        cJSON_AddNumberToObject(p, "total", (double)st.p.total);
-        cJSON_AddNumberToObject(p, "processed", (double)st.p.processed);
-        cJSON_AddNumberToObject(p, "corrupt", (double)st.p.corrupt);
-        cJSON_AddNumberToObject(p, "bytes", (double)st.p.bytes);
-        cJSON_AddNumberToObject(p, "rate_per_s", st.p.rate_per_s);
-        if (st.p.eta_s >= 0)
-            cJSON_AddNumberToObject(p, "eta_s", st.p.eta_s);
-        else
-            cJSON_AddNullToObject(p, "eta_s");
-    } else {
-        cJSON_AddNumberToObject(p, "total", (double)row.total);
-        cJSON_AddNumberToObject(p, "processed", (double)row.processed);
-        cJSON_AddNumberToObject(p, "corrupt", (double)row.corrupt);
-        cJSON_AddNumberToObject(p, "bytes", (double)row.bytes);
-        cJSON_AddNumberToObject(p, "rate_per_s", row.rate_per_s);
-        cJSON_AddNullToObject(p, "eta_s");
-    }
+    /* The scan as GET shows it: the live state where SQLite is behind. */
+    cJSON *o = srv_scan_row_to_json(&row);
+    srv_scan_row_release(&row);
+    srv_api_scan_json_live(s->ctx->live, o);
+    const char *status = cJSON_GetObjectItemCaseSensitive(o, "status")->valuestring;
+    cJSON *p = cJSON_GetObjectItemCaseSensitive(o, "progress");
+    if (strcmp(status, "running") != 0)
+        cJSON_ReplaceItemInObject(p, "eta_s", cJSON_CreateNull());
     char *pj = cJSON_PrintUnformatted(p);
-    cJSON_Delete(p);
     ie_buf_addf(&s->pending, "event: progress\ndata: %s\n\n", pj);
     free(pj);
     if (strcmp(status, s->last_status) != 0) {
@@ -192,7 +179,7 @@ static void sse_snapshot(struct sse *s)
     }
     if (srv_api_is_final(status))
         s->finished = true;
-    srv_scan_row_release(&row);
+    cJSON_Delete(o);
 }
 
 static ssize_t sse_read(void *cls, uint64_t pos, char *buf, size_t max)

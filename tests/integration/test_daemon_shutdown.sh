@@ -35,12 +35,8 @@ for _ in $(seq 1 100); do
 done
 [ -n "$ID" ] || fail "the gate started no scan"
 # Every image but the spinning one is done: the scan is stuck on it, the gate waits.
-for _ in $(seq 1 200); do
-  api GET "/api/v1/scans/$ID"
-  [ "$(json "d['progress']['processed']")" = 5 ] && break
-  sleep 0.1
-done
-[ "$(json "d['progress']['processed']")" = 5 ] || fail "the scan did not reach the spinning image: $(cat "$WORK/body")"
+poll_scan "$ID" "d['progress']['processed'] == 5" 400 ||
+  fail "the scan did not reach the spinning image: $(cat "$WORK/body")"
 curl -sN "$B/api/v1/scans/$ID/events" >"$WORK/sse.out" &
 SPID=$!
 sleep 0.5
