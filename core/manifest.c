@@ -473,9 +473,18 @@ void ie_manifest_writer_append(struct ie_manifest_writer *w, const char *json, s
 int ie_manifest_writer_flush(struct ie_manifest_writer *w, bool sync, struct ie_err *err)
 {
     if (w->pending.len) {
-        if (write_all(w->fd, w->pending.data, w->pending.len) < 0)
-            return ie_err_set(err, IE_EIO, "cannot write manifest %s: %s", w->path,
-                              strerror(errno));
+        off_t start = (off_t)(w->end - (int64_t)w->pending.len);
+        if (write_all(w->fd, w->pending.data, w->pending.len) < 0) {
+            /* A full disk takes part of the lines: cut the file back to its last whole line,
+             * so it never holds a torn one, and keep them pending for the next flush. */
+            int e = errno;
+            if (ftruncate(w->fd, start) < 0 || lseek(w->fd, start, SEEK_SET) < 0)
+                return ie_err_set(err, IE_EIO,
+                                  "cannot write manifest %s: %s (and cannot cut "
+                                  "the partial write: %s)",
+                                  w->path, strerror(e), strerror(errno));
+            return ie_err_set(err, IE_EIO, "cannot write manifest %s: %s", w->path, strerror(e));
+        }
         ie_buf_reset(&w->pending);
     }
     if (sync && fdatasync(w->fd) < 0)

@@ -267,6 +267,60 @@ void srv_ci_gate_req_release(struct srv_ci_gate_req *q)
     memset(q, 0, sizeof(*q));
 }
 
+/* Waits (this connection's thread blocks) until scan id has ended, then gates it: the gate's
+ * reply, 422 when the scan did not succeed, 504 when timeout_s runs out first (the scan goes
+ * on), 503 when the daemon stops meanwhile (the scan resumes at its next start). The status is
+ * the one the job runner last set, which SQLite may not hold yet (srv_api_status). It waits
+ * holding no pooled SQLite connection. */
+static enum MHD_Result await_and_gate(struct srv_req *r, const char *id, double timeout_s,
+                                      const struct ie_policy *p)
+{
+    struct srv_scan_row row = {0};
+    struct srv_job_state st;
+    struct ie_err err = {0};
+    enum MHD_Result rc;
+    const char *status;
+    sqlite3 *db;
+    double deadline = ie_mono_seconds() + timeout_s;
+    uint64_t version = 0;
+    for (;;) {
+        srv_scan_row_release(&row);
+        if (!(db = srv_http_db(r, &err)) || srv_store_get_scan(db, id, &row, &err) < 0) {
+            rc = srv_reply_ie_err(r, &err);
+            goto out;
+        }
+        if (srv_api_is_final((status = srv_api_status(r->ctx->live, &row, &st))))
+            break;
+        srv_http_db_release(r);
+        if (srv_live_closed(r->ctx->live)) {
+            rc = srv_reply_error(r, 503, "shutting_down",
+                                 "imgedad is shutting down; scan %s is checkpointed and resumes "
+                                 "at its next start",
+                                 id);
+            goto out;
+        }
+        if (ie_mono_seconds() > deadline) {
+            rc = srv_reply_error(r, 504, "timeout",
+                                 "scan %s did not finish within %.0f s; it goes on", id, timeout_s);
+            goto out;
+        }
+        version = srv_live_wait(r->ctx->live, version, 1000);
+    }
+    if (strcmp(status, "succeeded") != 0) {
+        cJSON *o = srv_api_scan_json(r, &row);
+        const cJSON *e = cJSON_GetObjectItemCaseSensitive(o, "error");
+        const char *why = cJSON_IsString(e) ? e->valuestring : NULL;
+        rc = srv_reply_error(r, 422, "scan_failed", "scan %s %s%s%s", id, status, why ? ": " : "",
+                             why ? why : "");
+        cJSON_Delete(o);
+        goto out;
+    }
+    rc = reply_gate(r, &row, p);
+out:
+    srv_scan_row_release(&row);
+    return rc;
+}
+
 /* POST /api/v1/gate {root, policy, wait?, timeout_s?}: the one request a CI job needs. It
  * resumes the last scan of the root (unchanged files are not read again) or starts one, waits
  * for it (this connection's thread blocks; nobody else does), then gates it. */
@@ -290,8 +344,10 @@ enum MHD_Result srv_h_ci_gate(struct srv_req *r)
     if (!db)
         goto bad;
     if (srv_store_last_scan_of_root(db, root, &row, &err) == 0) {
+        struct srv_job_state st;
         id = ie_xstrdup(row.id);
-        if (srv_api_is_final(row.status) && srv_jobs_resume(r->ctx->jobs, id, &err) < 0)
+        if (srv_api_is_final(srv_api_status(r->ctx->live, &row, &st)) &&
+            srv_jobs_resume(r->ctx->jobs, id, &err) < 0)
             goto bad;
     } else if (srv_jobs_create(r->ctx->jobs, root, "ci gate", &o, opts, &id, &err) < 0) {
         goto bad;
@@ -303,39 +359,7 @@ enum MHD_Result srv_h_ci_gate(struct srv_req *r)
         rc = srv_reply_json(r, 202, srv_api_scan_json(r, &row));
         goto out;
     }
-    /* Wait for the scan to finish, holding no pooled connection meanwhile. */
-    srv_http_db_release(r);
-    double deadline = ie_mono_seconds() + timeout_s;
-    uint64_t version = 0;
-    for (;;) {
-        struct srv_job_state st;
-        bool live = srv_live_get(r->ctx->live, id, &st);
-        if (live && srv_api_is_final(st.status))
-            break;
-        if (!live) {
-            srv_scan_row_release(&row);
-            if (!(db = srv_http_db(r, &err)) || srv_store_get_scan(db, id, &row, &err) < 0)
-                goto bad;
-            srv_http_db_release(r);
-            if (srv_api_is_final(row.status))
-                break;
-        }
-        if (ie_mono_seconds() > deadline) {
-            rc = srv_reply_error(r, 504, "timeout",
-                                 "scan %s did not finish within %.0f s; it goes on", id, timeout_s);
-            goto out;
-        }
-        version = srv_live_wait(r->ctx->live, version, 1000);
-    }
-    srv_scan_row_release(&row);
-    if (!(db = srv_http_db(r, &err)) || srv_store_get_scan(db, id, &row, &err) < 0)
-        goto bad;
-    if (strcmp(row.status, "succeeded") != 0) {
-        rc = srv_reply_error(r, 422, "scan_failed", "scan %s %s%s%s", id, row.status,
-                             row.error ? ": " : "", row.error ? row.error : "");
-        goto out;
-    }
-    rc = reply_gate(r, &row, &q.policy);
+    rc = await_and_gate(r, id, timeout_s, &q.policy);
     goto out;
 bad:
     rc = srv_reply_ie_err(r, &err);

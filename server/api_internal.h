@@ -13,6 +13,7 @@
 #include "http.h"
 #include "imgeda/err.h"
 #include "imgeda/gate.h"
+#include "live.h"
 #include "store.h"
 
 /* ---- request helpers (api_request.c) ---- */
@@ -33,8 +34,17 @@ enum MHD_Result srv_api_reply_deleted(struct srv_req *r, const char *id);
 /* Replies with err, or with 404 if scan id was deleted while the request ran: reading its files
  * then fails in ways (a vanished manifest) that are no fault of the daemon's. */
 enum MHD_Result srv_api_reply_scan_err(struct srv_req *r, const char *id, const struct ie_err *err);
-/* The API's JSON for a scan, with the live progress of a running one (caller owns it). */
+/* The API's JSON for a scan, with srv_api_scan_json_live applied (caller owns it). */
 cJSON *srv_api_scan_json(struct srv_req *r, const struct srv_scan_row *row);
+/* Patches a scan's JSON (srv_scan_row_to_json) with what the job runner knows and SQLite may
+ * not hold yet (live.h): a status newer than the row's, with its error, finish time and
+ * progress (a state a full disk kept out of SQLite), and a running scan's progress between
+ * checkpoints. */
+void srv_api_scan_json_live(struct srv_live *live, cJSON *o);
+/* The status the job runner last gave the scan (live.h) if it knows the scan, else the row's;
+ * the string lives in *st or *row. */
+const char *srv_api_status(struct srv_live *live, const struct srv_scan_row *row,
+                           struct srv_job_state *st);
 /* Parses the body as one JSON object whose keys are all in `allowed` (NULL-terminated); strings
  * holding a NUL, a raw control character or invalid UTF-8 are refused (IE_EINVAL naming the
  * field), since cJSON would pass them on cut short or unprintable. */

@@ -47,9 +47,17 @@ int srv_api_load_finished_scan(struct srv_req *r, struct srv_scan_row *row, stru
     int rc = srv_api_load_scan(r, row, err);
     if (rc < 0)
         return rc;
-    if (strcmp(row->status, "succeeded") != 0)
+    struct srv_job_state st;
+    const char *status = srv_api_status(r->ctx->live, row, &st);
+    if (strcmp(status, "succeeded") != 0)
         return ie_err_set(err, IE_ESTATE, "scan %s is %s; its results exist once it succeeded",
-                          row->id, row->status);
+                          row->id, status);
+    if (strcmp(row->status, "succeeded") != 0) {
+        /* Not in SQLite yet (a full disk): results are keyed by the live finish time, so none
+         * of an earlier run can answer for this one. */
+        free(row->finished_at);
+        row->finished_at = ie_xstrdup(st.finished_at);
+    }
     return 0;
 }
 
@@ -100,21 +108,50 @@ enum MHD_Result srv_api_reply_scan_err(struct srv_req *r, const char *id, const 
     return srv_reply_ie_err(r, err);
 }
 
+const char *srv_api_status(struct srv_live *live, const struct srv_scan_row *row,
+                           struct srv_job_state *st)
+{
+    return srv_live_get(live, row->id, st) ? st->status : row->status;
+}
+
+static cJSON *string_or_null(const char *s)
+{
+    return *s ? cJSON_CreateString(s) : cJSON_CreateNull();
+}
+
+void srv_api_scan_json_live(struct srv_live *live, cJSON *o)
+{
+    struct srv_job_state st;
+    const cJSON *id = cJSON_GetObjectItemCaseSensitive(o, "id");
+    const cJSON *status = cJSON_GetObjectItemCaseSensitive(o, "status");
+    if (!cJSON_IsString(id) || !cJSON_IsString(status) || !srv_live_get(live, id->valuestring, &st))
+        return;
+    bool running = strcmp(st.status, "running") == 0;
+    bool newer = strcmp(st.status, status->valuestring) != 0;
+    if (newer) {
+        cJSON_ReplaceItemInObject(o, "status", cJSON_CreateString(st.status));
+        cJSON_ReplaceItemInObject(o, "error", string_or_null(st.error));
+        cJSON_ReplaceItemInObject(o, "finished_at", string_or_null(st.finished_at));
+    }
+    if (!running && !newer)
+        return;
+    /* A running scan shows what it has analysed; one that ended what its manifest durably
+     * holds, as SQLite would. */
+    cJSON *p = cJSON_GetObjectItemCaseSensitive(o, "progress");
+    size_t processed = running ? st.p.processed : st.p.durable;
+    cJSON_ReplaceItemInObject(p, "total", cJSON_CreateNumber((double)st.p.total));
+    cJSON_ReplaceItemInObject(p, "processed", cJSON_CreateNumber((double)processed));
+    cJSON_ReplaceItemInObject(p, "corrupt", cJSON_CreateNumber((double)st.p.corrupt));
+    cJSON_ReplaceItemInObject(p, "bytes", cJSON_CreateNumber((double)st.p.bytes));
+    cJSON_ReplaceItemInObject(p, "rate_per_s", cJSON_CreateNumber(st.p.rate_per_s));
+    cJSON_ReplaceItemInObject(
+        p, "eta_s", st.p.eta_s >= 0 ? cJSON_CreateNumber(st.p.eta_s) : cJSON_CreateNull());
+}
+
 cJSON *srv_api_scan_json(struct srv_req *r, const struct srv_scan_row *row)
 {
     cJSON *o = srv_scan_row_to_json(row);
-    struct srv_job_state st;
-    if (srv_live_get(r->ctx->live, row->id, &st) && strcmp(st.status, "running") == 0) {
-        /* Live progress between checkpoints. */
-        cJSON *p = cJSON_GetObjectItemCaseSensitive(o, "progress");
-        cJSON_ReplaceItemInObject(p, "total", cJSON_CreateNumber((double)st.p.total));
-        cJSON_ReplaceItemInObject(p, "processed", cJSON_CreateNumber((double)st.p.processed));
-        cJSON_ReplaceItemInObject(p, "corrupt", cJSON_CreateNumber((double)st.p.corrupt));
-        cJSON_ReplaceItemInObject(p, "bytes", cJSON_CreateNumber((double)st.p.bytes));
-        cJSON_ReplaceItemInObject(p, "rate_per_s", cJSON_CreateNumber(st.p.rate_per_s));
-        cJSON_ReplaceItemInObject(
-            p, "eta_s", st.p.eta_s >= 0 ? cJSON_CreateNumber(st.p.eta_s) : cJSON_CreateNull());
-    }
+    srv_api_scan_json_live(r->ctx->live, o);
     return o;
 }
 

@@ -2,7 +2,8 @@
  * Events.
  * DESIGN: an SSE stream blocks its connection's thread in sse_read, waiting for the live state
  * to change (or 15 s for a keep-alive); nobody else waits for it. Every second it looks whether
- * its client hung up, so a vanished client does not hold a connection for long. */
+ * its client hung up, so a vanished client does not hold a connection for long. At shutdown the
+ * live state wakes it and the stream ends. */
 #include <limits.h>
 #include <poll.h>
 #include <stdio.h>
@@ -89,6 +90,9 @@ enum MHD_Result srv_h_scan_list(struct srv_req *r)
     sqlite3 *db = srv_http_db(r, &err);
     if (!db || srv_store_list_scans(db, st, (int)limit, cursor, &out, &err) < 0)
         return srv_reply_ie_err(r, &err);
+    /* The status filter reads SQLite, which a full disk can leave behind the live state. */
+    cJSON *scans = cJSON_GetObjectItemCaseSensitive(out, "scans"), *s;
+    cJSON_ArrayForEach(s, scans) srv_api_scan_json_live(r->ctx->live, s);
     return srv_reply_json(r, 200, out);
 }
 
@@ -159,11 +163,9 @@ struct sse {
 /* Appends the events describing the scan's current state. */
 static void sse_snapshot(struct sse *s)
 {
-    struct srv_job_state st;
     struct srv_scan_row row = {0};
     struct ie_err err = {0};
     sqlite3 *db = NULL;
-    const char *status;
     if (srv_db_open(s->ctx->db_path, &db, &err) < 0 ||
         srv_store_get_scan(db, s->id, &row, &err) < 0) {
         ie_buf_addf(&s->pending, "event: error\ndata: {\"message\":\"scan vanished\"}\n\n");
@@ -172,29 +174,15 @@ static void sse_snapshot(struct sse *s)
         return;
     }
     srv_db_close(db);
-    bool live = srv_live_get(s->ctx->live, s->id, &st);
-    status = live && !srv_api_is_final(row.status) ? st.status : row.status;
-    cJSON *p = cJSON_CreateObject();
-    if (live && strcmp(status, "running") == 0) {
-        cJSON_AddNumberToObject(p, "total", (double)st.p.total);
-        cJSON_AddNumberToObject(p, "processed", (double)st.p.processed);
-        cJSON_AddNumberToObject(p, "corrupt", (double)st.p.corrupt);
-        cJSON_AddNumberToObject(p, "bytes", (double)st.p.bytes);
-        cJSON_AddNumberToObject(p, "rate_per_s", st.p.rate_per_s);
-        if (st.p.eta_s >= 0)
-            cJSON_AddNumberToObject(p, "eta_s", st.p.eta_s);
-        else
-            cJSON_AddNullToObject(p, "eta_s");
-    } else {
-        cJSON_AddNumberToObject(p, "total", (double)row.total);
-        cJSON_AddNumberToObject(p, "processed", (double)row.processed);
-        cJSON_AddNumberToObject(p, "corrupt", (double)row.corrupt);
-        cJSON_AddNumberToObject(p, "bytes", (double)row.bytes);
-        cJSON_AddNumberToObject(p, "rate_per_s", row.rate_per_s);
-        cJSON_AddNullToObject(p, "eta_s");
-    }
+    /* The scan as GET shows it: the live state where SQLite is behind. */
+    cJSON *o = srv_scan_row_to_json(&row);
+    srv_scan_row_release(&row);
+    srv_api_scan_json_live(s->ctx->live, o);
+    const char *status = cJSON_GetObjectItemCaseSensitive(o, "status")->valuestring;
+    cJSON *p = cJSON_GetObjectItemCaseSensitive(o, "progress");
+    if (strcmp(status, "running") != 0)
+        cJSON_ReplaceItemInObject(p, "eta_s", cJSON_CreateNull());
     char *pj = cJSON_PrintUnformatted(p);
-    cJSON_Delete(p);
     ie_buf_addf(&s->pending, "event: progress\ndata: %s\n\n", pj);
     free(pj);
     if (strcmp(status, s->last_status) != 0) {
@@ -203,7 +191,7 @@ static void sse_snapshot(struct sse *s)
     }
     if (srv_api_is_final(status))
         s->finished = true;
-    srv_scan_row_release(&row);
+    cJSON_Delete(o);
 }
 
 /* True once the client has closed its end (or reset the connection): an SSE client sends
@@ -228,16 +216,25 @@ static ssize_t sse_read(void *cls, uint64_t pos, char *buf, size_t max)
         ie_buf_reset(&s->pending);
         s->sent = 0;
         uint64_t v = s->version;
-        for (int waited = 0; v == s->version && waited < SSE_KEEPALIVE_MS; waited += SSE_CHECK_MS) {
+        for (int waited = 0;
+             v == s->version && waited < SSE_KEEPALIVE_MS && !srv_live_closed(s->ctx->live);
+             waited += SSE_CHECK_MS) {
             if (sse_client_gone(s))
                 return MHD_CONTENT_READER_END_WITH_ERROR;
             v = srv_live_wait(s->ctx->live, s->version, SSE_CHECK_MS);
         }
-        if (v == s->version) {
-            ie_buf_adds(&s->pending, ": keep-alive\n\n");
-        } else {
+        bool closed = srv_live_closed(s->ctx->live);
+        if (v != s->version) {
             s->version = v;
             sse_snapshot(s);
+        } else if (!closed) {
+            ie_buf_adds(&s->pending, ": keep-alive\n\n");
+        }
+        /* Shutdown: the stream ends (the daemon waits for this thread), and EventSource
+         * clients reconnect to the next daemon. */
+        if (closed && !s->finished) {
+            ie_buf_adds(&s->pending, ": imgedad is shutting down\n\n");
+            s->finished = true;
         }
     }
     size_t n = IE_MIN(max, s->pending.len - s->sent);

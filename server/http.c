@@ -18,6 +18,7 @@
 #include <sys/stat.h>
 #include <netinet/in.h>
 #include <arpa/inet.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "db.h"
@@ -41,6 +42,7 @@ struct srv_http {
     long long budget;      /* bytes of bodies that may be held at once */
     atomic_llong buffered; /* bytes of bodies reserved now */
     atomic_ullong requests, errors;
+    atomic_int answering; /* requests whose handler ran and whose reply is not yet complete */
 };
 
 /* One request's state between MHD's calls. */
@@ -49,6 +51,7 @@ struct conn_state {
     size_t reserved; /* bytes of the budget this body holds */
     bool too_large;  /* over max_body_bytes: the rest is discarded, the answer is 413 */
     bool busy;       /* over the budget: the rest is discarded, the answer is 503 */
+    bool answering;  /* counted in srv_http.answering */
 };
 
 sqlite3 *srv_http_db(struct srv_req *r, struct ie_err *err)
@@ -178,6 +181,8 @@ enum MHD_Result srv_reply_ie_err(struct srv_req *r, const struct ie_err *err)
         return srv_reply_error(r, 413, "too_large", "%s", err->msg);
     case IE_ESTATE:
         return srv_reply_error(r, 409, "conflict", "%s", err->msg);
+    case IE_ECANCELED: /* reaches a request only when the daemon stops under it */
+        return srv_reply_error(r, 503, "shutting_down", "%s", err->msg);
     default:
         return srv_reply_error(r, 500, "internal", "%s", err->msg);
     }
@@ -372,6 +377,9 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         rc = answer(h, &r, cs);
     }
     atomic_fetch_add(&h->requests, 1);
+    /* A reply is queued: the stop lets it complete (srv_http.answering). */
+    atomic_fetch_add(&h->answering, 1);
+    cs->answering = true;
     if (r.status >= 400)
         atomic_fetch_add(&h->errors, 1);
     return rc;
@@ -381,9 +389,12 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
                          enum MHD_RequestTerminationCode toe)
 {
     struct conn_state *cs = *con_cls;
+    struct srv_http *h = cls;
     (void)toe;
     /* A kept-alive connection now waits for its next request head. */
     srv_http_guard_mark(conn, SRV_HTTP_HEAD);
+    if (cs && cs->answering)
+        atomic_fetch_sub(&h->answering, 1);
     if (cs) {
         body_drop(cls, cs);
         free(cs);
@@ -427,14 +438,15 @@ int srv_http_start(struct srv_ctx *ctx, srv_handler_fn handler, struct srv_http 
     h->pool = srv_db_pool_new(ctx->db_path, (int)cfg->db_connections);
     /* One body of the largest size always fits when nothing else is held. */
     h->budget = IE_MAX(cfg->max_buffered_bytes, cfg->max_body_bytes + 1);
-    h->d =
-        MHD_start_daemon(flags, (uint16_t)cfg->listen_port, NULL, NULL, on_request, h,
-                         MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss, MHD_OPTION_NOTIFY_COMPLETED,
-                         on_completed, h, MHD_OPTION_NOTIFY_CONNECTION, srv_http_guard_notify,
-                         h->guard, MHD_OPTION_CONNECTION_TIMEOUT, IDLE_TIMEOUT_S,
-                         MHD_OPTION_CONNECTION_LIMIT, (unsigned)cfg->max_connections,
-                         MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)cfg->max_connections_per_ip,
-                         MHD_OPTION_LISTENING_ADDRESS_REUSE, (unsigned)1, MHD_OPTION_END);
+    /* No MHD_OPTION_LISTENING_ADDRESS_REUSE: it sets SO_REUSEPORT, which let a second daemon
+     * listen on the same port. MHD's default (SO_REUSEADDR) still restarts over TIME_WAIT. */
+    h->d = MHD_start_daemon(
+        flags, (uint16_t)cfg->listen_port, NULL, NULL, on_request, h, MHD_OPTION_SOCK_ADDR,
+        (struct sockaddr *)&ss, MHD_OPTION_NOTIFY_COMPLETED, on_completed, h,
+        MHD_OPTION_NOTIFY_CONNECTION, srv_http_guard_notify, h->guard,
+        MHD_OPTION_CONNECTION_TIMEOUT, IDLE_TIMEOUT_S, MHD_OPTION_CONNECTION_LIMIT,
+        (unsigned)cfg->max_connections, MHD_OPTION_PER_IP_CONNECTION_LIMIT,
+        (unsigned)cfg->max_connections_per_ip, MHD_OPTION_END);
     if (!h->d) {
         srv_http_guard_free(h->guard);
         srv_db_pool_free(h->pool);
@@ -456,6 +468,13 @@ void srv_http_stop(struct srv_http *h)
 {
     if (!h)
         return;
+    /* MHD_stop_daemon shuts every socket down, replies half sent included: the replies of
+     * requests the shutdown has just answered (a gate's 503, an event stream's end) get up to
+     * 2 s to go out first. */
+    for (int i = 0; i < 200 && atomic_load(&h->answering) > 0; i++) {
+        struct timespec ts = {0, 10 * 1000 * 1000};
+        nanosleep(&ts, NULL);
+    }
     MHD_stop_daemon(h->d);
     srv_http_guard_free(h->guard);
     srv_db_pool_free(h->pool);

@@ -39,7 +39,8 @@ typedef enum MHD_Result (*srv_handler_fn)(struct srv_req *r);
 int srv_http_start(struct srv_ctx *ctx, srv_handler_fn handler, struct srv_http **out,
                    struct ie_err *err);
 int srv_http_port(const struct srv_http *h);
-/* Stops accepting and waits for connection threads to finish. */
+/* Gives replies under way up to 2 s to complete, then stops accepting, shuts every connection
+ * down and waits for connection threads to finish. */
 void srv_http_stop(struct srv_http *h);
 
 /* The request's SQLite connection, borrowed from the daemon's pool (limits.db_connections) on

@@ -6,7 +6,12 @@
  * Progress goes to SQLite only at durable checkpoints, so the database never claims more than
  * the manifest holds. When a scan succeeds, the records indexing loaded are handed to a warm-up
  * (warm.c), which DELETE, resume and shutdown cancel before they go on. Live progress goes to
- * live.c at every progress callback, counters to metrics.c when a scan ends. */
+ * live.c at every progress callback, counters to metrics.c when a scan ends.
+ * A scan's status goes to live.c first, then to SQLite. When SQLite finds the disk full while
+ * recording how a scan ended or deleting one, the data dir's reserve (reserve.c) is given up
+ * and the write tried again; a state SQLite still refuses is kept and written again every
+ * second until it goes in, so the database never keeps claiming a scan runs that has ended,
+ * and meanwhile the API and the commands here read the status from live.c. */
 #include <errno.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -15,6 +20,7 @@
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
+#include <sqlite3.h>
 #include <uv.h>
 
 #include "cache.h"
@@ -26,6 +32,7 @@
 #include "live.h"
 #include "log.h"
 #include "metrics.h"
+#include "reserve.h"
 #include "store.h"
 #include "warm.h"
 
@@ -80,9 +87,21 @@ struct running {
     char *root;
 };
 
+/* A scan's state SQLite refused to record (a full disk), written again by the retry timer. */
+struct unrecorded {
+    char *id;
+    char *status, *error; /* status NULL: only the progress is pending */
+    bool has_progress;
+    struct ie_scan_progress p;
+    double since;
+    struct unrecorded *next;
+};
+
 struct srv_jobs {
     uv_loop_t *loop;
     uv_async_t async;
+    uv_timer_t retry;              /* writes the unrecorded states again, every second */
+    struct unrecorded *unrecorded; /* loop thread only */
     const struct srv_config *cfg;
     char *db_path;
     struct srv_cache *cache;
@@ -90,6 +109,7 @@ struct srv_jobs {
     struct srv_warm *warm;
     struct srv_metrics *metrics;
     sqlite3 *db;
+    struct srv_reserve *reserve; /* room for state writes on a full disk */
     bool stopping, closed;
 
     pthread_mutex_t qlock;
@@ -113,12 +133,128 @@ char *srv_scan_dir(const struct srv_config *cfg, const char *id)
 
 static void start_next(struct srv_jobs *j);
 
-static void set_status(struct srv_jobs *j, const char *id, const char *status, const char *error)
+/* ---- scan states into SQLite, retried while it refuses them ---- */
+
+static struct unrecorded **unrecorded_find(struct srv_jobs *j, const char *id)
+{
+    struct unrecorded **u = &j->unrecorded;
+    while (*u && strcmp((*u)->id, id) != 0)
+        u = &(*u)->next;
+    return u;
+}
+
+static void unrecorded_drop(struct srv_jobs *j, const char *id)
+{
+    struct unrecorded **l = unrecorded_find(j, id), *u = *l;
+    if (!u)
+        return;
+    *l = u->next;
+    free(u->id);
+    free(u->status);
+    free(u->error);
+    free(u);
+}
+
+static void retry_cb(uv_timer_t *t);
+
+/* Runs the retry timer (unless stopping): it writes the unrecorded states again, then takes
+ * the reserve again, every second until both are done. */
+static void retry_later(struct srv_jobs *j)
+{
+    if (!j->stopping && !uv_is_active((uv_handle_t *)&j->retry))
+        uv_timer_start(&j->retry, retry_cb, 1000, 1000);
+}
+
+/* True if the last write failed on a full disk and giving up the reserve made room for
+ * another try (the retry timer takes it again later). */
+static bool room_made(struct srv_jobs *j)
+{
+    if (sqlite3_errcode(j->db) != SQLITE_FULL || !srv_reserve_release(j->reserve))
+        return false;
+    retry_later(j);
+    return true;
+}
+
+/* Writes u's progress, then its status. The reserve is given up only for how a scan ended:
+ * room made for a progress or a start would go to the running scan's manifest at once. */
+static int record(struct srv_jobs *j, const struct unrecorded *u, struct ie_err *err)
+{
+    bool ended =
+        u->status && (strcmp(u->status, "succeeded") == 0 || strcmp(u->status, "failed") == 0 ||
+                      strcmp(u->status, "cancelled") == 0);
+    for (int attempt = 0;; attempt++) {
+        int rc = 0;
+        if (u->has_progress)
+            rc = srv_store_set_progress(j->db, u->id, &u->p, err);
+        if (rc == 0 && u->status)
+            rc = srv_store_set_status(j->db, u->id, u->status, u->error, err);
+        if (rc == 0 || attempt > 0 || !ended || !room_made(j))
+            return rc;
+    }
+}
+
+static void retry_cb(uv_timer_t *t)
+{
+    struct srv_jobs *j = t->data;
+    struct ie_err err = {0};
+    for (struct unrecorded *u = j->unrecorded, *next; u; u = next) {
+        next = u->next;
+        if (record(j, u, &err) < 0)
+            continue;
+        srv_log(SRV_LOG_INFO, "jobs: recorded the state of scan %s (%s) after %.0f s", u->id,
+                u->status ? u->status : "progress", ie_mono_seconds() - u->since);
+        unrecorded_drop(j, u->id);
+    }
+    if (!j->unrecorded && srv_reserve_take(j->reserve))
+        uv_timer_stop(&j->retry);
+}
+
+/* Records scan id's status (unless NULL) and progress (unless NULL) in SQLite, after what is
+ * still unrecorded of it: on failure they are kept for the retry timer. */
+static void record_state(struct srv_jobs *j, const char *id, const char *status, const char *error,
+                         const struct ie_scan_progress *p)
 {
     struct ie_err err = {0};
-    if (srv_store_set_status(j->db, id, status, error, &err) < 0)
-        srv_log(SRV_LOG_ERROR, "jobs: cannot record status of %s: %s", id, err.msg);
-    srv_live_set(j->live, id, status, NULL);
+    struct unrecorded **l = unrecorded_find(j, id), *u = *l;
+    bool fresh = !u;
+    if (fresh) {
+        u = *l = ie_xcalloc(1, sizeof(*u));
+        u->id = ie_xstrdup(id);
+        u->since = ie_mono_seconds();
+    }
+    if (status) {
+        free(u->status);
+        free(u->error);
+        u->status = ie_xstrdup(status);
+        u->error = error ? ie_xstrdup(error) : NULL;
+    }
+    if (p) {
+        u->p = *p;
+        u->has_progress = true;
+    }
+    if (record(j, u, &err) == 0) {
+        unrecorded_drop(j, id);
+        return;
+    }
+    if (fresh)
+        srv_log(SRV_LOG_ERROR,
+                "jobs: cannot record the state of scan %s (%s) in the database: %s; kept, and "
+                "written again every second",
+                id, status ? status : "progress", err.msg);
+    retry_later(j);
+}
+
+static void set_status(struct srv_jobs *j, const char *id, const char *status, const char *error)
+{
+    srv_live_set_status(j->live, id, status, error);
+    record_state(j, id, status, error, NULL);
+}
+
+/* The status this runner last gave the scan (live.c), which SQLite may not hold yet. */
+static const char *status_of(struct srv_jobs *j, const struct srv_scan_row *row,
+                             struct srv_job_state *st)
+{
+    return srv_live_get(j->live, row->id, st) ? st->status : row->status;
 }
 
 static void finish_running(struct srv_jobs *j)
@@ -175,10 +311,9 @@ static void index_done_cb(uv_work_t *w, int status)
 static void on_progress(const struct ie_scan_progress *p, bool checkpointed, void *ud)
 {
     struct srv_jobs *j = ud;
-    struct ie_err err = {0};
     srv_live_set(j->live, j->run->id, NULL, p);
-    if (checkpointed && srv_store_set_progress(j->db, j->run->id, p, &err) < 0)
-        srv_log(SRV_LOG_ERROR, "jobs: cannot record progress: %s", err.msg);
+    if (checkpointed)
+        record_state(j, j->run->id, NULL, NULL, p);
 }
 
 static void on_done(int status, const struct ie_err *e, void *ud)
@@ -186,9 +321,8 @@ static void on_done(int status, const struct ie_err *e, void *ud)
     struct srv_jobs *j = ud;
     struct running *r = j->run;
     struct ie_scan_progress p;
-    struct ie_err err = {0};
     ie_scan_get_progress(r->scan, &p);
-    srv_store_set_progress(j->db, r->id, &p, &err);
+    record_state(j, r->id, NULL, NULL, &p);
     srv_metrics_scan_ended(j->metrics, &p, status);
     srv_live_set(j->live, r->id, NULL, &p);
     if (status == 0) {
@@ -248,8 +382,8 @@ static void open_done_cb(uv_work_t *w, int status)
         .on_progress = on_progress, .on_done = on_done, .ud = j, .progress_interval = 0.25};
     struct ie_scan_progress p;
     ie_scan_get_progress(r->scan, &p);
-    srv_live_set(j->live, r->id, "running", &p);
-    srv_store_set_progress(j->db, r->id, &p, NULL);
+    srv_live_set(j->live, r->id, NULL, &p);
+    record_state(j, r->id, NULL, NULL, &p);
     if (eng_runner_start(j->loop, r->scan, r->opts.workers, &cb, &r->runner, &err) < 0) {
         set_status(j, r->id, "failed", err.msg);
         finish_running(j);
@@ -349,6 +483,7 @@ static int insert_row(struct srv_jobs *j, const char *root, const char *name,
     int rc = srv_store_insert_scan(j->db, &row, err);
     ie_buf_release(&mp);
     if (rc < 0) {
+        rmdir(dir); /* still empty; e.g. a full disk refused the row */
         free(dir);
         return rc;
     }
@@ -425,13 +560,16 @@ static void cmd_cancel(struct srv_jobs *j, struct cmd *c)
 {
     const char *id = c->u.cancel.id;
     struct srv_scan_row row = {0};
+    struct srv_job_state st;
+    const char *status;
     if ((c->rc = srv_store_get_scan(j->db, id, &row, &c->err)) < 0)
         goto out;
+    status = status_of(j, &row, &st);
     if (j->run && strcmp(j->run->id, id) == 0) {
         j->run->cancel_requested = true;
         if (j->run->runner)
             eng_runner_cancel(j->run->runner);
-    } else if (strcmp(row.status, "queued") == 0) {
+    } else if (strcmp(status, "queued") == 0) {
         for (size_t i = 0; i < j->n_queued; i++)
             if (strcmp(j->queued[i].id, id) == 0) {
                 free(j->queued[i].id);
@@ -446,7 +584,7 @@ static void cmd_cancel(struct srv_jobs *j, struct cmd *c)
         c->rc = ie_err_set(&c->err, IE_ESTATE,
                            "scan %s is %s; only queued or running scans "
                            "can be cancelled",
-                           id, row.status);
+                           id, status);
     }
 out:
     srv_scan_row_release(&row);
@@ -456,14 +594,16 @@ static void cmd_resume(struct srv_jobs *j, struct cmd *c)
 {
     const char *id = c->u.resume.id;
     struct srv_scan_row row = {0};
+    struct srv_job_state st;
+    const char *status;
     if ((c->rc = srv_store_get_scan(j->db, id, &row, &c->err)) < 0)
         goto out;
-    if (row.imported ||
-        !(strcmp(row.status, "cancelled") == 0 || strcmp(row.status, "failed") == 0 ||
-          strcmp(row.status, "succeeded") == 0)) {
+    status = status_of(j, &row, &st);
+    if (row.imported || !(strcmp(status, "cancelled") == 0 || strcmp(status, "failed") == 0 ||
+                          strcmp(status, "succeeded") == 0)) {
         c->rc =
             ie_err_set(&c->err, IE_ESTATE, "scan %s is %s%s; only finished scans can be resumed",
-                       id, row.status, row.imported ? " (imported)" : "");
+                       id, status, row.imported ? " (imported)" : "");
         goto out;
     }
     /* Its warm-up would read a manifest the resumed scan rewrites. */
@@ -479,26 +619,40 @@ static void cmd_delete(struct srv_jobs *j, struct cmd *c)
 {
     const char *id = c->u.delete.id;
     struct srv_scan_row row = {0};
-    char prefix[64], *dir;
+    struct srv_job_state st;
+    const char *status;
+    char prefix[64], *dir = NULL;
     if ((c->rc = srv_store_get_scan(j->db, id, &row, &c->err)) < 0)
         goto out;
-    if (strcmp(row.status, "queued") == 0 || strcmp(row.status, "running") == 0) {
+    status = status_of(j, &row, &st);
+    if (strcmp(status, "queued") == 0 || strcmp(status, "running") == 0) {
         c->rc = ie_err_set(&c->err, IE_ESTATE, "scan %s is %s; cancel it before deleting it", id,
-                           row.status);
+                           status);
         goto out;
     }
     /* First (deleting 10^5 rows takes a while), and anyway before the keys are dropped,
      * so the warm-up cannot put them back. */
     srv_warm_cancel(j->warm, id);
-    if ((c->rc = srv_store_delete_scan(j->db, id, &c->err)) < 0)
-        goto out;
     dir = srv_scan_dir(j->cfg, id);
+    c->rc = srv_store_delete_scan(j->db, id, &c->err);
+    if (c->rc < 0 && sqlite3_errcode(j->db) == SQLITE_FULL) {
+        /* A full disk: the scan's files go first, then the reserve if that was not room
+         * enough (a DELETE that still fails leaves a row without files; the next one removes
+         * it). */
+        rm_rf(dir);
+        c->rc = srv_store_delete_scan(j->db, id, &c->err);
+        if (c->rc < 0 && room_made(j))
+            c->rc = srv_store_delete_scan(j->db, id, &c->err);
+    }
+    if (c->rc < 0)
+        goto out;
     rm_rf(dir);
-    free(dir);
+    unrecorded_drop(j, id);
     srv_live_forget(j->live, id);
     snprintf(prefix, sizeof(prefix), "%s|", id);
     srv_cache_drop_prefix(j->cache, prefix);
 out:
+    free(dir);
     srv_scan_row_release(&row);
 }
 
@@ -542,7 +696,7 @@ static void async_cb(uv_async_t *h)
         if (!c)
             break;
         if (j->stopping) {
-            c->rc = ie_err_set(&c->err, IE_EINVAL, "imgedad is shutting down");
+            c->rc = ie_err_set(&c->err, IE_ECANCELED, "imgedad is shutting down");
         } else {
             run_cmd(j, c);
         }
@@ -561,7 +715,7 @@ static int submit(struct srv_jobs *j, struct cmd *c, struct ie_err *err)
     if (j->closed) {
         pthread_mutex_unlock(&j->qlock);
         pthread_cond_destroy(&c->cond);
-        return ie_err_set(err, IE_EINVAL, "imgedad is shutting down");
+        return ie_err_set(err, IE_ECANCELED, "imgedad is shutting down");
     }
     if (j->qtail)
         j->qtail->next = c;
@@ -654,9 +808,14 @@ int srv_jobs_new(struct uv_loop_s *loop, const struct srv_ctx *ctx, struct srv_j
         goto fail;
     uv_async_init(loop, &j->async, async_cb);
     j->async.data = j;
+    uv_timer_init(loop, &j->retry);
+    j->retry.data = j;
+    j->reserve = srv_reserve_new(ctx->cfg->data_dir, SRV_RESERVE_BYTES);
+    if (!srv_reserve_take(j->reserve))
+        retry_later(j);
     for (size_t i = 0; i < n; i++) {
         srv_log(SRV_LOG_INFO, "jobs: resuming scan %s left unfinished", ids[i]);
-        srv_store_set_status(j->db, ids[i], "queued", NULL, NULL);
+        set_status(j, ids[i], "queued", NULL);
         enqueue(j, ids[i], NULL);
         free(ids[i]);
     }
@@ -671,7 +830,7 @@ fail:
     return rc;
 }
 
-static void async_closed(uv_handle_t *h)
+static void handle_closed(uv_handle_t *h)
 {
     (void)h;
 }
@@ -681,16 +840,20 @@ void srv_jobs_stop(struct srv_jobs *j)
     if (j->stopping)
         return;
     j->stopping = true;
-    /* Answer anyone waiting, then refuse new commands. */
-    async_cb(&j->async);
+    /* Refuse new commands, then answer those queued: in this order no command can slip in
+     * after the last drain and leave its HTTP thread waiting for a loop that has stopped (the
+     * HTTP stop joins that thread). Then wake whoever waits on a scan's state. */
     pthread_mutex_lock(&j->qlock);
     j->closed = true;
     pthread_mutex_unlock(&j->qlock);
+    async_cb(&j->async);
     srv_live_close(j->live);
     if (j->run && j->run->runner)
         eng_runner_cancel(j->run->runner);
     srv_warm_stop(j->warm);
-    uv_close((uv_handle_t *)&j->async, async_closed);
+    uv_close((uv_handle_t *)&j->async, handle_closed);
+    /* States still unrecorded get a last try in srv_jobs_free. */
+    uv_close((uv_handle_t *)&j->retry, handle_closed);
 }
 
 void srv_jobs_free(struct srv_jobs *j)
@@ -703,6 +866,17 @@ void srv_jobs_free(struct srv_jobs *j)
     }
     free(j->queued);
     ie_confine_release(&j->confine);
+    while (j->unrecorded) {
+        struct ie_err err = {0};
+        struct unrecorded *u = j->unrecorded;
+        if (record(j, u, &err) < 0)
+            srv_log(SRV_LOG_ERROR,
+                    "jobs: the state of scan %s (%s) is not in the database (%s); the next start "
+                    "resumes the scan if the database still says it runs",
+                    u->id, u->status ? u->status : "progress", err.msg);
+        unrecorded_drop(j, u->id);
+    }
+    srv_reserve_free(j->reserve);
     srv_db_close(j->db);
     pthread_mutex_destroy(&j->qlock);
     free(j->db_path);

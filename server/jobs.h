@@ -26,8 +26,11 @@ struct srv_jobs;
  * outlive it. */
 int srv_jobs_new(struct uv_loop_s *loop, const struct srv_ctx *ctx, struct srv_jobs **out,
                  struct ie_err *err);
-/* Stops taking work, cancels the running scan (its progress is checkpointed and it is left
- * queued, so the next start resumes it), and closes handles once it has stopped. */
+/* Stops taking work: commands queued or submitted from now on fail with IE_ECANCELED ("imgedad
+ * is shutting down"), waiters on the live state are woken for good, the running scan is
+ * cancelled (its progress is checkpointed and it is left queued, so the next start resumes
+ * it), and handles are closed once it has stopped. Call it before stopping HTTP, whose threads
+ * may be waiting on the job runner. */
 void srv_jobs_stop(struct srv_jobs *j);
 void srv_jobs_free(struct srv_jobs *j);
 

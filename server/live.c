@@ -51,10 +51,9 @@ static struct state_entry *state_find(struct srv_live *l, const char *id)
     return NULL;
 }
 
-void srv_live_set(struct srv_live *l, const char *id, const char *status,
-                  const struct ie_scan_progress *p)
+/* The entry of scan id, added if it is new. Under slock. */
+static struct state_entry *state_get(struct srv_live *l, const char *id)
 {
-    pthread_mutex_lock(&l->slock);
     struct state_entry *e = state_find(l, id);
     if (!e) {
         ie_grow((void **)&l->states, &l->cap_states, l->n_states + 1, sizeof(*l->states));
@@ -62,10 +61,40 @@ void srv_live_set(struct srv_live *l, const char *id, const char *status,
         memset(e, 0, sizeof(*e));
         snprintf(e->id, sizeof(e->id), "%s", id);
     }
+    return e;
+}
+
+/* Sets the status, error and finish time; under slock. */
+static void state_set_status(struct state_entry *e, const char *status, const char *error)
+{
+    bool final = strcmp(status, "succeeded") == 0 || strcmp(status, "failed") == 0 ||
+                 strcmp(status, "cancelled") == 0;
+    snprintf(e->st.status, sizeof(e->st.status), "%s", status);
+    snprintf(e->st.error, sizeof(e->st.error), "%s", error ? error : "");
+    e->st.finished_at[0] = '\0';
+    if (final)
+        ie_now_iso(e->st.finished_at, sizeof(e->st.finished_at));
+}
+
+void srv_live_set(struct srv_live *l, const char *id, const char *status,
+                  const struct ie_scan_progress *p)
+{
+    pthread_mutex_lock(&l->slock);
+    struct state_entry *e = state_get(l, id);
     if (status)
-        snprintf(e->st.status, sizeof(e->st.status), "%s", status);
+        state_set_status(e, status, NULL);
     if (p)
         e->st.p = *p;
+    e->st.version = ++l->version;
+    pthread_cond_broadcast(&l->scond);
+    pthread_mutex_unlock(&l->slock);
+}
+
+void srv_live_set_status(struct srv_live *l, const char *id, const char *status, const char *error)
+{
+    pthread_mutex_lock(&l->slock);
+    struct state_entry *e = state_get(l, id);
+    state_set_status(e, status, error);
     e->st.version = ++l->version;
     pthread_cond_broadcast(&l->scond);
     pthread_mutex_unlock(&l->slock);
@@ -89,6 +118,14 @@ void srv_live_close(struct srv_live *l)
     l->closed = true;
     pthread_cond_broadcast(&l->scond);
     pthread_mutex_unlock(&l->slock);
+}
+
+bool srv_live_closed(struct srv_live *l)
+{
+    pthread_mutex_lock(&l->slock);
+    bool closed = l->closed;
+    pthread_mutex_unlock(&l->slock);
+    return closed;
 }
 
 bool srv_live_get(struct srv_live *l, const char *id, struct srv_job_state *st)

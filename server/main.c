@@ -3,11 +3,13 @@
  * loop until SIGTERM/SIGINT; shutdown stops HTTP first, checkpoints the running scan, closes the
  * loop. */
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include <sqlite3.h>
@@ -61,10 +63,12 @@ static void on_signal(uv_signal_t *h, int signum)
     a->stopping = true;
     srv_log(SRV_LOG_INFO, "imgedad: %s received, stopping",
             signum == SIGTERM ? "SIGTERM" : "SIGINT");
-    /* No new requests, then no new work; the running batch checkpoints and the loop drains. */
+    /* No new work first, which also answers every request waiting on the job runner or a scan's
+     * state (503, or the end of an event stream): stopping HTTP joins their threads. Then no new
+     * requests; the running batch checkpoints and the loop drains. */
+    srv_jobs_stop(a->ctx.jobs);
     srv_http_stop(a->ctx.http);
     a->ctx.http = NULL;
-    srv_jobs_stop(a->ctx.jobs);
     uv_close((uv_handle_t *)&a->sigterm, NULL);
     uv_close((uv_handle_t *)&a->sigint, NULL);
 }
@@ -165,6 +169,43 @@ static int load_config(const struct args *a, struct srv_config *cfg, struct ie_e
     return srv_config_validate(cfg, err);
 }
 
+/* Takes <data_dir>/lock for the life of the process (the kernel drops it at exit, even after
+ * kill -9): two daemons on one data dir would resume the same scans into the same manifests.
+ * The file holds the owner's pid, for the message a second daemon prints. The descriptor is
+ * close-on-exec, so analysis workers and rm do not hold the lock. Returns it, or -1 with err. */
+static int lock_data_dir(const char *dir, struct ie_err *err)
+{
+    struct ie_buf path;
+    char pid[32] = "";
+    ie_buf_init(&path);
+    ie_buf_addf(&path, "%s/lock", dir);
+    int fd = open(path.data, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+    if (fd < 0) {
+        ie_err_set(err, IE_EIO, "data_dir: cannot open %s: %s", path.data, strerror(errno));
+    } else if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
+        int e = errno;
+        ssize_t n = pread(fd, pid, sizeof(pid) - 1, 0);
+        pid[n > 0 ? n : 0] = '\0';
+        pid[strcspn(pid, "\n")] = '\0';
+        if (e == EWOULDBLOCK)
+            ie_err_set(err, IE_ESTATE,
+                       "data_dir %s is in use by another imgedad (pid %s); stop it first or "
+                       "choose another data_dir",
+                       dir, *pid ? pid : "unknown");
+        else
+            ie_err_set(err, IE_EIO, "data_dir: cannot lock %s: %s", path.data, strerror(e));
+        close(fd);
+        fd = -1;
+    } else {
+        int n = snprintf(pid, sizeof(pid), "%ld\n", (long)getpid());
+        if (ftruncate(fd, 0) < 0 || pwrite(fd, pid, (size_t)n, 0) != n)
+            srv_log(SRV_LOG_WARN, "imgedad: cannot write the pid into %s: %s", path.data,
+                    strerror(errno));
+    }
+    ie_buf_release(&path);
+    return fd;
+}
+
 /* Frees the context's instances, once the loop has run its last callbacks. */
 static void free_ctx(struct srv_ctx *ctx)
 {
@@ -228,7 +269,7 @@ int main(int argc, char **argv)
     struct ie_err err = {0};
     struct app a;
     struct ie_buf db_path;
-    int rc;
+    int rc, lock_fd = -1;
     /* A worker process of isolated analysis (scan.isolate): nothing else to do. */
     if (argc >= 2 && strcmp(argv[1], ENG_WORKER_FLAG) == 0)
         return eng_worker_main(argc, argv);
@@ -248,6 +289,8 @@ int main(int argc, char **argv)
         ie_err_set(&err, IE_EIO, "data_dir: cannot create %s: %s", cfg.data_dir, strerror(errno));
         goto fail;
     }
+    if ((lock_fd = lock_data_dir(cfg.data_dir, &err)) < 0)
+        goto fail;
     ie_buf_addf(&db_path, "%s/imgedad.db", cfg.data_dir);
     /* A connection is used by one thread at a time (no SQLite mutexes needed), and allocation
      * statistics would take a global mutex on every malloc: both off before SQLite starts. */
@@ -261,10 +304,13 @@ int main(int argc, char **argv)
     ie_shutdown();
     srv_config_release(&cfg);
     ie_buf_release(&db_path);
+    close(lock_fd);
     return rc;
 fail:
     srv_log(SRV_LOG_ERROR, "imgedad: %s", err.msg);
     srv_config_release(&cfg);
     ie_buf_release(&db_path);
+    if (lock_fd >= 0)
+        close(lock_fd);
     return 1;
 }

@@ -184,6 +184,7 @@ void srv_warm_cancel(struct srv_warm *sw, const char *id)
     for (struct warm *w = sw->warms; w; w = w->next)
         if (!id || strcmp(w->id, id) == 0)
             atomic_store(&w->cancelled, true);
+    pthread_cond_broadcast(&sw->wcond); /* waiters stop waiting for a cancelled warm-up */
     pthread_mutex_unlock(&sw->wlock);
     for (struct warm *w = sw->warms; w; w = w->next)
         if (!id || strcmp(w->id, id) == 0)
@@ -204,8 +205,11 @@ void srv_warm_await(struct srv_warm *sw, const char *id, const char *key, int ti
     pthread_mutex_lock(&sw->wlock);
     for (;;) {
         bool pending = false;
+        /* A cancelled warm-up caches nothing more: its waiters go on at once rather than
+         * wait for its end, which at shutdown the loop thread reports only after HTTP stopped
+         * (and stopping HTTP waits for them). */
         for (struct warm *w = sw->warms; w && !pending; w = w->next)
-            pending = !w->finished && strcmp(w->id, id) == 0;
+            pending = !w->finished && !atomic_load(&w->cancelled) && strcmp(w->id, id) == 0;
         /* Puts happen under wlock, so the key cannot arrive between this check and the wait. */
         if (!pending || srv_cache_has(sw->cache, key) ||
             pthread_cond_timedwait(&sw->wcond, &sw->wlock, &ts) == ETIMEDOUT)

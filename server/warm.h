@@ -35,9 +35,9 @@ void srv_warm_cancel(struct srv_warm *sw, const char *id);
 /* Shutdown: cancels every warm-up and queues no more. Loop thread. */
 void srv_warm_stop(struct srv_warm *sw);
 
-/* Waits up to timeout_ms while a warm-up of scan id is queued or running and has not cached
- * key yet (returns at once when there is none), so a request for a warmed result takes it from
- * the cache instead of loading the manifest a second time. Any thread. */
+/* Waits up to timeout_ms while a warm-up of scan id is queued or running, not cancelled, and has
+ * not cached key yet (returns at once when there is none), so a request for a warmed result takes
+ * it from the cache instead of loading the manifest a second time. Any thread. */
 void srv_warm_await(struct srv_warm *sw, const char *id, const char *key, int timeout_ms);
 
 #endif

@@ -63,3 +63,7 @@ ie_integration_test(test_daemon_memory)
 # Minutes of every kind of client at once; fds, threads and RSS flat (SOAK_SECONDS, default
 # 180): slow, so the ASan stage leaves it out and the first stage runs it.
 ie_integration_test(test_soak LABELS "slow;soak")
+ie_integration_test(test_daemon_lock)
+ie_integration_test(test_daemon_shutdown)
+ie_integration_test(test_daemon_enospc)
+ie_server_test(reserve)

@@ -59,6 +59,18 @@ wait_status() {
   fail "scan $id is $s after ${t}s, expected $want"
 }
 
+# poll_scan ID PYEXPR [tries]: polls GET /api/v1/scans/ID every 0.05 s (200 tries) until the
+# Python expression over its body (as d) is true; returns 1 if it never is (body in $WORK/body).
+poll_scan() {
+  local id=$1 expr=$2 n=${3:-200}
+  for _ in $(seq 1 "$n"); do
+    api GET "/api/v1/scans/$id"
+    [ "$(json "bool($expr)")" = True ] && return 0
+    sleep 0.05
+  done
+  return 1
+}
+
 cleanup_daemon() { [ -n "$DPID" ] && kill -KILL "$DPID" 2>/dev/null || true; rm -rf "$WORK"; }
 trap cleanup_daemon EXIT
 

@@ -1,8 +1,12 @@
 /* Manifests: reading imgeda's files (current, older without EXIF/blur, torn + repeated path),
- * the append-only writer (torn tail cut), and the atomic rewrite. */
+ * the append-only writer (torn tail cut, no torn line after a failed write), and the atomic
+ * rewrite. */
 #include <criterion/criterion.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
 
 #include "helpers.h"
 #include "imgeda/manifest.h"
@@ -226,6 +230,45 @@ Test(manifest, writer_cuts_a_torn_tail_before_appending)
     cr_assert_eq(ie_manifest_load(p, &m, NULL), 0);
     cr_expect_eq(m.n, 2);
     cr_expect_eq(m.skipped_lines, 0, "the torn line is gone, not merged with the new one");
+    ie_manifest_release(&m);
+    th_rmrf(dir);
+    free(dir);
+    free(p);
+}
+
+/* A disk that takes part of a flush (here a file size limit; ENOSPC does the same) leaves only
+ * whole lines in the file, and the lines still pending go out whole, once, at the next flush. */
+Test(manifest, writer_leaves_no_torn_line_when_a_write_fails)
+{
+    char *dir = th_tempdir(), *p = th_path(dir, "m.jsonl");
+    const char *header = "{\"__manifest_meta__\":true,\"total_files\":3}";
+    struct ie_manifest_writer *w;
+    struct ie_manifest m;
+    struct ie_err err = {0};
+    struct rlimit old, lim;
+    struct stat st;
+    cr_assert_eq(ie_manifest_writer_create(p, header, &w, &err), 0, "%s", err.msg);
+    const off_t whole = (off_t)strlen(header) + 1;
+    ie_manifest_writer_append(w, "{\"path\":\"a\"}", 12, NULL);
+    ie_manifest_writer_append(w, "{\"path\":\"b\"}", 12, NULL);
+    ie_manifest_writer_append(w, "{\"path\":\"c\"}", 12, NULL);
+    signal(SIGXFSZ, SIG_IGN);
+    cr_assert_eq(getrlimit(RLIMIT_FSIZE, &old), 0);
+    lim = old;
+    lim.rlim_cur = (rlim_t)whole + 20; /* the first line and part of the second */
+    cr_assert_eq(setrlimit(RLIMIT_FSIZE, &lim), 0);
+    cr_expect_eq(ie_manifest_writer_flush(w, true, &err), IE_EIO);
+    cr_expect(strstr(err.msg, "File too large"), "%s", err.msg);
+    cr_assert_eq(setrlimit(RLIMIT_FSIZE, &old), 0);
+    cr_assert_eq(stat(p, &st), 0);
+    cr_expect_eq(st.st_size, whole, "cut back to the last whole line, not %lld bytes",
+                 (long long)st.st_size);
+    cr_assert_eq(ie_manifest_writer_flush(w, true, &err), 0, "%s", err.msg);
+    ie_manifest_writer_free(w);
+    ie_manifest_init(&m);
+    cr_assert_eq(ie_manifest_load(p, &m, NULL), 0);
+    cr_expect_eq(m.n, 3, "each pending line once");
+    cr_expect_eq(m.skipped_lines, 0, "no torn line");
     ie_manifest_release(&m);
     th_rmrf(dir);
     free(dir);

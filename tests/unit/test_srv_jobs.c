@@ -1,9 +1,10 @@
 /* The job runner on a real libuv loop with a real SQLite file and real images: a scan created
  * runs to success; cancel keeps what is done and resume finishes it; delete removes the scan and
  * its files; a scan left running by a stop is resumed by the next runner (restart recovery);
- * commands on unknown or finished scans fail clearly. The loop runs on the test's main thread,
- * a client thread issues the commands (as HTTP threads do), and every test ends with the loop
- * closed cleanly (uv_loop_close returns 0) and everything freed. */
+ * commands on unknown or finished scans fail clearly; a stop releases waiters and refuses
+ * commands at once. The loop runs on the test's main thread, a client thread issues the
+ * commands (as HTTP threads do), and every test ends with the loop closed cleanly
+ * (uv_loop_close returns 0) and everything freed. */
 #include <criterion/criterion.h>
 #include <pthread.h>
 #include <stdlib.h>
@@ -16,6 +17,7 @@
 #include "db.h"
 #include "helpers.h"
 #include "imgeda/analyze.h"
+#include "imgeda/util.h"
 #include "jobs.h"
 #include "live.h"
 #include "metrics.h"
@@ -30,6 +32,7 @@ struct rig {
     uv_async_t stop;
     pthread_t client;
     void (*scenario)(struct rig *);
+    bool stop_sent; /* the scenario stopped the runner itself */
 };
 
 static void setup(void)
@@ -92,7 +95,8 @@ static void *client_main(void *arg)
 {
     struct rig *g = arg;
     g->scenario(g);
-    uv_async_send(&g->stop);
+    if (!g->stop_sent)
+        uv_async_send(&g->stop);
     return NULL;
 }
 
@@ -246,5 +250,36 @@ Test(jobs, a_scan_stopped_while_running_is_resumed_by_the_next_runner, .init = s
     cr_expect_eq(row.processed, 600);
     srv_scan_row_release(&row);
     free(interrupted_id);
+    rig_close(&g);
+}
+
+/* Stops the runner while a scan runs, as SIGTERM does while HTTP threads still work: whoever
+ * waits on a scan's state is released for good, and commands are refused at once as
+ * IE_ECANCELED (a 503 for the API) instead of waiting for a loop that is stopping. */
+static void scenario_stop_under_requests(struct rig *g)
+{
+    struct ie_err err = {0};
+    char *id = create(g, NULL), *other = NULL;
+    wait_status(g, id, "running");
+    g->stop_sent = true;
+    uv_async_send(&g->stop);
+    double t0 = ie_mono_seconds();
+    srv_live_wait(g->ctx.live, UINT64_MAX, 10000);
+    cr_expect(srv_live_closed(g->ctx.live), "the stop closes the live state");
+    cr_expect_lt(ie_mono_seconds() - t0, 5.0, "a waiter is woken by the stop, not its timeout");
+    cr_expect_eq(srv_jobs_cancel(g->ctx.jobs, id, &err), IE_ECANCELED);
+    cr_expect_str_eq(err.msg, "imgedad is shutting down");
+    struct ie_scan_options o;
+    cr_assert_eq(srv_scan_options_from_json("{}", &g->cfg, &o, &err), 0, "%s", err.msg);
+    cr_expect_eq(srv_jobs_create(g->ctx.jobs, g->data, "t", &o, "{}", &other, &err), IE_ECANCELED);
+    cr_expect_null(other);
+    free(id);
+}
+
+Test(jobs, a_stop_releases_waiters_and_refuses_commands, .init = setup, .fini = ie_shutdown)
+{
+    struct rig g;
+    rig_open(&g, 400);
+    run_jobs(&g, scenario_stop_under_requests);
     rig_close(&g);
 }
