@@ -70,6 +70,19 @@ int ie_manifest_lines_open(struct ie_manifest_lines *r, const char *path, struct
     return 0;
 }
 
+int ie_manifest_lines_seek(struct ie_manifest_lines *r, int64_t offset, size_t number,
+                           struct ie_err *err)
+{
+    if (lseek(r->fd, (off_t)offset, SEEK_SET) < 0)
+        return ie_err_set(err, IE_EIO, "cannot read manifest %s: %s", r->path, strerror(errno));
+    r->base = offset;
+    r->start = r->end = r->scanned = 0;
+    r->long_start = -1;
+    r->number = number;
+    r->eof = false;
+    return 0;
+}
+
 void ie_manifest_lines_close(struct ie_manifest_lines *r)
 {
     if (!r->buf)

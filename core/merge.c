@@ -24,22 +24,21 @@
 /* merge_pass found a part whose paths do not increase: sort it, then merge again. */
 #define NEEDS_SORT 1
 
-#define READ_BUFFER (256u << 10)
-
 struct part {
-    const char *name; /* as the caller gave it */
-    FILE *f;          /* the part, or its sorted copy */
-    char *sorted;     /* the sorted copy beside the output, or NULL */
-    char *header;     /* the header line as written */
-    char *settings;   /* its "settings" object as written */
+    const char *name;            /* as the caller gave it */
+    struct ie_manifest_lines in; /* the part, or its sorted copy */
+    char *sorted;                /* the sorted copy beside the output, or NULL */
+    char *header;                /* the header line as written */
+    char *settings;              /* its "settings" object as written */
     char *input_dir, *created_at;
     int64_t total_files;
     struct ie_shard shard;
     off_t body_at; /* where the first line after the header starts */
     int64_t pos;   /* where the next line starts */
-    /* The merge cursor: the current record's line and path, and the previous path. */
+    /* The merge cursor: the current record's line (in in's buffer, valid until the part moves
+     * on) and path, and the previous path. */
     char *line;
-    size_t line_cap, len, lineno;
+    size_t len, lineno;
     struct ie_buf path, prev;
     int64_t records;
     bool done;
@@ -47,8 +46,7 @@ struct part {
 
 static void part_release(struct part *p)
 {
-    if (p->f)
-        fclose(p->f);
+    ie_manifest_lines_close(&p->in);
     if (p->sorted)
         unlink(p->sorted);
     free(p->sorted);
@@ -56,20 +54,18 @@ static void part_release(struct part *p)
     free(p->settings);
     free(p->input_dir);
     free(p->created_at);
-    free(p->line);
     ie_buf_release(&p->path);
     ie_buf_release(&p->prev);
 }
 
 static int open_stream(struct part *p, const char *path, struct ie_err *err)
 {
-    if (p->f)
-        fclose(p->f);
-    p->f = fopen(path, "rb");
-    if (!p->f)
-        return ie_err_set(err, errno == ENOENT ? IE_ENOENT : IE_EIO, "cannot open part %s: %s",
-                          p->name, strerror(errno));
-    setvbuf(p->f, NULL, _IOFBF, READ_BUFFER);
+    /* Lines go through the manifest line reader: a hostile part's huge line is never held. */
+    ie_manifest_lines_close(&p->in);
+    struct ie_err e = {0};
+    int rc = ie_manifest_lines_open(&p->in, path, &e);
+    if (rc < 0)
+        return ie_err_set(err, rc, "cannot open part %s (%s)", p->name, e.msg);
     return 0;
 }
 
@@ -93,17 +89,22 @@ static int read_header(struct part *p, struct ie_err *err)
 {
     cJSON *h = NULL;
     size_t span[3];
-    ssize_t n;
-    int rc = 0;
+    struct ie_manifest_line l = {0};
+    size_t n = 0;
+    int rc;
 
-    while ((n = getline(&p->line, &p->line_cap, p->f)) > 0 &&
-           strspn(p->line, " \t\r\n") == (size_t)n)
-        ;
-    if (n < 0 && ferror(p->f))
-        return ie_err_set(err, IE_EIO, "cannot read part %s: %s", p->name, strerror(errno));
-    while (n > 0 && (p->line[n - 1] == '\n' || p->line[n - 1] == '\r'))
+    while ((rc = ie_manifest_lines_next(&p->in, &l, err)) > 0 &&
+           (rc == IE_MANIFEST_LINE_TOO_LONG || strspn(l.text, " \t\r") == l.len))
+        if (rc == IE_MANIFEST_LINE_TOO_LONG)
+            break;
+    if (rc < 0)
+        return rc; /* "cannot read manifest PATH: why" */
+    p->line = rc == 1 ? l.text : NULL;
+    n = p->line ? l.len : 0;
+    rc = 0;
+    while (n > 0 && p->line[n - 1] == '\r')
         p->line[--n] = '\0';
-    h = n > 0 ? cJSON_ParseWithLength(p->line, (size_t)n) : NULL;
+    h = n > 0 ? cJSON_ParseWithLength(p->line, n) : NULL;
     if (!h || !cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(h, "__manifest_meta__"))) {
         rc = ie_err_set(err, IE_EINVAL,
                         "part %s is not a manifest with a header (empty, or not a scan's output)",
@@ -133,7 +134,7 @@ static int read_header(struct part *p, struct ie_err *err)
     p->input_dir = ie_xstrdup(cJSON_IsString(dir) ? dir->valuestring : "");
     p->created_at = ie_xstrdup(cJSON_IsString(created) ? created->valuestring : "");
     p->total_files = (int64_t)total->valuedouble;
-    p->body_at = ftello(p->f);
+    p->body_at = (off_t)(l.offset + (int64_t)l.len + (l.newline ? 1 : 0));
 out:
     cJSON_Delete(h);
     return rc;
@@ -254,21 +255,19 @@ static int advance(struct part *p, struct ie_err *err)
 {
     struct jcap caps[CAP_N];
     for (;;) {
-        errno = 0;
-        ssize_t n = getline(&p->line, &p->line_cap, p->f);
-        if (n > 0)
-            p->pos += n;
-        if (n < 0) {
-            if (ferror(p->f))
-                return ie_err_set(err, IE_EIO, "cannot read part %s: %s", p->name, strerror(errno));
+        struct ie_manifest_line l;
+        int got = ie_manifest_lines_next(&p->in, &l, err);
+        if (got < 0)
+            return got; /* "cannot read manifest PATH: why" */
+        if (got == 0) {
             p->done = true;
             return 0;
         }
+        p->pos = l.offset + (int64_t)l.len + (l.newline ? 1 : 0);
         p->lineno++;
-        if (n > 0 && p->line[n - 1] == '\n')
-            n--;
-        int kind =
-            (size_t)n > IE_MANIFEST_MAX_LINE ? -1 : ie__slim_scan_line(p->line, (size_t)n, caps);
+        p->line = l.text;
+        size_t n = l.len;
+        int kind = got == IE_MANIFEST_LINE_TOO_LONG ? -1 : ie__slim_scan_line(p->line, n, caps);
         if (kind == 0 || (kind > 0 && caps[CAP_META].type == IE_JBOOL && caps[CAP_META].b))
             continue;
         const struct jcap *path = &caps[CAP_PATH];
@@ -277,7 +276,7 @@ static int advance(struct part *p, struct ie_err *err)
                               "part %s, line %zu: not a manifest record (a corrupt or truncated "
                               "part; re-run its scan to repair it)",
                               p->name, p->lineno + (p->sorted ? 0 : 1));
-        p->len = (size_t)n;
+        p->len = n;
         struct ie_buf t = p->prev;
         p->prev = p->path;
         p->path = t;
@@ -298,8 +297,8 @@ static int advance(struct part *p, struct ie_err *err)
 
 static int rewind_part(struct part *p, struct ie_err *err)
 {
-    if (fseeko(p->f, p->body_at, SEEK_SET) < 0)
-        return ie_err_set(err, IE_EIO, "cannot read part %s: %s", p->name, strerror(errno));
+    if (ie_manifest_lines_seek(&p->in, (int64_t)p->body_at, 1, err) < 0)
+        return IE_EIO;
     p->pos = p->body_at;
     p->lineno = 0;
     p->records = 0;

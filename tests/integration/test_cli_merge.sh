@@ -103,6 +103,20 @@ head -2 whole.jsonl >unfinished.jsonl
 refuse "part unfinished.jsonl has 1 record(s) for the $n_whole file(s) its header counts" unfinished.jsonl
 (head -2 whole.jsonl; echo '{"path": "x", garbage'; tail -n +3 whole.jsonl) >corrupt.jsonl
 refuse "part corrupt.jsonl, line 3: not a manifest record" corrupt.jsonl
+# A hostile part with a 40 MB line (over the 16 MiB a manifest line may have) is refused by line
+# number without the line being held whole: the peak RSS grows by less than the line, against a
+# merge of the same part without it.
+(head -2 whole.jsonl; head -c 40000000 /dev/zero | tr '\0' a; echo; tail -n +3 whole.jsonl) >huge.jsonl
+/usr/bin/time -f %M -o rss0.txt "$IMGEDA" merge whole.jsonl -o plain.jsonl >/dev/null 2>&1 ||
+  fail "merge of one whole manifest failed"
+/usr/bin/time -f %M -o rss1.txt "$IMGEDA" merge huge.jsonl -o out.jsonl >/dev/null 2>"$WORK/err" &&
+  fail "a part with a 40 MB line was merged"
+contains "$WORK/err" "part huge.jsonl, line 3: not a manifest record"
+grow=$(( $(tail -1 rss1.txt) - $(tail -1 rss0.txt) ))
+[ "$grow" -lt 30000 ] || fail "a part with a 40 MB line made merge's peak RSS grow by $grow kB"
+[ "$(cat out.jsonl)" = previous ] || fail "a refused merge (40 MB line) changed the output"
+rm -f huge.jsonl plain.jsonl rss0.txt rss1.txt
+ok "a part with a line over 16 MiB is refused by its number; merge never holds the line"
 echo "not a manifest" >text.jsonl
 refuse "part text.jsonl is not a manifest with a header" text.jsonl
 refuse "shard 8/8 is missing" part1.jsonl part2.jsonl part3.jsonl part4.jsonl part5.jsonl \

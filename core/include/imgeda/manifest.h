@@ -49,6 +49,9 @@ int ie_manifest_lines_open(struct ie_manifest_lines *r, const char *path, struct
  * end and dropped; line->text NULL), 0 at the end of the file, IE_EIO on a read error. */
 int ie_manifest_lines_next(struct ie_manifest_lines *r, struct ie_manifest_line *line,
                            struct ie_err *err);
+/* Reads on from offset (the start of a line), counting lines from number + 1. */
+int ie_manifest_lines_seek(struct ie_manifest_lines *r, int64_t offset, size_t number,
+                           struct ie_err *err);
 /* Closes the file and frees the buffer; a no-op on a reader that never opened or was closed. */
 void ie_manifest_lines_close(struct ie_manifest_lines *r);
 
