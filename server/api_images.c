@@ -90,30 +90,6 @@ static int image_file(const struct srv_config *cfg, const char *path, char **fs_
     return 0;
 }
 
-/* 503 with Retry-After: every decode place stayed taken for limits.thumbnail_wait_ms. The
- * client (an <img> in the dashboard, a script) may simply ask again a second later. */
-static enum MHD_Result reply_busy(struct srv_req *r)
-{
-    cJSON *o = cJSON_CreateObject();
-    cJSON *e = cJSON_AddObjectToObject(o, "error");
-    cJSON_AddStringToObject(e, "code", "busy");
-    cJSON_AddStringToObject(e, "message",
-                            "every thumbnail decode is taken (limits.thumbnail_decodes); retry");
-    char *s = cJSON_PrintUnformatted(o);
-    cJSON_Delete(o);
-    struct MHD_Response *resp =
-        s ? MHD_create_response_from_buffer(strlen(s), s, MHD_RESPMEM_MUST_FREE) : NULL;
-    if (!resp) {
-        free(s);
-        return MHD_NO;
-    }
-    MHD_add_response_header(resp, "Content-Type", "application/json");
-    MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
-    MHD_add_response_header(resp, "Cache-Control", "no-store");
-    MHD_add_response_header(resp, "Retry-After", "1");
-    return srv_reply_response(r, 503, resp);
-}
-
 /* Decodes path into a thumbnail of size, stores it at cache_path and replies with it. At most
  * limits.thumbnail_decodes run at once (the daemon's memory under a burst of thumbnails is that
  * many images' working sets); the rest wait for a place, then get a 503. */
@@ -124,7 +100,11 @@ static enum MHD_Result make_thumbnail(struct srv_req *r, const char *path, int s
     size_t len = 0;
     struct ie_err terr = {0};
     if (!srv_memory_gate_enter(r->ctx->thumbs))
-        return reply_busy(r);
+        /* Every decode place stayed taken for limits.thumbnail_wait_ms: an <img> in the
+         * dashboard, or a script, may simply ask again a second later. */
+        return srv_reply_busy(r, 1,
+                              "every thumbnail decode is taken (limits.thumbnail_decodes); "
+                              "retry");
     /* Another request may have made this very thumbnail while this one waited. */
     if (access(cache_path, R_OK) == 0) {
         srv_memory_gate_leave(r->ctx->thumbs);

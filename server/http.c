@@ -29,7 +29,7 @@
 /* How long a request waits for a pooled SQLite connection before it fails. */
 #define DB_WAIT_MS 30000
 /* What a 503 for a full body budget tells the client to wait, in seconds. */
-#define RETRY_AFTER_S "2"
+#define RETRY_AFTER_S 2
 /* An idle connection (no byte either way) is closed after this many seconds. */
 #define IDLE_TIMEOUT_S 120u
 
@@ -152,19 +152,27 @@ enum MHD_Result srv_reply_error(struct srv_req *r, unsigned status, const char *
 }
 
 /* 503 with Retry-After: the bodies being received hold the whole budget. */
-static enum MHD_Result reply_busy(struct srv_req *r, long long budget)
+enum MHD_Result srv_reply_busy(struct srv_req *r, unsigned retry_after_s, const char *fmt, ...)
 {
-    char msg[256];
-    snprintf(msg, sizeof(msg),
-             "request bodies being received already hold limits.max_buffered_bytes (%lld "
-             "bytes); retry in a few seconds",
-             budget);
+    char msg[512], after[16];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof(msg), fmt, ap);
+    va_end(ap);
+    snprintf(after, sizeof(after), "%u", retry_after_s);
     r->status = 503;
     char *s = error_text("busy", msg);
     if (!s)
         return MHD_NO;
-    return reply_buffer_with(r, 503, "application/json", s, strlen(s), "Retry-After",
-                             RETRY_AFTER_S);
+    return reply_buffer_with(r, 503, "application/json", s, strlen(s), "Retry-After", after);
+}
+
+static enum MHD_Result reply_busy(struct srv_req *r, long long budget)
+{
+    return srv_reply_busy(r, RETRY_AFTER_S,
+                          "request bodies being received already hold limits.max_buffered_bytes "
+                          "(%lld bytes); retry in a few seconds",
+                          budget);
 }
 
 enum MHD_Result srv_reply_ie_err(struct srv_req *r, const struct ie_err *err)

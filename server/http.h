@@ -56,6 +56,10 @@ void srv_http_db_release(struct srv_req *r);
 enum MHD_Result srv_reply_json(struct srv_req *r, unsigned status, cJSON *body /* consumed */);
 enum MHD_Result srv_reply_error(struct srv_req *r, unsigned status, const char *code,
                                 const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+/* 503 {"error": {"code": "busy", ...}} with Retry-After: retry_after_s: a limit of the daemon
+ * is full for now (bodies being received, thumbnail decodes) and the client may ask again. */
+enum MHD_Result srv_reply_busy(struct srv_req *r, unsigned retry_after_s, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 /* Maps an IE_E* code to a status (the only such mapping) and replies with err's message. */
 enum MHD_Result srv_reply_ie_err(struct srv_req *r, const struct ie_err *err);
 enum MHD_Result srv_reply_buffer(struct srv_req *r, unsigned status, const char *content_type,
