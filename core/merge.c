@@ -140,19 +140,36 @@ out:
     return rc;
 }
 
-/* "KEY is V in A but W in B" for the first analysis setting where a and b differ. */
-static int settings_mismatch(const struct part *a, const struct part *b, struct ie_err *err)
+/* The first setting where parts a and b differ in what they cover: an analysis setting (their
+ * records would not compare), or the extensions (shards of different file sets do not add up to
+ * one scan). NULL when they agree. */
+static const char *merge_difference(const struct part *a, const struct part *b)
 {
     const char *key = ie_settings_analysis_difference(a->settings, b->settings);
+    if (key)
+        return key;
+    cJSON *ja = cJSON_Parse(a->settings), *jb = cJSON_Parse(b->settings);
+    const cJSON *x = cJSON_GetObjectItemCaseSensitive(ja, "extensions");
+    const cJSON *y = cJSON_GetObjectItemCaseSensitive(jb, "extensions");
+    bool same = (!x && !y) || (x && y && cJSON_Compare(x, y, true));
+    cJSON_Delete(ja);
+    cJSON_Delete(jb);
+    return same ? NULL : "extensions";
+}
+
+/* "KEY is V in A but W in B" for the first setting where a and b differ (merge_difference). */
+static int settings_mismatch(const struct part *a, const struct part *b, struct ie_err *err)
+{
+    const char *key = merge_difference(a, b);
     cJSON *ja = cJSON_Parse(a->settings), *jb = cJSON_Parse(b->settings);
     char *va = NULL, *vb = NULL;
     const cJSON *x = cJSON_GetObjectItemCaseSensitive(ja, key);
     const cJSON *y = cJSON_GetObjectItemCaseSensitive(jb, key);
     va = x ? cJSON_PrintUnformatted(x) : ie_xstrdup("missing");
     vb = y ? cJSON_PrintUnformatted(y) : ie_xstrdup("missing");
-    int rc = ie_err_set(err, IE_EINVAL,
-                        "parts made with different analysis settings: %s is %s in %s but %s in %s",
-                        key, va, a->name, vb, b->name);
+    int rc = ie_err_set(
+        err, IE_EINVAL, "parts made with different %s settings: %s is %s in %s but %s in %s",
+        strcmp(key, "extensions") == 0 ? "discovery" : "analysis", key, va, a->name, vb, b->name);
     free(va);
     free(vb);
     cJSON_Delete(ja);
@@ -518,7 +535,7 @@ static int open_parts(struct part *parts, const char *const *names, size_t n, ch
         if ((rc = open_stream(&parts[i], names[i], err)) < 0 ||
             (rc = read_header(&parts[i], err)) < 0)
             return rc;
-        if (i > 0 && ie_settings_analysis_difference(parts[0].settings, parts[i].settings))
+        if (i > 0 && merge_difference(&parts[0], &parts[i]))
             return settings_mismatch(&parts[0], &parts[i], err);
     }
     if ((rc = check_shards(parts, n, err)) < 0)

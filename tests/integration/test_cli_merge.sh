@@ -95,6 +95,9 @@ refuse() { # refuse MESSAGE PART...
 "$IMGEDA" scan d -o dark40.jsonl -q --workers 2 --shard 1/2 >/dev/null
 refuse "parts made with different analysis settings: dark_threshold is 40 in dark40.jsonl but 10 in dark10.jsonl" \
   dark40.jsonl dark10.jsonl
+"$IMGEDA" scan d -o png.jsonl -q --workers 2 --extensions png --shard 2/2 >/dev/null
+refuse 'in dark40.jsonl but [".png"] in png.jsonl' dark40.jsonl png.jsonl
+contains "$WORK/err" "parts made with different discovery settings: extensions is"
 refuse "cannot open part missing.jsonl" part1.jsonl missing.jsonl
 head -c -40 whole.jsonl >truncated.jsonl
 refuse "part truncated.jsonl, line $(wc -l <whole.jsonl): not a manifest record" \

@@ -6,7 +6,8 @@
  * - a part that cannot be read, has no manifest header or holds a line that is not a JSON
  *   record (corrupt or cut short);
  * - a part whose records are fewer than its header's total_files (its scan did not finish);
- * - parts made with different analysis settings (the key and both values are named);
+ * - parts made with different analysis settings or extensions (the key and both values are
+ *   named): shards of different file sets do not add up to one scan;
  * - shards that do not fit together: a shard mixed with a whole manifest, shards of different
  *   counts, a shard given twice, a shard missing;
  * - one path in two parts with records that differ in any byte. Byte-identical records (the
