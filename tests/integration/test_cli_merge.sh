@@ -116,7 +116,12 @@ refuse "part corrupt.jsonl, line 3: not a manifest record" corrupt.jsonl
   fail "a part with a 40 MB line was merged"
 contains "$WORK/err" "part huge.jsonl, line 3: not a manifest record"
 grow=$(( $(tail -1 rss1.txt) - $(tail -1 rss0.txt) ))
-[ "$grow" -lt 30000 ] || fail "a part with a 40 MB line made merge's peak RSS grow by $grow kB"
+# Under AddressSanitizer the bound is not checked: its shadow memory and quarantine add to the
+# capped buffer's 16 MiB (the normal build's run checks it).
+case "$(ldd "$IMGEDA")" in
+  *libasan*) ;;
+  *) [ "$grow" -lt 30000 ] || fail "a part with a 40 MB line made merge's peak RSS grow by $grow kB" ;;
+esac
 [ "$(cat out.jsonl)" = previous ] || fail "a refused merge (40 MB line) changed the output"
 rm -f huge.jsonl plain.jsonl rss0.txt rss1.txt
 ok "a part with a line over 16 MiB is refused by its number; merge never holds the line"

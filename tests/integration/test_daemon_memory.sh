@@ -16,7 +16,8 @@ source "$HERE/daemon_lib.sh"
 json_file() { "$PYTHON" -c "import json,sys; d=json.load(open('$1')); print($2)"; }
 
 sanitized=false
-if ldd "$IMGEDAD" | grep -q libasan; then sanitized=true; fi
+# Not `ldd | grep -q`: with pipefail, grep -q quitting early can fail the pipeline (SIGPIPE).
+case "$(ldd "$IMGEDAD")" in *libasan*) sanitized=true ;; esac
 "$PYTHON" "$HERE/soak.py" images "$WORK/data" 60
 mkdir "$WORK/few"
 cp "$WORK"/data/p000*.png "$WORK/few/"
