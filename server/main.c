@@ -71,6 +71,11 @@ static void on_signal(uv_signal_t *h, int signum)
     a->ctx.http = NULL;
     uv_close((uv_handle_t *)&a->sigterm, NULL);
     uv_close((uv_handle_t *)&a->sigint, NULL);
+    /* Closing the handles gives the signals back their default action, so a second SIGTERM
+     * (a service manager's, a test's) would kill the daemon mid-checkpoint with status 143:
+     * while it stops, further signals are ignored (kill -9 still ends it). */
+    signal(SIGTERM, SIG_IGN);
+    signal(SIGINT, SIG_IGN);
 }
 
 static const char *default_web_dir(void)

@@ -43,11 +43,14 @@ sleep 0.5
 exited "$GPID" && fail "the gate request did not wait: $(cat "$WORK/gate.code") $(cat "$WORK/gate.body")"
 ok "a CI gate and an SSE stream wait on a running scan"
 
+# A service manager (or an impatient user) may send SIGTERM again while the daemon stops: it
+# keeps getting one every 20 ms and must still stop cleanly with 0, not die of the signal (143).
 T0=$(date +%s%3N)
 kill -TERM "$DPID"
 MS=0
 while ! exited "$DPID" && [ "$MS" -lt 10000 ]; do
-  sleep 0.05
+  sleep 0.02
+  kill -TERM "$DPID" 2>/dev/null || true
   MS=$(($(date +%s%3N) - T0))
 done
 exited "$DPID" || fail "imgedad still runs $MS ms after SIGTERM"
@@ -55,7 +58,7 @@ set +e; wait "$DPID"; DRC=$?; set -e
 DPID=""
 [ "$DRC" = 0 ] || fail "imgedad exited $DRC after SIGTERM: $(tail -5 "$WORK/daemon.err")"
 [ "$MS" -lt 5000 ] || fail "imgedad took $MS ms to stop"
-ok "imgedad exits 0 within $MS ms of SIGTERM while requests wait"
+ok "imgedad exits 0 within $MS ms of SIGTERM (repeated) while requests wait"
 
 set +e; wait "$GPID"; set -e
 [ "$(cat "$WORK/gate.code")" = 503 ] || fail "the waiting gate got $(cat "$WORK/gate.code"): $(cat "$WORK/gate.body")"
