@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <math.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -212,8 +213,16 @@ char *ie_utf8_sanitize_json(const char *s, size_t n)
 bool ie_utf8_valid(const char *s, size_t n)
 {
     const unsigned char *p = (const unsigned char *)s;
-    for (size_t i = 0; i < n;) {
-        size_t l = utf8_seq_len(p + i, n - i);
+    size_t i = 0;
+    while (i < n) {
+        /* ASCII, the common case (every stored record is checked when a page is served), eight
+         * bytes at a time: a byte-by-byte check was a fifth of the image list's CPU time. */
+        uint64_t w;
+        while (i + 8 <= n && (memcpy(&w, p + i, 8), (w & 0x8080808080808080ull) == 0))
+            i += 8;
+        if (i == n)
+            break;
+        size_t l = p[i] < 0x80 ? 1 : utf8_seq_len(p + i, n - i);
         if (l == 0)
             return false;
         i += l;

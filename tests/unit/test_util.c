@@ -46,3 +46,20 @@ Test(util, sanitize_json_escapes_its_backslash_for_json_text)
     cr_expect_str_eq(s, "{\"p\":\"caf\\\\xe9\"}");
     free(s);
 }
+
+/* The ASCII fast path (eight bytes at a time) still finds a bad byte at every position. */
+Test(util, utf8_valid_finds_a_bad_byte_anywhere_in_long_ascii)
+{
+    char buf[40];
+    for (size_t at = 0; at < sizeof(buf); at++) {
+        memset(buf, 'a', sizeof(buf));
+        cr_assert(ie_utf8_valid(buf, sizeof(buf)));
+        buf[at] = (char)0xe9;
+        cr_expect_not(ie_utf8_valid(buf, sizeof(buf)), "latin-1 byte at %zu", at);
+        if (at + 1 < sizeof(buf)) {
+            buf[at] = (char)0xc3;
+            buf[at + 1] = (char)0xa9;
+            cr_expect(ie_utf8_valid(buf, sizeof(buf)), "UTF-8 pair at %zu", at);
+        }
+    }
+}
