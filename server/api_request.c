@@ -111,7 +111,7 @@ enum MHD_Result srv_api_reply_scan_err(struct srv_req *r, const char *id, const 
 const char *srv_api_status(struct srv_live *live, const struct srv_scan_row *row,
                            struct srv_job_state *st)
 {
-    return srv_live_get(live, row->id, st) ? st->status : row->status;
+    return srv_live_status(live, row->id, row->status, st);
 }
 
 static cJSON *string_or_null(const char *s)

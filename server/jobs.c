@@ -251,10 +251,14 @@ static void set_status(struct srv_jobs *j, const char *id, const char *status, c
 }
 
 /* The status this runner last gave the scan (live.c), which SQLite may not hold yet. */
-static const char *status_of(struct srv_jobs *j, const struct srv_scan_row *row,
-                             struct srv_job_state *st)
+/* Loads scan id for a command: its row and its status (srv_live_status), or NULL with c's
+ * error set. */
+static const char *load_scan(struct srv_jobs *j, struct cmd *c, const char *id,
+                             struct srv_scan_row *row, struct srv_job_state *st)
 {
-    return srv_live_get(j->live, row->id, st) ? st->status : row->status;
+    if ((c->rc = srv_store_get_scan(j->db, id, row, &c->err)) < 0)
+        return NULL;
+    return srv_live_status(j->live, row->id, row->status, st);
 }
 
 static void finish_running(struct srv_jobs *j)
@@ -562,9 +566,8 @@ static void cmd_cancel(struct srv_jobs *j, struct cmd *c)
     struct srv_scan_row row = {0};
     struct srv_job_state st;
     const char *status;
-    if ((c->rc = srv_store_get_scan(j->db, id, &row, &c->err)) < 0)
+    if (!(status = load_scan(j, c, id, &row, &st)))
         goto out;
-    status = status_of(j, &row, &st);
     if (j->run && strcmp(j->run->id, id) == 0) {
         j->run->cancel_requested = true;
         if (j->run->runner)
@@ -596,9 +599,8 @@ static void cmd_resume(struct srv_jobs *j, struct cmd *c)
     struct srv_scan_row row = {0};
     struct srv_job_state st;
     const char *status;
-    if ((c->rc = srv_store_get_scan(j->db, id, &row, &c->err)) < 0)
+    if (!(status = load_scan(j, c, id, &row, &st)))
         goto out;
-    status = status_of(j, &row, &st);
     if (row.imported || !(strcmp(status, "cancelled") == 0 || strcmp(status, "failed") == 0 ||
                           strcmp(status, "succeeded") == 0)) {
         c->rc =
@@ -622,9 +624,8 @@ static void cmd_delete(struct srv_jobs *j, struct cmd *c)
     struct srv_job_state st;
     const char *status;
     char prefix[64], *dir = NULL;
-    if ((c->rc = srv_store_get_scan(j->db, id, &row, &c->err)) < 0)
+    if (!(status = load_scan(j, c, id, &row, &st)))
         goto out;
-    status = status_of(j, &row, &st);
     if (strcmp(status, "queued") == 0 || strcmp(status, "running") == 0) {
         c->rc = ie_err_set(&c->err, IE_ESTATE, "scan %s is %s; cancel it before deleting it", id,
                            status);

@@ -162,3 +162,9 @@ uint64_t srv_live_wait(struct srv_live *l, uint64_t since, int timeout_ms)
     pthread_mutex_unlock(&l->slock);
     return v;
 }
+
+const char *srv_live_status(struct srv_live *l, const char *id, const char *row_status,
+                            struct srv_job_state *st)
+{
+    return srv_live_get(l, id, st) ? st->status : row_status;
+}

@@ -47,6 +47,10 @@ bool srv_live_closed(struct srv_live *l);
 
 /* Returns true if the scan is known to the job runner (queued or running this process). */
 bool srv_live_get(struct srv_live *l, const char *id, struct srv_job_state *st);
+/* The status of scan id: the job runner's latest (filling *st) if it knows the scan, else
+ * row_status (SQLite's, which a full disk may hold back). The string lives in *st or row_status. */
+const char *srv_live_status(struct srv_live *l, const char *id, const char *row_status,
+                            struct srv_job_state *st);
 /* Waits until any job state changes past `since` or timeout_ms passes; returns the version. */
 uint64_t srv_live_wait(struct srv_live *l, uint64_t since, int timeout_ms);
 
