@@ -25,6 +25,7 @@ BUILD_PKGS=(
   libfontconfig-dev
   libxxhash-dev
   libexpat1-dev
+  libcurl4-openssl-dev
   libcriterion-dev
 )
 # The shared libraries behind the binaries' NEEDED entries (tests/integration/test_docker_sync.sh
@@ -44,6 +45,7 @@ RUNTIME_PKGS=(
   libfreetype6
   libxxhash0
   libexpat1
+  libcurl4
   libc6
   ca-certificates
 )
