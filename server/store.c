@@ -347,6 +347,19 @@ int srv_store_set_root(sqlite3 *db, const char *id, const char *root, struct ie_
     return step_done(db, st, err);
 }
 
+/* A record's JSON made valid UTF-8 (a manifest written elsewhere may hold any bytes), so the
+ * stored row can be served as it is. */
+static char *record_json_utf8(const struct ie_record *r)
+{
+    char *j = ie_record_to_json(r);
+    size_t n = strlen(j);
+    if (ie_utf8_valid(j, n))
+        return j;
+    char *safe = ie_utf8_sanitize_json(j, n);
+    free(j);
+    return safe;
+}
+
 int srv_store_index_manifest(sqlite3 *db, const char *scan_id, const char *manifest_path,
                              struct srv_index_stats *stats, struct ie_manifest *keep,
                              struct ie_err *err)
@@ -388,9 +401,9 @@ int srv_store_index_manifest(sqlite3 *db, const char *scan_id, const char *manif
                         &ins, err);
     if (rc < 0)
         goto rollback;
-    rc = srv_db_prepare(db,
-                        "INSERT INTO image_records (rowid_ref, id, record_json) VALUES (?, ?, ?)",
-                        &ins_json, err);
+    rc = srv_db_prepare(
+        db, "INSERT INTO image_records (rowid_ref, id, record_json, utf8) VALUES (?, ?, ?, 1)",
+        &ins_json, err);
     if (rc < 0)
         goto rollback;
     for (size_t i = 0; i < m.n; i++) {
@@ -433,7 +446,7 @@ int srv_store_index_manifest(sqlite3 *db, const char *scan_id, const char *manif
         sqlite3_reset(ins_json);
         sqlite3_bind_int64(ins_json, 1, sqlite3_last_insert_rowid(db));
         sqlite3_bind_int64(ins_json, 2, (int64_t)i + 1);
-        sqlite3_bind_text(ins_json, 3, ie_record_to_json(r), -1, free);
+        sqlite3_bind_text(ins_json, 3, record_json_utf8(r), -1, free);
         if (sqlite3_step(ins_json) != SQLITE_DONE) {
             rc = ie_err_set(err, IE_EIO, "database: %s", sqlite3_errmsg(db));
             goto rollback;
@@ -503,10 +516,11 @@ static const char *sort_column(const char *field)
  * would turn 1.0 into 1 and cost a parse per record). A record of an imported manifest may hold
  * bytes that are not UTF-8 (cJSON reads and prints them as they are): they are shown as \xNN,
  * as scans record such file names, so the page stays JSON. */
-static void append_image_json(struct ie_buf *b, const char *j, int64_t id)
+/* checked: the record was made valid UTF-8 when indexed (image_records.utf8). */
+static void append_image_json(struct ie_buf *b, const char *j, bool checked, int64_t id)
 {
     size_t n = j ? strlen(j) : 0;
-    char *safe = n && !ie_utf8_valid(j, n) ? ie_utf8_sanitize_json(j, n) : NULL;
+    char *safe = n && !checked && !ie_utf8_valid(j, n) ? ie_utf8_sanitize_json(j, n) : NULL;
     if (safe) {
         j = safe;
         n = strlen(safe);
@@ -576,7 +590,8 @@ int srv_store_query_images(sqlite3 *db, const char *scan_id, const struct srv_im
                 "LIMIT ?4 OFFSET ?5",
                 where.data, sort_col, dir, dir, dir);
     if ((rc = srv_db_prepare_cached(
-             db, "SELECT id, record_json FROM image_records WHERE rowid_ref = ?", &rec, err)) < 0)
+             db, "SELECT id, record_json, utf8 FROM image_records WHERE rowid_ref = ?", &rec,
+             err)) < 0)
         goto out;
     if ((rc = srv_db_prepare_cached(db, sql.data, &st, err)) < 0)
         goto out;
@@ -612,7 +627,7 @@ int srv_store_query_images(sqlite3 *db, const char *scan_id, const struct srv_im
             if (n)
                 ie_buf_addc(&b, ',');
             append_image_json(&b, (const char *)sqlite3_column_text(rec, 1),
-                              sqlite3_column_int64(rec, 0));
+                              sqlite3_column_int(rec, 2) != 0, sqlite3_column_int64(rec, 0));
             n++;
         }
     }
@@ -657,11 +672,11 @@ int srv_store_get_image(sqlite3 *db, const char *scan_id, int64_t image_id, char
                         struct ie_err *err)
 {
     sqlite3_stmt *st;
-    int rc =
-        srv_db_prepare_cached(db,
-                              "SELECT r.record_json, i.path FROM images i JOIN image_records r "
-                              "ON r.rowid_ref = i.rowid WHERE i.scan_id = ? AND i.id = ?",
-                              &st, err);
+    int rc = srv_db_prepare_cached(
+        db,
+        "SELECT r.record_json, i.path, r.utf8 FROM images i JOIN image_records r "
+        "ON r.rowid_ref = i.rowid WHERE i.scan_id = ? AND i.id = ?",
+        &st, err);
     if (rc < 0)
         return rc;
     sqlite3_bind_text(st, 1, scan_id, -1, SQLITE_STATIC);
@@ -670,7 +685,8 @@ int srv_store_get_image(sqlite3 *db, const char *scan_id, int64_t image_id, char
         if (out) {
             struct ie_buf b;
             ie_buf_init(&b);
-            append_image_json(&b, (const char *)sqlite3_column_text(st, 0), image_id);
+            append_image_json(&b, (const char *)sqlite3_column_text(st, 0),
+                              sqlite3_column_int(st, 2) != 0, image_id);
             *out = ie_buf_detach(&b);
         }
         if (path)

@@ -1228,5 +1228,34 @@ Test(store, rows_and_records_that_are_not_utf8_are_listed_as_utf8_json)
     cr_expect_str_eq(path, "/data/caf\xe9.jpg", "the path column keeps the file's bytes");
     free(out);
     free(path);
+
+    /* Indexing stores the record already made UTF-8 and marks it so. */
+    sqlite3_stmt *st;
+    cr_assert_eq(
+        sqlite3_prepare_v2(F.db, "SELECT record_json, utf8 FROM image_records", -1, &st, NULL),
+        SQLITE_OK);
+    cr_assert_eq(sqlite3_step(st), SQLITE_ROW);
+    cr_expect_null(strchr((const char *)sqlite3_column_text(st, 0), 0xe9), "stored as UTF-8");
+    cr_expect_eq(sqlite3_column_int(st, 1), 1);
+    sqlite3_finalize(st);
+    /* A row indexed before records were checked at import (utf8 = 0) is checked when served. */
+    cr_assert_eq(sqlite3_exec(F.db,
+                              "UPDATE image_records SET utf8 = 0, record_json = "
+                              "'{\"path\":\"/data/caf' || char(233) || '.jpg\"}'",
+                              NULL, NULL, NULL),
+                 SQLITE_OK);
+    cr_assert_eq(
+        sqlite3_exec(F.db,
+                     "UPDATE image_records SET record_json = CAST(replace(CAST(record_json "
+                     "AS BLOB), X'C3A9', X'E9') AS TEXT)",
+                     NULL, NULL, NULL),
+        SQLITE_OK);
+    cr_assert_eq(srv_store_query_images(F.db, "s", &q, &out, &len, &err), 0, "%s", err.msg);
+    cr_expect_null(memchr(out, 0xe9, len), "no raw byte left in a legacy row: %s", out);
+    cr_expect(strstr(out, "\"path\":\"/data/caf\\\\xe9.jpg\""), "%s", out);
+    free(out);
+    cr_assert_eq(srv_store_get_image(F.db, "s", 1, &out, NULL, &err), 0, "%s", err.msg);
+    cr_expect_null(strchr(out, 0xe9), "no raw byte left in a legacy row: %s", out);
+    free(out);
     free(mp);
 }
