@@ -3,7 +3,9 @@
 # by .ci/run and by docker/Dockerfile. Usage: scripts/deps.sh [build|run|test|runtime|bench]
 #   build: compilers and -dev libraries; run: build + runtime fonts; test: run + test tools
 #   (chromium, and Node.js + npm when missing, for the browser tests; clang, its libFuzzer and
-#   sanitizer runtimes, which clang-14 only recommends, and llvm-symbolizer for the fuzzers);
+#   sanitizer runtimes, which clang-14 only recommends, and llvm-symbolizer for the fuzzers;
+#   slurm-wlm and munge for the private SLURM of tests/integration/test_slurm.sh, which never
+#   uses their system-wide configuration; python3-yaml to read deploy/k8s);
 #   runtime: only the shared libraries and fonts the binaries need (the Docker image's last stage).
 set -euo pipefail
 what=${1:-test}
@@ -69,6 +71,9 @@ TEST_PKGS=(
   clang
   libclang-rt-14-dev
   llvm
+  slurm-wlm
+  munge
+  python3-yaml
 )
 # Node.js and npm for the browser tests (tests/e2e), from Debian only when the commands are
 # missing: a Node.js from nodesource is one `nodejs` package with npm inside, and Debian's `npm`

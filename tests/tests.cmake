@@ -41,6 +41,11 @@ ie_integration_test(test_cli_plot)
 ie_integration_test(test_cli_report)
 ie_integration_test(test_manifest_golden)
 ie_integration_test(test_cli_merge)
+# deploy/slurm on a private single-node SLURM (slurm-wlm, munge; needs root: exit 77 = skipped).
+ie_integration_test(test_slurm LABELS slurm)
+set_tests_properties(integration_test_slurm PROPERTIES SKIP_RETURN_CODE 77)
+# deploy/k8s: the manifests parse, agree with each other, and their commands merge to one scan.
+ie_integration_test(test_k8s_manifests)
 # The dashboard in headless Chromium (tests/e2e/, needs chromium + node + npm ci): label browser.
 ie_integration_test(test_dashboard LABELS browser)
 # The scan page on a 10^5-image import, each tab timed (needs bench_gen_manifest): slow, so the

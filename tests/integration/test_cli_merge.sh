@@ -21,24 +21,7 @@ grep -q '"shard"' whole.jsonl && fail "a whole scan's header names a shard"
 ok "8 shard scans, each header naming its shard; the whole scan's header names none"
 
 # compare A B: every header and record field equal but the timestamps; records in path order.
-cat > compare.py <<'PY'
-import json, sys
-def load(p):
-    lines = [json.loads(l) for l in open(p, encoding="utf-8") if l.strip()]
-    return lines[0], lines[1:]
-(ha, ra), (hb, rb) = load(sys.argv[1]), load(sys.argv[2])
-for h in (ha, hb):
-    assert h.get("__manifest_meta__") is True, h
-    h.pop("created_at")
-assert ha == hb, (ha, hb)
-assert [r["path"] for r in ra] == sorted(r["path"] for r in ra), "not in path order"
-assert len({r["path"] for r in ra}) == len(ra), "a path twice"
-assert len(ra) == len(rb) == ha["total_files"], (len(ra), len(rb), ha["total_files"])
-for a, b in zip(ra, rb):
-    a.pop("analyzed_at"); b.pop("analyzed_at")
-    assert a == b, (a["path"], {k: (a.get(k), b.get(k)) for k in a if a.get(k) != b.get(k)})
-print(len(ra))
-PY
+compare() { "$PYTHON" "$HERE/compare_manifests.py" "$@"; }
 n_parts=$(cat part*.jsonl | grep -vc __manifest_meta__)
 n_whole=$(grep -vc __manifest_meta__ whole.jsonl)
 [ "$n_parts" = "$n_whole" ] || fail "the shards hold $n_parts records, the whole scan $n_whole"
@@ -50,7 +33,7 @@ for k in 1 2 3 4 5 6 7 8; do [ "$(wc -l <"part$k.jsonl")" -gt 1 ] || empty=$((em
 expect_rc 0 "$IMGEDA" merge part3.jsonl part1.jsonl part2.jsonl part4.jsonl part5.jsonl \
   part6.jsonl part7.jsonl part8.jsonl -o merged.jsonl
 contains "$WORK/out" "Merged 8 parts into merged.jsonl: $n_whole records"
-"$PYTHON" compare.py whole.jsonl merged.jsonl >/dev/null || fail "8 shards merged differ from one scan"
+compare whole.jsonl merged.jsonl >/dev/null || fail "8 shards merged differ from one scan"
 sed -E 's/"(created_at|analyzed_at)":"[^"]*"//g' whole.jsonl >a.txt
 sed -E 's/"(created_at|analyzed_at)":"[^"]*"//g' merged.jsonl >b.txt
 cmp -s a.txt b.txt || fail "the merged manifest's bytes differ from the whole scan's beyond timestamps"
@@ -72,7 +55,7 @@ ok "adding a file moves no other file to another shard; the new one lands in exa
 head -3 part5.jsonl >resumed.jsonl
 expect_rc 0 "$IMGEDA" scan d -o resumed.jsonl --workers 2 --shard 5/8
 contains "$WORK/out" "2 kept from the previous run"
-"$PYTHON" compare.py part5.jsonl resumed.jsonl >/dev/null || fail "the resumed shard differs"
+compare part5.jsonl resumed.jsonl >/dev/null || fail "the resumed shard differs"
 ok "a shard scan cut short resumes: 2 records kept, the rest analysed, the same part"
 
 for bad in 0/4 5/4 1/0 junk 1/ -1/4 '1/4 '; do

@@ -8,6 +8,7 @@
 
 #include "imgeda/merge.h"
 #include "imgeda/options.h"
+#include "imgeda/record.h"
 #include "imgeda/util.h"
 
 /* The settings a scan with shard k/n (n = 0: none) and dark threshold dark records. */
@@ -139,4 +140,34 @@ Test(merge, refusals_name_the_part_and_write_nothing, .init = setup, .fini = tea
     free(pa);
     free(pb);
     free(pc);
+}
+
+/* Shards run on many machines can come from different imgeda builds: a part whose analyzer
+ * version differs is refused like any analysis setting, naming both versions. */
+Test(merge, shards_of_another_analyzer_version_are_refused, .init = setup, .fini = teardown)
+{
+    const char *a[] = {"/data/a.jpg", NULL}, *b[] = {"/data/b.jpg", NULL};
+    char *s1 = settings(1, 2, 40), *s2 = settings(2, 2, 40);
+    char *at = strstr(s2, "\"analyzer_version\":\"" IE_ANALYZER_VERSION "\"");
+    cr_assert_not_null(at, "%s", s2);
+    char *old = ie_xmalloc(strlen(s2) + 16);
+    snprintf(old, strlen(s2) + 16, "%.*s\"analyzer_version\":\"imgeda-0.9\"%s", (int)(at - s2), s2,
+             at + strlen("\"analyzer_version\":\"" IE_ANALYZER_VERSION "\""));
+    char *pa = part("a", s1, "t", 1, a);
+    char *pb = part("b", old, "t", 1, b);
+    char out[256];
+    snprintf(out, sizeof(out), "%s/out", dir);
+    const char *parts[] = {pa, pb};
+    struct ie_err err = {0};
+    cr_assert_eq(ie_manifest_merge(parts, 2, out, NULL, &err), IE_EINVAL);
+    cr_assert_not_null(strstr(err.msg, "parts made with different analysis settings: "
+                                       "analyzer_version is \"" IE_ANALYZER_VERSION "\" in "),
+                       "%s", err.msg);
+    cr_assert_not_null(strstr(err.msg, "but \"imgeda-0.9\" in"), "%s", err.msg);
+    cr_assert_neq(access(out, F_OK), 0, "nothing written");
+    free(s1);
+    free(s2);
+    free(old);
+    free(pa);
+    free(pb);
 }
