@@ -70,3 +70,4 @@ ie_server_test(reserve)
 # Engine unit tests: ie_engine_test(<engine module>) for tests/unit/test_eng_<module>.c; S3: run
 # next to a local S3 server (s3rver).
 ie_engine_test(s3 S3)
+ie_integration_test(test_s3_scan)
