@@ -23,6 +23,7 @@ ie_unit_test(plot)
 ie_unit_test(report)
 ie_unit_test(json)
 ie_unit_test(util)
+ie_unit_test(thumbnail)
 # Integration tests: ie_integration_test(<name>) for tests/integration/<name>.sh.
 ie_integration_test(test_cli_scan)
 ie_integration_test(test_kill_resume)
@@ -72,3 +73,9 @@ ie_integration_test(test_daemon_lock)
 ie_integration_test(test_daemon_shutdown)
 ie_integration_test(test_daemon_enospc)
 ie_server_test(reserve)
+# Engine unit tests: ie_engine_test(<engine module>) for tests/unit/test_eng_<module>.c; S3: run
+# next to a local S3 server (s3rver).
+ie_engine_test(s3 S3)
+ie_integration_test(test_s3_scan)
+ie_integration_test(test_daemon_s3)
+ie_server_test(bucket)
