@@ -1,8 +1,9 @@
 /* Many GETs at once on one thread (eng_s3_get_many, see s3.h) with curl multi.
  * DESIGN: a fixed set of max_in_flight slots; a free slot takes the next key, a finished one
  * either hands its object to the callback, or (retryable failure) waits out its backoff in
- * the slot and is added again. The callback runs between curl calls, so while it works the
- * other transfers' bytes wait in the socket buffers and are read as soon as it returns. */
+ * the slot and is added again. A finished slot sends the next key's request before its
+ * callback runs. The callback runs between curl calls, so while it works the other
+ * transfers' bytes wait in the socket buffers and are read as soon as it returns. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -31,6 +32,8 @@ struct many {
     void *ud;
     unsigned seed;
     bool stopped;
+    int start_rc; /* a request that could not be started from slot_finished, and why */
+    struct ie_err start_err;
 };
 
 static int slot_start(struct many *g, struct slot *sl, size_t index, struct ie_err *err)
@@ -85,6 +88,14 @@ static void slot_finished(struct many *g, struct slot *sl, CURLcode cc)
     }
     size_t index = sl->index;
     slot_clear(g, sl);
+    /* The next key's request goes out before the callback works on this object, so the
+     * store answers while we analyse instead of after. */
+    if (g->next < g->n && !g->start_rc) {
+        int running;
+        g->start_rc = slot_start(g, sl, g->next++, &g->start_err);
+        if (!g->start_rc)
+            curl_multi_perform(g->m, &running);
+    }
     if (g->cb(index, status, data, len, status ? &e : NULL, g->ud))
         g->stopped = true;
 }
@@ -149,6 +160,10 @@ static int run(struct many *g, const atomic_int *cancel, struct ie_err *err)
             curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, (char **)&sl);
             slot_finished(g, sl, msg->data.result);
             finished = true;
+        }
+        if (g->start_rc) {
+            *err = g->start_err;
+            return g->start_rc;
         }
         if (finished)
             continue;
