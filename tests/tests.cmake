@@ -67,3 +67,6 @@ ie_integration_test(test_daemon_lock)
 ie_integration_test(test_daemon_shutdown)
 ie_integration_test(test_daemon_enospc)
 ie_server_test(reserve)
+# Engine unit tests: ie_engine_test(<engine module>) for tests/unit/test_eng_<module>.c; S3: run
+# next to a local S3 server (s3rver).
+ie_engine_test(s3 S3)
