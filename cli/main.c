@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "engine/s3.h"
 #include "engine/worker.h"
 #include "imgeda/analyze.h"
 
@@ -54,7 +55,8 @@ int main(int argc, char **argv)
         printf("imgeda %s (analyzer %s)\n", IMGEDA_VERSION, IE_ANALYZER_VERSION);
         return 0;
     }
-    if (ie_init(argv[0], &err) < 0) {
+    /* libvips, and libcurl for scans of buckets, start before any thread. */
+    if (ie_init(argv[0], &err) < 0 || eng_s3_global_init(&err) < 0) {
         cli_error("%s", err.msg);
         return 1;
     }

@@ -714,3 +714,39 @@ void ie_analyze_failed(const char *fs_path, const char *record_path,
     }
     set_corrupt(r, why);
 }
+
+/* The fields every record of a fetched file starts with (see ie_analyze_fetched). */
+static void fetched_identity(const char *record_path, int64_t size, double mtime, const char *now,
+                             struct ie_record *r)
+{
+    ie_record_set_str(&r->path, record_path);
+    ie_record_set_str(&r->filename, base_name(record_path));
+    ie_record_set_str(&r->analyzed_at, now);
+    ie_record_set_str(&r->analyzer_version, IE_ANALYZER_VERSION);
+    r->file_size_bytes = size;
+    r->mtime = mtime;
+}
+
+void ie_analyze_fetched(const void *buf, size_t len, const char *record_path, int64_t size,
+                        double mtime, const struct ie_scan_options *o, struct ie_record *r)
+{
+    char now[40];
+    ie_now_iso(now, sizeof(now));
+    fetched_identity(record_path, size, mtime, now, r);
+    if (o->max_file_bytes > 0 && (int64_t)len > o->max_file_bytes) {
+        set_corrupt(r, "file too large");
+        return;
+    }
+    ie_analyze_buffer(buf, len, o, r);
+    /* analyzed_at must survive the corrupt-path reset inside ie_analyze_buffer. */
+    ie_record_set_str(&r->analyzed_at, now);
+}
+
+void ie_analyze_fetch_failed(const char *record_path, int64_t size, double mtime, const char *why,
+                             struct ie_record *r)
+{
+    char now[40];
+    ie_now_iso(now, sizeof(now));
+    fetched_identity(record_path, size, mtime, now, r);
+    set_corrupt(r, why);
+}

@@ -169,8 +169,8 @@ static char *join(const char *dir, const char *name)
 static void add_file(struct ie_file_list *l, char *path)
 {
     ie_grow((void **)&l->v, &l->cap, l->n + 1, sizeof(*l->v));
-    l->v[l->n].fs_path = path;
-    l->v[l->n].record_path = ie_utf8_sanitize(path, strlen(path));
+    l->v[l->n] = (struct ie_found_file){
+        .fs_path = path, .record_path = ie_utf8_sanitize(path, strlen(path)), .listed = false};
     l->n++;
 }
 
@@ -261,6 +261,12 @@ static int cmp_found(const void *a, const void *b)
                   ((const struct ie_found_file *)b)->record_path);
 }
 
+void ie_file_list_sort(struct ie_file_list *l)
+{
+    if (l->n > 1)
+        qsort(l->v, l->n, sizeof(*l->v), cmp_found);
+}
+
 int ie_discover(const char *root, const struct ie_scan_options *o, struct ie_file_list *out,
                 struct ie_err *err)
 {
@@ -296,8 +302,7 @@ int ie_discover(const char *root, const struct ie_scan_options *o, struct ie_fil
     walk_dir(&w, norm, 0);
     if (w.n_outside)
         warn_outside(&w);
-    if (out->n > 1)
-        qsort(out->v, out->n, sizeof(*out->v), cmp_found);
+    ie_file_list_sort(out);
 out:
     free(w.first_outside);
     free(w.seen);

@@ -103,6 +103,16 @@ static bool same_stat(const struct ie_record *r, const struct stat *st)
     return r->file_size_bytes == (int64_t)st->st_size && fabs(r->mtime - mtime) < 1e-6;
 }
 
+/* True when rec was made from the file as it is now: same size and mtime, from the listing for a
+ * listed file (an object: the resume key is path, size and LastModified), else from stat. */
+static bool same_file(const struct ie_record *rec, const struct ie_found_file *f)
+{
+    struct stat st;
+    if (f->listed)
+        return rec->file_size_bytes == f->size && fabs(rec->mtime - f->mtime) < 1e-6;
+    return stat(f->fs_path, &st) == 0 && same_stat(rec, &st);
+}
+
 /* Reads the existing manifest into the plan. Returns 1 if it can be resumed, 0 if it must be
  * replaced (settings changed), negative on error. */
 static int plan_resume(struct ie_scan *s, struct ie_err *err)
@@ -136,10 +146,8 @@ static int plan_resume(struct ie_scan *s, struct ie_err *err)
         flags[i] = record_flags(&rec);
         /* Remember what must match; checked against stat below. */
         matched[i] = rec.analyzer_version && strcmp(rec.analyzer_version, IE_ANALYZER_VERSION) == 0;
-        if (matched[i]) {
-            struct stat st;
-            matched[i] = stat(s->files.v[i].fs_path, &st) == 0 && same_stat(&rec, &st);
-        }
+        if (matched[i])
+            matched[i] = same_file(&rec, &s->files.v[i]);
     }
     if (rc < 0) {
         free(matched);
@@ -186,47 +194,44 @@ out:
     return rc;
 }
 
-int ie_scan_open(const char *root, const char *manifest_path, const struct ie_scan_options *o,
-                 struct ie_scan **out, struct ie_err *err)
+static struct ie_scan *scan_new(const char *manifest_path, const struct ie_scan_options *o)
 {
     struct ie_scan *s = ie_xcalloc(1, sizeof(*s));
-    struct stat st;
     char now[40];
-    int rc;
-    bool resume = false;
-
     s->o = *o;
     s->t0 = ie_mono_seconds();
-    s->root = ie_path_normalize(root);
     s->manifest_path = ie_xstrdup(manifest_path);
-    s->input_dir = ie_path_absolute(root);
     s->settings_json = ie_scan_options_settings_json(o);
     ie_now_iso(now, sizeof(now));
     s->created_at = ie_xstrdup(now);
     ie_file_list_init(&s->files);
+    return s;
+}
 
-    rc = ie_discover(s->root, o, &s->files, err);
-    if (rc < 0)
-        goto fail;
+/* Plans s->files against the manifest (resume or a new one) and opens its writer. */
+static int scan_plan(struct ie_scan *s, struct ie_err *err)
+{
+    const struct ie_scan_options *o = &s->o;
+    const char *manifest_path = s->manifest_path;
+    struct stat st;
+    int rc;
+    bool resume = false;
+
     for (size_t i = 0; i < s->files.n_warnings; i++)
         note(s, "warning: %s", s->files.warnings[i]);
     s->entries = ie_xcalloc(s->files.n ? s->files.n : 1, sizeof(*s->entries));
 
     bool exists = stat(manifest_path, &st) == 0;
-    if (exists && S_ISDIR(st.st_mode)) {
-        rc = ie_err_set(err, IE_EINVAL, "%s is a directory, not a manifest file", manifest_path);
-        goto fail;
-    }
-    if (exists && !o->force && !looks_like_manifest(manifest_path)) {
-        rc = ie_err_set(err, IE_EINVAL,
-                        "%s exists and is not a manifest; refusing to overwrite it (use --force)",
-                        manifest_path);
-        goto fail;
-    }
+    if (exists && S_ISDIR(st.st_mode))
+        return ie_err_set(err, IE_EINVAL, "%s is a directory, not a manifest file", manifest_path);
+    if (exists && !o->force && !looks_like_manifest(manifest_path))
+        return ie_err_set(err, IE_EINVAL,
+                          "%s exists and is not a manifest; refusing to overwrite it (use --force)",
+                          manifest_path);
     if (exists && o->resume && !o->force) {
         rc = plan_resume(s, err);
         if (rc < 0)
-            goto fail;
+            return rc;
         resume = rc == 1;
     }
     if (resume) {
@@ -238,7 +243,7 @@ int ie_scan_open(const char *root, const char *manifest_path, const struct ie_sc
         free(header);
     }
     if (rc < 0)
-        goto fail;
+        return rc;
 
     s->p.total = s->files.n;
     for (size_t i = 0; i < s->files.n; i++) {
@@ -250,11 +255,43 @@ int ie_scan_open(const char *root, const char *manifest_path, const struct ie_sc
         }
     }
     s->p.processed = s->p.durable = s->p.resumed;
+    return 0;
+}
+
+int ie_scan_open(const char *root, const char *manifest_path, const struct ie_scan_options *o,
+                 struct ie_scan **out, struct ie_err *err)
+{
+    struct ie_scan *s = scan_new(manifest_path, o);
+    s->root = ie_path_normalize(root);
+    s->input_dir = ie_path_absolute(root);
+    int rc = ie_discover(s->root, o, &s->files, err);
+    if (rc == 0)
+        rc = scan_plan(s, err);
+    if (rc < 0) {
+        ie_scan_free(s);
+        return rc;
+    }
     *out = s;
     return 0;
-fail:
-    ie_scan_free(s);
-    return rc;
+}
+
+int ie_scan_open_listed(const char *input_dir, struct ie_file_list *files,
+                        const char *manifest_path, const struct ie_scan_options *o,
+                        struct ie_scan **out, struct ie_err *err)
+{
+    struct ie_scan *s = scan_new(manifest_path, o);
+    s->root = ie_xstrdup(input_dir);
+    s->input_dir = ie_xstrdup(input_dir);
+    s->files = *files;
+    ie_file_list_init(files);
+    ie_file_list_sort(&s->files);
+    int rc = scan_plan(s, err);
+    if (rc < 0) {
+        ie_scan_free(s);
+        return rc;
+    }
+    *out = s;
+    return 0;
 }
 
 size_t ie_scan_notes(const struct ie_scan *s, const char *const **notes)
@@ -294,14 +331,29 @@ void ie_scan_analyze_one(const struct ie_scan_options *o, const char *fs_path,
     ie_record_release(&rec);
 }
 
-void ie_scan_failed_one(const struct ie_scan_options *o, const char *fs_path,
-                        const char *record_path, const char *why, char **line, uint8_t *flags)
+void ie_scan_failed_one(const struct ie_scan_options *o, const struct ie_found_file *f,
+                        const char *why, char **line, uint8_t *flags)
 {
     struct ie_record rec;
     ie_record_init(&rec);
-    ie_analyze_failed(fs_path, record_path, o, why, &rec);
+    if (f->listed)
+        ie_analyze_fetch_failed(f->record_path, f->size, f->mtime, why, &rec);
+    else
+        ie_analyze_failed(f->fs_path, f->record_path, o, why, &rec);
     *line = ie_record_to_json(&rec);
     *flags = record_flags(&rec);
+    ie_record_release(&rec);
+}
+
+void ie_scan_analyze_bytes(const struct ie_scan_options *o, const struct ie_found_file *f,
+                           const void *buf, size_t len, char **line, uint8_t *flags, int64_t *bytes)
+{
+    struct ie_record rec;
+    ie_record_init(&rec);
+    ie_analyze_fetched(buf, len, f->record_path, f->size, f->mtime, o, &rec);
+    *line = ie_record_to_json(&rec);
+    *flags = record_flags(&rec);
+    *bytes = (int64_t)len;
     ie_record_release(&rec);
 }
 
@@ -317,6 +369,12 @@ void ie_scan_batch_run(const struct ie_scan *s, struct ie_scan_batch *b, const a
             break;
         const struct ie_found_file *f = &s->files.v[b->files[k]];
         int64_t bytes = 0;
+        if (f->listed) {
+            /* A listed file's bytes come from its driver; a key is never opened as a path. */
+            ie_scan_failed_one(&s->o, f, "not analysed: no driver fetched this object",
+                               &b->lines[k], &b->flags[k]);
+            continue;
+        }
         ie_scan_analyze_one(&s->o, f->fs_path, f->record_path, &b->lines[k], &b->flags[k], &bytes);
         b->bytes += bytes;
     }

@@ -12,6 +12,7 @@
 
 #include "imgeda/util.h"
 #include "engine/runner.h"
+#include "engine/s3_scan.h"
 #include "engine/worker.h"
 
 struct work_item {
@@ -25,6 +26,7 @@ struct work_item {
 struct eng_runner {
     uv_loop_t *loop;
     struct ie_scan *scan;
+    const struct eng_s3_source *src; /* NULL: files on disk */
     int workers;
     int in_flight;
     atomic_int cancel;
@@ -71,18 +73,17 @@ static void slot_give(struct eng_runner *r, struct eng_worker *wk)
     pthread_mutex_unlock(&r->slots_lock);
 }
 
-/* The batch's files analysed one by one in a worker process (engine/worker.c). */
-static void run_isolated(struct work_item *w)
+/* The batch's files analysed one by one in the worker process wk (engine/worker.c). */
+static void run_isolated(struct work_item *w, struct eng_worker *wk)
 {
     struct eng_runner *r = w->r;
     const struct ie_scan_options *o = ie_scan_options(r->scan);
     struct ie_scan_batch *b = w->batch;
-    struct eng_worker *wk = slot_take(r);
     for (size_t k = 0; k < b->n && !atomic_load(&r->cancel); k++) {
         int64_t bytes = 0;
         enum eng_worker_result res =
-            eng_worker_analyze(wk, o, ie_scan_file(r->scan, b->files[k]), &r->cancel, &b->lines[k],
-                               &b->flags[k], &bytes, &w->err);
+            eng_worker_analyze(wk, o, ie_scan_file(r->scan, b->files[k]), NULL, 0, &r->cancel,
+                               &b->lines[k], &b->flags[k], &bytes, &w->err);
         if (res == ENG_WORKER_FAILED) {
             w->failed = 1;
             break;
@@ -91,16 +92,25 @@ static void run_isolated(struct work_item *w)
             break;
         b->bytes += bytes;
     }
-    slot_give(r, wk);
 }
 
+/* One batch on a pool thread: files on disk or objects of a bucket (engine/s3_scan.c),
+ * analysed here or in a worker process. */
 static void work_cb(uv_work_t *req)
 {
     struct work_item *w = req->data;
-    if (w->r->isolated)
-        run_isolated(w);
-    else
-        ie_scan_batch_run(w->r->scan, w->batch, &w->r->cancel);
+    struct eng_runner *r = w->r;
+    struct eng_worker *wk = r->isolated ? slot_take(r) : NULL;
+    if (r->src) {
+        int rc = eng_s3_scan_batch_run(r->src, r->scan, w->batch, wk, &r->cancel, &w->err);
+        w->failed = rc < 0 && rc != IE_ECANCELED;
+    } else if (wk) {
+        run_isolated(w, wk);
+    } else {
+        ie_scan_batch_run(r->scan, w->batch, &r->cancel);
+    }
+    if (wk)
+        slot_give(r, wk);
     ie_thread_done();
 }
 
@@ -195,8 +205,8 @@ static void after_work_cb(uv_work_t *req, int status)
     fill(r);
 }
 
-int eng_runner_start(uv_loop_t *loop, struct ie_scan *scan, int workers,
-                     const struct eng_runner_callbacks *cb, struct eng_runner **out,
+int eng_runner_start(uv_loop_t *loop, struct ie_scan *scan, const struct eng_s3_source *src,
+                     int workers, const struct eng_runner_callbacks *cb, struct eng_runner **out,
                      struct ie_err *err)
 {
     if (workers < 1)
@@ -204,6 +214,7 @@ int eng_runner_start(uv_loop_t *loop, struct ie_scan *scan, int workers,
     struct eng_runner *r = ie_xcalloc(1, sizeof(*r));
     r->loop = loop;
     r->scan = scan;
+    r->src = src;
     r->workers = workers;
     atomic_init(&r->cancel, 0);
     const struct ie_scan_options *o = ie_scan_options(scan);
@@ -276,7 +287,7 @@ static void blocking_done(int status, const struct ie_err *err, void *ud)
         b->user.on_done(status, err, b->user.ud);
 }
 
-int eng_runner_run_blocking(struct ie_scan *scan, int workers,
+int eng_runner_run_blocking(struct ie_scan *scan, const struct eng_s3_source *src, int workers,
                             const struct eng_runner_callbacks *cb, struct ie_err *err)
 {
     uv_loop_t loop;
@@ -298,7 +309,7 @@ int eng_runner_run_blocking(struct ie_scan *scan, int workers,
     b.sigint.data = b.sigterm.data = &b;
     uv_signal_start(&b.sigint, on_signal, SIGINT);
     uv_signal_start(&b.sigterm, on_signal, SIGTERM);
-    rc = eng_runner_start(&loop, scan, workers, &mine, &b.r, err);
+    rc = eng_runner_start(&loop, scan, src, workers, &mine, &b.r, err);
     if (rc < 0) {
         uv_close((uv_handle_t *)&b.sigint, NULL);
         uv_close((uv_handle_t *)&b.sigterm, NULL);
@@ -312,4 +323,13 @@ int eng_runner_run_blocking(struct ie_scan *scan, int workers,
     eng_runner_free(b.r);
     rc = uv_loop_close(&loop) == 0 ? rc : ie_err_set(err, IE_EIO, "event loop did not close");
     return rc;
+}
+
+int eng_runner_open(const char *root, const char *manifest_path, const struct ie_scan_options *o,
+                    struct ie_scan **scan, struct eng_s3_source **src, struct ie_err *err)
+{
+    *src = NULL;
+    if (eng_s3_is_url(root))
+        return eng_s3_scan_open(root, manifest_path, o, scan, src, err);
+    return ie_scan_open(root, manifest_path, o, scan, err);
 }

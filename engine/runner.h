@@ -11,6 +11,12 @@
 #include "imgeda/scan.h"
 
 struct eng_runner;
+struct eng_s3_source; /* engine/s3_scan.h */
+
+/* Plans a scan of root, a folder (ie_scan_open; *src NULL) or an s3:// URL (eng_s3_scan_open;
+ * *src the bucket's source, freed by the caller with eng_s3_source_free after the scan). */
+int eng_runner_open(const char *root, const char *manifest_path, const struct ie_scan_options *o,
+                    struct ie_scan **scan, struct eng_s3_source **src, struct ie_err *err);
 
 struct eng_runner_callbacks {
     /* After commits, at most every progress_interval seconds and at every durable checkpoint
@@ -23,10 +29,11 @@ struct eng_runner_callbacks {
     double progress_interval;
 };
 
-/* Starts analysing on loop with at most `workers` batches in flight. The scan stays owned by
- * the caller and must outlive the runner. */
-int eng_runner_start(uv_loop_t *loop, struct ie_scan *scan, int workers,
-                     const struct eng_runner_callbacks *cb, struct eng_runner **out,
+/* Starts analysing on loop with at most `workers` batches in flight; src (NULL for files on
+ * disk) is the bucket eng_runner_open planned from. The scan and src stay owned by the caller
+ * and must outlive the runner. */
+int eng_runner_start(uv_loop_t *loop, struct ie_scan *scan, const struct eng_s3_source *src,
+                     int workers, const struct eng_runner_callbacks *cb, struct eng_runner **out,
                      struct ie_err *err);
 /* Asks the runner to stop: files not yet started stay to-do; work done is kept. Thread-safe. */
 void eng_runner_cancel(struct eng_runner *r);
@@ -38,7 +45,7 @@ void eng_runner_set_pool_size(int threads);
 
 /* Runs a scan to the end on a private loop; SIGINT/SIGTERM cancel it (progress is kept).
  * Returns 0 when complete, IE_ECANCELED when interrupted, or an error code. */
-int eng_runner_run_blocking(struct ie_scan *scan, int workers,
+int eng_runner_run_blocking(struct ie_scan *scan, const struct eng_s3_source *src, int workers,
                             const struct eng_runner_callbacks *cb, struct ie_err *err);
 
 #endif

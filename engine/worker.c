@@ -73,8 +73,9 @@ static int recv_all(int fd, void *p, size_t n)
     return 0;
 }
 
-/* A frame of at most max bytes, NUL-terminated (malloc'd), or NULL on EOF/error/oversize. */
-static char *recv_frame(int fd, size_t max)
+/* A frame of at most max bytes, NUL-terminated (malloc'd), or NULL on EOF/error/oversize; its
+ * length in *n when n is not NULL. */
+static char *recv_frame_n(int fd, size_t max, size_t *n)
 {
     uint32_t len;
     if (recv_all(fd, &len, sizeof(len)) < 0 || len > max)
@@ -85,7 +86,14 @@ static char *recv_frame(int fd, size_t max)
         return NULL;
     }
     s[len] = '\0';
+    if (n)
+        *n = len;
     return s;
+}
+
+static char *recv_frame(int fd, size_t max)
+{
+    return recv_frame_n(fd, max, NULL);
 }
 
 /* ---- the worker process ---- */
@@ -145,6 +153,41 @@ out:
     return rc;
 }
 
+/* What a request asks after its two paths: a file on disk (an empty frame), or fetched bytes (a
+ * frame holding the listed size and mtime, then one of the bytes). */
+struct fetched_meta {
+    int64_t size;
+    double mtime;
+};
+
+/* Reads the rest of a request and analyses it into *line. Returns 0, or -1 when the parent
+ * has gone (EOF or a malformed frame). */
+static int worker_analyze_request(int fd, const struct ie_scan_options *o, char *fs, char *rec,
+                                  char **line, uint8_t *flags, int64_t *bytes)
+{
+    size_t n = 0, len = 0;
+    struct fetched_meta m;
+    char *meta = recv_frame_n(fd, sizeof(m), &n);
+    if (!meta)
+        return -1;
+    memcpy(&m, meta, n == sizeof(m) ? sizeof(m) : 0);
+    free(meta);
+    if (n == 0) {
+        ie_scan_analyze_one(o, fs, rec, line, flags, bytes);
+        return 0;
+    }
+    if (n != sizeof(m))
+        return -1;
+    char *buf = recv_frame_n(fd, UINT32_MAX, &len);
+    if (!buf)
+        return -1;
+    struct ie_found_file f = {
+        .fs_path = fs, .record_path = rec, .listed = true, .size = m.size, .mtime = m.mtime};
+    ie_scan_analyze_bytes(o, &f, buf, len, line, flags, bytes);
+    free(buf);
+    return 0;
+}
+
 int eng_worker_main(int argc, char **argv)
 {
     struct ie_scan_options o;
@@ -173,7 +216,8 @@ int eng_worker_main(int argc, char **argv)
         uint8_t flags = 0;
         int64_t bytes = 0;
         inject_fault(rec);
-        ie_scan_analyze_one(&o, fs, rec, &line, &flags, &bytes);
+        if (worker_analyze_request(fd, &o, fs, rec, &line, &flags, &bytes) < 0)
+            break;
         int sent = send_frame(fd, line, strlen(line)) == 0 &&
                    send_all(fd, &flags, sizeof(flags)) == 0 &&
                    send_all(fd, &bytes, sizeof(bytes)) == 0;
@@ -315,14 +359,14 @@ static enum eng_worker_result failed_record(const struct ie_scan_options *o,
                                             const struct ie_found_file *f, const char *why,
                                             enum eng_worker_result r, char **line, uint8_t *flags)
 {
-    ie_scan_failed_one(o, f->fs_path, f->record_path, why, line, flags);
+    ie_scan_failed_one(o, f, why, line, flags);
     return r;
 }
 
 enum eng_worker_result eng_worker_analyze(struct eng_worker *w, const struct ie_scan_options *o,
-                                          const struct ie_found_file *f, const atomic_int *cancel,
-                                          char **line, uint8_t *flags, int64_t *bytes,
-                                          struct ie_err *err)
+                                          const struct ie_found_file *f, const void *data,
+                                          size_t len, const atomic_int *cancel, char **line,
+                                          uint8_t *flags, int64_t *bytes, struct ie_err *err)
 {
     char why[160];
     int status = 0;
@@ -332,8 +376,11 @@ enum eng_worker_result eng_worker_analyze(struct eng_worker *w, const struct ie_
         eng_worker_stop(w);
     if (!w->pid && spawn(w, o, err) < 0)
         return ENG_WORKER_FAILED;
+    struct fetched_meta m = {f->size, f->mtime};
     if (send_frame(w->fd, f->fs_path, strlen(f->fs_path)) < 0 ||
-        send_frame(w->fd, f->record_path, strlen(f->record_path)) < 0) {
+        send_frame(w->fd, f->record_path, strlen(f->record_path)) < 0 ||
+        send_frame(w->fd, &m, f->listed ? sizeof(m) : 0) < 0 ||
+        (f->listed && send_frame(w->fd, data, len) < 0)) {
         reap(w, true, &status);
         return failed_record(o, f, "analysis failed: the analysis worker died", ENG_WORKER_CRASHED,
                              line, flags);

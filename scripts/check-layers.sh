@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Fails when an #include points up the folder order core <- engine <- {cli, server, lambda}:
-#   core/    the library: its own files and imgeda/ headers; never uv.h, sqlite3.h, microhttpd.h
+#   core/    the library: its own files and imgeda/ headers; never uv.h, sqlite3.h, microhttpd.h, curl (no network code)
 #   engine/  core's public headers and its own; never microhttpd.h
 #   cli/     core's public headers, engine/ and its own; never microhttpd.h
 #   server/  core's public headers, engine/ and its own; never vips (thumbnails are core's)
@@ -29,7 +29,7 @@ check() {
     fi
 }
 
-check core '^imgeda/' 'uv\.h|sqlite3\.h|microhttpd\.h'
+check core '^imgeda/' 'uv\.h|sqlite3\.h|microhttpd\.h|curl/'
 check engine '^(imgeda|engine)/' 'microhttpd\.h'
 check cli '^(imgeda|engine)/' 'microhttpd\.h'
 check server '^(imgeda|engine)/' 'vips/'

@@ -388,7 +388,7 @@ static void open_done_cb(uv_work_t *w, int status)
     ie_scan_get_progress(r->scan, &p);
     srv_live_set(j->live, r->id, NULL, &p);
     record_state(j, r->id, NULL, NULL, &p);
-    if (eng_runner_start(j->loop, r->scan, r->opts.workers, &cb, &r->runner, &err) < 0) {
+    if (eng_runner_start(j->loop, r->scan, NULL, r->opts.workers, &cb, &r->runner, &err) < 0) {
         set_status(j, r->id, "failed", err.msg);
         finish_running(j);
     }

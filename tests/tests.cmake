@@ -70,6 +70,7 @@ ie_server_test(reserve)
 # Engine unit tests: ie_engine_test(<engine module>) for tests/unit/test_eng_<module>.c; S3: run
 # next to a local S3 server (s3rver).
 ie_engine_test(s3 S3)
+ie_integration_test(test_s3_scan)
 # The serverless flow (deploy/aws/): the real imgeda-lambda run through the state machine
 # against a local Lambda Runtime API and s3rver; the ASL, the template and the Dockerfile checked.
 ie_integration_test(test_lambda_flow)

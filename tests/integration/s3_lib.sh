@@ -52,18 +52,19 @@ proxy() {
 }
 proxy_stats() { curl -sf "http://127.0.0.1:$PROXYPORT/__proxy/stats"; }
 
-# s3_put FILE BUCKET KEY: uploads FILE straight to s3rver (not through the proxy).
+# s3_put FILE BUCKET KEY: uploads FILE straight to s3rver (not through the proxy); spaces in KEY
+# are sent as %20 (other characters as they are).
 s3_put() {
   curl -sf --aws-sigv4 "aws:amz:us-east-1:s3" --user S3RVER:S3RVER \
     -H 'x-amz-content-sha256: UNSIGNED-PAYLOAD' -H 'Content-Type: application/octet-stream' \
-    -T "$1" "http://127.0.0.1:$S3PORT/$2/$3" >/dev/null || fail "upload of $1 to s3://$2/$3 failed"
+    -T "$1" "http://127.0.0.1:$S3PORT/$2/${3// /%20}" >/dev/null || fail "upload of $1 to s3://$2/$3 failed"
 }
 
 # s3_delete BUCKET KEY: deletes an object on s3rver.
 s3_delete() {
   curl -sf --aws-sigv4 "aws:amz:us-east-1:s3" --user S3RVER:S3RVER \
     -H 'x-amz-content-sha256: UNSIGNED-PAYLOAD' -X DELETE \
-    "http://127.0.0.1:$S3PORT/$1/$2" >/dev/null || fail "delete of s3://$1/$2 failed"
+    "http://127.0.0.1:$S3PORT/$1/${2// /%20}" >/dev/null || fail "delete of s3://$1/$2 failed"
 }
 
 s3_stop() {

@@ -8,6 +8,7 @@
 //   POST /__proxy/fail?match=S&status=N&times=K
 //        the next K requests whose "METHOD /path?query" contains S get status N and an S3
 //        error document (InternalError for 5xx, SlowDown for 503, AccessDenied for 403)
+//   POST /__proxy/delay?match=S&ms=N    every request containing S waits N ms first
 //   POST /__proxy/delete-after-list?key=K
 //        after the next full listing (ListObjectsV2 without max-keys) has been read from the
 //        server, object K is deleted there before the listing reaches the client: an object
@@ -20,6 +21,7 @@ const portFile = process.argv[3];
 let counts = {};
 let faults = [];
 let deleteAfterList = null;
+let delays = [];
 
 function s3Error(res, status) {
   const code = status === 503 ? 'SlowDown' : status === 403 ? 'AccessDenied' :
@@ -34,7 +36,11 @@ function control(req, res, url) {
   const q = url.searchParams;
   let out = {ok: true};
   if (url.pathname === '/__proxy/stats') out = counts;
-  else if (url.pathname === '/__proxy/reset') { counts = {}; faults = []; deleteAfterList = null; }
+  else if (url.pathname === '/__proxy/reset') {
+    counts = {}; faults = []; deleteAfterList = null; delays = [];
+  }
+  else if (url.pathname === '/__proxy/delay')
+    delays.push({match: q.get('match') || '', ms: Number(q.get('ms') || 0)});
   else if (url.pathname === '/__proxy/fail')
     faults.push({match: q.get('match') || '', status: Number(q.get('status') || 500),
                  times: Number(q.get('times') || 1)});
@@ -90,7 +96,9 @@ const server = http.createServer((req, res) => {
     req.resume();
     return s3Error(res, f.status);
   }
-  forward(req, res, url);
+  const d = delays.find((x) => line.includes(x.match));
+  if (d) setTimeout(() => forward(req, res, url), d.ms);
+  else forward(req, res, url);
 });
 server.keepAliveTimeout = 5000;
 server.listen(0, '127.0.0.1', () => {

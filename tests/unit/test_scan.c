@@ -213,3 +213,103 @@ Test(scan, empty_folder_gets_a_header_only_manifest)
     free(d);
     free(out);
 }
+
+/* A listed file (as engine/s3_scan.c plans an object) with the given size and mtime. */
+static void add_listed(struct ie_file_list *l, const char *key, int64_t size, double mtime)
+{
+    char rec[128];
+    snprintf(rec, sizeof(rec), "s3://b/%s", key);
+    ie_grow((void **)&l->v, &l->cap, l->n + 1, sizeof(*l->v));
+    l->v[l->n++] = (struct ie_found_file){.fs_path = ie_xstrdup(key),
+                                          .record_path = ie_xstrdup(rec),
+                                          .listed = true,
+                                          .size = size,
+                                          .mtime = mtime};
+}
+
+/* Runs a listed scan whose driver "fetches" every object as the bytes of src_png (the key
+ * "gone.png": a failed fetch); returns how many files were analysed. */
+static size_t run_listed(const char *out, const char *src_png, struct ie_file_list *l,
+                         struct ie_scan_options *o)
+{
+    struct ie_scan *s;
+    struct ie_err err = {0};
+    struct ie_scan_batch *b;
+    struct ie_scan_progress p;
+    char *buf = NULL;
+    size_t len = 0;
+    cr_assert_eq(ie_read_file(src_png, 1 << 20, &buf, &len, &err), 0, "%s", err.msg);
+    cr_assert_eq(ie_scan_open_listed("s3://b", l, out, o, &s, &err), 0, "%s", err.msg);
+    cr_assert_eq(l->n, 0, "the list is taken over");
+    while ((b = ie_scan_next_batch(s, 2))) {
+        for (size_t k = 0; k < b->n; k++) {
+            const struct ie_found_file *f = ie_scan_file(s, b->files[k]);
+            int64_t bytes = 0;
+            if (strcmp(f->fs_path, "gone.png") == 0)
+                ie_scan_failed_one(o, f, "cannot fetch: NoSuchKey", &b->lines[k], &b->flags[k]);
+            else
+                ie_scan_analyze_bytes(o, f, buf, len, &b->lines[k], &b->flags[k], &bytes);
+        }
+        cr_assert_eq(ie_scan_batch_commit(s, b, NULL, &err), 0, "%s", err.msg);
+    }
+    cr_assert_eq(ie_scan_finish(s, true, &err), 0, "%s", err.msg);
+    ie_scan_get_progress(s, &p);
+    ie_scan_free(s);
+    free(buf);
+    return p.analysed;
+}
+
+Test(scan, listed_files_resume_on_listed_size_and_mtime_without_opening_keys)
+{
+    char *d = th_tempdir(), *out = th_path(d, "m.jsonl"), *png = th_path(d, "x.png");
+    struct ie_scan_options o;
+    struct ie_file_list l;
+    struct ie_manifest m;
+    struct stat st;
+    write_png(d, "x.png", 120);
+    cr_assert_eq(stat(png, &st), 0);
+    ie_scan_options_init(&o);
+    ie_file_list_init(&l);
+    add_listed(&l, "z.png", st.st_size, 1000.0);
+    add_listed(&l, "a.png", st.st_size, 2000.0);
+    add_listed(&l, "gone.png", 77, 3000.0);
+    cr_expect_eq(run_listed(out, png, &l, &o), 3);
+    load(out, &m);
+    cr_assert_eq(m.n, 3);
+    cr_expect_str_eq(m.meta.input_dir, "s3://b");
+    cr_expect_str_eq(m.recs[0].path, "s3://b/a.png", "sorted by path");
+    cr_expect_eq(m.recs[0].file_size_bytes, st.st_size);
+    cr_expect_float_eq(m.recs[0].mtime, 2000.0, 1e-9);
+    cr_expect_not(m.recs[0].is_corrupt);
+    cr_expect_str_eq(m.recs[0].filename, "a.png");
+    cr_expect_str_eq(m.recs[1].path, "s3://b/gone.png");
+    cr_expect(m.recs[1].is_corrupt);
+    cr_expect_str_eq(m.recs[1].error, "cannot fetch: NoSuchKey");
+    cr_expect_eq(m.recs[1].file_size_bytes, 77);
+    ie_manifest_release(&m);
+
+    /* Same listing but z.png has a new LastModified: only it is analysed again. */
+    add_listed(&l, "z.png", st.st_size, 1001.0);
+    add_listed(&l, "a.png", st.st_size, 2000.0);
+    add_listed(&l, "gone.png", 77, 3000.0);
+    cr_expect_eq(run_listed(out, png, &l, &o), 1);
+
+    /* A listed file reaching ie_scan_batch_run is never opened as a path. */
+    struct ie_scan *s;
+    struct ie_err err = {0};
+    struct ie_scan_batch *b;
+    add_listed(&l, "x.png", st.st_size, 5.0);
+    o.force = true;
+    cr_assert_eq(chdir(d), 0); /* "x.png" would open as a relative path here */
+    cr_assert_eq(ie_scan_open_listed("s3://b", &l, out, &o, &s, &err), 0, "%s", err.msg);
+    b = ie_scan_next_batch(s, 4);
+    ie_scan_batch_run(s, b, NULL);
+    cr_expect(strstr(b->lines[0], "\"is_corrupt\":true"), "%s", b->lines[0]);
+    ie_scan_batch_free(b);
+    ie_scan_free(s);
+    ie_file_list_release(&l);
+    th_rmrf(d);
+    free(d);
+    free(out);
+    free(png);
+}

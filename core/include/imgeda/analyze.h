@@ -32,6 +32,15 @@ void ie_analyze_failed(const char *fs_path, const char *record_path,
 /* Same from bytes already in memory (st_size/mtime left as set by the caller). */
 void ie_analyze_buffer(const void *buf, size_t len, const struct ie_scan_options *o,
                        struct ie_record *r);
+/* The record of a file whose bytes the caller fetched (an object of a bucket): record_path,
+ * size and mtime as listed, analysed from buf[0..len); more than o->max_file_bytes is "file too
+ * large", as for a file on disk. Never fails. */
+void ie_analyze_fetched(const void *buf, size_t len, const char *record_path, int64_t size,
+                        double mtime, const struct ie_scan_options *o, struct ie_record *r);
+/* The record of such a file that could not be fetched (deleted since it was listed, access
+ * denied): record_path, size and mtime as listed, is_corrupt and why. */
+void ie_analyze_fetch_failed(const char *record_path, int64_t size, double mtime, const char *why,
+                             struct ie_record *r);
 
 /* ---- building blocks, public for tests and tools ---- */
 

@@ -5,14 +5,21 @@
 #ifndef IMGEDA_DISCOVER_H
 #define IMGEDA_DISCOVER_H
 
+#include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "imgeda/analyze.h"
 #include "imgeda/err.h"
 
 struct ie_found_file {
-    char *fs_path;     /* bytes as on disk, for open() */
+    char *fs_path;     /* bytes as on disk, for open(); for a listed file, its key */
     char *record_path; /* valid UTF-8: non-UTF-8 bytes as \xNN */
+    /* A listed file (an object of a bucket, engine/s3_scan.c) is never opened here: its size
+     * and mtime come from the listing and its bytes from the driver (ie_scan_analyze_bytes). */
+    bool listed;
+    int64_t size;
+    double mtime;
 };
 
 struct ie_file_list {
@@ -24,6 +31,8 @@ struct ie_file_list {
 
 void ie_file_list_init(struct ie_file_list *l);
 void ie_file_list_release(struct ie_file_list *l);
+/* Sorts l by record_path, the order ie_discover returns and a finished manifest keeps. */
+void ie_file_list_sort(struct ie_file_list *l);
 
 /* Normalises a root like Python's pathlib.Path: "a//b/./c/" -> "a/b/c", "./x" -> "x". */
 char *ie_path_normalize(const char *p);

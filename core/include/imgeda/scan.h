@@ -48,6 +48,15 @@ struct ie_scan_batch {
 int ie_scan_open(const char *root, const char *manifest_path, const struct ie_scan_options *o,
                  struct ie_scan **out, struct ie_err *err);
 
+/* Plans a scan of files another source listed (an S3 bucket: engine/s3_scan.c), as
+ * ie_scan_open does for a folder: files (taken over, left empty; fs_path the key, listed set,
+ * size and mtime from the listing) must already be filtered by extension and shard; they are
+ * sorted here. input_dir is the header's input_dir ("s3://BUCKET/PREFIX"). Resume compares
+ * (path, size, mtime) with the listing; no file is opened. */
+int ie_scan_open_listed(const char *input_dir, struct ie_file_list *files,
+                        const char *manifest_path, const struct ie_scan_options *o,
+                        struct ie_scan **out, struct ie_err *err);
+
 /* Human-readable notes from planning (warnings, resume decisions); valid until ie_scan_free. */
 size_t ie_scan_notes(const struct ie_scan *s, const char *const **notes);
 
@@ -67,9 +76,16 @@ int ie_scan_batch_commit(struct ie_scan *s, struct ie_scan_batch *b, bool *check
  * Thread-safe. */
 void ie_scan_analyze_one(const struct ie_scan_options *o, const char *fs_path,
                          const char *record_path, char **line, uint8_t *flags, int64_t *bytes);
-/* The same for a file whose analysis failed outside the analyser (see ie_analyze_failed). */
-void ie_scan_failed_one(const struct ie_scan_options *o, const char *fs_path,
-                        const char *record_path, const char *why, char **line, uint8_t *flags);
+/* The same for a file whose analysis failed outside the analyser (see ie_analyze_failed; for a
+ * listed file, ie_analyze_fetch_failed). */
+void ie_scan_failed_one(const struct ie_scan_options *o, const struct ie_found_file *f,
+                        const char *why, char **line, uint8_t *flags);
+/* The same for a listed file whose bytes the driver fetched into buf (ie_analyze_fetched); a
+ * listed file in ie_scan_batch_run, which never opens keys as paths, gets an error record.
+ * Thread-safe. */
+void ie_scan_analyze_bytes(const struct ie_scan_options *o, const struct ie_found_file *f,
+                           const void *buf, size_t len, char **line, uint8_t *flags,
+                           int64_t *bytes);
 /* The i-th file of the plan (a batch's files[] index it). Valid until ie_scan_free. */
 const struct ie_found_file *ie_scan_file(const struct ie_scan *s, size_t i);
 
