@@ -1,11 +1,16 @@
 /* AnalyzeBatch: one batch of objects fetched into memory (several GETs in flight), analysed by
  * the core on as many threads as the function has cores, written as a partial manifest
  * work/RUN/parts/part-NNNNNN.jsonl: the header a scan with the run's settings writes, then one
- * record per object in key order, with the fields of a local scan and path s3://BUCKET/KEY.
- * An object that cannot be read (deleted since the listing, access denied, larger than
- * max_file_bytes) is that object's error record, as in a scan; only a failure to write the
- * part fails the batch. Writing the same part again (a retry) replaces it: the step is
- * idempotent.
+ * record per object in key order, made as `imgeda scan s3://` makes it (ie_scan_analyze_bytes:
+ * path s3://BUCKET/KEY, size and mtime as listed). An object that cannot be fetched (deleted
+ * since the listing, access denied, larger than max_file_bytes) is its error record; only a
+ * failure to write the part fails the batch. Writing the same part again (a retry) replaces it:
+ * the step is idempotent.
+ * Isolation, as the daemon does it: each analysis thread hands its images to a worker process
+ * (imgeda-lambda --analysis-worker, engine/worker.c), so a decoder that crashes or hangs costs
+ * one error record, not the batch (which Step Functions would retry into the same crash).
+ * IMGEDA_ISOLATE=0 analyses in process; IMGEDA_IMAGE_TIMEOUT_S (default 60, 0: none) bounds an
+ * image.
  * THREADS: the handler's thread runs the transfers (eng_s3_get_many) and hands each object to a
  * bounded queue; analysis threads take them from there. */
 #include <pthread.h>
@@ -15,21 +20,17 @@
 #include <string.h>
 #include <time.h>
 
+#include "engine/worker.h"
 #include "handlers.h"
-#include "imgeda/analyze.h"
 #include "imgeda/manifest.h"
-#include "imgeda/record.h"
+#include "imgeda/scan.h"
 #include "imgeda/util.h"
 
 /* GETs in flight per batch: enough to hide S3's first-byte latency behind analysis. */
 #define IN_FLIGHT 8
 /* A batch stops this long before Lambda's deadline, to report why instead of being killed. */
-#define DEADLINE_MARGIN_MS 5000
-
-struct object {
-    const char *key;
-    int64_t size, mtime;
-};
+#define DEADLINE_MARGIN_MS      5000
+#define DEFAULT_IMAGE_TIMEOUT_S 60
 
 struct job {
     size_t index;
@@ -40,10 +41,10 @@ struct job {
 struct batch {
     const struct lam_run *run;
     struct lam_ctx *ctx;
-    struct object *objs;
+    struct ie_scan_options opts; /* the run's, with this function's isolation settings */
+    struct ie_found_file *files; /* listed files: fs_path the key, record_path s3://B/KEY */
     size_t n;
     char **lines;     /* one record line per object, NULL until done */
-    bool *corrupt;    /* per object: its record says is_corrupt */
     size_t *fetch_of; /* the object of each key handed to eng_s3_get_many */
 
     pthread_mutex_t mu;
@@ -51,45 +52,35 @@ struct batch {
     struct job *queue; /* ring of cap jobs */
     size_t cap, head, queued;
     bool closed;
-    bool late; /* stopped: the deadline was near */
+    bool late;             /* stopped: the deadline was near */
+    struct ie_err failure; /* an analysis worker could not run (code 0: none) */
 };
 
-/* The record of object i as a manifest line: analysed from data, or an error record saying why
- * it could not be read. */
-static void object_line(struct batch *b, size_t i, const uint8_t *data, size_t len, const char *why)
+/* The record line of object i, from its bytes, here or in the thread's worker process. */
+static void analyse(struct batch *b, struct eng_worker *w, const struct job *j)
 {
-    const struct object *ob = &b->objs[i];
-    struct ie_record r;
-    char now[40], *path;
-    size_t n = strlen(b->run->input_bucket) + strlen(ob->key) + 8;
-    const char *slash = strrchr(ob->key, '/');
-
-    ie_record_init(&r);
-    ie_now_iso(now, sizeof(now));
-    path = ie_xmalloc(n);
-    snprintf(path, n, "s3://%s/%s", b->run->input_bucket, ob->key);
-    ie_record_set_str(&r.path, path);
-    ie_record_set_str(&r.filename, slash ? slash + 1 : ob->key);
-    r.file_size_bytes = why ? ob->size : (int64_t)len;
-    r.mtime = (double)ob->mtime;
-    if (why) {
-        ie_record_set_str(&r.analyzer_version, IE_ANALYZER_VERSION);
-        r.is_corrupt = true;
-        ie_record_set_str(&r.error, why);
-    } else {
-        ie_analyze_buffer(data, len, &b->run->opts, &r);
+    const struct ie_found_file *f = &b->files[j->index];
+    uint8_t flags;
+    int64_t bytes;
+    if (!ie_scan_options_isolated(&b->opts)) {
+        ie_scan_analyze_bytes(&b->opts, f, j->data, j->len, &b->lines[j->index], &flags, &bytes);
+        return;
     }
-    /* Set last: the corrupt path of ie_analyze_buffer resets what it does not keep. */
-    ie_record_set_str(&r.analyzed_at, now);
-    b->corrupt[i] = r.is_corrupt;
-    b->lines[i] = ie_record_to_json(&r);
-    ie_record_release(&r);
-    free(path);
+    struct ie_err err = {0};
+    enum eng_worker_result r = eng_worker_analyze(w, &b->opts, f, j->data, j->len, NULL,
+                                                  &b->lines[j->index], &flags, &bytes, &err);
+    if (r == ENG_WORKER_FAILED) {
+        pthread_mutex_lock(&b->mu);
+        if (!b->failure.code)
+            b->failure = err;
+        pthread_mutex_unlock(&b->mu);
+    }
 }
 
 static void *analysis_thread(void *arg)
 {
     struct batch *b = arg;
+    struct eng_worker w = {0};
     for (;;) {
         pthread_mutex_lock(&b->mu);
         while (!b->queued && !b->closed)
@@ -103,9 +94,10 @@ static void *analysis_thread(void *arg)
         b->queued--;
         pthread_cond_signal(&b->can_push);
         pthread_mutex_unlock(&b->mu);
-        object_line(b, j.index, j.data, j.len, NULL);
+        analyse(b, &w, &j);
         free(j.data);
     }
+    eng_worker_stop(&w);
     ie_thread_done();
     return NULL;
 }
@@ -125,8 +117,13 @@ static int on_fetched(size_t k, int status, uint8_t *data, size_t len, const str
     struct batch *b = ud;
     size_t i = b->fetch_of[k];
     if (status < 0) {
-        /* As a local scan words it when the file is over the limit. */
-        object_line(b, i, NULL, 0, status == IE_ELIMIT ? "file too large" : err->msg);
+        /* Deleted since the listing, denied, grown too large: that image's verdict, worded as
+         * a scan of the bucket words it. */
+        char why[IE_ERR_MSG_MAX + 32];
+        uint8_t flags;
+        snprintf(why, sizeof(why), "cannot fetch %s", err->msg);
+        ie_scan_failed_one(&b->opts, &b->files[i], status == IE_ELIMIT ? "file too large" : why,
+                           &b->lines[i], &flags);
         return 0;
     }
     pthread_mutex_lock(&b->mu);
@@ -143,7 +140,8 @@ static int on_fetched(size_t k, int status, uint8_t *data, size_t len, const str
     return 0;
 }
 
-/* Reads the event's batch: {"index": N, "objects": [{"key", "size", "mtime"}...]}. */
+/* Reads the event's batch, {"index": N, "objects": [{"key", "size", "mtime"}...]}, into listed
+ * files. */
 static int parse_batch(const cJSON *ev, struct batch *b, size_t *index, struct ie_err *err)
 {
     const cJSON *batch = cJSON_GetObjectItemCaseSensitive(ev, "batch");
@@ -158,7 +156,7 @@ static int parse_batch(const cJSON *ev, struct batch *b, size_t *index, struct i
     if (b->n > LAM_MAX_BATCH)
         return ie_err_set(err, IE_EINVAL, "a batch holds at most %d objects, not %zu",
                           LAM_MAX_BATCH, b->n);
-    b->objs = ie_xcalloc(b->n ? b->n : 1, sizeof(*b->objs));
+    b->files = ie_xcalloc(b->n ? b->n : 1, sizeof(*b->files));
     size_t i = 0;
     for (const cJSON *o = objs->child; o; o = o->next, i++) {
         const cJSON *key = cJSON_GetObjectItemCaseSensitive(o, "key");
@@ -170,16 +168,46 @@ static int parse_batch(const cJSON *ev, struct batch *b, size_t *index, struct i
                               "batch object %zu needs \"key\" (a string), \"size\" and \"mtime\" "
                               "(numbers)",
                               i);
-        b->objs[i] = (struct object){key->valuestring, (int64_t)size->valuedouble,
-                                     (int64_t)mtime->valuedouble};
+        struct ie_buf path;
+        char *safe = ie_utf8_sanitize(key->valuestring, strlen(key->valuestring));
+        ie_buf_init(&path);
+        ie_buf_addf(&path, "s3://%s/%s", b->run->input_bucket, safe);
+        free(safe);
+        b->files[i] = (struct ie_found_file){.fs_path = ie_xstrdup(key->valuestring),
+                                             .record_path = ie_buf_detach(&path),
+                                             .listed = true,
+                                             .size = (int64_t)size->valuedouble,
+                                             .mtime = mtime->valuedouble};
     }
     return 0;
+}
+
+/* The run's options with this function's isolation settings (not options of a run: like the
+ * daemon's scan.isolate, they belong to where the analysis runs). */
+static void isolation_from_env(struct ie_scan_options *o)
+{
+    const char *iso = getenv("IMGEDA_ISOLATE"), *t = getenv("IMGEDA_IMAGE_TIMEOUT_S");
+    o->isolate = !(iso && strcmp(iso, "0") == 0);
+    o->image_timeout_s = t && *t ? atof(t) : DEFAULT_IMAGE_TIMEOUT_S;
+    if (!(o->image_timeout_s >= 0 && o->image_timeout_s <= 86400))
+        o->image_timeout_s = DEFAULT_IMAGE_TIMEOUT_S;
+    if (!o->isolate)
+        o->image_timeout_s = 0;
+}
+
+/* Stops the analysis threads once the queue is drained. */
+static void close_queue(struct batch *b)
+{
+    pthread_mutex_lock(&b->mu);
+    b->closed = true;
+    pthread_cond_broadcast(&b->can_pop);
+    pthread_mutex_unlock(&b->mu);
 }
 
 /* Fetches and analyses every object into b->lines. Returns 0 or an error. */
 static int analyse_all(struct batch *b, struct ie_err *err)
 {
-    const struct ie_scan_options *o = &b->run->opts;
+    const struct ie_scan_options *o = &b->opts;
     int nthreads = o->workers > 0 ? o->workers : 1, started = 0, rc = 0;
     pthread_t *threads = ie_xcalloc((size_t)nthreads, sizeof(*threads));
     const char **keys = ie_xcalloc(b->n ? b->n : 1, sizeof(*keys));
@@ -189,39 +217,37 @@ static int analyse_all(struct batch *b, struct ie_err *err)
      * refuses any that grew since. */
     b->fetch_of = ie_xcalloc(b->n ? b->n : 1, sizeof(*b->fetch_of));
     for (size_t i = 0; i < b->n; i++) {
-        if (b->objs[i].size > o->max_file_bytes) {
-            object_line(b, i, NULL, 0, "file too large");
+        uint8_t flags;
+        if (o->max_file_bytes > 0 && b->files[i].size > o->max_file_bytes) {
+            ie_scan_failed_one(o, &b->files[i], "file too large", &b->lines[i], &flags);
             continue;
         }
         b->fetch_of[n_keys] = i;
-        keys[n_keys++] = b->objs[i].key;
+        keys[n_keys++] = b->files[i].fs_path;
     }
     b->cap = (size_t)nthreads;
     b->queue = ie_xcalloc(b->cap, sizeof(*b->queue));
     for (; started < nthreads; started++)
         if (pthread_create(&threads[started], NULL, analysis_thread, b) != 0)
             break;
-    if (started == 0) {
+    if (started == 0)
         rc = ie_err_set(err, IE_EIO, "cannot start an analysis thread");
-        goto out;
-    }
-    rc = eng_s3_get_many(b->ctx->s3, b->run->input_bucket, keys, n_keys, IN_FLIGHT,
-                         (size_t)o->max_file_bytes, on_fetched, b, NULL, err);
-out:
-    pthread_mutex_lock(&b->mu);
-    b->closed = true;
-    pthread_cond_broadcast(&b->can_pop);
-    pthread_mutex_unlock(&b->mu);
+    else
+        rc = eng_s3_get_many(b->ctx->s3, b->run->input_bucket, keys, n_keys, IN_FLIGHT,
+                             (size_t)o->max_file_bytes, on_fetched, b, NULL, err);
+    close_queue(b);
     for (int t = 0; t < started; t++)
         pthread_join(threads[t], NULL);
     if (b->late)
         rc = ie_err_set(err, IE_ELIMIT,
                         "the batch did not finish before the function's timeout; lower batch_size "
                         "or raise the AnalyzeBatch function's Timeout");
+    else if (rc == 0 && b->failure.code)
+        rc = ie_err_set(err, IE_EIO, "%s", b->failure.msg);
     for (size_t i = 0; rc == 0 && i < b->n; i++)
         if (!b->lines[i])
-            rc = ie_err_set(err, IE_EIO, "s3://%s/%s was neither analysed nor failed",
-                            b->run->input_bucket, b->objs[i].key);
+            rc = ie_err_set(err, IE_EIO, "%s was neither analysed nor failed",
+                            b->files[i].record_path);
     free(threads);
     free(keys);
     free(b->fetch_of);
@@ -229,13 +255,30 @@ out:
     return rc;
 }
 
+/* The partial manifest: the header a scan of the run's prefix writes, then the batch's lines. */
+static void part_text(const struct batch *b, struct ie_buf *out)
+{
+    char *settings = ie_scan_options_settings_json(&b->opts);
+    char *input = lam_run_input_url(b->run);
+    char *header = ie_manifest_header_json(input, settings, (int64_t)b->n, b->run->created_at);
+    ie_buf_adds(out, header);
+    ie_buf_addc(out, '\n');
+    for (size_t i = 0; i < b->n; i++) {
+        ie_buf_adds(out, b->lines[i]);
+        ie_buf_addc(out, '\n');
+    }
+    free(header);
+    free(input);
+    free(settings);
+}
+
 int lam_analyze_batch(struct lam_ctx *ctx, const cJSON *event, cJSON **result, struct ie_err *err)
 {
     struct lam_run run;
     struct batch b = {.run = &run, .ctx = ctx};
     struct ie_buf part;
-    char *header = NULL, *settings = NULL, *input = NULL, *key = NULL;
-    size_t index = 0, corrupt = 0;
+    char *key = NULL;
+    size_t index = 0;
     int rc;
 
     ie_buf_init(&part);
@@ -244,22 +287,14 @@ int lam_analyze_batch(struct lam_ctx *ctx, const cJSON *event, cJSON **result, s
     pthread_cond_init(&b.can_pop, NULL);
     if ((rc = lam_run_from_json(cJSON_GetObjectItemCaseSensitive(event, "run"), &run, err)) < 0)
         goto out;
+    b.opts = run.opts;
+    isolation_from_env(&b.opts);
     if ((rc = parse_batch(event, &b, &index, err)) < 0)
         goto out;
     b.lines = ie_xcalloc(b.n ? b.n : 1, sizeof(*b.lines));
-    b.corrupt = ie_xcalloc(b.n ? b.n : 1, sizeof(*b.corrupt));
     if ((rc = analyse_all(&b, err)) < 0)
         goto out;
-    settings = ie_scan_options_settings_json(&run.opts);
-    input = lam_run_input_url(&run);
-    header = ie_manifest_header_json(input, settings, (int64_t)b.n, run.created_at);
-    ie_buf_adds(&part, header);
-    ie_buf_addc(&part, '\n');
-    for (size_t i = 0; i < b.n; i++) {
-        ie_buf_adds(&part, b.lines[i]);
-        ie_buf_addc(&part, '\n');
-        corrupt += b.corrupt[i];
-    }
+    part_text(&b, &part);
     key = lam_run_part_key(&run, index);
     if ((rc = eng_s3_put(ctx->s3, run.output_bucket, key, part.data, part.len,
                          "application/x-ndjson", err)) < 0)
@@ -268,16 +303,15 @@ int lam_analyze_batch(struct lam_ctx *ctx, const cJSON *event, cJSON **result, s
     cJSON_AddNumberToObject(*result, "index", (double)index);
     cJSON_AddStringToObject(*result, "part_key", key);
     cJSON_AddNumberToObject(*result, "records", (double)b.n);
-    cJSON_AddNumberToObject(*result, "corrupt", (double)corrupt);
 out:
     for (size_t i = 0; b.lines && i < b.n; i++)
         free(b.lines[i]);
     free(b.lines);
-    free(b.corrupt);
-    free(b.objs);
-    free(header);
-    free(settings);
-    free(input);
+    for (size_t i = 0; b.files && i < b.n; i++) {
+        free(b.files[i].fs_path);
+        free(b.files[i].record_path);
+    }
+    free(b.files);
     free(key);
     ie_buf_release(&part);
     pthread_cond_destroy(&b.can_pop);

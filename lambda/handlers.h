@@ -65,7 +65,7 @@ int lam_generate_plots(struct lam_ctx *ctx, const cJSON *event, cJSON **result, 
 struct lam_run {
     char *run_id;        /* "20261205T213752Z-1a2b3c4d": names the working files */
     char *input_bucket;  /* where the images are */
-    char *input_prefix;  /* "" or a key prefix */
+    char *input_prefix;  /* "" or a folder of keys: "photos" means the keys under "photos/" */
     char *output_bucket; /* where results go */
     char *output_prefix; /* "" or a key prefix ending in '/' */
     char *work_prefix;   /* output_prefix + "work/" + run_id + "/" */
@@ -83,7 +83,8 @@ int lam_run_from_json(const cJSON *ev, struct lam_run *run, struct ie_err *err);
 void lam_run_release(struct lam_run *run);
 /* The run as JSON (caller deletes): what ListImages returns. */
 cJSON *lam_run_to_json(const struct lam_run *run);
-/* "s3://BUCKET/PREFIX": the manifest header's input_dir. malloc'd. */
+/* "s3://BUCKET" or "s3://BUCKET/PREFIX" without a trailing '/': the manifest header's
+ * input_dir, as `imgeda scan s3://BUCKET/PREFIX` writes it. malloc'd. */
 char *lam_run_input_url(const struct lam_run *run);
 /* output_prefix + rest (e.g. "manifests/manifest.jsonl"), malloc'd. */
 char *lam_run_output_key(const struct lam_run *run, const char *rest);

@@ -140,10 +140,8 @@ static int on_object(const struct eng_s3_object *o, void *ud)
 {
     struct lister *l = ud;
     size_t len = strlen(o->key);
-    /* Folder markers ("a/") and keys beside the prefix ("photos2/" for "photos") are no images
-     * of it. */
-    if (len == 0 || o->key[len - 1] == '/' || !eng_s3_key_under(o->key, l->run->input_prefix) ||
-        !ie_scan_options_match_ext(&l->run->opts, o->key))
+    /* Keys ending in '/' are the "folders" consoles create: never images. */
+    if (len == 0 || o->key[len - 1] == '/' || !ie_scan_options_match_ext(&l->run->opts, o->key))
         return 0;
     if (!l->batch) {
         l->batch = cJSON_CreateObject();
@@ -165,14 +163,23 @@ int lam_list_images(struct lam_ctx *ctx, const cJSON *event, cJSON **result, str
 {
     struct lam_run run;
     struct lister l = {.run = &run};
-    char *key = NULL;
+    char *key = NULL, *folder = NULL;
     int rc;
 
     ie_buf_init(&l.json);
     if ((rc = run_from_input(event, &run, err)) < 0)
         goto out;
-    if ((rc = eng_s3_list(ctx->s3, run.input_bucket, run.input_prefix, on_object, &l, err)) < 0)
+    /* The prefix names a folder, as in `imgeda scan s3://BUCKET/PREFIX`: "photos" lists the keys
+     * under "photos/", not "photos-old/...". */
+    folder = ie_xmalloc(strlen(run.input_prefix) + 2);
+    strcpy(folder, run.input_prefix);
+    if (*folder && folder[strlen(folder) - 1] != '/')
+        strcat(folder, "/");
+    if ((rc = eng_s3_list(ctx->s3, run.input_bucket, folder, on_object, &l, err)) < 0) {
+        struct ie_err e = *err;
+        rc = ie_err_set(err, rc, "cannot list s3://%s/%s: %s", run.input_bucket, folder, e.msg);
         goto out;
+    }
     flush_batch(&l);
     ie_buf_adds(&l.json, run.batch_count ? "\n]\n" : "[]\n");
     key = ie_xmalloc(strlen(run.work_prefix) + 16);
@@ -187,6 +194,7 @@ out:
     cJSON_Delete(l.batch);
     ie_buf_release(&l.json);
     free(key);
+    free(folder);
     lam_run_release(&run);
     return rc;
 }

@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "engine/s3.h"
+#include "engine/worker.h"
 #include "handlers.h"
 #include "imgeda/analyze.h"
 #include "imgeda/util.h"
@@ -121,6 +122,9 @@ int main(int argc, char **argv)
     char tmp_dir[4096];
     const char *name = argc > 1 ? argv[1] : getenv("_HANDLER");
 
+    /* An isolated analysis worker (engine/worker.c) is this binary started with this flag. */
+    if (argc > 1 && strcmp(argv[1], ENG_WORKER_FLAG) == 0)
+        return eng_worker_main(argc, argv);
     if (name && (strcmp(name, "-h") == 0 || strcmp(name, "--help") == 0)) {
         fputs(usage, stdout);
         return 0;

@@ -160,10 +160,17 @@ cJSON *lam_run_to_json(const struct lam_run *run)
 
 char *lam_run_input_url(const struct lam_run *run)
 {
-    size_t n = strlen(run->input_bucket) + strlen(run->input_prefix) + 8;
-    char *s = ie_xmalloc(n);
-    snprintf(s, n, "s3://%s/%s", run->input_bucket, run->input_prefix);
-    return s;
+    struct ie_buf b;
+    size_t n = strlen(run->input_prefix);
+    while (n && run->input_prefix[n - 1] == '/')
+        n--;
+    ie_buf_init(&b);
+    ie_buf_addf(&b, "s3://%s", run->input_bucket);
+    if (n) {
+        ie_buf_addc(&b, '/');
+        ie_buf_add(&b, run->input_prefix, n);
+    }
+    return ie_buf_detach(&b);
 }
 
 char *lam_run_output_key(const struct lam_run *run, const char *rest)

@@ -40,7 +40,7 @@ ok "$n_up fixture files uploaded (with non-images, a key beside the prefix, a fo
 flow() {
   local name=$1 input=$2; shift 2
   set +e
-  timeout 120 env IMGEDA_MERGE_FAN_IN="${IMGEDA_MERGE_FAN_IN:-}" node "$HERE/lambda_flow.mjs" --asl "$ASL" --template "$TPL" --exe "$LAMBDA" \
+  timeout 120 node "$HERE/lambda_flow.mjs" --asl "$ASL" --template "$TPL" --exe "$LAMBDA" \
     --s3 "$DIRECT" --input "$input" --instances 2 --report "$name.report.json" "$@" \
     >"$name.json" 2>"$name.log"
   local rc=$?
@@ -100,6 +100,14 @@ for a, b in zip(rl, rs):
 PY
 ok "manifests/manifest.jsonl equals the local scan in every field but path, mtime and analyzed_at"
 
+# ... and `imgeda scan s3://` of the same prefix in everything but the timestamps and workers.
+"$IMGEDA" scan s3://images-in/datasets/d -o s3scan.jsonl -q --workers 2 >/dev/null || fail "imgeda scan s3:// failed"
+norm() { sed -E 's/"(created_at|analyzed_at)":"[^"]*"//g; s/"workers":[0-9]+//' "$1"; }
+norm s3scan.jsonl >a.txt
+norm lambda.jsonl >b.txt
+cmp -s a.txt b.txt || { diff a.txt b.txt | head -5 >&2; fail "the Lambda manifest differs from imgeda scan s3://"; }
+ok "... and equals imgeda scan s3:// of the same prefix byte for byte but timestamps and workers"
+
 get runs/main/summary/summary.json summary.json
 "$IMGEDA" info --json -m local.jsonl >local_summary.json || fail "imgeda info failed"
 "$PYTHON" - <<'PY' || fail "summary/summary.json differs from imgeda info --json"
@@ -136,6 +144,21 @@ grep -q '"total_files":7,' fanin.jsonl || fail "the merged header's total_files 
 ok "7 one-image parts merged 2 at a time (three levels) give the same records, byte for byte but timestamps"
 
 # ---- what goes wrong ----
+# A decoder that crashes or hangs (test builds inject it into the analysis workers) costs one
+# error record each; the batch and the run go on.
+IMGEDA_FAULT_INJECT="crash=street.jpg,spin=snow.png" IMGEDA_IMAGE_TIMEOUT_S=2 flow hostile '{"input_bucket": "images-in", "input_prefix": "datasets/d/sample", "output_bucket": "results-out", "output_prefix": "runs/hostile"}' ||
+  { cat hostile.json hostile.log >&2; fail "a crashing decoder failed the run"; }
+get runs/hostile/manifests/manifest.jsonl hostile.jsonl
+"$PYTHON" - <<'PY' || fail "the crash and the hang are not error records"
+import json
+recs = {r["path"].rsplit("/", 1)[1]: r for r in (json.loads(l) for l in open("hostile.jsonl")) if "path" in r}
+assert len(recs) == 7, len(recs)
+assert recs["street.jpg"]["is_corrupt"] and "crashed" in recs["street.jpg"]["error"], recs["street.jpg"]
+assert recs["snow.png"]["is_corrupt"] and "timed out" in recs["snow.png"]["error"], recs["snow.png"]
+assert not recs["night.jpg"]["is_corrupt"] and not recs["street_copy.jpg"]["is_corrupt"]
+PY
+ok "a decoder crash and a hang in AnalyzeBatch's worker processes are two error records; the run succeeds"
+
 if flow nobucket '{"input_bucket": "no-such-bucket", "output_bucket": "results-out"}'; then
   fail "a run over a missing bucket succeeded"
 fi
