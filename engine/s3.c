@@ -4,7 +4,6 @@
  * holds the connection cache, DNS cache and TLS sessions (under mutexes): a handle costs
  * little, keep-alive connections are reused by every thread, and no handle is ever used by two
  * threads. Signing is curl's (CURLOPT_AWS_SIGV4); the payload hash header is ours. */
-#include <ctype.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -85,12 +84,18 @@ bool eng_s3_is_url(const char *s)
     return s && strncmp(s, ENG_S3_SCHEME, strlen(ENG_S3_SCHEME)) == 0;
 }
 
+/* ASCII classes by hand: the ctype functions follow the locale, URLs and bucket names do not. */
+static bool ascii_alnum(unsigned char c)
+{
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
+}
+
 static bool bucket_name_ok(const char *b, size_t n)
 {
     if (n < 3 || n > 63 || b[0] == '.' || b[0] == '-' || b[n - 1] == '.' || b[n - 1] == '-')
         return false;
     for (size_t i = 0; i < n; i++)
-        if (!(islower((unsigned char)b[i]) || isdigit((unsigned char)b[i]) || b[i] == '.' ||
+        if (!((b[i] >= 'a' && b[i] <= 'z') || (b[i] >= '0' && b[i] <= '9') || b[i] == '.' ||
               b[i] == '-' || b[i] == '_'))
             return false;
     return true;
@@ -240,7 +245,7 @@ static void uri_encode(struct ie_buf *b, const char *s, bool keep_slash)
 {
     static const char hex[] = "0123456789ABCDEF";
     for (const unsigned char *c = (const unsigned char *)s; *c; c++) {
-        if (isalnum(*c) || *c == '-' || *c == '_' || *c == '.' || *c == '~' ||
+        if (ascii_alnum(*c) || *c == '-' || *c == '_' || *c == '.' || *c == '~' ||
             (keep_slash && *c == '/'))
             ie_buf_addc(b, (char)*c);
         else {

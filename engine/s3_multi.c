@@ -181,8 +181,7 @@ int eng_s3_get_many(struct eng_s3 *s, const char *bucket, const char *const *key
     g.m = curl_multi_init();
     int rc = g.m ? run(&g, cancel, err) : ie_err_set(err, IE_EIO, "curl_multi_init failed");
     for (int i = 0; i < g.nslots; i++)
-        if (g.slots[i].busy || g.slots[i].q.h)
-            slot_clear(&g, &g.slots[i]);
+        slot_clear(&g, &g.slots[i]);
     if (g.m)
         curl_multi_cleanup(g.m);
     free(g.slots);

@@ -53,6 +53,7 @@ static int in_flight_from_env(struct ie_err *err, int *out)
 struct lister {
     const struct ie_scan_options *o;
     const char *bucket;
+    const char *prefix;
     size_t rel_at; /* the key's part after the listed prefix is what shards hash */
     struct ie_file_list *files;
 };
@@ -61,8 +62,10 @@ static int on_object(const struct eng_s3_object *obj, void *ud)
 {
     struct lister *l = ud;
     size_t n = strlen(obj->key);
-    /* Keys ending in '/' are the "folders" consoles create: never images. */
-    if (n == 0 || obj->key[n - 1] == '/' || !ie_scan_options_match_ext(l->o, obj->key))
+    /* Keys ending in '/' are the "folders" consoles create: never images. A key outside the
+     * prefix (a server that ignores it) is not ours either. */
+    if (n == 0 || obj->key[n - 1] == '/' || strncmp(obj->key, l->prefix, l->rel_at) != 0 ||
+        !ie_scan_options_match_ext(l->o, obj->key))
         return 0;
     if (!ie_scan_options_in_shard(l->o, obj->key + l->rel_at, n - l->rel_at))
         return 0;
@@ -129,7 +132,7 @@ int eng_s3_scan_open(const char *url, const char *manifest_path, const struct ie
     prefix = folder_prefix(u.prefix);
     if ((rc = eng_s3_check(src->client, u.bucket, prefix, err)) < 0)
         goto out;
-    struct lister l = {o, u.bucket, strlen(prefix), &files};
+    struct lister l = {o, u.bucket, prefix, strlen(prefix), &files};
     rc = eng_s3_list(src->client, u.bucket, prefix, on_object, &l, err);
     if (rc < 0) {
         struct ie_err e = *err;

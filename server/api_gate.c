@@ -335,7 +335,7 @@ enum MHD_Result srv_h_ci_gate(struct srv_req *r)
     if (srv_ci_gate_parse(r, &q, &err) < 0)
         goto bad;
     double timeout_s = q.timeout_s;
-    if (srv_api_check_root(r->ctx->cfg, q.root, &root, &err) < 0)
+    if (srv_api_check_root(r->ctx, q.root, &root, &err) < 0)
         goto bad;
     opts = q.options ? cJSON_PrintUnformatted(q.options) : ie_xstrdup("{}");
     if (srv_scan_options_from_json(opts, r->ctx->cfg, &o, &err) < 0)

@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "api_internal.h"
+#include "bucket.h"
 #include "imgeda/thumbnail.h"
 #include "imgeda/util.h"
 #include "jobs.h"
@@ -90,6 +91,34 @@ static int image_file(const struct srv_config *cfg, const char *path, char **fs_
     return 0;
 }
 
+/* The largest object fetched for a thumbnail: what a scan reads of one file by default. */
+#define OBJECT_MAX_BYTES ((size_t)2 << 30)
+
+/* The thumbnail of the image object at url (an s3:// path from a scan's record): fetched into
+ * memory, then the core's thumbnail from the buffer with the same pixel limit. */
+static int object_thumbnail(struct srv_req *r, const char *url, int size, void **jpeg, size_t *len,
+                            struct ie_err *err)
+{
+    uint8_t *data = NULL;
+    size_t n = 0;
+    int rc = srv_bucket_fetch(r->ctx->cfg, r->ctx->s3, url, OBJECT_MAX_BYTES, &data, &n, err);
+    if (rc == 0)
+        rc = ie_thumbnail_jpeg_buffer(data, n, size, r->ctx->cfg->max_pixels, jpeg, len, err);
+    free(data);
+    return rc;
+}
+
+/* A failed fetch of an image object: gone (404), outside the allowed roots (403), or the
+ * store's fault (502: the daemon's credentials, the store down). */
+static enum MHD_Result object_error(struct srv_req *r, const struct ie_err *err)
+{
+    if (err->code == IE_ENOENT)
+        return srv_reply_error(r, 404, "not_found", "%s", err->msg);
+    if (err->code == IE_EPERM && strstr(err->msg, "scan.allowed_roots"))
+        return srv_reply_error(r, 403, "forbidden", "%s", err->msg);
+    return srv_reply_error(r, 502, "bad_gateway", "%s", err->msg);
+}
+
 /* Decodes path into a thumbnail of size, stores it at cache_path and replies with it. At most
  * limits.thumbnail_decodes run at once (the daemon's memory under a burst of thumbnails is that
  * many images' working sets); the rest wait for a place, then get a 503. */
@@ -112,10 +141,14 @@ static enum MHD_Result make_thumbnail(struct srv_req *r, const char *path, int s
     }
     /* Paths come from the scan's own records, never from the request; the core checks the
      * daemon's pixel limit on the header before it decodes anything. */
-    int rc = ie_thumbnail_jpeg(path, size, r->ctx->cfg->max_pixels, &buf, &len, &terr);
+    int rc = eng_s3_is_url(path)
+                 ? object_thumbnail(r, path, size, &buf, &len, &terr)
+                 : ie_thumbnail_jpeg(path, size, r->ctx->cfg->max_pixels, &buf, &len, &terr);
     if (rc == 0)
         ie_write_file_atomic(cache_path, buf, len, NULL);
     srv_memory_gate_leave(r->ctx->thumbs);
+    if (rc < 0 && eng_s3_is_url(path) && terr.code != IE_EFORMAT && terr.code != IE_ELIMIT)
+        return object_error(r, &terr);
     if (rc < 0)
         return srv_reply_error(r, 422, terr.code == IE_ELIMIT ? "pixel_limit" : "undecodable", "%s",
                                terr.msg);
@@ -154,7 +187,14 @@ enum MHD_Result srv_h_thumbnail(struct srv_req *r)
     if (!db || srv_store_get_image(db, r->params[0], iid, NULL, &path, &err) < 0)
         return srv_reply_ie_err(r, &err);
     ie_buf_init(&cache);
-    if (image_file(r->ctx->cfg, path, &file, &err) < 0) {
+    if (eng_s3_is_url(path)) {
+        /* An object: fetched by make_thumbnail, only if allowed and not already cached. */
+        if (!srv_bucket_allowed(r->ctx->cfg, path)) {
+            rc = srv_reply_error(r, 403, "forbidden", "the image lies outside scan.allowed_roots");
+            goto out;
+        }
+        file = ie_xstrdup(path);
+    } else if (image_file(r->ctx->cfg, path, &file, &err) < 0) {
         rc = srv_reply_ie_err(r, &err);
         goto out;
     }

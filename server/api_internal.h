@@ -55,8 +55,9 @@ cJSON *srv_api_parse_body(struct srv_req *r, const char *const *allowed, struct 
 /* Checks the n bytes at s as such a label; IE_EINVAL names field and the fault. */
 int srv_api_check_label(const char *field, const char *s, size_t n, struct ie_err *err);
 /* Resolves root and checks it is a directory inside one of scan.allowed_roots; *resolved is the
- * real path (caller frees). */
-int srv_api_check_root(const struct srv_config *cfg, const char *root, char **resolved,
+ * real path (caller frees). An s3:// root must lie under an s3:// allowed root and its bucket
+ * must answer a listing (bucket.h); *resolved is then the URL. */
+int srv_api_check_root(const struct srv_ctx *ctx, const char *root, char **resolved,
                        struct ie_err *err);
 /* True if path resolves inside scan.allowed_roots. */
 bool srv_api_path_allowed(const struct srv_config *cfg, const char *path);

@@ -2,6 +2,7 @@
  * and /api/v1/config. */
 #include <limits.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "api.h"
 #include "api_internal.h"
@@ -113,7 +114,9 @@ enum MHD_Result srv_h_config(struct srv_req *r)
     cJSON *roots = cJSON_AddArrayToObject(o, "allowed_roots");
     for (int i = 0; i < cfg->n_allowed_roots; i++) {
         char real[PATH_MAX];
-        if (realpath(cfg->allowed_roots[i], real))
+        if (strncmp(cfg->allowed_roots[i], "s3://", 5) == 0)
+            cJSON_AddItemToArray(roots, cJSON_CreateString(cfg->allowed_roots[i]));
+        else if (realpath(cfg->allowed_roots[i], real))
             cJSON_AddItemToArray(roots, cJSON_CreateString(real));
     }
     cJSON_AddNumberToObject(o, "max_body_bytes", (double)cfg->max_body_bytes);

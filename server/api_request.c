@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "api_internal.h"
+#include "bucket.h"
 #include "cache.h"
 #include "imgeda/json.h"
 #include "imgeda/util.h"
@@ -226,14 +227,18 @@ static bool inside_allowed(const struct srv_config *cfg, const char *real)
     return false;
 }
 
-/* Resolves root and checks it is a directory inside one of scan.allowed_roots. */
-int srv_api_check_root(const struct srv_config *cfg, const char *root, char **resolved,
+/* Resolves root and checks it is a directory inside one of scan.allowed_roots (an s3:// root:
+ * see srv_bucket_check_root). */
+int srv_api_check_root(const struct srv_ctx *ctx, const char *root, char **resolved,
                        struct ie_err *err)
 {
+    const struct srv_config *cfg = ctx->cfg;
     char real[PATH_MAX];
     struct stat st;
     if (!*root)
         return ie_err_set(err, IE_EINVAL, "root: must not be empty");
+    if (eng_s3_is_url(root))
+        return srv_bucket_check_root(cfg, ctx->s3, root, resolved, err);
     if (!realpath(root, real))
         return ie_err_set(err, errno == ENOENT ? IE_EINVAL : IE_EPERM, "root: %s: %s", root,
                           strerror(errno));

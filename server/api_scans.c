@@ -47,7 +47,7 @@ enum MHD_Result srv_h_scan_create(struct srv_req *r)
     opts = jopts ? cJSON_PrintUnformatted(jopts) : ie_xstrdup("{}");
     if (srv_scan_options_from_json(opts, r->ctx->cfg, &o, &err) < 0)
         goto bad;
-    if (srv_api_check_root(r->ctx->cfg, jroot->valuestring, &root, &err) < 0)
+    if (srv_api_check_root(r->ctx, jroot->valuestring, &root, &err) < 0)
         goto bad;
     if (srv_jobs_create(r->ctx->jobs, root, jname ? jname->valuestring : NULL, &o, opts, &id,
                         &err) < 0)

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "engine/s3.h"
 #include "imgeda/util.h"
 #include "imgeda/yaml.h"
 
@@ -334,5 +335,14 @@ int srv_config_validate(struct srv_config *c, struct ie_err *err)
         return ie_err_set(err, IE_EINVAL, "data_dir: must not be empty");
     if (c->n_allowed_roots == 0)
         return ie_err_set(err, IE_EINVAL, "scan.allowed_roots: at least one root is needed");
+    for (int i = 0; i < c->n_allowed_roots; i++) {
+        struct eng_s3_url u;
+        struct ie_err e = {0};
+        if (!eng_s3_is_url(c->allowed_roots[i]))
+            continue;
+        if (eng_s3_url_parse(c->allowed_roots[i], &u, &e) < 0)
+            return ie_err_set(err, IE_EINVAL, "scan.allowed_roots: %s", e.msg);
+        eng_s3_url_release(&u);
+    }
     return 0;
 }

@@ -23,11 +23,13 @@
 #include <sqlite3.h>
 #include <uv.h>
 
+#include "bucket.h"
 #include "cache.h"
 #include "db.h"
 #include "imgeda/manifest.h"
 #include "imgeda/util.h"
 #include "engine/runner.h"
+#include "engine/s3_scan.h"
 #include "jobs.h"
 #include "live.h"
 #include "log.h"
@@ -77,6 +79,7 @@ struct running {
     struct srv_jobs *j;
     char *id;
     struct ie_scan *scan;
+    struct eng_s3_source *src; /* an s3:// root's bucket, else NULL */
     struct eng_runner *runner;
     struct ie_scan_options opts;
     uv_work_t work;
@@ -268,6 +271,7 @@ static void finish_running(struct srv_jobs *j)
     if (r->runner)
         eng_runner_free(r->runner);
     ie_scan_free(r->scan);
+    eng_s3_source_free(r->src);
     free(r->manifest_path);
     free(r->root);
     free(r->id);
@@ -354,9 +358,16 @@ static void on_done(int status, const struct ie_err *e, void *ud)
 static void open_work_cb(uv_work_t *w)
 {
     struct running *r = w->data;
-    /* Discovery of a large tree takes seconds: it runs here, not on the loop. */
+    /* Discovery of a large tree (or a bucket's listing) takes seconds: it runs here, not on
+     * the loop. A bucket root is checked against scan.allowed_roots again at every start, as
+     * discovery checks a folder. */
     struct ie_scan_options o = r->opts;
-    r->open_rc = ie_scan_open(r->root, r->manifest_path, &o, &r->scan, &r->open_err);
+    if (eng_s3_is_url(r->root) && !srv_bucket_allowed(r->j->cfg, r->root)) {
+        r->open_rc =
+            ie_err_set(&r->open_err, IE_EPERM, "%s is outside scan.allowed_roots", r->root);
+        return;
+    }
+    r->open_rc = eng_runner_open(r->root, r->manifest_path, &o, &r->scan, &r->src, &r->open_err);
 }
 
 static void open_done_cb(uv_work_t *w, int status)
@@ -388,7 +399,7 @@ static void open_done_cb(uv_work_t *w, int status)
     ie_scan_get_progress(r->scan, &p);
     srv_live_set(j->live, r->id, NULL, &p);
     record_state(j, r->id, NULL, NULL, &p);
-    if (eng_runner_start(j->loop, r->scan, NULL, r->opts.workers, &cb, &r->runner, &err) < 0) {
+    if (eng_runner_start(j->loop, r->scan, r->src, r->opts.workers, &cb, &r->runner, &err) < 0) {
         set_status(j, r->id, "failed", err.msg);
         finish_running(j);
     }

@@ -16,6 +16,7 @@
 #include <uv.h>
 
 #include "api.h"
+#include "bucket.h"
 #include "cache.h"
 #include "config.h"
 #include "engine/worker.h"
@@ -219,6 +220,7 @@ static void free_ctx(struct srv_ctx *ctx)
     srv_metrics_free(ctx->metrics);
     srv_cache_free(ctx->cache);
     srv_memory_gate_free(ctx->thumbs);
+    eng_s3_free(ctx->s3);
 }
 
 /* Makes the context's instances on a->loop (initialised), starts the job runner (restart
@@ -236,7 +238,8 @@ static int serve(struct app *a, const struct srv_config *cfg, const char *db_pat
                             .metrics = srv_metrics_new()};
     ctx->warm = srv_warm_new(&a->loop, db_path, ctx->cache, ctx->metrics);
     ctx->thumbs = srv_memory_gate_new((int)cfg->thumbnail_decodes, (int)cfg->thumbnail_wait_ms);
-    if (srv_jobs_new(&a->loop, ctx, &ctx->jobs, err) < 0) {
+    if (srv_bucket_client_new(cfg, &ctx->s3, err) < 0 ||
+        srv_jobs_new(&a->loop, ctx, &ctx->jobs, err) < 0) {
         free_ctx(ctx);
         uv_loop_close(&a->loop);
         return -1;
@@ -288,7 +291,8 @@ int main(int argc, char **argv)
         goto fail;
     srv_log_set_level((enum srv_log_level)cfg.log_level);
     srv_memory_init();
-    if (ie_init(argv[0], &err) < 0)
+    /* The core, and libcurl for s3:// roots, start before any thread. */
+    if (ie_init(argv[0], &err) < 0 || eng_s3_global_init(&err) < 0)
         goto fail;
     if (ie_mkdir_p(cfg.data_dir) < 0) {
         ie_err_set(&err, IE_EIO, "data_dir: cannot create %s: %s", cfg.data_dir, strerror(errno));

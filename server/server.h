@@ -14,6 +14,7 @@ struct srv_warm;
 struct srv_jobs;
 struct srv_http;
 struct srv_memory_gate;
+struct eng_s3;
 
 struct srv_ctx {
     const struct srv_config *cfg;
@@ -27,6 +28,8 @@ struct srv_ctx {
     struct srv_http *http;       /* the HTTP server, for its counters (http.h) */
     /* Bounds concurrent thumbnail decodes (memory.h). */
     struct srv_memory_gate *thumbs;
+    /* The S3 client for s3:// allowed roots (bucket.h), NULL when there is none. */
+    struct eng_s3 *s3;
 };
 
 #endif

@@ -23,6 +23,7 @@ ie_unit_test(plot)
 ie_unit_test(report)
 ie_unit_test(json)
 ie_unit_test(util)
+ie_unit_test(thumbnail)
 # Integration tests: ie_integration_test(<name>) for tests/integration/<name>.sh.
 ie_integration_test(test_cli_scan)
 ie_integration_test(test_kill_resume)
@@ -71,6 +72,8 @@ ie_server_test(reserve)
 # next to a local S3 server (s3rver).
 ie_engine_test(s3 S3)
 ie_integration_test(test_s3_scan)
+ie_integration_test(test_daemon_s3)
+ie_server_test(bucket)
 # The serverless flow (deploy/aws/): the real imgeda-lambda run through the state machine
 # against a local Lambda Runtime API and s3rver; the ASL, the template and the Dockerfile checked.
 ie_integration_test(test_lambda_flow)

@@ -17,5 +17,10 @@
  * IE_EFORMAT (missing, unreadable or undecodable file) with a message in err. */
 int ie_thumbnail_jpeg(const char *path, int size, int64_t max_pixels, void **jpeg, size_t *len,
                       struct ie_err *err);
+/* The same for an image already in memory (data[0..n), e.g. an object fetched from a bucket),
+ * with the same pixel-limit check on its header before any pixel is decoded. data must stay
+ * valid during the call. */
+int ie_thumbnail_jpeg_buffer(const void *data, size_t n, int size, int64_t max_pixels, void **jpeg,
+                             size_t *len, struct ie_err *err);
 
 #endif
