@@ -13,6 +13,7 @@
  * image.
  * THREADS: the handler's thread runs the transfers (eng_s3_get_many) and hands each object to a
  * bounded queue; analysis threads take them from there. */
+#include <math.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -147,7 +148,8 @@ static int parse_batch(const cJSON *ev, struct batch *b, size_t *index, struct i
     const cJSON *batch = cJSON_GetObjectItemCaseSensitive(ev, "batch");
     const cJSON *idx = cJSON_GetObjectItemCaseSensitive(batch, "index");
     const cJSON *objs = cJSON_GetObjectItemCaseSensitive(batch, "objects");
-    if (!cJSON_IsNumber(idx) || idx->valuedouble < 0 || !cJSON_IsArray(objs))
+    if (!cJSON_IsNumber(idx) || !(idx->valuedouble >= 0 && idx->valuedouble < 1e12) ||
+        !cJSON_IsArray(objs))
         return ie_err_set(err, IE_EINVAL,
                           "the event needs \"batch\": {\"index\": N, \"objects\": [...]} (an item "
                           "of the run's batches.json)");
@@ -162,8 +164,11 @@ static int parse_batch(const cJSON *ev, struct batch *b, size_t *index, struct i
         const cJSON *key = cJSON_GetObjectItemCaseSensitive(o, "key");
         const cJSON *size = cJSON_GetObjectItemCaseSensitive(o, "size");
         const cJSON *mtime = cJSON_GetObjectItemCaseSensitive(o, "mtime");
+        /* Numbers are checked before they become integers (an out-of-range conversion is
+         * undefined). */
         if (!cJSON_IsString(key) || !*key->valuestring || !cJSON_IsNumber(size) ||
-            !cJSON_IsNumber(mtime))
+            !(size->valuedouble >= 0 && size->valuedouble < 9e18) || !cJSON_IsNumber(mtime) ||
+            !(fabs(mtime->valuedouble) < 1e12))
             return ie_err_set(err, IE_EINVAL,
                               "batch object %zu needs \"key\" (a string), \"size\" and \"mtime\" "
                               "(numbers)",

@@ -198,8 +198,14 @@ const big = await g.invoke('x'.repeat(7 << 20));
 const empty = await g.invoke({});
 const alive = !g.exit;
 await g.stop();
+const a = new FunctionInstance({exe: '$LAMBDA', args: ['analyze_batch'], env: process.env});
+await a.start();
+const fs = await import('node:fs');
+const run = JSON.parse(fs.readFileSync('main.json', 'utf8')).output;
+const huge = await a.invoke({run, batch: {index: 0, objects: [{key: 'a.jpg', size: 1e300, mtime: 0}]}});
+await a.stop();
 console.log(JSON.stringify({exit: f.exit, initError: f.initError, big: big.error,
-                            empty: empty.error, alive}));
+                            empty: empty.error, alive, huge: huge.error}));
 EOF
 timeout 30 node init.mjs >init.json || fail "the init error run failed"
 grep -q '"errorType":"InvalidHandler"' init.json && grep -q "unknown handler 'list_imagez'" init.json &&
@@ -211,8 +217,9 @@ v = json.load(open("init.json"))
 assert v["big"]["errorType"] == "LimitExceeded" and "larger than" in v["big"]["errorMessage"], v["big"]
 assert v["empty"]["errorType"] == "InvalidInput" and "run_id" in v["empty"]["errorMessage"], v["empty"]
 assert v["alive"], "the runtime died"
+assert v["huge"]["errorType"] == "InvalidInput" and "batch object 0" in v["huge"]["errorMessage"], v["huge"]
 PY
-ok "a 7 MB event (LimitExceeded) and an empty one (InvalidInput) fail their invocations; the runtime serves on"
+ok "a 7 MB event (LimitExceeded), an empty one and a batch with a size of 1e300 (InvalidInput) fail their invocations; the runtime serves on"
 
 # S3 failing during AnalyzeBatch beyond the client's own retries: the state machine retries.
 s3_proxy_start
