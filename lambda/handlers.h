@@ -4,7 +4,7 @@
  *
  * Events and results (JSON; every key is documented in lambda/README.md):
  *   list_images      execution input            -> the run
- *   analyze_batch    {"run": RUN, "batch": ITEM} -> {"index", "part_key", "records", "corrupt"}
+ *   analyze_batch    {"run": RUN, "batch": ITEM} -> {"index", "part_key", "records"}
  *   merge_manifests  the run                    -> the run + "manifest"
  *   aggregate        the run + "manifest"       -> ... + "summary"
  *   generate_plots   the run + "manifest"       -> ... + "plots"

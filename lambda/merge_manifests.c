@@ -113,15 +113,16 @@ static int merge_remote_group(struct lam_ctx *ctx, const struct lam_run *run, si
     return rc;
 }
 
-/* Every part of the run merged into out; *records counts them. */
+/* Every part of the run merged into out; *records counts them, *levels the merge levels. */
 static int merge_run(struct lam_ctx *ctx, const struct lam_run *run, const char *out,
-                     size_t *records, struct ie_err *err)
+                     size_t *records, size_t *levels, struct ie_err *err)
 {
     const size_t group = fan_in();
     size_t n = (run->batch_count + group - 1) / group, level = 1;
     char **files = ie_xcalloc(n, sizeof(*files));
     int rc = 0;
 
+    *levels = 1;
     if (run->batch_count <= group) {
         free(files);
         return merge_remote_group(ctx, run, 0, run->batch_count, out, records, err);
@@ -153,6 +154,7 @@ static int merge_run(struct lam_ctx *ctx, const struct lam_run *run, const char 
     else
         remove_files(files, n);
     free(files);
+    *levels = level + 1;
     return rc;
 }
 
@@ -187,7 +189,7 @@ int lam_merge_manifests(struct lam_ctx *ctx, const cJSON *event, cJSON **result,
     struct lam_run run;
     char *out = NULL, *key = NULL, *settings = NULL, *input = NULL, *header = NULL;
     struct ie_buf text;
-    size_t records = 0;
+    size_t records = 0, levels = 0;
     int rc;
 
     if ((rc = lam_run_from_json(event, &run, err)) < 0)
@@ -205,7 +207,7 @@ int lam_merge_manifests(struct lam_ctx *ctx, const cJSON *event, cJSON **result,
         rc = eng_s3_put(ctx->s3, run.output_bucket, key, text.data, text.len,
                         "application/x-ndjson", err);
         ie_buf_release(&text);
-    } else if ((rc = merge_run(ctx, &run, out, &records, err)) == 0) {
+    } else if ((rc = merge_run(ctx, &run, out, &records, &levels, err)) == 0) {
         if (records != run.total_files)
             rc = ie_err_set(err, IE_EINVAL,
                             "the run's parts hold %zu records, but ListImages listed %zu images",
@@ -217,6 +219,7 @@ int lam_merge_manifests(struct lam_ctx *ctx, const cJSON *event, cJSON **result,
         cJSON *m = cJSON_CreateObject();
         cJSON_AddStringToObject(m, "key", key);
         cJSON_AddNumberToObject(m, "records", (double)records);
+        cJSON_AddNumberToObject(m, "merge_levels", (double)levels);
         *result = lam_result_with(event, "manifest", m);
     }
     unlink(out);

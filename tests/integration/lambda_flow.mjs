@@ -7,11 +7,13 @@
 // per function, several for a Map's iterations, reused across invocations as Lambda reuses
 // execution environments.
 //   node lambda_flow.mjs --asl FILE --template FILE --exe imgeda-lambda --input JSON
-//        [--s3 ENDPOINT] [--instances N] [--time-scale F] [--handler-env NAME...] [--report FILE]
+//        [--s3 ENDPOINT] [--instances N] [--time-scale F] [--handler-env NAME...]
+//        [--set-env NAME=VALUE...] [--report FILE]
 // --s3: where ItemReader/ResultWriter read and write (s3rver, anonymous requests);
 // --instances: the most instances of one function (the machine's cores, not MaxConcurrency);
 // --time-scale: Retry intervals are multiplied by it (tests need no real 2 s waits);
-// --handler-env: these functions get their handler through $_HANDLER instead of the arguments.
+// --handler-env: these functions get their handler through $_HANDLER instead of the arguments;
+// --set-env: a variable every function gets over the template's (a changed configuration).
 // Prints {"status": "SUCCEEDED", "output": ...} or {"status": "FAILED", "error", "cause"} as
 // JSON on stdout; --report writes every invocation (function, event, outcome) to FILE.
 import fs from 'node:fs';
@@ -25,7 +27,8 @@ const here = path.dirname(fileURLToPath(import.meta.url));
 const YAML = createRequire(path.join(here, '../e2e/node_modules/asl-validator/package.json'))('yaml');
 
 function args() {
-  const out = {instances: 2, timeScale: 0.01, handlerEnv: [], s3: process.env.AWS_ENDPOINT_URL};
+  const out = {instances: 2, timeScale: 0.01, handlerEnv: [], setEnv: {},
+               s3: process.env.AWS_ENDPOINT_URL};
   const a = process.argv.slice(2);
   for (let i = 0; i < a.length; i++) {
     const k = a[i], v = a[i + 1];
@@ -37,6 +40,7 @@ function args() {
     else if (k === '--instances') out.instances = Number(v);
     else if (k === '--time-scale') out.timeScale = Number(v);
     else if (k === '--handler-env') out.handlerEnv.push(v);
+    else if (k === '--set-env') out.setEnv[v.slice(0, v.indexOf('='))] = v.slice(v.indexOf('=') + 1);
     else if (k === '--report') out.report = v;
     else throw new Error(`unknown argument ${k}`);
     i++;
@@ -130,6 +134,7 @@ class Functions {
     const env = {...process.env};
     for (const [k, v] of Object.entries(props.Environment?.Variables || {}))
       if (typeof v === 'string') env[k] = v;
+    Object.assign(env, this.opts.setEnv);
     const viaEnv = this.opts.handlerEnv.includes(handler);
     if (viaEnv) env._HANDLER = handler;
     const inst = new FunctionInstance({exe: this.opts.exe, args: viaEnv ? [] : [handler], env,
