@@ -202,6 +202,12 @@ enum MHD_Result srv_h_annotations(struct srv_req *r)
         rc = srv_reply_ie_err(r, &err);
         goto out;
     }
+    if (strncmp(row.root, "s3://", 5) == 0) {
+        /* Annotation files are read from a folder; a bucket's are not fetched (yet). */
+        rc = srv_reply_error(r, 400, "bad_request",
+                             "annotations are read from a folder; %s is a bucket", row.root);
+        goto out;
+    }
     if (!srv_api_path_allowed(r->ctx->cfg, row.root)) {
         rc =
             srv_reply_error(r, 403, "forbidden", "root %s is outside scan.allowed_roots", row.root);

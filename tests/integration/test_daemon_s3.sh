@@ -57,7 +57,10 @@ assert hd["input_dir"] == "s3://imgeda-d/photos", hd["input_dir"]
 assert hd["settings"]["skip_exif"] is True
 assert rd == rc, "the daemon's records equal the CLI's"
 PY
-ok "POST /api/v1/scans with an s3:// root and options scans the bucket like the CLI"
+expect_api 200 GET "/api/v1/scans/$ID/summary"
+expect_api 400 GET "/api/v1/scans/$ID/annotations"
+contains "$WORK/body" "annotations are read from a folder"
+ok "POST /api/v1/scans with an s3:// root and options scans the bucket like the CLI; results work"
 
 "$PYTHON" - "$B" "$ID" "$WORK" <<'PY'
 import json, sys, urllib.request
