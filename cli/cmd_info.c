@@ -273,40 +273,6 @@ static void print_text(const char *path, const struct ie_manifest *m, const stru
     printf("  Near duplicates: imgeda check duplicates -m %s\n", path);
 }
 
-static cJSON *manifest_json(const char *path, const struct ie_manifest *m,
-                            const struct ie_check_thresholds *t)
-{
-    char num[40];
-    cJSON *o = cJSON_CreateObject();
-    cJSON_AddStringToObject(o, "path", path);
-    cJSON_AddBoolToObject(o, "has_header", m->meta.present);
-    if (m->meta.present) {
-        cJSON_AddStringToObject(o, "input_dir", m->meta.input_dir ? m->meta.input_dir : "");
-        cJSON_AddStringToObject(o, "created_at", m->meta.created_at ? m->meta.created_at : "");
-        snprintf(num, sizeof(num), "%lld", (long long)m->meta.total_files);
-        cJSON_AddItemToObject(o, "total_files", cJSON_CreateRaw(num));
-    }
-    snprintf(num, sizeof(num), "%zu", m->skipped_lines);
-    cJSON_AddItemToObject(o, "skipped_lines", cJSON_CreateRaw(num));
-    snprintf(num, sizeof(num), "%zu", m->replaced);
-    cJSON_AddItemToObject(o, "replaced_records", cJSON_CreateRaw(num));
-    cJSON *th = cJSON_AddObjectToObject(o, "thresholds");
-    static const char *const names[] = {"dark_threshold", "overexposed_threshold",
-                                        "artifact_threshold", "blur_threshold"};
-    const double vals[] = {t->dark, t->overexposed, t->artifact, t->blur};
-    const unsigned bits[] = {IE_THR_DARK, IE_THR_OVEREXPOSED, IE_THR_ARTIFACT, IE_THR_BLUR};
-    /* As in check's JSON: which thresholds are imgeda's defaults because the manifest lacks them.
-     */
-    cJSON *defaulted = cJSON_AddArrayToObject(o, "threshold_defaults");
-    for (size_t i = 0; i < IE_ARRAY_LEN(names); i++) {
-        ie_fmt_double(num, sizeof(num), vals[i]);
-        cJSON_AddItemToObject(th, names[i], cJSON_CreateRaw(num));
-        if (!(t->from_manifest & bits[i]))
-            cJSON_AddItemToArray(defaulted, cJSON_CreateString(names[i]));
-    }
-    return o;
-}
-
 int cmd_info(int argc, char **argv)
 {
     static const struct option opts[] = {
@@ -367,8 +333,7 @@ int cmd_info(int argc, char **argv)
     ie_summary_release(&s);
     ie_summary_compute(m.recs, m.n, &s);
     if (json) {
-        cJSON *o = ie_summary_to_cjson(&s);
-        cJSON_AddItemToObject(o, "manifest", manifest_json(path, &m, &t));
+        cJSON *o = ie_summary_info_cjson(&s, path, &m);
         char *text = cJSON_Print(o);
         cJSON_Delete(o);
         if (!text)

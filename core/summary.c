@@ -10,6 +10,8 @@
 #include <string.h>
 #include <xxhash.h>
 
+#include "imgeda/checks.h"
+#include "imgeda/manifest.h"
 #include "imgeda/strmap.h"
 #include "imgeda/summary.h"
 #include "imgeda/util.h"
@@ -406,6 +408,51 @@ struct cJSON *ie_summary_to_cjson(const struct ie_summary *s)
     add_int(d, "exact_images", (int64_t)s->exact_duplicate_images);
     add_int(d, "byte_identical_groups", (int64_t)s->byte_identical_groups);
     add_int(d, "byte_identical_images", (int64_t)s->byte_identical_images);
+    return o;
+}
+
+static cJSON *manifest_json(const char *path, const struct ie_manifest *m,
+                            const struct ie_check_thresholds *t)
+{
+    char num[40];
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddStringToObject(o, "path", path);
+    cJSON_AddBoolToObject(o, "has_header", m->meta.present);
+    if (m->meta.present) {
+        cJSON_AddStringToObject(o, "input_dir", m->meta.input_dir ? m->meta.input_dir : "");
+        cJSON_AddStringToObject(o, "created_at", m->meta.created_at ? m->meta.created_at : "");
+        snprintf(num, sizeof(num), "%lld", (long long)m->meta.total_files);
+        cJSON_AddItemToObject(o, "total_files", cJSON_CreateRaw(num));
+    }
+    snprintf(num, sizeof(num), "%zu", m->skipped_lines);
+    cJSON_AddItemToObject(o, "skipped_lines", cJSON_CreateRaw(num));
+    snprintf(num, sizeof(num), "%zu", m->replaced);
+    cJSON_AddItemToObject(o, "replaced_records", cJSON_CreateRaw(num));
+    cJSON *th = cJSON_AddObjectToObject(o, "thresholds");
+    static const char *const names[] = {"dark_threshold", "overexposed_threshold",
+                                        "artifact_threshold", "blur_threshold"};
+    const double vals[] = {t->dark, t->overexposed, t->artifact, t->blur};
+    const unsigned bits[] = {IE_THR_DARK, IE_THR_OVEREXPOSED, IE_THR_ARTIFACT, IE_THR_BLUR};
+    /* As in check's JSON: which thresholds are imgeda's defaults because the manifest lacks them.
+     */
+    cJSON *defaulted = cJSON_AddArrayToObject(o, "threshold_defaults");
+    for (size_t i = 0; i < IE_ARRAY_LEN(names); i++) {
+        ie_fmt_double(num, sizeof(num), vals[i]);
+        cJSON_AddItemToObject(th, names[i], cJSON_CreateRaw(num));
+        if (!(t->from_manifest & bits[i]))
+            cJSON_AddItemToArray(defaulted, cJSON_CreateString(names[i]));
+    }
+    return o;
+}
+
+struct cJSON *ie_summary_info_cjson(const struct ie_summary *s, const char *path,
+                                    const struct ie_manifest *m)
+{
+    struct ie_check_thresholds t;
+    ie_check_thresholds_init(&t);
+    ie_check_thresholds_from_settings(&t, m->meta.settings_json);
+    cJSON *o = ie_summary_to_cjson(s);
+    cJSON_AddItemToObject(o, "manifest", manifest_json(path, m, &t));
     return o;
 }
 

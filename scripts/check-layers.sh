@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
-# Fails when an #include points up the folder order core <- engine <- {cli, server}:
+# Fails when an #include points up the folder order core <- engine <- {cli, server, lambda}:
 #   core/    the library: its own files and imgeda/ headers; never uv.h, sqlite3.h, microhttpd.h, curl (no network code)
 #   engine/  core's public headers and its own; never microhttpd.h
 #   cli/     core's public headers, engine/ and its own; never microhttpd.h
 #   server/  core's public headers, engine/ and its own; never vips (thumbnails are core's)
+#   lambda/  core's public headers, engine/ and its own; never microhttpd.h
 # A quoted include must name a file of the folder itself or of a folder below it.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -32,6 +33,7 @@ check core '^imgeda/' 'uv\.h|sqlite3\.h|microhttpd\.h|curl/'
 check engine '^(imgeda|engine)/' 'microhttpd\.h'
 check cli '^(imgeda|engine)/' 'microhttpd\.h'
 check server '^(imgeda|engine)/' 'vips/'
+check lambda '^(imgeda|engine)/' 'microhttpd\.h'
 if grep -rlni 'vips' server; then
     say "server/ mentions vips: image decoding belongs to core (e.g. ie_thumbnail_jpeg)"
 fi

@@ -79,3 +79,7 @@ ie_engine_test(s3 S3)
 ie_integration_test(test_s3_scan)
 ie_integration_test(test_daemon_s3)
 ie_server_test(bucket)
+# The serverless flow (deploy/aws/): the real imgeda-lambda run through the state machine
+# against a local Lambda Runtime API and s3rver; the ASL, the template and the Dockerfile checked.
+ie_integration_test(test_lambda_flow)
+ie_integration_test(test_lambda_deploy)

@@ -24,7 +24,7 @@ ok "built targets exist; port, user and volume are declared"
 
 runtime=$(sed -n '/^RUNTIME_PKGS=(/,/^)/p' "$DEPS" | sed '1d;$d' | tr -d ' ')
 missing=""
-for bin in imgedad imgeda; do
+for bin in imgedad imgeda imgeda-lambda; do
   for lib in $(readelf -d "$BUILD/bin/$bin" | sed -n 's/.*Shared library: \[\(.*\)\]/\1/p'); do
     path=$(ldd "$BUILD/bin/$bin" | awk -v l="$lib" '$1 == l {print $3}')
     [ -n "$path" ] || fail "$bin: cannot resolve $lib"
@@ -37,5 +37,5 @@ for bin in imgedad imgeda; do
   done
 done
 [ -z "$missing" ] || fail "RUNTIME_PKGS in scripts/deps.sh lacks:$missing"
-ok "every library imgedad and imgeda need is in the runtime package list"
+ok "every library imgedad, imgeda and imgeda-lambda need is in the runtime package list"
 echo "$checks passed, 0 failed"

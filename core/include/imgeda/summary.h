@@ -12,6 +12,7 @@
 #include "imgeda/record.h"
 
 struct cJSON;
+struct ie_manifest;
 
 /* One counted value. */
 struct ie_count_entry {
@@ -89,6 +90,12 @@ void ie_summary_compute(const struct ie_record *recs, size_t n, struct ie_summar
  * blur_score: {n, p5, p50, p95}} and "duplicates" {exact_groups, exact_images,
  * byte_identical_groups, byte_identical_images}. Floats always keep a decimal point. */
 struct cJSON *ie_summary_to_cjson(const struct ie_summary *s);
+/* What `imgeda info --json` prints (the serverless flow's summary/summary.json is the same):
+ * ie_summary_to_cjson(s) plus "manifest": {path, has_header, input_dir, created_at,
+ * total_files, skipped_lines, replaced_records, thresholds, threshold_defaults} of the manifest
+ * m loaded from path, whose records s summarises. Caller deletes. */
+struct cJSON *ie_summary_info_cjson(const struct ie_summary *s, const char *path,
+                                    const struct ie_manifest *m);
 /* Same as text (pretty: indented), malloc'd. */
 char *ie_summary_to_json(const struct ie_summary *s, bool pretty);
 
