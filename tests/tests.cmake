@@ -1,6 +1,7 @@
 # One line per test: a test whose file is missing fails the configure step (no silent skips).
 # Unit tests: ie_unit_test(<core module>) for tests/unit/test_<module>.c.
 ie_unit_test(record)
+ie_unit_test(marks)
 ie_unit_test(manifest)
 ie_unit_test(stats)
 ie_unit_test(resample)
