@@ -256,24 +256,7 @@ static int marks_write(const struct marks_args *a, const struct ie_manifest *m, 
     ie_buf_init(&b);
     if (cli_apply_marks(a->file, m, a->threshold, &ap) < 0)
         goto out;
-    if (clean) {
-        char now[40];
-        ie_now_iso(now, sizeof(now));
-        char *h = ie_manifest_header_json(m->meta.input_dir ? m->meta.input_dir : "",
-                                          m->meta.settings_json, (int64_t)ap.n,
-                                          m->meta.created_at ? m->meta.created_at : now);
-        ie_buf_adds(&b, h);
-        ie_buf_addc(&b, '\n');
-        free(h);
-    }
-    for (size_t i = 0; i < m->n; i++) {
-        if (ap.removed[i] == clean)
-            continue;
-        char *line = clean ? ie_record_to_json(&m->recs[i]) : NULL;
-        ie_buf_adds(&b, clean ? line : m->recs[i].path);
-        ie_buf_addc(&b, '\n');
-        free(line);
-    }
+    ie_marks_write(m, &ap, clean, NULL, &b);
     if (a->out ? ie_write_file_atomic(a->out, b.data ? b.data : "", b.len, &err) < 0
                : fwrite(b.data ? b.data : "", 1, b.len, stdout) != b.len || fflush(stdout)) {
         cli_error("cannot write %s%s%s", a->out ? a->out : "to stdout", err.msg[0] ? ": " : "",

@@ -10,6 +10,7 @@
 
 #include "imgeda/duplicates.h"
 #include "imgeda/export.h"
+#include "imgeda/manifest.h"
 #include "imgeda/marks.h"
 #include "imgeda/strmap.h"
 #include "imgeda/util.h"
@@ -561,4 +562,29 @@ cJSON *ie_marks_applied_to_cjson(const struct ie_marks_applied *a)
     cJSON_AddNumberToObject(o, "ok", (double)a->ok_images);
     cJSON_AddNumberToObject(o, "split", (double)a->split_images);
     return o;
+}
+
+void ie_marks_write(const struct ie_manifest *m, const struct ie_marks_applied *a, bool clean,
+                    const char *root, struct ie_buf *b)
+{
+    if (clean) {
+        char now[40];
+        ie_now_iso(now, sizeof(now));
+        char *h = ie_manifest_header_json(m->meta.input_dir ? m->meta.input_dir
+                                          : root            ? root
+                                                            : "",
+                                          m->meta.settings_json, (int64_t)a->n,
+                                          m->meta.created_at ? m->meta.created_at : now);
+        ie_buf_adds(b, h);
+        ie_buf_addc(b, '\n');
+        free(h);
+    }
+    for (size_t i = 0; i < m->n && i < a->in_n; i++) {
+        if (a->removed[i] == clean)
+            continue;
+        char *line = clean ? ie_record_to_json(&m->recs[i]) : NULL;
+        ie_buf_adds(b, clean ? line : m->recs[i].path);
+        ie_buf_addc(b, '\n');
+        free(line);
+    }
 }

@@ -215,36 +215,48 @@ static cJSON *marked_item(const struct srv_marked *s, size_t i, const char **nam
     return o;
 }
 
-/* GET marks?limit=&cursor=: the scan's images that hold a mark (or leave through a keeper), in
- * image id order; cursor is the image id to start after. */
-enum MHD_Result srv_h_marks_get(struct srv_req *r)
+/* What one handler makes of a finished scan's marked view; it replies. */
+typedef enum MHD_Result (*marked_fn)(struct srv_req *r, const struct srv_scan_row *row,
+                                     const struct srv_marked *s, void *ctx);
+
+/* Loads the marked view of the scan and hands it to fn (the reply is fn's, or the failure's). */
+static enum MHD_Result with_marked(struct srv_req *r, marked_fn fn, void *ctx)
 {
     struct srv_scan_row row = {0};
     struct srv_marked s;
-    long long limit = 100, cursor = 0;
-    size_t n_names = 0, total = 0, shown = 0, last = 0;
     enum MHD_Result rc;
-    if (!srv_api_parse_int(srv_query(r, "limit"), 1, 1000, &limit))
-        return srv_reply_error(r, 400, "bad_request", "limit: a number in 1..1000");
-    if (!srv_api_parse_int(srv_query(r, "cursor"), 0, LLONG_MAX, &cursor))
-        return srv_reply_error(r, 400, "bad_request", "cursor: not a cursor");
     srv_api_marked_init(&s);
-    if (!load_marked(r, &row, &s, &rc))
-        goto out;
-    const char **names = group_names(&s.mk, &n_names);
-    cJSON *o = cJSON_CreateObject(), *items = cJSON_AddArrayToObject(o, "images");
+    if (load_marked(r, &row, &s, &rc))
+        rc = fn(r, &row, &s, ctx);
+    srv_api_marked_release(&s);
+    srv_scan_row_release(&row);
+    return rc;
+}
+
+struct page {
+    long long limit, cursor;
+};
+
+static enum MHD_Result marks_page(struct srv_req *r, const struct srv_scan_row *row,
+                                  const struct srv_marked *s, void *ctx)
+{
+    const struct page *pg = ctx;
+    size_t n_names = 0, total = 0, shown = 0, last = 0;
     bool more = false;
-    for (size_t i = 0; i < s.m.n; i++) {
-        if (!s.a.kind[i] && s.a.nd_start[i] == s.a.nd_start[i + 1] && !s.a.removed[i])
+    (void)row;
+    const char **names = group_names(&s->mk, &n_names);
+    cJSON *o = cJSON_CreateObject(), *items = cJSON_AddArrayToObject(o, "images");
+    for (size_t i = 0; i < s->m.n; i++) {
+        if (!s->a.kind[i] && s->a.nd_start[i] == s->a.nd_start[i + 1] && !s->a.removed[i])
             continue;
         total++;
-        if ((long long)i + 1 <= cursor)
+        if ((long long)i + 1 <= pg->cursor)
             continue;
-        if (shown == (size_t)limit) {
+        if (shown == (size_t)pg->limit) {
             more = true;
             continue;
         }
-        cJSON_AddItemToArray(items, marked_item(&s, i, names));
+        cJSON_AddItemToArray(items, marked_item(s, i, names));
         shown++;
         last = i + 1;
     }
@@ -253,38 +265,74 @@ enum MHD_Result srv_h_marks_get(struct srv_req *r)
         cJSON_AddNumberToObject(o, "next_cursor", (double)last);
     else
         cJSON_AddNullToObject(o, "next_cursor");
-    cJSON_AddItemToObject(o, "marks", ie_marks_applied_to_cjson(&s.a));
+    cJSON_AddItemToObject(o, "marks", ie_marks_applied_to_cjson(&s->a));
     free(names);
-    rc = srv_reply_json(r, 200, o);
-out:
-    srv_api_marked_release(&s);
-    srv_scan_row_release(&row);
-    return rc;
+    return srv_reply_json(r, 200, o);
 }
 
-/* GET remove.txt: one path a line, in manifest order: what the marks take out of the scan. */
-enum MHD_Result srv_h_remove_list(struct srv_req *r)
+/* GET marks?limit=&cursor=: the scan's images that hold a mark (or leave through a keeper), in
+ * image id order; cursor is the image id to start after. */
+enum MHD_Result srv_h_marks_get(struct srv_req *r)
 {
-    struct srv_scan_row row = {0};
-    struct srv_marked s;
+    struct page pg = {100, 0};
+    if (!srv_api_parse_int(srv_query(r, "limit"), 1, 1000, &pg.limit))
+        return srv_reply_error(r, 400, "bad_request", "limit: a number in 1..1000");
+    if (!srv_api_parse_int(srv_query(r, "cursor"), 0, LLONG_MAX, &pg.cursor))
+        return srv_reply_error(r, 400, "bad_request", "cursor: not a cursor");
+    return with_marked(r, marks_page, &pg);
+}
+
+/* remove.txt (ctx NULL): the paths the marks take out, one a line, in manifest order;
+ * manifest?marks=apply (ctx non-NULL): the manifest without them (records as analysed
+ * otherwise: an ok mark is an opinion, not a new measurement). */
+static enum MHD_Result marked_file(struct srv_req *r, const struct srv_scan_row *row,
+                                   const struct srv_marked *s, void *ctx)
+{
     struct ie_buf b;
-    enum MHD_Result rc;
-    srv_api_marked_init(&s);
+    char cd[128];
     ie_buf_init(&b);
-    if (load_marked(r, &row, &s, &rc)) {
-        for (size_t i = 0; i < s.m.n; i++)
-            if (s.a.removed[i]) {
-                ie_buf_adds(&b, s.m.recs[i].path);
-                ie_buf_addc(&b, '\n');
-            }
-        size_t n = b.len;
-        rc = srv_reply_buffer(r, 200, "text/plain; charset=utf-8",
-                              n ? ie_buf_detach(&b) : ie_xstrdup(""), n);
+    ie_marks_write(&s->m, &s->a, ctx != NULL, row->root, &b);
+    size_t n = b.len;
+    struct MHD_Response *resp = MHD_create_response_from_buffer(
+        n, n ? ie_buf_detach(&b) : ie_xstrdup(""), MHD_RESPMEM_MUST_FREE);
+    MHD_add_response_header(resp, "Content-Type",
+                            ctx ? "application/x-ndjson" : "text/plain; charset=utf-8");
+    if (ctx) {
+        snprintf(cd, sizeof(cd), "attachment; filename=\"%s.cleaned.jsonl\"", row->id);
+        MHD_add_response_header(resp, "Content-Disposition", cd);
     }
     ie_buf_release(&b);
-    srv_api_marked_release(&s);
-    srv_scan_row_release(&row);
-    return rc;
+    return srv_reply_response(r, 200, resp);
+}
+
+enum MHD_Result srv_h_remove_list(struct srv_req *r)
+{
+    return with_marked(r, marked_file, NULL);
+}
+
+enum MHD_Result srv_api_marks_manifest(struct srv_req *r)
+{
+    static int clean = 1;
+    return with_marked(r, marked_file, &clean);
+}
+
+static enum MHD_Result marked_summary(struct srv_req *r, const struct srv_scan_row *row,
+                                      const struct srv_marked *s, void *ctx)
+{
+    struct ie_summary sum;
+    (void)row;
+    (void)ctx;
+    ie_summary_compute(s->a.recs, s->a.n, &sum);
+    cJSON *o = ie_summary_to_cjson(&sum);
+    cJSON_AddItemToObject(o, "marks", ie_marks_applied_to_cjson(&s->a));
+    ie_summary_release(&sum);
+    return srv_reply_json(r, 200, o);
+}
+
+/* GET summary?marks=apply: the summary of what stays, with "marks" saying what was applied. */
+enum MHD_Result srv_api_marks_summary(struct srv_req *r)
+{
+    return with_marked(r, marked_summary, NULL);
 }
 
 /* GET marks.{csv|jsonl}: every mark of the scan's root as stored (also those of images this
@@ -325,67 +373,6 @@ enum MHD_Result srv_h_marks_export(struct srv_req *r)
 out:
     ie_buf_release(&b);
     ie_marks_release(&mk);
-    srv_scan_row_release(&row);
-    return rc;
-}
-
-/* GET summary?marks=apply: the summary of what stays, with "marks" saying what was applied. */
-enum MHD_Result srv_api_marks_summary(struct srv_req *r)
-{
-    struct srv_scan_row row = {0};
-    struct srv_marked s;
-    struct ie_summary sum;
-    enum MHD_Result rc;
-    srv_api_marked_init(&s);
-    if (load_marked(r, &row, &s, &rc)) {
-        ie_summary_compute(s.a.recs, s.a.n, &sum);
-        cJSON *o = ie_summary_to_cjson(&sum);
-        cJSON_AddItemToObject(o, "marks", ie_marks_applied_to_cjson(&s.a));
-        ie_summary_release(&sum);
-        rc = srv_reply_json(r, 200, o);
-    }
-    srv_api_marked_release(&s);
-    srv_scan_row_release(&row);
-    return rc;
-}
-
-/* GET manifest?marks=apply: the manifest without the images the marks take out (records as
- * analysed otherwise: an ok mark is an opinion, not a new measurement). */
-enum MHD_Result srv_api_marks_manifest(struct srv_req *r)
-{
-    struct srv_scan_row row = {0};
-    struct srv_marked s;
-    struct ie_buf b;
-    enum MHD_Result rc;
-    srv_api_marked_init(&s);
-    ie_buf_init(&b);
-    if (load_marked(r, &row, &s, &rc)) {
-        const struct ie_manifest_meta *mt = &s.m.meta;
-        char now[40];
-        ie_now_iso(now, sizeof(now));
-        char *h =
-            ie_manifest_header_json(mt->input_dir ? mt->input_dir : row.root, mt->settings_json,
-                                    (int64_t)s.a.n, mt->created_at ? mt->created_at : now);
-        ie_buf_adds(&b, h);
-        ie_buf_addc(&b, '\n');
-        free(h);
-        for (size_t k = 0; k < s.a.n; k++) {
-            char *line = ie_record_to_json(&s.m.recs[s.a.orig[k]]);
-            ie_buf_adds(&b, line);
-            ie_buf_addc(&b, '\n');
-            free(line);
-        }
-        char cd[128];
-        snprintf(cd, sizeof(cd), "attachment; filename=\"%s.cleaned.jsonl\"", row.id);
-        size_t n = b.len;
-        struct MHD_Response *resp =
-            MHD_create_response_from_buffer(n, ie_buf_detach(&b), MHD_RESPMEM_MUST_FREE);
-        MHD_add_response_header(resp, "Content-Type", "application/x-ndjson");
-        MHD_add_response_header(resp, "Content-Disposition", cd);
-        rc = srv_reply_response(r, 200, resp);
-    }
-    ie_buf_release(&b);
-    srv_api_marked_release(&s);
     srv_scan_row_release(&row);
     return rc;
 }

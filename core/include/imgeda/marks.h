@@ -127,6 +127,15 @@ int ie_marks_apply(const struct ie_record *recs, size_t n, const char *root,
                    const struct ie_marks *mk, int threshold, struct ie_marks_applied *out,
                    struct ie_err *err);
 
+struct ie_manifest;
+/* What the marks leave of m (a applied to m's records) as buffer contents: with clean, the
+ * cleaned manifest (a header whose total_files counts what stays, input_dir m's or else root,
+ * then the records that stay, as analysed); else the remove list (the paths that leave, one a
+ * line, in manifest order). Appends to b. */
+struct ie_buf;
+void ie_marks_write(const struct ie_manifest *m, const struct ie_marks_applied *a, bool clean,
+                    const char *root, struct ie_buf *b);
+
 /* {"applied", "unmatched", "removed", "removed_marked", "removed_by_keep", "ok", "split"}: what a
  * verdict or summary reports of the marks it applied. */
 struct cJSON *ie_marks_applied_to_cjson(const struct ie_marks_applied *a);
