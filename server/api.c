@@ -67,7 +67,8 @@ static const struct route routes[] = {
      "Gate a scan against a policy (YAML or JSON body; ?marks=apply); 412 when it fails",
      srv_h_scan_gate},
     {"POST", "/api/v1/gate",
-     "Scan (resuming the root's last scan) then gate: {root, policy, wait?, timeout_s?}; 412 "
+     "Scan (resuming the root's last scan) then gate: {root, policy, wait?, timeout_s?, "
+     "marks?: apply}; 412 "
      "when it fails",
      srv_h_ci_gate},
     {"GET", "/api/v1/policy/example",

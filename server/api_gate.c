@@ -6,6 +6,7 @@
 #include "api_internal.h"
 #include "cache.h"
 #include "imgeda/diff.h"
+#include "imgeda/duplicates.h"
 #include "imgeda/gate.h"
 #include "imgeda/util.h"
 #include "jobs.h"
@@ -254,7 +255,8 @@ enum MHD_Result srv_h_policy_validate(struct srv_req *r)
 
 int srv_ci_gate_parse(struct srv_req *r, struct srv_ci_gate_req *q, struct ie_err *err)
 {
-    static const char *const allowed[] = {"root", "policy", "wait", "timeout_s", "options", NULL};
+    static const char *const allowed[] = {"root",    "policy", "wait", "timeout_s",
+                                          "options", "marks",  NULL};
     memset(q, 0, sizeof(*q));
     ie_policy_init(&q->policy);
     q->body = srv_api_parse_body(r, allowed, err);
@@ -278,6 +280,11 @@ int srv_ci_gate_parse(struct srv_req *r, struct srv_ci_gate_req *q, struct ie_er
     }
     if (jopts && !cJSON_IsObject(jopts))
         return ie_err_set(err, IE_EINVAL, "options: must be an object");
+    const cJSON *jmarks = cJSON_GetObjectItemCaseSensitive(q->body, "marks");
+    if (jmarks && !(cJSON_IsString(jmarks) && (strcmp(jmarks->valuestring, "apply") == 0 ||
+                                               strcmp(jmarks->valuestring, "ignore") == 0)))
+        return ie_err_set(err, IE_EINVAL, "marks: \"apply\" or \"ignore\"");
+    q->apply_marks = jmarks && strcmp(jmarks->valuestring, "apply") == 0;
     if (policy_from_json(cJSON_GetObjectItemCaseSensitive(q->body, "policy"), &q->policy, err) <
         0) {
         if (err)
@@ -302,7 +309,7 @@ void srv_ci_gate_req_release(struct srv_ci_gate_req *q)
  * the one the job runner last set, which SQLite may not hold yet (srv_api_status). It waits
  * holding no pooled SQLite connection. */
 static enum MHD_Result await_and_gate(struct srv_req *r, const char *id, double timeout_s,
-                                      const struct ie_policy *p)
+                                      const struct ie_policy *p, int marks_threshold)
 {
     struct srv_scan_row row = {0};
     struct srv_job_state st;
@@ -344,7 +351,7 @@ static enum MHD_Result await_and_gate(struct srv_req *r, const char *id, double 
         cJSON_Delete(o);
         goto out;
     }
-    rc = reply_gate(r, &row, p, -1);
+    rc = reply_gate(r, &row, p, marks_threshold);
 out:
     srv_scan_row_release(&row);
     return rc;
@@ -388,7 +395,7 @@ enum MHD_Result srv_h_ci_gate(struct srv_req *r)
         rc = srv_reply_json(r, 202, srv_api_scan_json(r, &row));
         goto out;
     }
-    rc = await_and_gate(r, id, timeout_s, &q.policy);
+    rc = await_and_gate(r, id, timeout_s, &q.policy, q.apply_marks ? IE_DUP_DEFAULT_THRESHOLD : -1);
     goto out;
 bad:
     rc = srv_reply_ie_err(r, &err);

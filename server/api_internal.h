@@ -109,6 +109,7 @@ struct srv_ci_gate_req {
     bool wait;            /* true unless "wait": false */
     double timeout_s;     /* 3600 unless given, in (0, 86400] */
     const cJSON *options; /* an object, or NULL */
+    bool apply_marks;     /* "marks": "apply" (the root's marks, as ?marks=apply) */
     struct ie_policy policy;
 };
 /* Parses r's body (only r->body and r->body_len are read): 0, or IE_EINVAL with a message

@@ -148,6 +148,13 @@ expect_api 200 GET "/api/v1/scans/$ID/summary?marks=apply"
 [ "$(json "d['total_images'], d['dark_count'], d['marks']['applied']")" = "5 0 4" ] || fail "rescan summary: $(cat "$WORK/body")"
 ok "marks carry over to a new scan of the same root"
 
+# The CI gate takes "marks": "apply" too.
+expect_api 412 POST /api/v1/gate -d "{\"root\": \"$WORK/data\", \"policy\": $POLICY}"
+expect_api 200 POST /api/v1/gate -d "{\"root\": \"$WORK/data\", \"policy\": $POLICY, \"marks\": \"apply\"}"
+[ "$(json "d['passed'], d['total_images'], d['marks']['applied']")" = "True 5 4" ] || fail "CI gate with marks: $(cat "$WORK/body")"
+expect_api 400 POST /api/v1/gate -d "{\"root\": \"$WORK/data\", \"policy\": $POLICY, \"marks\": \"yes\"}"
+ok "POST /api/v1/gate with marks: apply passes where it fails without"
+
 # The exported file drives the CLI to the same answers offline.
 expect_api 200 GET "/api/v1/scans/$ID/manifest"
 cp "$WORK/body" "$WORK/manifest.jsonl"
