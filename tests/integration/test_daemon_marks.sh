@@ -162,4 +162,19 @@ cp "$WORK/body" "$WORK/manifest.jsonl"
 cmp "$WORK/cli_remove" "$WORK/want_remove2" || { cat "$WORK/cli_remove"; fail "CLI remove list"; }
 ok "imgeda marks remove-list on the downloaded marks.jsonl gives the daemon's remove.txt"
 
+# not_duplicate over the API: street.jpg (the keeper) and its renamed copy declared not
+# duplicates: the copy no longer leaves through the keeper, and their exact-phash group splits
+# (the byte-identical pair stays one: same bytes).
+STREET=$(id_of street.jpg); COPY=$(id_of street_copy2.jpg)
+put 200 "{\"image_ids\": [$STREET, $COPY], \"mark\": \"not_duplicate\"}"
+[ "$(json "d['group']")" = nd-2 ] || fail "second set is nd-2: $(cat "$WORK/body")"
+expect_api 200 GET "/api/v1/scans/$ID/remove.txt"
+[ "$(cat "$WORK/body")" = "$WORK/data/broken.jpg" ] || fail "remove.txt with not_duplicate: $(cat "$WORK/body")"
+expect_api 200 GET "/api/v1/scans/$ID/summary?marks=apply"
+GOT=$(json "d['total_images'], d['duplicates']['exact_images'], d['duplicates']['byte_identical_images'], d['marks']['split']")
+[ "$GOT" = "6 0 1 1" ] || fail "summary with not_duplicate: $GOT"
+ok "not_duplicate spares the keeper's partner and splits the exact group"
+
+stop_daemon
+[ "$DRC" = 0 ] || fail "imgedad exited $DRC on SIGTERM"
 echo "all $checks checks passed"
