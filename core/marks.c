@@ -211,16 +211,36 @@ int ie_marks_save(const char *file, const struct ie_marks *mk, struct ie_err *er
     return rc;
 }
 
+/* path after prefix and a '/', or NULL when it does not start so. */
+static const char *after_prefix(const char *path, const char *prefix, size_t n)
+{
+    return n && strncmp(path, prefix, n) == 0 && path[n] == '/' && path[n + 1] ? path + n + 1
+                                                                               : NULL;
+}
+
 const char *ie_marks_rel_path(const char *root, const char *path)
 {
     size_t n = root ? strlen(root) : 0;
     while (n > 1 && root[n - 1] == '/')
         n--;
-    if (n == 0 || strncmp(path, root, n) != 0)
-        return path;
     if (n == 1 && root[0] == '/')
-        return path[1] ? path + 1 : path;
-    return path[n] == '/' && path[n + 1] ? path + n + 1 : path;
+        return path[0] == '/' && path[1] ? path + 1 : path;
+    const char *rel = after_prefix(path, root, n);
+    if (rel || n == 0)
+        return rel ? rel : path;
+    /* The CLI writes paths as the root was given ("data/x.jpg", "../set/x.jpg") while the
+     * header holds the real root ("/home/u/set"): the tail of the root that starts the path,
+     * after any "./" and "../", is the root as written. */
+    const char *q = path;
+    while (strncmp(q, "./", 2) == 0 || strncmp(q, "../", 3) == 0)
+        q += q[1] == '/' ? 2 : 3;
+    for (size_t i = 0; i < n; i++) {
+        if (root[i] != '/')
+            continue;
+        if ((rel = after_prefix(q, root + i + 1, n - i - 1)))
+            return rel;
+    }
+    return path;
 }
 
 void ie_marks_applied_init(struct ie_marks_applied *a)

@@ -66,6 +66,16 @@ expect_rc 0 "$IMGEDA" info -m "$M" --marks "$K"
 contains "$WORK/out" "Marks: 3 applied"
 ok "gate fails without marks (2) and passes with --marks (0); info --marks"
 
+# A scan run as "imgeda scan data" writes paths relative to where it ran ("data/x.jpg") and the
+# real root in the header: the same marks file matches them, and set takes such paths too.
+(cd "$WORK" && "$IMGEDA" scan data -o rel.jsonl --workers 2 >/dev/null 2>&1) || fail "relative scan"
+(cd "$WORK" && "$IMGEDA" marks remove-list marks.jsonl -m rel.jsonl) >"$WORK/out" || fail "remove-list (relative)"
+printf '%s\n' data/broken.jpg data/street_copy.jpg >"$WORK/want_rel"
+cmp "$WORK/out" "$WORK/want_rel" || fail "remove-list of the relative scan: $(cat "$WORK/out")"
+(cd "$WORK" && "$IMGEDA" marks set rel_marks.jsonl -m rel.jsonl --mark ok data/snow.png >/dev/null) || fail "set (relative)"
+grep -q '"path":"snow.png"' "$WORK/rel_marks.jsonl" || fail "relative set: $(cat "$WORK/rel_marks.jsonl")"
+ok "paths written relative to the working directory match the same marks"
+
 # not_duplicate: street.jpg and its copy share a phash (the gate's exact group) and their bytes.
 # Declared not duplicates, the exact group splits while the byte-identical pair stays.
 K2="$WORK/nd.jsonl"

@@ -253,6 +253,11 @@ Test(marks, file_round_trip_and_errors)
     cr_assert(strstr(err.msg, "line 3"), "%s", err.msg);
     cr_assert_str_eq(ie_marks_rel_path("/data/set/", "/data/set/x/y.jpg"), "x/y.jpg");
     cr_assert_str_eq(ie_marks_rel_path("/data/set", "/data/setx/y.jpg"), "/data/setx/y.jpg");
+    cr_assert_str_eq(ie_marks_rel_path("/home/u/set", "set/a/y.jpg"), "a/y.jpg");
+    cr_assert_str_eq(ie_marks_rel_path("/home/u/set", "./set/y.jpg"), "y.jpg");
+    cr_assert_str_eq(ie_marks_rel_path("/home/u/set", "../u/set/y.jpg"), "y.jpg");
+    cr_assert_str_eq(ie_marks_rel_path("/home/u/set", "other/y.jpg"), "other/y.jpg");
+    cr_assert_str_eq(ie_marks_rel_path("/", "/y.jpg"), "y.jpg");
     ie_marks_release(&back);
     ie_marks_release(&mk);
     th_rmrf(dir);

@@ -79,8 +79,10 @@ char *ie_mark_to_json(const struct ie_mark *m);
 char *ie_mark_to_csv(const struct ie_mark *m);
 #define IE_MARKS_CSV_HEADER "content_hash,path,mark,group"
 
-/* path relative to root: the part after "root/" when path lies under root, else path itself
- * (a pointer into path). root may be NULL or "". */
+/* path relative to root: the part after "root/" when path lies under root; for a path written
+ * relative to where a scan ran (the CLI's "data/x.jpg" with root "/home/u/data"), the part after
+ * the longest tail of root that starts it (after any "./" and "../"); else path itself. A
+ * pointer into path. root may be NULL or "". */
 const char *ie_marks_rel_path(const char *root, const char *path);
 
 /* What marks do to records (ie_marks_apply). */
