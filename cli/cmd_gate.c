@@ -33,6 +33,16 @@ static const char gate_usage[] =
 
 enum { OPT_JSON = 256, OPT_MARKS };
 
+/* Under the table: how many marks the verdict applied (marks: ie_marks_applied_to_cjson). */
+static void print_marks(const char *file, const cJSON *marks)
+{
+    const cJSON *applied = cJSON_GetObjectItemCaseSensitive(marks, "applied");
+    const cJSON *removed = cJSON_GetObjectItemCaseSensitive(marks, "removed");
+    if (marks && applied && removed)
+        printf("Marks: %.0f applied from %s (%.0f images removed)\n", applied->valuedouble, file,
+               removed->valuedouble);
+}
+
 /* Loads manifest into m; with a marks file, the records its marks leave, and *marks says what
  * they did. Prints the error and returns -1 on failure. */
 static int load_gated(const char *manifest, const char *marks_file, struct ie_slim_manifest *m,
@@ -223,8 +233,7 @@ int cmd_gate(int argc, char **argv)
 
     if (marks) {
         cJSON *o = ie_gate_result_to_cjson(&g);
-        cJSON_AddItemToObject(o, "marks", marks);
-        marks = NULL;
+        cJSON_AddItemToObject(o, "marks", cJSON_Duplicate(marks, true));
         text = cJSON_Print(o);
         cJSON_Delete(o);
     } else {
@@ -247,8 +256,7 @@ int cmd_gate(int argc, char **argv)
     } else {
         const char *nc = getenv("NO_COLOR");
         print_table(&g, &policy, manifest, policy_path, isatty(STDOUT_FILENO) && !(nc && *nc));
-        if (marks_file)
-            printf("Marks from %s applied\n", marks_file);
+        print_marks(marks_file, marks);
         if (out_path)
             printf("Saved to %s\n", out_path);
     }

@@ -61,7 +61,7 @@ expect_rc 0 "$IMGEDA" gate -m "$M" -p "$WORK/p.yaml" --marks "$K" --json
 import json; d = json.load(open('$WORK/out'))
 assert d['passed'] and d['total_images'] == 5 and d['marks']['applied'] == 3, d" || fail "gate --marks"
 expect_rc 0 "$IMGEDA" gate -m "$M" -p "$WORK/p.yaml" --marks "$K"
-contains "$WORK/out" "Marks from $K applied"
+contains "$WORK/out" "Marks: 3 applied from $K (2 images removed)"
 expect_rc 0 "$IMGEDA" info -m "$M" --marks "$K"
 contains "$WORK/out" "Marks: 3 applied"
 ok "gate fails without marks (2) and passes with --marks (0); info --marks"
