@@ -177,4 +177,13 @@ ok "not_duplicate spares the keeper's partner and splits the exact group"
 
 stop_daemon
 [ "$DRC" = 0 ] || fail "imgedad exited $DRC on SIGTERM"
+
+# With auth.token set, marks need the token like every other /api/ request.
+start_daemon "$WORK/var" --set auth.token=s3cret
+expect_api 401 PUT "/api/v1/scans/$ID/marks" -d "{\"image_ids\": [$SNOW], \"mark\": \"ok\"}"
+expect_api 401 GET "/api/v1/scans/$ID/remove.txt"
+expect_api 401 GET "/api/v1/scans/$ID/marks.csv"
+expect_api 200 PUT "/api/v1/scans/$ID/marks" -H 'Authorization: Bearer s3cret' -d "{\"image_ids\": [$STREET], \"mark\": \"ok\"}"
+stop_daemon
+ok "marks need the token when one is set"
 echo "all $checks checks passed"
