@@ -15,6 +15,7 @@ int cmd_annotations(int argc, char **argv);
 int cmd_plot(int argc, char **argv);
 int cmd_report(int argc, char **argv);
 int cmd_merge(int argc, char **argv);
+int cmd_marks(int argc, char **argv);
 
 /* Prints "imgeda: <msg>" on stderr. */
 void cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -35,5 +36,14 @@ struct ie_slim_manifest;
  * neither header nor record that has lines (a policy or CSV given by mistake) or, unless
  * allow_empty, no lines at all; warns about lines that did not parse. */
 int cli_check_slim(const char *path, const struct ie_slim_manifest *m, bool allow_empty);
+
+struct ie_manifest;
+struct ie_marks_applied;
+/* Applies the marks file to m's records for --marks (gate, info; cmd_marks.c), keepers' groups
+ * at threshold; prints the error and returns -1 on failure. a must be initialised. */
+int cli_apply_marks(const char *file, const struct ie_manifest *m, int threshold,
+                    struct ie_marks_applied *a);
+/* One line saying what the marks did. */
+void cli_print_marks_line(const struct ie_marks_applied *a);
 
 #endif

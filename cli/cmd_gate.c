@@ -8,7 +8,12 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include <cjson/cJSON.h>
+
+#include "imgeda/duplicates.h"
 #include "imgeda/gate.h"
+#include "imgeda/manifest.h"
+#include "imgeda/marks.h"
 #include "imgeda/util.h"
 
 static const char gate_usage[] =
@@ -21,9 +26,54 @@ static const char gate_usage[] =
     "  -m, --manifest FILE     the manifest to check\n"
     "  -p, --policy FILE       the policy\n"
     "  -o, --output FILE       also write the result as JSON (imgeda's format) to FILE\n"
-    "      --json              print the JSON on stdout instead of the table\n";
+    "      --json              print the JSON on stdout instead of the table\n"
+    "      --marks FILE        apply a marks file first (imgeda marks): removed images leave\n"
+    "                          the counts, ok clears flags, not_duplicate splits groups; the\n"
+    "                          result says how many marks it applied in \"marks\"\n";
 
-enum { OPT_JSON = 256 };
+enum { OPT_JSON = 256, OPT_MARKS };
+
+/* Under the table: how many marks the verdict applied (marks: ie_marks_applied_to_cjson). */
+static void print_marks(const char *file, const cJSON *marks)
+{
+    const cJSON *applied = cJSON_GetObjectItemCaseSensitive(marks, "applied");
+    const cJSON *removed = cJSON_GetObjectItemCaseSensitive(marks, "removed");
+    if (marks && applied && removed)
+        printf("Marks: %.0f applied from %s (%.0f images removed)\n", applied->valuedouble, file,
+               removed->valuedouble);
+}
+
+/* Loads manifest into m; with a marks file, the records its marks leave, and *marks says what
+ * they did. Prints the error and returns -1 on failure. */
+static int load_gated(const char *manifest, const char *marks_file, struct ie_slim_manifest *m,
+                      cJSON **marks)
+{
+    struct ie_err err = {0};
+    struct ie_manifest full;
+    struct ie_marks_applied a;
+    int rc = -1;
+    if (!marks_file) {
+        if (ie_slim_manifest_load(manifest, m, &err) < 0) {
+            cli_error("%s", err.msg);
+            return -1;
+        }
+        return 0;
+    }
+    ie_manifest_init(&full);
+    ie_marks_applied_init(&a);
+    if (cli_load_manifest(manifest, &full, false) < 0 ||
+        cli_apply_marks(marks_file, &full, IE_DUP_DEFAULT_THRESHOLD, &a) < 0)
+        goto out;
+    m->has_header = full.meta.present;
+    for (size_t i = 0; i < a.n; i++)
+        ie_slim_manifest_add_record(m, &a.recs[i]);
+    *marks = ie_marks_applied_to_cjson(&a);
+    rc = 0;
+out:
+    ie_marks_applied_release(&a);
+    ie_manifest_release(&full);
+    return rc;
+}
 
 static const char *grouped(size_t v, char *buf, size_t n)
 {
@@ -113,10 +163,12 @@ int cmd_gate(int argc, char **argv)
         {"output", required_argument, NULL, 'o'},
         {"out", required_argument, NULL, 'o'}, /* imgeda's spelling */
         {"json", no_argument, NULL, OPT_JSON},
+        {"marks", required_argument, NULL, OPT_MARKS},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
-    const char *manifest = NULL, *policy_path = NULL, *out_path = NULL;
+    const char *manifest = NULL, *policy_path = NULL, *out_path = NULL, *marks_file = NULL;
+    cJSON *marks = NULL;
     bool json = false;
     struct ie_policy policy;
     struct ie_slim_manifest m;
@@ -139,6 +191,9 @@ int cmd_gate(int argc, char **argv)
             break;
         case OPT_JSON:
             json = true;
+            break;
+        case OPT_MARKS:
+            marks_file = optarg;
             break;
         case 'h':
             fputs(gate_usage, stdout);
@@ -168,17 +223,22 @@ int cmd_gate(int argc, char **argv)
             cli_error("policy: %s", err.msg);
         goto out;
     }
-    if (ie_slim_manifest_load(manifest, &m, &err) < 0) {
-        cli_error("%s", err.msg);
+    if (load_gated(manifest, marks_file, &m, &marks) < 0)
         goto out;
-    }
     /* An empty file is bad input (exit 1), not a dataset that fails min_images_total (2); a
      * header-only manifest is an empty dataset and fails that check as SPEC 4.5 says. */
     if (cli_check_slim(manifest, &m, false) < 0)
         goto out;
     ie_gate_evaluate(&m, &policy, &g);
 
-    text = ie_gate_result_to_json(&g, true);
+    if (marks) {
+        cJSON *o = ie_gate_result_to_cjson(&g);
+        cJSON_AddItemToObject(o, "marks", cJSON_Duplicate(marks, true));
+        text = cJSON_Print(o);
+        cJSON_Delete(o);
+    } else {
+        text = ie_gate_result_to_json(&g, true);
+    }
     if (out_path) {
         struct ie_buf b;
         ie_buf_init(&b);
@@ -196,6 +256,7 @@ int cmd_gate(int argc, char **argv)
     } else {
         const char *nc = getenv("NO_COLOR");
         print_table(&g, &policy, manifest, policy_path, isatty(STDOUT_FILENO) && !(nc && *nc));
+        print_marks(marks_file, marks);
         if (out_path)
             printf("Saved to %s\n", out_path);
     }
@@ -205,6 +266,7 @@ int cmd_gate(int argc, char **argv)
     }
     rc = g.passed ? 0 : 2;
 out:
+    cJSON_Delete(marks);
     free(text);
     ie_gate_result_release(&g);
     ie_slim_manifest_release(&m);

@@ -8,19 +8,23 @@
 
 #include "cli.h"
 #include "imgeda/checks.h"
+#include "imgeda/duplicates.h"
 #include "imgeda/manifest.h"
+#include "imgeda/marks.h"
 #include "imgeda/summary.h"
 #include "imgeda/util.h"
 
 static const char info_usage[] =
-    "usage: imgeda info -m MANIFEST [--json]\n"
+    "usage: imgeda info -m MANIFEST [--json] [--marks FILE]\n"
     "\n"
     "  -m, --manifest FILE   the JSONL manifest to summarise (ours or Python imgeda's)\n"
     "      --json            print one JSON object: imgeda's summary fields, percentiles,\n"
     "                        duplicate counts and a \"manifest\" object (header, skipped lines)\n"
+    "      --marks FILE      summarise what a marks file leaves (imgeda marks): removed images\n"
+    "                        leave the counts, ok clears flags, not_duplicate splits groups\n"
     "  -h, --help            this text\n";
 
-enum { OPT_JSON = 256 };
+enum { OPT_JSON = 256, OPT_MARKS };
 
 /* Rows of a list section (formats, modes, ...) shown before "... and N more". */
 #define LIST_ROWS 10
@@ -278,18 +282,21 @@ int cmd_info(int argc, char **argv)
     static const struct option opts[] = {
         {"manifest", required_argument, NULL, 'm'},
         {"json", no_argument, NULL, OPT_JSON},
+        {"marks", required_argument, NULL, OPT_MARKS},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
     struct ie_manifest m;
     struct ie_summary s;
     struct ie_check_thresholds t;
-    const char *path = NULL;
+    const char *path = NULL, *marks_file = NULL;
+    struct ie_marks_applied ma;
     bool json = false;
     int c, rc = 1;
 
     ie_manifest_init(&m);
     ie_summary_init(&s);
+    ie_marks_applied_init(&ma);
     optind = 1;
     while ((c = getopt_long(argc, argv, "m:h", opts, NULL)) != -1) {
         switch (c) {
@@ -302,6 +309,9 @@ int cmd_info(int argc, char **argv)
             break;
         case OPT_JSON:
             json = true;
+            break;
+        case OPT_MARKS:
+            marks_file = optarg;
             break;
         case 'h':
             fputs(info_usage, stdout);
@@ -331,9 +341,16 @@ int cmd_info(int argc, char **argv)
     ie_check_thresholds_init(&t);
     ie_check_thresholds_from_settings(&t, m.meta.settings_json);
     ie_summary_release(&s);
-    ie_summary_compute(m.recs, m.n, &s);
+    if (marks_file && cli_apply_marks(marks_file, &m, IE_DUP_DEFAULT_THRESHOLD, &ma) < 0)
+        goto out;
+    if (marks_file)
+        ie_summary_compute(ma.recs, ma.n, &s);
+    else
+        ie_summary_compute(m.recs, m.n, &s);
     if (json) {
         cJSON *o = ie_summary_info_cjson(&s, path, &m);
+        if (marks_file)
+            cJSON_AddItemToObject(o, "marks", ie_marks_applied_to_cjson(&ma));
         char *text = cJSON_Print(o);
         cJSON_Delete(o);
         if (!text)
@@ -342,6 +359,8 @@ int cmd_info(int argc, char **argv)
         free(text);
     } else {
         print_text(path, &m, &s, &t);
+        if (marks_file)
+            cli_print_marks_line(&ma);
     }
     if (fflush(stdout) != 0) {
         cli_error("cannot write the summary");
@@ -349,6 +368,7 @@ int cmd_info(int argc, char **argv)
     }
     rc = 0;
 out:
+    ie_marks_applied_release(&ma);
     ie_summary_release(&s);
     ie_manifest_release(&m);
     return rc;

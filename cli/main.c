@@ -16,6 +16,7 @@ static const char usage[] =
     "  scan DIR -o OUT         analyse every image under DIR into a JSONL manifest\n"
     "                          (--shard K/N: only shard K of N, for many machines)\n"
     "  merge PART... -o OUT    the shards of a scan (or manifests) into one manifest\n"
+    "  marks SUB MARKS ...     mark images (remove, keep, ok, not_duplicate), list, apply\n"
     "  info -m M               summary of a manifest\n"
     "  check KIND -m M         list flagged images (corrupt, exposure, artifacts, blur,\n"
     "                          duplicates, all) or leakage across splits (-m A -m B)\n"
@@ -74,6 +75,7 @@ int main(int argc, char **argv)
         {"plot", cmd_plot},
         {"report", cmd_report},
         {"merge", cmd_merge},
+        {"marks", cmd_marks},
     };
     rc = -1;
     for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++) {

@@ -6,6 +6,7 @@
 #include "api_internal.h"
 #include "cache.h"
 #include "imgeda/diff.h"
+#include "imgeda/duplicates.h"
 #include "imgeda/gate.h"
 #include "imgeda/util.h"
 #include "jobs.h"
@@ -95,26 +96,51 @@ static int add_sample_ids(sqlite3 *db, const char *scan_id, const struct ie_gate
     return 0;
 }
 
+/* The slim view of a scan with its root's marks applied (?marks=apply), and what was applied
+ * in *marks. */
+static int load_marked_slim(struct srv_req *r, const struct srv_scan_row *row, int threshold,
+                            struct ie_slim_manifest *m, cJSON **marks, struct ie_err *err)
+{
+    struct srv_marked s;
+    srv_api_marked_init(&s);
+    int rc = srv_api_marked_load(r, row, threshold, &s, err);
+    if (rc == 0) {
+        m->has_header = s.m.meta.present;
+        for (size_t i = 0; i < s.a.n; i++)
+            ie_slim_manifest_add_record(m, &s.a.recs[i]);
+        *marks = ie_marks_applied_to_cjson(&s.a);
+    }
+    srv_api_marked_release(&s);
+    return rc;
+}
+
 /* Gates a finished scan against a parsed policy: 200 passed, 412 failed, body = the result
- * (plus scan_id and each check's sample_ids). */
+ * (plus scan_id and each check's sample_ids). With marks_threshold >= 0 the root's marks are
+ * applied first (duplicate groups of keepers at that threshold) and the body says so in
+ * "marks". */
 static enum MHD_Result reply_gate(struct srv_req *r, const struct srv_scan_row *row,
-                                  const struct ie_policy *p)
+                                  const struct ie_policy *p, int marks_threshold)
 {
     struct ie_slim_manifest m;
     struct ie_gate_result g;
     struct ie_err err = {0};
-    cJSON *o = NULL;
+    cJSON *o = NULL, *marks = NULL;
     sqlite3 *db;
     enum MHD_Result rc;
     ie_slim_manifest_init(&m);
     ie_gate_result_init(&g);
-    if (ie_slim_manifest_load(row->manifest_path, &m, &err) < 0) {
+    if (marks_threshold >= 0 ? load_marked_slim(r, row, marks_threshold, &m, &marks, &err) < 0
+                             : ie_slim_manifest_load(row->manifest_path, &m, &err) < 0) {
         rc = srv_reply_ie_err(r, &err);
         goto out;
     }
     ie_gate_evaluate(&m, p, &g);
     o = ie_gate_result_to_cjson(&g);
     cJSON_AddStringToObject(o, "scan_id", row->id);
+    if (marks) {
+        cJSON_AddItemToObject(o, "marks", marks);
+        marks = NULL;
+    }
     if (!(db = srv_http_db(r, &err)) || add_sample_ids(db, row->id, &g, o, &err) < 0) {
         rc = srv_reply_ie_err(r, &err);
         goto out;
@@ -126,6 +152,7 @@ static enum MHD_Result reply_gate(struct srv_req *r, const struct srv_scan_row *
     }
 out:
     cJSON_Delete(o);
+    cJSON_Delete(marks);
     ie_gate_result_release(&g);
     ie_slim_manifest_release(&m);
     return rc;
@@ -152,14 +179,17 @@ enum MHD_Result srv_h_scan_gate(struct srv_req *r)
     struct ie_policy p;
     struct ie_err err = {0};
     enum MHD_Result rc;
+    bool apply = false;
+    int threshold = 0;
     ie_policy_init(&p);
-    if (srv_api_load_finished_scan(r, &row, &err) < 0) {
+    if (srv_api_marks_param(r, &apply, &threshold, &err) < 0 ||
+        srv_api_load_finished_scan(r, &row, &err) < 0) {
         rc = srv_reply_ie_err(r, &err);
     } else if (ie_policy_parse(&p, "policy", r->body, r->body_len, &err) < 0) {
         err.code = IE_EINVAL;
         rc = srv_reply_ie_err(r, &err);
     } else {
-        rc = reply_gate(r, &row, &p);
+        rc = reply_gate(r, &row, &p, apply ? threshold : -1);
     }
     ie_policy_release(&p);
     srv_scan_row_release(&row);
@@ -225,7 +255,8 @@ enum MHD_Result srv_h_policy_validate(struct srv_req *r)
 
 int srv_ci_gate_parse(struct srv_req *r, struct srv_ci_gate_req *q, struct ie_err *err)
 {
-    static const char *const allowed[] = {"root", "policy", "wait", "timeout_s", "options", NULL};
+    static const char *const allowed[] = {"root",    "policy", "wait", "timeout_s",
+                                          "options", "marks",  NULL};
     memset(q, 0, sizeof(*q));
     ie_policy_init(&q->policy);
     q->body = srv_api_parse_body(r, allowed, err);
@@ -249,6 +280,11 @@ int srv_ci_gate_parse(struct srv_req *r, struct srv_ci_gate_req *q, struct ie_er
     }
     if (jopts && !cJSON_IsObject(jopts))
         return ie_err_set(err, IE_EINVAL, "options: must be an object");
+    const cJSON *jmarks = cJSON_GetObjectItemCaseSensitive(q->body, "marks");
+    if (jmarks && !(cJSON_IsString(jmarks) && (strcmp(jmarks->valuestring, "apply") == 0 ||
+                                               strcmp(jmarks->valuestring, "ignore") == 0)))
+        return ie_err_set(err, IE_EINVAL, "marks: \"apply\" or \"ignore\"");
+    q->apply_marks = jmarks && strcmp(jmarks->valuestring, "apply") == 0;
     if (policy_from_json(cJSON_GetObjectItemCaseSensitive(q->body, "policy"), &q->policy, err) <
         0) {
         if (err)
@@ -273,7 +309,7 @@ void srv_ci_gate_req_release(struct srv_ci_gate_req *q)
  * the one the job runner last set, which SQLite may not hold yet (srv_api_status). It waits
  * holding no pooled SQLite connection. */
 static enum MHD_Result await_and_gate(struct srv_req *r, const char *id, double timeout_s,
-                                      const struct ie_policy *p)
+                                      const struct ie_policy *p, int marks_threshold)
 {
     struct srv_scan_row row = {0};
     struct srv_job_state st;
@@ -315,7 +351,7 @@ static enum MHD_Result await_and_gate(struct srv_req *r, const char *id, double 
         cJSON_Delete(o);
         goto out;
     }
-    rc = reply_gate(r, &row, p);
+    rc = reply_gate(r, &row, p, marks_threshold);
 out:
     srv_scan_row_release(&row);
     return rc;
@@ -359,7 +395,7 @@ enum MHD_Result srv_h_ci_gate(struct srv_req *r)
         rc = srv_reply_json(r, 202, srv_api_scan_json(r, &row));
         goto out;
     }
-    rc = await_and_gate(r, id, timeout_s, &q.policy);
+    rc = await_and_gate(r, id, timeout_s, &q.policy, q.apply_marks ? IE_DUP_DEFAULT_THRESHOLD : -1);
     goto out;
 bad:
     rc = srv_reply_ie_err(r, &err);

@@ -13,6 +13,8 @@
 #include "http.h"
 #include "imgeda/err.h"
 #include "imgeda/gate.h"
+#include "imgeda/manifest.h"
+#include "imgeda/marks.h"
 #include "live.h"
 #include "store.h"
 
@@ -108,6 +110,7 @@ struct srv_ci_gate_req {
     bool wait;            /* true unless "wait": false */
     double timeout_s;     /* 3600 unless given, in (0, 86400] */
     const cJSON *options; /* an object, or NULL */
+    bool apply_marks;     /* "marks": "apply" (the root's marks, as ?marks=apply) */
     struct ie_policy policy;
 };
 /* Parses r's body (only r->body and r->body_len are read): 0, or IE_EINVAL with a message
@@ -119,6 +122,31 @@ enum MHD_Result srv_h_scan_gate(struct srv_req *r);
 enum MHD_Result srv_h_ci_gate(struct srv_req *r);
 enum MHD_Result srv_h_policy_example(struct srv_req *r);
 enum MHD_Result srv_h_policy_validate(struct srv_req *r);
+/* api_marks.c */
+/* At most this many image ids in one PUT marks. */
+#define SRV_MARKS_MAX_IDS 10000
+/* A scan's records with its root's marks applied (core/marks.c). */
+struct srv_marked {
+    struct ie_manifest m;
+    struct ie_marks mk;
+    struct ie_marks_applied a;
+};
+void srv_api_marked_init(struct srv_marked *s);
+void srv_api_marked_release(struct srv_marked *s);
+/* Loads the records of finished scan row and applies its root's marks, duplicate groups for
+ * keepers at threshold. */
+int srv_api_marked_load(struct srv_req *r, const struct srv_scan_row *row, int threshold,
+                        struct srv_marked *s, struct ie_err *err);
+/* Reads ?marks= ("apply"; absent or "ignore": not) and ?threshold= (the keepers' duplicate
+ * groups, default 8); IE_EINVAL for other values. */
+int srv_api_marks_param(struct srv_req *r, bool *apply, int *threshold, struct ie_err *err);
+enum MHD_Result srv_h_marks_put(struct srv_req *r);
+enum MHD_Result srv_h_marks_get(struct srv_req *r);
+enum MHD_Result srv_h_marks_export(struct srv_req *r);
+enum MHD_Result srv_h_remove_list(struct srv_req *r);
+/* summary?marks=apply and manifest?marks=apply. */
+enum MHD_Result srv_api_marks_summary(struct srv_req *r);
+enum MHD_Result srv_api_marks_manifest(struct srv_req *r);
 /* api_static.c: a GET outside /api/ that no route matches. */
 enum MHD_Result srv_h_static(struct srv_req *r);
 
