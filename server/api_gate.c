@@ -95,8 +95,23 @@ static int add_sample_ids(sqlite3 *db, const char *scan_id, const struct ie_gate
     return 0;
 }
 
+/* Adds "allowed" (the policy's list) to the allowed_formats check, whose numeric threshold is 0
+ * as imgeda writes it: a reader of the verdict sees the limit, not "0". */
+static void add_allowed_formats(const struct ie_policy *p, cJSON *result)
+{
+    cJSON *co = cJSON_GetObjectItemCaseSensitive(result, "checks");
+    for (co = co ? co->child : NULL; co; co = co->next) {
+        const cJSON *name = cJSON_GetObjectItemCaseSensitive(co, "name");
+        if (!cJSON_IsString(name) || strcmp(name->valuestring, "allowed_formats") != 0)
+            continue;
+        cJSON *a = cJSON_AddArrayToObject(co, "allowed");
+        for (size_t i = 0; i < p->n_allowed_formats; i++)
+            cJSON_AddItemToArray(a, cJSON_CreateString(p->allowed_formats[i]));
+    }
+}
+
 /* Gates a finished scan against a parsed policy: 200 passed, 412 failed, body = the result
- * (plus scan_id and each check's sample_ids). */
+ * (plus scan_id, each check's sample_ids and allowed_formats' "allowed" list). */
 static enum MHD_Result reply_gate(struct srv_req *r, const struct srv_scan_row *row,
                                   const struct ie_policy *p)
 {
@@ -115,6 +130,7 @@ static enum MHD_Result reply_gate(struct srv_req *r, const struct srv_scan_row *
     ie_gate_evaluate(&m, p, &g);
     o = ie_gate_result_to_cjson(&g);
     cJSON_AddStringToObject(o, "scan_id", row->id);
+    add_allowed_formats(p, o);
     if (!(db = srv_http_db(r, &err)) || add_sample_ids(db, row->id, &g, o, &err) < 0) {
         rc = srv_reply_ie_err(r, &err);
         goto out;
