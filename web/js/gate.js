@@ -107,7 +107,7 @@ export async function show(main, parts, params) {
   const showErrors = (errors) => {
     ed.setErrors(errors.map((e) => e.line));
     validation.className = 'validation';
-    clear(validation, h('strong', { style: { color: 'var(--bad)' } }, 'Policy has an error'),
+    clear(validation, h('strong', { style: { color: 'var(--bad)' } }, errors.length === 1 ? 'Policy has an error' : `Policy has ${errors.length} errors`),
       h('ul', null, errors.map((e) => h('li', null, e.line ? h('button', { class: 'linklike', type: 'button', onclick: () => ed.goTo(e.line, e.column) }, `line ${e.line}, column ${e.column}`) : null, e.line ? ': ' : '', e.message.replace(/^policy:\d+:\d+:\s*/, '')))));
   };
   const validate = debounce(async (text) => {
