@@ -7,7 +7,7 @@
 // English; the gate shows its allowed_formats limit; the CI command wraps and can be copied; the
 // tab strip on a phone shows that it scrolls; a file name that is not UTF-8 gets its thumbnail;
 // the HTML report counts bytes as the dashboard does; the page recovers when the daemon is back.
-import { copyFileSync, mkdirSync, openSync } from 'node:fs';
+import { copyFileSync, mkdirSync, openSync, writeFileSync } from 'node:fs';
 import { spawn } from 'node:child_process';
 import path from 'node:path';
 import {
@@ -117,6 +117,26 @@ await run(async () => {
     assertEqual(af.threshold, 0, 'and keeps imgeda\'s threshold 0 beside them');
   }
 
+  // ---- Defect: policy validation reported one error when there were several ----
+  if (only('policy')) {
+    await page.goto(`${BASE_URL}/#/scans`);
+    await rendered(page, 'scans');
+    await page.goto(`${BASE_URL}/#/gate?scan=${v1}`);
+    await rendered(page, 'gate');
+    const bad = 'max_corupt_pct: 1\nmin_images_total: 5\nmin_width: wide\nmax_blurry_pct: -2\n';
+    await page.fill('[data-editor]', bad);
+    await page.waitForSelector('.editor .gutter div.err');
+    const v = await apiPost(page, '/policy/validate', bad);
+    assertEqual(v.body.errors.map((e) => [e.line, e.column, e.key]), [[1, 1, 'max_corupt_pct'], [3, 12, 'min_width'], [4, 17, 'max_blurry_pct']], 'the API lists all three problems with line, column and key');
+    await page.waitForFunction(() => document.querySelectorAll('[data-validation] li').length > 1, null, { timeout: 5_000 }).catch(() => {});
+    assertEqual(await page.$$eval('.editor .gutter div.err', (x) => x.map((d) => d.textContent.trim())), ['1', '3', '4'], 'the editor marks lines 1, 3 and 4');
+    const items = await page.$$eval('[data-validation] li', (x) => x.map((li) => li.textContent));
+    assertEqual(items.length, 3, 'the page lists three errors');
+    assertContains(items[1], 'line 3, column 12', 'each at its line and column');
+    assertContains(await page.textContent('[data-validation] strong'), '3 errors', 'and says how many');
+    await screenshot(page, 'defects-08-policy-errors-1440.png');
+  }
+
   // ---- Defect: the CI curl line overflowed its box; no way to copy it but by selecting ----
   if (only('ci')) {
     await page.goto(`${BASE_URL}/#/scans`); // a fresh gate page even right after the block above
@@ -198,6 +218,23 @@ await run(async () => {
     assert(/ KB$/.test(dec), `the dashboard shows the sample's ${sum.total_size_bytes} bytes as ${shown}`);
     assertEqual(dec, `${Number((sum.total_size_bytes / 1000).toFixed(sum.total_size_bytes >= 1e5 ? 0 : 1))} KB`, 'in decimal units (1 KB = 1000 bytes)');
     assertContains(html, dec, 'the HTML report shows the same total size');
+  }
+
+  // ---- Defect: importing a manifest over 8 MiB failed without saying why ----
+  if (only('import')) {
+    const big = path.join(WORK, 'big.jsonl');
+    const line = `${JSON.stringify({ path: '/x/a.jpg', filename: 'a.jpg', note: 'x'.repeat(900) })}\n`;
+    writeFileSync(big, line.repeat(Math.ceil((9 << 20) / line.length)));
+    const before = (await apiGet(page, '/scans?limit=200')).scans.length;
+    await page.goto(`${BASE_URL}/#/scans`);
+    await rendered(page, 'scans');
+    await page.setInputFiles('input[type=file]', big);
+    await page.waitForSelector('.toast.bad');
+    const msg = await page.textContent('.toast.bad');
+    assertContains(msg, 'limits.max_body_bytes', 'a manifest over the body limit is refused naming the setting to raise');
+    assertContains(msg, '9.44 MB', 'with the file\'s size');
+    assertEqual((await apiGet(page, '/scans?limit=200')).scans.length, before, 'and no scan was added');
+    await screenshot(page, 'defects-09-import-too-large.png');
   }
 
   // ---- Defect: after the daemon came back the page still said it was unreachable ----
