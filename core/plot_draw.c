@@ -312,13 +312,15 @@ static void fmt_trim(double v, int maxd, char *out, size_t n)
     }
 }
 
+/* Decimal units (1 KB = 1000 bytes, 1 MB = 10^6), as imgeda and the dashboard count: one
+ * convention in plots, reports and the web page. */
 void ie__plot_fmt_bytes(double bytes, char *out, size_t n)
 {
     static const char *units[] = {"B", "KB", "MB", "GB", "TB"};
     int u = 0;
     double v = bytes;
-    while (fabs(v) >= 1024 && u < 4) {
-        v /= 1024;
+    while (fabs(v) >= 1000 && u < 4) {
+        v /= 1000;
         u++;
     }
     char num[48];

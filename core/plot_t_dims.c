@@ -57,19 +57,25 @@ static const struct {
     double w, h;
 } res_refs[] = {{"720p", 1280, 720}, {"1080p", 1920, 1080}, {"4K", 3840, 2160}};
 
-/* An axis whose maximum is far beyond its 99.5th percentile stops a little above that
- * percentile; extra says how many images lie beyond the axes. */
+/* The value below the k largest of v's n (k = 0.5 % of n, at least 1); tmp is scratch of n. */
+static double below_largest(double *tmp, const double *v, size_t n)
+{
+    size_t k = IE_MAX((size_t)1, n / 200);
+    memcpy(tmp, v, n * sizeof(double));
+    ie__plot_sort(tmp, n);
+    return tmp[n - 1 - k];
+}
+
+/* An axis whose maximum is more than 3 times the value below its largest 0.5 % (at least one
+ * image: one 16000 px photo among 640 px ones) stops a little above that value; extra says how
+ * many images lie beyond the axes. A percentile would not do for a small scan: the 99.5th of 19
+ * values lies between the two largest, so one huge image kept the others in a corner. */
 static void trim_extremes(const double *xs, const double *ys, size_t n, double *wmax, double *hmax,
                           char *extra, size_t extra_size)
 {
     size_t beyond = 0;
     double *tmp = ie_xmalloc(n * sizeof(double));
-    memcpy(tmp, xs, n * sizeof(double));
-    ie__plot_sort(tmp, n);
-    double pw = ie__plot_percentile(tmp, n, 99.5);
-    memcpy(tmp, ys, n * sizeof(double));
-    ie__plot_sort(tmp, n);
-    double ph = ie__plot_percentile(tmp, n, 99.5);
+    double pw = below_largest(tmp, xs, n), ph = below_largest(tmp, ys, n);
     free(tmp);
     if (*wmax > 3 * pw)
         *wmax = pw * 1.1;
@@ -80,7 +86,8 @@ static void trim_extremes(const double *xs, const double *ys, size_t n, double *
     if (beyond) {
         char nb[32];
         ie__pt_fmt_n(beyond, nb, sizeof(nb));
-        snprintf(extra, extra_size, "%s very large beyond the axes", nb);
+        snprintf(extra, extra_size, "%s very large %s beyond the axes", nb,
+                 beyond == 1 ? "image" : "images");
     }
 }
 
@@ -161,11 +168,11 @@ void ie__pt_plot_dimensions(struct ctx *c)
     }
     bool dense = n > c->o->density_above;
     /* A few extreme sizes (a 100000 x 10 strip) would squash every other image into a corner:
-     * an axis whose maximum is far beyond its 99.5th percentile stops a little above that
-     * percentile, and the ie__pt_subtitle counts the images beyond. */
+     * an axis whose maximum is far beyond the rest stops a little above the rest (trim_extremes),
+     * and the ie__pt_subtitle counts the images beyond. */
     double wmax = n ? ie__pt_vmax_of(xs, n) : 0, hmax = n ? ie__pt_vmax_of(ys, n) : 0;
     char extra[96] = "";
-    if (n >= 20)
+    if (n >= 4)
         trim_extremes(xs, ys, n, &wmax, &hmax, extra, sizeof(extra));
     struct size_count *sizes = NULL;
     size_t nsizes = 0;
@@ -246,7 +253,7 @@ static void byte_ticks(struct ie__plot_axis *ax, double lo, double hi)
     bool short_range = hi / lo < 300;
     ax->nfixed = 0;
     for (int u = 0; u < 5; u++) {
-        double unit = pow(1024, u);
+        double unit = pow(1000, u); /* decimal, as ie__plot_fmt_bytes labels them */
         for (size_t k = 0; k < IE_ARRAY_LEN(fine); k++) {
             double m = fine[k];
             if (!short_range && m != 1 && m != 10 && m != 100)

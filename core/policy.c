@@ -105,7 +105,10 @@ struct pstate {
     size_t len;
     struct ie_err *err;
     struct ie_policy_error_pos *pos; /* may be NULL */
+    struct ie_policy_errors *errs;   /* NULL: stop at the first problem */
     const char *key;                 /* the key whose value is being read, for messages */
+    size_t n_failed;                 /* problems found so far */
+    bool fatal;                      /* the reader failed, or errs is full: nothing more to read */
 };
 
 /* Copies s for a message: control characters become '?', long text is cut with "...". */
@@ -123,23 +126,37 @@ static int fail_at(struct pstate *ps, size_t line, size_t col, const char *fmt, 
     __attribute__((format(printf, 4, 5)));
 
 /* Fails with "name:line:col: key: reason" (1-based line and column), and the same place in
- * ps->pos, so callers need not parse the message back. */
+ * ps->pos, so callers need not parse the message back. The first problem is the one in err and
+ * pos (what the gate says); with ps->errs every problem is also added there, in text order. */
 static int fail_at(struct pstate *ps, size_t line, size_t col, const char *fmt, ...)
 {
     char reason[IE_ERR_MSG_MAX];
+    struct ie_err e = {0};
+    struct ie_policy_error_pos where = {.line = line, .column = col};
     va_list ap;
     va_start(ap, fmt);
     vsnprintf(reason, sizeof(reason), fmt, ap);
     va_end(ap);
-    if (ps->pos) {
-        ps->pos->line = line;
-        ps->pos->column = col;
-        snprintf(ps->pos->key, sizeof(ps->pos->key), "%s", ps->key ? ps->key : "");
-    }
+    snprintf(where.key, sizeof(where.key), "%s", ps->key ? ps->key : "");
     if (ps->key)
-        return ie_err_set(ps->err, IE_EINVAL, "%s:%zu:%zu: %s: %s", ps->name, line, col, ps->key,
-                          reason);
-    return ie_err_set(ps->err, IE_EINVAL, "%s:%zu:%zu: %s", ps->name, line, col, reason);
+        ie_err_set(&e, IE_EINVAL, "%s:%zu:%zu: %s: %s", ps->name, line, col, ps->key, reason);
+    else
+        ie_err_set(&e, IE_EINVAL, "%s:%zu:%zu: %s", ps->name, line, col, reason);
+    if (ps->n_failed++ == 0) {
+        if (ps->err)
+            *ps->err = e;
+        if (ps->pos)
+            *ps->pos = where;
+    }
+    if (ps->errs && ps->errs->n < IE_POLICY_MAX_ERRORS) {
+        struct ie_policy_error *pe = &ps->errs->e[ps->errs->n++];
+        pe->pos = where;
+        snprintf(pe->message, sizeof(pe->message), "%s", e.msg);
+    } else if (ps->errs) {
+        ps->errs->truncated = true;
+        ps->fatal = true;
+    }
+    return IE_EINVAL;
 }
 
 #define AT(node) (node)->line, (node)->col
@@ -165,6 +182,7 @@ static int syntax_error(struct pstate *ps)
     const struct ie_yaml_error *e = &ps->doc->error;
     size_t line = 1, col = 1;
 
+    ps->fatal = true; /* the reader stopped here: nothing after it can be read */
     if (e->kind == IE_YAML_ENCODING) {
         /* Encoding problems carry a byte offset rather than a mark. */
         for (size_t i = 0; i < e->offset && i < ps->len; i++) {
@@ -464,50 +482,69 @@ static int unknown_key(struct pstate *ps, const struct ie_yaml_node *kev, const 
                    "min_width, min_height, allowed_formats, max_aspect_ratio)");
 }
 
-/* Reads the pairs of the top-level mapping. */
+/* Reads the pair at m->kids[i] (key) and m->kids[i + 1] (value). first_line[k] is the line
+ * where key k was first set (0: not yet). */
+static int take_pair(struct pstate *ps, struct ie_policy *np, const struct ie_yaml_node *m,
+                     size_t i, size_t *first_line)
+{
+    const struct ie_yaml_node *kev = m->kids[i];
+    int rc;
+    if ((rc = check_node(ps, kev)) < 0)
+        return rc;
+    if (kev->kind != IE_YAML_SCALAR) {
+        char got[64];
+        describe(kev, got, sizeof(got));
+        return fail_at(ps, AT(kev), "policy keys are names, got %s as a key", got);
+    }
+    const char *key = kev->value;
+    size_t n = kev->len;
+    int k = -1;
+    for (int j = 0; j < IE_POLICY_NKEYS; j++)
+        if (strlen(ie_policy_key_names[j]) == n && memcmp(ie_policy_key_names[j], key, n) == 0)
+            k = j;
+    if (k < 0)
+        return unknown_key(ps, kev, key, n);
+    ps->key = ie_policy_key_names[k];
+    /* By its first line, not by a value taken: a key whose first value was refused is still
+     * a duplicate the second time. */
+    if (first_line[k])
+        return fail_at(ps, AT(kev), "duplicate key (already set on line %zu)", first_line[k]);
+    first_line[k] = kev->line;
+
+    if (i + 1 == m->n) /* the reader failed before the value */
+        return syntax_error(ps);
+    const struct ie_yaml_node *vev = m->kids[i + 1];
+    if ((rc = check_node(ps, vev)) < 0)
+        return rc;
+    if (kind_of(k) == K_FORMATS)
+        rc = take_formats(ps, np, vev);
+    else
+        rc = take_number(ps, np, k, vev);
+    if (rc < 0)
+        return rc;
+    np->present |= 1u << k;
+    return 0;
+}
+
+/* Reads the pairs of the top-level mapping: up to the first problem, or with ps->errs past
+ * every problem in a pair to the next pair (not past the reader's own failure). */
 static int take_mapping(struct pstate *ps, struct ie_policy *np, const struct ie_yaml_node *m)
 {
     size_t first_line[IE_POLICY_NKEYS] = {0};
-    int rc;
+    bool failed = false;
 
-    for (size_t i = 0;; i += 2) {
-        if (i == m->n) /* the end, or where the reader failed before a key */
-            return m->complete ? 0 : syntax_error(ps);
-        const struct ie_yaml_node *kev = m->kids[i];
-        if ((rc = check_node(ps, kev)) < 0)
-            return rc;
-        if (kev->kind != IE_YAML_SCALAR) {
-            char got[64];
-            describe(kev, got, sizeof(got));
-            return fail_at(ps, AT(kev), "policy keys are names, got %s as a key", got);
-        }
-        const char *key = kev->value;
-        size_t n = kev->len;
-        int k = -1;
-        for (int j = 0; j < IE_POLICY_NKEYS; j++)
-            if (strlen(ie_policy_key_names[j]) == n && memcmp(ie_policy_key_names[j], key, n) == 0)
-                k = j;
-        if (k < 0)
-            return unknown_key(ps, kev, key, n);
-        ps->key = ie_policy_key_names[k];
-        if (np->present & (1u << k))
-            return fail_at(ps, AT(kev), "duplicate key (already set on line %zu)", first_line[k]);
-        first_line[k] = kev->line;
-
-        if (i + 1 == m->n) /* the reader failed before the value */
-            return syntax_error(ps);
-        const struct ie_yaml_node *vev = m->kids[i + 1];
-        if ((rc = check_node(ps, vev)) < 0)
-            return rc;
-        if (kind_of(k) == K_FORMATS)
-            rc = take_formats(ps, np, vev);
-        else
-            rc = take_number(ps, np, k, vev);
-        if (rc < 0)
-            return rc;
-        np->present |= 1u << k;
+    for (size_t i = 0; i < m->n; i += 2) {
         ps->key = NULL;
+        int rc = take_pair(ps, np, m, i, first_line);
+        ps->key = NULL;
+        if (rc < 0 && (!ps->errs || ps->fatal))
+            return rc;
+        failed = failed || rc < 0;
     }
+    /* The end, or where the reader failed before a key. */
+    if (!m->complete)
+        return syntax_error(ps);
+    return failed ? IE_EINVAL : 0;
 }
 
 /* The document's root: a mapping, or nothing at all. */
@@ -539,12 +576,15 @@ static int take_stream(struct pstate *ps, struct ie_policy *np)
 
     if (doc->n_docs == 0)
         return doc->error.kind == IE_YAML_OK ? 0 : syntax_error(ps);
-    if ((rc = take_root(ps, np, doc->docs[0].root)) < 0)
+    rc = take_root(ps, np, doc->docs[0].root);
+    if (rc < 0 && (!ps->errs || ps->fatal))
         return rc;
     if (doc->n_docs > 1)
         return fail_at(ps, doc->docs[1].line, doc->docs[1].col,
                        "a policy is one YAML document; found a second one");
-    return doc->error.kind == IE_YAML_OK ? 0 : syntax_error(ps);
+    if (doc->error.kind != IE_YAML_OK)
+        return syntax_error(ps);
+    return rc;
 }
 
 int ie_policy_parse(struct ie_policy *p, const char *name, const char *text, size_t len,
@@ -556,8 +596,21 @@ int ie_policy_parse(struct ie_policy *p, const char *name, const char *text, siz
 int ie_policy_parse_pos(struct ie_policy *p, const char *name, const char *text, size_t len,
                         struct ie_policy_error_pos *pos, struct ie_err *err)
 {
-    struct pstate ps = {
-        .name = name ? name : "policy", .text = text, .len = len, .err = err, .pos = pos};
+    return ie_policy_parse_all(p, name, text, len, pos, NULL, err);
+}
+
+int ie_policy_parse_all(struct ie_policy *p, const char *name, const char *text, size_t len,
+                        struct ie_policy_error_pos *pos, struct ie_policy_errors *errs,
+                        struct ie_err *err)
+{
+    struct pstate ps = {.name = name ? name : "policy",
+                        .text = text,
+                        .len = len,
+                        .err = err,
+                        .pos = pos,
+                        .errs = errs};
+    if (errs)
+        *errs = (struct ie_policy_errors){0};
     const struct ie_yaml_options limits = {
         .max_bytes = IE_POLICY_MAX_BYTES, .max_depth = IE_POLICY_MAX_DEPTH, .max_nodes = MAX_NODES};
     struct ie_policy np;

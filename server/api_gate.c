@@ -114,10 +114,25 @@ static int load_marked_slim(struct srv_req *r, const struct srv_scan_row *row, i
     return rc;
 }
 
+/* Adds "allowed" (the policy's list) to the allowed_formats check, whose numeric threshold is 0
+ * as imgeda writes it: a reader of the verdict sees the limit, not "0". */
+static void add_allowed_formats(const struct ie_policy *p, cJSON *result)
+{
+    cJSON *co = cJSON_GetObjectItemCaseSensitive(result, "checks");
+    for (co = co ? co->child : NULL; co; co = co->next) {
+        const cJSON *name = cJSON_GetObjectItemCaseSensitive(co, "name");
+        if (!cJSON_IsString(name) || strcmp(name->valuestring, "allowed_formats") != 0)
+            continue;
+        cJSON *a = cJSON_AddArrayToObject(co, "allowed");
+        for (size_t i = 0; i < p->n_allowed_formats; i++)
+            cJSON_AddItemToArray(a, cJSON_CreateString(p->allowed_formats[i]));
+    }
+}
+
 /* Gates a finished scan against a parsed policy: 200 passed, 412 failed, body = the result
- * (plus scan_id and each check's sample_ids). With marks_threshold >= 0 the root's marks are
- * applied first (duplicate groups of keepers at that threshold) and the body says so in
- * "marks". */
+ * (plus scan_id, each check's sample_ids and allowed_formats' "allowed" list). With
+ * marks_threshold >= 0 the root's marks are applied first (duplicate groups of keepers at that
+ * threshold) and the body says so in "marks". */
 static enum MHD_Result reply_gate(struct srv_req *r, const struct srv_scan_row *row,
                                   const struct ie_policy *p, int marks_threshold)
 {
@@ -141,6 +156,7 @@ static enum MHD_Result reply_gate(struct srv_req *r, const struct srv_scan_row *
         cJSON_AddItemToObject(o, "marks", marks);
         marks = NULL;
     }
+    add_allowed_formats(p, o);
     if (!(db = srv_http_db(r, &err)) || add_sample_ids(db, row->id, &g, o, &err) < 0) {
         rc = srv_reply_ie_err(r, &err);
         goto out;
@@ -214,41 +230,55 @@ enum MHD_Result srv_h_policy_example(struct srv_req *r)
     return srv_reply_buffer(r, 200, "text/yaml; charset=utf-8", copy, n);
 }
 
+/* One entry of /policy/validate's "errors": line, column and key are null where the problem
+ * has none (the size limit). Keys and messages quote the body, which may hold invalid UTF-8 cut
+ * by the parser's "..."; JSON must not. */
+static cJSON *validation_error(const struct ie_policy_error_pos *pos, const char *message)
+{
+    char *key = pos->key[0] ? ie_utf8_sanitize(pos->key, strlen(pos->key)) : NULL;
+    char *msg = ie_utf8_sanitize(message, strlen(message));
+    cJSON *e = cJSON_CreateObject();
+    cJSON_AddItemToObject(e, "line",
+                          pos->line ? cJSON_CreateNumber((double)pos->line) : cJSON_CreateNull());
+    cJSON_AddItemToObject(
+        e, "column", pos->column ? cJSON_CreateNumber((double)pos->column) : cJSON_CreateNull());
+    cJSON_AddItemToObject(e, "key", key ? cJSON_CreateString(key) : cJSON_CreateNull());
+    cJSON_AddStringToObject(e, "message", msg);
+    free(key);
+    free(msg);
+    return e;
+}
+
 /* POST /api/v1/policy/validate: parses the body as the gate does (YAML or JSON, same limits)
  * and always answers 200, because a refused policy is the expected answer here, not a failed
  * request: {"valid": true, "policy": {every key: effective value}} or {"valid": false,
- * "errors": [{"line", "column", "key", "message"}]}. The parser stops at the first problem, so
- * errors holds one; line, column and key are null where the problem has none (the size
- * limit), and message is the gate's 400 message. */
+ * "errors": [{"line", "column", "key", "message"}, ...]}. Every problem is listed, in text
+ * order (at most IE_POLICY_MAX_ERRORS, then "truncated": true), each message as the gate's 400
+ * would say it; the first is the one the gate reports. A YAML syntax error ends the list. */
 enum MHD_Result srv_h_policy_validate(struct srv_req *r)
 {
     struct ie_policy p;
     struct ie_policy_error_pos pos = {0};
+    struct ie_policy_errors *errs = ie_xcalloc(1, sizeof(*errs));
     struct ie_err err = {0};
     cJSON *o = cJSON_CreateObject();
     ie_policy_init(&p);
-    if (ie_policy_parse_pos(&p, "policy", r->body, r->body_len, &pos, &err) == 0) {
+    if (ie_policy_parse_all(&p, "policy", r->body, r->body_len, &pos, errs, &err) == 0) {
         char *json = ie_policy_to_json(&p);
         cJSON_AddTrueToObject(o, "valid");
         cJSON_AddItemToObject(o, "policy", cJSON_CreateRaw(json));
         free(json);
     } else {
-        /* Keys and messages quote the body, which may hold invalid UTF-8 cut by the parser's
-         * "..."; JSON must not. */
-        char *key = pos.key[0] ? ie_utf8_sanitize(pos.key, strlen(pos.key)) : NULL;
-        char *msg = ie_utf8_sanitize(err.msg, strlen(err.msg));
         cJSON_AddFalseToObject(o, "valid");
-        cJSON *e = cJSON_CreateObject();
-        cJSON_AddItemToObject(e, "line",
-                              pos.line ? cJSON_CreateNumber((double)pos.line) : cJSON_CreateNull());
-        cJSON_AddItemToObject(
-            e, "column", pos.column ? cJSON_CreateNumber((double)pos.column) : cJSON_CreateNull());
-        cJSON_AddItemToObject(e, "key", key ? cJSON_CreateString(key) : cJSON_CreateNull());
-        cJSON_AddStringToObject(e, "message", msg);
-        cJSON_AddItemToArray(cJSON_AddArrayToObject(o, "errors"), e);
-        free(key);
-        free(msg);
+        cJSON *list = cJSON_AddArrayToObject(o, "errors");
+        if (!errs->n) /* the size limit: in err only */
+            cJSON_AddItemToArray(list, validation_error(&pos, err.msg));
+        for (size_t i = 0; i < errs->n; i++)
+            cJSON_AddItemToArray(list, validation_error(&errs->e[i].pos, errs->e[i].message));
+        if (errs->truncated)
+            cJSON_AddTrueToObject(o, "truncated");
     }
+    free(errs);
     ie_policy_release(&p);
     return srv_reply_json(r, 200, o);
 }

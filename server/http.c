@@ -279,6 +279,16 @@ static void body_drop(struct srv_http *h, struct conn_state *cs)
     ie_buf_release(&cs->body);
 }
 
+/* 413, naming the setting: a manifest import over the limit is the usual case, and its user
+ * needs to know what to raise. */
+static enum MHD_Result reply_too_large(struct srv_req *r, const struct srv_config *cfg)
+{
+    return srv_reply_error(r, 413, "too_large",
+                           "request body exceeds %lld bytes (limits.max_body_bytes in the "
+                           "daemon's config; raise it to import larger manifests)",
+                           (long long)cfg->max_body_bytes);
+}
+
 /* The first call of a request, its head complete and none of its body read: refuses what the
  * head alone decides (no token, a declared body too large or over what the budget has left),
  * else reserves a declared body's bytes. Returns true when it queued a reply (in *rc). */
@@ -293,8 +303,7 @@ static bool refuse_at_head(struct srv_http *h, struct srv_req *r, struct conn_st
                               "missing or wrong token (Authorization: Bearer, or the "
                               "imgedad_token cookie)");
     else if (len > (unsigned long long)cfg->max_body_bytes)
-        *rc = srv_reply_error(r, 413, "too_large", "request body exceeds %lld bytes",
-                              (long long)cfg->max_body_bytes);
+        *rc = reply_too_large(r, cfg);
     else if (len && !budget_take(h, (size_t)len + 1))
         *rc = reply_busy(r, h->budget);
     else {
@@ -344,8 +353,7 @@ static enum MHD_Result answer(struct srv_http *h, struct srv_req *r, struct conn
     r->body = cs->body.data ? cs->body.data : "";
     r->body_len = cs->body.len;
     if (cs->too_large)
-        rc = srv_reply_error(r, 413, "too_large", "request body exceeds %lld bytes",
-                             (long long)h->ctx->cfg->max_body_bytes);
+        rc = reply_too_large(r, h->ctx->cfg);
     else if (cs->busy)
         rc = reply_busy(r, h->budget);
     else

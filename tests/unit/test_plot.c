@@ -269,6 +269,38 @@ Test(plot, png_size_follows_dpi_and_figure_size)
     free_records(r, 10);
 }
 
+/* One huge image among small ones: the axes stop near the small ones (they would be piled in a
+ * corner otherwise) and the subtitle says one image lies beyond. Before, only a 99.5th
+ * percentile far below the maximum trimmed an axis, which never happens in a small scan. */
+Test(plot, one_huge_image_does_not_squash_the_dimensions)
+{
+    struct ie_record *r = make_records(21);
+    r[0].width = 16000;
+    r[0].height = 9000;
+    struct ie_plot_opts o;
+    ie_plot_opts_init(&o);
+    char *t = render_pdf_text(r, 21, IE_PLOT_DIMENSIONS, &o);
+    expect_text(t, "1 very large image beyond the axes");
+    cr_expect(strstr(t, "16,000") == NULL && strstr(t, "8,000") == NULL,
+              "no tick near the huge image's width or height: %s", t);
+    free(t);
+    free_records(r, 21);
+}
+
+/* Bytes in decimal units, as the dashboard and imgeda count them: 1.5 MB is 1,500,000 bytes. */
+Test(plot, file_sizes_are_in_decimal_units)
+{
+    struct ie_record *r = make_records(11);
+    for (size_t i = 0; i < 11; i++)
+        r[i].file_size_bytes = 1500000;
+    struct ie_plot_opts o;
+    ie_plot_opts_init(&o);
+    char *t = render_pdf_text(r, 11, IE_PLOT_FILE_SIZE, &o);
+    expect_text(t, "Median 1.5 MB");
+    free(t);
+    free_records(r, 11);
+}
+
 Test(plot, titles_carry_n_and_what_was_left_out)
 {
     struct ie_record *r = make_records(40);

@@ -111,6 +111,57 @@ static void assert_defaults(const struct ie_policy *p)
     cr_assert_eq(p->present, 0);
 }
 
+/* Every problem is listed, each at its place, in text order; the first is the one the gate
+ * reports. A YAML syntax error ends the list. */
+Test(policy, every_problem_is_listed)
+{
+    const char *text = "max_corupt_pct: 1\n"
+                       "min_width: wide\n"
+                       "max_blurry_pct: -2\n"
+                       "min_width: 3\n"
+                       "max_dark_pct: 5\n";
+    struct ie_policy p;
+    struct ie_policy_error_pos pos = {0};
+    struct ie_policy_errors errs;
+    struct ie_err err = {0};
+    ie_policy_init(&p);
+    cr_assert_eq(ie_policy_parse_all(&p, "p.yaml", text, strlen(text), &pos, &errs, &err),
+                 IE_EINVAL);
+    cr_assert_eq(errs.n, 5, "%zu errors, the first: %s", errs.n, err.msg);
+    const size_t lines[] = {1, 2, 3, 4, 5}, cols[] = {1, 12, 17, 1, 1};
+    const char *keys[] = {"max_corupt_pct", "min_width", "max_blurry_pct", "min_width",
+                          "max_dark_pct"};
+    for (size_t i = 0; i < 5; i++) {
+        cr_expect_eq(errs.e[i].pos.line, lines[i], "error %zu: %s", i, errs.e[i].message);
+        cr_expect_eq(errs.e[i].pos.column, cols[i], "error %zu: %s", i, errs.e[i].message);
+        cr_expect_str_eq(errs.e[i].pos.key, keys[i]);
+    }
+    cr_expect(strstr(errs.e[3].message, "duplicate key (already set on line 2)"), "%s",
+              errs.e[3].message);
+    cr_expect_str_eq(err.msg, errs.e[0].message, "err holds the first, as the gate says it");
+    cr_expect_eq(pos.line, 1);
+    cr_expect(!errs.truncated);
+
+    /* Past a syntax error nothing is read: the problems before it and the syntax error. */
+    text = "max_corupt_pct: 1\nmin_width 2\nmax_blurry_pct: 3\nmin_height: -1\n";
+    cr_assert_eq(ie_policy_parse_all(&p, "p.yaml", text, strlen(text), NULL, &errs, &err),
+                 IE_EINVAL);
+    cr_expect_eq(errs.n, 2, "%zu errors, the last: %s", errs.n, errs.e[errs.n - 1].message);
+    cr_expect_eq(errs.e[1].pos.line, 3);
+    cr_expect(strstr(errs.e[1].message, "malformed YAML"), "%s", errs.e[1].message);
+
+    /* More than IE_POLICY_MAX_ERRORS: the list is cut and says so. */
+    struct ie_buf b;
+    ie_buf_init(&b);
+    for (int i = 0; i < IE_POLICY_MAX_ERRORS + 5; i++)
+        ie_buf_addf(&b, "bad_key_%d: 1\n", i);
+    cr_assert_eq(ie_policy_parse_all(&p, "p.yaml", b.data, b.len, NULL, &errs, &err), IE_EINVAL);
+    cr_expect_eq(errs.n, IE_POLICY_MAX_ERRORS);
+    cr_expect(errs.truncated);
+    ie_buf_release(&b);
+    ie_policy_release(&p);
+}
+
 Test(policy, empty_documents_give_defaults)
 {
     static const char *const empties[] = {"",  "\n\n", "# only a comment\n", "---\n", "null\n",

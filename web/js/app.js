@@ -32,19 +32,44 @@ function route() {
   mod.show(main, parts.slice(1), params, same);
 }
 
-// Connection indicator: polls /healthz; a request that fails flips it at once.
+// Connection indicator: polls /healthz every 5 s while the daemon answers; a request that fails
+// flips it at once, and then it retries after 1, 2, 4, 8, then every 10 s (a "Retry now" button
+// skips the wait). When the daemon answers again the banner goes and a view that was showing an
+// "unreachable" error is drawn again, so nothing needs a reload.
 const conn = document.getElementById('conn');
 const banner = document.getElementById('banner');
+const UP_EVERY = 5000;
+const BACKOFF = [1000, 2000, 4000, 8000, 10000];
 let version = '';
-function setConn(state) {
-  conn.classList.toggle('up', state === 'up');
-  conn.classList.toggle('down', state === 'down');
-  conn.querySelector('.conn-text').textContent = state === 'up' ? `imgedad ${version}`.trim() : state === 'down' ? 'daemon unreachable' : 'connecting…';
-  if (state === 'down') {
+let state = 'connecting';
+let failures = 0;
+let pollTimer = null;
+function schedule(ms) {
+  clearTimeout(pollTimer);
+  pollTimer = setTimeout(poll, ms);
+}
+function showDown(ms) {
+  const retry = h('button', { class: 'btn small', type: 'button', onclick: () => poll() }, 'Retry now');
+  clear(banner, h('span', null, `Cannot reach imgedad at ${location.host}. Is the daemon running? Retrying in ${Math.round(ms / 1000)} s…`), ' ', retry);
+}
+function setConn(next) {
+  const was = state;
+  state = next;
+  conn.classList.toggle('up', next === 'up');
+  conn.classList.toggle('down', next === 'down');
+  conn.querySelector('.conn-text').textContent = next === 'up' ? `imgedad ${version}`.trim() : next === 'down' ? 'daemon unreachable' : 'connecting…';
+  if (next === 'down') {
     banner.hidden = false;
-    banner.textContent = `Cannot reach imgedad at ${location.host}. Is the daemon running? Retrying every 5 s…`;
-  } else if (state === 'up' && banner.dataset.kind !== 'auth') {
-    banner.hidden = true;
+    banner.dataset.kind = banner.dataset.kind === 'auth' ? 'auth' : 'down';
+    if (was !== 'down') { failures = 0; schedule(BACKOFF[0]); }
+    if (banner.dataset.kind === 'down') showDown(BACKOFF[Math.min(failures, BACKOFF.length - 1)]);
+  } else if (next === 'up') {
+    failures = 0;
+    if (banner.dataset.kind === 'down') { delete banner.dataset.kind; banner.hidden = true; clear(banner); }
+    if (was === 'down') {
+      schedule(UP_EVERY);
+      if (main.querySelector('[data-error="unreachable"]')) route(); // the view failed meanwhile: load it again
+    }
   }
 }
 async function poll() {
@@ -52,8 +77,11 @@ async function poll() {
     const r = await healthz();
     version = r.version || '';
     setConn('up');
+    schedule(UP_EVERY);
   } catch {
+    if (state === 'down') failures += 1;
     setConn('down');
+    schedule(BACKOFF[Math.min(failures, BACKOFF.length - 1)]);
   }
 }
 onConnection((s) => {
@@ -82,5 +110,4 @@ function askToken() {
 
 window.addEventListener('hashchange', route);
 poll();
-setInterval(poll, 5000);
 route();

@@ -2,7 +2,7 @@
 // type with errors shown at their line) run against a finished scan; the verdict per check with
 // sample images of what failed.
 import { api, ApiError } from './api.js';
-import { h, clear, fmtInt, fmtNum, loading, emptyState, errorBox, thumb, basename, markRendered, debounce, nextId, scanLabel, pageHead } from './ui.js';
+import { h, clear, fmtInt, fmtNum, copyButton, loading, emptyState, errorBox, thumb, basename, markRendered, debounce, nextId, scanLabel, pageHead } from './ui.js';
 import { openImage } from './drawer.js';
 import { setParams } from './router.js';
 
@@ -107,7 +107,7 @@ export async function show(main, parts, params) {
   const showErrors = (errors) => {
     ed.setErrors(errors.map((e) => e.line));
     validation.className = 'validation';
-    clear(validation, h('strong', { style: { color: 'var(--bad)' } }, 'Policy has an error'),
+    clear(validation, h('strong', { style: { color: 'var(--bad)' } }, errors.length === 1 ? 'Policy has an error' : `Policy has ${errors.length} errors`),
       h('ul', null, errors.map((e) => h('li', null, e.line ? h('button', { class: 'linklike', type: 'button', onclick: () => ed.goTo(e.line, e.column) }, `line ${e.line}, column ${e.column}`) : null, e.line ? ': ' : '', e.message.replace(/^policy:\d+:\d+:\s*/, '')))));
   };
   const validate = debounce(async (text) => {
@@ -164,16 +164,21 @@ export async function show(main, parts, params) {
     }
   };
   // The CI one-liner for this policy (as the daemon read it) and the chosen scan's folder.
+  // It wraps inside its box (app.css pre.cmd) and has copy buttons, so nobody selects it by hand.
   const cmd = h('pre', { class: 'cmd', 'data-ci': '' });
+  let policyJson = '{}';
   updateCi = () => {
     const sc = scans.find((x) => x.id === sel.value);
+    policyJson = JSON.stringify(lastPolicy || {});
     const body = JSON.stringify({ root: sc ? sc.root : '/path/to/images', policy: lastPolicy || {} });
     cmd.textContent = `curl -fsS -X POST http://${location.host}/api/v1/gate \\\n  -d '${body.replace(/'/g, "'\\''")}'`;
   };
   sel.addEventListener('change', updateCi);
   const ci = h('section', { class: 'panel' }, h('h2', null, 'In CI'),
     h('p', { class: 'small', style: { margin: 0 } }, 'One request scans the folder (resuming its last scan, so unchanged files are not read again), then gates it with this policy. 200 = passed; 412 = failed, which fails curl -f:'),
-    cmd);
+    cmd, h('div', { class: 'row', style: { marginTop: '.5rem' } },
+      copyButton('Copy command', () => cmd.textContent, 'Command copied'),
+      copyButton('Copy policy as JSON', () => policyJson, 'Policy copied')));
   updateCi();
   box.lastChild.replaceWith(h('div', { class: 'gate-layout' }, form, h('div', null, verdict, ci)));
   if (!scans.length) clear(verdict, h('div', { class: 'panel' }, emptyState('Nothing to gate yet', 'The gate runs against a finished scan.')));
@@ -193,7 +198,7 @@ function renderVerdict(box, r, scan) {
       h('thead', null, h('tr', null, h('th', null, 'Check'), h('th', { class: 'num' }, 'Limit'), h('th', { class: 'num' }, 'Observed'), h('th', null, 'Result'), h('th', null, 'Samples'))),
       h('tbody', null, r.checks.map((c) => h('tr', { 'data-check': c.name },
         h('td', null, h('div', { class: 'mono' }, c.name), h('div', { class: 'small muted' }, DESCRIBE[c.name] || '')),
-        h('td', { class: 'num' }, fmtVal(c.name, c.threshold)),
+        h('td', { class: 'num', 'data-limit': '' }, c.name === 'allowed_formats' ? (c.allowed || []).join(', ') || '—' : fmtVal(c.name, c.threshold)),
         h('td', { class: 'num' }, c.name === 'allowed_formats' ? fmtInt(c.observed) : fmtVal(c.name, c.observed)),
         h('td', null, h('span', { class: `badge ${c.passed ? 'pass' : 'fail'}` }, c.passed ? 'pass' : 'fail')),
         h('td', null, (c.sample_paths || []).length ? h('div', { class: 'samples' }, c.sample_paths.slice(0, 6).map((p, i) => {

@@ -65,6 +65,7 @@ export async function show(main, parts, params) {
       st.scan = await api(`/scans/${enc(id)}`);
     } catch (e) {
       clear(st.root, e.status === 404 ? emptyState('No such scan', 'It may have been deleted.', h('div', null, h('a', { href: '#/scans' }, 'Back to the scans'))) : errorBox(e, 'Cannot load the scan'));
+      st = null; // shown again (a daemon back after being away), the scan is loaded anew
       return;
     }
     await loadThresholds(st);
@@ -128,17 +129,52 @@ function renderTabs(s) {
     duplicates: sum && sum.duplicates ? sum.duplicates.exact_images : undefined,
     images: sum ? sum.total_images : undefined,
   };
-  const links = TABS.map(([t, label]) => h('a', { href: `#/scan/${enc(s.id)}/${t}`, role: 'tab', 'aria-selected': String(t === s.tab), 'data-tab': t, tabindex: t === s.tab ? 0 : -1 },
-    label, counts[t] !== undefined ? h('span', { class: 'count' }, fmtInt(counts[t])) : null));
-  clear(s.tabs, links);
-  s.tabs.onkeydown = (e) => { // arrow keys move along the tabs
-    const i = links.indexOf(document.activeElement);
-    if (i < 0 || (e.key !== 'ArrowRight' && e.key !== 'ArrowLeft')) return;
-    e.preventDefault();
-    const next = links[(i + (e.key === 'ArrowRight' ? 1 : links.length - 1)) % links.length];
-    next.focus();
-    next.click();
-  };
+  // The tab elements are made once per scan and updated in place: replacing them on every tab
+  // change would drop the keyboard focus to the body after the first arrow key.
+  if (!s.tabLinks || !s.tabs.contains(s.tabLinks[0])) {
+    s.tabLinks = TABS.map(([t, label]) => h('a', { href: `#/scan/${enc(s.id)}/${t}`, role: 'tab', 'data-tab': t }, label, h('span', { class: 'count', hidden: true })));
+    clear(s.tabs, s.tabLinks);
+    s.tabs.onkeydown = (e) => tabKey(e, s.tabLinks);
+    s.tabs.onscroll = () => updateTabHints(s.tabs);
+  }
+  s.tabLinks.forEach((a, i) => {
+    const t = TABS[i][0];
+    a.setAttribute('aria-selected', String(t === s.tab));
+    a.tabIndex = t === s.tab ? 0 : -1; // roving tabindex: Tab enters the strip at the open tab
+    const c = a.querySelector('.count');
+    c.hidden = counts[t] === undefined;
+    c.textContent = counts[t] === undefined ? '' : fmtInt(counts[t]);
+  });
+  const cur = s.tabLinks.find((a) => a.dataset.tab === s.tab);
+  if (cur) { // on a narrow screen the strip scrolls sideways: keep the open tab in sight
+    const box = s.tabs.getBoundingClientRect();
+    const r = cur.getBoundingClientRect();
+    if (r.left < box.left) s.tabs.scrollLeft -= box.left - r.left + 24;
+    else if (r.right > box.right) s.tabs.scrollLeft += r.right - box.right + 24;
+  }
+  updateTabHints(s.tabs);
+}
+
+// A strip wider than the screen fades out on the side where more tabs are (data-more, app.css),
+// so a phone user sees that it scrolls.
+function updateTabHints(nav) {
+  const more = [];
+  if (nav.scrollLeft > 1) more.push('left');
+  if (nav.scrollLeft + nav.clientWidth < nav.scrollWidth - 1) more.push('right');
+  if (more.length) nav.dataset.more = more.join(' '); else delete nav.dataset.more;
+}
+window.addEventListener('resize', () => { if (st && st.tabs) updateTabHints(st.tabs); });
+
+// WAI-ARIA tabs with automatic activation: ←/→ move to the previous/next tab (wrapping), Home
+// and End to the first and last; the tab gets the focus and opens, and keeps the focus.
+function tabKey(e, links) {
+  const i = links.indexOf(document.activeElement);
+  const keys = { ArrowRight: i + 1, ArrowLeft: i - 1 + links.length, Home: 0, End: links.length - 1 };
+  if (i < 0 || !(e.key in keys)) return;
+  e.preventDefault();
+  const next = links[keys[e.key] % links.length];
+  next.focus();
+  next.click();
 }
 
 // ---- scans that have no results yet ----
@@ -273,6 +309,12 @@ function tile(s, r, value) {
 }
 
 // ---- one issue ----
+// "379 images with border artifacts", "1 dark image": the tab's label is not always an adjective.
+function issueNoun(tab, n) {
+  const img = n === 1 ? 'image' : 'images';
+  return tab === 'artifacts' ? `${fmtInt(n)} ${img} with border artifacts` : `${fmtInt(n)} ${ISSUES[tab].label.toLowerCase()} ${img}`;
+}
+
 async function issueTab(s, body, params, tab) {
   const def = ISSUES[tab];
   const sortChoices = SORTS[tab];
@@ -283,11 +325,11 @@ async function issueTab(s, body, params, tab) {
     sortChoices.map(([v, l]) => h('option', { value: v, selected: v === sort }, l)));
   const grid = h('div', { class: 'grid', 'data-grid': def.flag }, loading());
   clear(body, h('div', { class: 'toolbar' },
-    h('div', { class: 'grow' }, h('h2', { style: { margin: 0 } }, `${fmtInt(total)} ${def.label.toLowerCase()} ${total === 1 ? 'image' : 'images'}`, h('span', { class: 'muted small' }, ` · ${fmtPct(total, s.summary.total_images)} of the scan`)),
+    h('div', { class: 'grow' }, h('h2', { style: { margin: 0 }, 'data-headline': '' }, issueNoun(tab, total), h('span', { class: 'muted small' }, ` · ${fmtPct(total, s.summary.total_images)} of the scan`)),
       h('div', { class: 'muted small' }, def.why(s.thresholds))),
     h('div', { class: 'field' }, h('label', { class: 'small' }, 'Order'), sel)), grid);
   if (!total) {
-    clear(grid); grid.replaceWith(h('div', { class: 'panel' }, emptyState(`No ${def.label.toLowerCase()} images`, 'Nothing in this scan was flagged for this.')));
+    clear(grid); grid.replaceWith(h('div', { class: 'panel' }, emptyState(`No ${issueNoun(tab, 0).replace(/^0 /, '')}`, 'Nothing in this scan was flagged for this.')));
     markRendered(`tab:${tab}`);
     return;
   }

@@ -46,6 +46,13 @@ function importButton() {
     const f = input.files[0];
     if (!f) return;
     input.value = '';
+    // A body over the daemon's limit is refused as soon as its length is known, which a browser
+    // may report as a dropped connection: say which setting to change before sending it.
+    const cfg = await api('/config').catch(() => null);
+    if (cfg && cfg.max_body_bytes && f.size > cfg.max_body_bytes) {
+      toast(`Import failed: ${f.name} is ${fmtBytes(f.size)}, over this imgedad's limit of ${fmtBytes(cfg.max_body_bytes)} per request. Raise limits.max_body_bytes in its config (then restart it) to import it.`, true);
+      return;
+    }
     toast(`Importing ${f.name} (${fmtBytes(f.size)})…`);
     try {
       const s = await api(`/manifests?name=${encodeURIComponent(f.name.replace(/\.jsonl?$/, ''))}`, { method: 'POST', body: f });

@@ -113,6 +113,28 @@ export function thumb(scanId, imageId, size = 256, alt = '') {
   return img;
 }
 
+// Copies text to the clipboard and says so. The Clipboard API needs a secure context (https or
+// loopback); elsewhere the text is copied through a selected, off-screen textarea.
+export async function copyText(text, what = 'Copied') {
+  try {
+    await navigator.clipboard.writeText(text);
+  } catch {
+    const ta = h('textarea', { readonly: true, style: { position: 'fixed', left: '-9999px' } });
+    ta.value = text;
+    document.body.append(ta);
+    ta.select();
+    const ok = document.execCommand('copy');
+    ta.remove();
+    if (!ok) { toast('Copy failed: select the text and copy it by hand', true); return; }
+  }
+  toast(what);
+}
+
+// A "Copy" button for the text that getText() returns when pressed.
+export function copyButton(label, getText, what) {
+  return h('button', { class: 'btn small', type: 'button', 'data-copy': label, onclick: () => copyText(getText(), what) }, label);
+}
+
 export function badge(text, cls) { return h('span', { class: `badge ${cls || text}` }, text); }
 
 export const FLAGS = [

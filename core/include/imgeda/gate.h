@@ -99,6 +99,28 @@ struct ie_policy_error_pos {
 int ie_policy_parse_pos(struct ie_policy *p, const char *name, const char *text, size_t len,
                         struct ie_policy_error_pos *pos, struct ie_err *err);
 
+/* Every problem of a refused policy (at most IE_POLICY_MAX_ERRORS, then truncated), in text
+ * order, for editors that show them all. */
+#define IE_POLICY_MAX_ERRORS 20
+struct ie_policy_error {
+    struct ie_policy_error_pos pos;
+    char message[IE_ERR_MSG_MAX]; /* as ie_err's: "name:line:col: key: reason" */
+};
+struct ie_policy_errors {
+    size_t n;
+    bool truncated; /* more problems than IE_POLICY_MAX_ERRORS */
+    struct ie_policy_error e[IE_POLICY_MAX_ERRORS];
+};
+
+/* ie_policy_parse_pos that reads on past a problem in one key's pair to the next pair and puts
+ * every problem in *errs (may be NULL: then it stops at the first, as ie_policy_parse_pos). A
+ * failure of the YAML reader ends the list (nothing after it can be read). err and pos get the
+ * first problem, the one ie_policy_parse would report. The size limit (IE_ELIMIT) is in err
+ * only, with errs->n == 0. */
+int ie_policy_parse_all(struct ie_policy *p, const char *name, const char *text, size_t len,
+                        struct ie_policy_error_pos *pos, struct ie_policy_errors *errs,
+                        struct ie_err *err);
+
 /* Reads and parses the file at path (messages name it as given). IE_ENOENT/IE_EIO when it
  * cannot be read. */
 int ie_policy_load(struct ie_policy *p, const char *path, struct ie_err *err);
