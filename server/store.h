@@ -21,6 +21,7 @@ struct srv_scan_row {
     bool has_eta;
     double eta_s;
     int64_t seq;
+    int64_t version; /* 1-based among the scans of its root; 0 for a row not read by a SELECT */
 };
 void srv_scan_row_release(struct srv_scan_row *r);
 
@@ -43,6 +44,9 @@ int srv_store_unfinished(sqlite3 *db, char ***ids, size_t *n, struct ie_err *err
 /* A page of scans, newest first: {"scans": [...], "next_cursor": "..."|null}. */
 int srv_store_list_scans(sqlite3 *db, const char *status, int limit, int64_t before_seq,
                          cJSON **out, struct ie_err *err);
+/* The same page restricted to the scans of one root when root is not NULL (its versions). */
+int srv_store_list_versions(sqlite3 *db, const char *status, const char *root, int limit,
+                            int64_t before_seq, cJSON **out, struct ie_err *err);
 int64_t srv_store_next_seq(sqlite3 *db);
 
 /* What indexing saw: record and corrupt counts, and the header's input_dir (owned, or NULL). */
