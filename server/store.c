@@ -192,6 +192,31 @@ int srv_store_last_scan_of_root(sqlite3 *db, const char *root, struct srv_scan_r
                    root, r, err);
 }
 
+int srv_store_version_before(sqlite3 *db, const char *root, int64_t before_seq,
+                             struct srv_scan_row *r, struct ie_err *err)
+{
+    sqlite3_stmt *st;
+    int rc = srv_db_prepare(db,
+                            SCAN_SELECT "WHERE root = ?1 AND status = 'succeeded' AND seq < ?2 "
+                                        "ORDER BY seq DESC LIMIT 1",
+                            &st, err);
+    if (rc < 0)
+        return rc;
+    sqlite3_bind_text(st, 1, root, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 2, before_seq);
+    int s = sqlite3_step(st);
+    if (s == SQLITE_ROW) {
+        read_row(st, r);
+        rc = 0;
+    } else if (s == SQLITE_DONE) {
+        rc = ie_err_set(err, IE_ENOENT, "no finished version of %s before this one", root);
+    } else {
+        rc = ie_err_set(err, IE_EIO, "database: %s", sqlite3_errmsg(db));
+    }
+    sqlite3_finalize(st);
+    return rc;
+}
+
 int srv_store_set_status(sqlite3 *db, const char *id, const char *status, const char *error,
                          struct ie_err *err)
 {

@@ -34,6 +34,10 @@ int srv_store_get_scan(sqlite3 *db, const char *id, struct srv_scan_row *r, stru
 /* The newest scan of a root that is not failed, or IE_ENOENT. */
 int srv_store_last_scan_of_root(sqlite3 *db, const char *root, struct srv_scan_row *r,
                                 struct ie_err *err);
+/* The newest succeeded scan of root older than before_seq (INT64_MAX: the newest of all), or
+ * IE_ENOENT with a message. */
+int srv_store_version_before(sqlite3 *db, const char *root, int64_t before_seq,
+                             struct srv_scan_row *r, struct ie_err *err);
 int srv_store_set_status(sqlite3 *db, const char *id, const char *status, const char *error,
                          struct ie_err *err);
 int srv_store_set_progress(sqlite3 *db, const char *id, const struct ie_scan_progress *p,

@@ -78,6 +78,61 @@ expect_api 200 GET "/api/v1/scans"
 [ "$(json "len(d['scans']), d['scans'][0]['id'] == '$OTHER', d['scans'][0]['version']")" = "3 True 1" ] || fail "the whole list: $(cat "$WORK/body")"
 ok "GET /api/v1/scans?root= lists the root's versions newest first, paged (a path spelled otherwise resolves to the same root)"
 
+# Compare defaults to the last two versions of a root.
+expect_api 200 POST /api/v1/diff -d "{\"root\": \"$R\"}"
+"$PYTHON" - "$WORK/body" "$R" "$V1" "$V2" <<'PY' || fail "diff by root: $(head -c 600 "$WORK/body")"
+import json, sys
+d = json.load(open(sys.argv[1])); R, v1, v2 = sys.argv[2:5]
+assert (d["old_id"], d["new_id"], d["match"]) == (v1, v2, "path"), d
+assert d["added"] == [R + "/street_v2.jpg"], d["added"]
+assert d["copied"] == [{"path": R + "/street_v2.jpg", "from": R + "/street.jpg"}], d["copied"]
+assert d["removed"] == [] and d["moved"] == [] and d["changed"] == [], d
+assert d["unchanged_count"] == 37 and d["summary"]["added_count"] == 1, d["summary"]
+PY
+expect_api 200 POST /api/v1/diff -d "{\"new\": \"$V2\"}"
+[ "$(json "d['old_id'] == '$V1', d['new_id'] == '$V2'")" = "True True" ] || fail "diff of new alone"
+expect_api 400 POST /api/v1/diff -d "{\"new\": \"$V1\"}"
+contains "$WORK/body" "is the first finished version"
+expect_api 400 POST /api/v1/diff -d "{\"root\": \"$WORK/nothing-here\"}"
+expect_api 400 POST /api/v1/diff -d "{\"root\": \"$R\", \"old\": \"$V1\"}"
+ok "POST /api/v1/diff {root} compares the root's last two versions ({new} alone: the one before it)"
+
+# A folder copied to another root with a subfolder renamed: matched by the path under each
+# root, then by content hash; an edited image carries its phash distance.
+mkdir -p "$WORK/A/sub"
+cp "$FIXTURES/sample/street.jpg" "$FIXTURES/sample/night.jpg" "$FIXTURES/sample/letterbox.jpg" "$WORK/A/"
+cp "$FIXTURES/sample/snow.png" "$FIXTURES/sample/blurry.webp" "$WORK/A/sub/"
+cp -r "$WORK/A" "$WORK/B"
+mv "$WORK/B/sub" "$WORK/B/renamed"
+"$PYTHON" - "$WORK/B/letterbox.jpg" <<'PY'
+import sys
+from PIL import Image
+im = Image.open(sys.argv[1]).convert("RGB")
+im.transpose(Image.Transpose.FLIP_LEFT_RIGHT).save(sys.argv[1], quality=90)
+PY
+expect_api 202 POST /api/v1/scans -d "{\"root\": \"$WORK/A\"}"
+A=$(json "d['id']")
+wait_status "$A" succeeded 30
+expect_api 202 POST /api/v1/scans -d "{\"root\": \"$WORK/B\"}"
+BB=$(json "d['id']")
+wait_status "$BB" succeeded 30
+expect_api 200 POST /api/v1/diff -d "{\"old\": \"$A\", \"new\": \"$BB\"}"
+"$PYTHON" - "$WORK/body" "$WORK" <<'PY' || fail "diff of a copied folder: $(head -c 900 "$WORK/body")"
+import json, sys
+d = json.load(open(sys.argv[1])); W = sys.argv[2]
+assert d["match"] == "relative_path", d["match"]
+assert d["added"] == [] and d["removed"] == [], (d["added"], d["removed"])
+assert d["moved"] == [{"old_path": W + "/A/sub/blurry.webp", "new_path": W + "/B/renamed/blurry.webp"},
+                      {"old_path": W + "/A/sub/snow.png", "new_path": W + "/B/renamed/snow.png"}], d["moved"]
+assert d["unchanged_count"] == 2, d["unchanged_count"]
+[c] = d["changed"]
+assert (c["path"], c["new_path"]) == (W + "/A/letterbox.jpg", W + "/B/letterbox.jpg"), c
+assert isinstance(c["phash_distance"], int) and c["phash_distance"] > 0 and "phash" in c["fields"], c
+s = d["summary"]
+assert (s["moved_count"], s["added_count"], s["removed_count"], s["changed_count"]) == (2, 0, 0, 1), s
+PY
+ok "a folder copied to another root with a renamed subfolder: 2 moved (by content hash), 2 unchanged, 1 changed with its phash distance, nothing added or removed"
+
 # Versions survive a restart; resume of a succeeded scan still works in place.
 stop_daemon TERM
 start_daemon "$WORK/var"
