@@ -46,7 +46,10 @@ static const struct route routes[] = {
      "A JPEG thumbnail (?size=); 503 when every decode is taken", srv_h_thumbnail},
     {"GET", "/api/v1/scans/{id}/checks/{name}",
      "A check: corrupt, exposure, artifacts, blur, duplicates or all (SPEC 4.3)", srv_h_check},
-    {"GET", "/api/v1/scans/{id}/duplicates", "Duplicate groups (?threshold=)", srv_h_duplicates},
+    {"GET", "/api/v1/scans/{id}/duplicates",
+     "Duplicate groups (?threshold=); with ?cursor=&limit=&kind=exact|near a page of groups with "
+     "members, distances and a suggested keeper",
+     srv_h_duplicates},
     {"GET", "/api/v1/scans/{id}/annotations", "Layout and annotation statistics of the root",
      srv_h_annotations},
     {"GET", "/api/v1/scans/{id}/plots/{file}", "A plot: {type}.{png|svg|pdf} (?dpi=&sample=)",

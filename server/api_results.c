@@ -2,6 +2,7 @@
  * and leakage across several scans.
  * DESIGN: every result goes through serve_result: the result cache, the warm-up that may be
  * computing it, and on a miss the computation of results.c on this connection's thread. */
+#include <stdint.h>
 #include <string.h>
 
 #include "api_internal.h"
@@ -89,6 +90,26 @@ static bool parse_threshold(struct srv_req *r, const char *s, int *out)
     return true;
 }
 
+/* GET duplicates?cursor=&limit=&kind=exact|near&threshold=: a page of groups to review. */
+static enum MHD_Result duplicate_page(struct srv_req *r, int threshold)
+{
+    const char *kind = srv_query(r, "kind");
+    long long limit = 20, cursor = 0;
+    char what[96];
+    if (kind && strcmp(kind, "exact") != 0 && strcmp(kind, "near") != 0)
+        return srv_reply_error(r, 400, "bad_request", "kind: exact or near");
+    if (!srv_api_parse_int(srv_query(r, "limit"), 1, 100, &limit))
+        return srv_reply_error(r, 400, "bad_request", "limit: a number in 1..100");
+    if (!srv_api_parse_int(srv_query(r, "cursor"), 0, INT32_MAX, &cursor))
+        return srv_reply_error(r, 400, "bad_request", "cursor: not a cursor");
+    struct srv_dup_page_req q = {.near = kind && strcmp(kind, "near") == 0,
+                                 .threshold = threshold,
+                                 .cursor = (size_t)cursor,
+                                 .limit = (int)limit};
+    srv_result_dup_page_what(what, sizeof(what), &q);
+    return serve_result(r, what, srv_result_dup_page, &q);
+}
+
 enum MHD_Result srv_h_duplicates(struct srv_req *r)
 {
     struct ie_dup_opts opts;
@@ -97,6 +118,9 @@ enum MHD_Result srv_h_duplicates(struct srv_req *r)
     if (!parse_threshold(r, srv_query(r, "threshold"), &opts.threshold))
         return srv_reply_error(r, 400, "bad_request", "threshold: a number in 0..%d",
                                IE_HASH_INDEX_MAX_THRESHOLD);
+    /* Paging parameters ask for the reviewing view; without them, SPEC 4.1's whole answer. */
+    if (srv_query(r, "cursor") || srv_query(r, "limit") || srv_query(r, "kind"))
+        return duplicate_page(r, opts.threshold);
     srv_result_duplicates_what(what, sizeof(what), opts.threshold);
     return serve_result(r, what, srv_result_duplicates, &opts);
 }

@@ -9,6 +9,7 @@
 
 #include "imgeda/checks.h"
 #include "imgeda/duplicates.h"
+#include "imgeda/json.h"
 #include "imgeda/summary.h"
 #include "results.h"
 
@@ -105,6 +106,99 @@ int srv_result_duplicates(const struct srv_scan_row *row, const struct ie_manife
         cJSON_AddNumberToObject(o, "threshold", opts->threshold);
         json_into(out, o);
     }
+    ie_duplicates_release(&d);
+    return rc;
+}
+
+void srv_result_dup_page_what(char *out, size_t n, const struct srv_dup_page_req *q)
+{
+    snprintf(out, n, "dup_page:%s:%d:%zu:%d", q->near ? "near" : "exact",
+             q->near ? q->threshold : 0, q->cursor, q->limit);
+}
+
+static int phash_distance(const struct ie_record *a, const struct ie_record *b)
+{
+    if (!a->has_phash || !b->has_phash)
+        return -1;
+    int d = 0;
+    for (int w = 0; w < 4; w++)
+        d += __builtin_popcountll(a->phash.w[w] ^ b->phash.w[w]);
+    return d;
+}
+
+static cJSON *dup_group_json(const struct ie_record *recs, const struct ie_dup_group *g)
+{
+    cJSON *o = cJSON_CreateObject(), *members;
+    size_t keeper = ie_duplicates_keeper(recs, g);
+    size_t shown = g->n < SRV_DUP_PAGE_GROUP_MEMBERS ? g->n : SRV_DUP_PAGE_GROUP_MEMBERS;
+    ie_json_add_int(o, "size", (int64_t)g->n);
+    ie_json_add_int(o, "keeper", (int64_t)g->recs[keeper] + 1);
+    cJSON_AddBoolToObject(o, "members_truncated", shown < g->n);
+    members = cJSON_AddArrayToObject(o, "members");
+    for (size_t k = 0; k < shown; k++) {
+        const struct ie_record *r = &recs[g->recs[k]];
+        cJSON *mo = cJSON_CreateObject();
+        int d = phash_distance(&recs[g->recs[0]], r);
+        ie_json_add_int(mo, "id", (int64_t)g->recs[k] + 1);
+        ie_json_add_str_or_null(mo, "path", r->path);
+        ie_json_add_int(mo, "width", r->width);
+        ie_json_add_int(mo, "height", r->height);
+        ie_json_add_int(mo, "file_size_bytes", r->file_size_bytes);
+        ie_json_add_str_or_null(mo, "format", r->format);
+        if (d >= 0)
+            ie_json_add_int(mo, "distance", d);
+        else
+            cJSON_AddNullToObject(mo, "distance");
+        cJSON_AddItemToArray(members, mo);
+    }
+    return o;
+}
+
+int srv_result_dup_page(const struct srv_scan_row *row, const struct ie_manifest *m, void *ctx,
+                        struct ie_buf *out, const char **mime, struct ie_err *err)
+{
+    const struct srv_dup_page_req *q = ctx;
+    struct ie_dup_opts opts;
+    struct ie_duplicates d;
+    size_t images = 0, listed = 0, i;
+    (void)row;
+    (void)mime;
+    ie_dup_opts_init(&opts);
+    opts.threshold = q->threshold;
+    ie_duplicates_init(&d);
+    int rc = ie_duplicates_find(m->recs, m->n, &opts, &d, err);
+    if (rc < 0)
+        goto out;
+    const struct ie_dup_list *l = q->near ? &d.near : &d.exact;
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddStringToObject(o, "kind", q->near ? "near" : "exact");
+    if (q->near)
+        ie_json_add_int(o, "threshold", q->threshold);
+    else
+        cJSON_AddNullToObject(o, "threshold");
+    for (i = 0; i < l->n; i++)
+        images += l->groups[i].n;
+    ie_json_add_int(o, "total_groups", (int64_t)l->n);
+    ie_json_add_int(o, "total_images", (int64_t)images);
+    /* The duplicate count: images beyond one per group (see README, "Duplicates"). */
+    ie_json_add_int(o, "duplicate_count", (int64_t)(images - l->n));
+    cJSON *groups = cJSON_AddArrayToObject(o, "groups");
+    for (i = q->cursor; i < l->n && i < q->cursor + (size_t)q->limit; i++) {
+        if (i > q->cursor && listed >= SRV_DUP_PAGE_MEMBERS)
+            break;
+        cJSON_AddItemToArray(groups, dup_group_json(m->recs, &l->groups[i]));
+        listed += l->groups[i].n < SRV_DUP_PAGE_GROUP_MEMBERS ? l->groups[i].n
+                                                              : SRV_DUP_PAGE_GROUP_MEMBERS;
+    }
+    if (i < l->n) {
+        char cur[32];
+        snprintf(cur, sizeof(cur), "%zu", i);
+        cJSON_AddStringToObject(o, "next_cursor", cur);
+    } else {
+        cJSON_AddNullToObject(o, "next_cursor");
+    }
+    json_into(out, o);
+out:
     ie_duplicates_release(&d);
     return rc;
 }

@@ -33,6 +33,26 @@ void srv_result_key(char *out, size_t n, const struct srv_scan_row *row, const c
 void srv_result_duplicates_what(char *out, size_t n, int threshold);
 void srv_result_check_what(char *out, size_t n, const char *name);
 
+/* A page of duplicate groups (GET duplicates?cursor=&limit=), the reviewing view: what and how
+ * many groups to show, from group `cursor` on. */
+struct srv_dup_page_req {
+    bool near;     /* near groups at threshold; else exact groups (identical phash) */
+    int threshold; /* near groups only */
+    size_t cursor; /* the first group's position */
+    int limit;     /* at most this many groups (fewer when the member budget runs out) */
+};
+/* The page's `what` in the cache key. */
+void srv_result_dup_page_what(char *out, size_t n, const struct srv_dup_page_req *q);
+/* {"kind", "threshold", "total_groups", "total_images", "groups": [{"size", "keeper",
+ * "members_truncated", "members": [{"id", "path", "width", "height", "file_size_bytes",
+ * "format", "distance"}]}], "next_cursor"}; ctx: const struct srv_dup_page_req *. A group lists
+ * at most SRV_DUP_PAGE_GROUP_MEMBERS members, and a page stops once it has listed
+ * SRV_DUP_PAGE_MEMBERS (always at least one group), so a page stays under about 1 MB. */
+#define SRV_DUP_PAGE_GROUP_MEMBERS 500
+#define SRV_DUP_PAGE_MEMBERS       2000
+int srv_result_dup_page(const struct srv_scan_row *row, const struct ie_manifest *m, void *ctx,
+                        struct ie_buf *out, const char **mime, struct ie_err *err);
+
 /* SPEC 4.2 summary; ctx unused. */
 int srv_result_summary(const struct srv_scan_row *row, const struct ie_manifest *m, void *ctx,
                        struct ie_buf *out, const char **mime, struct ie_err *err);
