@@ -157,14 +157,17 @@ int srv_store_insert_scan(sqlite3 *db, const struct srv_scan_row *r, struct ie_e
     return step_done(db, st, err);
 }
 
-static int get_one(sqlite3 *db, const char *sql, const char *arg, struct srv_scan_row *r,
-                   struct ie_err *err)
+/* The first row of sql with arg bound to ?1 (and arg2 to ?2, when sql has it). */
+static int get_one(sqlite3 *db, const char *sql, const char *arg, int64_t arg2,
+                   struct srv_scan_row *r, struct ie_err *err)
 {
     sqlite3_stmt *st;
     int rc = srv_db_prepare_cached(db, sql, &st, err);
     if (rc < 0)
         return rc;
     sqlite3_bind_text(st, 1, arg, -1, SQLITE_STATIC);
+    if (sqlite3_bind_parameter_count(st) >= 2)
+        sqlite3_bind_int64(st, 2, arg2);
     int s = sqlite3_step(st);
     if (s == SQLITE_ROW) {
         read_row(st, r);
@@ -180,7 +183,7 @@ static int get_one(sqlite3 *db, const char *sql, const char *arg, struct srv_sca
 
 int srv_store_get_scan(sqlite3 *db, const char *id, struct srv_scan_row *r, struct ie_err *err)
 {
-    return get_one(db, SCAN_SELECT "WHERE id = ?", id, r, err);
+    return get_one(db, SCAN_SELECT "WHERE id = ?", id, 0, r, err);
 }
 
 int srv_store_last_scan_of_root(sqlite3 *db, const char *root, struct srv_scan_row *r,
@@ -189,32 +192,16 @@ int srv_store_last_scan_of_root(sqlite3 *db, const char *root, struct srv_scan_r
     return get_one(db,
                    SCAN_SELECT "WHERE root = ? AND imported = 0 AND "
                                "status != 'failed' ORDER BY seq DESC LIMIT 1",
-                   root, r, err);
+                   root, 0, r, err);
 }
 
 int srv_store_version_before(sqlite3 *db, const char *root, int64_t before_seq,
                              struct srv_scan_row *r, struct ie_err *err)
 {
-    sqlite3_stmt *st;
-    int rc = srv_db_prepare(db,
-                            SCAN_SELECT "WHERE root = ?1 AND status = 'succeeded' AND seq < ?2 "
-                                        "ORDER BY seq DESC LIMIT 1",
-                            &st, err);
-    if (rc < 0)
-        return rc;
-    sqlite3_bind_text(st, 1, root, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(st, 2, before_seq);
-    int s = sqlite3_step(st);
-    if (s == SQLITE_ROW) {
-        read_row(st, r);
-        rc = 0;
-    } else if (s == SQLITE_DONE) {
-        rc = ie_err_set(err, IE_ENOENT, "no finished version of %s before this one", root);
-    } else {
-        rc = ie_err_set(err, IE_EIO, "database: %s", sqlite3_errmsg(db));
-    }
-    sqlite3_finalize(st);
-    return rc;
+    return get_one(db,
+                   SCAN_SELECT "WHERE root = ?1 AND status = 'succeeded' AND seq < ?2 "
+                               "ORDER BY seq DESC LIMIT 1",
+                   root, before_seq, r, err);
 }
 
 int srv_store_set_status(sqlite3 *db, const char *id, const char *status, const char *error,
