@@ -50,6 +50,7 @@ set_tests_properties(integration_test_slurm PROPERTIES SKIP_RETURN_CODE 77)
 ie_integration_test(test_k8s_manifests)
 # The dashboard in headless Chromium (tests/e2e/, needs chromium + node + npm ci): label browser.
 ie_integration_test(test_dashboard LABELS browser)
+ie_integration_test(test_dashboard_versions LABELS browser)
 # The scan page on a 10^5-image import, each tab timed (needs bench_gen_manifest): slow, so the
 # ASan stage leaves it out.
 if(IE_BUILD_BENCH)
