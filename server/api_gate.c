@@ -58,6 +58,9 @@ static int diff_pick(struct srv_req *r, cJSON *body, struct srv_scan_row rows[2]
                        ? ie_err_set(err, IE_EINVAL, "root: no finished scan of %s", root)
                        : rc;
     }
+    if (!rows[1].root || !*rows[1].root)
+        return ie_err_set(err, IE_EINVAL, "old: %s names no root to find versions of; give old",
+                          rows[1].id);
     rc = srv_store_version_before(db, rows[1].root, rows[1].seq, &rows[0], err);
     if (rc == IE_ENOENT)
         rc = ie_err_set(err, IE_EINVAL, "old: %s is the first finished version of %s; give old",

@@ -95,6 +95,13 @@ expect_api 400 POST /api/v1/diff -d "{\"new\": \"$V1\"}"
 contains "$WORK/body" "is the first finished version"
 expect_api 400 POST /api/v1/diff -d "{\"root\": \"$WORK/nothing-here\"}"
 expect_api 400 POST /api/v1/diff -d "{\"root\": \"$R\", \"old\": \"$V1\"}"
+# An import whose header names no folder has no versions to compare with.
+expect_api 201 POST "/api/v1/manifests?name=rootless" --data-binary "@$FIXTURES/golden/sample_default.jsonl"
+IMP=$(json "d['id']")
+wait_status "$IMP" succeeded 30
+[ "$(json "d['root'], d['version']")" = " None" ] || fail "a rootless import: $(cat "$WORK/body")"
+expect_api 400 POST /api/v1/diff -d "{\"new\": \"$IMP\"}"
+contains "$WORK/body" "names no root"
 ok "POST /api/v1/diff {root} compares the root's last two versions ({new} alone: the one before it)"
 
 # A folder copied to another root with a subfolder renamed: matched by the path under each
