@@ -11,17 +11,21 @@
 #include "imgeda/util.h"
 
 static const char diff_usage[] =
-    "usage: imgeda diff --old A --new B [-o OUT] [--json]\n"
+    "usage: imgeda diff --old A --new B [-o OUT] [--json] [--extended]\n"
     "\n"
     "Compares two manifests by path: added and removed images, and images whose size,\n"
-    "dimensions, format, colour mode, flags or perceptual hash changed.\n"
+    "dimensions, format, colour mode, flags or perceptual hash changed. Manifests of\n"
+    "different roots are matched by the path under the root; a file whose path changed but\n"
+    "whose bytes did not is moved, not removed and added.\n"
     "\n"
     "      --old FILE          the earlier manifest\n"
     "      --new FILE          the later manifest\n"
     "  -o, --output FILE       also write the diff as JSON (imgeda's format) to FILE\n"
-    "      --json              print the JSON on stdout instead of the summary\n";
+    "      --json              print the JSON on stdout instead of the summary\n"
+    "      --extended          JSON beyond imgeda's: moved and copied lists, the match used,\n"
+    "                          each change's new path and phash distance\n";
 
-enum { OPT_OLD = 256, OPT_NEW, OPT_JSON };
+enum { OPT_OLD = 256, OPT_NEW, OPT_JSON, OPT_EXTENDED };
 
 /* 1234567 -> "1,234,567" */
 static const char *grouped(size_t v, char *buf, size_t n)
@@ -105,6 +109,8 @@ static void print_summary(const struct ie_diff_result *d, const char *old_path,
     printf("  Added:     %s\n", grouped(s->added_count, a, sizeof(a)));
     printf("  Removed:   %s\n", grouped(s->removed_count, a, sizeof(a)));
     printf("  Changed:   %s\n", grouped(s->changed_count, a, sizeof(a)));
+    if (s->moved_count)
+        printf("  Moved:     %s\n", grouped(s->moved_count, a, sizeof(a)));
     printf("  Unchanged: %s\n", grouped(d->unchanged_count, a, sizeof(a)));
     if (s->corrupt_old != s->corrupt_new)
         printf("\n  Corrupt: %s -> %s\n", grouped(s->corrupt_old, a, sizeof(a)),
@@ -116,6 +122,11 @@ static void print_summary(const struct ie_diff_result *d, const char *old_path,
 
     print_paths("Added", d->new, d->added, d->n_added);
     print_paths("Removed", d->old, d->removed, d->n_removed);
+    for (size_t i = 0; i < d->n_moved && i < 5; i++)
+        printf("%s    %s -> %s\n", i ? "" : "\n  Moved (same bytes, new path):\n",
+               d->old->recs[d->moved[i].old_idx].path, d->new->recs[d->moved[i].new_idx].path);
+    if (d->n_moved > 5)
+        printf("    ... and %s more\n", grouped(d->n_moved - 5, a, sizeof(a)));
     if (!d->n_changed)
         return;
     for (size_t i = 0; i < d->n_changed; i++)
@@ -151,7 +162,7 @@ static void print_summary(const struct ie_diff_result *d, const char *old_path,
 }
 
 /* Writes the JSON to path through path.tmp + rename, so a failed run never leaves half a file. */
-static int write_json_file(const struct ie_diff_result *d, const char *path)
+static int write_json_file(const struct ie_diff_result *d, const char *path, bool extended)
 {
     struct ie_err err = {0};
     struct ie_buf tmp;
@@ -163,7 +174,7 @@ static int write_json_file(const struct ie_diff_result *d, const char *path)
         cli_error("cannot write %s: %s", tmp.data, strerror(errno));
         goto out;
     }
-    if (ie_diff_write_json(d, f, true, &err) < 0 || fputc('\n', f) == EOF) {
+    if (ie_diff_write_json_ext(d, f, true, extended, &err) < 0 || fputc('\n', f) == EOF) {
         cli_error("cannot write %s: %s", path, err.msg[0] ? err.msg : strerror(errno));
         fclose(f);
         remove(tmp.data);
@@ -188,11 +199,12 @@ int cmd_diff(int argc, char **argv)
         {"output", required_argument, NULL, 'o'},
         {"out", required_argument, NULL, 'o'}, /* imgeda's spelling */
         {"json", no_argument, NULL, OPT_JSON},
+        {"extended", no_argument, NULL, OPT_EXTENDED},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
     const char *old_path = NULL, *new_path = NULL, *out_path = NULL;
-    bool json = false;
+    bool json = false, extended = false;
     struct ie_slim_manifest a, b;
     struct ie_diff_result d;
     struct ie_err err = {0};
@@ -212,6 +224,9 @@ int cmd_diff(int argc, char **argv)
             break;
         case OPT_JSON:
             json = true;
+            break;
+        case OPT_EXTENDED:
+            extended = true;
             break;
         case 'h':
             fputs(diff_usage, stdout);
@@ -235,10 +250,10 @@ int cmd_diff(int argc, char **argv)
     if (load_side("old", old_path, &a) < 0 || load_side("new", new_path, &b) < 0)
         goto out;
     ie_diff_compute(&a, &b, &d);
-    if (out_path && write_json_file(&d, out_path) < 0)
+    if (out_path && write_json_file(&d, out_path, extended) < 0)
         goto out;
     if (json) {
-        if (ie_diff_write_json(&d, stdout, true, &err) < 0 || putchar('\n') == EOF) {
+        if (ie_diff_write_json_ext(&d, stdout, true, extended, &err) < 0 || putchar('\n') == EOF) {
             cli_error("%s", err.msg[0] ? err.msg : "cannot write to stdout");
             goto out;
         }

@@ -17,6 +17,7 @@
 #include <string.h>
 
 #include "imgeda/diff.h"
+#include "imgeda/strmap.h"
 #include "imgeda/slim.h"
 #include "imgeda/util.h"
 #include "slim_internal.h"
@@ -33,6 +34,8 @@ void ie_diff_result_release(struct ie_diff_result *d)
     free(d->added);
     free(d->removed);
     free(d->changed);
+    free(d->moved);
+    free(d->copied);
     ie_diff_result_init(d);
 }
 
@@ -131,17 +134,129 @@ static size_t count_corrupt(const struct ie_slim_manifest *m)
     return n;
 }
 
+/* ---- matching beyond imgeda: relative paths and content hashes ---- */
+
+/* The length of a header's root without trailing slashes, or 0 when it names none. */
+static size_t root_len(const struct ie_slim_manifest *m)
+{
+    size_t n = m->input_dir ? strlen(m->input_dir) : 0;
+    while (n > 1 && m->input_dir[n - 1] == '/')
+        n--;
+    return n;
+}
+
+/* A record's path under its manifest's root (the whole path when it lies elsewhere). */
+static const char *rel_path(const struct ie_slim_manifest *m, size_t rlen, size_t i)
+{
+    const char *p = m->recs[i].path;
+    if (rlen && strncmp(p, m->input_dir, rlen) == 0 && p[rlen] == '/')
+        return p + rlen + 1;
+    return p;
+}
+
+static int phash_distance(const struct ie_slim_record *a, const struct ie_slim_record *b)
+{
+    if (!(a->flags & b->flags & IE_SLIM_F_PHASH))
+        return -1;
+    int n = 0;
+    for (int w = 0; w < 4; w++)
+        n += __builtin_popcountll(a->phash.w[w] ^ b->phash.w[w]);
+    return n;
+}
+
+struct chash_key {
+    uint64_t h0, h1;
+    size_t idx;
+};
+
+static int chash_key_cmp(const void *a, const void *b)
+{
+    const struct chash_key *x = a, *y = b;
+    if (x->h0 != y->h0)
+        return x->h0 < y->h0 ? -1 : 1;
+    if (x->h1 != y->h1)
+        return x->h1 < y->h1 ? -1 : 1;
+    return x->idx < y->idx ? -1 : x->idx > y->idx;
+}
+
+/* The added files whose bytes an old file has: moved when that old file is unmatched (it
+ * leaves removed), else copied. Candidates of one hash are taken in manifest (path) order. */
+static void match_by_content(struct ie_diff_result *d, uint8_t *matched)
+{
+    const struct ie_slim_manifest *old = d->old, *new = d->new;
+    struct chash_key *keys = ie_xmalloc((old->n ? old->n : 1) * sizeof(*keys));
+    size_t nk = 0, kept = 0, cap_moved = 0, cap_copied = 0;
+    for (size_t j = 0; j < old->n; j++)
+        if (old->recs[j].flags & IE_SLIM_F_CHASH)
+            keys[nk++] = (struct chash_key){old->recs[j].chash[0], old->recs[j].chash[1], j};
+    qsort(keys, nk, sizeof(*keys), chash_key_cmp);
+    for (size_t a = 0; a < d->n_added; a++) {
+        const struct ie_slim_record *r = &new->recs[d->added[a]];
+        size_t lo = 0, hi = nk, first_free = SIZE_MAX;
+        if (!(r->flags & IE_SLIM_F_CHASH) || !nk) {
+            d->added[kept++] = d->added[a];
+            continue;
+        }
+        struct chash_key probe = {r->chash[0], r->chash[1], 0};
+        while (lo < hi) { /* the first key not below (hash, 0) */
+            size_t mid = lo + (hi - lo) / 2;
+            if (chash_key_cmp(&keys[mid], &probe) < 0)
+                lo = mid + 1;
+            else
+                hi = mid;
+        }
+        for (size_t k = lo; k < nk && keys[k].h0 == probe.h0 && keys[k].h1 == probe.h1; k++)
+            if (!matched[keys[k].idx]) {
+                first_free = keys[k].idx;
+                break;
+            }
+        if (first_free != SIZE_MAX) {
+            matched[first_free] = 1;
+            ie_grow((void **)&d->moved, &cap_moved, d->n_moved + 1, sizeof(*d->moved));
+            d->moved[d->n_moved++] = (struct ie_diff_pair){first_free, d->added[a]};
+            continue;
+        }
+        if (lo < nk && keys[lo].h0 == probe.h0 && keys[lo].h1 == probe.h1) {
+            ie_grow((void **)&d->copied, &cap_copied, d->n_copied + 1, sizeof(*d->copied));
+            d->copied[d->n_copied++] = (struct ie_diff_pair){keys[lo].idx, d->added[a]};
+        }
+        d->added[kept++] = d->added[a];
+    }
+    d->n_added = kept;
+    free(keys);
+}
+
+/* The old record new record i matches by path: the same path, or, when the roots differ, the
+ * same path under the root (through rel_old, built by the caller). SIZE_MAX when none. */
+static size_t match_by_path(const struct ie_diff_result *d, const struct ie_strmap *rel_old,
+                            size_t new_rlen, size_t i)
+{
+    size_t j;
+    if (!d->by_relative_path)
+        return ie__slim_paths_find(d->old, d->new->recs[i].path);
+    return ie_strmap_get(rel_old, rel_path(d->new, new_rlen, i), &j) ? j : SIZE_MAX;
+}
+
 void ie_diff_compute(const struct ie_slim_manifest *old, const struct ie_slim_manifest *new,
                      struct ie_diff_result *d)
 {
     size_t cap_added = 0, cap_removed = 0, cap_changed = 0;
+    size_t old_rlen = root_len(old), new_rlen = root_len(new);
     uint8_t *matched = ie_xcalloc(old->n ? old->n : 1, 1);
+    struct ie_strmap rel_old;
 
     ie_diff_result_release(d);
+    ie_strmap_init(&rel_old);
     d->old = old;
     d->new = new;
+    d->by_relative_path =
+        old_rlen && new_rlen &&
+        (old_rlen != new_rlen || memcmp(old->input_dir, new->input_dir, old_rlen));
+    if (d->by_relative_path)
+        for (size_t j = 0; j < old->n; j++)
+            ie_strmap_put(&rel_old, rel_path(old, old_rlen, j), j);
     for (size_t i = 0; i < new->n; i++) {
-        size_t j = ie__slim_paths_find(old, new->recs[i].path);
+        size_t j = match_by_path(d, &rel_old, new_rlen, i);
         if (j == SIZE_MAX) {
             ie_grow((void **)&d->added, &cap_added, d->n_added + 1, sizeof(*d->added));
             d->added[d->n_added++] = i;
@@ -154,8 +269,12 @@ void ie_diff_compute(const struct ie_slim_manifest *old, const struct ie_slim_ma
             continue;
         }
         ie_grow((void **)&d->changed, &cap_changed, d->n_changed + 1, sizeof(*d->changed));
-        d->changed[d->n_changed++] = (struct ie_diff_change){j, i, mask};
+        d->changed[d->n_changed++] =
+            (struct ie_diff_change){j, i, mask, phash_distance(&old->recs[j], &new->recs[i])};
     }
+    ie_strmap_release(&rel_old);
+    sort_by_path(d->added, d->n_added, sizeof(*d->added), index_path, new);
+    match_by_content(d, matched);
     for (size_t j = 0; j < old->n; j++) {
         if (matched[j])
             continue;
@@ -163,7 +282,6 @@ void ie_diff_compute(const struct ie_slim_manifest *old, const struct ie_slim_ma
         d->removed[d->n_removed++] = j;
     }
     free(matched);
-    sort_by_path(d->added, d->n_added, sizeof(*d->added), index_path, new);
     sort_by_path(d->removed, d->n_removed, sizeof(*d->removed), index_path, old);
     sort_by_path(d->changed, d->n_changed, sizeof(*d->changed), change_path, old);
 
@@ -172,6 +290,8 @@ void ie_diff_compute(const struct ie_slim_manifest *old, const struct ie_slim_ma
     d->summary.added_count = d->n_added;
     d->summary.removed_count = d->n_removed;
     d->summary.changed_count = d->n_changed;
+    d->summary.moved_count = d->n_moved;
+    d->summary.copied_count = d->n_copied;
     d->summary.corrupt_old = count_corrupt(old);
     d->summary.corrupt_new = count_corrupt(new);
     d->summary.duplicate_groups_old = ie_slim_manifest_exact_groups(old, NULL, NULL, NULL);

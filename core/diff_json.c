@@ -151,12 +151,70 @@ static void jw_jvalue(struct jw *w, const struct ie_jvalue *v)
     }
 }
 
-int ie_diff_write_json(const struct ie_diff_result *d, FILE *f, bool pretty, struct ie_err *err)
+static void write_pairs(struct jw *w, const struct ie_diff_result *d, bool moved)
+{
+    const struct ie_diff_pair *v = moved ? d->moved : d->copied;
+    size_t n = moved ? d->n_moved : d->n_copied;
+    jw_key(w, moved ? "moved" : "copied");
+    jw_open(w, '[');
+    for (size_t i = 0; i < n; i++) {
+        jw_open(w, '{');
+        jw_key(w, moved ? "old_path" : "path");
+        jw_string(w, moved ? d->old->recs[v[i].old_idx].path : d->new->recs[v[i].new_idx].path);
+        jw_key(w, moved ? "new_path" : "from");
+        jw_string(w, moved ? d->new->recs[v[i].new_idx].path : d->old->recs[v[i].old_idx].path);
+        jw_close(w, '}');
+    }
+    jw_close(w, ']');
+}
+
+static void write_change(struct jw *w, const struct ie_diff_result *d,
+                         const struct ie_diff_change *c, bool extended)
+{
+    jw_open(w, '{');
+    jw_key(w, "path");
+    jw_string(w, d->old->recs[c->old_idx].path);
+    if (extended) {
+        jw_key(w, "new_path");
+        jw_string(w, d->new->recs[c->new_idx].path);
+        jw_key(w, "phash_distance");
+        jw_prefix(w);
+        if (c->phash_distance >= 0)
+            fprintf(w->f, "%d", c->phash_distance);
+        else
+            fputs("null", w->f);
+    }
+    jw_key(w, "fields");
+    jw_open(w, '{');
+    for (int fl = 0; fl < IE_DIFF_NFIELDS; fl++) {
+        if (!(c->fields & (1u << fl)))
+            continue;
+        struct ie_jvalue vo = ie_slim_manifest_value(d->old, c->old_idx, fl);
+        struct ie_jvalue vn = ie_slim_manifest_value(d->new, c->new_idx, fl);
+        jw_key(w, ie_slim_field_names[fl]);
+        jw_open(w, '{');
+        jw_key(w, "old");
+        jw_jvalue(w, &vo);
+        jw_key(w, "new");
+        jw_jvalue(w, &vn);
+        jw_close(w, '}');
+    }
+    jw_close(w, '}');
+    jw_close(w, '}');
+}
+
+int ie_diff_write_json_ext(const struct ie_diff_result *d, FILE *f, bool pretty, bool extended,
+                           struct ie_err *err)
 {
     struct jw w = {.f = f, .pretty = pretty};
     const struct ie_diff_summary *s = &d->summary;
+    bool moves = extended || d->n_moved > 0;
 
     jw_open(&w, '{');
+    if (extended) {
+        jw_key(&w, "match");
+        jw_string(&w, d->by_relative_path ? "relative_path" : "path");
+    }
     jw_key(&w, "added");
     jw_open(&w, '[');
     for (size_t i = 0; i < d->n_added; i++)
@@ -169,30 +227,13 @@ int ie_diff_write_json(const struct ie_diff_result *d, FILE *f, bool pretty, str
     jw_close(&w, ']');
     jw_key(&w, "changed");
     jw_open(&w, '[');
-    for (size_t i = 0; i < d->n_changed; i++) {
-        const struct ie_diff_change *c = &d->changed[i];
-        jw_open(&w, '{');
-        jw_key(&w, "path");
-        jw_string(&w, d->old->recs[c->old_idx].path);
-        jw_key(&w, "fields");
-        jw_open(&w, '{');
-        for (int fl = 0; fl < IE_DIFF_NFIELDS; fl++) {
-            if (!(c->fields & (1u << fl)))
-                continue;
-            struct ie_jvalue vo = ie_slim_manifest_value(d->old, c->old_idx, fl);
-            struct ie_jvalue vn = ie_slim_manifest_value(d->new, c->new_idx, fl);
-            jw_key(&w, ie_slim_field_names[fl]);
-            jw_open(&w, '{');
-            jw_key(&w, "old");
-            jw_jvalue(&w, &vo);
-            jw_key(&w, "new");
-            jw_jvalue(&w, &vn);
-            jw_close(&w, '}');
-        }
-        jw_close(&w, '}');
-        jw_close(&w, '}');
-    }
+    for (size_t i = 0; i < d->n_changed; i++)
+        write_change(&w, d, &d->changed[i], extended);
     jw_close(&w, ']');
+    if (moves)
+        write_pairs(&w, d, true);
+    if (extended)
+        write_pairs(&w, d, false);
     jw_size(&w, "unchanged_count", d->unchanged_count);
     jw_key(&w, "summary");
     jw_open(&w, '{');
@@ -201,6 +242,10 @@ int ie_diff_write_json(const struct ie_diff_result *d, FILE *f, bool pretty, str
     jw_size(&w, "added_count", s->added_count);
     jw_size(&w, "removed_count", s->removed_count);
     jw_size(&w, "changed_count", s->changed_count);
+    if (moves)
+        jw_size(&w, "moved_count", s->moved_count);
+    if (extended)
+        jw_size(&w, "copied_count", s->copied_count);
     jw_size(&w, "corrupt_old", s->corrupt_old);
     jw_size(&w, "corrupt_new", s->corrupt_new);
     jw_size(&w, "duplicate_groups_old", s->duplicate_groups_old);
@@ -212,14 +257,24 @@ int ie_diff_write_json(const struct ie_diff_result *d, FILE *f, bool pretty, str
     return 0;
 }
 
-char *ie_diff_to_json(const struct ie_diff_result *d, bool pretty)
+int ie_diff_write_json(const struct ie_diff_result *d, FILE *f, bool pretty, struct ie_err *err)
+{
+    return ie_diff_write_json_ext(d, f, pretty, false, err);
+}
+
+char *ie_diff_to_json_ext(const struct ie_diff_result *d, bool pretty, bool extended)
 {
     char *buf = NULL;
     size_t len = 0;
     FILE *f = open_memstream(&buf, &len);
     if (!f)
         abort(); /* only fails on allocation */
-    ie_diff_write_json(d, f, pretty, NULL);
+    ie_diff_write_json_ext(d, f, pretty, extended, NULL);
     fclose(f);
     return buf;
+}
+
+char *ie_diff_to_json(const struct ie_diff_result *d, bool pretty)
+{
+    return ie_diff_to_json_ext(d, pretty, false);
 }

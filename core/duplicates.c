@@ -370,6 +370,22 @@ void ie_duplicates_release(struct ie_duplicates *d)
     ie_duplicates_init(d);
 }
 
+size_t ie_duplicates_keeper(const struct ie_record *recs, const struct ie_dup_group *g)
+{
+    size_t best = 0;
+    for (size_t k = 1; k < g->n; k++) {
+        const struct ie_record *a = &recs[g->recs[k]], *b = &recs[g->recs[best]];
+        int64_t pa = (int64_t)a->width * a->height, pb = (int64_t)b->width * b->height;
+        int c = pa != pb ? (pa > pb ? 1 : -1)
+                : a->file_size_bytes != b->file_size_bytes
+                    ? (a->file_size_bytes > b->file_size_bytes ? 1 : -1)
+                    : -strcmp(a->path ? a->path : "", b->path ? b->path : "");
+        if (c > 0)
+            best = k;
+    }
+    return best;
+}
+
 size_t ie_duplicates_exact_extra(const struct ie_duplicates *d)
 {
     size_t extra = 0;

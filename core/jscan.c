@@ -344,6 +344,8 @@ static const struct {
     {"phash", 5, IE_SLIM_PHASH},
     {"is_blurry", 9, IE_SLIM_IS_BLURRY},
     {"aspect_ratio", 12, IE_SLIM_ASPECT_RATIO},
+    {"content_hash", 12, CAP_CHASH},
+    {"input_dir", 9, CAP_INPUT_DIR},
 };
 
 static int cap_index(const char *k, size_t n)

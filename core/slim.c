@@ -304,6 +304,27 @@ static bool canonical_hash_parse(const char *p, size_t n, struct ie_hash256 *h)
     return true;
 }
 
+/* Parses "xxh3_128:" + 32 lowercase hex digits (what scans write as content_hash). */
+static bool content_hash_parse(const struct jcap *c, uint64_t out[2])
+{
+    static const char prefix[] = "xxh3_128:";
+    size_t plen = sizeof(prefix) - 1;
+    if (c->type != IE_JSTR || c->esc || c->len != plen + 32 || memcmp(c->p, prefix, plen) != 0)
+        return false;
+    for (int w = 0; w < 2; w++) {
+        uint64_t x = 0;
+        for (int i = 0; i < 16; i++) {
+            unsigned ch = (unsigned char)c->p[plen + (size_t)w * 16 + (size_t)i];
+            unsigned d = ch - '0', l = ch - 'a';
+            if (d >= 10 && l >= 6)
+                return false;
+            x = x << 4 | (d < 10 ? d : l + 10);
+        }
+        out[w] = x;
+    }
+    return true;
+}
+
 /* Inserts rec for its path: appended, or replacing the earlier record of the same path in the
  * earlier one's position. */
 static void slim_put(struct ie_slim_manifest *m, const struct ie_slim_record *rec, size_t path_len)
@@ -426,6 +447,10 @@ static int slim_add_caps(struct ie_slim_manifest *m, const struct jcap caps[CAP_
 
     if (caps[CAP_META].type == IE_JBOOL && caps[CAP_META].b) {
         m->has_header = true;
+        if (caps[CAP_INPUT_DIR].type == IE_JSTR) {
+            cap_string(&caps[CAP_INPUT_DIR], tmp);
+            m->input_dir = arena_strndup(m, tmp->data, strlen(tmp->data));
+        }
         return 0;
     }
     if (caps[CAP_PATH].type != IE_JSTR) {
@@ -454,6 +479,8 @@ static int slim_add_caps(struct ie_slim_manifest *m, const struct jcap caps[CAP_
         r.irregular |= (uint16_t)(1u << f);
         take_irregular(f, &irr[f], &r);
     }
+    if (content_hash_parse(&caps[CAP_CHASH], r.chash))
+        r.flags |= IE_SLIM_F_CHASH;
     if (r.irregular) {
         r.irregular_block = new_irregular_block(m);
         struct ie_slim_irregular *b = &m->irr[r.irregular_block - 1];
@@ -496,6 +523,11 @@ void ie_slim_manifest_add_record(struct ie_slim_manifest *m, const struct ie_rec
     if (src->has_phash) {
         r.phash = src->phash;
         r.flags |= IE_SLIM_F_PHASH;
+    }
+    if (src->content_hash) {
+        struct jcap c = {.type = IE_JSTR, .p = src->content_hash, .len = strlen(src->content_hash)};
+        if (content_hash_parse(&c, r.chash))
+            r.flags |= IE_SLIM_F_CHASH;
     }
     r.flags |= (src->is_corrupt ? IE_SLIM_F_CORRUPT : 0) | (src->is_dark ? IE_SLIM_F_DARK : 0) |
                (src->is_overexposed ? IE_SLIM_F_OVEREXPOSED : 0) |

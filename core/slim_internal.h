@@ -27,9 +27,9 @@ struct jcap {
 
 #define JCAP_ABSENT 0xFF
 
-/* Captures of a line: one per slim field (enum ie_slim_field), then the path and the header
- * marker. */
-enum { CAP_PATH = IE_SLIM_NFIELDS, CAP_META, CAP_N };
+/* Captures of a line: one per slim field (enum ie_slim_field), then the path, the header
+ * marker, the content hash and the header's input_dir. */
+enum { CAP_PATH = IE_SLIM_NFIELDS, CAP_META, CAP_CHASH, CAP_INPUT_DIR, CAP_N };
 
 /* The scanner's entry point and its unescaper (see jscan.c). */
 int ie__slim_scan_line(const char *line, size_t n, struct jcap caps[CAP_N]);

@@ -1,5 +1,7 @@
 /* Comparing and gating scans: POST diff, a scan's gate, the CI gate (scan then gate in one
  * request), and the policy editor's example and validation. */
+#include <limits.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -13,9 +15,65 @@
 #include "live.h"
 #include "results.h"
 
+/* Picks the two scans of a diff body: {old, new} as given; {new} alone: the version of new's
+ * root before it; {root} alone: the root's last two succeeded versions. rows[0] old, rows[1]
+ * new, both finished. */
+static int diff_pick(struct srv_req *r, cJSON *body, struct srv_scan_row rows[2],
+                     struct ie_err *err)
+{
+    static const char *const names[2] = {"old", "new"};
+    cJSON *v[2], *jroot = cJSON_GetObjectItemCaseSensitive(body, "root");
+    char real[PATH_MAX];
+    sqlite3 *db;
+    int rc;
+    for (int i = 0; i < 2; i++) {
+        v[i] = cJSON_GetObjectItemCaseSensitive(body, names[i]);
+        if (v[i] && !cJSON_IsString(v[i]))
+            return ie_err_set(err, IE_EINVAL, "%s: a scan id", names[i]);
+    }
+    if (jroot && (!cJSON_IsString(jroot) || v[0] || v[1]))
+        return ie_err_set(err, IE_EINVAL, "root: a string, without old and new");
+    if (!jroot && !v[1])
+        return ie_err_set(err, IE_EINVAL,
+                          "new: required, a scan id (or root, for its last two versions)");
+    for (int i = 1; i >= 0; i--) {
+        if (!v[i])
+            continue;
+        r->params[0] = v[i]->valuestring;
+        if ((rc = srv_api_load_finished_scan(r, &rows[i], err)) < 0) {
+            if (err->code == IE_ENOENT)
+                err->code = IE_EINVAL;
+            return rc;
+        }
+    }
+    if (v[0])
+        return 0;
+    if (!(db = srv_http_db(r, err)))
+        return err->code;
+    if (jroot) {
+        const char *root = jroot->valuestring;
+        if (!strstr(root, "://") && realpath(root, real))
+            root = real;
+        if ((rc = srv_store_version_before(db, root, INT64_MAX, &rows[1], err)) < 0)
+            return rc == IE_ENOENT
+                       ? ie_err_set(err, IE_EINVAL, "root: no finished scan of %s", root)
+                       : rc;
+    }
+    if (!rows[1].root || !*rows[1].root)
+        return ie_err_set(err, IE_EINVAL, "old: %s names no root to find versions of; give old",
+                          rows[1].id);
+    rc = srv_store_version_before(db, rows[1].root, rows[1].seq, &rows[0], err);
+    if (rc == IE_ENOENT)
+        rc = ie_err_set(err, IE_EINVAL, "old: %s is the first finished version of %s; give old",
+                        rows[1].id, rows[1].root);
+    return rc;
+}
+
+/* POST /diff {old?, new?, root?}: the extended diff (ie_diff_write_json_ext): files matched by
+ * path under their roots, then by content hash. */
 enum MHD_Result srv_h_diff(struct srv_req *r)
 {
-    static const char *const allowed[] = {"old", "new", NULL};
+    static const char *const allowed[] = {"old", "new", "root", NULL};
     struct ie_err err = {0};
     struct srv_scan_row rows[2] = {{0}, {0}};
     struct ie_slim_manifest ms[2];
@@ -28,21 +86,9 @@ enum MHD_Result srv_h_diff(struct srv_req *r)
     cJSON *body = srv_api_parse_body(r, allowed, &err);
     if (!body)
         return srv_reply_ie_err(r, &err);
-    const char *names[2] = {"old", "new"};
-    for (int i = 0; i < 2; i++) {
-        cJSON *v = cJSON_GetObjectItemCaseSensitive(body, names[i]);
-        if (!cJSON_IsString(v)) {
-            ie_err_set(&err, IE_EINVAL, "%s: required, a scan id", names[i]);
-            goto bad;
-        }
-        r->params[0] = v->valuestring;
-        if (srv_api_load_finished_scan(r, &rows[i], &err) < 0) {
-            if (err.code == IE_ENOENT)
-                err.code = IE_EINVAL;
-            goto bad;
-        }
-    }
-    snprintf(what, sizeof(what), "diff:%s:%s", rows[1].id, rows[1].finished_at);
+    if (diff_pick(r, body, rows, &err) < 0)
+        goto bad;
+    snprintf(what, sizeof(what), "diffx:%s:%s", rows[1].id, rows[1].finished_at);
     srv_result_key(key, sizeof(key), &rows[0], what);
     if (srv_api_reply_cached(r, key, &rc))
         goto out;
@@ -51,8 +97,16 @@ enum MHD_Result srv_h_diff(struct srv_req *r)
             goto bad;
     ie_diff_compute(&ms[0], &ms[1], &d);
     {
-        char *json = ie_diff_to_json(&d, false);
-        size_t n = strlen(json);
+        /* Which scans were compared (a request by root does not say), spliced in front rather
+         * than through a parse of what may be 10^6 paths. Scan ids are hex digits. */
+        char *diff = ie_diff_to_json_ext(&d, false, true);
+        struct ie_buf b;
+        ie_buf_init(&b);
+        ie_buf_addf(&b, "{\"old_id\":\"%s\",\"new_id\":\"%s\",%s", rows[0].id, rows[1].id,
+                    diff + 1);
+        free(diff);
+        size_t n = b.len;
+        char *json = ie_buf_detach(&b);
         srv_cache_put(r->ctx->cache, key, json, n, "application/json");
         rc = srv_reply_buffer(r, 200, "application/json", json, n);
     }

@@ -84,6 +84,7 @@ enum MHD_Result srv_h_scan_list(struct srv_req *r);
 enum MHD_Result srv_h_scan_get(struct srv_req *r);
 enum MHD_Result srv_h_scan_cancel(struct srv_req *r);
 enum MHD_Result srv_h_scan_resume(struct srv_req *r);
+enum MHD_Result srv_h_scan_rescan(struct srv_req *r);
 enum MHD_Result srv_h_scan_delete(struct srv_req *r);
 enum MHD_Result srv_h_scan_events(struct srv_req *r);
 /* api_images.c */

@@ -2,6 +2,8 @@
  * and leakage across several scans.
  * DESIGN: every result goes through serve_result: the result cache, the warm-up that may be
  * computing it, and on a miss the computation of results.c on this connection's thread. */
+#include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "api_internal.h"
@@ -89,6 +91,92 @@ static bool parse_threshold(struct srv_req *r, const char *s, int *out)
     return true;
 }
 
+/* The group index of q's kind for the scan in row: from the cache, else computed from the
+ * records and cached (simultaneous misses compute it twice, as other results do). Returns a
+ * malloc'd blob or NULL with err set. */
+static void *dup_index(struct srv_req *r, const struct srv_scan_row *row,
+                       const struct srv_dup_page_req *q, uint64_t epoch, size_t *len,
+                       struct ie_err *err)
+{
+    struct ie_manifest m;
+    struct ie_buf blob;
+    const char *mime = NULL;
+    char what[64], key[256], *ct = NULL;
+    srv_result_dup_index_what(what, sizeof(what), q);
+    srv_result_key(key, sizeof(key), row, what);
+    /* The default kinds are warmed with the scan's other results (see serve_result). */
+    if (srv_result_is_warmed(what)) {
+        if (!srv_cache_has(r->ctx->cache, key)) {
+            struct ie_err ignored = {0};
+            srv_jobs_warm(r->ctx->jobs, row->id, NULL, &ignored);
+        }
+        srv_warm_await(r->ctx->warm, row->id, key, SRV_WARM_WAIT_MS);
+    }
+    void *data = srv_cache_get(r->ctx->cache, key, len, &ct);
+    free(ct);
+    if (data)
+        return data;
+    ie_manifest_init(&m);
+    ie_buf_init(&blob);
+    if (ie_manifest_load(row->manifest_path, &m, err) == 0 &&
+        srv_result_dup_index(row, &m, (void *)q, &blob, &mime, err) == 0) {
+        srv_cache_put_since(r->ctx->cache, epoch, key, blob.data ? blob.data : "", blob.len, mime);
+        *len = blob.len;
+        data = blob.data ? ie_buf_detach(&blob) : ie_xstrdup("");
+    }
+    ie_buf_release(&blob);
+    ie_manifest_release(&m);
+    return data;
+}
+
+/* GET duplicates?cursor=&limit=&kind=exact|near&threshold=: a page of groups to review, cut
+ * from the kind's group index (computed once per scan, kind and threshold). */
+static enum MHD_Result duplicate_page(struct srv_req *r, int threshold)
+{
+    const char *kind = srv_query(r, "kind");
+    long long limit = 20, cursor = 0;
+    struct srv_scan_row row = {0};
+    struct ie_err err = {0};
+    struct ie_buf page;
+    enum MHD_Result rc;
+    size_t len = 0;
+    void *blob = NULL;
+    if (kind && strcmp(kind, "exact") != 0 && strcmp(kind, "near") != 0)
+        return srv_reply_error(r, 400, "bad_request", "kind: exact or near");
+    if (!srv_api_parse_int(srv_query(r, "limit"), 1, 100, &limit))
+        return srv_reply_error(r, 400, "bad_request", "limit: a number in 1..100");
+    if (!srv_api_parse_int(srv_query(r, "cursor"), 0, INT32_MAX, &cursor))
+        return srv_reply_error(r, 400, "bad_request", "cursor: not a cursor");
+    struct srv_dup_page_req q = {.near = kind && strcmp(kind, "near") == 0,
+                                 .threshold = threshold,
+                                 .cursor = (size_t)cursor,
+                                 .limit = (int)limit};
+    /* Before the row is read, as serve_result does: a DELETE meanwhile refuses the put. */
+    uint64_t epoch = srv_cache_epoch(r->ctx->cache);
+    ie_buf_init(&page);
+    if (srv_api_load_finished_scan(r, &row, &err) < 0) {
+        rc = srv_reply_ie_err(r, &err);
+        goto out;
+    }
+    if (!(blob = dup_index(r, &row, &q, epoch, &len, &err))) {
+        rc = srv_api_reply_scan_err(r, row.id, &err);
+        goto out;
+    }
+    if (srv_dup_page_from_index(blob, len, &q, &page) < 0) {
+        rc = srv_reply_error(r, 500, "internal", "a damaged duplicate index");
+        goto out;
+    }
+    {
+        size_t n = page.len;
+        rc = srv_reply_buffer(r, 200, "application/json", ie_buf_detach(&page), n);
+    }
+out:
+    free(blob);
+    ie_buf_release(&page);
+    srv_scan_row_release(&row);
+    return rc;
+}
+
 enum MHD_Result srv_h_duplicates(struct srv_req *r)
 {
     struct ie_dup_opts opts;
@@ -97,6 +185,9 @@ enum MHD_Result srv_h_duplicates(struct srv_req *r)
     if (!parse_threshold(r, srv_query(r, "threshold"), &opts.threshold))
         return srv_reply_error(r, 400, "bad_request", "threshold: a number in 0..%d",
                                IE_HASH_INDEX_MAX_THRESHOLD);
+    /* Paging parameters ask for the reviewing view; without them, SPEC 4.1's whole answer. */
+    if (srv_query(r, "cursor") || srv_query(r, "limit") || srv_query(r, "kind"))
+        return duplicate_page(r, opts.threshold);
     srv_result_duplicates_what(what, sizeof(what), opts.threshold);
     return serve_result(r, what, srv_result_duplicates, &opts);
 }

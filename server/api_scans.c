@@ -87,8 +87,15 @@ enum MHD_Result srv_h_scan_list(struct srv_req *r)
         return srv_reply_error(r, 400, "bad_request", "limit: a number in 1..500");
     if (!srv_api_parse_int(srv_query(r, "cursor"), 0, LLONG_MAX, &cursor))
         return srv_reply_error(r, 400, "bad_request", "cursor: not a cursor");
+    /* ?root= lists the versions of a root: folder roots are stored resolved, so the given one
+     * is resolved the same way; one that does not resolve (gone since, a bucket URL) is
+     * matched as written. */
+    const char *root = srv_query(r, "root");
+    char real[PATH_MAX];
+    if (root && !strstr(root, "://") && realpath(root, real))
+        root = real;
     sqlite3 *db = srv_http_db(r, &err);
-    if (!db || srv_store_list_scans(db, st, (int)limit, cursor, &out, &err) < 0)
+    if (!db || srv_store_list_versions(db, st, root, (int)limit, cursor, &out, &err) < 0)
         return srv_reply_ie_err(r, &err);
     /* The status filter reads SQLite, which a full disk can leave behind the live state. */
     cJSON *scans = cJSON_GetObjectItemCaseSensitive(out, "scans"), *s;
@@ -136,6 +143,29 @@ enum MHD_Result srv_h_scan_cancel(struct srv_req *r)
 enum MHD_Result srv_h_scan_resume(struct srv_req *r)
 {
     return scan_command(r, srv_jobs_resume, 202);
+}
+
+/* POST /scans/{id}/rescan: 202 with the new version (a new scan of the same root). */
+enum MHD_Result srv_h_scan_rescan(struct srv_req *r)
+{
+    struct srv_scan_row row = {0};
+    struct ie_err err = {0};
+    char *id = NULL;
+    enum MHD_Result rc;
+    sqlite3 *db;
+    if (srv_api_load_scan(r, &row, &err) < 0)
+        return srv_reply_ie_err(r, &err);
+    srv_scan_row_release(&row);
+    if (srv_jobs_rescan(r->ctx->jobs, r->params[0], &id, &err) < 0 ||
+        !(db = srv_http_db(r, &err)) || srv_store_get_scan(db, id, &row, &err) < 0) {
+        rc = srv_reply_ie_err(r, &err);
+        goto out;
+    }
+    rc = srv_reply_json(r, 202, srv_api_scan_json(r, &row));
+out:
+    srv_scan_row_release(&row);
+    free(id);
+    return rc;
 }
 
 enum MHD_Result srv_h_scan_delete(struct srv_req *r)

@@ -38,7 +38,7 @@
 #include "store.h"
 #include "warm.h"
 
-enum cmd_type { CMD_CREATE, CMD_IMPORT, CMD_CANCEL, CMD_RESUME, CMD_DELETE, CMD_WARM };
+enum cmd_type { CMD_CREATE, CMD_IMPORT, CMD_CANCEL, CMD_RESUME, CMD_RESCAN, CMD_DELETE, CMD_WARM };
 
 /* A command from another thread to the loop thread; its arguments are owned by the caller, who
  * waits until it is done. */
@@ -54,7 +54,7 @@ struct cmd {
         } import;
         struct {
             const char *id;
-        } cancel, resume, delete;
+        } cancel, resume, rescan, delete;
         struct {
             const char *id;
             struct ie_manifest *m; /* moved out when the command runs; NULL: load them */
@@ -69,10 +69,12 @@ struct cmd {
 };
 
 /* A scan waiting to run: created ones carry their parsed options; resumed and recovered ones
- * (opts NULL) parse the JSON stored with the scan. */
+ * (opts NULL) parse the JSON stored with the scan. A rescan (a new version of a root) carries
+ * the manifest of the version it follows as its seed. */
 struct queued {
     char *id;
     struct ie_scan_options *opts;
+    char *seed;
 };
 
 struct running {
@@ -88,6 +90,7 @@ struct running {
     bool cancel_requested;
     char *manifest_path;
     char *root;
+    char *seed; /* a rescan's previous manifest, copied in before discovery; or NULL */
 };
 
 /* A scan's state SQLite refused to record (a full disk), written again by the retry timer. */
@@ -274,6 +277,7 @@ static void finish_running(struct srv_jobs *j)
     eng_s3_source_free(r->src);
     free(r->manifest_path);
     free(r->root);
+    free(r->seed);
     free(r->id);
     free(r);
     start_next(j);
@@ -355,9 +359,48 @@ static void on_done(int status, const struct ie_err *e, void *ud)
     finish_running(j);
 }
 
+/* Copies a rescan's seed (the previous version's manifest) to its own manifest path through a
+ * temporary name, so that the resume plan keeps the records of unchanged files and the previous
+ * version's file is never appended to. Only when the new version has no manifest yet: a rescan
+ * that was interrupted resumes its own. A failed copy only costs time (every file is read). */
+static void seed_manifest(struct running *r)
+{
+    struct ie_buf tmp;
+    FILE *in = NULL, *out = NULL;
+    char buf[1 << 16];
+    size_t n;
+    bool ok = true;
+    if (!r->seed || access(r->manifest_path, F_OK) == 0)
+        return;
+    ie_buf_init(&tmp);
+    ie_buf_addf(&tmp, "%s.seed.tmp", r->manifest_path);
+    if (!(in = fopen(r->seed, "rb")) || !(out = fopen(tmp.data, "wb"))) {
+        ok = false;
+        goto out;
+    }
+    while ((n = fread(buf, 1, sizeof(buf), in)) > 0)
+        if (fwrite(buf, 1, n, out) != n) {
+            ok = false;
+            break;
+        }
+    ok = ok && !ferror(in);
+out:
+    if (in)
+        fclose(in);
+    if (out && fclose(out) != 0)
+        ok = false;
+    if (!ok || rename(tmp.data, r->manifest_path) < 0) {
+        srv_log(SRV_LOG_WARN, "jobs: scan %s: cannot start from %s (%s); reading every file", r->id,
+                r->seed, strerror(errno));
+        unlink(tmp.data);
+    }
+    ie_buf_release(&tmp);
+}
+
 static void open_work_cb(uv_work_t *w)
 {
     struct running *r = w->data;
+    seed_manifest(r);
     /* Discovery of a large tree (or a bucket's listing) takes seconds: it runs here, not on
      * the loop. A bucket root is checked against scan.allowed_roots again at every start, as
      * discovery checks a folder. */
@@ -417,6 +460,7 @@ static void start_next(struct srv_jobs *j)
         if (srv_store_get_scan(j->db, id, &row, &err) < 0) {
             srv_log(SRV_LOG_WARN, "jobs: queued scan %s vanished: %s", id, err.msg);
             free(q.opts);
+            free(q.seed);
             free(id);
             continue;
         }
@@ -425,6 +469,7 @@ static void start_next(struct srv_jobs *j)
         r->id = id;
         r->root = ie_xstrdup(row.root);
         r->manifest_path = ie_xstrdup(row.manifest_path);
+        r->seed = q.seed;
         if (q.opts)
             r->opts = *q.opts;
         free(q.opts);
@@ -510,7 +555,8 @@ static int insert_row(struct srv_jobs *j, const char *root, const char *name,
     return 0;
 }
 
-static void enqueue(struct srv_jobs *j, const char *id, const struct ie_scan_options *opts)
+static void enqueue(struct srv_jobs *j, const char *id, const struct ie_scan_options *opts,
+                    const char *seed)
 {
     struct ie_scan_options *copy = NULL;
     if (opts) {
@@ -518,7 +564,8 @@ static void enqueue(struct srv_jobs *j, const char *id, const struct ie_scan_opt
         *copy = *opts;
     }
     ie_grow((void **)&j->queued, &j->cap_queued, j->n_queued + 1, sizeof(*j->queued));
-    j->queued[j->n_queued++] = (struct queued){ie_xstrdup(id), copy};
+    j->queued[j->n_queued++] =
+        (struct queued){ie_xstrdup(id), copy, seed ? ie_xstrdup(seed) : NULL};
 }
 
 static int rm_rf(const char *path)
@@ -544,7 +591,7 @@ static void cmd_create(struct srv_jobs *j, struct cmd *c)
     c->rc = insert_row(j, c->u.create.root, c->u.create.name, c->u.create.options_json, false,
                        "queued", &c->id_out, NULL, &c->err);
     if (c->rc == 0) {
-        enqueue(j, c->id_out, c->u.create.opts);
+        enqueue(j, c->id_out, c->u.create.opts, NULL);
         start_next(j);
     }
 }
@@ -588,6 +635,7 @@ static void cmd_cancel(struct srv_jobs *j, struct cmd *c)
             if (strcmp(j->queued[i].id, id) == 0) {
                 free(j->queued[i].id);
                 free(j->queued[i].opts);
+                free(j->queued[i].seed);
                 memmove(j->queued + i, j->queued + i + 1,
                         (j->n_queued - i - 1) * sizeof(*j->queued));
                 j->n_queued--;
@@ -622,8 +670,34 @@ static void cmd_resume(struct srv_jobs *j, struct cmd *c)
     /* Its warm-up would read a manifest the resumed scan rewrites. */
     srv_warm_cancel(j->warm, id);
     set_status(j, id, "queued", NULL);
-    enqueue(j, id, NULL);
+    enqueue(j, id, NULL, NULL);
     start_next(j);
+out:
+    srv_scan_row_release(&row);
+}
+
+static void cmd_rescan(struct srv_jobs *j, struct cmd *c)
+{
+    const char *id = c->u.rescan.id;
+    struct srv_scan_row row = {0};
+    struct srv_job_state st;
+    const char *status;
+    if (!(status = load_scan(j, c, id, &row, &st)))
+        goto out;
+    if (row.imported || strcmp(status, "succeeded") != 0) {
+        c->rc = ie_err_set(&c->err, IE_ESTATE,
+                           "scan %s is %s%s; only a succeeded scan can be rescanned (resume a "
+                           "cancelled or failed one)",
+                           id, status, row.imported ? " (imported)" : "");
+        goto out;
+    }
+    /* A new version of the same root with the same name and options; the old one stays. */
+    c->rc = insert_row(j, row.root, row.name, row.options_json, false, "queued", &c->id_out, NULL,
+                       &c->err);
+    if (c->rc == 0) {
+        enqueue(j, c->id_out, NULL, row.manifest_path);
+        start_next(j);
+    }
 out:
     srv_scan_row_release(&row);
 }
@@ -683,6 +757,9 @@ static void run_cmd(struct srv_jobs *j, struct cmd *c)
         break;
     case CMD_RESUME:
         cmd_resume(j, c);
+        break;
+    case CMD_RESCAN:
+        cmd_rescan(j, c);
         break;
     case CMD_DELETE:
         cmd_delete(j, c);
@@ -778,6 +855,14 @@ int srv_jobs_resume(struct srv_jobs *j, const char *id, struct ie_err *err)
     return submit(j, &c, err);
 }
 
+int srv_jobs_rescan(struct srv_jobs *j, const char *id, char **new_id, struct ie_err *err)
+{
+    struct cmd c = {.type = CMD_RESCAN, .u.rescan.id = id};
+    int rc = submit(j, &c, err);
+    *new_id = c.id_out;
+    return rc;
+}
+
 int srv_jobs_delete(struct srv_jobs *j, const char *id, struct ie_err *err)
 {
     struct cmd c = {.type = CMD_DELETE, .u.delete.id = id};
@@ -828,7 +913,7 @@ int srv_jobs_new(struct uv_loop_s *loop, const struct srv_ctx *ctx, struct srv_j
     for (size_t i = 0; i < n; i++) {
         srv_log(SRV_LOG_INFO, "jobs: resuming scan %s left unfinished", ids[i]);
         set_status(j, ids[i], "queued", NULL);
-        enqueue(j, ids[i], NULL);
+        enqueue(j, ids[i], NULL, NULL);
         free(ids[i]);
     }
     free(ids);
@@ -875,6 +960,7 @@ void srv_jobs_free(struct srv_jobs *j)
     for (size_t i = 0; i < j->n_queued; i++) {
         free(j->queued[i].id);
         free(j->queued[i].opts);
+        free(j->queued[i].seed);
     }
     free(j->queued);
     ie_confine_release(&j->confine);

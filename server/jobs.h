@@ -57,6 +57,11 @@ int srv_jobs_import(struct srv_jobs *j, const char *manifest_tmp_path, const cha
 int srv_jobs_cancel(struct srv_jobs *j, const char *id, struct ie_err *err);
 int srv_jobs_resume(struct srv_jobs *j, const char *id, struct ie_err *err);
 int srv_jobs_delete(struct srv_jobs *j, const char *id, struct ie_err *err);
+/* Rescan: a new scan (version) of a succeeded scan's root, with its name and options, that
+ * starts from a copy of its manifest (unchanged files are not read again); the old scan and
+ * its manifest stay. *new_id receives the new scan's id (caller frees). IE_ESTATE for a scan
+ * that is not succeeded or was imported. */
+int srv_jobs_rescan(struct srv_jobs *j, const char *id, char **new_id, struct ie_err *err);
 
 /* Warms the result cache for a succeeded scan on the thread pool (warm.h: srv_warm_queue on the
  * loop thread). With m, from records already loaded (as srv_store_index_manifest kept them): *m

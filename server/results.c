@@ -9,6 +9,7 @@
 
 #include "imgeda/checks.h"
 #include "imgeda/duplicates.h"
+#include "imgeda/json.h"
 #include "imgeda/summary.h"
 #include "results.h"
 
@@ -109,6 +110,139 @@ int srv_result_duplicates(const struct srv_scan_row *row, const struct ie_manife
     return rc;
 }
 
+void srv_result_dup_index_what(char *out, size_t n, const struct srv_dup_page_req *q)
+{
+    snprintf(out, n, "dup_index:%s:%d", q->near ? "near" : "exact", q->near ? q->threshold : 0);
+}
+
+static int phash_distance(const struct ie_record *a, const struct ie_record *b)
+{
+    if (!a->has_phash || !b->has_phash)
+        return -1;
+    int d = 0;
+    for (int w = 0; w < 4; w++)
+        d += __builtin_popcountll(a->phash.w[w] ^ b->phash.w[w]);
+    return d;
+}
+
+static cJSON *dup_group_json(const struct ie_record *recs, const struct ie_dup_group *g)
+{
+    cJSON *o = cJSON_CreateObject(), *members;
+    size_t keeper = ie_duplicates_keeper(recs, g);
+    size_t shown = g->n < SRV_DUP_PAGE_GROUP_MEMBERS ? g->n : SRV_DUP_PAGE_GROUP_MEMBERS;
+    ie_json_add_int(o, "size", (int64_t)g->n);
+    ie_json_add_int(o, "keeper", (int64_t)g->recs[keeper] + 1);
+    cJSON_AddBoolToObject(o, "members_truncated", shown < g->n);
+    members = cJSON_AddArrayToObject(o, "members");
+    for (size_t k = 0; k < shown; k++) {
+        const struct ie_record *r = &recs[g->recs[k]];
+        cJSON *mo = cJSON_CreateObject();
+        int d = phash_distance(&recs[g->recs[0]], r);
+        ie_json_add_int(mo, "id", (int64_t)g->recs[k] + 1);
+        ie_json_add_str_or_null(mo, "path", r->path);
+        ie_json_add_int(mo, "width", r->width);
+        ie_json_add_int(mo, "height", r->height);
+        ie_json_add_int(mo, "file_size_bytes", r->file_size_bytes);
+        ie_json_add_str_or_null(mo, "format", r->format);
+        if (d >= 0)
+            ie_json_add_int(mo, "distance", d);
+        else
+            cJSON_AddNullToObject(mo, "distance");
+        cJSON_AddItemToArray(members, mo);
+    }
+    return o;
+}
+
+/* The index blob: a header, one entry per group, then each group's JSON text. */
+struct dup_index_head {
+    uint64_t n_groups, total_images;
+};
+struct dup_index_entry {
+    uint64_t off, len, listed;
+};
+
+int srv_result_dup_index(const struct srv_scan_row *row, const struct ie_manifest *m, void *ctx,
+                         struct ie_buf *out, const char **mime, struct ie_err *err)
+{
+    const struct srv_dup_page_req *q = ctx;
+    struct ie_dup_opts opts;
+    struct ie_duplicates d;
+    struct ie_buf text;
+    (void)row;
+    *mime = "application/octet-stream";
+    ie_dup_opts_init(&opts);
+    opts.threshold = q->threshold;
+    ie_duplicates_init(&d);
+    ie_buf_init(&text);
+    int rc = ie_duplicates_find(m->recs, m->n, &opts, &d, err);
+    if (rc < 0)
+        goto out;
+    const struct ie_dup_list *l = q->near ? &d.near : &d.exact;
+    struct dup_index_head head = {l->n, 0};
+    struct dup_index_entry *ents = ie_xcalloc(l->n ? l->n : 1, sizeof(*ents));
+    for (size_t i = 0; i < l->n; i++) {
+        size_t before = text.len;
+        head.total_images += l->groups[i].n;
+        json_into(&text, dup_group_json(m->recs, &l->groups[i]));
+        ents[i] = (struct dup_index_entry){before, text.len - before,
+                                           l->groups[i].n < SRV_DUP_PAGE_GROUP_MEMBERS
+                                               ? l->groups[i].n
+                                               : SRV_DUP_PAGE_GROUP_MEMBERS};
+    }
+    ie_buf_add(out, &head, sizeof(head));
+    ie_buf_add(out, ents, l->n * sizeof(*ents));
+    ie_buf_add(out, text.data ? text.data : "", text.len);
+    free(ents);
+out:
+    ie_buf_release(&text);
+    ie_duplicates_release(&d);
+    return rc;
+}
+
+int srv_dup_page_from_index(const void *blob, size_t len, const struct srv_dup_page_req *q,
+                            struct ie_buf *out)
+{
+    struct dup_index_head head;
+    const char *p = blob;
+    size_t i, listed = 0;
+    if (len < sizeof(head))
+        return IE_EINVAL;
+    memcpy(&head, p, sizeof(head));
+    if (head.n_groups > (len - sizeof(head)) / sizeof(struct dup_index_entry))
+        return IE_EINVAL;
+    const char *ents = p + sizeof(head);
+    const char *text = ents + head.n_groups * sizeof(struct dup_index_entry);
+    size_t text_len = len - (size_t)(text - p);
+    ie_buf_adds(out, q->near ? "{\"kind\":\"near\"" : "{\"kind\":\"exact\"");
+    if (q->near)
+        ie_buf_addf(out, ",\"threshold\":%d", q->threshold);
+    else
+        ie_buf_adds(out, ",\"threshold\":null");
+    /* The duplicate count: images beyond one per group (see README, "Duplicates"). */
+    ie_buf_addf(out,
+                ",\"total_groups\":%llu,\"total_images\":%llu,\"duplicate_count\":%llu,"
+                "\"groups\":[",
+                (unsigned long long)head.n_groups, (unsigned long long)head.total_images,
+                (unsigned long long)(head.total_images - head.n_groups));
+    for (i = q->cursor; i < head.n_groups && i < q->cursor + (size_t)q->limit; i++) {
+        struct dup_index_entry e;
+        memcpy(&e, ents + i * sizeof(e), sizeof(e));
+        if (i > q->cursor && listed >= SRV_DUP_PAGE_MEMBERS)
+            break;
+        if (e.off > text_len || e.len > text_len - e.off)
+            return IE_EINVAL;
+        if (i > q->cursor)
+            ie_buf_addc(out, ',');
+        ie_buf_add(out, text + e.off, e.len);
+        listed += e.listed;
+    }
+    if (i < head.n_groups)
+        ie_buf_addf(out, "],\"next_cursor\":\"%zu\"}", i);
+    else
+        ie_buf_adds(out, "],\"next_cursor\":null}");
+    return 0;
+}
+
 /* Thresholds are the scan's own (its manifest settings). */
 int srv_result_checks(const struct srv_scan_row *row, const struct ie_manifest *m, void *ctx,
                       struct ie_buf *out, const char **mime, struct ie_err *err)
@@ -169,7 +303,7 @@ int srv_result_plot(const struct srv_scan_row *row, const struct ie_manifest *m,
 
 /* The warmed results, in the order a dashboard needs them, with the parameters its requests
  * pass (the `what` must be the one the API builds for that request). */
-#define WARM_MAX (3 + IE_PLOT_NTYPES + SRV_WARM_THRESHOLD_MAX + 1)
+#define WARM_MAX (5 + IE_PLOT_NTYPES + SRV_WARM_THRESHOLD_MAX + 1)
 struct warmed {
     char what[64];
     srv_result_fn fn;
@@ -179,6 +313,7 @@ struct warm_params {
     struct ie_dup_opts dup[SRV_WARM_THRESHOLD_MAX + 1];
     unsigned all;
     struct srv_plot_request plots[IE_PLOT_NTYPES];
+    struct srv_dup_page_req pages[2]; /* the group indexes of exact and near (default) pages */
 };
 
 static size_t warmed_list(struct warmed out[WARM_MAX], struct warm_params *p)
@@ -198,6 +333,13 @@ static size_t warmed_list(struct warmed out[WARM_MAX], struct warm_params *p)
     srv_result_duplicates_what(out[n].what, sizeof(out[n].what), IE_DUP_DEFAULT_THRESHOLD);
     out[n].fn = srv_result_duplicates;
     out[n++].ctx = &p->dup[IE_DUP_DEFAULT_THRESHOLD];
+    for (int k = 0; k < 2; k++) {
+        p->pages[k] =
+            (struct srv_dup_page_req){.near = k == 1, .threshold = IE_DUP_DEFAULT_THRESHOLD};
+        srv_result_dup_index_what(out[n].what, sizeof(out[n].what), &p->pages[k]);
+        out[n].fn = srv_result_dup_index;
+        out[n++].ctx = &p->pages[k];
+    }
     for (int t = 0; t < IE_PLOT_NTYPES; t++) {
         struct srv_plot_request *pr = &p->plots[t];
         char file[32];

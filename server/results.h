@@ -33,6 +33,31 @@ void srv_result_key(char *out, size_t n, const struct srv_scan_row *row, const c
 void srv_result_duplicates_what(char *out, size_t n, int threshold);
 void srv_result_check_what(char *out, size_t n, const char *name);
 
+/* A page of duplicate groups (GET duplicates?cursor=&limit=), the reviewing view: what and how
+ * many groups to show, from group `cursor` on. */
+struct srv_dup_page_req {
+    bool near;     /* near groups at threshold; else exact groups (identical phash) */
+    int threshold; /* near groups only */
+    size_t cursor; /* the first group's position */
+    int limit;     /* at most this many groups (fewer when the member budget runs out) */
+};
+/* The `what` of a kind's group index (one per kind and threshold; pages are cut from it). */
+void srv_result_dup_index_what(char *out, size_t n, const struct srv_dup_page_req *q);
+/* A group index for pages (cursor and limit unused): a binary blob of every group's JSON, cut
+ * into pages by srv_dup_page_from_index without parsing. ctx: const struct srv_dup_page_req *. */
+#define SRV_DUP_PAGE_GROUP_MEMBERS 500
+#define SRV_DUP_PAGE_MEMBERS       2000
+int srv_result_dup_index(const struct srv_scan_row *row, const struct ie_manifest *m, void *ctx,
+                         struct ie_buf *out, const char **mime, struct ie_err *err);
+/* Appends q's page of an index blob: {"kind", "threshold", "total_groups", "total_images",
+ * "duplicate_count", "groups": [{"size", "keeper", "members_truncated", "members": [{"id",
+ * "path", "width", "height", "file_size_bytes", "format", "distance"}]}], "next_cursor"}. A
+ * group lists at most SRV_DUP_PAGE_GROUP_MEMBERS members, and a page stops once it has listed
+ * SRV_DUP_PAGE_MEMBERS (always at least one group), so a page stays under about 1 MB. Returns
+ * 0, or IE_EINVAL for a blob that is not an index. */
+int srv_dup_page_from_index(const void *blob, size_t len, const struct srv_dup_page_req *q,
+                            struct ie_buf *out);
+
 /* SPEC 4.2 summary; ctx unused. */
 int srv_result_summary(const struct srv_scan_row *row, const struct ie_manifest *m, void *ctx,
                        struct ie_buf *out, const char **mime, struct ie_err *err);

@@ -38,6 +38,10 @@ cJSON *srv_scan_row_to_json(const struct srv_scan_row *r)
     cJSON *opts = cJSON_Parse(r->options_json ? r->options_json : "{}");
     cJSON_AddItemToObject(o, "options", opts ? opts : cJSON_CreateObject());
     cJSON_AddBoolToObject(o, "imported", r->imported);
+    if (r->version > 0)
+        ie_json_add_int(o, "version", r->version);
+    else
+        cJSON_AddNullToObject(o, "version");
     cJSON_AddStringToObject(o, "created_at", r->created_at);
     ie_json_add_str_or_null(o, "started_at", r->started_at);
     ie_json_add_str_or_null(o, "finished_at", r->finished_at);
@@ -68,6 +72,13 @@ static char *col_str(sqlite3_stmt *st, int i)
     "id, name, root, status, options_json, manifest_path, imported, created_at, started_at, "      \
     "finished_at, error, total, processed, corrupt, bytes, rate_per_s, eta_s, seq"
 
+/* What a SELECT reads: the columns, then the scan's version within its root (1 for the first
+ * scan of a root; counted over the root's scans that exist, through scans_by_root). An import
+ * whose manifest named no folder has the root "" and no version. */
+#define SCAN_SELECT                                                                                \
+    "SELECT " SCAN_COLS ", CASE WHEN root = '' THEN 0 ELSE (SELECT COUNT(*) FROM scans v WHERE "   \
+    "v.root = scans.root AND v.seq <= scans.seq) END FROM scans "
+
 static void read_row(sqlite3_stmt *st, struct srv_scan_row *r)
 {
     r->id = col_str(st, 0);
@@ -89,6 +100,7 @@ static void read_row(sqlite3_stmt *st, struct srv_scan_row *r)
     r->has_eta = sqlite3_column_type(st, 16) != SQLITE_NULL;
     r->eta_s = sqlite3_column_double(st, 16);
     r->seq = sqlite3_column_int64(st, 17);
+    r->version = sqlite3_column_int64(st, 18);
 }
 
 static int step_done(sqlite3 *db, sqlite3_stmt *st, struct ie_err *err)
@@ -145,14 +157,17 @@ int srv_store_insert_scan(sqlite3 *db, const struct srv_scan_row *r, struct ie_e
     return step_done(db, st, err);
 }
 
-static int get_one(sqlite3 *db, const char *sql, const char *arg, struct srv_scan_row *r,
-                   struct ie_err *err)
+/* The first row of sql with arg bound to ?1 (and arg2 to ?2, when sql has it). */
+static int get_one(sqlite3 *db, const char *sql, const char *arg, int64_t arg2,
+                   struct srv_scan_row *r, struct ie_err *err)
 {
     sqlite3_stmt *st;
     int rc = srv_db_prepare_cached(db, sql, &st, err);
     if (rc < 0)
         return rc;
     sqlite3_bind_text(st, 1, arg, -1, SQLITE_STATIC);
+    if (sqlite3_bind_parameter_count(st) >= 2)
+        sqlite3_bind_int64(st, 2, arg2);
     int s = sqlite3_step(st);
     if (s == SQLITE_ROW) {
         read_row(st, r);
@@ -168,16 +183,25 @@ static int get_one(sqlite3 *db, const char *sql, const char *arg, struct srv_sca
 
 int srv_store_get_scan(sqlite3 *db, const char *id, struct srv_scan_row *r, struct ie_err *err)
 {
-    return get_one(db, "SELECT " SCAN_COLS " FROM scans WHERE id = ?", id, r, err);
+    return get_one(db, SCAN_SELECT "WHERE id = ?", id, 0, r, err);
 }
 
 int srv_store_last_scan_of_root(sqlite3 *db, const char *root, struct srv_scan_row *r,
                                 struct ie_err *err)
 {
     return get_one(db,
-                   "SELECT " SCAN_COLS " FROM scans WHERE root = ? AND imported = 0 AND "
-                   "status != 'failed' ORDER BY seq DESC LIMIT 1",
-                   root, r, err);
+                   SCAN_SELECT "WHERE root = ? AND imported = 0 AND "
+                               "status != 'failed' ORDER BY seq DESC LIMIT 1",
+                   root, 0, r, err);
+}
+
+int srv_store_version_before(sqlite3 *db, const char *root, int64_t before_seq,
+                             struct srv_scan_row *r, struct ie_err *err)
+{
+    return get_one(db,
+                   SCAN_SELECT "WHERE root = ?1 AND status = 'succeeded' AND seq < ?2 "
+                               "ORDER BY seq DESC LIMIT 1",
+                   root, before_seq, r, err);
 }
 
 int srv_store_set_status(sqlite3 *db, const char *id, const char *status, const char *error,
@@ -260,16 +284,23 @@ int srv_store_unfinished(sqlite3 *db, char ***ids, size_t *n, struct ie_err *err
 int srv_store_list_scans(sqlite3 *db, const char *status, int limit, int64_t before_seq,
                          cJSON **out, struct ie_err *err)
 {
+    return srv_store_list_versions(db, status, NULL, limit, before_seq, out, err);
+}
+
+int srv_store_list_versions(sqlite3 *db, const char *status, const char *root, int limit,
+                            int64_t before_seq, cJSON **out, struct ie_err *err)
+{
     sqlite3_stmt *st;
     int rc = srv_db_prepare(db,
-                            "SELECT " SCAN_COLS " FROM scans WHERE (?1 IS NULL OR status = ?1) "
-                            "AND seq < ?2 ORDER BY seq DESC LIMIT ?3",
+                            SCAN_SELECT "WHERE (?1 IS NULL OR status = ?1) AND (?4 IS NULL OR "
+                                        "root = ?4) AND seq < ?2 ORDER BY seq DESC LIMIT ?3",
                             &st, err);
     if (rc < 0)
         return rc;
     sqlite3_bind_text(st, 1, status, -1, SQLITE_STATIC);
     sqlite3_bind_int64(st, 2, before_seq);
     sqlite3_bind_int(st, 3, limit + 1);
+    sqlite3_bind_text(st, 4, root, -1, SQLITE_STATIC);
     cJSON *o = cJSON_CreateObject();
     cJSON *arr = cJSON_AddArrayToObject(o, "scans");
     int n = 0;

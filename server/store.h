@@ -21,6 +21,7 @@ struct srv_scan_row {
     bool has_eta;
     double eta_s;
     int64_t seq;
+    int64_t version; /* 1-based among the scans of its root; 0 for a row not read by a SELECT */
 };
 void srv_scan_row_release(struct srv_scan_row *r);
 
@@ -33,6 +34,10 @@ int srv_store_get_scan(sqlite3 *db, const char *id, struct srv_scan_row *r, stru
 /* The newest scan of a root that is not failed, or IE_ENOENT. */
 int srv_store_last_scan_of_root(sqlite3 *db, const char *root, struct srv_scan_row *r,
                                 struct ie_err *err);
+/* The newest succeeded scan of root older than before_seq (INT64_MAX: the newest of all), or
+ * IE_ENOENT with a message. */
+int srv_store_version_before(sqlite3 *db, const char *root, int64_t before_seq,
+                             struct srv_scan_row *r, struct ie_err *err);
 int srv_store_set_status(sqlite3 *db, const char *id, const char *status, const char *error,
                          struct ie_err *err);
 int srv_store_set_progress(sqlite3 *db, const char *id, const struct ie_scan_progress *p,
@@ -43,6 +48,9 @@ int srv_store_unfinished(sqlite3 *db, char ***ids, size_t *n, struct ie_err *err
 /* A page of scans, newest first: {"scans": [...], "next_cursor": "..."|null}. */
 int srv_store_list_scans(sqlite3 *db, const char *status, int limit, int64_t before_seq,
                          cJSON **out, struct ie_err *err);
+/* The same page restricted to the scans of one root when root is not NULL (its versions). */
+int srv_store_list_versions(sqlite3 *db, const char *status, const char *root, int limit,
+                            int64_t before_seq, cJSON **out, struct ie_err *err);
 int64_t srv_store_next_seq(sqlite3 *db);
 
 /* What indexing saw: record and corrupt counts, and the header's input_dir (owned, or NULL). */

@@ -357,9 +357,13 @@ await run(async () => {
   await page.goto(`${BASE_URL}/#/scans`);
   await rendered(page, 'scans');
   await page.locator(`tr[data-scan-id="${gone.body.id}"] button:has-text("Rescan")`).click();
-  await page.waitForSelector(`tr[data-scan-id="${gone.body.id}"][data-status="failed"]`, { timeout: 30_000 });
-  assertContains(await page.textContent(`tr[data-scan-id="${gone.body.id}"]`), 'cannot open', 'a failed scan shows its reason in the list');
-  await page.click(`tr[data-scan-id="${gone.body.id}"] a.scan-name`);
+  // A rescan is a new version of the root: the new version fails, the old one stays succeeded.
+  const failedRow = 'tr[data-status="failed"]:has(a.scan-name:text-is("gone"))';
+  await page.waitForSelector(failedRow, { timeout: 30_000 });
+  const goneV2 = await page.getAttribute(failedRow, 'data-scan-id');
+  assert(goneV2 !== gone.body.id && await page.isVisible(`tr[data-scan-id="${gone.body.id}"][data-status="succeeded"]`), 'the rescan is a new version and the old one stays succeeded');
+  assertContains(await page.textContent(`tr[data-scan-id="${goneV2}"]`), 'cannot open', 'a failed scan shows its reason in the list');
+  await page.click(`tr[data-scan-id="${goneV2}"] a.scan-name`);
   await page.waitForSelector('[data-tab-body] .error-box');
   assertContains(await page.textContent('[data-tab-body]'), 'This scan failed', 'the scan page says the scan failed');
   assertContains(await page.textContent('[data-tab-body]'), 'No such file or directory', 'with the reason');

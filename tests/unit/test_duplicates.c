@@ -700,3 +700,25 @@ Test(duplicates, is_flat_rule)
     r.is_corrupt = true;
     cr_assert_not(ie_duplicates_is_flat(&r, 2.0));
 }
+
+Test(duplicates, keeper_has_most_pixels_then_largest_file_then_first_path)
+{
+    struct ie_record r[4];
+    size_t members[4] = {0, 1, 2, 3};
+    struct ie_dup_group g = {members, 4, 0};
+    char pa[] = "/d/a.jpg", pb[] = "/d/b.jpg", pc[] = "/d/c.jpg", pd[] = "/d/d.jpg";
+    for (int i = 0; i < 4; i++)
+        ie_record_init(&r[i]);
+    r[0].path = pa, r[0].width = 400, r[0].height = 300, r[0].file_size_bytes = 900;
+    r[1].path = pb, r[1].width = 300, r[1].height = 400, r[1].file_size_bytes = 900;
+    r[2].path = pc, r[2].width = 200, r[2].height = 600, r[2].file_size_bytes = 100;
+    r[3].path = pd, r[3].width = 100, r[3].height = 100, r[3].file_size_bytes = 99999;
+    /* Three have 120,000 pixels; a and b have the larger file; a comes first by path. */
+    cr_expect_eq(ie_duplicates_keeper(r, &g), 0);
+    r[1].file_size_bytes = 901;
+    cr_expect_eq(ie_duplicates_keeper(r, &g), 1, "the larger file wins a tie of pixels");
+    r[2].width = 201;
+    cr_expect_eq(ie_duplicates_keeper(r, &g), 2, "more pixels win over a larger file");
+    g.n = 0;
+    cr_expect_eq(ie_duplicates_keeper(r, &g), 0, "an empty group");
+}

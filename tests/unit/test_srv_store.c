@@ -442,7 +442,7 @@ Test(store, scan_json_has_options_progress_and_nulls)
     cJSON *o = srv_scan_row_to_json(&r);
     char *s = cJSON_PrintUnformatted(o);
     cr_expect_str_eq(s, "{\"id\":\"s1\",\"name\":\"s1\",\"root\":\"/r\",\"status\":\"queued\","
-                        "\"options\":{\"workers\":2},\"imported\":false,"
+                        "\"options\":{\"workers\":2},\"imported\":false,\"version\":1,"
                         "\"created_at\":\"2025-06-01T10:00:00.000000+00:00\","
                         "\"started_at\":null,\"finished_at\":null,\"error\":null,"
                         "\"progress\":{\"total\":0,\"processed\":0,\"corrupt\":0,\"bytes\":0,"

@@ -243,11 +243,11 @@ function scanRow(s) {
   const link = `#/scan/${encodeURIComponent(s.id)}/overview`;
   const actions = [];
   if (s.status === 'running' || s.status === 'queued') actions.push(h('button', { class: 'btn small', type: 'button', 'data-action': 'cancel', onclick: () => act(s, 'cancel') }, 'Cancel'));
-  if (FINAL.has(s.status) && !s.imported) actions.push(h('button', { class: 'btn small', type: 'button', 'data-action': 'resume', onclick: () => act(s, 'resume'), title: s.status === 'succeeded' ? 'Scan again: unchanged files are not re-read' : 'Continue where it stopped' }, s.status === 'succeeded' ? 'Rescan' : 'Resume'));
+  if (FINAL.has(s.status) && !s.imported) actions.push(h('button', { class: 'btn small', type: 'button', 'data-action': 'resume', onclick: () => act(s, 'resume'), title: s.status === 'succeeded' ? 'Scan again as a new version (this one stays): unchanged files are not re-read' : 'Continue where it stopped' }, s.status === 'succeeded' ? 'Rescan' : 'Resume'));
   if (FINAL.has(s.status)) actions.push(h('button', { class: 'btn small danger', type: 'button', 'data-action': 'delete', onclick: () => del(s) }, 'Delete'));
   const p = s.progress || {};
   return h('tr', { dataset: { scanId: s.id, status: s.status } },
-    h('td', null, h('a', { class: 'scan-name', href: link, 'data-action': 'open' }, s.name), h('div', { class: 'scan-root mono' }, s.root)),
+    h('td', null, h('a', { class: 'scan-name', href: link, 'data-action': 'open' }, s.name), h('div', { class: 'scan-root mono' }, s.root, s.version ? h('span', { class: 'muted', 'data-col': 'version' }, ` · v${s.version}`) : null)),
     h('td', null, badge(s.status)),
     h('td', null, progressCell(s)),
     h('td', { class: 'num', 'data-col': 'images', 'data-label': 'images' }, fmtInt(s.status === 'succeeded' ? p.total : p.processed)),
@@ -268,11 +268,14 @@ function updateRow(s) {
   if (focused) (tr.querySelector(`[data-action="${focused}"]`) || tr.querySelector('[data-action="open"]')).focus();
 }
 
+// Rescan of a succeeded scan makes a new version (a new row on top) and keeps the old one.
 async function act(s, verb) {
+  const rescan = verb === 'resume' && s.status === 'succeeded';
   try {
-    const n = await api(`/scans/${encodeURIComponent(s.id)}/${verb}`, { method: 'POST' });
-    toast(verb === 'cancel' ? `Cancelling "${s.name}"` : `"${s.name}" ${s.status === 'succeeded' ? 'rescanning' : 'resumed'}`);
-    if (n && n.id) updateRow(n);
+    const n = await api(`/scans/${encodeURIComponent(s.id)}/${rescan ? 'rescan' : verb}`, { method: 'POST' });
+    toast(verb === 'cancel' ? `Cancelling "${s.name}"` : rescan ? `"${s.name}" rescanning as version ${n && n.version ? n.version : 'new'}` : `"${s.name}" resumed`);
+    if (n && n.id && rows.has(n.id)) updateRow(n);
+    else if (n && n.id) await loadList(listBox, true);
     syncStreams();
   } catch (e) {
     toast(e.message, true);

@@ -121,6 +121,11 @@ bool ie_duplicates_is_flat(const struct ie_record *r, double max_std);
 int ie_duplicates_find(const struct ie_record *recs, size_t n, const struct ie_dup_opts *opts,
                        struct ie_duplicates *out, struct ie_err *err);
 
+/* The suggested keeper of group g: the member with the most pixels (width x height), then the
+ * largest file, then the first in path order. Returns its position in g->recs (0 for an empty
+ * group). recs must be the array the result was computed from. */
+size_t ie_duplicates_keeper(const struct ie_record *recs, const struct ie_dup_group *g);
+
 /* Records in exact groups beyond the first of each group: imgeda's duplicate count, the
  * numerator of the gate's max_duplicate_pct. */
 size_t ie_duplicates_exact_extra(const struct ie_duplicates *d);

@@ -44,6 +44,7 @@ enum {
     IE_SLIM_F_ARTIFACT = 1u << 3,
     IE_SLIM_F_BLURRY = 1u << 4,
     IE_SLIM_F_PHASH = 1u << 5, /* phash holds a value (the text was 64 lowercase hex digits) */
+    IE_SLIM_F_CHASH = 1u << 6, /* content_hash holds a value ("xxh3_128:" + 32 hex digits) */
 };
 
 /* A field's JSON value as Python holds it. IE_JHASH is a phash kept as 256 bits (its text is
@@ -77,6 +78,7 @@ struct ie_slim_record {
     int64_t file_size_bytes;
     double aspect_ratio;
     struct ie_hash256 phash; /* valid when flags & IE_SLIM_F_PHASH */
+    uint64_t chash[2];       /* the content hash's 128 bits; valid when flags & IE_SLIM_F_CHASH */
     int32_t width, height;
     uint32_t irregular_block; /* 0, or 1 + index of the block holding exact irregular values */
     uint16_t irregular;       /* bit (1 << enum ie_slim_field) per irregular field */
@@ -96,6 +98,7 @@ struct ie_slim_manifest {
     struct ie_slim_record *recs;
     size_t n, cap;
     bool has_header;        /* a __manifest_meta__ line was seen */
+    const char *input_dir;  /* the header's input_dir (the scanned root), or NULL */
     size_t skipped_lines;   /* lines that are not JSON objects with a string "path" */
     size_t long_lines;      /* of those, lines over IE_MANIFEST_MAX_LINE (never held whole) */
     size_t first_long_line; /* the 1-based number of the first, 0 when none */
@@ -113,7 +116,7 @@ void ie_slim_manifest_init(struct ie_slim_manifest *m);
 void ie_slim_manifest_release(struct ie_slim_manifest *m);
 
 /* Reads the JSONL manifest at path into m (initialised and empty), streaming: memory is about
- * 120 bytes plus the path per record, never the whole file. Lines are parsed with a strict JSON
+ * 136 bytes plus the path per record, never the whole file. Lines are parsed with a strict JSON
  * (RFC 8259) scanner that keeps only the slim fields: blank lines are skipped, lines that are
  * not a JSON object with a string "path" are skipped and counted, lines over
  * IE_MANIFEST_MAX_LINE bytes too, header lines ("__manifest_meta__": true) are recognised and
