@@ -58,9 +58,11 @@ static void coeffs_compute(int in_size, int out_size, struct coeffs *c)
     int ksize = (int)ceil(support) * 2 + 1;
     double *w = ie_xmalloc(sizeof(double) * (size_t)ksize);
 
-    c->ksize = ksize;
+    /* Each pixel's weights are padded with zeros to a multiple of 8, so the AVX2 passes can run
+     * whole vectors past the last tap (a zero weight adds nothing). */
+    c->ksize = (ksize + 7) & ~7;
     c->bounds = ie_xmalloc(sizeof(int) * 2 * (size_t)out_size);
-    c->kk = ie_xcalloc((size_t)out_size * (size_t)ksize, sizeof(int32_t));
+    c->kk = ie_xcalloc((size_t)out_size * (size_t)c->ksize, sizeof(int32_t));
     for (int xx = 0; xx < out_size; xx++) {
         double center = (xx + 0.5) * scale;
         double ww = 0.0, ss = 1.0 / filterscale;
@@ -75,7 +77,7 @@ static void coeffs_compute(int in_size, int out_size, struct coeffs *c)
             w[x] = lanczos((x + xmin - center + 0.5) * ss);
             ww += w[x];
         }
-        int32_t *k = &c->kk[(size_t)xx * (size_t)ksize];
+        int32_t *k = &c->kk[(size_t)xx * (size_t)c->ksize];
         for (int x = 0; x < xmax; x++) {
             double v = ww != 0.0 ? w[x] / ww : w[x];
             k[x] = (int32_t)(v < 0 ? -0.5 + v * (1 << PRECISION_BITS)
@@ -215,6 +217,16 @@ __attribute__((target("avx2"))) static void hpixel3_avx2(const uint8_t *s, const
         a1 = _mm256_add_epi32(a1, _mm256_mullo_epi32(_mm256_cvtepu8_epi32(g), kv));
         a2 = _mm256_add_epi32(a2, _mm256_mullo_epi32(_mm256_cvtepu8_epi32(b), kv));
     }
+    if (x == n) {
+        /* All three sums at once: pairwise adds, then the two halves. */
+        __m256i t = _mm256_hadd_epi32(_mm256_hadd_epi32(a0, a1), _mm256_hadd_epi32(a2, a2));
+        __m128i v = _mm_add_epi32(_mm256_castsi256_si128(t), _mm256_extracti128_si256(t, 1));
+        v = _mm_srai_epi32(_mm_add_epi32(v, _mm_set1_epi32(ROUND_HALF)), PRECISION_BITS);
+        v = _mm_packus_epi16(_mm_packs_epi32(v, v), v);
+        uint32_t rgb = (uint32_t)_mm_cvtsi128_si32(v);
+        memcpy(dst, &rgb, 3);
+        return;
+    }
     int32_t s0 = ROUND_HALF + hsum8(a0), s1 = ROUND_HALF + hsum8(a1), s2 = ROUND_HALF + hsum8(a2);
     for (; x < n; x++) {
         s0 += s[x * 3] * k[x];
@@ -265,11 +277,15 @@ __attribute__((target("avx2"))) static void pass_horizontal_avx2(const uint8_t *
         uint8_t *dst = out + (size_t)y * (size_t)ow * (size_t)bands;
         for (int xx = 0; xx < ow; xx++) {
             const int32_t *k = &c->kk[(size_t)xx * (size_t)c->ksize];
-            const uint8_t *s = src + (size_t)c->bounds[xx * 2] * (size_t)bands;
+            int xmin = c->bounds[xx * 2], n = c->bounds[xx * 2 + 1], n8 = (n + 7) & ~7;
+            const uint8_t *s = src + (size_t)xmin * (size_t)bands;
+            /* Whole vectors over the zero-padded weights unless they would read past the row. */
+            if (xmin + n8 <= w)
+                n = n8;
             if (bands == 3)
-                hpixel3_avx2(s, k, c->bounds[xx * 2 + 1], dst + xx * 3);
+                hpixel3_avx2(s, k, n, dst + xx * 3);
             else
-                dst[xx] = hpixel1_avx2(s, k, c->bounds[xx * 2 + 1]);
+                dst[xx] = hpixel1_avx2(s, k, n);
         }
     }
 }
@@ -374,15 +390,17 @@ static void run_vertical(const uint8_t *in, int w, int bands, uint8_t *out, int 
     pass_vertical(in, w, bands, out, oh, c, row_shift);
 }
 
-uint8_t *ie_resample_lanczos(const uint8_t *in, int w, int h, int bands, int ow, int oh)
+/* The two passes into out; the intermediate rows in the thread's scratch buffer or, for the
+ * public call (which may run on a thread that never calls ie_thread_done), a malloc'd one. */
+static void resample(const uint8_t *in, int w, int h, int bands, int ow, int oh, uint8_t *out,
+                     bool scratch)
 {
     struct coeffs ch, cv;
     bool need_h = ow != w, need_v = oh != h;
-    uint8_t *out = ie_xmalloc((size_t)ow * (size_t)oh * (size_t)bands);
 
     if (!need_h && !need_v) {
         memcpy(out, in, (size_t)w * (size_t)h * (size_t)bands);
-        return out;
+        return;
     }
     coeffs_compute(w, ow, &ch);
     coeffs_compute(h, oh, &cv);
@@ -390,11 +408,12 @@ uint8_t *ie_resample_lanczos(const uint8_t *in, int w, int h, int bands, int ow,
     int y_last = cv.bounds[oh * 2 - 2] + cv.bounds[oh * 2 - 1];
     if (need_h) {
         if (need_v) {
-            int rows = y_last - y_first;
-            uint8_t *tmp = ie_xmalloc((size_t)ow * (size_t)rows * (size_t)bands);
-            run_horizontal(in, w, bands, y_first, rows, tmp, ow, &ch);
+            size_t n = (size_t)ow * (size_t)(y_last - y_first) * (size_t)bands;
+            uint8_t *tmp = scratch ? ie__scratch(IE_SCRATCH_RESAMPLE, n) : ie_xmalloc(n);
+            run_horizontal(in, w, bands, y_first, y_last - y_first, tmp, ow, &ch);
             run_vertical(tmp, ow, bands, out, oh, &cv, y_first);
-            free(tmp);
+            if (!scratch)
+                free(tmp);
         } else {
             run_horizontal(in, w, bands, 0, h, out, ow, &ch);
         }
@@ -403,5 +422,16 @@ uint8_t *ie_resample_lanczos(const uint8_t *in, int w, int h, int bands, int ow,
     }
     coeffs_release(&ch);
     coeffs_release(&cv);
+}
+
+uint8_t *ie_resample_lanczos(const uint8_t *in, int w, int h, int bands, int ow, int oh)
+{
+    uint8_t *out = ie_xmalloc((size_t)ow * (size_t)oh * (size_t)bands);
+    resample(in, w, h, bands, ow, oh, out, false);
     return out;
+}
+
+void ie__resample_into(const uint8_t *in, int w, int h, int bands, int ow, int oh, uint8_t *out)
+{
+    resample(in, w, h, bands, ow, oh, out, true);
 }
