@@ -48,11 +48,13 @@ int ie_init(const char *argv0, struct ie_err *err)
 
 void ie_thread_done(void)
 {
+    ie__scratch_release();
     vips_thread_shutdown();
 }
 
 void ie_shutdown(void)
 {
+    ie__scratch_release();
     vips_shutdown();
 }
 
@@ -404,8 +406,6 @@ static int working_image(const void *buf, size_t len, VipsImage *header, const c
                          const struct ie_scan_options *o, struct ie_rgb *out, struct ie_record *r)
 {
     VipsImage *im = header;
-    void *pixels = NULL;
-    size_t psize = 0;
     int rc = -1;
     int W = header->Xsize, H = header->Ysize;
 
@@ -426,30 +426,25 @@ static int working_image(const void *buf, size_t len, VipsImage *header, const c
             im = shrunk;
         }
     }
-    pixels = vips_image_write_to_memory(im, &psize);
-    if (!pixels) {
+    int w = im->Xsize, h = im->Ysize;
+    size_t psize = VIPS_IMAGE_SIZEOF_IMAGE(im);
+    /* Decode straight into this thread's reused buffer: vips_image_write_to_memory would hand
+     * back a fresh, zeroed, full-size allocation whose every page faults in again. */
+    void *pixels = ie__scratch(IE_SCRATCH_DECODE, psize ? psize : 1);
+    VipsImage *mem = vips_image_new_from_memory(pixels, psize, w, h, im->Bands, im->BandFmt);
+    if (!mem || vips_image_write(im, mem) != 0) {
         char *e = vips_error_line("cannot decode image");
         set_corrupt(r, e);
         free(e);
+        if (mem)
+            g_object_unref(mem);
         goto out;
     }
-    int w = im->Xsize, h = im->Ysize;
-    if (psize <
-        (size_t)w * (size_t)h * (size_t)im->Bands * (size_t)vips_format_sizeof(im->BandFmt)) {
-        set_corrupt(r, "decoder returned too few pixels");
-        goto out;
-    }
-    uint8_t *rgb;
-    if (im->BandFmt == VIPS_FORMAT_UCHAR && im->Bands == 3) {
-        /* Already the working format: adopt the decoder's buffer instead of copying it.
-         * GLib >= 2.46 allocates with the system malloc, so free() releases it. */
-        rgb = pixels;
-        pixels = NULL;
-    } else {
-        rgb = ie_xmalloc((size_t)w * (size_t)h * 3);
+    g_object_unref(mem);
+    uint8_t *rgb = pixels;
+    if (im->BandFmt != VIPS_FORMAT_UCHAR || im->Bands != 3) {
+        rgb = ie__scratch(IE_SCRATCH_RGB, (size_t)w * (size_t)h * 3 + 1);
         to_rgb8(pixels, w, h, im->Bands, im->BandFmt, im->Type == VIPS_INTERPRETATION_CMYK, rgb);
-        g_free(pixels);
-        pixels = NULL;
     }
 
     int longer = W > H ? W : H;
@@ -459,8 +454,8 @@ static int working_image(const void *buf, size_t len, VipsImage *header, const c
         /* Pillow refuses a zero side; a 1-pixel side keeps such strips analysable. */
         ow = ow < 1 ? 1 : ow;
         oh = oh < 1 ? 1 : oh;
-        uint8_t *small = ie_resample_lanczos(rgb, w, h, 3, ow, oh);
-        free(rgb);
+        uint8_t *small = ie__scratch(IE_SCRATCH_WORK, (size_t)ow * (size_t)oh * 3);
+        ie__resample_into(rgb, w, h, 3, ow, oh, small);
         rgb = small;
         w = ow;
         h = oh;
@@ -470,7 +465,6 @@ static int working_image(const void *buf, size_t len, VipsImage *header, const c
     out->px = rgb;
     rc = 0;
 out:
-    g_free(pixels);
     g_object_unref(im);
     return rc;
 }
@@ -599,7 +593,6 @@ void ie_analyze_buffer(const void *buf, size_t len, const struct ie_scan_options
     r->aspect_ratio = r->height > 0 ? ie_round((double)r->width / r->height, 4) : 0.0;
     analyse_pixels(&img, o, r);
 out:
-    free(img.px);
     if (header)
         g_object_unref(header);
     if (r->is_corrupt) {

@@ -2,7 +2,9 @@
 #ifndef IMGEDA_INTERNAL_H
 #define IMGEDA_INTERNAL_H
 
+#include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "imgeda/record.h"
 
@@ -17,5 +19,32 @@
 /* Fills the EXIF fields of r from an EXIF blob (with or without the "Exif\0\0" header).
  * A broken blob leaves the fields at their defaults. Thread-safe. */
 void ie__exif_extract(const unsigned char *blob, size_t len, struct ie_record *r);
+
+/* Chooses the resampler's passes: true asks for the AVX2 passes (granted only when the CPU has
+ * AVX2), false forces the scalar reference. Returns whether the AVX2 passes are now in use. For
+ * tests and benchmarks; call before any thread resamples. */
+bool ie__resample_set_simd(bool on);
+
+/* Per-thread scratch buffers, reused across the images a thread analyses so that a scan does
+ * not fault in (and libvips does not zero) fresh full-size buffers for every image: the pages of
+ * a reused buffer are already mapped. They are thread-local storage rather than a context the
+ * engine passes, because the public per-image calls (ie_analyze_*) keep their signatures and
+ * core starts no thread; ie_thread_done() (which every thread that analyses must already call
+ * for libvips) and ie_shutdown() free them. A buffer keeps the size of the largest image its
+ * thread has seen, which is the peak a fresh buffer would reach anyway. */
+enum ie__scratch_slot {
+    IE_SCRATCH_DECODE,   /* the decoder's output at its own format */
+    IE_SCRATCH_RGB,      /* that output converted to 8-bit RGB */
+    IE_SCRATCH_WORK,     /* the working image after the Lanczos reduction */
+    IE_SCRATCH_RESAMPLE, /* the Lanczos horizontal pass's intermediate rows */
+    IE_SCRATCH_COUNT
+};
+/* A buffer of at least n bytes (contents undefined), valid until the next call for the same
+ * slot on this thread or ie__scratch_release(). Aborts when memory runs out, as ie_xmalloc. */
+void *ie__scratch(enum ie__scratch_slot which, size_t n);
+void ie__scratch_release(void);
+/* ie_resample_lanczos into a caller's buffer of ow*oh*bands bytes, its intermediate rows in the
+ * IE_SCRATCH_RESAMPLE buffer. */
+void ie__resample_into(const uint8_t *in, int w, int h, int bands, int ow, int oh, uint8_t *out);
 
 #endif

@@ -28,6 +28,7 @@ ie_unit_test(util)
 ie_unit_test(thumbnail)
 # Integration tests: ie_integration_test(<name>) for tests/integration/<name>.sh.
 ie_integration_test(test_cli_scan)
+ie_integration_test(test_resample_simd)
 ie_integration_test(test_kill_resume)
 ie_integration_test(test_daemon)
 ie_integration_test(test_daemon_marks)
