@@ -19,7 +19,8 @@ s3_start() {
   node --openssl-legacy-provider "$S3RVER" -d "$WORK/s3data" -a 127.0.0.1 -p 0 "${args[@]}" >"$WORK/s3rver.log" 2>&1 &
   S3PID=$!
   for _ in $(seq 1 200); do
-    S3PORT=$(sed -n 's/.*listening on 127.0.0.1:\([0-9]*\).*/\1/p' "$WORK/s3rver.log" | head -1)
+    # The log may not exist yet (the child opens it): no port yet, not an error.
+    S3PORT=$(sed -n 's/.*listening on 127.0.0.1:\([0-9]*\).*/\1/p' "$WORK/s3rver.log" 2>/dev/null | head -1 || true)
     [ -n "$S3PORT" ] && break
     kill -0 "$S3PID" 2>/dev/null || { cat "$WORK/s3rver.log" >&2; fail "s3rver did not start"; }
     sleep 0.05

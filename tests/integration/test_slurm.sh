@@ -119,7 +119,7 @@ wait_job() {
   local id=$1 want=$2
   job_state=""
   for _ in $(seq 300); do
-    job_state=$(scontrol -o show job "$id" 2>/dev/null | grep -oE 'JobState=[A-Z_]+' | head -1)
+    job_state=$(scontrol -o show job "$id" 2>/dev/null | grep -oE 'JobState=[A-Z_]+' | head -1 || true)
     job_state=${job_state#JobState=}
     case $job_state in
       "$want") return 0 ;;
