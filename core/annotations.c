@@ -20,6 +20,8 @@
  *   train/images/x.jpg -> train/labels/x.txt, or x.txt next to x.jpg); imgeda reads only the
  *   .txt files directly in labels/, so split layouts gave it no annotations at all. All class
  *   names are used (imgeda passes only the first 10 on), as a list or an id -> name mapping.
+ * - A folder with images/ and labels/ (holding .txt files) but no data.yaml is YOLO, its classes
+ *   from classes.txt when present (Darknet's layout); imgeda needed data.yaml and took it as flat.
  * - Every COCO file is analysed (only the instances_* ones when present), not just the first
  *   JSON; COCO files are also found in split folders (Roboflow's train/_annotations.coco.json).
  * - Pascal VOC needs XML files in Annotations/ (the SPEC's rule); images are those in
