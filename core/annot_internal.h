@@ -232,6 +232,8 @@ int ie__annot_yolo_load_yaml(struct ie_annot_result *r, struct ie_annot_state *s
                              const char *text, size_t len, struct yolo_config *cfg);
 void ie__annot_yolo_parse(struct ie_annot_result *r, struct ie_annot_state *st, const char *file,
                           const char *data, size_t len, struct boxvec *bv);
+void ie__annot_yolo_image_boxes(struct ie_annot_result *r, struct ie_annot_state *st,
+                                const char *root, const char *image, struct boxvec *bv);
 int ie__annot_analyze_yolo(struct ie_annot_result *r, struct ie_annot_state *st, const char *root,
                            const struct walk *w, bool forced, struct ie_err *err);
 

@@ -210,6 +210,36 @@ static bool voc_has_xml(const char *root)
     return n > 0;
 }
 
+/* True when dir holds a .txt file directly or in one of its folders. */
+static bool dir_has_txt(const char *dir)
+{
+    size_t n = 0, n_sub = 0;
+    char **txt = ie__annot_list_dir(dir, false, "txt", &n);
+    ie__annot_free_strv(txt, n);
+    char **subs = n ? NULL : ie__annot_list_dir(dir, true, NULL, &n_sub);
+    for (size_t i = 0; i < n_sub && !n; i++) {
+        char *sd = ie__annot_join2(dir, subs[i]);
+        txt = ie__annot_list_dir(sd, false, "txt", &n);
+        ie__annot_free_strv(txt, n);
+        free(sd);
+    }
+    ie__annot_free_strv(subs, n_sub);
+    return n > 0;
+}
+
+/* Darknet-style YOLO without data.yaml (beyond imgeda, which needs data.yaml): an images/
+ * folder next to a labels/ folder that holds .txt files (labels, or classes.txt), with or
+ * without split folders inside. A labels/ folder alone stays flat, as before. */
+static bool yolo_without_yaml(const char *root)
+{
+    char *images = ie__annot_join2(root, "images");
+    char *labels = ie__annot_join2(root, "labels");
+    bool yes = ie__annot_is_dir(images) && ie__annot_is_dir(labels) && dir_has_txt(labels);
+    free(images);
+    free(labels);
+    return yes;
+}
+
 int ie__annot_check_root(const char *root, struct ie_err *err)
 {
     struct stat st;
@@ -244,6 +274,10 @@ int ie__annot_detect_layout(const char *root, const struct ie_annot_options *o,
     }
     if (voc_has_xml(root)) {
         *out = IE_ANNOT_VOC;
+        return 0;
+    }
+    if (yolo_without_yaml(root)) {
+        *out = IE_ANNOT_YOLO;
         return 0;
     }
     *out = ie__annot_detect_classification(root, o->max_depth, cls_splits) ? IE_ANNOT_CLASSIFICATION

@@ -642,3 +642,43 @@ out:
     yolo_config_release(&cfg);
     return rc;
 }
+
+/* The boxes of one image (its path relative to root) of a YOLO dataset, for a viewer: classes
+ * from data.yaml or classes.txt, the label file found by the analysis's rule. No label file
+ * leaves bv empty. */
+void ie__annot_yolo_image_boxes(struct ie_annot_result *r, struct ie_annot_state *st,
+                                const char *root, const char *image, struct boxvec *bv)
+{
+    char *yaml = ie__annot_join2(root, "data.yaml");
+    char *data = NULL, *a, *b;
+    size_t len;
+    if (ie__annot_is_file(yaml) &&
+        ie__annot_read_annotation(r, root, "data.yaml", st->opt.max_text_bytes, &data, &len) == 0)
+        ie__annot_yolo_load_yaml(r, st, "data.yaml", data, len, NULL);
+    free(data);
+    free(yaml);
+    if (!st->yolo_declared) {
+        char top[] = "classes.txt", in_labels[] = "labels/classes.txt";
+        char *names[] = {top, in_labels};
+        struct walk w;
+        memset(&w, 0, sizeof(w));
+        w.texts = names;
+        w.n_texts = IE_ARRAY_LEN(names);
+        yolo_classes_txt(r, st, root, &w);
+    }
+    yolo_label_paths(image, &a, &b);
+    const char *pick = NULL;
+    char *pa = a ? ie__annot_join2(root, a) : NULL, *pb = ie__annot_join2(root, b);
+    if (pa && ie__annot_is_file(pa))
+        pick = a;
+    else if (ie__annot_is_file(pb) && !is_classes_txt(b))
+        pick = b;
+    data = NULL;
+    if (pick && ie__annot_read_annotation(r, root, pick, st->opt.max_text_bytes, &data, &len) == 0)
+        ie__annot_yolo_parse(r, st, pick, data, len, bv);
+    free(data);
+    free(pa);
+    free(pb);
+    free(a);
+    free(b);
+}

@@ -20,6 +20,8 @@
  *   train/images/x.jpg -> train/labels/x.txt, or x.txt next to x.jpg); imgeda reads only the
  *   .txt files directly in labels/, so split layouts gave it no annotations at all. All class
  *   names are used (imgeda passes only the first 10 on), as a list or an id -> name mapping.
+ * - A folder with images/ and labels/ (holding .txt files) but no data.yaml is YOLO, its classes
+ *   from classes.txt when present (Darknet's layout); imgeda needed data.yaml and took it as flat.
  * - Every COCO file is analysed (only the instances_* ones when present), not just the first
  *   JSON; COCO files are also found in split folders (Roboflow's train/_annotations.coco.json).
  * - Pascal VOC needs XML files in Annotations/ (the SPEC's rule); images are those in
@@ -360,6 +362,47 @@ int ie_annot_analyze(const char *root, const struct ie_annot_options *o, struct 
 out:
     ie__annot_walk_release(&w);
     return rc;
+}
+
+/* ---- the boxes of one image ---- */
+
+int ie_annot_image_boxes(const char *root, const char *image, enum ie_annot_format *fmt,
+                         struct ie_annot_box **out, size_t *n_out, struct ie_err *err)
+{
+    struct ie_annot_result r;
+    struct boxvec bv = {0};
+    bool splits;
+    ie_annot_result_init(&r);
+    struct ie_annot_state *st = state_get(&r, NULL);
+    *out = NULL;
+    *n_out = 0;
+    int rc = ie__annot_detect_layout(root, &st->opt, fmt, &splits, err);
+    if (rc == 0 && *fmt == IE_ANNOT_YOLO)
+        ie__annot_yolo_image_boxes(&r, st, root, image, &bv);
+    if (bv.n)
+        *out = ie_xcalloc(bv.n, sizeof(**out));
+    for (size_t i = 0; i < bv.n; i++) {
+        const struct box *b = &bv.v[i];
+        struct ie_annot_box *o = &(*out)[i];
+        /* YOLO writes the centre and size; a viewer wants the top-left corner. */
+        o->label = ie_xstrdup(st->class_names[b->cls]);
+        o->w = b->raw[2];
+        o->h = b->raw[3];
+        o->x = b->raw[0] - b->raw[2] / 2;
+        o->y = b->raw[1] - b->raw[3] / 2;
+        o->line = b->line;
+    }
+    *n_out = bv.n;
+    free(bv.v);
+    ie_annot_result_release(&r);
+    return rc;
+}
+
+void ie_annot_boxes_free(struct ie_annot_box *b, size_t n)
+{
+    for (size_t i = 0; b && i < n; i++)
+        free(b[i].label);
+    free(b);
 }
 
 /* ---- one file from memory ---- */

@@ -44,6 +44,8 @@ static const struct route routes[] = {
     {"GET", "/api/v1/scans/{id}/images",
      "Records, filtered, sorted, paged (?flag=&q=&format=&sort=&limit=&cursor=)", srv_h_images},
     {"GET", "/api/v1/scans/{id}/images/{image_id}", "One record", srv_h_image},
+    {"GET", "/api/v1/scans/{id}/images/{image_id}/annotations",
+     "The image's boxes and class labels in pixels (YOLO label files)", srv_h_image_annotations},
     {"GET", "/api/v1/scans/{id}/images/{image_id}/thumbnail",
      "A JPEG thumbnail (?size=); 503 when every decode is taken", srv_h_thumbnail},
     {"GET", "/api/v1/scans/{id}/checks/{name}",

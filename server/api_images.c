@@ -6,8 +6,11 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <cjson/cJSON.h>
+
 #include "api_internal.h"
 #include "bucket.h"
+#include "imgeda/annotations.h"
 #include "imgeda/thumbnail.h"
 #include "imgeda/util.h"
 #include "jobs.h"
@@ -59,6 +62,83 @@ enum MHD_Result srv_h_image(struct srv_req *r)
     if (!db || srv_store_get_image(db, r->params[0], iid, &out, NULL, &err) < 0)
         return srv_reply_ie_err(r, &err);
     return srv_reply_buffer(r, 200, "application/json", out, strlen(out));
+}
+
+/* The boxes JSON of one image: {format, width, height, boxes: [{label, x, y, w, h, line}]},
+ * x/y/w/h in pixels of the original image when its size is known (else normalised 0..1). */
+static char *boxes_json(enum ie_annot_format fmt, const char *record, const struct ie_annot_box *b,
+                        size_t n)
+{
+    cJSON *rec = cJSON_Parse(record), *o = cJSON_CreateObject(), *arr = cJSON_CreateArray();
+    const cJSON *jw = cJSON_GetObjectItemCaseSensitive(rec, "width");
+    const cJSON *jh = cJSON_GetObjectItemCaseSensitive(rec, "height");
+    bool sized =
+        cJSON_IsNumber(jw) && cJSON_IsNumber(jh) && jw->valuedouble > 0 && jh->valuedouble > 0;
+    double w = sized ? jw->valuedouble : 1, h = sized ? jh->valuedouble : 1;
+    cJSON_AddStringToObject(o, "format", ie_annot_format_name(fmt));
+    cJSON_AddBoolToObject(o, "pixels", sized);
+    cJSON_AddNumberToObject(o, "width", sized ? w : 0);
+    cJSON_AddNumberToObject(o, "height", sized ? h : 0);
+    for (size_t i = 0; i < n; i++) {
+        cJSON *e = cJSON_CreateObject();
+        cJSON_AddStringToObject(e, "label", b[i].label);
+        cJSON_AddNumberToObject(e, "x", b[i].x * w);
+        cJSON_AddNumberToObject(e, "y", b[i].y * h);
+        cJSON_AddNumberToObject(e, "w", b[i].w * w);
+        cJSON_AddNumberToObject(e, "h", b[i].h * h);
+        cJSON_AddNumberToObject(e, "line", b[i].line);
+        cJSON_AddItemToArray(arr, e);
+    }
+    cJSON_AddItemToObject(o, "boxes", arr);
+    char *out = cJSON_PrintUnformatted(o);
+    cJSON_Delete(o);
+    cJSON_Delete(rec);
+    return out;
+}
+
+/* GET images/{image_id}/annotations: the image's boxes and class labels, read from the label
+ * files under the scan's root when asked (not cached: one small file). */
+enum MHD_Result srv_h_image_annotations(struct srv_req *r)
+{
+    struct srv_scan_row row = {0};
+    struct ie_err err = {0};
+    long long iid;
+    char *rec = NULL, *path = NULL, *json = NULL;
+    struct ie_annot_box *boxes = NULL;
+    size_t n = 0, root_len;
+    enum ie_annot_format fmt = IE_ANNOT_FLAT;
+    enum MHD_Result rc;
+    if (srv_api_load_scan(r, &row, &err) < 0)
+        return srv_reply_ie_err(r, &err);
+    if (!parse_image_id(r->params[1], &iid)) {
+        rc = srv_reply_error(r, 404, "not_found", "no image %s", r->params[1]);
+        goto out;
+    }
+    sqlite3 *db = srv_http_db(r, &err);
+    if (!db || srv_store_get_image(db, r->params[0], iid, &rec, &path, &err) < 0) {
+        rc = srv_reply_ie_err(r, &err);
+        goto out;
+    }
+    root_len = strlen(row.root);
+    while (root_len > 1 && row.root[root_len - 1] == '/')
+        root_len--;
+    if (strncmp(row.root, "s3://", 5) == 0 || !srv_api_path_allowed(r->ctx->cfg, row.root) ||
+        strncmp(path, row.root, root_len) != 0 || path[root_len] != '/') {
+        /* A bucket, a root outside the allowed roots or an imported path: no label files. */
+        json = boxes_json(fmt, rec, NULL, 0);
+    } else if (ie_annot_image_boxes(row.root, path + root_len + 1, &fmt, &boxes, &n, &err) < 0) {
+        rc = srv_reply_ie_err(r, &err);
+        goto out;
+    } else {
+        json = boxes_json(fmt, rec, boxes, n);
+    }
+    rc = srv_reply_buffer(r, 200, "application/json", json, strlen(json));
+out:
+    ie_annot_boxes_free(boxes, n);
+    free(rec);
+    free(path);
+    srv_scan_row_release(&row);
+    return rc;
 }
 
 /* The file of the image whose record holds path, into *fs_path (caller frees). Scans record

@@ -32,6 +32,7 @@ ie_integration_test(test_resample_simd)
 ie_integration_test(test_kill_resume)
 ie_integration_test(test_daemon)
 ie_integration_test(test_daemon_marks)
+ie_integration_test(test_daemon_boxes)
 ie_integration_test(test_daemon_crash)
 ie_integration_test(test_docker_sync)
 ie_integration_test(test_hostile)
@@ -57,6 +58,7 @@ ie_integration_test(test_dashboard LABELS browser)
 # The dashboard defects of issue 12, each with the test that failed before its fix.
 ie_integration_test(test_dashboard_defects LABELS browser)
 ie_integration_test(test_dashboard_versions LABELS browser)
+ie_integration_test(test_dashboard_boxes LABELS browser)
 # The scan page on a 10^5-image import, each tab timed (needs bench_gen_manifest): slow, so the
 # ASan stage leaves it out.
 if(IE_BUILD_BENCH)

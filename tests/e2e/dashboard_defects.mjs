@@ -12,30 +12,13 @@ import { spawn } from 'node:child_process';
 import path from 'node:path';
 import {
   BASE_URL, launch, newPage, screenshot, run, assert, assertEqual, assertContains, pass, checkNoOverflow,
+  apiGet, apiPost, rendered, scanOf,
 } from './lib.mjs';
 
 const WORK = process.env.IMGEDA_WORK;
 // DEFECTS=tabs,gate,... runs only those blocks (to see each fail alone on an older build).
 const only = (name) => !process.env.DEFECTS || process.env.DEFECTS.split(',').includes(name);
 const DATA = path.join(WORK, 'data');
-
-const apiGet = (page, p) => page.evaluate(async (u) => (await fetch(u)).json(), `/api/v1${p}`);
-const apiPost = (page, p, body) => page.evaluate(async ([u, b]) => {
-  const r = await fetch(u, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: typeof b === 'string' ? b : JSON.stringify(b) });
-  return { status: r.status, body: await r.json() };
-}, [`/api/v1${p}`, body]);
-const rendered = (page, name, timeout = 15_000) => page.waitForSelector(`main[data-rendered="${name}"]`, { timeout });
-
-async function scanOf(page, root, name) {
-  const c = await apiPost(page, '/scans', { root, name });
-  assertEqual(c.status, 202, `a scan of ${path.basename(root)} is accepted`);
-  for (let i = 0; i < 300; i++) {
-    const s = await apiGet(page, `/scans/${c.body.id}`);
-    if (s.status === 'succeeded') return c.body.id;
-    await page.waitForTimeout(100);
-  }
-  throw new Error(`scan ${c.body.id} did not finish`);
-}
 
 // Which tab has the focus, and what the roving tabindex says.
 const tabState = (page) => page.evaluate(() => {

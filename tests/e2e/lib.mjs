@@ -244,3 +244,23 @@ export async function checkNoOverflow(page, what) {
   assert(r.sw <= r.w + 1, `${what}: the page fits the ${r.w}px viewport`, `it is ${r.sw}px wide`);
   assert(!r.cut.length, `${what}: no text is clipped`, r.cut.slice(0, 8).join(', '));
 }
+
+// Small API helpers for the e2e tests (run in the page, so they go through its origin).
+export const apiGet = (page, p) => page.evaluate(async (u) => (await fetch(u)).json(), `/api/v1${p}`);
+export const apiPost = (page, p, body) => page.evaluate(async ([u, b]) => {
+  const r = await fetch(u, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: typeof b === 'string' ? b : JSON.stringify(b) });
+  return { status: r.status, body: await r.json() };
+}, [`/api/v1${p}`, body]);
+export const rendered = (page, name, timeout = 15_000) => page.waitForSelector(`main[data-rendered="${name}"]`, { timeout });
+
+// scanOf(page, root, name): starts a scan of root and waits (30 s at most) until it succeeds.
+export async function scanOf(page, root, name) {
+  const c = await apiPost(page, '/scans', { root, name });
+  assertEqual(c.status, 202, `a scan of ${path.basename(root)} is accepted`);
+  for (let i = 0; i < 300; i++) {
+    const s = await apiGet(page, `/scans/${c.body.id}`);
+    if (s.status === 'succeeded') return c.body.id;
+    await page.waitForTimeout(100);
+  }
+  throw new Error(`scan ${c.body.id} did not finish`);
+}

@@ -204,6 +204,39 @@ Test(annotations, detection_follows_imgeda_rules)
     free(d);
 }
 
+/* Darknet's layout: images/, labels/ and classes.txt with no data.yaml and no split folders is
+ * YOLO (it was taken as flat, so none of its label problems were reported). */
+Test(annotations, yolo_without_data_yaml_is_detected_and_checked)
+{
+    char *d = th_tempdir();
+    enum ie_annot_format f = IE_ANNOT_AUTO;
+    struct ie_err err = {0};
+    mk(d, "classes.txt", "cat\ndog\n");
+    mk(d, "images/a.jpg", "");
+    mk(d, "images/b.jpg", "");
+    mk(d, "images/c.jpg", "");
+    mk(d, "labels/a.txt", "0 0.5 0.5 0.2 0.2\n1 0.3 0.3 0.1 0.1\n");
+    mk(d, "labels/b.txt", "5 0.5 0.5 0.2 0.2\n0 1.5 0.5 0.2 0.2\n0 0.5\n");
+    mk(d, "labels/gone.txt", "0 0.5 0.5 0.2 0.2\n");
+    cr_expect_eq(ie_annot_detect(d, &f, &err), 0, "%s", err.msg);
+    cr_expect_eq(f, IE_ANNOT_YOLO, "detected as %s", ie_annot_format_name(f));
+    struct ie_annot_result r;
+    analyze(d, IE_ANNOT_AUTO, &r);
+    cr_expect_eq(r.format, IE_ANNOT_YOLO);
+    cr_expect_eq(r.total_images, 3);
+    cr_expect_eq(r.annotated_images, 2);
+    cr_expect_eq(class_count(&r, "cat"), 2, "cat: %zu", class_count(&r, "cat"));
+    cr_expect_eq(class_count(&r, "dog"), 1);
+    expect_issue(&r, IE_ANNOT_UNKNOWN_CLASS, "labels/b.txt", 1);
+    expect_issue(&r, IE_ANNOT_OUT_OF_BOUNDS, "labels/b.txt", 2);
+    expect_issue(&r, IE_ANNOT_MALFORMED, "labels/b.txt", 3);
+    cr_expect_eq(r.missing_annotation_total, 1); /* images/c.jpg */
+    cr_expect_eq(r.orphan_annotations_total, 1); /* labels/gone.txt */
+    ie_annot_result_release(&r);
+    th_rmrf(d);
+    free(d);
+}
+
 Test(annotations, unusable_root_is_an_error)
 {
     enum ie_annot_format f;

@@ -76,6 +76,44 @@ function recordTable(r) {
   ));
 }
 
+// Annotation boxes over the preview: an SVG in the original image's pixels (viewBox) laid over
+// the scaled image, so boxes stay where they are at any preview size. Each box gets its class
+// colour and name; a checkbox hides them (kept for the session).
+const BOX_COLOURS = ['#ff00ff', '#00e5ff', '#ffd400', '#00e676', '#ff6d00', '#2979ff'];
+let showBoxes = true;
+const svgEl = (tag, attrs, ...kids) => {
+  const el = document.createElementNS('http://www.w3.org/2000/svg', tag);
+  for (const [k, val] of Object.entries(attrs || {})) el.setAttribute(k, val);
+  el.append(...kids);
+  return el;
+};
+
+function boxOverlay(b) {
+  const W = b.width || 1;
+  const H = b.height || 1;
+  const names = [...new Set(b.boxes.map((x) => x.label))];
+  const font = Math.max(8, Math.round(Math.min(W, H) * 0.06));
+  return svgEl('svg', { class: 'boxes', viewBox: `0 0 ${W} ${H}`, preserveAspectRatio: 'none', 'data-boxes': String(b.boxes.length), 'aria-hidden': 'true' },
+    ...b.boxes.map((x) => {
+      const c = BOX_COLOURS[names.indexOf(x.label) % BOX_COLOURS.length];
+      return svgEl('g', { 'data-box': x.label },
+        svgEl('rect', { x: x.x, y: x.y, width: x.w, height: x.h, fill: 'none', stroke: c, 'stroke-width': 3, 'vector-effect': 'non-scaling-stroke' }),
+        svgEl('text', { x: x.x + 2, y: Math.max(font, x.y - 3), fill: c, 'font-size': font, 'font-weight': 'bold', stroke: '#000', 'stroke-width': 0.6, 'paint-order': 'stroke' }, x.label));
+    }));
+}
+
+// The preview with its boxes (when the dataset has some for this image) and the toggle.
+function previewWithBoxes(img, boxes) {
+  if (!boxes || !boxes.boxes || !boxes.boxes.length || !boxes.pixels) return h('div', { class: 'preview' }, img);
+  const overlay = boxOverlay(boxes);
+  const wrap = h('div', { class: 'boxed' }, img, showBoxes ? overlay : null);
+  const toggle = h('input', { type: 'checkbox', checked: showBoxes, 'data-boxes-toggle': '',
+    onchange: (e) => { showBoxes = e.target.checked; if (showBoxes) wrap.append(overlay); else overlay.remove(); } });
+  const classes = [...new Set(boxes.boxes.map((x) => x.label))].join(', ');
+  return [h('div', { class: 'preview' }, wrap),
+    h('label', { class: 'small boxes-toggle' }, toggle, ` Show boxes (${fmtInt(boxes.boxes.length)}: ${classes})`)];
+}
+
 // Opens the panel for one record of a scan.
 export async function openImage(scanId, imageId) {
   close();
@@ -91,11 +129,15 @@ export async function openImage(scanId, imageId) {
   document.addEventListener('keydown', onKey, true);
   closeBtn.focus();
   try {
-    const r = await api(`/scans/${encodeURIComponent(scanId)}/images/${imageId}`);
+    const base = `/scans/${encodeURIComponent(scanId)}/images/${imageId}`;
+    const boxesP = api(`${base}/annotations`).catch(() => null); // no boxes is not an error
+    const r = await api(base);
+    const boxes = r.is_corrupt ? null : await boxesP;
     if (!current || current.root !== root) return;
     title.textContent = r.filename || r.path;
     clear(body,
-      h('div', { class: 'preview' }, r.is_corrupt ? h('div', { class: 'ph' }, `no preview: ${r.error || 'unreadable'}`) : thumb(scanId, imageId, Math.max(16, Math.min(768, Math.max(r.width || 0, r.height || 0) || 768)), r.filename)),
+      r.is_corrupt ? h('div', { class: 'preview' }, h('div', { class: 'ph' }, `no preview: ${r.error || 'unreadable'}`))
+        : previewWithBoxes(thumb(scanId, imageId, Math.max(16, Math.min(768, Math.max(r.width || 0, r.height || 0) || 768)), r.filename), boxes),
       recordTable(r));
   } catch (e) {
     clear(body, errorBox(e));

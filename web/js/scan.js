@@ -494,13 +494,15 @@ async function annotations(s, body) {
     return;
   }
   if (!st || st.tab !== 'annotations') return;
-  if (!a.detected || a.format === 'flat' || !a.annotation_files) {
+  // Class folders label images without annotation files: their labels are the statistics.
+  const isCls = a.format === 'classification';
+  if (!a.detected || a.format === 'flat' || (!a.annotation_files && !(isCls && a.total_annotations))) {
     clear(body, h('div', { class: 'panel' }, emptyState('No annotations in this dataset',
       `${s.scan.root} is ${a.format === 'flat' ? 'a flat folder of images' : `laid out as ${a.format}`} without annotation files. YOLO, COCO, Pascal VOC and class-per-folder layouts are recognised.`)));
     markRendered('tab:annotations');
     return;
   }
-  const classes = (a.classes || []).length ? a.classes.map((c) => [c.declared === false ? `${c.name} (undeclared)` : c.name, c.count, c.images])
+  const classes = (a.classes || []).length ? a.classes.map((c) => [c.declared === false ? `${c.name} (undeclared)` : c.name, c.count, c.images]).sort((x, y) => y[1] - x[1])
     : Object.entries(a.class_counts || {}).sort((x, y) => y[1] - x[1]);
   const issues = Object.entries(a.issue_counts || {}).filter(([, c]) => c);
   const list = (title, items, total, fmt = (x) => x) => (total ? h('section', { class: 'panel' }, h('h2', null, `${title} (${fmtInt(total)})`),
@@ -510,11 +512,11 @@ async function annotations(s, body) {
   const splits = a.splits || [];
   clear(body,
     h('div', { class: 'cards', 'data-annotations': a.format },
-      card('Layout', String(a.format).toUpperCase(), `${fmtInt(a.annotation_files)} annotation files`),
+      card('Layout', isCls ? 'Folder' : String(a.format).toUpperCase(), isCls ? `${fmtInt(a.num_classes)} class folders` : `${fmtInt(a.annotation_files)} annotation files`),
       card('Annotated', fmtInt(a.annotated_images), `${fmtPct(a.annotated_images, a.total_images)} of ${fmtInt(a.total_images)} images`),
       card('Objects', fmtInt(a.total_annotations), `${fmtNum(a.mean_objects_per_image, 2)} per image, max ${fmtInt(a.max_objects_per_image)}`),
       card('Classes', fmtInt(a.num_classes)),
-      card('Box sizes', `${fmtInt(a.small_count)} / ${fmtInt(a.medium_count)} / ${fmtInt(a.large_count)}`, 'small / medium / large (COCO areas)'),
+      isCls ? null : card('Box sizes', `${fmtInt(a.small_count)} / ${fmtInt(a.medium_count)} / ${fmtInt(a.large_count)}`, 'small / medium / large (COCO areas)'),
       card('Issues', fmtInt(a.issues_total), issues.map(([k, c]) => `${k.replace(/_/g, ' ')} ${c}`).join(' · ') || 'none', a.issues_total ? 'warn' : 'good')),
     h('div', { class: 'two-col' },
       h('div', null,

@@ -157,6 +157,22 @@ int ie_annot_detect(const char *root, enum ie_annot_format *out, struct ie_err *
 int ie_annot_analyze(const char *root, const struct ie_annot_options *o, struct ie_annot_result *r,
                      struct ie_err *err);
 
+/* One box of an image, for drawing: its class name and the box in the image's normalised
+ * coordinates (left, top, width, height, 0..1 inside the image), with the label file's line. */
+struct ie_annot_box {
+    char *label;
+    double x, y, w, h;
+    uint32_t line;
+};
+
+/* The boxes of one image of the dataset at root (image: its path relative to root), with the
+ * layout found as ie_annot_analyze finds it into *fmt. Only YOLO is read for now: other layouts
+ * give no boxes (n_out 0). Returns 0 or a negative IE_E* (root unusable). Free with
+ * ie_annot_boxes_free. */
+int ie_annot_image_boxes(const char *root, const char *image, enum ie_annot_format *fmt,
+                         struct ie_annot_box **out, size_t *n_out, struct ie_err *err);
+void ie_annot_boxes_free(struct ie_annot_box *b, size_t n);
+
 /* Parses one annotation file held in memory, as if it had been found at `name` in a dataset
  * without image files (each annotation file/entry counts as an image). For YOLO, a name ending
  * in ".yaml"/".yml" is taken as data.yaml (declares the classes; feed it first). Several calls
