@@ -169,6 +169,7 @@ Test(marks, not_duplicate_splits_an_exact_group)
     /* c is in no set: it joins a and b, so the group stays whole. */
     cr_assert_eq(a.split_images, 0);
     cr_assert_eq(exact_extra(&a), 3);
+    ie_marks_applied_release(&a);
     ie_marks_add(&mk, "xxh3_128:cc", "c.jpg", IE_MARK_NOT_DUPLICATE, "nd-1");
     apply(&mk, &a);
     cr_assert_eq(a.split_images, 2);
