@@ -205,6 +205,12 @@ static char *proxy(const char *method, const char *path)
     return (char *)r.body;
 }
 
+/* A control request whose answer is not needed. */
+static void proxy_post(const char *path)
+{
+    free(proxy("POST", path));
+}
+
 /* How many times the proxy saw "METHOD /bucket/key" since its last reset. */
 static int proxy_count(const char *what)
 {
@@ -278,7 +284,7 @@ Test(eng_s3, list_pages_through_continuation_tokens)
         put(s, key, "xy", 2);
     }
     put(s, "manyother", "z", 1);
-    proxy("POST", "/__proxy/reset");
+    proxy_post("/__proxy/reset");
     struct listing l = {.in_order = true};
     cr_assert_eq(eng_s3_list(s, BUCKET, "many/", count_objects, &l, &e), 0, "%s", e.msg);
     cr_assert_eq(l.n, 23);
@@ -294,12 +300,12 @@ Test(eng_s3, missing_object_is_enoent_naming_the_key_without_retry)
     uint8_t *got = NULL;
     size_t len = 0;
     struct ie_err e = {0};
-    proxy("POST", "/__proxy/reset");
+    proxy_post("/__proxy/reset");
     cr_assert_eq(eng_s3_get(s, BUCKET, "no/such.jpg", 0, &got, &len, &e), IE_ENOENT);
     cr_assert(strstr(e.msg, "s3://" BUCKET "/no/such.jpg"), "%s", e.msg);
     cr_assert(strstr(e.msg, "NoSuchKey"), "%s", e.msg);
     cr_assert_eq(proxy_count("GET /" BUCKET "/no/such.jpg"), 1);
-    proxy("POST", "/__proxy/fail?match=denied.jpg&status=403&times=5");
+    proxy_post("/__proxy/fail?match=denied.jpg&status=403&times=5");
     cr_assert_eq(eng_s3_get(s, BUCKET, "denied.jpg", 0, &got, &len, &e), IE_EPERM);
     cr_assert(strstr(e.msg, "AccessDenied"), "%s", e.msg);
     cr_assert_eq(proxy_count("GET /" BUCKET "/denied.jpg"), 1, "a 403 is not retried");
@@ -313,17 +319,17 @@ Test(eng_s3, server_errors_are_retried_then_succeed_or_fail_clearly)
     size_t len = 0;
     struct ie_err e = {0};
     put(s, "flaky.bin", "payload", 7);
-    proxy("POST", "/__proxy/reset");
-    proxy("POST", "/__proxy/fail?match=flaky.bin&status=500&times=1");
-    proxy("POST", "/__proxy/fail?match=flaky.bin&status=503&times=1");
+    proxy_post("/__proxy/reset");
+    proxy_post("/__proxy/fail?match=flaky.bin&status=500&times=1");
+    proxy_post("/__proxy/fail?match=flaky.bin&status=503&times=1");
     cr_assert_eq(eng_s3_get(s, BUCKET, "flaky.bin", 0, &got, &len, &e), 0, "%s", e.msg);
     cr_assert_eq(len, 7);
     free(got);
     cr_assert_eq(proxy_count("GET /" BUCKET "/flaky.bin"), 3);
-    proxy("POST", "/__proxy/fail?match=flaky.bin&status=500&times=3");
+    proxy_post("/__proxy/fail?match=flaky.bin&status=500&times=3");
     cr_assert_eq(eng_s3_get(s, BUCKET, "flaky.bin", 0, &got, &len, &e), IE_EIO);
     cr_assert(strstr(e.msg, "InternalError") && strstr(e.msg, "3 tries"), "%s", e.msg);
-    proxy("POST", "/__proxy/fail?match=flaky.bin&status=500&times=1");
+    proxy_post("/__proxy/fail?match=flaky.bin&status=500&times=1");
     put(s, "flaky.bin", "again", 5); /* a PUT retried sends its body again */
     cr_assert_eq(eng_s3_get(s, BUCKET, "flaky.bin", 0, &got, &len, &e), 0, "%s", e.msg);
     cr_assert_eq(len, 5);
@@ -420,9 +426,9 @@ Test(eng_s3, get_many_fetches_all_with_retries_and_per_object_errors)
         if (i != 7)
             put(s, names[i], body, (size_t)n);
     }
-    proxy("POST", "/__proxy/reset");
-    proxy("POST", "/__proxy/fail?match=gm/obj03&status=503&times=2");
-    proxy("POST", "/__proxy/fail?match=gm/obj11&status=403&times=1");
+    proxy_post("/__proxy/reset");
+    proxy_post("/__proxy/fail?match=gm/obj03&status=503&times=2");
+    proxy_post("/__proxy/fail?match=gm/obj11&status=403&times=1");
     cr_assert_eq(eng_s3_get_many(s, BUCKET, keys, 20, 4, 0, on_get, &g, NULL, &e), 0, "%s", e.msg);
     cr_assert_eq(g.calls, 20);
     for (int i = 0; i < 20; i++)
