@@ -593,6 +593,7 @@ void ie_analyze_buffer(const void *buf, size_t len, const struct ie_scan_options
     r->aspect_ratio = r->height > 0 ? ie_round((double)r->width / r->height, 4) : 0.0;
     analyse_pixels(&img, o, r);
 out:
+    ie__scratch_trim(IE__SCRATCH_KEEP);
     if (header)
         g_object_unref(header);
     if (r->is_corrupt) {

@@ -43,6 +43,13 @@ enum ie__scratch_slot {
  * slot on this thread or ie__scratch_release(). Aborts when memory runs out, as ie_xmalloc. */
 void *ie__scratch(enum ie__scratch_slot which, size_t n);
 void ie__scratch_release(void);
+/* Frees the slots larger than keep bytes. Called after each image, so that one huge image does
+ * not leave its buffers held by an idle thread while the others decode theirs (peak RSS grows
+ * with threads x largest image otherwise); the common sizes stay and are reused. */
+void ie__scratch_trim(size_t keep);
+/* What ie__scratch_trim keeps after each image: a 1.3-Mpx RGB decode or a 2048x1365 working
+ * image, the bulk of the datasets we see. */
+#define IE__SCRATCH_KEEP ((size_t)8 << 20)
 /* ie_resample_lanczos into a caller's buffer of ow*oh*bands bytes, its intermediate rows in the
  * IE_SCRATCH_RESAMPLE buffer. */
 void ie__resample_into(const uint8_t *in, int w, int h, int bands, int ow, int oh, uint8_t *out);

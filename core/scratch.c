@@ -31,3 +31,14 @@ void ie__scratch_release(void)
         slots[i].cap = 0;
     }
 }
+
+void ie__scratch_trim(size_t keep)
+{
+    for (int i = 0; i < IE_SCRATCH_COUNT; i++) {
+        if (slots[i].cap > keep) {
+            free(slots[i].p);
+            slots[i].p = NULL;
+            slots[i].cap = 0;
+        }
+    }
+}
