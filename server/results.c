@@ -303,27 +303,39 @@ int srv_result_plot(const struct srv_scan_row *row, const struct ie_manifest *m,
 
 /* The warmed results, in the order a dashboard needs them, with the parameters its requests
  * pass (the `what` must be the one the API builds for that request). */
-#define WARM_MAX (5 + IE_PLOT_NTYPES + SRV_WARM_THRESHOLD_MAX + 1)
+#define WARM_MAX (4 + IE_PLOT_NTYPES + SRV_WARM_THRESHOLD_MAX + 1)
 struct warmed {
     char what[64];
     srv_result_fn fn;
     void *ctx;
 };
 struct warm_params {
-    struct ie_dup_opts dup[SRV_WARM_THRESHOLD_MAX + 1];
+    struct ie_dup_opts dup;
     unsigned all;
     struct srv_plot_request plots[IE_PLOT_NTYPES];
-    struct srv_dup_page_req pages[2]; /* the group indexes of exact and near (default) pages */
+    /* The group indexes the paged duplicates API serves from: exact, and near at every
+     * threshold of the dashboard's slider (the default first). */
+    struct srv_dup_page_req pages[SRV_WARM_THRESHOLD_MAX + 2];
 };
 
+static void warm_page(struct warmed out[WARM_MAX], size_t *n, struct srv_dup_page_req *q,
+                      bool near, int threshold)
+{
+    *q = (struct srv_dup_page_req){.near = near, .threshold = threshold};
+    srv_result_dup_index_what(out[*n].what, sizeof(out[*n].what), q);
+    out[*n].fn = srv_result_dup_index;
+    out[(*n)++].ctx = q;
+}
+
+/* The whole duplicates answer (GET /duplicates without paging) is warmed at the default
+ * threshold only: the dashboard pages, and holding whole answers for every threshold besides
+ * the page indexes doubled the cache a large scan needs. Other thresholds compute on demand. */
 static size_t warmed_list(struct warmed out[WARM_MAX], struct warm_params *p)
 {
-    size_t n = 0;
+    size_t n = 0, k = 0;
     p->all = IE_CHECK_ALL;
-    for (int t = 0; t <= SRV_WARM_THRESHOLD_MAX; t++) {
-        ie_dup_opts_init(&p->dup[t]);
-        p->dup[t].threshold = t;
-    }
+    ie_dup_opts_init(&p->dup);
+    p->dup.threshold = IE_DUP_DEFAULT_THRESHOLD;
     snprintf(out[n].what, sizeof(out[n].what), "%s", SRV_RESULT_SUMMARY);
     out[n].fn = srv_result_summary;
     out[n++].ctx = NULL;
@@ -332,14 +344,9 @@ static size_t warmed_list(struct warmed out[WARM_MAX], struct warm_params *p)
     out[n++].ctx = &p->all;
     srv_result_duplicates_what(out[n].what, sizeof(out[n].what), IE_DUP_DEFAULT_THRESHOLD);
     out[n].fn = srv_result_duplicates;
-    out[n++].ctx = &p->dup[IE_DUP_DEFAULT_THRESHOLD];
-    for (int k = 0; k < 2; k++) {
-        p->pages[k] =
-            (struct srv_dup_page_req){.near = k == 1, .threshold = IE_DUP_DEFAULT_THRESHOLD};
-        srv_result_dup_index_what(out[n].what, sizeof(out[n].what), &p->pages[k]);
-        out[n].fn = srv_result_dup_index;
-        out[n++].ctx = &p->pages[k];
-    }
+    out[n++].ctx = &p->dup;
+    warm_page(out, &n, &p->pages[k++], false, 0);
+    warm_page(out, &n, &p->pages[k++], true, IE_DUP_DEFAULT_THRESHOLD);
     for (int t = 0; t < IE_PLOT_NTYPES; t++) {
         struct srv_plot_request *pr = &p->plots[t];
         char file[32];
@@ -353,13 +360,9 @@ static size_t warmed_list(struct warmed out[WARM_MAX], struct warm_params *p)
         out[n].fn = srv_result_plot;
         out[n++].ctx = pr;
     }
-    for (int t = 0; t <= SRV_WARM_THRESHOLD_MAX; t++) {
-        if (t == IE_DUP_DEFAULT_THRESHOLD)
-            continue;
-        srv_result_duplicates_what(out[n].what, sizeof(out[n].what), t);
-        out[n].fn = srv_result_duplicates;
-        out[n++].ctx = &p->dup[t];
-    }
+    for (int t = 0; t <= SRV_WARM_THRESHOLD_MAX; t++)
+        if (t != IE_DUP_DEFAULT_THRESHOLD)
+            warm_page(out, &n, &p->pages[k++], true, t);
     return n;
 }
 

@@ -46,10 +46,17 @@ Test(results, keys_name_the_scan_its_finish_and_the_result)
     resumed.finished_at = (char *)"2026-01-02T00:00:00+00:00";
     srv_result_key(b, sizeof(b), &resumed, SRV_RESULT_SUMMARY);
     cr_expect_str_neq(a, b, "a resumed scan's results are new keys");
-    srv_result_duplicates_what(what, sizeof(what), 4);
-    cr_expect(srv_result_is_warmed(what), "%s", what);
-    srv_result_duplicates_what(what, sizeof(what), 32);
+    struct srv_dup_page_req q = {.near = true, .threshold = 4};
+    srv_result_dup_index_what(what, sizeof(what), &q);
+    cr_expect(srv_result_is_warmed(what), "the slider's thresholds page at once: %s", what);
+    q.threshold = 32;
+    srv_result_dup_index_what(what, sizeof(what), &q);
     cr_expect_not(srv_result_is_warmed(what), "thresholds above the slider are computed on demand");
+    q = (struct srv_dup_page_req){.near = false};
+    srv_result_dup_index_what(what, sizeof(what), &q);
+    cr_expect(srv_result_is_warmed(what), "%s", what);
+    srv_result_duplicates_what(what, sizeof(what), IE_DUP_DEFAULT_THRESHOLD);
+    cr_expect(srv_result_is_warmed(what), "%s", what);
     cr_expect(srv_result_is_warmed(SRV_RESULT_SUMMARY));
 }
 
@@ -118,7 +125,7 @@ Test(results, warm_up_computes_the_warmable_results_and_stops_when_asked)
     struct collected c = {0, 0, 0, &stop};
     cr_assert_eq(srv_results_warm(&row, &m, &stop, collect, &c, &err), 0, "%s", err.msg);
     cr_expect_geq(c.n, 1 + 1 + 11 + SRV_WARM_THRESHOLD_MAX,
-                  "summary, checks, 11 plots, duplicates at 0..16: %zu", c.n);
+                  "summary, checks, 11 plots, duplicates, exact and near 0..16 group indexes: %zu", c.n);
     cr_expect_eq(c.not_warmable, 0, "every result it puts is one it claims");
     struct collected s = {0, 0, 3, &stop};
     cr_expect_eq(srv_results_warm(&row, &m, &stop, collect, &s, &err), IE_ECANCELED);
