@@ -2,10 +2,10 @@
 // live imgedad with a finished scan of a folder holding exact duplicates): open the duplicates tab,
 // see each tile's resolution, bytes, format and distance and the suggested keeper, accept it with
 // the "a" key, mark a false positive ok, call a group not a duplicate, mark one image remove, then
-// download the remove list from the page's link and check its lines exactly. Also: the tab ships a
-// page of groups (< 1 MB, never the whole answer), its count is the overview's, the marks are
-// still shown after a reload, and the tab fits a 390 px phone. Environment: IMGEDA_URL,
-// IMGEDA_SCAN (the scan), IMGEDA_DATA (its root).
+// download the remove list from the page's link and check its lines exactly, page through the
+// groups. Also: the tab ships pages of groups (< 1 MB, never the whole answer), its count is the
+// overview's, the marks are still shown after a reload, and the tab fits a 390 px phone.
+// Environment: IMGEDA_URL, IMGEDA_SCAN (the scan), IMGEDA_DATA (its root).
 import { readFileSync } from 'node:fs';
 import { BASE_URL, launch, newPage, screenshot, run, assert, assertEqual, assertContains, pass, checkNoOverflow } from './lib.mjs';
 
@@ -44,7 +44,9 @@ await run(async () => {
   assertEqual(all.duplicate_count, sum.duplicates.exact_images, 'the API\'s duplicate_count is the summary\'s exact_images');
   assertEqual(await page.textContent('[data-tab="duplicates"] .count'), nf.format(sum.duplicates.exact_images), 'the tab counts the overview\'s duplicates');
   assertContains(await page.textContent('[data-dup-counts]'), `${all.duplicate_count} duplicates in ${all.total_groups} groups`, 'the tab says how many duplicates in how many groups');
-  assertEqual(await page.$$eval('.dupgroup', (x) => x.length), all.total_groups, 'every group is on the first page');
+  assertEqual(all.total_groups, 24, 'the fixture makes 24 groups');
+  assertEqual(await page.$$eval('.dupgroup', (x) => x.length), 20, 'the first page shows 20 of them');
+  assertEqual(await page.textContent('[data-page-info]'), 'groups 1–20 of 24', 'the pager says which');
 
   // ---- the group: 4 images, the best JPEG the suggested keeper, facts on each tile ----
   const cat = all.groups.find((g) => g.members.some((m) => m.path.endsWith('/cat.jpg')));
@@ -80,7 +82,7 @@ await run(async () => {
   // ---- another group is not a duplicate, in a third one image is removed by hand ----
   await page.click(`${groupSel('dog.png')} [data-not-duplicate]`);
   await page.waitForFunction(() => document.querySelector('.dupgroup:has([data-path$="/dog.png"]) [data-group-status]').textContent.includes('not a duplicate'));
-  pass('dog.png and dog_twin.png are called not a duplicate');
+  pass('dog.png and its two copies are called not a duplicate');
   await page.click(`${tileSel('owl_copy.jpg')} [data-mark-btn="remove"]`);
   await page.waitForSelector(`${tileSel('owl_copy.jpg')}[data-mark="remove"]`);
   assertEqual(await page.textContent(`${tileSel('owl_copy.jpg')} [data-mark]`), 'remove', 'owl_copy.jpg shows its remove mark');
@@ -96,6 +98,15 @@ await run(async () => {
   assertEqual(got.text, want, 'the remove list holds exactly the copies a keeper drops and the image marked remove');
   const [download] = await Promise.all([page.waitForEvent('download'), page.click('[data-download="remove-list"]')]);
   assertEqual(readFileSync(await download.path(), 'utf8'), want, `clicking the link downloads the same list (${download.suggestedFilename()})`);
+  // ---- the next page of groups and back ----
+  await page.click('[data-page-next]');
+  await page.waitForFunction(() => document.querySelector('[data-page-info]')?.textContent === 'groups 21–24 of 24');
+  assertEqual(await page.$$eval('.dupgroup', (x) => x.length), 4, 'Next shows the last 4 groups');
+  assert(await page.evaluate(() => location.hash.includes('cursor=20')), 'the page is in the URL');
+  await page.click('[data-page-prev]');
+  await page.waitForFunction(() => document.querySelector('[data-page-info]')?.textContent === 'groups 1–20 of 24');
+  await page.waitForSelector(`${tileSel('cat.jpg')}[data-mark="keep"]`);
+  pass('Previous goes back to the first page, marks shown');
   const csv = await fetchText(page, await page.getAttribute('[data-download="marks-csv"]', 'href'));
   for (const line of [',cat.jpg,keep,', ',sub/cat_small.jpg,ok,', ',owl_copy.jpg,remove,', ',dog.png,not_duplicate,nd-']) assertContains(csv.text, line, `marks.csv has ${line}`);
 

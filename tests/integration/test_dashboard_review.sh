@@ -2,7 +2,7 @@
 # Duplicate review in the dashboard as a user does it (tests/e2e/dashboard_review.mjs in headless
 # Chromium): a folder with exact duplicates made here (byte copies, a re-encoded and a shrunk
 # copy), one group reviewed with the keeper accepted by key, a false positive marked ok, a group
-# called not a duplicate, one image marked remove, and the remove list downloaded from the page's
+# called not a duplicate, one image marked remove, a second page of groups, and the remove list downloaded from the page's
 # link and checked line by line. Needs what test_dashboard.sh needs, plus python3-pil.
 source "$(dirname "$0")/lib.sh"
 source "$HERE/daemon_lib.sh"
@@ -10,7 +10,7 @@ source "$HERE/daemon_lib.sh"
 ARTIFACTS=${ARTIFACTS:-$SRC/tests/artifacts/dashboard}
 mkdir -p "$ARTIFACTS" "$WORK/data/sub"
 "$PYTHON" - "$WORK/data" <<'PY' || fail "cannot make the fixture images (python3-pil)"
-import random, shutil, sys
+import os, random, shutil, sys
 from PIL import Image, ImageDraw
 d = sys.argv[1]
 def pattern(seed, w=640, h=480):
@@ -31,10 +31,18 @@ cat.resize((320, 240), Image.LANCZOS).save(f"{d}/sub/cat_small.jpg", quality=90)
 dog = pattern(2)
 dog.save(f"{d}/dog.png")
 shutil.copy(f"{d}/dog.png", f"{d}/dog_twin.png")
+shutil.copy(f"{d}/dog.png", f"{d}/dog_triplet.png")
 owl = pattern(4)
 owl.save(f"{d}/owl.jpg", quality=92)
 shutil.copy(f"{d}/owl.jpg", f"{d}/owl_copy.jpg")
+shutil.copy(f"{d}/owl.jpg", f"{d}/owl_copy2.jpg")
 pattern(3).save(f"{d}/alone.png")
+# 21 more pairs, smaller groups than the three above: 24 groups, a second page of groups.
+os.mkdir(f"{d}/pairs")
+for seed in range(10, 31):
+    im = pattern(seed, 160, 120)
+    im.save(f"{d}/pairs/p{seed}.png")
+    shutil.copy(f"{d}/pairs/p{seed}.png", f"{d}/pairs/p{seed}_copy.png")
 PY
 start_daemon "$WORK/var"
 expect_api 202 POST /api/v1/scans -d "{\"root\": \"$WORK/data\", \"name\": \"review\"}"

@@ -69,6 +69,8 @@ async function load(v) {
   }
   if (!v.isCurrent() || ctrl !== v.ctrl) return;
   renderPage(v);
+  if (v.scroll) v.out.scrollIntoView({ block: 'start' });
+  v.scroll = false;
   showMarks(v);
   v.out.removeAttribute('aria-busy');
   markRendered('tab:duplicates');
@@ -123,9 +125,12 @@ function renderPage(v) {
   }
   const groups = d.groups.map((g, i) => group(v, g, v.cursor + i));
   const prevAt = Math.max(0, v.cursor - LIMIT);
+  // A new page starts at its first group, wherever the pager was. next_cursor is a string (an
+  // opaque cursor to the API), a group offset here.
+  const go = (c) => { v.cursor = c; v.scroll = true; load(v); };
   clear(v.out, groups, h('div', { class: 'pager', role: 'navigation', 'aria-label': 'Pages of groups' },
-    h('button', { class: 'btn small', type: 'button', disabled: !v.cursor, 'data-page-prev': '', onclick: () => { v.cursor = prevAt; load(v); } }, '← Previous'),
-    h('button', { class: 'btn small', type: 'button', disabled: d.next_cursor === null || d.next_cursor === undefined, 'data-page-next': '', onclick: () => { v.cursor = d.next_cursor; load(v); } }, 'Next →'),
+    h('button', { class: 'btn small', type: 'button', disabled: !v.cursor, 'data-page-prev': '', onclick: () => go(prevAt) }, '← Previous'),
+    h('button', { class: 'btn small', type: 'button', disabled: d.next_cursor === null || d.next_cursor === undefined, 'data-page-next': '', onclick: () => go(Number(d.next_cursor)) }, 'Next →'),
     h('span', { class: 'info', 'data-page-info': '' }, `groups ${fmtInt(v.cursor + 1)}–${fmtInt(v.cursor + d.groups.length)} of ${fmtInt(d.total_groups)}`)));
 }
 
