@@ -140,11 +140,13 @@ function group(v, g, index) {
   const status = h('span', { class: 'dup-status small', 'data-group-status': '' });
   const sec = h('section', { class: 'dupgroup', tabindex: 0, 'data-group': index, 'aria-label': `Group ${index + 1}: ${g.size} images` },
     h('header', null, h('strong', null, `${fmtInt(g.size)} images`),
-      h('span', { class: 'muted' }, g.members_truncated ? `the first ${fmtInt(g.members.length)} shown` : v.kind === 'near' ? `within ${v.data.threshold} bits` : 'same perceptual hash'),
+      // The headline says what a group is; a group only says where it differs from that.
+      g.members_truncated ? h('span', { class: 'muted' }, `the first ${fmtInt(g.members.length)} shown`) : null,
       status, h('span', { class: 'grow' }),
       h('button', { class: 'btn small primary', type: 'button', 'data-accept': '', disabled: !keeper, title: keeper ? `Keep ${keeper.path}; the others go to the remove list` : '', onclick: () => accept(v, g, sec) }, 'Accept keeper ', h('kbd', null, 'a')),
       h('button', { class: 'btn small', type: 'button', 'data-not-duplicate': '', onclick: () => notDuplicate(v, ids, sec) }, 'Not a duplicate ', h('kbd', null, 'n'))),
     h('div', { class: 'members' }, g.members.map((m) => memberTile(v, m, m.id === g.keeper))));
+  sec.style.setProperty('--n', String(Math.min(g.members.length, 6))); // its share of a row (app.css)
   sec.addEventListener('keydown', (e) => groupKey(e, v, g, ids, sec));
   return sec;
 }
