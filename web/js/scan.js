@@ -4,6 +4,7 @@
 import { api, scanUrl, ApiError } from './api.js';
 import { h, clear, fmtInt, fmtBytes, fmtNum, fmtPct, fmtTime, fmtDuration, basename, loading, emptyState, errorBox, badge, thumb, flagChips, markRendered, debounce, nextId, toast, progressText } from './ui.js';
 import { openImage } from './drawer.js';
+import { duplicatesTab } from './dups.js';
 import { setParams } from './router.js';
 
 const PAGE = 48;
@@ -340,75 +341,9 @@ async function issueTab(s, body, params, tab) {
   markRendered(`tab:${tab}`);
 }
 
-// ---- duplicates ----
-async function duplicates(s, body, params) {
-  const t0 = Number(params.get('threshold'));
-  let threshold = Number.isInteger(t0) && params.has('threshold') && t0 >= 0 && t0 <= 32 ? t0 : 8;
-  let kind = ['near', 'exact', 'byte_identical'].includes(params.get('kind')) ? params.get('kind') : 'near';
-  let page = Math.max(0, Number(params.get('page')) || 0);
-  const GROUPS = 20;
-  const rid = nextId('thr');
-  const range = h('input', { type: 'range', id: rid, min: 0, max: 16, step: 1, value: threshold, 'aria-describedby': `${rid}-help` });
-  const numIn = h('input', { type: 'number', min: 0, max: 32, step: 1, value: threshold, style: { width: '4.5em' }, 'aria-label': 'Threshold (bits)' });
-  const out = h('div', { 'data-dups': '' }, loading());
-  const kindSel = h('div', { class: 'row', role: 'radiogroup', 'aria-label': 'Kind of duplicates' });
-  let data = null;
-  let ctrl = null;
-  const renderGroups = () => {
-    const groups = kind === 'near' ? data.near.map((g) => ({ paths: g.paths, ids: g.ids, note: `max distance ${g.max_distance}` }))
-      : (data[kind] || []).map((paths, i) => ({ paths, ids: (data[`${kind}_ids`] || [])[i], note: kind === 'exact' ? 'same perceptual hash' : 'identical bytes' }));
-    clear(kindSel, [['near', `Near (≤ ${threshold} bits)`, data.near.length], ['exact', 'Same hash', data.exact.length], ['byte_identical', 'Identical files', data.byte_identical.length]].map(([k, l, c]) =>
-      h('button', { class: `btn small${k === kind ? ' primary' : ''}`, type: 'button', role: 'radio', 'aria-checked': String(k === kind), onclick: () => { kind = k; page = 0; sync(); renderGroups(); } }, `${l} · ${fmtInt(c)}`)));
-    if (!groups.length) {
-      clear(out, h('div', { class: 'panel' }, emptyState('No duplicate groups', kind === 'near' ? `No two images are within ${threshold} bits of each other. Raise the threshold to find looser matches.` : 'None of this kind in the scan.')));
-      markRendered('tab:duplicates');
-      return;
-    }
-    const pages = Math.ceil(groups.length / GROUPS);
-    page = Math.min(page, pages - 1);
-    const shown = groups.slice(page * GROUPS, (page + 1) * GROUPS);
-    clear(out, shown.map((g, gi) => h('section', { class: 'dupgroup', 'data-group': page * GROUPS + gi },
-      h('header', null, h('strong', null, `${g.paths.length} images`), h('span', { class: 'muted' }, g.note)),
-      h('div', { class: 'members' }, g.paths.map((p, i) => {
-        const id = g.ids ? g.ids[i] : null;
-        return h('button', { class: 'tile', type: 'button', title: p, 'data-path': p, 'data-image-id': id || '', onclick: () => id && openImage(s.id, id) },
-          h('div', { class: 'img' }, thumb(s.id, id, 256, basename(p))),
-          h('div', { class: 'cap' }, h('div', { class: 'name' }, basename(p)), h('div', { class: 'val mono' }, p.slice(0, p.length - basename(p).length) || '/')));
-      })))),
-    pages > 1 ? h('div', { class: 'pager' },
-      h('button', { class: 'btn small', type: 'button', disabled: page === 0, onclick: () => { page--; sync(); renderGroups(); } }, '← Previous'),
-      h('button', { class: 'btn small', type: 'button', disabled: page >= pages - 1, onclick: () => { page++; sync(); renderGroups(); } }, 'Next →'),
-      h('span', { class: 'info' }, `groups ${fmtInt(page * GROUPS + 1)}–${fmtInt(page * GROUPS + shown.length)} of ${fmtInt(groups.length)}`)) : null);
-    markRendered('tab:duplicates');
-  };
-  const sync = () => setParams({ threshold: threshold === 8 ? '' : threshold, kind: kind === 'near' ? '' : kind, page: page || '' });
-  const load = async () => {
-    if (ctrl) ctrl.abort();
-    ctrl = new AbortController();
-    out.setAttribute('aria-busy', 'true');
-    try {
-      data = await api(`/scans/${enc(s.id)}/duplicates?threshold=${threshold}`, { signal: ctrl.signal });
-    } catch (e) {
-      if (e.name === 'AbortError') return;
-      clear(out, errorBox(e));
-      return;
-    }
-    out.removeAttribute('aria-busy');
-    if (!st || st.tab !== 'duplicates') return;
-    renderGroups();
-  };
-  const setT = debounce((v) => { threshold = v; page = 0; sync(); load(); }, 250);
-  range.addEventListener('input', () => { numIn.value = range.value; setT(Number(range.value)); });
-  numIn.addEventListener('change', () => {
-    const v = Math.max(0, Math.min(32, Math.round(Number(numIn.value) || 0)));
-    numIn.value = v;
-    range.value = Math.min(16, v);
-    setT(v);
-  });
-  clear(body, h('div', { class: 'toolbar' },
-    h('div', { class: 'threshold' }, h('label', { for: rid }, 'Near-duplicate threshold'), range, numIn, h('span', { class: 'muted small', id: `${rid}-help` }, 'bits of perceptual-hash difference (0 = identical hash, default 8)')),
-    h('span', { class: 'grow' }), kindSel), out);
-  await load();
+// ---- duplicates (dups.js: paged groups, keepers and marks) ----
+function duplicates(s, body, params) {
+  return duplicatesTab(s, body, params, () => st === s && st.tab === 'duplicates');
 }
 
 // ---- image table ----
