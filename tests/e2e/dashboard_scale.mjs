@@ -36,6 +36,12 @@ async function timeRender(page, label, name, action, extra = 0, budget = BUDGET)
 await run(async () => {
   const browser = await launch();
   const page = await newPage(browser, { width: 1280, height: 800 });
+  // The size of every duplicates answer the page fetches (the issue's bound: <= 1 MB a page).
+  const dupBytes = [];
+  page.on('response', async (resp) => {
+    if (!/\/api\/v1\/scans\/[^/]+\/duplicates\b/.test(resp.url())) return;
+    try { dupBytes.push([resp.url(), (await resp.body()).length]); } catch { /* navigated away */ }
+  });
   // Baseline in the same run: the same views of a 7-image scan (when the caller made one).
   const base = new Map();
   if (SMALL) {
@@ -91,6 +97,9 @@ await run(async () => {
   const changed = Number((await page.textContent('[data-card="changed"] .value')).replace(/,/g, ''));
   assert(changed > 0, `the compare finds the changed records (${changed})`);
   await screenshot(page, 'scale-compare.png');
+  const dupMax = Math.max(0, ...dupBytes.map(([, n]) => n));
+  console.log(`bytes: largest duplicates answer ${dupMax} bytes of ${dupBytes.length} fetched`);
+  assert(dupBytes.length > 0 && dupMax <= 1_000_000, `every duplicates page is <= 1 MB (largest ${dupMax} bytes, ${dupBytes.length} answers)`, dupBytes.filter(([, n]) => n > 1_000_000).map(([u, n]) => `${u}: ${n}`).join('; '));
   const slow = times.filter(([, ms, extra, budget]) => ms > budget + extra);
   assert(!slow.length, `every scan-page view rendered within ${BUDGET} ms, gate and compare within ${PAGE_BUDGET} ms (slowest ${Math.max(...times.map(([, ms, extra]) => ms - extra))} ms, typing pause excluded)`, slow.map(([l, ms]) => `${l}: ${ms} ms`).join('; '));
   pass(`${times.length} views timed`);
