@@ -18,16 +18,6 @@ const char *const ie_slim_field_names[IE_SLIM_NFIELDS] = {
 
 /* ---- string arena: paths and the rare irregular values live until release ---- */
 
-struct arena_chunk {
-    struct arena_chunk *next;
-    size_t used, cap;
-    char data[];
-};
-
-struct ie__slim_arena {
-    struct arena_chunk *head;
-};
-
 #define ARENA_CHUNK (1u << 20)
 
 static char *arena_strndup(struct ie_slim_manifest *m, const char *s, size_t n)
@@ -270,7 +260,7 @@ static int64_t clamp_i64(double d, int64_t lo, int64_t hi)
     return (int64_t)d;
 }
 
-static const char *intern(struct ie_slim_manifest *m, const char *s, size_t n)
+const char *ie__slim_intern(struct ie_slim_manifest *m, const char *s, size_t n)
 {
     size_t at;
     if (n == 0)
@@ -380,7 +370,8 @@ static bool take_regular(struct ie_slim_manifest *m, int f, const struct jcap *c
     case IE_SLIM_COLOR_MODE:
         if (c->type == IE_JSTR) {
             cap_string(c, tmp);
-            *(f == IE_SLIM_FORMAT ? &r->format : &r->color_mode) = intern(m, tmp->data, tmp->len);
+            *(f == IE_SLIM_FORMAT ? &r->format : &r->color_mode) =
+                ie__slim_intern(m, tmp->data, tmp->len);
             regular = true;
         }
         break;
@@ -514,8 +505,9 @@ void ie_slim_manifest_add_record(struct ie_slim_manifest *m, const struct ie_rec
     memset(&r, 0, sizeof(r));
     size_t path_len = src->path ? strlen(src->path) : 0;
     r.path = arena_strndup(m, src->path ? src->path : "", path_len);
-    r.format = src->format ? intern(m, src->format, strlen(src->format)) : "";
-    r.color_mode = src->color_mode ? intern(m, src->color_mode, strlen(src->color_mode)) : "";
+    r.format = src->format ? ie__slim_intern(m, src->format, strlen(src->format)) : "";
+    r.color_mode =
+        src->color_mode ? ie__slim_intern(m, src->color_mode, strlen(src->color_mode)) : "";
     r.file_size_bytes = src->file_size_bytes;
     r.aspect_ratio = src->aspect_ratio;
     r.width = src->width;

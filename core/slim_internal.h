@@ -42,6 +42,22 @@ size_t ie__slim_junescape(const char *p, size_t len, char *out);
  * 40.0 as 40) and cuts "shard" out of it. Returns 1 found, 0 absent, -1 not an object. */
 int ie__json_member_span(const char *text, size_t n, const char *key, size_t span[3]);
 
+/* ---- the string arena: paths and the rare irregular values live until release; a snapshot
+ * (slim_snap.c) reads its whole paths blob into one chunk ---- */
+
+struct arena_chunk {
+    struct arena_chunk *next;
+    size_t used, cap;
+    char data[];
+};
+
+struct ie__slim_arena {
+    struct arena_chunk *head;
+};
+
+/* The manifest's one copy of a format or colour mode string ("" for an empty one). */
+const char *ie__slim_intern(struct ie_slim_manifest *m, const char *s, size_t n);
+
 /* ---- path index: open addressing keyed by the XXH3 of the path, the hash kept per slot so
  * that rehashing and most mismatches need no string access ---- */
 

@@ -123,6 +123,15 @@ void ie_slim_manifest_release(struct ie_slim_manifest *m);
  * skipped. Returns 0, IE_ENOENT/IE_EIO when the file cannot be read (err set). */
 int ie_slim_manifest_load(const char *path, struct ie_slim_manifest *m, struct ie_err *err);
 
+/* ie_slim_manifest_load through a snapshot file (core/slim_snap.c): when snap_path holds the
+ * snapshot of this very manifest (same size, mtime and inode), it is read instead of the JSONL
+ * (about 10x faster at 10^6 records, no JSON scan, no path hashing); otherwise the JSONL is read
+ * and the snapshot (re)written beside, atomically. A missing, stale or damaged snapshot only
+ * costs speed. snap_path NULL: plain ie_slim_manifest_load. For a program that reads the same
+ * large manifests again and again (the daemon's gate and compare); the CLI reads once. */
+int ie_slim_manifest_load_cached(const char *path, const char *snap_path,
+                                 struct ie_slim_manifest *m, struct ie_err *err);
+
 /* Parses one manifest line (without its newline) into m, as the loader does. Returns 1 when a
  * record was added or replaced one, 0 for a blank or header line, -1 for a line that does not
  * parse (counted in skipped_lines). For feeding lines that come from elsewhere (an HTTP body). */
