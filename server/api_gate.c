@@ -93,7 +93,7 @@ enum MHD_Result srv_h_diff(struct srv_req *r)
     if (srv_api_reply_cached(r, key, &rc))
         goto out;
     for (int i = 0; i < 2; i++)
-        if (ie_slim_manifest_load(rows[i].manifest_path, &ms[i], &err) < 0)
+        if (srv_api_load_slim(r, &rows[i], &ms[i], &err) < 0)
             goto bad;
     ie_diff_compute(&ms[0], &ms[1], &d);
     {
@@ -199,7 +199,7 @@ static enum MHD_Result reply_gate(struct srv_req *r, const struct srv_scan_row *
     ie_slim_manifest_init(&m);
     ie_gate_result_init(&g);
     if (marks_threshold >= 0 ? load_marked_slim(r, row, marks_threshold, &m, &marks, &err) < 0
-                             : ie_slim_manifest_load(row->manifest_path, &m, &err) < 0) {
+                             : srv_api_load_slim(r, row, &m, &err) < 0) {
         rc = srv_reply_ie_err(r, &err);
         goto out;
     }

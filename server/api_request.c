@@ -97,6 +97,18 @@ bool srv_api_scan_cleanup_if_deleted(struct srv_req *r, const char *id, const ch
     return true;
 }
 
+int srv_api_load_slim(struct srv_req *r, const struct srv_scan_row *row, struct ie_slim_manifest *m,
+                      struct ie_err *err)
+{
+    char *snap = srv_slim_snap_path(row->manifest_path);
+    const char *written[] = {snap, NULL};
+    int rc = ie_slim_manifest_load_cached(row->manifest_path, snap, m, err);
+    if (srv_api_scan_cleanup_if_deleted(r, row->id, written) && rc == 0)
+        rc = ie_err_set(err, IE_ENOENT, "scan %s was deleted while this request ran", row->id);
+    free(snap);
+    return rc;
+}
+
 enum MHD_Result srv_api_reply_deleted(struct srv_req *r, const char *id)
 {
     return srv_reply_error(r, 404, "not_found", "scan %s was deleted while this request ran", id);

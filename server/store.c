@@ -728,3 +728,11 @@ int srv_store_get_image(sqlite3 *db, const char *scan_id, int64_t image_id, char
     srv_db_done(st);
     return rc;
 }
+
+char *srv_slim_snap_path(const char *manifest_path)
+{
+    struct ie_buf b;
+    ie_buf_init(&b);
+    ie_buf_addf(&b, "%s.slim", manifest_path);
+    return ie_buf_detach(&b);
+}

@@ -89,4 +89,8 @@ int srv_store_image_id_by_path(sqlite3 *db, const char *scan_id, const char *pat
 int srv_store_get_image(sqlite3 *db, const char *scan_id, int64_t image_id, char **out, char **path,
                         struct ie_err *err);
 
+/* Where the slim snapshot of a scan's manifest lives (core/slim_snap.c): beside the manifest,
+ * in the scan's folder, so that deleting the scan removes it. malloc'd. */
+char *srv_slim_snap_path(const char *manifest_path);
+
 #endif

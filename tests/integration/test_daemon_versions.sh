@@ -140,6 +140,28 @@ assert (s["moved_count"], s["added_count"], s["removed_count"], s["changed_count
 PY
 ok "a folder copied to another root with a renamed subfolder: 2 moved (by content hash), 2 unchanged, 1 changed with its phash distance, nothing added or removed"
 
+# Gate and compare read the slim snapshot the warm-up writes beside each manifest. A damaged
+# snapshot is not trusted (the answer is read from the JSONL; the pair is asked the other way
+# round so that no cached answer hides the read); DELETE removes it.
+for s in "$A" "$BB"; do
+  for _ in $(seq 100); do [ -s "$WORK/var/scans/$s/manifest.jsonl.slim" ] && break; sleep 0.1; done
+  [ -s "$WORK/var/scans/$s/manifest.jsonl.slim" ] || fail "no slim snapshot for scan $s"
+done
+SNAP="$WORK/var/scans/$BB/manifest.jsonl.slim"
+head -c 300 "$SNAP" > "$WORK/snap.part"
+cat "$WORK/snap.part" > "$SNAP"
+expect_api 200 POST /api/v1/diff -d "{\"old\": \"$BB\", \"new\": \"$A\"}"
+"$PYTHON" - "$WORK/body" <<'PY' || fail "diff through a damaged snapshot: $(head -c 600 "$WORK/body")"
+import json, sys
+d = json.load(open(sys.argv[1]))
+s = d["summary"]
+assert (s["moved_count"], s["changed_count"], s["added_count"], s["removed_count"]) == (2, 1, 0, 0), s
+PY
+[ "$(stat -c %s "$SNAP")" -gt 300 ] || fail "the damaged snapshot was not rewritten"
+expect_api 204 DELETE "/api/v1/scans/$A"
+[ ! -e "$WORK/var/scans/$A" ] || fail "DELETE left $(ls -A "$WORK/var/scans/$A")"
+ok "slim snapshots: written by the warm-up, a damaged one is read around and rewritten, DELETE removes it"
+
 # Versions survive a restart; resume of a succeeded scan still works in place.
 stop_daemon TERM
 start_daemon "$WORK/var"
