@@ -1,18 +1,22 @@
-/* AnalyzeBatch: one batch of objects fetched into memory (several GETs in flight), analysed by
- * the core on as many threads as the function has cores, written as a partial manifest
- * work/RUN/parts/part-NNNNNN.jsonl: the header a scan with the run's settings writes, then one
- * record per object in key order, made as `imgeda scan s3://` makes it (ie_scan_analyze_bytes:
- * path s3://BUCKET/KEY, size and mtime as listed). An object that cannot be fetched (deleted
- * since the listing, access denied, larger than max_file_bytes) is its error record; only a
- * failure to write the part fails the batch. Writing the same part again (a retry) replaces it:
- * the step is idempotent.
+/* AnalyzeBatch: one batch of objects fetched into memory and analysed as `imgeda scan s3://`
+ * does it, written as a partial manifest work/RUN/parts/part-NNNNNN.jsonl: the header a scan
+ * with the run's settings writes, then one record per object in path order (path
+ * s3://BUCKET/KEY, size and mtime as listed). An object deleted since the listing, denied or
+ * larger than max_file_bytes is its error record; an object still failing after the client's
+ * retries (5xx, connection lost) or a failure to write the part fails the batch (StorageError,
+ * which the state machine retries). Writing the same part again (a retry) replaces it: the step
+ * is idempotent.
+ * DESIGN: there is one fetch-and-analyse path, the engine's (engine/s3_scan.c): the batch's
+ * objects are planned as a listed scan (ie_scan_open_listed, its manifest a scratch file in the
+ * call's tmp_dir that is never committed to) over a source that borrows the function's client
+ * (eng_s3_source_new), cut into small scan batches, and each analysis thread runs batches with
+ * eng_s3_scan_batch_run (several GETs in flight, analysis as each object arrives).
  * Isolation, as the daemon does it: each analysis thread hands its images to a worker process
  * (imgeda-lambda --analysis-worker, engine/worker.c), so a decoder that crashes or hangs costs
  * one error record, not the batch (which Step Functions would retry into the same crash).
  * IMGEDA_ISOLATE=0 analyses in process; IMGEDA_IMAGE_TIMEOUT_S (default 60, 0: none) bounds an
- * image.
- * THREADS: the handler's thread runs the transfers (eng_s3_get_many) and hands each object to a
- * bounded queue; analysis threads take them from there. */
+ * image; IMGEDA_S3_IN_FLIGHT (default 4) sets the GETs in flight per analysis thread.
+ * THREADS: the handler's thread plans and writes; analysis threads take scan batches in turn. */
 #include <math.h>
 #include <pthread.h>
 #include <stdatomic.h>
@@ -21,87 +25,37 @@
 #include <string.h>
 #include <time.h>
 
+#include "engine/s3_scan.h"
 #include "engine/worker.h"
 #include "handlers.h"
 #include "imgeda/manifest.h"
 #include "imgeda/scan.h"
 #include "imgeda/util.h"
 
-/* GETs in flight per batch: enough to hide S3's first-byte latency behind analysis. */
-#define IN_FLIGHT 8
 /* A batch stops this long before Lambda's deadline, to report why instead of being killed. */
 #define DEADLINE_MARGIN_MS      5000
 #define DEFAULT_IMAGE_TIMEOUT_S 60
-
-struct job {
-    size_t index;
-    uint8_t *data;
-    size_t len;
-};
+/* Objects per scan batch: small enough that threads share the work evenly and the deadline is
+ * checked often, large enough to keep several GETs in flight. */
+#define CHUNK_MAX 16
 
 struct batch {
     const struct lam_run *run;
     struct lam_ctx *ctx;
     struct ie_scan_options opts; /* the run's, with this function's isolation settings */
-    struct ie_found_file *files; /* listed files: fs_path the key, record_path s3://B/KEY */
+    struct ie_file_list files;   /* the event's objects, until the scan takes them */
     size_t n;
-    char **lines;     /* one record line per object, NULL until done */
-    size_t *fetch_of; /* the object of each key handed to eng_s3_get_many */
+    struct ie_scan *scan;
+    struct eng_s3_source *src;
+    struct ie_scan_batch **parts; /* the scan's batches, in path order */
+    size_t n_parts;
 
+    atomic_size_t next; /* the next scan batch to take */
+    atomic_int cancel;
     pthread_mutex_t mu;
-    pthread_cond_t can_push, can_pop;
-    struct job *queue; /* ring of cap jobs */
-    size_t cap, head, queued;
-    bool closed;
     bool late;             /* stopped: the deadline was near */
-    struct ie_err failure; /* an analysis worker could not run (code 0: none) */
+    struct ie_err failure; /* a batch failed (code 0: none) */
 };
-
-/* The record line of object i, from its bytes, here or in the thread's worker process. */
-static void analyse(struct batch *b, struct eng_worker *w, const struct job *j)
-{
-    const struct ie_found_file *f = &b->files[j->index];
-    uint8_t flags;
-    int64_t bytes;
-    if (!ie_scan_options_isolated(&b->opts)) {
-        ie_scan_analyze_bytes(&b->opts, f, j->data, j->len, &b->lines[j->index], &flags, &bytes);
-        return;
-    }
-    struct ie_err err = {0};
-    enum eng_worker_result r = eng_worker_analyze(w, &b->opts, f, j->data, j->len, NULL,
-                                                  &b->lines[j->index], &flags, &bytes, &err);
-    if (r == ENG_WORKER_FAILED) {
-        pthread_mutex_lock(&b->mu);
-        if (!b->failure.code)
-            b->failure = err;
-        pthread_mutex_unlock(&b->mu);
-    }
-}
-
-static void *analysis_thread(void *arg)
-{
-    struct batch *b = arg;
-    struct eng_worker w = {0};
-    for (;;) {
-        pthread_mutex_lock(&b->mu);
-        while (!b->queued && !b->closed)
-            pthread_cond_wait(&b->can_pop, &b->mu);
-        if (!b->queued) {
-            pthread_mutex_unlock(&b->mu);
-            break;
-        }
-        struct job j = b->queue[b->head];
-        b->head = (b->head + 1) % b->cap;
-        b->queued--;
-        pthread_cond_signal(&b->can_push);
-        pthread_mutex_unlock(&b->mu);
-        analyse(b, &w, &j);
-        free(j.data);
-    }
-    eng_worker_stop(&w);
-    ie_thread_done();
-    return NULL;
-}
 
 static int64_t now_ms(void)
 {
@@ -110,35 +64,41 @@ static int64_t now_ms(void)
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-/* eng_s3_get_many's callback: a fetched object goes to the queue (waiting while it is full, so
- * memory stays at IN_FLIGHT + queue + threads objects), a failed one becomes its error record. */
-static int on_fetched(size_t k, int status, uint8_t *data, size_t len, const struct ie_err *err,
-                      void *ud)
+/* Stops every thread; the first failure is the one reported. */
+static void stop_all(struct batch *b, bool late, const struct ie_err *e)
 {
-    struct batch *b = ud;
-    size_t i = b->fetch_of[k];
-    if (status < 0) {
-        /* Deleted since the listing, denied, grown too large: that image's verdict, worded as
-         * a scan of the bucket words it. */
-        char why[IE_ERR_MSG_MAX + 32];
-        uint8_t flags;
-        snprintf(why, sizeof(why), "cannot fetch %s", err->msg);
-        ie_scan_failed_one(&b->opts, &b->files[i], status == IE_ELIMIT ? "file too large" : why,
-                           &b->lines[i], &flags);
-        return 0;
-    }
     pthread_mutex_lock(&b->mu);
-    while (b->queued == b->cap)
-        pthread_cond_wait(&b->can_push, &b->mu);
-    b->queue[(b->head + b->queued) % b->cap] = (struct job){i, data, len};
-    b->queued++;
-    pthread_cond_signal(&b->can_pop);
-    pthread_mutex_unlock(&b->mu);
-    if (b->ctx->deadline_ms && now_ms() > b->ctx->deadline_ms - DEADLINE_MARGIN_MS) {
+    if (late)
         b->late = true;
-        return 1;
+    if (e && !b->failure.code)
+        b->failure = *e;
+    pthread_mutex_unlock(&b->mu);
+    atomic_store(&b->cancel, 1);
+}
+
+static void *analysis_thread(void *arg)
+{
+    struct batch *b = arg;
+    struct eng_worker w = {0};
+    struct eng_worker *wk = ie_scan_options_isolated(&b->opts) ? &w : NULL;
+    for (;;) {
+        size_t i = atomic_fetch_add(&b->next, 1);
+        if (i >= b->n_parts || atomic_load(&b->cancel))
+            break;
+        if (b->ctx->deadline_ms && now_ms() > b->ctx->deadline_ms - DEADLINE_MARGIN_MS) {
+            stop_all(b, true, NULL);
+            break;
+        }
+        struct ie_err e = {0};
+        int rc = eng_s3_scan_batch_run(b->src, b->scan, b->parts[i], wk, &b->cancel, &e);
+        if (rc < 0 && rc != IE_ECANCELED) {
+            e.code = rc;
+            stop_all(b, false, &e);
+        }
     }
-    return 0;
+    eng_worker_stop(&w);
+    ie_thread_done();
+    return NULL;
 }
 
 /* Reads the event's batch, {"index": N, "objects": [{"key", "size", "mtime"}...]}, into listed
@@ -158,7 +118,6 @@ static int parse_batch(const cJSON *ev, struct batch *b, size_t *index, struct i
     if (b->n > LAM_MAX_BATCH)
         return ie_err_set(err, IE_EINVAL, "a batch holds at most %d objects, not %zu",
                           LAM_MAX_BATCH, b->n);
-    b->files = ie_xcalloc(b->n ? b->n : 1, sizeof(*b->files));
     size_t i = 0;
     for (const cJSON *o = objs->child; o; o = o->next, i++) {
         const cJSON *key = cJSON_GetObjectItemCaseSensitive(o, "key");
@@ -173,16 +132,8 @@ static int parse_batch(const cJSON *ev, struct batch *b, size_t *index, struct i
                               "batch object %zu needs \"key\" (a string), \"size\" and \"mtime\" "
                               "(numbers)",
                               i);
-        struct ie_buf path;
-        char *safe = ie_utf8_sanitize(key->valuestring, strlen(key->valuestring));
-        ie_buf_init(&path);
-        ie_buf_addf(&path, "s3://%s/%s", b->run->input_bucket, safe);
-        free(safe);
-        b->files[i] = (struct ie_found_file){.fs_path = ie_xstrdup(key->valuestring),
-                                             .record_path = ie_buf_detach(&path),
-                                             .listed = true,
-                                             .size = (int64_t)size->valuedouble,
-                                             .mtime = mtime->valuedouble};
+        eng_s3_listed_add(&b->files, b->run->input_bucket, key->valuestring,
+                          (int64_t)size->valuedouble, mtime->valuedouble);
     }
     return 0;
 }
@@ -200,63 +151,58 @@ static void isolation_from_env(struct ie_scan_options *o)
         o->image_timeout_s = 0;
 }
 
-/* Stops the analysis threads once the queue is drained. */
-static void close_queue(struct batch *b)
+/* Plans the batch as a listed scan over a source borrowing the function's client, and cuts it
+ * into scan batches in path order. */
+static int plan(struct batch *b, struct ie_err *err)
 {
-    pthread_mutex_lock(&b->mu);
-    b->closed = true;
-    pthread_cond_broadcast(&b->can_pop);
-    pthread_mutex_unlock(&b->mu);
+    struct ie_scan_options o = b->opts;
+    struct ie_buf scratch;
+    char *input = lam_run_input_url(b->run);
+    int nthreads = o.workers > 0 ? o.workers : 1, rc;
+    ie_buf_init(&scratch);
+    ie_buf_addf(&scratch, "%s/analyze-batch.jsonl", b->ctx->tmp_dir ? b->ctx->tmp_dir : "/tmp");
+    /* The scratch manifest is never resumed from: every call analyses its whole batch. */
+    o.resume = false;
+    o.force = true;
+    if ((rc = eng_s3_source_new(b->ctx->s3, b->run->input_bucket, &b->src, err)) < 0 ||
+        (rc = ie_scan_open_listed(input, &b->files, scratch.data, &o, &b->scan, err)) < 0)
+        goto out;
+    size_t chunk = (b->n + (size_t)nthreads * 4 - 1) / ((size_t)nthreads * 4);
+    chunk = chunk < 1 ? 1 : chunk > CHUNK_MAX ? CHUNK_MAX : chunk;
+    b->parts = ie_xcalloc(b->n / chunk + 1, sizeof(*b->parts));
+    struct ie_scan_batch *sb;
+    while ((sb = ie_scan_next_batch(b->scan, chunk)))
+        b->parts[b->n_parts++] = sb;
+out:
+    ie_buf_release(&scratch);
+    free(input);
+    return rc;
 }
 
-/* Fetches and analyses every object into b->lines. Returns 0 or an error. */
+/* Fetches and analyses every object into the scan batches' lines. Returns 0 or an error. */
 static int analyse_all(struct batch *b, struct ie_err *err)
 {
-    const struct ie_scan_options *o = &b->opts;
-    int nthreads = o->workers > 0 ? o->workers : 1, started = 0, rc = 0;
+    int nthreads = b->opts.workers > 0 ? b->opts.workers : 1, started = 0, rc = 0;
     pthread_t *threads = ie_xcalloc((size_t)nthreads, sizeof(*threads));
-    const char **keys = ie_xcalloc(b->n ? b->n : 1, sizeof(*keys));
-    size_t n_keys = 0;
-
-    /* Objects the listing already shows too large are never fetched; eng_s3_get_many's cap
-     * refuses any that grew since. */
-    b->fetch_of = ie_xcalloc(b->n ? b->n : 1, sizeof(*b->fetch_of));
-    for (size_t i = 0; i < b->n; i++) {
-        uint8_t flags;
-        if (o->max_file_bytes > 0 && b->files[i].size > o->max_file_bytes) {
-            ie_scan_failed_one(o, &b->files[i], "file too large", &b->lines[i], &flags);
-            continue;
-        }
-        b->fetch_of[n_keys] = i;
-        keys[n_keys++] = b->files[i].fs_path;
-    }
-    b->cap = (size_t)nthreads;
-    b->queue = ie_xcalloc(b->cap, sizeof(*b->queue));
     for (; started < nthreads; started++)
         if (pthread_create(&threads[started], NULL, analysis_thread, b) != 0)
             break;
-    if (started == 0)
-        rc = ie_err_set(err, IE_EIO, "cannot start an analysis thread");
-    else
-        rc = eng_s3_get_many(b->ctx->s3, b->run->input_bucket, keys, n_keys, IN_FLIGHT,
-                             (size_t)o->max_file_bytes, on_fetched, b, NULL, err);
-    close_queue(b);
     for (int t = 0; t < started; t++)
         pthread_join(threads[t], NULL);
-    if (b->late)
-        rc = ie_err_set(err, IE_ELIMIT,
-                        "the batch did not finish before the function's timeout; lower batch_size "
-                        "or raise the AnalyzeBatch function's Timeout");
-    else if (rc == 0 && b->failure.code)
-        rc = ie_err_set(err, IE_EIO, "%s", b->failure.msg);
-    for (size_t i = 0; rc == 0 && i < b->n; i++)
-        if (!b->lines[i])
-            rc = ie_err_set(err, IE_EIO, "%s was neither analysed nor failed",
-                            b->files[i].record_path);
     free(threads);
-    free(keys);
-    free(b->fetch_of);
-    free(b->queue);
+    if (started == 0)
+        return ie_err_set(err, IE_EIO, "cannot start an analysis thread");
+    if (b->late)
+        return ie_err_set(err, IE_ELIMIT,
+                          "the batch did not finish before the function's timeout; lower "
+                          "batch_size or raise the AnalyzeBatch function's Timeout");
+    if (b->failure.code)
+        return ie_err_set(err, b->failure.code, "%s", b->failure.msg);
+    for (size_t p = 0; p < b->n_parts; p++)
+        for (size_t k = 0; k < b->parts[p]->n; k++)
+            if (!b->parts[p]->lines[k])
+                rc = ie_err_set(err, IE_EIO, "%s was neither analysed nor failed",
+                                ie_scan_file(b->scan, b->parts[p]->files[k])->record_path);
     return rc;
 }
 
@@ -268,10 +214,11 @@ static void part_text(const struct batch *b, struct ie_buf *out)
     char *header = ie_manifest_header_json(input, settings, (int64_t)b->n, b->run->created_at);
     ie_buf_adds(out, header);
     ie_buf_addc(out, '\n');
-    for (size_t i = 0; i < b->n; i++) {
-        ie_buf_adds(out, b->lines[i]);
-        ie_buf_addc(out, '\n');
-    }
+    for (size_t p = 0; p < b->n_parts; p++)
+        for (size_t k = 0; k < b->parts[p]->n; k++) {
+            ie_buf_adds(out, b->parts[p]->lines[k]);
+            ie_buf_addc(out, '\n');
+        }
     free(header);
     free(input);
     free(settings);
@@ -287,17 +234,15 @@ int lam_analyze_batch(struct lam_ctx *ctx, const cJSON *event, cJSON **result, s
     int rc;
 
     ie_buf_init(&part);
+    ie_file_list_init(&b.files);
     pthread_mutex_init(&b.mu, NULL);
-    pthread_cond_init(&b.can_push, NULL);
-    pthread_cond_init(&b.can_pop, NULL);
     if ((rc = lam_run_from_json(cJSON_GetObjectItemCaseSensitive(event, "run"), &run, err)) < 0)
         goto out;
     b.opts = run.opts;
     isolation_from_env(&b.opts);
     if ((rc = parse_batch(event, &b, &index, err)) < 0)
         goto out;
-    b.lines = ie_xcalloc(b.n ? b.n : 1, sizeof(*b.lines));
-    if ((rc = analyse_all(&b, err)) < 0)
+    if ((rc = plan(&b, err)) < 0 || (rc = analyse_all(&b, err)) < 0)
         goto out;
     part_text(&b, &part);
     key = lam_run_part_key(&run, index);
@@ -309,18 +254,14 @@ int lam_analyze_batch(struct lam_ctx *ctx, const cJSON *event, cJSON **result, s
     cJSON_AddStringToObject(*result, "part_key", key);
     cJSON_AddNumberToObject(*result, "records", (double)b.n);
 out:
-    for (size_t i = 0; b.lines && i < b.n; i++)
-        free(b.lines[i]);
-    free(b.lines);
-    for (size_t i = 0; b.files && i < b.n; i++) {
-        free(b.files[i].fs_path);
-        free(b.files[i].record_path);
-    }
-    free(b.files);
+    for (size_t p = 0; p < b.n_parts; p++)
+        ie_scan_batch_free(b.parts[p]);
+    free(b.parts);
+    ie_scan_free(b.scan);
+    eng_s3_source_free(b.src);
+    ie_file_list_release(&b.files);
     free(key);
     ie_buf_release(&part);
-    pthread_cond_destroy(&b.can_pop);
-    pthread_cond_destroy(&b.can_push);
     pthread_mutex_destroy(&b.mu);
     lam_run_release(&run);
     return rc;

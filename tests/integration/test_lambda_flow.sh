@@ -249,4 +249,22 @@ assert r["is_corrupt"] and "NoSuchKey" in r["error"], r
 assert sum(1 for r in recs if r["is_corrupt"]) == 2, "only broken.jpg and night.jpg are corrupt"
 PY
 ok "an object deleted between list and GET is its error record (NoSuchKey); the other images are analysed"
+# An object whose GET still fails after the client's retries fails its batch as a scan of the
+# bucket does (StorageError: the state machine retries it) instead of becoming an error record:
+# the image is analysed on the retry.
+proxy "/__proxy/fail?match=/datasets/d/sample/snow.png&status=500&times=2" >/dev/null
+flow getfail '{"input_bucket": "images-in", "input_prefix": "datasets/d/sample", "output_bucket": "results-out", "output_prefix": "runs/getfail/", "batch_size": 3}' ||
+  { cat getfail.json getfail.log >&2; fail "the run did not survive a GET failing twice"; }
+get runs/getfail/manifests/manifest.jsonl getfail.jsonl
+"$PYTHON" - <<'PY' || fail "a GET failing beyond the retries is not retried by the state machine"
+import json
+inv = json.load(open("getfail.report.json"))["invocations"]
+errs = [i for i in inv if "error" in i]
+assert len(errs) == 1 and errs[0]["function"] == "AnalyzeBatchFunction", errs
+assert errs[0]["error"]["errorType"] == "StorageError" and "snow.png" in errs[0]["error"]["errorMessage"], errs
+recs = [json.loads(l) for l in open("getfail.jsonl") if l.strip()][1:]
+r = [r for r in recs if r["path"].endswith("/snow.png")][0]
+assert not r["is_corrupt"] and r["width"] > 0, r
+PY
+ok "an object GET failing with 500 beyond the client's retries: StorageError, the batch retried, the image analysed"
 echo "$checks passed, 0 failed"
