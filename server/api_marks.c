@@ -9,6 +9,7 @@
 #include "api_internal.h"
 #include "cache.h"
 #include "imgeda/duplicates.h"
+#include "imgeda/json.h"
 #include "imgeda/summary.h"
 #include "imgeda/util.h"
 #include "marks_db.h"
@@ -335,9 +336,9 @@ static void slim_line(const struct ie_record *rec, struct ie_buf *b)
     char hex[65];
     cJSON *o = cJSON_CreateObject();
     cJSON_AddStringToObject(o, "path", rec->path ? rec->path : "");
-    cJSON_AddNumberToObject(o, "file_size_bytes", (double)rec->file_size_bytes);
-    cJSON_AddNumberToObject(o, "width", rec->width);
-    cJSON_AddNumberToObject(o, "height", rec->height);
+    ie_json_add_int(o, "file_size_bytes", rec->file_size_bytes);
+    ie_json_add_int(o, "width", rec->width);
+    ie_json_add_int(o, "height", rec->height);
     cJSON_AddStringToObject(o, "format", rec->format ? rec->format : "");
     cJSON_AddStringToObject(o, "color_mode", rec->color_mode ? rec->color_mode : "");
     cJSON_AddBoolToObject(o, "is_corrupt", rec->is_corrupt);
@@ -345,7 +346,7 @@ static void slim_line(const struct ie_record *rec, struct ie_buf *b)
     cJSON_AddBoolToObject(o, "is_overexposed", rec->is_overexposed);
     cJSON_AddBoolToObject(o, "has_border_artifact", rec->has_border_artifact);
     cJSON_AddBoolToObject(o, "is_blurry", rec->is_blurry);
-    cJSON_AddNumberToObject(o, "aspect_ratio", rec->aspect_ratio);
+    ie_json_add_double(o, "aspect_ratio", rec->aspect_ratio);
     if (rec->has_phash) {
         ie_hash256_to_hex(&rec->phash, hex);
         cJSON_AddStringToObject(o, "phash", hex);

@@ -35,6 +35,22 @@ PLAIN=$(json "d['total_images'], d['dark_count'], d['duplicates']['exact_images'
 [ "$PLAIN" = "7 1 1" ] || fail "summary without marks: $PLAIN"
 ok "no marks: empty list and remove list"
 
+# With no marks, the marked view the gate reads (kept per marks version in the result cache as
+# compact lines) gives the verdict the plain gate reads from the manifest, check for check.
+FULL_POLICY='{"min_images_total": 1, "max_corrupt_pct": 0, "max_underexposed_pct": 0, "max_overexposed_pct": 0, "max_duplicate_pct": 0, "max_blurry_pct": 0, "max_artifact_pct": 0, "min_width": 100, "min_height": 100, "max_aspect_ratio": 1.5, "allowed_formats": ["JPEG"]}'
+expect_api 412 POST "/api/v1/scans/$ID/gate" -d "$FULL_POLICY"
+cp "$WORK/body" "$WORK/gate_plain"
+for _ in 1 2; do
+  expect_api 412 POST "/api/v1/scans/$ID/gate?marks=apply" -d "$FULL_POLICY"
+  "$PYTHON" - "$WORK/gate_plain" "$WORK/body" <<'PY' || fail "the marked gate without marks differs from the plain gate"
+import json, sys
+a, b = json.load(open(sys.argv[1])), json.load(open(sys.argv[2]))
+assert b.pop("marks")["applied"] == 0
+assert a == b, (a, b)
+PY
+done
+ok "no marks: the marked gate (computed, then cached) equals the plain gate check for check"
+
 # Bad input: validated like the other bodies, with limits.
 put 400 '{"image_ids": [1], "mark": "delete"}'; contains "$WORK/body" "remove, keep, ok, not_duplicate"
 put 400 '{"image_ids": [], "mark": "remove"}'
