@@ -6,27 +6,27 @@
  * retries (5xx, connection lost) or a failure to write the part fails the batch (StorageError,
  * which the state machine retries). Writing the same part again (a retry) replaces it: the step
  * is idempotent.
- * DESIGN: there is one fetch-and-analyse path, the engine's (engine/s3_scan.c): the batch's
- * objects are planned as a listed scan (ie_scan_open_listed, its manifest a scratch file in the
- * call's tmp_dir that is never committed to) over a source that borrows the function's client
- * (eng_s3_source_new), cut into small scan batches, and each analysis thread runs batches with
- * eng_s3_scan_batch_run (several GETs in flight, analysis as each object arrives).
+ * DESIGN: there is one fetch-and-analyse path, the engine's: the batch's objects are planned as
+ * a listed scan (ie_scan_open_listed) over a source that borrows the function's client
+ * (eng_s3_source_new), and the engine's runner analyses it on the libuv pool, each pool batch
+ * through eng_s3_scan_batch_run (several GETs in flight, analysis as each object arrives), into
+ * a scratch manifest in the call's tmp_dir, which the finished scan leaves in path order; the
+ * part is that manifest under the run's header.
  * Isolation, as the daemon does it: each analysis thread hands its images to a worker process
  * (imgeda-lambda --analysis-worker, engine/worker.c), so a decoder that crashes or hangs costs
  * one error record, not the batch (which Step Functions would retry into the same crash).
  * IMGEDA_ISOLATE=0 analyses in process; IMGEDA_IMAGE_TIMEOUT_S (default 60, 0: none) bounds an
  * image; IMGEDA_S3_IN_FLIGHT (default 4) sets the GETs in flight per analysis thread.
- * THREADS: the handler's thread plans and writes; analysis threads take scan batches in turn. */
+ * THREADS: the handler's thread plans, runs the loop and writes; the pool analyses. */
 #include <math.h>
-#include <pthread.h>
-#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <uv.h>
 
+#include "engine/runner.h"
 #include "engine/s3_scan.h"
-#include "engine/worker.h"
 #include "handlers.h"
 #include "imgeda/manifest.h"
 #include "imgeda/scan.h"
@@ -35,26 +35,24 @@
 /* A batch stops this long before Lambda's deadline, to report why instead of being killed. */
 #define DEADLINE_MARGIN_MS      5000
 #define DEFAULT_IMAGE_TIMEOUT_S 60
-/* Objects per scan batch: small enough that threads share the work evenly and the deadline is
- * checked often, large enough to keep several GETs in flight. */
-#define CHUNK_MAX 16
-
 struct batch {
     const struct lam_run *run;
     struct lam_ctx *ctx;
     struct ie_scan_options opts; /* the run's, with this function's isolation settings */
     struct ie_file_list files;   /* the event's objects, until the scan takes them */
     size_t n;
+    char *scratch; /* the scan's manifest */
     struct ie_scan *scan;
     struct eng_s3_source *src;
-    struct ie_scan_batch **parts; /* the scan's batches, in path order */
-    size_t n_parts;
+};
 
-    atomic_size_t next; /* the next scan batch to take */
-    atomic_int cancel;
-    pthread_mutex_t mu;
-    bool late;             /* stopped: the deadline was near */
-    struct ie_err failure; /* a batch failed (code 0: none) */
+/* The runner on the handler's own loop, stopped by a timer shortly before Lambda's deadline. */
+struct running {
+    struct eng_runner *r;
+    uv_timer_t deadline;
+    bool late;
+    int status;
+    struct ie_err err;
 };
 
 static int64_t now_ms(void)
@@ -64,41 +62,21 @@ static int64_t now_ms(void)
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-/* Stops every thread; the first failure is the one reported. */
-static void stop_all(struct batch *b, bool late, const struct ie_err *e)
+static void on_deadline(uv_timer_t *t)
 {
-    pthread_mutex_lock(&b->mu);
-    if (late)
-        b->late = true;
-    if (e && !b->failure.code)
-        b->failure = *e;
-    pthread_mutex_unlock(&b->mu);
-    atomic_store(&b->cancel, 1);
+    struct running *st = t->data;
+    st->late = true;
+    if (st->r)
+        eng_runner_cancel(st->r);
 }
 
-static void *analysis_thread(void *arg)
+static void on_done(int status, const struct ie_err *err, void *ud)
 {
-    struct batch *b = arg;
-    struct eng_worker w = {0};
-    struct eng_worker *wk = ie_scan_options_isolated(&b->opts) ? &w : NULL;
-    for (;;) {
-        size_t i = atomic_fetch_add(&b->next, 1);
-        if (i >= b->n_parts || atomic_load(&b->cancel))
-            break;
-        if (b->ctx->deadline_ms && now_ms() > b->ctx->deadline_ms - DEADLINE_MARGIN_MS) {
-            stop_all(b, true, NULL);
-            break;
-        }
-        struct ie_err e = {0};
-        int rc = eng_s3_scan_batch_run(b->src, b->scan, b->parts[i], wk, &b->cancel, &e);
-        if (rc < 0 && rc != IE_ECANCELED) {
-            e.code = rc;
-            stop_all(b, false, &e);
-        }
-    }
-    eng_worker_stop(&w);
-    ie_thread_done();
-    return NULL;
+    struct running *st = ud;
+    st->status = status;
+    if (status < 0 && err)
+        st->err = *err;
+    uv_close((uv_handle_t *)&st->deadline, NULL);
 }
 
 /* Reads the event's batch, {"index": N, "objects": [{"key", "size", "mtime"}...]}, into listed
@@ -151,77 +129,82 @@ static void isolation_from_env(struct ie_scan_options *o)
         o->image_timeout_s = 0;
 }
 
-/* Plans the batch as a listed scan over a source borrowing the function's client, and cuts it
- * into scan batches in path order. */
+/* Plans the batch as a listed scan of the run's input over a source borrowing the function's
+ * client; its manifest is a scratch file, never resumed from. */
 static int plan(struct batch *b, struct ie_err *err)
 {
     struct ie_scan_options o = b->opts;
     struct ie_buf scratch;
     char *input = lam_run_input_url(b->run);
-    int nthreads = o.workers > 0 ? o.workers : 1, rc;
+    int rc;
     ie_buf_init(&scratch);
     ie_buf_addf(&scratch, "%s/analyze-batch.jsonl", b->ctx->tmp_dir ? b->ctx->tmp_dir : "/tmp");
-    /* The scratch manifest is never resumed from: every call analyses its whole batch. */
+    b->scratch = ie_buf_detach(&scratch);
     o.resume = false;
     o.force = true;
-    if ((rc = eng_s3_source_new(b->ctx->s3, b->run->input_bucket, &b->src, err)) < 0 ||
-        (rc = ie_scan_open_listed(input, &b->files, scratch.data, &o, &b->scan, err)) < 0)
-        goto out;
-    size_t chunk = (b->n + (size_t)nthreads * 4 - 1) / ((size_t)nthreads * 4);
-    chunk = chunk < 1 ? 1 : chunk > CHUNK_MAX ? CHUNK_MAX : chunk;
-    b->parts = ie_xcalloc(b->n / chunk + 1, sizeof(*b->parts));
-    struct ie_scan_batch *sb;
-    while ((sb = ie_scan_next_batch(b->scan, chunk)))
-        b->parts[b->n_parts++] = sb;
-out:
-    ie_buf_release(&scratch);
+    if ((rc = eng_s3_source_new(b->ctx->s3, b->run->input_bucket, &b->src, err)) == 0)
+        rc = ie_scan_open_listed(input, &b->files, b->scratch, &o, &b->scan, err);
     free(input);
     return rc;
 }
 
-/* Fetches and analyses every object into the scan batches' lines. Returns 0 or an error. */
+/* Fetches and analyses every object with the engine's runner, one pool thread per worker.
+ * Returns 0 (the scratch manifest complete, in path order) or an error. */
 static int analyse_all(struct batch *b, struct ie_err *err)
 {
-    int nthreads = b->opts.workers > 0 ? b->opts.workers : 1, started = 0, rc = 0;
-    pthread_t *threads = ie_xcalloc((size_t)nthreads, sizeof(*threads));
-    for (; started < nthreads; started++)
-        if (pthread_create(&threads[started], NULL, analysis_thread, b) != 0)
-            break;
-    for (int t = 0; t < started; t++)
-        pthread_join(threads[t], NULL);
-    free(threads);
-    if (started == 0)
-        return ie_err_set(err, IE_EIO, "cannot start an analysis thread");
-    if (b->late)
+    int workers = b->opts.workers > 0 ? b->opts.workers : 1;
+    struct running st = {0};
+    struct eng_runner_callbacks cb = {.on_done = on_done, .ud = &st};
+    uv_loop_t loop;
+    int rc;
+    /* Read by libuv when the pool first starts: the first call of a runtime sizes it. */
+    eng_runner_set_pool_size(workers);
+    if ((rc = uv_loop_init(&loop)) != 0)
+        return ie_err_set(err, IE_EIO, "cannot start an event loop: %s", uv_strerror(rc));
+    uv_timer_init(&loop, &st.deadline);
+    st.deadline.data = &st;
+    if (b->ctx->deadline_ms) {
+        int64_t left = b->ctx->deadline_ms - DEADLINE_MARGIN_MS - now_ms();
+        uv_timer_start(&st.deadline, on_deadline, left > 0 ? (uint64_t)left : 0, 0);
+    }
+    if ((rc = eng_runner_start(&loop, b->scan, b->src, workers, &cb, &st.r, err)) < 0)
+        uv_close((uv_handle_t *)&st.deadline, NULL);
+    uv_run(&loop, UV_RUN_DEFAULT);
+    eng_runner_free(st.r);
+    uv_loop_close(&loop);
+    if (rc < 0)
+        return rc;
+    if (st.late)
         return ie_err_set(err, IE_ELIMIT,
                           "the batch did not finish before the function's timeout; lower "
                           "batch_size or raise the AnalyzeBatch function's Timeout");
-    if (b->failure.code)
-        return ie_err_set(err, b->failure.code, "%s", b->failure.msg);
-    for (size_t p = 0; p < b->n_parts; p++)
-        for (size_t k = 0; k < b->parts[p]->n; k++)
-            if (!b->parts[p]->lines[k])
-                rc = ie_err_set(err, IE_EIO, "%s was neither analysed nor failed",
-                                ie_scan_file(b->scan, b->parts[p]->files[k])->record_path);
-    return rc;
+    if (st.status < 0)
+        return ie_err_set(err, st.status, "%s", st.err.msg);
+    return 0;
 }
 
-/* The partial manifest: the header a scan of the run's prefix writes, then the batch's lines. */
-static void part_text(const struct batch *b, struct ie_buf *out)
+/* The partial manifest: the header a scan of the run's prefix writes (the run's created_at),
+ * then the finished scan's records. */
+static int part_text(const struct batch *b, struct ie_buf *out, struct ie_err *err)
 {
+    char *text = NULL;
+    size_t len = 0;
+    int rc = ie_read_file(b->scratch, (size_t)1 << 30, &text, &len, err);
+    if (rc < 0)
+        return rc;
+    const char *nl = memchr(text, '\n', len);
     char *settings = ie_scan_options_settings_json(&b->opts);
     char *input = lam_run_input_url(b->run);
     char *header = ie_manifest_header_json(input, settings, (int64_t)b->n, b->run->created_at);
     ie_buf_adds(out, header);
     ie_buf_addc(out, '\n');
-    for (size_t p = 0; p < b->n_parts; p++)
-        for (size_t k = 0; k < b->parts[p]->n; k++) {
-            ie_buf_adds(out, b->parts[p]->lines[k]);
-            ie_buf_addc(out, '\n');
-        }
+    if (nl)
+        ie_buf_add(out, nl + 1, len - (size_t)(nl + 1 - text));
     free(header);
     free(input);
     free(settings);
+    free(text);
+    return 0;
 }
 
 int lam_analyze_batch(struct lam_ctx *ctx, const cJSON *event, cJSON **result, struct ie_err *err)
@@ -235,7 +218,6 @@ int lam_analyze_batch(struct lam_ctx *ctx, const cJSON *event, cJSON **result, s
 
     ie_buf_init(&part);
     ie_file_list_init(&b.files);
-    pthread_mutex_init(&b.mu, NULL);
     if ((rc = lam_run_from_json(cJSON_GetObjectItemCaseSensitive(event, "run"), &run, err)) < 0)
         goto out;
     b.opts = run.opts;
@@ -244,7 +226,8 @@ int lam_analyze_batch(struct lam_ctx *ctx, const cJSON *event, cJSON **result, s
         goto out;
     if ((rc = plan(&b, err)) < 0 || (rc = analyse_all(&b, err)) < 0)
         goto out;
-    part_text(&b, &part);
+    if ((rc = part_text(&b, &part, err)) < 0)
+        goto out;
     key = lam_run_part_key(&run, index);
     if ((rc = eng_s3_put(ctx->s3, run.output_bucket, key, part.data, part.len,
                          "application/x-ndjson", err)) < 0)
@@ -254,15 +237,12 @@ int lam_analyze_batch(struct lam_ctx *ctx, const cJSON *event, cJSON **result, s
     cJSON_AddStringToObject(*result, "part_key", key);
     cJSON_AddNumberToObject(*result, "records", (double)b.n);
 out:
-    for (size_t p = 0; p < b.n_parts; p++)
-        ie_scan_batch_free(b.parts[p]);
-    free(b.parts);
     ie_scan_free(b.scan);
+    free(b.scratch);
     eng_s3_source_free(b.src);
     ie_file_list_release(&b.files);
     free(key);
     ie_buf_release(&part);
-    pthread_mutex_destroy(&b.mu);
     lam_run_release(&run);
     return rc;
 }

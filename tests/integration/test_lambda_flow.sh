@@ -221,6 +221,33 @@ assert v["huge"]["errorType"] == "InvalidInput" and "batch object 0" in v["huge"
 PY
 ok "a 7 MB event (LimitExceeded), an empty one and a batch with a size of 1e300 (InvalidInput) fail their invocations; the runtime serves on"
 
+# Near Lambda's deadline AnalyzeBatch stops by itself and says why, rather than being killed: a
+# function timeout of 6 s leaves 1 s before the 5 s margin, and an image whose decoder hangs
+# (fault injection) would take the whole timeout.
+cat >deadline.mjs <<EOF
+import {FunctionInstance} from '$HERE/lambda_runtime_api.mjs';
+import fs from 'node:fs';
+const run = JSON.parse(fs.readFileSync('main.json', 'utf8')).output;
+const a = new FunctionInstance({exe: '$LAMBDA', args: ['analyze_batch'], timeoutMs: 6000,
+                                env: {...process.env, IMGEDA_FAULT_INJECT: 'spin=snow.png'}});
+await a.start();
+const t0 = Date.now();
+const r = await a.invoke({run, batch: {index: 0, objects: [
+  {key: 'datasets/d/sample/snow.png', size: 1000, mtime: 0}]}});
+const ms = Date.now() - t0;
+await a.stop();
+console.log(JSON.stringify({error: r.error, ms}));
+EOF
+timeout 30 node deadline.mjs >deadline.json || fail "the deadline run failed"
+"$PYTHON" - <<'PY' || { cat deadline.json >&2; fail "AnalyzeBatch did not stop before the deadline"; }
+import json
+v = json.load(open("deadline.json"))
+assert v["error"]["errorType"] == "LimitExceeded", v
+assert "did not finish before the function's timeout" in v["error"]["errorMessage"], v
+assert v["ms"] < 5000, v
+PY
+ok "AnalyzeBatch stops 5 s before the function's deadline with LimitExceeded, not killed by it"
+
 # S3 failing during AnalyzeBatch beyond the client's own retries: the state machine retries;
 # an object deleted between the listing and its GET becomes that image's error record.
 s3_proxy_start
