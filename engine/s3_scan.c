@@ -18,6 +18,7 @@ struct eng_s3_source {
     struct eng_s3 *client;
     char *bucket;
     int in_flight;
+    bool borrowed; /* the client is the caller's (eng_s3_source_new) */
 };
 
 struct eng_s3 *eng_s3_source_client(const struct eng_s3_source *src)
@@ -29,9 +30,28 @@ void eng_s3_source_free(struct eng_s3_source *src)
 {
     if (!src)
         return;
-    eng_s3_free(src->client);
+    if (!src->borrowed)
+        eng_s3_free(src->client);
     free(src->bucket);
     free(src);
+}
+
+static int in_flight_from_env(struct ie_err *err, int *out);
+
+int eng_s3_source_new(struct eng_s3 *client, const char *bucket, struct eng_s3_source **out,
+                      struct ie_err *err)
+{
+    struct eng_s3_source *src = ie_xcalloc(1, sizeof(*src));
+    int rc = in_flight_from_env(err, &src->in_flight);
+    if (rc < 0) {
+        free(src);
+        return rc;
+    }
+    src->client = client;
+    src->borrowed = true;
+    src->bucket = ie_xstrdup(bucket);
+    *out = src;
+    return 0;
 }
 
 static int in_flight_from_env(struct ie_err *err, int *out)
@@ -58,6 +78,23 @@ struct lister {
     struct ie_file_list *files;
 };
 
+void eng_s3_listed_add(struct ie_file_list *files, const char *bucket, const char *key,
+                       int64_t size, double mtime)
+{
+    struct ie_buf rec;
+    size_t n = strlen(key);
+    char *safe = ie_utf8_sanitize(key, n);
+    ie_buf_init(&rec);
+    ie_buf_addf(&rec, "%s%s/%s", ENG_S3_SCHEME, bucket, safe);
+    free(safe);
+    ie_grow((void **)&files->v, &files->cap, files->n + 1, sizeof(*files->v));
+    files->v[files->n++] = (struct ie_found_file){.fs_path = ie_xstrdup(key),
+                                                  .record_path = ie_buf_detach(&rec),
+                                                  .listed = true,
+                                                  .size = size,
+                                                  .mtime = mtime};
+}
+
 static int on_object(const struct eng_s3_object *obj, void *ud)
 {
     struct lister *l = ud;
@@ -69,18 +106,7 @@ static int on_object(const struct eng_s3_object *obj, void *ud)
         return 0;
     if (!ie_scan_options_in_shard(l->o, obj->key + l->rel_at, n - l->rel_at))
         return 0;
-    struct ie_buf rec;
-    char *safe = ie_utf8_sanitize(obj->key, n);
-    ie_buf_init(&rec);
-    ie_buf_addf(&rec, "%s%s/%s", ENG_S3_SCHEME, l->bucket, safe);
-    free(safe);
-    struct ie_file_list *f = l->files;
-    ie_grow((void **)&f->v, &f->cap, f->n + 1, sizeof(*f->v));
-    f->v[f->n++] = (struct ie_found_file){.fs_path = ie_xstrdup(obj->key),
-                                          .record_path = ie_buf_detach(&rec),
-                                          .listed = true,
-                                          .size = obj->size,
-                                          .mtime = (double)obj->mtime};
+    eng_s3_listed_add(l->files, l->bucket, obj->key, obj->size, (double)obj->mtime);
     return 0;
 }
 

@@ -34,7 +34,17 @@ struct eng_s3_source;
  * IE_EPERM access denied, IE_EIO endpoint unreachable) with a message. */
 int eng_s3_scan_open(const char *url, const char *manifest_path, const struct ie_scan_options *o,
                      struct ie_scan **scan, struct eng_s3_source **src, struct ie_err *err);
+/* A source over a client the caller already has (the Lambda's AnalyzeBatch, whose batches come
+ * from a listing made earlier): the client is borrowed (it must outlive the source, and
+ * eng_s3_source_free leaves it alone); GETs in flight as for eng_s3_scan_open. Returns 0 or
+ * IE_EINVAL (a bad IMGEDA_S3_IN_FLIGHT). */
+int eng_s3_source_new(struct eng_s3 *client, const char *bucket, struct eng_s3_source **out,
+                      struct ie_err *err);
 void eng_s3_source_free(struct eng_s3_source *src);
+/* Adds the object key of bucket to files as a scan of the bucket lists it: fs_path the key,
+ * record_path s3://BUCKET/KEY (made valid UTF-8), size and mtime as listed. */
+void eng_s3_listed_add(struct ie_file_list *files, const char *bucket, const char *key,
+                       int64_t size, double mtime);
 /* The source's client (for other requests to the same store). */
 struct eng_s3 *eng_s3_source_client(const struct eng_s3_source *src);
 

@@ -1,107 +1,59 @@
-/* AnalyzeBatch: one batch of objects fetched into memory (several GETs in flight), analysed by
- * the core on as many threads as the function has cores, written as a partial manifest
- * work/RUN/parts/part-NNNNNN.jsonl: the header a scan with the run's settings writes, then one
- * record per object in key order, made as `imgeda scan s3://` makes it (ie_scan_analyze_bytes:
- * path s3://BUCKET/KEY, size and mtime as listed). An object that cannot be fetched (deleted
- * since the listing, access denied, larger than max_file_bytes) is its error record; only a
- * failure to write the part fails the batch. Writing the same part again (a retry) replaces it:
- * the step is idempotent.
+/* AnalyzeBatch: one batch of objects fetched into memory and analysed as `imgeda scan s3://`
+ * does it, written as a partial manifest work/RUN/parts/part-NNNNNN.jsonl: the header a scan
+ * with the run's settings writes, then one record per object in path order (path
+ * s3://BUCKET/KEY, size and mtime as listed). An object deleted since the listing, denied or
+ * larger than max_file_bytes is its error record; an object still failing after the client's
+ * retries (5xx, connection lost) or a failure to write the part fails the batch (StorageError,
+ * which the state machine retries). Writing the same part again (a retry) replaces it: the step
+ * is idempotent.
+ * DESIGN: there is one fetch-and-analyse path, the engine's: the batch's objects are planned as
+ * a listed scan (ie_scan_open_listed) over a source that borrows the function's client
+ * (eng_s3_source_new), and the engine's runner analyses it on the libuv pool, each pool batch
+ * through eng_s3_scan_batch_run (several GETs in flight, analysis as each object arrives), into
+ * a scratch manifest in the call's tmp_dir, which the finished scan leaves in path order; the
+ * part is that manifest under the run's header.
  * Isolation, as the daemon does it: each analysis thread hands its images to a worker process
  * (imgeda-lambda --analysis-worker, engine/worker.c), so a decoder that crashes or hangs costs
  * one error record, not the batch (which Step Functions would retry into the same crash).
  * IMGEDA_ISOLATE=0 analyses in process; IMGEDA_IMAGE_TIMEOUT_S (default 60, 0: none) bounds an
- * image.
- * THREADS: the handler's thread runs the transfers (eng_s3_get_many) and hands each object to a
- * bounded queue; analysis threads take them from there. */
+ * image; IMGEDA_S3_IN_FLIGHT (default 4) sets the GETs in flight per analysis thread.
+ * THREADS: the handler's thread plans, runs the loop and writes; the pool analyses. */
 #include <math.h>
-#include <pthread.h>
-#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <uv.h>
 
-#include "engine/worker.h"
+#include "engine/runner.h"
+#include "engine/s3_scan.h"
 #include "handlers.h"
 #include "imgeda/manifest.h"
 #include "imgeda/scan.h"
 #include "imgeda/util.h"
 
-/* GETs in flight per batch: enough to hide S3's first-byte latency behind analysis. */
-#define IN_FLIGHT 8
 /* A batch stops this long before Lambda's deadline, to report why instead of being killed. */
 #define DEADLINE_MARGIN_MS      5000
 #define DEFAULT_IMAGE_TIMEOUT_S 60
-
-struct job {
-    size_t index;
-    uint8_t *data;
-    size_t len;
-};
-
 struct batch {
     const struct lam_run *run;
     struct lam_ctx *ctx;
     struct ie_scan_options opts; /* the run's, with this function's isolation settings */
-    struct ie_found_file *files; /* listed files: fs_path the key, record_path s3://B/KEY */
+    struct ie_file_list files;   /* the event's objects, until the scan takes them */
     size_t n;
-    char **lines;     /* one record line per object, NULL until done */
-    size_t *fetch_of; /* the object of each key handed to eng_s3_get_many */
-
-    pthread_mutex_t mu;
-    pthread_cond_t can_push, can_pop;
-    struct job *queue; /* ring of cap jobs */
-    size_t cap, head, queued;
-    bool closed;
-    bool late;             /* stopped: the deadline was near */
-    struct ie_err failure; /* an analysis worker could not run (code 0: none) */
+    char *scratch; /* the scan's manifest */
+    struct ie_scan *scan;
+    struct eng_s3_source *src;
 };
 
-/* The record line of object i, from its bytes, here or in the thread's worker process. */
-static void analyse(struct batch *b, struct eng_worker *w, const struct job *j)
-{
-    const struct ie_found_file *f = &b->files[j->index];
-    uint8_t flags;
-    int64_t bytes;
-    if (!ie_scan_options_isolated(&b->opts)) {
-        ie_scan_analyze_bytes(&b->opts, f, j->data, j->len, &b->lines[j->index], &flags, &bytes);
-        return;
-    }
-    struct ie_err err = {0};
-    enum eng_worker_result r = eng_worker_analyze(w, &b->opts, f, j->data, j->len, NULL,
-                                                  &b->lines[j->index], &flags, &bytes, &err);
-    if (r == ENG_WORKER_FAILED) {
-        pthread_mutex_lock(&b->mu);
-        if (!b->failure.code)
-            b->failure = err;
-        pthread_mutex_unlock(&b->mu);
-    }
-}
-
-static void *analysis_thread(void *arg)
-{
-    struct batch *b = arg;
-    struct eng_worker w = {0};
-    for (;;) {
-        pthread_mutex_lock(&b->mu);
-        while (!b->queued && !b->closed)
-            pthread_cond_wait(&b->can_pop, &b->mu);
-        if (!b->queued) {
-            pthread_mutex_unlock(&b->mu);
-            break;
-        }
-        struct job j = b->queue[b->head];
-        b->head = (b->head + 1) % b->cap;
-        b->queued--;
-        pthread_cond_signal(&b->can_push);
-        pthread_mutex_unlock(&b->mu);
-        analyse(b, &w, &j);
-        free(j.data);
-    }
-    eng_worker_stop(&w);
-    ie_thread_done();
-    return NULL;
-}
+/* The runner on the handler's own loop, stopped by a timer shortly before Lambda's deadline. */
+struct running {
+    struct eng_runner *r;
+    uv_timer_t deadline;
+    bool late;
+    int status;
+    struct ie_err err;
+};
 
 static int64_t now_ms(void)
 {
@@ -110,35 +62,21 @@ static int64_t now_ms(void)
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-/* eng_s3_get_many's callback: a fetched object goes to the queue (waiting while it is full, so
- * memory stays at IN_FLIGHT + queue + threads objects), a failed one becomes its error record. */
-static int on_fetched(size_t k, int status, uint8_t *data, size_t len, const struct ie_err *err,
-                      void *ud)
+static void on_deadline(uv_timer_t *t)
 {
-    struct batch *b = ud;
-    size_t i = b->fetch_of[k];
-    if (status < 0) {
-        /* Deleted since the listing, denied, grown too large: that image's verdict, worded as
-         * a scan of the bucket words it. */
-        char why[IE_ERR_MSG_MAX + 32];
-        uint8_t flags;
-        snprintf(why, sizeof(why), "cannot fetch %s", err->msg);
-        ie_scan_failed_one(&b->opts, &b->files[i], status == IE_ELIMIT ? "file too large" : why,
-                           &b->lines[i], &flags);
-        return 0;
-    }
-    pthread_mutex_lock(&b->mu);
-    while (b->queued == b->cap)
-        pthread_cond_wait(&b->can_push, &b->mu);
-    b->queue[(b->head + b->queued) % b->cap] = (struct job){i, data, len};
-    b->queued++;
-    pthread_cond_signal(&b->can_pop);
-    pthread_mutex_unlock(&b->mu);
-    if (b->ctx->deadline_ms && now_ms() > b->ctx->deadline_ms - DEADLINE_MARGIN_MS) {
-        b->late = true;
-        return 1;
-    }
-    return 0;
+    struct running *st = t->data;
+    st->late = true;
+    if (st->r)
+        eng_runner_cancel(st->r);
+}
+
+static void on_done(int status, const struct ie_err *err, void *ud)
+{
+    struct running *st = ud;
+    st->status = status;
+    if (status < 0 && err)
+        st->err = *err;
+    uv_close((uv_handle_t *)&st->deadline, NULL);
 }
 
 /* Reads the event's batch, {"index": N, "objects": [{"key", "size", "mtime"}...]}, into listed
@@ -158,7 +96,6 @@ static int parse_batch(const cJSON *ev, struct batch *b, size_t *index, struct i
     if (b->n > LAM_MAX_BATCH)
         return ie_err_set(err, IE_EINVAL, "a batch holds at most %d objects, not %zu",
                           LAM_MAX_BATCH, b->n);
-    b->files = ie_xcalloc(b->n ? b->n : 1, sizeof(*b->files));
     size_t i = 0;
     for (const cJSON *o = objs->child; o; o = o->next, i++) {
         const cJSON *key = cJSON_GetObjectItemCaseSensitive(o, "key");
@@ -173,16 +110,8 @@ static int parse_batch(const cJSON *ev, struct batch *b, size_t *index, struct i
                               "batch object %zu needs \"key\" (a string), \"size\" and \"mtime\" "
                               "(numbers)",
                               i);
-        struct ie_buf path;
-        char *safe = ie_utf8_sanitize(key->valuestring, strlen(key->valuestring));
-        ie_buf_init(&path);
-        ie_buf_addf(&path, "s3://%s/%s", b->run->input_bucket, safe);
-        free(safe);
-        b->files[i] = (struct ie_found_file){.fs_path = ie_xstrdup(key->valuestring),
-                                             .record_path = ie_buf_detach(&path),
-                                             .listed = true,
-                                             .size = (int64_t)size->valuedouble,
-                                             .mtime = mtime->valuedouble};
+        eng_s3_listed_add(&b->files, b->run->input_bucket, key->valuestring,
+                          (int64_t)size->valuedouble, mtime->valuedouble);
     }
     return 0;
 }
@@ -200,81 +129,82 @@ static void isolation_from_env(struct ie_scan_options *o)
         o->image_timeout_s = 0;
 }
 
-/* Stops the analysis threads once the queue is drained. */
-static void close_queue(struct batch *b)
+/* Plans the batch as a listed scan of the run's input over a source borrowing the function's
+ * client; its manifest is a scratch file, never resumed from. */
+static int plan(struct batch *b, struct ie_err *err)
 {
-    pthread_mutex_lock(&b->mu);
-    b->closed = true;
-    pthread_cond_broadcast(&b->can_pop);
-    pthread_mutex_unlock(&b->mu);
-}
-
-/* Fetches and analyses every object into b->lines. Returns 0 or an error. */
-static int analyse_all(struct batch *b, struct ie_err *err)
-{
-    const struct ie_scan_options *o = &b->opts;
-    int nthreads = o->workers > 0 ? o->workers : 1, started = 0, rc = 0;
-    pthread_t *threads = ie_xcalloc((size_t)nthreads, sizeof(*threads));
-    const char **keys = ie_xcalloc(b->n ? b->n : 1, sizeof(*keys));
-    size_t n_keys = 0;
-
-    /* Objects the listing already shows too large are never fetched; eng_s3_get_many's cap
-     * refuses any that grew since. */
-    b->fetch_of = ie_xcalloc(b->n ? b->n : 1, sizeof(*b->fetch_of));
-    for (size_t i = 0; i < b->n; i++) {
-        uint8_t flags;
-        if (o->max_file_bytes > 0 && b->files[i].size > o->max_file_bytes) {
-            ie_scan_failed_one(o, &b->files[i], "file too large", &b->lines[i], &flags);
-            continue;
-        }
-        b->fetch_of[n_keys] = i;
-        keys[n_keys++] = b->files[i].fs_path;
-    }
-    b->cap = (size_t)nthreads;
-    b->queue = ie_xcalloc(b->cap, sizeof(*b->queue));
-    for (; started < nthreads; started++)
-        if (pthread_create(&threads[started], NULL, analysis_thread, b) != 0)
-            break;
-    if (started == 0)
-        rc = ie_err_set(err, IE_EIO, "cannot start an analysis thread");
-    else
-        rc = eng_s3_get_many(b->ctx->s3, b->run->input_bucket, keys, n_keys, IN_FLIGHT,
-                             (size_t)o->max_file_bytes, on_fetched, b, NULL, err);
-    close_queue(b);
-    for (int t = 0; t < started; t++)
-        pthread_join(threads[t], NULL);
-    if (b->late)
-        rc = ie_err_set(err, IE_ELIMIT,
-                        "the batch did not finish before the function's timeout; lower batch_size "
-                        "or raise the AnalyzeBatch function's Timeout");
-    else if (rc == 0 && b->failure.code)
-        rc = ie_err_set(err, IE_EIO, "%s", b->failure.msg);
-    for (size_t i = 0; rc == 0 && i < b->n; i++)
-        if (!b->lines[i])
-            rc = ie_err_set(err, IE_EIO, "%s was neither analysed nor failed",
-                            b->files[i].record_path);
-    free(threads);
-    free(keys);
-    free(b->fetch_of);
-    free(b->queue);
+    struct ie_scan_options o = b->opts;
+    struct ie_buf scratch;
+    char *input = lam_run_input_url(b->run);
+    int rc;
+    ie_buf_init(&scratch);
+    ie_buf_addf(&scratch, "%s/analyze-batch.jsonl", b->ctx->tmp_dir ? b->ctx->tmp_dir : "/tmp");
+    b->scratch = ie_buf_detach(&scratch);
+    o.resume = false;
+    o.force = true;
+    if ((rc = eng_s3_source_new(b->ctx->s3, b->run->input_bucket, &b->src, err)) == 0)
+        rc = ie_scan_open_listed(input, &b->files, b->scratch, &o, &b->scan, err);
+    free(input);
     return rc;
 }
 
-/* The partial manifest: the header a scan of the run's prefix writes, then the batch's lines. */
-static void part_text(const struct batch *b, struct ie_buf *out)
+/* Fetches and analyses every object with the engine's runner, one pool thread per worker.
+ * Returns 0 (the scratch manifest complete, in path order) or an error. */
+static int analyse_all(struct batch *b, struct ie_err *err)
 {
+    int workers = b->opts.workers > 0 ? b->opts.workers : 1;
+    struct running st = {0};
+    struct eng_runner_callbacks cb = {.on_done = on_done, .ud = &st};
+    uv_loop_t loop;
+    int rc;
+    /* Read by libuv when the pool first starts: the first call of a runtime sizes it. */
+    eng_runner_set_pool_size(workers);
+    if ((rc = uv_loop_init(&loop)) != 0)
+        return ie_err_set(err, IE_EIO, "cannot start an event loop: %s", uv_strerror(rc));
+    uv_timer_init(&loop, &st.deadline);
+    st.deadline.data = &st;
+    if (b->ctx->deadline_ms) {
+        int64_t left = b->ctx->deadline_ms - DEADLINE_MARGIN_MS - now_ms();
+        uv_timer_start(&st.deadline, on_deadline, left > 0 ? (uint64_t)left : 0, 0);
+    }
+    if ((rc = eng_runner_start(&loop, b->scan, b->src, workers, &cb, &st.r, err)) < 0)
+        uv_close((uv_handle_t *)&st.deadline, NULL);
+    uv_run(&loop, UV_RUN_DEFAULT);
+    eng_runner_free(st.r);
+    uv_loop_close(&loop);
+    if (rc < 0)
+        return rc;
+    if (st.late)
+        return ie_err_set(err, IE_ELIMIT,
+                          "the batch did not finish before the function's timeout; lower "
+                          "batch_size or raise the AnalyzeBatch function's Timeout");
+    if (st.status < 0)
+        return ie_err_set(err, st.status, "%s", st.err.msg);
+    return 0;
+}
+
+/* The partial manifest: the header a scan of the run's prefix writes (the run's created_at),
+ * then the finished scan's records. */
+static int part_text(const struct batch *b, struct ie_buf *out, struct ie_err *err)
+{
+    char *text = NULL;
+    size_t len = 0;
+    int rc = ie_read_file(b->scratch, (size_t)1 << 30, &text, &len, err);
+    if (rc < 0)
+        return rc;
+    const char *nl = memchr(text, '\n', len);
     char *settings = ie_scan_options_settings_json(&b->opts);
     char *input = lam_run_input_url(b->run);
     char *header = ie_manifest_header_json(input, settings, (int64_t)b->n, b->run->created_at);
     ie_buf_adds(out, header);
     ie_buf_addc(out, '\n');
-    for (size_t i = 0; i < b->n; i++) {
-        ie_buf_adds(out, b->lines[i]);
-        ie_buf_addc(out, '\n');
-    }
+    if (nl)
+        ie_buf_add(out, nl + 1, len - (size_t)(nl + 1 - text));
     free(header);
     free(input);
     free(settings);
+    free(text);
+    return 0;
 }
 
 int lam_analyze_batch(struct lam_ctx *ctx, const cJSON *event, cJSON **result, struct ie_err *err)
@@ -287,19 +217,17 @@ int lam_analyze_batch(struct lam_ctx *ctx, const cJSON *event, cJSON **result, s
     int rc;
 
     ie_buf_init(&part);
-    pthread_mutex_init(&b.mu, NULL);
-    pthread_cond_init(&b.can_push, NULL);
-    pthread_cond_init(&b.can_pop, NULL);
+    ie_file_list_init(&b.files);
     if ((rc = lam_run_from_json(cJSON_GetObjectItemCaseSensitive(event, "run"), &run, err)) < 0)
         goto out;
     b.opts = run.opts;
     isolation_from_env(&b.opts);
     if ((rc = parse_batch(event, &b, &index, err)) < 0)
         goto out;
-    b.lines = ie_xcalloc(b.n ? b.n : 1, sizeof(*b.lines));
-    if ((rc = analyse_all(&b, err)) < 0)
+    if ((rc = plan(&b, err)) < 0 || (rc = analyse_all(&b, err)) < 0)
         goto out;
-    part_text(&b, &part);
+    if ((rc = part_text(&b, &part, err)) < 0)
+        goto out;
     key = lam_run_part_key(&run, index);
     if ((rc = eng_s3_put(ctx->s3, run.output_bucket, key, part.data, part.len,
                          "application/x-ndjson", err)) < 0)
@@ -309,19 +237,12 @@ int lam_analyze_batch(struct lam_ctx *ctx, const cJSON *event, cJSON **result, s
     cJSON_AddStringToObject(*result, "part_key", key);
     cJSON_AddNumberToObject(*result, "records", (double)b.n);
 out:
-    for (size_t i = 0; b.lines && i < b.n; i++)
-        free(b.lines[i]);
-    free(b.lines);
-    for (size_t i = 0; b.files && i < b.n; i++) {
-        free(b.files[i].fs_path);
-        free(b.files[i].record_path);
-    }
-    free(b.files);
+    ie_scan_free(b.scan);
+    free(b.scratch);
+    eng_s3_source_free(b.src);
+    ie_file_list_release(&b.files);
     free(key);
     ie_buf_release(&part);
-    pthread_cond_destroy(&b.can_pop);
-    pthread_cond_destroy(&b.can_push);
-    pthread_mutex_destroy(&b.mu);
     lam_run_release(&run);
     return rc;
 }

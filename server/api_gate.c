@@ -150,24 +150,6 @@ static int add_sample_ids(sqlite3 *db, const char *scan_id, const struct ie_gate
     return 0;
 }
 
-/* The slim view of a scan with its root's marks applied (?marks=apply), and what was applied
- * in *marks. */
-static int load_marked_slim(struct srv_req *r, const struct srv_scan_row *row, int threshold,
-                            struct ie_slim_manifest *m, cJSON **marks, struct ie_err *err)
-{
-    struct srv_marked s;
-    srv_api_marked_init(&s);
-    int rc = srv_api_marked_load(r, row, threshold, &s, err);
-    if (rc == 0) {
-        m->has_header = s.m.meta.present;
-        for (size_t i = 0; i < s.a.n; i++)
-            ie_slim_manifest_add_record(m, &s.a.recs[i]);
-        *marks = ie_marks_applied_to_cjson(&s.a);
-    }
-    srv_api_marked_release(&s);
-    return rc;
-}
-
 /* Adds "allowed" (the policy's list) to the allowed_formats check, whose numeric threshold is 0
  * as imgeda writes it: a reader of the verdict sees the limit, not "0". */
 static void add_allowed_formats(const struct ie_policy *p, cJSON *result)
@@ -188,7 +170,7 @@ static void add_allowed_formats(const struct ie_policy *p, cJSON *result)
  * marks_threshold >= 0 the root's marks are applied first (duplicate groups of keepers at that
  * threshold) and the body says so in "marks". */
 static enum MHD_Result reply_gate(struct srv_req *r, const struct srv_scan_row *row,
-                                  const struct ie_policy *p, int marks_threshold)
+                                  const struct ie_policy *p, int marks_threshold, uint64_t epoch)
 {
     struct ie_slim_manifest m;
     struct ie_gate_result g;
@@ -198,8 +180,9 @@ static enum MHD_Result reply_gate(struct srv_req *r, const struct srv_scan_row *
     enum MHD_Result rc;
     ie_slim_manifest_init(&m);
     ie_gate_result_init(&g);
-    if (marks_threshold >= 0 ? load_marked_slim(r, row, marks_threshold, &m, &marks, &err) < 0
-                             : srv_api_load_slim(r, row, &m, &err) < 0) {
+    if (marks_threshold >= 0
+            ? srv_api_marked_slim(r, row, marks_threshold, epoch, &m, &marks, &err) < 0
+            : srv_api_load_slim(r, row, &m, &err) < 0) {
         rc = srv_reply_ie_err(r, &err);
         goto out;
     }
@@ -245,6 +228,8 @@ static int policy_from_json(const cJSON *v, struct ie_policy *p, struct ie_err *
 
 enum MHD_Result srv_h_scan_gate(struct srv_req *r)
 {
+    /* Before the row is read: a DELETE meanwhile keeps the marked view out of the cache. */
+    uint64_t epoch = srv_cache_epoch(r->ctx->cache);
     struct srv_scan_row row = {0};
     struct ie_policy p;
     struct ie_err err = {0};
@@ -259,7 +244,7 @@ enum MHD_Result srv_h_scan_gate(struct srv_req *r)
         err.code = IE_EINVAL;
         rc = srv_reply_ie_err(r, &err);
     } else {
-        rc = reply_gate(r, &row, &p, apply ? threshold : -1);
+        rc = reply_gate(r, &row, &p, apply ? threshold : -1, epoch);
     }
     ie_policy_release(&p);
     srv_scan_row_release(&row);
@@ -402,7 +387,7 @@ static enum MHD_Result await_and_gate(struct srv_req *r, const char *id, double 
     const char *status;
     sqlite3 *db;
     double deadline = ie_mono_seconds() + timeout_s;
-    uint64_t version = 0;
+    uint64_t version = 0, epoch = srv_cache_epoch(r->ctx->cache);
     for (;;) {
         srv_scan_row_release(&row);
         if (!(db = srv_http_db(r, &err)) || srv_store_get_scan(db, id, &row, &err) < 0) {
@@ -435,7 +420,7 @@ static enum MHD_Result await_and_gate(struct srv_req *r, const char *id, double 
         cJSON_Delete(o);
         goto out;
     }
-    rc = reply_gate(r, &row, p, marks_threshold);
+    rc = reply_gate(r, &row, p, marks_threshold, epoch);
 out:
     srv_scan_row_release(&row);
     return rc;

@@ -136,6 +136,7 @@ enum MHD_Result srv_h_policy_validate(struct srv_req *r);
 struct srv_marked {
     struct ie_manifest m;
     struct ie_marks mk;
+    int64_t version; /* the root's marks version mk is (marks_db.h) */
     struct ie_marks_applied a;
 };
 void srv_api_marked_init(struct srv_marked *s);
@@ -144,6 +145,13 @@ void srv_api_marked_release(struct srv_marked *s);
  * keepers at threshold. */
 int srv_api_marked_load(struct srv_req *r, const struct srv_scan_row *row, int threshold,
                         struct srv_marked *s, struct ie_err *err);
+/* The slim view of finished scan row with its root's marks applied (keepers' duplicate groups at
+ * threshold) and "marks" (what was applied, the caller's): from the result cache, keyed by the
+ * root's marks version, else computed and cached with the marked summary (epoch: the cache's,
+ * taken before row was read). Returns 0 or an error. */
+int srv_api_marked_slim(struct srv_req *r, const struct srv_scan_row *row, int threshold,
+                        uint64_t epoch, struct ie_slim_manifest *m, cJSON **marks,
+                        struct ie_err *err);
 /* Reads ?marks= ("apply"; absent or "ignore": not) and ?threshold= (the keepers' duplicate
  * groups, default 8); IE_EINVAL for other values. */
 int srv_api_marks_param(struct srv_req *r, bool *apply, int *threshold, struct ie_err *err);

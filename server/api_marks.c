@@ -7,10 +7,13 @@
 #include <string.h>
 
 #include "api_internal.h"
+#include "cache.h"
 #include "imgeda/duplicates.h"
+#include "imgeda/json.h"
 #include "imgeda/summary.h"
 #include "imgeda/util.h"
 #include "marks_db.h"
+#include "results.h"
 
 int srv_api_marks_param(struct srv_req *r, bool *apply, int *threshold, struct ie_err *err)
 {
@@ -45,7 +48,7 @@ int srv_api_marked_load(struct srv_req *r, const struct srv_scan_row *row, int t
                         struct srv_marked *s, struct ie_err *err)
 {
     sqlite3 *db = srv_http_db(r, err);
-    if (!db || srv_marks_load(db, row->root, &s->mk, err) < 0)
+    if (!db || srv_marks_load_versioned(db, row->root, &s->mk, &s->version, err) < 0)
         return err->code ? err->code : IE_EIO;
     /* The loading below takes a while on large scans and needs no connection. */
     srv_http_db_release(r);
@@ -316,23 +319,164 @@ enum MHD_Result srv_api_marks_manifest(struct srv_req *r)
     return with_marked(r, marked_file, &clean);
 }
 
-static enum MHD_Result marked_summary(struct srv_req *r, const struct srv_scan_row *row,
-                                      const struct srv_marked *s, void *ctx)
+/* The cache key of a marked view ("summary" or "slim") of row at threshold under marks version
+ * v: a change of the marks bumps v, so what was cached before just ages out. */
+static void marked_key(char *out, size_t n, const struct srv_scan_row *row, int64_t v,
+                       int threshold, const char *view)
 {
-    struct ie_summary sum;
-    (void)row;
-    (void)ctx;
-    ie_summary_compute(s->a.recs, s->a.n, &sum);
-    cJSON *o = ie_summary_to_cjson(&sum);
-    cJSON_AddItemToObject(o, "marks", ie_marks_applied_to_cjson(&s->a));
-    ie_summary_release(&sum);
-    return srv_reply_json(r, 200, o);
+    char what[96];
+    snprintf(what, sizeof(what), "marks:v%lld:t%d:%s", (long long)v, threshold, view);
+    srv_result_key(out, n, row, what);
 }
 
-/* GET summary?marks=apply: the summary of what stays, with "marks" saying what was applied. */
+/* One kept record as a line of the slim view: the fields the slim manifest holds, a fraction of
+ * the record (10^5 records stay well inside a cache entry). */
+static void slim_line(const struct ie_record *rec, struct ie_buf *b)
+{
+    char hex[65];
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddStringToObject(o, "path", rec->path ? rec->path : "");
+    ie_json_add_int(o, "file_size_bytes", rec->file_size_bytes);
+    ie_json_add_int(o, "width", rec->width);
+    ie_json_add_int(o, "height", rec->height);
+    cJSON_AddStringToObject(o, "format", rec->format ? rec->format : "");
+    cJSON_AddStringToObject(o, "color_mode", rec->color_mode ? rec->color_mode : "");
+    cJSON_AddBoolToObject(o, "is_corrupt", rec->is_corrupt);
+    cJSON_AddBoolToObject(o, "is_dark", rec->is_dark);
+    cJSON_AddBoolToObject(o, "is_overexposed", rec->is_overexposed);
+    cJSON_AddBoolToObject(o, "has_border_artifact", rec->has_border_artifact);
+    cJSON_AddBoolToObject(o, "is_blurry", rec->is_blurry);
+    ie_json_add_double(o, "aspect_ratio", rec->aspect_ratio);
+    if (rec->has_phash) {
+        ie_hash256_to_hex(&rec->phash, hex);
+        cJSON_AddStringToObject(o, "phash", hex);
+    }
+    if (rec->content_hash)
+        cJSON_AddStringToObject(o, "content_hash", rec->content_hash);
+    char *line = cJSON_PrintUnformatted(o);
+    ie_buf_adds(b, line);
+    ie_buf_addc(b, '\n');
+    free(line);
+    cJSON_Delete(o);
+}
+
+/* Both marked views of s, and caches them under s's marks version: the summary (SPEC 4.2 of what
+ * stays, with "marks") and the slim view (a first line {"marks", "has_header"}, then a slim line
+ * per record that stays). */
+static void marked_views_put(struct srv_req *r, const struct srv_scan_row *row, int threshold,
+                             uint64_t epoch, const struct srv_marked *s, struct ie_buf *summary,
+                             struct ie_buf *slim)
+{
+    struct ie_summary sum;
+    char key[512];
+    ie_summary_compute(s->a.recs, s->a.n, &sum);
+    cJSON *o = ie_summary_to_cjson(&sum);
+    cJSON *head = cJSON_CreateObject();
+    cJSON_AddItemToObject(o, "marks", ie_marks_applied_to_cjson(&s->a));
+    cJSON_AddItemToObject(head, "marks", ie_marks_applied_to_cjson(&s->a));
+    cJSON_AddBoolToObject(head, "has_header", s->m.meta.present);
+    char *text = cJSON_PrintUnformatted(o);
+    ie_buf_adds(summary, text);
+    free(text);
+    text = cJSON_PrintUnformatted(head);
+    ie_buf_adds(slim, text);
+    ie_buf_addc(slim, '\n');
+    free(text);
+    for (size_t i = 0; i < s->a.n; i++)
+        slim_line(&s->a.recs[i], slim);
+    marked_key(key, sizeof(key), row, s->version, threshold, "summary");
+    srv_cache_put_since(r->ctx->cache, epoch, key, summary->data, summary->len, "application/json");
+    marked_key(key, sizeof(key), row, s->version, threshold, "slim");
+    srv_cache_put_since(r->ctx->cache, epoch, key, slim->data, slim->len, "application/x-ndjson");
+    cJSON_Delete(head);
+    cJSON_Delete(o);
+    ie_summary_release(&sum);
+}
+
+/* The marked view `view` ("summary" or "slim") of row at threshold: from the cache under the
+ * root's current marks version, else computed (both views, both cached). Returns a malloc'd
+ * copy and its length, or NULL with err filled. */
+static void *marked_view(struct srv_req *r, const struct srv_scan_row *row, int threshold,
+                         uint64_t epoch, const char *view, size_t *len, struct ie_err *err)
+{
+    char key[512], *ct = NULL;
+    int64_t v = 0;
+    sqlite3 *db = srv_http_db(r, err);
+    if (!db || srv_marks_version(db, row->root, &v, err) < 0)
+        return NULL;
+    marked_key(key, sizeof(key), row, v, threshold, view);
+    void *data = srv_cache_get(r->ctx->cache, key, len, &ct);
+    free(ct);
+    if (data)
+        return data;
+    struct srv_marked s;
+    struct ie_buf bufs[2];
+    ie_buf_init(&bufs[0]);
+    ie_buf_init(&bufs[1]);
+    srv_api_marked_init(&s);
+    if (srv_api_marked_load(r, row, threshold, &s, err) == 0) {
+        marked_views_put(r, row, threshold, epoch, &s, &bufs[0], &bufs[1]);
+        struct ie_buf *b = &bufs[strcmp(view, "slim") == 0];
+        *len = b->len;
+        data = b->len ? ie_buf_detach(b) : ie_xstrdup("");
+    }
+    srv_api_marked_release(&s);
+    ie_buf_release(&bufs[0]);
+    ie_buf_release(&bufs[1]);
+    return data;
+}
+
+int srv_api_marked_slim(struct srv_req *r, const struct srv_scan_row *row, int threshold,
+                        uint64_t epoch, struct ie_slim_manifest *m, cJSON **marks,
+                        struct ie_err *err)
+{
+    size_t len = 0;
+    char *blob = marked_view(r, row, threshold, epoch, "slim", &len, err);
+    if (!blob)
+        return err->code ? err->code : IE_EIO;
+    char *nl = memchr(blob, '\n', len);
+    cJSON *head = nl ? cJSON_ParseWithLength(blob, (size_t)(nl - blob)) : NULL;
+    int rc = 0;
+    if (!cJSON_IsObject(head)) {
+        rc = ie_err_set(err, IE_EIO, "a damaged marked view");
+        goto out;
+    }
+    m->has_header = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(head, "has_header"));
+    *marks = cJSON_DetachItemFromObjectCaseSensitive(head, "marks");
+    for (char *p = nl + 1, *end = blob + len; p < end;) {
+        char *e = memchr(p, '\n', (size_t)(end - p));
+        size_t n = e ? (size_t)(e - p) : (size_t)(end - p);
+        ie_slim_manifest_add_line(m, p, n);
+        p += n + 1;
+    }
+out:
+    cJSON_Delete(head);
+    free(blob);
+    return rc;
+}
+
+/* GET summary?marks=apply: the summary of what stays, with "marks" saying what was applied;
+ * cached per marks version (see marked_view). */
 enum MHD_Result srv_api_marks_summary(struct srv_req *r)
 {
-    return with_marked(r, marked_summary, NULL);
+    /* Before the row is read, as serve_result does: a DELETE meanwhile refuses the put. */
+    uint64_t epoch = srv_cache_epoch(r->ctx->cache);
+    struct srv_scan_row row = {0};
+    struct ie_err err = {0};
+    enum MHD_Result rc;
+    bool apply;
+    int threshold;
+    size_t len = 0;
+    void *data = NULL;
+    if (srv_api_marks_param(r, &apply, &threshold, &err) < 0 ||
+        srv_api_load_finished_scan(r, &row, &err) < 0)
+        rc = srv_reply_ie_err(r, &err);
+    else if (!(data = marked_view(r, &row, threshold, epoch, "summary", &len, &err)))
+        rc = srv_api_reply_scan_err(r, row.id, &err);
+    else
+        rc = srv_reply_buffer(r, 200, "application/json", data, len);
+    srv_scan_row_release(&row);
+    return rc;
 }
 
 /* GET marks.{csv|jsonl}: every mark of the scan's root as stored (also those of images this

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "api_internal.h"
+#include "imgeda/confine.h"
 #include "bucket.h"
 #include "cache.h"
 #include "imgeda/json.h"
@@ -224,21 +225,6 @@ int srv_api_check_label(const char *field, const char *s, size_t n, struct ie_er
     return 0;
 }
 
-/* True if the resolved path real lies inside one of scan.allowed_roots. */
-static bool inside_allowed(const struct srv_config *cfg, const char *real)
-{
-    for (int i = 0; i < cfg->n_allowed_roots; i++) {
-        char allowed[PATH_MAX];
-        if (!realpath(cfg->allowed_roots[i], allowed))
-            continue;
-        size_t n = strlen(allowed);
-        if (strcmp(allowed, "/") == 0 ||
-            (strncmp(real, allowed, n) == 0 && (real[n] == '\0' || real[n] == '/')))
-            return true;
-    }
-    return false;
-}
-
 /* Resolves root and checks it is a directory inside one of scan.allowed_roots (an s3:// root:
  * see srv_bucket_check_root). */
 int srv_api_check_root(const struct srv_ctx *ctx, const char *root, char **resolved,
@@ -254,7 +240,7 @@ int srv_api_check_root(const struct srv_ctx *ctx, const char *root, char **resol
     if (!realpath(root, real))
         return ie_err_set(err, errno == ENOENT ? IE_EINVAL : IE_EPERM, "root: %s: %s", root,
                           strerror(errno));
-    if (!inside_allowed(cfg, real))
+    if (!srv_api_path_allowed(cfg, real))
         return ie_err_set(err, IE_EPERM, "root: %s is outside scan.allowed_roots", root);
     if (stat(real, &st) < 0 || !S_ISDIR(st.st_mode))
         return ie_err_set(err, IE_EINVAL, "root: %s is not a directory", root);
@@ -266,8 +252,8 @@ int srv_api_check_root(const struct srv_ctx *ctx, const char *root, char **resol
  * choose, so files are read for them only where a scan could have been started. */
 bool srv_api_path_allowed(const struct srv_config *cfg, const char *path)
 {
-    char real[PATH_MAX];
-    return realpath(path, real) && inside_allowed(cfg, real);
+    return !eng_s3_is_url(path) && ie_confine_check((const char *const *)cfg->allowed_roots,
+                                                    (size_t)cfg->n_allowed_roots, path);
 }
 
 bool srv_api_parse_int(const char *s, long long lo, long long hi, long long *out)

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "bucket.h"
+#include "imgeda/confine.h"
 #include "imgeda/util.h"
 
 bool srv_bucket_configured(const struct srv_config *cfg)
@@ -29,18 +30,9 @@ int srv_bucket_client_new(const struct srv_config *cfg, struct eng_s3 **out, str
 
 bool srv_bucket_allowed(const struct srv_config *cfg, const char *url)
 {
-    struct eng_s3_url u, a;
-    bool ok = false;
-    if (eng_s3_url_parse(url, &u, NULL) < 0)
-        return false;
-    for (int i = 0; i < cfg->n_allowed_roots && !ok; i++) {
-        if (eng_s3_url_parse(cfg->allowed_roots[i], &a, NULL) < 0)
-            continue;
-        ok = strcmp(u.bucket, a.bucket) == 0 && eng_s3_key_under(u.prefix, a.prefix);
-        eng_s3_url_release(&a);
-    }
-    eng_s3_url_release(&u);
-    return ok;
+    /* The one confinement check (imgeda/confine.h), for objects only: a file is never one. */
+    return eng_s3_is_url(url) && ie_confine_check((const char *const *)cfg->allowed_roots,
+                                                  (size_t)cfg->n_allowed_roots, url);
 }
 
 int srv_bucket_check_root(const struct srv_config *cfg, struct eng_s3 *client, const char *root,

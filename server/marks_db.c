@@ -37,6 +37,53 @@ int srv_marks_load(sqlite3 *db, const char *root, struct ie_marks *mk, struct ie
     return rc;
 }
 
+int srv_marks_version(sqlite3 *db, const char *root, int64_t *version, struct ie_err *err)
+{
+    sqlite3_stmt *st;
+    int rc =
+        srv_db_prepare_cached(db, "SELECT version FROM marks_versions WHERE root = ?", &st, err);
+    if (rc < 0)
+        return rc;
+    sqlite3_bind_text(st, 1, root, -1, SQLITE_STATIC);
+    int s = sqlite3_step(st);
+    *version = s == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
+    if (s != SQLITE_ROW && s != SQLITE_DONE)
+        rc = sql_err(db, err);
+    srv_db_done(st);
+    return rc;
+}
+
+int srv_marks_load_versioned(sqlite3 *db, const char *root, struct ie_marks *mk, int64_t *version,
+                             struct ie_err *err)
+{
+    int rc = srv_db_exec(db, "BEGIN", err);
+    if (rc < 0)
+        return rc;
+    if ((rc = srv_marks_version(db, root, version, err)) == 0 &&
+        (rc = srv_marks_load(db, root, mk, err)) == 0)
+        rc = srv_db_exec(db, "COMMIT", err);
+    if (rc < 0)
+        srv_db_exec(db, "ROLLBACK", NULL);
+    return rc;
+}
+
+/* Bumps root's marks version (inside srv_marks_put's transaction). */
+static int bump_version(sqlite3 *db, const char *root, struct ie_err *err)
+{
+    sqlite3_stmt *st;
+    int rc = srv_db_prepare_cached(db,
+                                   "INSERT INTO marks_versions (root, version) VALUES (?, 1) "
+                                   "ON CONFLICT (root) DO UPDATE SET version = version + 1",
+                                   &st, err);
+    if (rc < 0)
+        return rc;
+    sqlite3_bind_text(st, 1, root, -1, SQLITE_STATIC);
+    if (sqlite3_step(st) != SQLITE_DONE)
+        rc = sql_err(db, err);
+    srv_db_done(st);
+    return rc;
+}
+
 /* The name of a new not_duplicate set of root: "nd-" and one more than the largest number. */
 static char *new_group(sqlite3 *db, const char *root, struct ie_err *err)
 {
@@ -107,6 +154,8 @@ int srv_marks_put(sqlite3 *db, const char *root, const struct srv_mark_target *t
         rc = IE_EIO;
     for (size_t i = 0; i < n && rc == 0; i++)
         rc = put_one(db, root, &t[i], kind, grp, now, err);
+    if (rc == 0)
+        rc = bump_version(db, root, err);
     if (rc == 0)
         rc = srv_db_exec(db, "COMMIT", err);
     if (rc < 0)

@@ -6,13 +6,15 @@ S3PORT=""
 PROXYPID=""
 PROXYPORT=""
 
-# s3_start BUCKET...: starts s3rver with these buckets; sets S3PORT and exports the AWS_*
-# settings imgeda reads (endpoint: the server itself).
+# s3_start BUCKET...: starts s3rver with these buckets; sets S3PID and S3PORT and exports the
+# AWS_* settings imgeda reads (endpoint: the server itself). S3RVER_SILENT=1 turns its request
+# log off (bench/s3 measures its CPU time).
 s3_start() {
   command -v node >/dev/null || fail "node is needed for the local S3 server (scripts/deps.sh)"
   [ -x "$S3RVER" ] || fail "s3rver is missing: run npm ci in tests/e2e (scripts/deps.sh)"
   local args=()
   for b in "$@"; do args+=(--configure-bucket "$b"); done
+  [ "${S3RVER_SILENT:-0}" = 1 ] && args+=(-s)
   mkdir -p "$WORK/s3data"
   # s3rver encrypts continuation tokens with DES, which OpenSSL 3 keeps in its legacy provider:
   # without it every listing longer than one page fails with a 500.

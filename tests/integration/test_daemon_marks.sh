@@ -35,6 +35,22 @@ PLAIN=$(json "d['total_images'], d['dark_count'], d['duplicates']['exact_images'
 [ "$PLAIN" = "7 1 1" ] || fail "summary without marks: $PLAIN"
 ok "no marks: empty list and remove list"
 
+# With no marks, the marked view the gate reads (kept per marks version in the result cache as
+# compact lines) gives the verdict the plain gate reads from the manifest, check for check.
+FULL_POLICY='{"min_images_total": 1, "max_corrupt_pct": 0, "max_underexposed_pct": 0, "max_overexposed_pct": 0, "max_duplicate_pct": 0, "max_blurry_pct": 0, "max_artifact_pct": 0, "min_width": 100, "min_height": 100, "max_aspect_ratio": 1.5, "allowed_formats": ["JPEG"]}'
+expect_api 412 POST "/api/v1/scans/$ID/gate" -d "$FULL_POLICY"
+cp "$WORK/body" "$WORK/gate_plain"
+for _ in 1 2; do
+  expect_api 412 POST "/api/v1/scans/$ID/gate?marks=apply" -d "$FULL_POLICY"
+  "$PYTHON" - "$WORK/gate_plain" "$WORK/body" <<'PY' || fail "the marked gate without marks differs from the plain gate"
+import json, sys
+a, b = json.load(open(sys.argv[1])), json.load(open(sys.argv[2]))
+assert b.pop("marks")["applied"] == 0
+assert a == b, (a, b)
+PY
+done
+ok "no marks: the marked gate (computed, then cached) equals the plain gate check for check"
+
 # Bad input: validated like the other bodies, with limits.
 put 400 '{"image_ids": [1], "mark": "delete"}'; contains "$WORK/body" "remove, keep, ok, not_duplicate"
 put 400 '{"image_ids": [], "mark": "remove"}'
@@ -116,6 +132,28 @@ expect_api 412 POST "/api/v1/scans/$ID/gate" -d "$POLICY"
 expect_api 200 POST "/api/v1/scans/$ID/gate?marks=apply" -d "$POLICY"
 [ "$(json "d['passed'], d['total_images'], d['marks']['applied'], d['marks']['removed']")" = "True 5 3 2" ] || fail "gate with marks: $(cat "$WORK/body")"
 ok "gate: fails without marks (412), passes with ?marks=apply and says 3 marks applied"
+
+# The marked views are computed once per marks version and then answered from the result cache:
+# the gate after the summary above is a hit with the same verdict, and a change of the marks
+# is seen by the next request (the broken image's remove mark cleared: the gate fails on it;
+# put back: it passes again).
+hits() { curl -sf "$B/metrics" | awk '/^imgedad_result_cache_hits_total/ {print $2}'; }
+cp "$WORK/body" "$WORK/gate_marked"
+H0=$(hits)
+expect_api 200 POST "/api/v1/scans/$ID/gate?marks=apply" -d "$POLICY"
+cmp "$WORK/body" "$WORK/gate_marked" || fail "the cached marked gate differs: $(cat "$WORK/body")"
+expect_api 200 GET "/api/v1/scans/$ID/summary?marks=apply"
+[ "$(json "d['total_images'], d['dark_count'], d['marks']['applied']")" = "5 0 3" ] || fail "cached summary: $(cat "$WORK/body")"
+[ "$(hits)" -ge $((H0 + 2)) ] || fail "the marked views were computed again, not taken from the cache ($H0 -> $(hits))"
+put 200 "{\"image_ids\": [$BROKEN], \"mark\": null}"
+expect_api 412 POST "/api/v1/scans/$ID/gate?marks=apply" -d "$POLICY"
+[ "$(json "d['total_images'], d['marks']['applied']")" = "6 2" ] || fail "gate after a mark was cleared: $(cat "$WORK/body")"
+expect_api 200 GET "/api/v1/scans/$ID/summary?marks=apply"
+[ "$(json "d['total_images'], d['corrupt_count'], d['marks']['applied']")" = "6 1 2" ] || fail "summary after a mark was cleared: $(cat "$WORK/body")"
+put 200 "{\"image_ids\": [$BROKEN], \"mark\": \"remove\"}"
+expect_api 200 POST "/api/v1/scans/$ID/gate?marks=apply" -d "$POLICY"
+cmp "$WORK/body" "$WORK/gate_marked" || fail "the marked gate after the mark was put back: $(cat "$WORK/body")"
+ok "marked summary and gate: answered from the cache per marks version; a PUT marks is seen at once"
 
 # not_duplicate: the byte-identical pair stays a duplicate (same bytes), but a pair with the same
 # phash and different bytes splits; here it is the only pair the sample has, so check the mark

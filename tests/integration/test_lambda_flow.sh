@@ -221,6 +221,33 @@ assert v["huge"]["errorType"] == "InvalidInput" and "batch object 0" in v["huge"
 PY
 ok "a 7 MB event (LimitExceeded), an empty one and a batch with a size of 1e300 (InvalidInput) fail their invocations; the runtime serves on"
 
+# Near Lambda's deadline AnalyzeBatch stops by itself and says why, rather than being killed: a
+# function timeout of 6 s leaves 1 s before the 5 s margin, and an image whose decoder hangs
+# (fault injection) would take the whole timeout.
+cat >deadline.mjs <<EOF
+import {FunctionInstance} from '$HERE/lambda_runtime_api.mjs';
+import fs from 'node:fs';
+const run = JSON.parse(fs.readFileSync('main.json', 'utf8')).output;
+const a = new FunctionInstance({exe: '$LAMBDA', args: ['analyze_batch'], timeoutMs: 6000,
+                                env: {...process.env, IMGEDA_FAULT_INJECT: 'spin=snow.png'}});
+await a.start();
+const t0 = Date.now();
+const r = await a.invoke({run, batch: {index: 0, objects: [
+  {key: 'datasets/d/sample/snow.png', size: 1000, mtime: 0}]}});
+const ms = Date.now() - t0;
+await a.stop();
+console.log(JSON.stringify({error: r.error, ms}));
+EOF
+timeout 30 node deadline.mjs >deadline.json || fail "the deadline run failed"
+"$PYTHON" - <<'PY' || { cat deadline.json >&2; fail "AnalyzeBatch did not stop before the deadline"; }
+import json
+v = json.load(open("deadline.json"))
+assert v["error"]["errorType"] == "LimitExceeded", v
+assert "did not finish before the function's timeout" in v["error"]["errorMessage"], v
+assert v["ms"] < 5000, v
+PY
+ok "AnalyzeBatch stops 5 s before the function's deadline with LimitExceeded, not killed by it"
+
 # S3 failing during AnalyzeBatch beyond the client's own retries: the state machine retries;
 # an object deleted between the listing and its GET becomes that image's error record.
 s3_proxy_start
@@ -249,4 +276,22 @@ assert r["is_corrupt"] and "NoSuchKey" in r["error"], r
 assert sum(1 for r in recs if r["is_corrupt"]) == 2, "only broken.jpg and night.jpg are corrupt"
 PY
 ok "an object deleted between list and GET is its error record (NoSuchKey); the other images are analysed"
+# An object whose GET still fails after the client's retries fails its batch as a scan of the
+# bucket does (StorageError: the state machine retries it) instead of becoming an error record:
+# the image is analysed on the retry.
+proxy "/__proxy/fail?match=/datasets/d/sample/snow.png&status=500&times=2" >/dev/null
+flow getfail '{"input_bucket": "images-in", "input_prefix": "datasets/d/sample", "output_bucket": "results-out", "output_prefix": "runs/getfail/", "batch_size": 3}' ||
+  { cat getfail.json getfail.log >&2; fail "the run did not survive a GET failing twice"; }
+get runs/getfail/manifests/manifest.jsonl getfail.jsonl
+"$PYTHON" - <<'PY' || fail "a GET failing beyond the retries is not retried by the state machine"
+import json
+inv = json.load(open("getfail.report.json"))["invocations"]
+errs = [i for i in inv if "error" in i]
+assert len(errs) == 1 and errs[0]["function"] == "AnalyzeBatchFunction", errs
+assert errs[0]["error"]["errorType"] == "StorageError" and "snow.png" in errs[0]["error"]["errorMessage"], errs
+recs = [json.loads(l) for l in open("getfail.jsonl") if l.strip()][1:]
+r = [r for r in recs if r["path"].endswith("/snow.png")][0]
+assert not r["is_corrupt"] and r["width"] > 0, r
+PY
+ok "an object GET failing with 500 beyond the client's retries: StorageError, the batch retried, the image analysed"
 echo "$checks passed, 0 failed"

@@ -183,3 +183,46 @@ Test(discover, confined_walk_skips_links_resolving_outside_the_allowed_roots)
     free(s3);
     free(l3);
 }
+
+/* One confinement for files and objects (imgeda/confine.h): bucket roots by bucket and key prefix
+ * on key boundaries, dot segments refused, and files and objects never matching each other's
+ * roots. */
+Test(confine, buckets_and_directories_in_one_check)
+{
+    char *top = th_tempdir();
+    char *in = th_path(top, "in");
+    cr_assert_eq(mkdir(in, 0755), 0);
+    touch(in, "a.jpg");
+    char *file = th_path(in, "a.jpg");
+    const char *roots[] = {in, "s3://photos/cats/", "s3://open", "s3://"};
+    struct ie_confine c;
+    ie_confine_init(&c, roots, 4);
+    cr_assert_eq(c.n, 3, "a URL without a bucket is dropped");
+    cr_expect(ie_confine_allows_url(&c, "s3://photos/cats"));
+    cr_expect(ie_confine_allows_url(&c, "s3://photos/cats/"));
+    cr_expect(ie_confine_allows_url(&c, "s3://photos//cats/tabby/1.jpg"));
+    cr_expect_not(ie_confine_allows_url(&c, "s3://photos/catsup/1.jpg"));
+    cr_expect_not(ie_confine_allows_url(&c, "s3://photos"));
+    cr_expect_not(ie_confine_allows_url(&c, "s3://photos/cats/../dogs/1.jpg"));
+    cr_expect_not(ie_confine_allows_url(&c, "s3://photos/cats/./x.jpg"));
+    cr_expect_not(ie_confine_allows_url(&c, "s3://photos/cats/a\nb.jpg"));
+    cr_expect_not(ie_confine_allows_url(&c, "s3://photos-2/cats/1.jpg"));
+    cr_expect(ie_confine_allows_url(&c, "s3://open/any/key..png"),
+              "'..' inside a name is no segment");
+    cr_expect_not(ie_confine_allows_url(&c, file), "a file is no object");
+    cr_expect(ie_confine_allows_path(&c, file));
+    cr_expect_not(ie_confine_allows_path(&c, "s3://open/x.jpg"), "an object is no file");
+    cr_expect(ie_confine_check(roots, 4, file));
+    cr_expect(ie_confine_check(roots, 4, "s3://open/x.jpg"));
+    cr_expect_not(ie_confine_check(roots, 4, "/etc/passwd"));
+    ie_confine_release(&c);
+
+    /* "/" holds every file but no object. */
+    const char *all[] = {"/"};
+    cr_expect(ie_confine_check(all, 1, file));
+    cr_expect_not(ie_confine_check(all, 1, "s3://open/x.jpg"));
+    free(file);
+    free(in);
+    th_rmrf(top);
+    free(top);
+}

@@ -33,6 +33,17 @@ Test(bucket, allowed_by_bucket_and_prefix_on_key_boundaries)
     srv_config_release(&c);
 }
 
+/* An allowed root written with a trailing '/' names the same folder: scanning it is allowed. */
+Test(bucket, trailing_slash_in_an_allowed_root_names_the_same_folder)
+{
+    struct srv_config c;
+    roots(&c, "s3://photos/cats/");
+    cr_assert(srv_bucket_allowed(&c, "s3://photos/cats"));
+    cr_assert(srv_bucket_allowed(&c, "s3://photos/cats/1.jpg"));
+    cr_assert_not(srv_bucket_allowed(&c, "s3://photos/catsup"));
+    srv_config_release(&c);
+}
+
 Test(bucket, check_root_refuses_outside_before_any_request)
 {
     struct srv_config c;
