@@ -19,7 +19,7 @@ enum MHD_Result srv_h_manifest_get(struct srv_req *r)
     struct srv_scan_row row = {0};
     struct ie_err err = {0};
     char name[64];
-    if (srv_query(r, "marks"))
+    if (srv_api_marks_wanted(r))
         return srv_api_marks_manifest(r);
     if (srv_api_load_scan(r, &row, &err) < 0)
         return srv_reply_ie_err(r, &err);

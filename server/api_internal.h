@@ -155,6 +155,9 @@ int srv_api_marked_slim(struct srv_req *r, const struct srv_scan_row *row, int t
 /* Reads ?marks= ("apply"; absent or "ignore": not) and ?threshold= (the keepers' duplicate
  * groups, default 8); IE_EINVAL for other values. */
 int srv_api_marks_param(struct srv_req *r, bool *apply, int *threshold, struct ie_err *err);
+/* True when a summary or manifest request goes to its marked view: ?marks= present and not
+ * "ignore" (a value other than "apply" then gets the marked handler's 400). */
+bool srv_api_marks_wanted(struct srv_req *r);
 enum MHD_Result srv_h_marks_put(struct srv_req *r);
 enum MHD_Result srv_h_marks_get(struct srv_req *r);
 enum MHD_Result srv_h_marks_export(struct srv_req *r);

@@ -30,6 +30,12 @@ int srv_api_marks_param(struct srv_req *r, bool *apply, int *threshold, struct i
     return 0;
 }
 
+bool srv_api_marks_wanted(struct srv_req *r)
+{
+    const char *v = srv_query(r, "marks");
+    return v && strcmp(v, "ignore") != 0;
+}
+
 void srv_api_marked_init(struct srv_marked *s)
 {
     ie_manifest_init(&s->m);

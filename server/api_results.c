@@ -194,7 +194,7 @@ enum MHD_Result srv_h_duplicates(struct srv_req *r)
 
 enum MHD_Result srv_h_summary(struct srv_req *r)
 {
-    if (srv_query(r, "marks"))
+    if (srv_api_marks_wanted(r))
         return srv_api_marks_summary(r);
     return serve_result(r, SRV_RESULT_SUMMARY, srv_result_summary, NULL);
 }

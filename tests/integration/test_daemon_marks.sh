@@ -124,7 +124,10 @@ GOT=$(json "d['total_images'], d['dark_count'], d['corrupt_count'], d['duplicate
 [ "$GOT" = "5 0 0 0 3" ] || fail "summary with marks: $GOT"
 expect_api 200 GET "/api/v1/scans/$ID/summary"
 [ "$(json "d['total_images'], d['dark_count'], d['duplicates']['exact_images']")" = "$PLAIN" ] || fail "the plain summary changed"
-ok "summary?marks=apply: removed images leave the counts, ok clears the dark flag"
+expect_api 200 GET "/api/v1/scans/$ID/summary?marks=ignore"
+[ "$(json "d['total_images'], d['dark_count'], d['duplicates']['exact_images'], 'marks' in d")" = "$PLAIN False" ] || fail "summary?marks=ignore is the plain summary: $(head -c 300 "$WORK/body")"
+expect_api 400 GET "/api/v1/scans/$ID/summary?marks=maybe"
+ok "summary?marks=apply: removed images leave the counts, ok clears the dark flag (marks=ignore: the plain summary)"
 
 POLICY='{"min_images_total": 1, "max_corrupt_pct": 0, "max_underexposed_pct": 0, "max_overexposed_pct": 100, "max_duplicate_pct": 0}'
 expect_api 412 POST "/api/v1/scans/$ID/gate" -d "$POLICY"
