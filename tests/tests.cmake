@@ -50,7 +50,10 @@ ie_integration_test(test_cli_report)
 ie_integration_test(test_manifest_golden)
 ie_integration_test(test_cli_merge)
 # deploy/slurm on a private single-node SLURM (slurm-wlm, munge; needs root: exit 77 = skipped).
-ie_integration_test(test_slurm LABELS slurm)
+# Labelled slow: the sanitizer stage leaves it out. Its 40 s are mostly slurmctld and slurmd
+# starting; the imgeda code its jobs run (shard scans, merge) runs under the sanitizers in
+# test_cli_merge.
+ie_integration_test(test_slurm LABELS "slurm;slow")
 set_tests_properties(integration_test_slurm PROPERTIES SKIP_RETURN_CODE 77)
 # deploy/k8s: the manifests parse, agree with each other, and their commands merge to one scan.
 ie_integration_test(test_k8s_manifests)
