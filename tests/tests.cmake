@@ -26,6 +26,7 @@ ie_unit_test(report)
 ie_unit_test(json)
 ie_unit_test(util)
 ie_unit_test(thumbnail)
+ie_unit_test(profile)
 # Integration tests: ie_integration_test(<name>) for tests/integration/<name>.sh.
 ie_integration_test(test_cli_scan)
 ie_integration_test(test_resample_simd)
