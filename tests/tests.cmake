@@ -49,6 +49,7 @@ ie_integration_test(test_cli_plot)
 ie_integration_test(test_cli_report)
 ie_integration_test(test_manifest_golden)
 ie_integration_test(test_cli_merge)
+ie_integration_test(test_profile)
 # deploy/slurm on a private single-node SLURM (slurm-wlm, munge; needs root: exit 77 = skipped).
 ie_integration_test(test_slurm LABELS slurm)
 set_tests_properties(integration_test_slurm PROPERTIES SKIP_RETURN_CODE 77)
