@@ -36,22 +36,24 @@ def main():
     ap.add_argument("--json")
     args = ap.parse_args()
     a, b = load(args.a), load(args.b)
-    both = [p for p in a if p in b and not a[p]["is_corrupt"] and not b[p]["is_corrupt"]]
+    both = [p for p in a if p in b and not a[p].get("is_corrupt") and not b[p].get("is_corrupt")]
     if not both:
         sys.exit("profile_agreement: no analysed image in both manifests")
-    flags = sorted({k for p in both for k, v in a[p].items() if isinstance(v, bool)})
+    # Every boolean field that both sides have (a field of one tool only cannot agree).
+    flags = sorted({k for p in both for k, v in a[p].items()
+                    if isinstance(v, bool) and isinstance(b[p].get(k), bool)})
     out = {"images": len(both), "only_in_one_or_corrupt": len(set(a) | set(b)) - len(both),
            "flags": {}}
     print(f"images compared: {len(both)} (skipped: {out['only_in_one_or_corrupt']})")
-    print(f"{'flag':<22}{'agree %':>9}{'disagree':>10}{'true in ' + args.name_a:>20}"
-          f"{'true in ' + args.name_b:>16}")
+    print(f"{'flag':<22}{'agree %':>9}{'disagree':>10}  {'true in ' + args.name_a:>18}"
+          f"  {'true in ' + args.name_b:>18}")
     for fl in flags:
         same = sum(1 for p in both if a[p].get(fl) == b[p].get(fl))
         ta = sum(1 for p in both if a[p].get(fl) is True)
         tb = sum(1 for p in both if b[p].get(fl) is True)
         pct = 100.0 * same / len(both)
         out["flags"][fl] = pct
-        print(f"{fl:<22}{pct:>9.2f}{len(both) - same:>10}{ta:>20}{tb:>16}")
+        print(f"{fl:<22}{pct:>9.2f}{len(both) - same:>10}  {ta:>18}  {tb:>18}")
     for h in ("phash", "dhash"):
         pairs = [(a[p].get(h), b[p].get(h)) for p in both if a[p].get(h) and b[p].get(h)]
         if not pairs:
