@@ -401,30 +401,49 @@ static int jpeg_shrink_for(int w, int h, int max_dim)
     return s;
 }
 
-/* Decodes the first frame and builds the working image. Returns 0 or sets r corrupt. */
+/* The decoder's own shrink for this file: the fast profile's (JPEG DCT scale, WebP scale; both
+ * by the power of two that keeps the longer side >= max_image_dim), the older shrink_on_load
+ * (JPEG only), or 1 (decode at full resolution). */
+static int load_shrink(const char *format, int W, int H, const struct ie_scan_options *o)
+{
+    bool jpeg = strcmp(format, "JPEG") == 0, webp = strcmp(format, "WEBP") == 0;
+    if ((o->profile == IE_PROFILE_FAST && (jpeg || webp)) || (o->shrink_on_load && jpeg))
+        return jpeg_shrink_for(W, H, o->max_image_dim);
+    return 1;
+}
+
+/* Decodes the first frame and builds the working image. *scale is how many times larger than
+ * the compatible working image it is (1, or in [1, 2) with the fast profile, which measures the
+ * decoder's shrunk image as it is rather than resampling it). Returns 0 or sets r corrupt. */
 static int working_image(const void *buf, size_t len, VipsImage *header, const char *format,
-                         const struct ie_scan_options *o, struct ie_rgb *out, struct ie_record *r)
+                         const struct ie_scan_options *o, struct ie_rgb *out, double *scale,
+                         struct ie_record *r)
 {
     VipsImage *im = header;
     int rc = -1;
     int W = header->Xsize, H = header->Ysize;
 
+    *scale = 1.0;
     g_object_ref(im);
-    if (o->shrink_on_load && strcmp(format, "JPEG") == 0) {
-        int s = jpeg_shrink_for(W, H, o->max_image_dim);
-        if (s > 1) {
-            VipsImage *shrunk = vips_image_new_from_buffer(buf, len, "", "shrink", s, "access",
-                                                           VIPS_ACCESS_SEQUENTIAL, "fail_on",
-                                                           VIPS_FAIL_ON_ERROR, NULL);
-            if (!shrunk) {
-                char *e = vips_error_line("cannot decode image");
-                set_corrupt(r, e);
-                free(e);
-                goto out;
-            }
-            g_object_unref(im);
-            im = shrunk;
+    int s = load_shrink(format, W, H, o);
+    if (s > 1) {
+        /* libvips' jpegload takes "shrink" (DCT scaling), webpload "scale" (libwebp's own
+         * scaler); each loader accepts only its own. */
+        bool jpeg = strcmp(format, "JPEG") == 0;
+        VipsImage *shrunk = jpeg ? vips_image_new_from_buffer(buf, len, "", "shrink", s, "access",
+                                                              VIPS_ACCESS_SEQUENTIAL, "fail_on",
+                                                              VIPS_FAIL_ON_ERROR, NULL)
+                                 : vips_image_new_from_buffer(buf, len, "", "scale", 1.0 / s,
+                                                              "access", VIPS_ACCESS_SEQUENTIAL,
+                                                              "fail_on", VIPS_FAIL_ON_ERROR, NULL);
+        if (!shrunk) {
+            char *e = vips_error_line("cannot decode image");
+            set_corrupt(r, e);
+            free(e);
+            goto out;
         }
+        g_object_unref(im);
+        im = shrunk;
     }
     int w = im->Xsize, h = im->Ysize;
     size_t psize = VIPS_IMAGE_SIZEOF_IMAGE(im);
@@ -447,8 +466,11 @@ static int working_image(const void *buf, size_t len, VipsImage *header, const c
         to_rgb8(pixels, w, h, im->Bands, im->BandFmt, im->Type == VIPS_INTERPRETATION_CMYK, rgb);
     }
 
-    int longer = W > H ? W : H;
-    if (longer > o->max_image_dim) {
+    int longer = W > H ? W : H, got = w > h ? w : h;
+    if (o->profile == IE_PROFILE_FAST && longer > o->max_image_dim && got < 2 * o->max_image_dim) {
+        /* Within an octave of the working size: measured as decoded, no resampling. */
+        *scale = (double)got / o->max_image_dim;
+    } else if (longer > o->max_image_dim) {
         double ratio = (double)o->max_image_dim / longer;
         int ow = (int)(W * ratio), oh = (int)(H * ratio);
         /* Pillow refuses a zero side; a 1-pixel side keeps such strips analysable. */
@@ -495,7 +517,7 @@ static void orientation_from_xmp(VipsImage *im, struct ie_record *r)
     }
 }
 
-static void analyse_pixels(const struct ie_rgb *img, const struct ie_scan_options *o,
+static void analyse_pixels(const struct ie_rgb *img, double scale, const struct ie_scan_options *o,
                            struct ie_record *r)
 {
     if (!o->skip_pixel_stats) {
@@ -507,7 +529,8 @@ static void analyse_pixels(const struct ie_rgb *img, const struct ie_scan_option
         r->has_corner_stats = true;
         r->has_border_artifact = r->corner_stats.delta > o->artifact_threshold;
         if (!o->skip_blur) {
-            double score = ie_compute_blur_score(img);
+            double score = scale > 1.0 ? ie_compute_blur_score_rescaled(img, scale)
+                                       : ie_compute_blur_score(img);
             r->blur_score = ie_round(score, 2);
             r->has_blur_score = true;
             r->is_blurry = score < o->blur_threshold;
@@ -586,12 +609,13 @@ void ie_analyze_buffer(const void *buf, size_t len, const struct ie_scan_options
     }
     if (!o->skip_exif && !r->has_orientation_tag)
         orientation_from_xmp(header, r);
-    if (working_image(buf, len, header, si.format, o, &img, r) < 0)
+    double scale;
+    if (working_image(buf, len, header, si.format, o, &img, &scale, r) < 0)
         goto out;
     r->width = header->Xsize;
     r->height = header->Ysize;
     r->aspect_ratio = r->height > 0 ? ie_round((double)r->width / r->height, 4) : 0.0;
-    analyse_pixels(&img, o, r);
+    analyse_pixels(&img, scale, o, r);
 out:
     ie__scratch_trim(IE__SCRATCH_KEEP);
     if (header)

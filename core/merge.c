@@ -161,19 +161,13 @@ static const char *merge_difference(const struct part *a, const struct part *b)
 static int settings_mismatch(const struct part *a, const struct part *b, struct ie_err *err)
 {
     const char *key = merge_difference(a, b);
-    cJSON *ja = cJSON_Parse(a->settings), *jb = cJSON_Parse(b->settings);
-    char *va = NULL, *vb = NULL;
-    const cJSON *x = cJSON_GetObjectItemCaseSensitive(ja, key);
-    const cJSON *y = cJSON_GetObjectItemCaseSensitive(jb, key);
-    va = x ? cJSON_PrintUnformatted(x) : ie_xstrdup("missing");
-    vb = y ? cJSON_PrintUnformatted(y) : ie_xstrdup("missing");
+    char *va = ie_settings_value_text(a->settings, key);
+    char *vb = ie_settings_value_text(b->settings, key);
     int rc = ie_err_set(
         err, IE_EINVAL, "parts made with different %s settings: %s is %s in %s but %s in %s",
         strcmp(key, "extensions") == 0 ? "discovery" : "analysis", key, va, a->name, vb, b->name);
     free(va);
     free(vb);
-    cJSON_Delete(ja);
-    cJSON_Delete(jb);
     return rc;
 }
 

@@ -73,8 +73,16 @@ static const struct ie_scan_option rows[] = {
     {"shrink_on_load", "shrink_on_load", "--shrink-on-load", NULL, "shrink_on_load", IE_OPT_BOOL,
      OFF(shrink_on_load), 0, 1, 0, IE_OPT_CAP_NONE, AN, NULL,
      "faster decode of JPEGs >= 2x max-image-dim; changes\nblur_score by ~10% there (off by "
-     "default, for compat)",
+     "default, for compat;\nsee --profile fast, which subsumes it)",
      NULL},
+    /* Recorded only when fast: the headers of compatible scans keep the bytes they had before
+     * profiles existed, and a header without it was a compatible scan. */
+    {"profile", "profile", "--profile", NULL, "profile", IE_OPT_CHOICE, OFF(profile), 0, 1,
+     IE_PROFILE_COMPATIBLE, IE_OPT_CAP_NONE, AN | IE_OPT_HEADER_UNLESS_DEFAULT, "compatible|fast",
+     "compatible: full-resolution decode, values as Python\nimgeda's; fast: decode at the JPEG "
+     "DCT / WebP scale\nnearest above max-image-dim, blur_score rescaled\n(flags agree, values "
+     "differ slightly)",
+     "compatible"},
     {"resume", NULL, "--resume", "--no-resume", "resume", IE_OPT_BOOL, OFF(resume), 0, 1, 1,
      IE_OPT_CAP_NONE, 0, NULL, "reuse records of unchanged files", "--resume"},
     {"force", "force", "--force", NULL, "force", IE_OPT_BOOL, OFF(force), 0, 1, 0, IE_OPT_CAP_NONE,
@@ -149,6 +157,9 @@ static void store_number(const struct ie_scan_option *row, double v, struct ie_s
         break;
     case IE_OPT_BOOL:
         *(bool *)at = v != 0;
+        break;
+    case IE_OPT_CHOICE:
+        *(int *)at = (int)v;
         break;
     case IE_OPT_SHARD: /* shard 1 of v: with the default 1, the whole root */
         *(struct ie_shard *)at = (struct ie_shard){1, (uint32_t)v};
@@ -295,6 +306,41 @@ static bool is_whole(double v)
     return v == floor(v) && fabs(v) < 9.2e18;
 }
 
+/* The index of name among the row's choices (its metavar "a|b|c"), or -1. */
+static int choice_index(const struct ie_scan_option *row, const char *name)
+{
+    size_t len = strlen(name);
+    int i = 0;
+    for (const char *p = row->metavar;; i++) {
+        const char *bar = strchr(p, '|');
+        size_t n = bar ? (size_t)(bar - p) : strlen(p);
+        if (n == len && memcmp(p, name, n) == 0)
+            return i;
+        if (!bar)
+            return -1;
+        p = bar + 1;
+    }
+}
+
+/* Appends choice i of the row (its name, without quotes). */
+static void add_choice(struct ie_buf *b, const struct ie_scan_option *row, int i)
+{
+    const char *p = row->metavar;
+    for (; i > 0 && strchr(p, '|'); i--)
+        p = strchr(p, '|') + 1;
+    const char *bar = strchr(p, '|');
+    ie_buf_addf(b, "%.*s", (int)(bar ? (size_t)(bar - p) : strlen(p)), p);
+}
+
+/* The name of choice i of the row, malloc'd. */
+static char *choice_name(const struct ie_scan_option *row, int i)
+{
+    struct ie_buf b;
+    ie_buf_init(&b);
+    add_choice(&b, row, i);
+    return ie_buf_detach(&b);
+}
+
 int ie_scan_option_set_text(const struct ie_scan_option *row, const char *text, bool negated,
                             struct ie_scan_options *o, struct ie_err *err)
 {
@@ -315,6 +361,14 @@ int ie_scan_option_set_text(const struct ie_scan_option *row, const char *text, 
                               "%s needs K/N, a shard K from 1 to N of N from %.15g to %.15g, "
                               "not '%s'",
                               row->cli_flag, row->lo, row->hi, text);
+        return 0;
+    }
+    if (row->type == IE_OPT_CHOICE) {
+        int i = choice_index(row, text);
+        if (i < 0)
+            return ie_err_set(err, IE_EINVAL, "%s needs one of %s, not '%s'", row->cli_flag,
+                              row->metavar, text);
+        store_number(row, i, o);
         return 0;
     }
     double v = strtod(text, &end);
@@ -365,6 +419,14 @@ int ie_scan_option_set_json(const struct ie_scan_option *row, const cJSON *v,
         return set_json_extensions(v, o, err);
     case IE_OPT_SHARD:
         return ie_err_set(err, IE_EINVAL, "options.%s: not an API option", row->json_key);
+    case IE_OPT_CHOICE: {
+        int i = cJSON_IsString(v) ? choice_index(row, v->valuestring) : -1;
+        if (i < 0)
+            return ie_err_set(err, IE_EINVAL, "options.%s: expected one of \"%s\"", row->json_key,
+                              row->metavar);
+        store_number(row, i, o);
+        return 0;
+    }
     case IE_OPT_DOUBLE:
         if (!cJSON_IsNumber(v) || d < row->lo || d > hi)
             return ie_err_set(err, IE_EINVAL, "options.%s: expected a number in %.15g..%.15g",
@@ -434,6 +496,12 @@ cJSON *ie_scan_options_to_json(const struct ie_scan_options *o)
                 cJSON_AddItemToArray(ext, cJSON_CreateString(o->extensions[k]));
             break;
         }
+        case IE_OPT_CHOICE: {
+            char *name = choice_name(row, *(const int *)at);
+            cJSON_AddStringToObject(d, row->json_key, name);
+            free(name);
+            break;
+        }
         case IE_OPT_SHARD:
             break;
         }
@@ -480,6 +548,7 @@ static void add_default(struct ie_buf *b, const struct ie_scan_option *row,
     case IE_OPT_BOOL:
     case IE_OPT_EXTENSIONS:
     case IE_OPT_SHARD:
+    case IE_OPT_CHOICE:
         break;
     }
 }
@@ -521,6 +590,8 @@ char *ie_scan_options_settings_json(const struct ie_scan_options *o)
             continue; /* extensions last, after the analyzer version */
         if (row->type == IE_OPT_SHARD && ((const struct ie_shard *)at)->count <= 1)
             continue; /* a whole scan: its header stays as it was before shards existed */
+        if ((row->flags & IE_OPT_HEADER_UNLESS_DEFAULT) && *(const int *)at == (int)row->def)
+            continue; /* only IE_OPT_CHOICE rows carry this flag */
         ie_buf_addf(&b, "%s\"%s\":", b.len > 1 ? "," : "", row->header_key);
         switch (row->type) {
         case IE_OPT_BOOL: {
@@ -543,6 +614,11 @@ char *ie_scan_options_settings_json(const struct ie_scan_options *o)
             ie_buf_addf(&b, "\"%u/%u\"", (unsigned)sh->index, (unsigned)sh->count);
             break;
         }
+        case IE_OPT_CHOICE:
+            ie_buf_adds(&b, "\"");
+            add_choice(&b, row, *(const int *)at);
+            ie_buf_adds(&b, "\"");
+            break;
         case IE_OPT_EXTENSIONS:
             break;
         }
@@ -570,6 +646,22 @@ static bool same_key(const cJSON *a, const cJSON *b, const char *key)
     return x && y && cJSON_Compare(x, y, true);
 }
 
+/* Whether a and b have the same value of the row's setting; with IE_OPT_HEADER_UNLESS_DEFAULT,
+ * a header without the key has the default. */
+static bool same_setting(const cJSON *a, const cJSON *b, const struct ie_scan_option *row)
+{
+    if (!(row->flags & IE_OPT_HEADER_UNLESS_DEFAULT))
+        return same_key(a, b, row->header_key);
+    const cJSON *x = cJSON_GetObjectItemCaseSensitive(a, row->header_key);
+    const cJSON *y = cJSON_GetObjectItemCaseSensitive(b, row->header_key);
+    char *def = choice_name(row, (int)row->def);
+    const char *vx = !x ? def : cJSON_IsString(x) ? x->valuestring : NULL;
+    const char *vy = !y ? def : cJSON_IsString(y) ? y->valuestring : NULL;
+    bool same = vx && vy && strcmp(vx, vy) == 0;
+    free(def);
+    return same;
+}
+
 const char *ie_settings_analysis_difference(const char *a_json, const char *b_json)
 {
     cJSON *a = cJSON_Parse(a_json), *b = cJSON_Parse(b_json);
@@ -579,11 +671,35 @@ const char *ie_settings_analysis_difference(const char *a_json, const char *b_js
     else if (!same_key(a, b, "analyzer_version"))
         diff = "analyzer_version";
     for (size_t i = 0; !diff && i < IE_ARRAY_LEN(rows); i++)
-        if ((rows[i].flags & IE_OPT_ANALYSIS) && !same_key(a, b, rows[i].header_key))
+        if ((rows[i].flags & IE_OPT_ANALYSIS) && !same_setting(a, b, &rows[i]))
             diff = rows[i].header_key;
     cJSON_Delete(a);
     cJSON_Delete(b);
     return diff;
+}
+
+char *ie_settings_value_text(const char *settings_json, const char *key)
+{
+    cJSON *j = cJSON_Parse(settings_json);
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(j, key);
+    char *text = NULL;
+    if (v) {
+        text = cJSON_PrintUnformatted(v);
+    } else if (j) {
+        for (size_t i = 0; !text && i < IE_ARRAY_LEN(rows); i++) {
+            if (!(rows[i].flags & IE_OPT_HEADER_UNLESS_DEFAULT) ||
+                strcmp(rows[i].header_key, key) != 0)
+                continue;
+            struct ie_buf b;
+            ie_buf_init(&b);
+            ie_buf_adds(&b, "\"");
+            add_choice(&b, &rows[i], (int)rows[i].def);
+            ie_buf_adds(&b, "\"");
+            text = ie_buf_detach(&b);
+        }
+    }
+    cJSON_Delete(j);
+    return text ? text : ie_xstrdup("missing");
 }
 
 bool ie_settings_same_analysis(const char *a_json, const char *b_json)

@@ -155,10 +155,20 @@ static int plan_resume(struct ie_scan *s, struct ie_err *err)
         goto out;
     }
     const struct ie_manifest_meta *meta = ie_manifest_reader_meta(rd);
-    if (!meta->present || !meta->settings_json ||
-        !ie_settings_same_analysis(meta->settings_json, s->settings_json)) {
-        note(s, "the manifest was made with other analysis settings or analyzer: re-analysing "
-                "every file");
+    const char *diff = meta->present && meta->settings_json
+                           ? ie_settings_analysis_difference(meta->settings_json, s->settings_json)
+                           : "settings";
+    if (diff) {
+        /* Name the setting: a resume that starts over should say why (e.g. another profile). */
+        char *was = meta->settings_json ? ie_settings_value_text(meta->settings_json, diff)
+                                        : ie_xstrdup("missing");
+        char *now = ie_settings_value_text(s->settings_json, diff);
+        note(s,
+             "the manifest was made with other analysis settings or analyzer (%s: %s there, "
+             "%s now): re-analysing every file",
+             diff, was, now);
+        free(was);
+        free(now);
         for (size_t i = 0; i < s->files.n; i++)
             s->entries[i].state = ST_TODO;
         free(matched);

@@ -100,15 +100,21 @@ void ie_compute_corner_stats(const struct ie_rgb *img, double patch_fraction,
     cs->delta = fabs(cs->corner_mean - cs->center_mean);
 }
 
-IE_HOT double ie_compute_blur_score(const struct ie_rgb *img)
+/* The grey plane R+G+B of an image (0..765), malloc'd. */
+static uint16_t *grey_sums(const struct ie_rgb *img)
 {
-    int w = img->w, h = img->h;
-    size_t n = (size_t)w * (size_t)h;
-    uint16_t *g = ie_xmalloc(sizeof(uint16_t) * n);
+    size_t n = (size_t)img->w * (size_t)img->h;
+    uint16_t *g = ie_xmalloc(sizeof(uint16_t) * (n ? n : 1));
     const uint8_t *p = img->px;
     for (size_t i = 0; i < n; i++, p += 3)
         g[i] = (uint16_t)(p[0] + p[1] + p[2]);
+    return g;
+}
 
+/* The variance of the wrap-around 4-neighbour Laplacian of g / 3. */
+static IE_HOT double laplacian_variance(const uint16_t *g, int w, int h)
+{
+    size_t n = (size_t)w * (size_t)h;
     uint64_t sq = 0;
     for (int y = 0; y < h; y++) {
         const uint16_t *row = g + (size_t)y * (size_t)w;
@@ -122,8 +128,41 @@ IE_HOT double ie_compute_blur_score(const struct ie_rgb *img)
         }
         sq += rsq;
     }
-    free(g);
     return (double)sq / 9.0 / (double)n;
+}
+
+IE_HOT double ie_compute_blur_score(const struct ie_rgb *img)
+{
+    uint16_t *g = grey_sums(img);
+    double v = laplacian_variance(g, img->w, img->h);
+    free(g);
+    return v;
+}
+
+double ie_compute_blur_score_rescaled(const struct ie_rgb *img, double k)
+{
+    int w = img->w, h = img->h, hw = w / 2, hh = h / 2;
+    uint16_t *g = grey_sums(img);
+    double v1 = laplacian_variance(g, w, h);
+    if (k <= 1.0 || hw < 3 || hh < 3) {
+        free(g);
+        return v1;
+    }
+    /* The half-size plane: 2x2 means, rounded, of the same grey sums. */
+    uint16_t *half = ie_xmalloc(sizeof(uint16_t) * (size_t)hw * (size_t)hh);
+    for (int y = 0; y < hh; y++) {
+        const uint16_t *a = g + (size_t)(2 * y) * (size_t)w, *b = a + w;
+        uint16_t *o = half + (size_t)y * (size_t)hw;
+        for (int x = 0; x < hw; x++)
+            o[x] = (uint16_t)((a[2 * x] + a[2 * x + 1] + b[2 * x] + b[2 * x + 1] + 2) / 4);
+    }
+    double v2 = laplacian_variance(half, hw, hh);
+    free(half);
+    free(g);
+    double t = log2(k > 2.0 ? 2.0 : k);
+    if (v1 <= 0 || v2 <= 0)
+        return v1 + (v2 - v1) * t; /* a flat plane: no power law to follow, so a straight line */
+    return exp((1.0 - t) * log(v1) + t * log(v2));
 }
 
 IE_HOT uint8_t *ie_rgb_to_luma(const struct ie_rgb *img)

@@ -27,6 +27,7 @@ ie_unit_test(report)
 ie_unit_test(json)
 ie_unit_test(util)
 ie_unit_test(thumbnail)
+ie_unit_test(profile)
 # Integration tests: ie_integration_test(<name>) for tests/integration/<name>.sh.
 ie_integration_test(test_cli_scan)
 ie_integration_test(test_resample_simd)
@@ -49,6 +50,7 @@ ie_integration_test(test_cli_plot)
 ie_integration_test(test_cli_report)
 ie_integration_test(test_manifest_golden)
 ie_integration_test(test_cli_merge)
+ie_integration_test(test_profile)
 # deploy/slurm on a private single-node SLURM (slurm-wlm, munge; needs root: exit 77 = skipped).
 # Labelled slow: the sanitizer stage leaves it out. Its 40 s are mostly slurmctld and slurmd
 # starting; the imgeda code its jobs run (shard scans, merge) runs under the sanitizers in

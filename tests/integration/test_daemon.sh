@@ -363,7 +363,7 @@ assert d["auth"] is False and d["allowed_roots"] == [os.path.realpath(sys.argv[2
 want = {"dark_threshold": 40, "overexposed_threshold": 220, "artifact_threshold": 50, "blur_threshold": 100,
         "workers": 2, "checkpoint_every": 500, "max_image_dim": 2048, "max_pixels": 178956970,
         "force": False, "skip_pixel_stats": False, "skip_exif": False, "skip_blur": False,
-        "no_hashes": False, "shrink_on_load": False}
+        "no_hashes": False, "shrink_on_load": False, "profile": "compatible"}
 sd = d["scan_defaults"]
 assert sorted(sd) == sorted(list(want) + ["extensions"]), sorted(sd)
 for k, v in want.items():

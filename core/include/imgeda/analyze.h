@@ -61,6 +61,13 @@ void ie_compute_corner_stats(const struct ie_rgb *img, double patch_fraction,
                              struct ie_corner_stats *cs);
 /* Variance of the wrap-around 4-neighbour Laplacian of (R+G+B)/3. */
 double ie_compute_blur_score(const struct ie_rgb *img);
+/* The blur score img would have at 1/k of its size (1 <= k <= 2), for a working image that the
+ * fast profile left k times larger than the compatible one. The Laplacian's variance follows a
+ * power law of the scale over an octave (v(s) ~ s^-g, g set by the image's own spectrum: 0 for
+ * a 1/f spectrum, 4 for a smooth one), so it is measured at two scales, on img (v1) and on its
+ * 2x2-mean half (v2), and interpolated in log-log: v(1/k) = v1^(1-t) * v2^t, t = log2(k). The
+ * exponent is the image's, not a constant fitted to a corpus. k <= 1: the plain score. */
+double ie_compute_blur_score_rescaled(const struct ie_rgb *img, double k);
 /* imagehash-compatible phash (64x64 DCT, 16x16 low frequencies) and dhash (17x16). */
 void ie_compute_phash(const uint8_t *luma, int w, int h, struct ie_hash256 *out);
 void ie_compute_dhash(const uint8_t *luma, int w, int h, struct ie_hash256 *out);

@@ -47,6 +47,7 @@ struct ie_scan_options {
     int64_t max_file_bytes;                 /* files above are corrupt ("file too large"); 2 GiB */
     bool shrink_on_load;    /* JPEG DCT-domain shrink when it keeps >= max_image_dim;
                              * off by default (changes blur_score, see analyze.c) */
+    int profile;            /* enum ie_profile; IE_PROFILE_COMPATIBLE by default */
     bool isolate;           /* analyse in worker processes (engine/worker.c) */
     double image_timeout_s; /* with isolate: longer analyses become "timed out"; 0: no limit */
     struct ie_shard shard;  /* analyse only this share of the files; {1, 1}: all of them */
@@ -56,13 +57,21 @@ struct ie_scan_options {
     const struct ie_confine *confine;
 };
 
+/* How an image is decoded and measured (the "profile" option). COMPATIBLE: full-resolution
+ * decode and Pillow's Lanczos, values as Python imgeda's. FAST: the decoder's own shrink (JPEG DCT
+ * scale, WebP scale) down to no less than max_image_dim, values measured on that image and
+ * blur_score rescaled to the working size (core/analyze.c says how); flags agree with COMPATIBLE
+ * on almost every image, values differ slightly. The order is that of the option's choices. */
+enum ie_profile { IE_PROFILE_COMPATIBLE, IE_PROFILE_FAST };
+
 enum ie_opt_type {
     IE_OPT_BOOL,
     IE_OPT_INT,
     IE_OPT_INT64,
     IE_OPT_DOUBLE,
     IE_OPT_EXTENSIONS,
-    IE_OPT_SHARD, /* "K/N": lo..hi bound N */
+    IE_OPT_SHARD,  /* "K/N": lo..hi bound N */
+    IE_OPT_CHOICE, /* an int field: the index of a name among the row's metavar "a|b|c" */
 };
 
 /* Where a front end may lower an option's upper bound (the daemon's own limits). */
@@ -72,6 +81,9 @@ enum {
     IE_OPT_ANALYSIS = 1u << 0,       /* changes computed values: a resume must match it */
     IE_OPT_HEADER_NEGATED = 1u << 1, /* the header stores the negation (include_hashes) */
     IE_OPT_DEFAULT_CORES = 1u << 2,  /* the default is the number of online cores, not def */
+    /* The header records the setting only when it is not the default, so the headers of scans
+     * made before the option existed keep their bytes; a header without it has the default. */
+    IE_OPT_HEADER_UNLESS_DEFAULT = 1u << 3,
 };
 
 /* One row of the table. */
@@ -153,5 +165,8 @@ bool ie_settings_same_analysis(const char *a_json, const char *b_json);
  * "analyzer_version"; "settings" when either text does not parse), or NULL when the same.
  * Static storage. */
 const char *ie_settings_analysis_difference(const char *a_json, const char *b_json);
+/* The value of key in a settings JSON text, as JSON text ("missing" when absent; the default
+ * of a setting recorded only when not the default), malloc'd. For messages. */
+char *ie_settings_value_text(const char *settings_json, const char *key);
 
 #endif
