@@ -89,6 +89,10 @@ void srv_store_bind_image(sqlite3_stmt *st, const char *scan_id, int64_t id,
 /* A record's JSON made valid UTF-8 (a manifest written elsewhere may hold any bytes), so the
  * stored row can be served as it is. Caller frees. */
 char *srv_store_record_json(const struct ie_record *r);
+/* A copy of a manifest line (n bytes, no newline) when it can be stored as it is: it serves the
+ * record srv_store_record_json would print from it (the same keys in the same order, values the
+ * record reader takes as they are, valid UTF-8, nothing after the object); else NULL. */
+char *srv_store_canonical_line(const char *text, size_t n);
 /* Precomputes the totals the image pages report, inside the indexing transaction. */
 int srv_store_write_counts(sqlite3 *db, const char *scan_id, struct ie_err *err);
 

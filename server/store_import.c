@@ -2,7 +2,8 @@
  * by line and indexed in one transaction, so memory stays flat however many records it holds.
  * DESIGN: ie_manifest_load's meaning without holding the records: a path seen before (a 64-bit
  * hash set, confirmed in images_by_path) replaces its earlier row in place, and the exact-phash
- * duplicate flag is set by one UPDATE once every row is in. */
+ * duplicate flag is set by one UPDATE once every row is in. A line already in the form a scan
+ * writes (store_canon.c) is stored as it came instead of printed again from the parsed record. */
 #include <cjson/cJSON.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -100,8 +101,10 @@ static int find_path(struct importer *im, const char *path, int64_t row[3], stru
     return 0;
 }
 
-/* Stores one record: a new row, or over the earlier record of the same path. */
-static int add_record(struct importer *im, const struct ie_record *r, struct ie_err *err)
+/* Stores one record (json: its text to store, NULL to print it from r; taken): a new row, or
+ * over the earlier record of the same path. */
+static int add_record(struct importer *im, const struct ie_record *r, char *json,
+                      struct ie_err *err)
 {
     int64_t row[3] = {0};
     char hex[65];
@@ -109,17 +112,22 @@ static int add_record(struct importer *im, const struct ie_record *r, struct ie_
     bool hashed = r->has_phash && !r->is_corrupt;
     if (hashed)
         ie_hash256_to_hex(&r->phash, hex);
-    if (!seen_add(im, path_hash(r->path)) && (rc = find_path(im, r->path, row, err)) < 0)
+    if (!seen_add(im, path_hash(r->path)) && (rc = find_path(im, r->path, row, err)) < 0) {
+        free(json);
         return rc;
+    }
     bool replace = row[0] != 0;
     sqlite3_stmt *img = im->st[replace ? 3 : 0], *rec = im->st[replace ? 4 : 1];
     srv_store_bind_image(img, im->scan_id, replace ? row[1] : im->next_id, r, hashed ? hex : NULL,
                          false);
     if (replace)
         sqlite3_bind_int64(img, 14, row[0]);
-    if ((rc = step_done(im, img, err)) < 0)
+    if ((rc = step_done(im, img, err)) < 0) {
+        free(json);
         return rc;
-    char *json = srv_store_record_json(r);
+    }
+    if (!json)
+        json = srv_store_record_json(r);
     if (replace) {
         sqlite3_bind_text(rec, 1, json, -1, free);
         sqlite3_bind_int64(rec, 2, row[0]);
@@ -186,7 +194,7 @@ static int read_lines(struct importer *im, const char *path, struct ie_err *err)
                             ln.number, perr.msg);
             break;
         }
-        if ((rc = add_record(im, &rec, err)) < 0)
+        if ((rc = add_record(im, &rec, srv_store_canonical_line(ln.text, n), err)) < 0)
             break;
     }
     ie_record_release(&rec);
