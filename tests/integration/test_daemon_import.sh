@@ -10,7 +10,7 @@ source "$HERE/daemon_lib.sh"
 # gen OUT RECORDS [CUT]: a manifest of RECORDS records built from the golden one (distinct
 # paths; every 7th record shares its phash with the one before, a path repeats once at the end
 # and replaces the earlier record in place). CUT=garbage makes line 5 not JSON; CUT=tail cuts
-# the last line short.
+# the last line short; CUT=norepeat leaves the repeated path out.
 gen() {
   "$PYTHON" - "$FIXTURES/golden/sample_default.jsonl" "$@" <<'PY'
 import json, sys
@@ -33,7 +33,8 @@ with open(out, "w") as f:
     last = dict(good[0], path="/data/set/d000/img_0000000.jpg", filename="img_0000000.jpg",
                 phash="%064x" % 0, width=4321, is_dark=False)
     text = json.dumps(last)
-    f.write(text[: len(text) // 2] if cut == "tail" else text + "\n")
+    if cut != "norepeat":
+        f.write(text[: len(text) // 2] if cut == "tail" else text + "\n")
 PY
 }
 # state: what must not change when an import fails: the scans and the files under data_dir.
@@ -63,6 +64,22 @@ expect_api 200 GET "/api/v1/scans/$ID/images?flag=dark&limit=5"
 [ "$(json "[i['path'] for i in d['images']]")" = "['/data/set/d499/img_0008999.jpg']" ] \
   || fail "dark: $(cat "$WORK/body")"
 [ -z "$(ls -A "$WORK/var/tmp")" ] || fail "the upload left $(ls "$WORK/var/tmp")"
+# Without a repeated path the flags are set as rows come (the repeat above regroups at the end):
+# both members of each pair, nothing else.
+gen "$WORK/norepeat.jsonl" 7000 norepeat
+expect_api 201 POST "/api/v1/manifests" --data-binary "@$WORK/norepeat.jsonl"
+NR=$(json "d['id']")
+expect_api 200 GET "/api/v1/scans/$NR/images?flag=duplicate&sort=id&limit=1000"
+cp "$WORK/body" "$WORK/page1"
+expect_api 200 GET "/api/v1/scans/$NR/images?flag=duplicate&sort=id&limit=1000&cursor=1000"
+"$PYTHON" - "$WORK/page1" "$WORK/body" <<'PY' || fail "duplicate flags without a repeat"
+import json, sys
+pages = [json.load(open(p)) for p in sys.argv[1:]]
+ids = [i["id"] for d in pages for i in d["images"]]
+want = sorted([i + 1 for i in range(7000) if i % 7 == 6] + [i for i in range(7000) if i % 7 == 6])
+assert pages[0]["total"] == 2000 and ids == want, (pages[0]["total"], ids[:6], want[:6])
+PY
+expect_api 204 DELETE "/api/v1/scans/$NR"
 ok "a $size-byte import (over limits.max_body_bytes) is stored byte for byte and indexed"
 
 before=$(state)
