@@ -29,92 +29,63 @@ enum MHD_Result srv_h_manifest_get(struct srv_req *r)
     return rc;
 }
 
+/* The import's reply once the upload is indexed: the scan, succeeded, and its warm-up queued. */
+static enum MHD_Result import_done(struct srv_req *r, sqlite3 *db, const char *id,
+                                   const struct srv_index_stats *st)
+{
+    struct srv_scan_row row = {0};
+    struct ie_err err = {0}, ignored = {0};
+    struct ie_scan_progress p = {0};
+    p.total = p.processed = p.durable = (size_t)st->total;
+    p.corrupt = (size_t)st->corrupt;
+    srv_store_set_progress(db, id, &p, NULL);
+    if (st->input_dir)
+        srv_store_set_root(db, id, st->input_dir, NULL);
+    srv_store_set_status(db, id, "succeeded", NULL, NULL);
+    /* The warm-up caches what a dashboard opens the scan with, reading the manifest on the
+     * thread pool; the reply does not wait for it. */
+    srv_jobs_warm(r->ctx->jobs, id, NULL, &ignored);
+    if (srv_store_get_scan(db, id, &row, &err) < 0)
+        return srv_reply_ie_err(r, &err);
+    enum MHD_Result rc = srv_reply_json(r, 201, srv_api_scan_json(r, &row));
+    srv_scan_row_release(&row);
+    return rc;
+}
+
+/* The body arrives as a file (upload.h: written as it came, within import.max_bytes), which
+ * becomes the scan's manifest and is indexed line by line on this connection's thread (the loop
+ * stays free). A malformed or truncated upload stores nothing: the scan made for it is deleted. */
 enum MHD_Result srv_h_manifest_import(struct srv_req *r)
 {
-    struct ie_err err = {0};
-    struct ie_buf tmp;
-    struct ie_manifest m;
+    struct ie_err err = {0}, ignored = {0};
+    struct srv_scan_row row = {0};
+    struct srv_index_stats st = {0};
     char *id = NULL;
     enum MHD_Result rc;
     const char *name = NULL;
     size_t name_len = 0;
+    sqlite3 *db;
     /* With its length: %00 in the query would otherwise cut the name short unseen. */
     if (MHD_lookup_connection_value_n(r->conn, MHD_GET_ARGUMENT_KIND, "name", 4, &name,
                                       &name_len) == MHD_YES &&
         name && srv_api_check_label("name", name, name_len, &err) < 0)
         return srv_reply_ie_err(r, &err);
-    ie_buf_init(&tmp);
-    ie_manifest_init(&m);
-    ie_buf_addf(&tmp, "%s/tmp", r->ctx->cfg->data_dir);
-    mkdir(tmp.data, 0755);
-    ie_buf_addf(&tmp, "/import_XXXXXX");
-    int fd = mkstemp(tmp.data);
-    if (fd < 0) {
-        ie_err_set(&err, IE_EIO, "cannot store upload: %s", strerror(errno));
-        rc = srv_reply_ie_err(r, &err);
-        goto out;
-    }
-    ssize_t w = write(fd, r->body, r->body_len);
-    close(fd);
-    if (w != (ssize_t)r->body_len) {
-        ie_err_set(&err, IE_EIO, "cannot store upload");
-        rc = srv_reply_ie_err(r, &err);
-        goto out;
-    }
-    if (srv_jobs_import(r->ctx->jobs, tmp.data, name, &id, &err) < 0) {
-        rc = srv_reply_ie_err(r, &err);
-        goto out;
-    }
-    {
-        /* Index on this connection's thread: the loop stays free for other work. */
-        struct srv_scan_row row = {0};
-        struct srv_index_stats st = {0};
-        sqlite3 *db = srv_http_db(r, &err);
-        if (!db || srv_store_get_scan(db, id, &row, &err) < 0) {
-            rc = srv_reply_ie_err(r, &err);
-            goto out;
-        }
-        int irc = srv_store_index_manifest(db, id, row.manifest_path, &st, &m, &err);
-        /* The upload must look like a manifest: at least one record or a header. One load
-         * both checks and indexes it. */
-        if (irc == 0 && st.total == 0 && !st.has_header)
-            irc = ie_err_set(&err, IE_EINVAL,
-                             "the body is not a JSONL manifest (no header, no record)");
-        if (irc < 0) {
-            free(st.input_dir);
-            struct ie_err ignored = {0};
+    if (!r->upload_path)
+        return srv_reply_error(r, 500, "internal", "the upload was not stored");
+    if (srv_jobs_import(r->ctx->jobs, r->upload_path, name, &id, &err) < 0)
+        return srv_reply_ie_err(r, &err);
+    if (!(db = srv_http_db(r, &err)) || srv_store_get_scan(db, id, &row, &err) < 0 ||
+        srv_store_import_manifest(db, id, row.manifest_path, &st, &err) < 0) {
+        if (db)
             srv_store_set_status(db, id, "failed", err.msg, &ignored);
-            srv_jobs_delete(r->ctx->jobs, id, &ignored);
-            srv_scan_row_release(&row);
-            rc = srv_reply_ie_err(r, &err);
-            goto out;
-        }
-        struct ie_scan_progress p = {0};
-        p.total = p.processed = p.durable = (size_t)st.total;
-        p.corrupt = (size_t)st.corrupt;
-        srv_store_set_progress(db, id, &p, NULL);
-        if (st.input_dir)
-            srv_store_set_root(db, id, st.input_dir, NULL);
-        srv_store_set_status(db, id, "succeeded", NULL, NULL);
-        free(st.input_dir);
-        {
-            /* The records indexing loaded go to the warm-up, which caches what a dashboard
-             * opens the scan with; the reply does not wait for it. */
-            struct ie_err ignored = {0};
-            srv_jobs_warm(r->ctx->jobs, id, &m, &ignored);
-        }
-        srv_scan_row_release(&row);
-        if (srv_store_get_scan(db, id, &row, &err) < 0) {
-            rc = srv_reply_ie_err(r, &err);
-            goto out;
-        }
-        rc = srv_reply_json(r, 201, srv_api_scan_json(r, &row));
-        srv_scan_row_release(&row);
+        srv_jobs_delete(r->ctx->jobs, id, &ignored);
+        rc = srv_reply_ie_err(r, &err);
+        goto out;
     }
+    rc = import_done(r, db, id, &st);
 out:
-    unlink(tmp.data);
-    ie_buf_release(&tmp);
-    ie_manifest_release(&m);
+    free(st.input_dir);
+    srv_scan_row_release(&row);
     free(id);
     return rc;
 }

@@ -36,6 +36,8 @@ static const struct key keys[] = {
     {"auth.token", K_STR, offsetof(struct srv_config, auth_token), 0, 0},
     {"limits.max_body_bytes", K_INT, offsetof(struct srv_config, max_body_bytes), 1024,
      (int64_t)1 << 34},
+    {"import.max_bytes", K_INT, offsetof(struct srv_config, import_max_bytes), 1024,
+     (int64_t)1 << 44},
     {"limits.max_buffered_bytes", K_INT, offsetof(struct srv_config, max_buffered_bytes), 1024,
      (int64_t)1 << 36},
     {"limits.max_connections", K_INT, offsetof(struct srv_config, max_connections), 1, 16384},
@@ -74,6 +76,7 @@ void srv_config_init(struct srv_config *c)
     c->image_timeout_s = 60;
     c->auth_token = ie_xstrdup("");
     c->max_body_bytes = 8 << 20;
+    c->import_max_bytes = (int64_t)4 << 30;
     c->max_buffered_bytes = 64 << 20;
     c->max_connections = 1024;
     c->max_connections_per_ip = 128;

@@ -26,6 +26,7 @@ struct srv_config {
     int64_t image_timeout_s; /* an image taking longer becomes "timed out"; 0: no limit */
     char *auth_token;
     int64_t max_body_bytes;
+    int64_t import_max_bytes;       /* a manifest upload, streamed to disk (upload.h) */
     int64_t max_buffered_bytes;     /* request bodies held at once, all requests together */
     int64_t max_connections;        /* open HTTP connections */
     int64_t max_connections_per_ip; /* from one client address; 0: no such limit */

@@ -25,6 +25,7 @@
 #include "http.h"
 #include "http_guard.h"
 #include "imgeda/util.h"
+#include "upload.h"
 
 /* How long a request waits for a pooled SQLite connection before it fails. */
 #define DB_WAIT_MS 30000
@@ -48,10 +49,11 @@ struct srv_http {
 /* One request's state between MHD's calls. */
 struct conn_state {
     struct ie_buf body;
-    size_t reserved; /* bytes of the budget this body holds */
-    bool too_large;  /* over max_body_bytes: the rest is discarded, the answer is 413 */
-    bool busy;       /* over the budget: the rest is discarded, the answer is 503 */
-    bool answering;  /* counted in srv_http.answering */
+    size_t reserved;           /* bytes of the budget this body holds */
+    bool too_large;            /* over max_body_bytes: the rest is discarded, the answer is 413 */
+    bool busy;                 /* over the budget: the rest is discarded, the answer is 503 */
+    bool answering;            /* counted in srv_http.answering */
+    struct srv_upload *upload; /* a body streamed to a file (upload.h) instead of body */
 };
 
 sqlite3 *srv_http_db(struct srv_req *r, struct ie_err *err)
@@ -289,6 +291,24 @@ static enum MHD_Result reply_too_large(struct srv_req *r, const struct srv_confi
                            (long long)cfg->max_body_bytes);
 }
 
+/* refuse_at_head for a body streamed to a file: its own limit, no memory budget. */
+static bool refuse_upload(const struct srv_config *cfg, struct srv_req *r, struct conn_state *cs,
+                          unsigned long long len, enum MHD_Result *rc)
+{
+    struct ie_err err = {0};
+    if (len > (unsigned long long)cfg->import_max_bytes) {
+        char msg[256];
+        srv_upload_too_large_text(msg, sizeof(msg), cfg->import_max_bytes);
+        *rc = srv_reply_error(r, 413, "too_large", "%s", msg);
+    } else if (srv_upload_open(cfg->data_dir, cfg->import_max_bytes, &cs->upload, &err) < 0) {
+        *rc = srv_reply_ie_err(r, &err);
+    } else {
+        return false;
+    }
+    srv_http_guard_mark(r->conn, SRV_HTTP_REPLY);
+    return true;
+}
+
 /* The first call of a request, its head complete and none of its body read: refuses what the
  * head alone decides (no token, a declared body too large or over what the budget has left),
  * else reserves a declared body's bytes. Returns true when it queued a reply (in *rc). */
@@ -302,6 +322,8 @@ static bool refuse_at_head(struct srv_http *h, struct srv_req *r, struct conn_st
         *rc = srv_reply_error(r, 401, "unauthorized",
                               "missing or wrong token (Authorization: Bearer, or the "
                               "imgedad_token cookie)");
+    else if (srv_upload_route(r->method, r->url))
+        return refuse_upload(cfg, r, cs, len, rc);
     else if (len > (unsigned long long)cfg->max_body_bytes)
         *rc = reply_too_large(r, cfg);
     else if (len && !budget_take(h, (size_t)len + 1))
@@ -319,6 +341,10 @@ static bool refuse_at_head(struct srv_http *h, struct srv_req *r, struct conn_st
 static void body_add(struct srv_http *h, struct conn_state *cs, const char *data, size_t n)
 {
     size_t max = (size_t)h->ctx->cfg->max_body_bytes, need = cs->body.len + n + 1;
+    if (cs->upload) {
+        srv_upload_add(cs->upload, data, n);
+        return;
+    }
     if (cs->too_large || cs->busy)
         return;
     if (need - 1 > max) {
@@ -350,9 +376,13 @@ static void body_add(struct srv_http *h, struct conn_state *cs, const char *data
 static enum MHD_Result answer(struct srv_http *h, struct srv_req *r, struct conn_state *cs)
 {
     enum MHD_Result rc;
+    struct ie_err err = {0};
     r->body = cs->body.data ? cs->body.data : "";
     r->body_len = cs->body.len;
-    if (cs->too_large)
+    r->upload_path = cs->upload ? srv_upload_path(cs->upload) : NULL;
+    if (cs->upload && srv_upload_finish(cs->upload, &err) < 0)
+        rc = srv_reply_ie_err(r, &err);
+    else if (cs->too_large)
         rc = reply_too_large(r, h->ctx->cfg);
     else if (cs->busy)
         rc = reply_busy(r, h->budget);
@@ -413,6 +443,8 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
         atomic_fetch_sub(&h->answering, 1);
     if (cs) {
         body_drop(cls, cs);
+        /* A body that never completed (the client hung up) or was not kept leaves no file. */
+        srv_upload_free(cs->upload);
         free(cs);
         *con_cls = NULL;
     }

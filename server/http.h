@@ -24,7 +24,8 @@ struct srv_req {
     const char *url;
     const char *body;
     size_t body_len;
-    const char *params[4]; /* path parameters in route order */
+    const char *upload_path; /* a body streamed to a file (upload.h), else NULL; may be renamed */
+    const char *params[4];   /* path parameters in route order */
     int n_params;
     unsigned status; /* the status of the reply queued, recorded by srv_reply_* (0: none yet) */
     sqlite3 *db;     /* the pooled connection srv_http_db lent, or NULL */

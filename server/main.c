@@ -28,6 +28,7 @@
 #include "log.h"
 #include "memory.h"
 #include "metrics.h"
+#include "upload.h"
 #include "warm.h"
 #include "engine/runner.h"
 
@@ -300,6 +301,7 @@ int main(int argc, char **argv)
     }
     if ((lock_fd = lock_data_dir(cfg.data_dir, &err)) < 0)
         goto fail;
+    srv_upload_sweep(cfg.data_dir);
     ie_buf_addf(&db_path, "%s/imgedad.db", cfg.data_dir);
     /* A connection is used by one thread at a time (no SQLite mutexes needed), and allocation
      * statistics would take a global mutex on every malloc: both off before SQLite starts. */

@@ -332,8 +332,7 @@ int srv_store_list_versions(sqlite3 *db, const char *status, const char *root, i
 
 /* ---- images ---- */
 
-/* Precomputes the totals the image pages report, inside the indexing transaction. */
-static int write_counts(sqlite3 *db, const char *scan_id, struct ie_err *err)
+int srv_store_write_counts(sqlite3 *db, const char *scan_id, struct ie_err *err)
 {
     static const char *const sql[] = {
         "DELETE FROM scan_counts WHERE scan_id = ?1",
@@ -378,9 +377,7 @@ int srv_store_set_root(sqlite3 *db, const char *id, const char *root, struct ie_
     return step_done(db, st, err);
 }
 
-/* A record's JSON made valid UTF-8 (a manifest written elsewhere may hold any bytes), so the
- * stored row can be served as it is. */
-static char *record_json_utf8(const struct ie_record *r)
+char *srv_store_record_json(const struct ie_record *r)
 {
     char *j = ie_record_to_json(r);
     size_t n = strlen(j);
@@ -389,6 +386,38 @@ static char *record_json_utf8(const struct ie_record *r)
     char *safe = ie_utf8_sanitize_json(j, n);
     free(j);
     return safe;
+}
+
+void srv_store_bind_image(sqlite3_stmt *st, const char *scan_id, int64_t id,
+                          const struct ie_record *r, const char *phash_hex, bool duplicate)
+{
+    sqlite3_bind_text(st, 1, scan_id, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 2, id);
+    sqlite3_bind_text(st, 3, r->path, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 4, r->filename ? r->filename : "", -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 5, r->format, -1, SQLITE_STATIC);
+    sqlite3_bind_int(st, 6, r->width);
+    sqlite3_bind_int(st, 7, r->height);
+    sqlite3_bind_int64(st, 8, r->file_size_bytes);
+    if (r->has_pixel_stats)
+        sqlite3_bind_double(st, 9, r->pixel_stats.mean_brightness);
+    else
+        sqlite3_bind_null(st, 9);
+    if (r->has_blur_score)
+        sqlite3_bind_double(st, 10, r->blur_score);
+    else
+        sqlite3_bind_null(st, 10);
+    if (r->has_corner_stats)
+        sqlite3_bind_double(st, 11, r->corner_stats.delta);
+    else
+        sqlite3_bind_null(st, 11);
+    int flags = (r->is_corrupt ? 1 : 0) | (r->is_dark ? 2 : 0) | (r->is_overexposed ? 4 : 0) |
+                (r->is_blurry ? 8 : 0) | (r->has_border_artifact ? 16 : 0) | (duplicate ? 32 : 0);
+    sqlite3_bind_int(st, 12, flags);
+    if (phash_hex)
+        sqlite3_bind_text(st, 13, phash_hex, -1, SQLITE_TRANSIENT);
+    else
+        sqlite3_bind_null(st, 13);
 }
 
 int srv_store_index_manifest(sqlite3 *db, const char *scan_id, const char *manifest_path,
@@ -425,51 +454,19 @@ int srv_store_index_manifest(sqlite3 *db, const char *scan_id, const char *manif
         rc = ie_err_set(err, IE_EIO, "database: %s", sqlite3_errmsg(db));
         goto rollback;
     }
-    rc = srv_db_prepare(db,
-                        "INSERT INTO images (scan_id, id, path, filename, format, width, height, "
-                        "file_size_bytes, mean_brightness, blur_score, border_delta, flags, "
-                        "phash) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
-                        &ins, err);
-    if (rc < 0)
+    if ((rc = srv_db_prepare(db, SRV_STORE_INSERT_IMAGE, &ins, err)) < 0)
         goto rollback;
-    rc = srv_db_prepare(
-        db, "INSERT INTO image_records (rowid_ref, id, record_json, utf8) VALUES (?, ?, ?, 1)",
-        &ins_json, err);
+    rc = srv_db_prepare(db, SRV_STORE_INSERT_RECORD, &ins_json, err);
     if (rc < 0)
         goto rollback;
     for (size_t i = 0; i < m.n; i++) {
         const struct ie_record *r = &m.recs[i];
         size_t c = 0;
-        sqlite3_reset(ins);
-        sqlite3_bind_text(ins, 1, scan_id, -1, SQLITE_STATIC);
-        sqlite3_bind_int64(ins, 2, (int64_t)i + 1);
-        sqlite3_bind_text(ins, 3, r->path, -1, SQLITE_STATIC);
-        sqlite3_bind_text(ins, 4, r->filename ? r->filename : "", -1, SQLITE_STATIC);
-        sqlite3_bind_text(ins, 5, r->format, -1, SQLITE_STATIC);
-        sqlite3_bind_int(ins, 6, r->width);
-        sqlite3_bind_int(ins, 7, r->height);
-        sqlite3_bind_int64(ins, 8, r->file_size_bytes);
-        if (r->has_pixel_stats)
-            sqlite3_bind_double(ins, 9, r->pixel_stats.mean_brightness);
-        else
-            sqlite3_bind_null(ins, 9);
-        if (r->has_blur_score)
-            sqlite3_bind_double(ins, 10, r->blur_score);
-        else
-            sqlite3_bind_null(ins, 10);
-        if (r->has_corner_stats)
-            sqlite3_bind_double(ins, 11, r->corner_stats.delta);
-        else
-            sqlite3_bind_null(ins, 11);
         if (hexes[i][0])
             ie_strmap_get(&phash_count, hexes[i], &c);
-        int flags = (r->is_corrupt ? 1 : 0) | (r->is_dark ? 2 : 0) | (r->is_overexposed ? 4 : 0) |
-                    (r->is_blurry ? 8 : 0) | (r->has_border_artifact ? 16 : 0) | (c >= 2 ? 32 : 0);
-        sqlite3_bind_int(ins, 12, flags);
-        if (hexes[i][0])
-            sqlite3_bind_text(ins, 13, hexes[i], -1, SQLITE_STATIC);
-        else
-            sqlite3_bind_null(ins, 13);
+        sqlite3_reset(ins);
+        srv_store_bind_image(ins, scan_id, (int64_t)i + 1, r, hexes[i][0] ? hexes[i] : NULL,
+                             c >= 2);
         if (sqlite3_step(ins) != SQLITE_DONE) {
             rc = ie_err_set(err, IE_EIO, "database: %s", sqlite3_errmsg(db));
             goto rollback;
@@ -477,13 +474,13 @@ int srv_store_index_manifest(sqlite3 *db, const char *scan_id, const char *manif
         sqlite3_reset(ins_json);
         sqlite3_bind_int64(ins_json, 1, sqlite3_last_insert_rowid(db));
         sqlite3_bind_int64(ins_json, 2, (int64_t)i + 1);
-        sqlite3_bind_text(ins_json, 3, record_json_utf8(r), -1, free);
+        sqlite3_bind_text(ins_json, 3, srv_store_record_json(r), -1, free);
         if (sqlite3_step(ins_json) != SQLITE_DONE) {
             rc = ie_err_set(err, IE_EIO, "database: %s", sqlite3_errmsg(db));
             goto rollback;
         }
     }
-    if ((rc = write_counts(db, scan_id, err)) < 0)
+    if ((rc = srv_store_write_counts(db, scan_id, err)) < 0)
         goto rollback;
     if ((rc = srv_db_exec(db, "COMMIT", err)) < 0)
         goto rollback; /* A failed COMMIT can leave the transaction open. */

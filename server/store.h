@@ -67,6 +67,35 @@ struct srv_index_stats {
 int srv_store_index_manifest(sqlite3 *db, const char *scan_id, const char *manifest_path,
                              struct srv_index_stats *stats, struct ie_manifest *keep,
                              struct ie_err *err);
+/* Indexes an uploaded manifest as scan_id's records, reading it line by line in one transaction,
+ * so memory stays flat however large it is. Stricter than srv_store_index_manifest (which
+ * tolerates what a crashed scan leaves): a line that is not a record, a cut-off last line or a
+ * file with neither header nor record fails with IE_EINVAL naming the line, and nothing is
+ * stored. Repeated paths and image ids as ie_manifest_load has them (a later record replaces an
+ * earlier one in its place). stats as for srv_store_index_manifest (not NULL). */
+int srv_store_import_manifest(sqlite3 *db, const char *scan_id, const char *manifest_path,
+                              struct srv_index_stats *stats, struct ie_err *err);
+
+/* Shared by the two indexers (store.c, store_import.c). */
+#define SRV_STORE_INSERT_IMAGE                                                                     \
+    "INSERT INTO images (scan_id, id, path, filename, format, width, height, file_size_bytes, "    \
+    "mean_brightness, blur_score, border_delta, flags, phash) "                                    \
+    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)"
+#define SRV_STORE_INSERT_RECORD                                                                    \
+    "INSERT INTO image_records (rowid_ref, id, record_json, utf8) VALUES (?, ?, ?, 1)"
+/* Binds ?1..?13 of SRV_STORE_INSERT_IMAGE (or a statement numbered alike) for record r. */
+void srv_store_bind_image(sqlite3_stmt *st, const char *scan_id, int64_t id,
+                          const struct ie_record *r, const char *phash_hex, bool duplicate);
+/* A record's JSON made valid UTF-8 (a manifest written elsewhere may hold any bytes), so the
+ * stored row can be served as it is. Caller frees. */
+char *srv_store_record_json(const struct ie_record *r);
+/* A copy of a manifest line (n bytes, no newline) when it can be stored as it is: it serves the
+ * record srv_store_record_json would print from it (the same keys in the same order, values the
+ * record reader takes as they are, valid UTF-8, nothing after the object); else NULL. */
+char *srv_store_canonical_line(const char *text, size_t n);
+/* Precomputes the totals the image pages report, inside the indexing transaction. */
+int srv_store_write_counts(sqlite3 *db, const char *scan_id, struct ie_err *err);
+
 /* Sets a scan's root (imports learn it from the manifest header). */
 int srv_store_set_root(sqlite3 *db, const char *id, const char *root, struct ie_err *err);
 

@@ -92,6 +92,8 @@ ie_integration_test(test_daemon_shutdown)
 ie_integration_test(test_daemon_versions)
 ie_integration_test(test_daemon_duplicates)
 ie_integration_test(test_daemon_enospc)
+ie_integration_test(test_daemon_import)
+ie_server_test(canon)
 ie_server_test(reserve)
 # Engine unit tests: ie_engine_test(<engine module>) for tests/unit/test_eng_<module>.c; S3: run
 # next to a local S3 server (s3rver).

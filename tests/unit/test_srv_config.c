@@ -145,3 +145,27 @@ Test(config, thumbnail_limits_default_documented_and_bounded)
     expect_error("limits:\n  thumbnail_wait_ms: 30001\n",
                  "limits.thumbnail_wait_ms: 30001 is out of range 0..30000");
 }
+
+/* Loads config/imgedad.yaml, the documented defaults, over c's defaults. */
+static void load_documented(struct srv_config *c)
+{
+    struct ie_err err = {0};
+    char path[4096];
+    const char *src = getenv("IE_SOURCE_DIR");
+    snprintf(path, sizeof(path), "%s/config/imgedad.yaml", src ? src : ".");
+    cr_assert_eq(srv_config_load(c, path, &err), 0, "%s", err.msg);
+}
+
+Test(config, import_limit_default_documented_and_bounded)
+{
+    struct srv_config c;
+    struct ie_err err = {0};
+    srv_config_init(&c);
+    cr_expect_eq(c.import_max_bytes, (int64_t)4 << 30);
+    load_documented(&c);
+    cr_expect_eq(c.import_max_bytes, (int64_t)4 << 30, "the documented file says the default");
+    cr_assert_eq(srv_config_set(&c, "import.max_bytes", "100000000000", &err), 0, "%s", err.msg);
+    cr_expect_eq(c.import_max_bytes, 100000000000);
+    srv_config_release(&c);
+    expect_error("import:\n  max_bytes: 1000\n", "import.max_bytes: 1000 is out of range 1024..");
+}
