@@ -318,8 +318,8 @@ struct warm_params {
     struct srv_dup_page_req pages[SRV_WARM_THRESHOLD_MAX + 2];
 };
 
-static void warm_page(struct warmed out[WARM_MAX], size_t *n, struct srv_dup_page_req *q,
-                      bool near, int threshold)
+static void warm_page(struct warmed out[WARM_MAX], size_t *n, struct srv_dup_page_req *q, bool near,
+                      int threshold)
 {
     *q = (struct srv_dup_page_req){.near = near, .threshold = threshold};
     srv_result_dup_index_what(out[*n].what, sizeof(out[*n].what), q);

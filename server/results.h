@@ -89,7 +89,8 @@ int srv_result_plot(const struct srv_scan_row *row, const struct ie_manifest *m,
 /* True if srv_results_warm computes the result `what`: what a dashboard opens a scan with —
  * the summary, checks "all", the whole duplicates answer at the default threshold, the group
  * indexes of the paged duplicates (exact, near at the default threshold), every plot as PNG at
- * the default dpi, then the near group indexes at the other thresholds 0..SRV_WARM_THRESHOLD_MAX. */
+ * the default dpi, then the near group indexes at the other thresholds 0..SRV_WARM_THRESHOLD_MAX.
+ */
 bool srv_result_is_warmed(const char *what);
 
 /* Receives one warmed result; decides whether to cache it. */

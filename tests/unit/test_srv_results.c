@@ -125,7 +125,8 @@ Test(results, warm_up_computes_the_warmable_results_and_stops_when_asked)
     struct collected c = {0, 0, 0, &stop};
     cr_assert_eq(srv_results_warm(&row, &m, &stop, collect, &c, &err), 0, "%s", err.msg);
     cr_expect_geq(c.n, 1 + 1 + 11 + SRV_WARM_THRESHOLD_MAX,
-                  "summary, checks, 11 plots, duplicates, exact and near 0..16 group indexes: %zu", c.n);
+                  "summary, checks, 11 plots, duplicates, exact and near 0..16 group indexes: %zu",
+                  c.n);
     cr_expect_eq(c.not_warmable, 0, "every result it puts is one it claims");
     struct collected s = {0, 0, 3, &stop};
     cr_expect_eq(srv_results_warm(&row, &m, &stop, collect, &s, &err), IE_ECANCELED);
