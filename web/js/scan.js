@@ -3,7 +3,7 @@
 // paged by the API (never the whole scan in the browser), thumbnails load lazily.
 import { api, scanUrl, ApiError } from './api.js';
 import { h, clear, fmtInt, fmtBytes, fmtNum, fmtPct, fmtTime, fmtDuration, basename, loading, emptyState, errorBox, badge, thumb, flagChips, markRendered, debounce, nextId, toast, progressText } from './ui.js';
-import { openImage } from './drawer.js';
+import { openImage, openFromParams } from './drawer.js';
 import { duplicatesTab } from './dups.js';
 import { imagesTab } from './images.js';
 import { setParams } from './router.js';
@@ -86,6 +86,7 @@ export async function show(main, parts, params) {
   const fn = { overview, plots, duplicates, images, annotations }[tab] || issueTab;
   try {
     await fn(st, body, params, tab);
+    if (tab !== 'images' && st && st.tab === tab) openFromParams(id, params); // images.js: with ←/→
   } catch (e) {
     if (st && st.tab === tab) clear(body, errorBox(e));
   }
