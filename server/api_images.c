@@ -285,24 +285,40 @@ static enum MHD_Result make_thumbnail(struct srv_req *r, const char *path, int s
     return out;
 }
 
-enum MHD_Result srv_h_thumbnail(struct srv_req *r)
+/* The image the route names ({id}, {image_id}): its id and its recorded path (caller frees).
+ * false with the reply made (unknown scan or image: 404) in *reply. */
+static bool image_path(struct srv_req *r, long long *iid, char **path, enum MHD_Result *reply)
 {
     struct srv_scan_row row = {0};
+    struct ie_err err = {0};
+    if (srv_api_load_scan(r, &row, &err) < 0) {
+        *reply = srv_reply_ie_err(r, &err);
+        return false;
+    }
+    srv_scan_row_release(&row);
+    if (!parse_image_id(r->params[1], iid)) {
+        *reply = srv_reply_error(r, 404, "not_found", "no image %s", r->params[1]);
+        return false;
+    }
+    sqlite3 *db = srv_http_db(r, &err);
+    if (!db || srv_store_get_image(db, r->params[0], *iid, NULL, path, &err) < 0) {
+        *reply = srv_reply_ie_err(r, &err);
+        return false;
+    }
+    return true;
+}
+
+enum MHD_Result srv_h_thumbnail(struct srv_req *r)
+{
     struct ie_err err = {0};
     long long iid, size = 256;
     char *path = NULL, *file = NULL, *dir = NULL;
     struct ie_buf cache;
     enum MHD_Result rc;
-    if (srv_api_load_scan(r, &row, &err) < 0)
-        return srv_reply_ie_err(r, &err);
-    srv_scan_row_release(&row);
-    if (!parse_image_id(r->params[1], &iid))
-        return srv_reply_error(r, 404, "not_found", "no image %s", r->params[1]);
     if (!srv_api_parse_int(srv_query(r, "size"), 16, 1024, &size))
         return srv_reply_error(r, 400, "bad_request", "size: a number in 16..1024");
-    sqlite3 *db = srv_http_db(r, &err);
-    if (!db || srv_store_get_image(db, r->params[0], iid, NULL, &path, &err) < 0)
-        return srv_reply_ie_err(r, &err);
+    if (!image_path(r, &iid, &path, &rc))
+        return rc;
     ie_buf_init(&cache);
     if (eng_s3_is_url(path)) {
         /* An object: fetched by make_thumbnail, only if allowed and not already cached. */
@@ -351,21 +367,14 @@ static const char *image_mime(const char *path)
  * thumbnail's is (scan.allowed_roots, bucket allow-list); nothing is decoded. */
 enum MHD_Result srv_h_original(struct srv_req *r)
 {
-    struct srv_scan_row row = {0};
     struct ie_err err = {0};
     long long iid;
     char *path = NULL, *file = NULL;
     uint8_t *data = NULL;
     size_t n = 0;
     enum MHD_Result rc;
-    if (srv_api_load_scan(r, &row, &err) < 0)
-        return srv_reply_ie_err(r, &err);
-    srv_scan_row_release(&row);
-    if (!parse_image_id(r->params[1], &iid))
-        return srv_reply_error(r, 404, "not_found", "no image %s", r->params[1]);
-    sqlite3 *db = srv_http_db(r, &err);
-    if (!db || srv_store_get_image(db, r->params[0], iid, NULL, &path, &err) < 0)
-        return srv_reply_ie_err(r, &err);
+    if (!image_path(r, &iid, &path, &rc))
+        return rc;
     if (!eng_s3_is_url(path)) {
         rc = image_file(r->ctx->cfg, path, &file, &err) < 0
                  ? srv_reply_ie_err(r, &err)

@@ -126,11 +126,13 @@ await run(async () => {
   await page.waitForSelector(boxed);
   assertEqual(await page.$$eval('[data-grid="images"] svg.boxes', (x) => x.length), 1, 'the box toggle draws img3.png\'s one box, on its tile only');
   assertEqual((await hashParams(page)).boxes, '1', 'the toggle is in the URL');
+  assert(await colWidth() >= 300, 'the tiles keep their size when the view is drawn again', String(await colWidth()));
   await screenshot(page, '62-browse-grid-1440.png', { fullPage: true });
   await page.reload();
   await rendered(page, 'tab:images');
   await page.waitForSelector(boxed);
   assertEqual(await page.$eval('[data-tile-size]', (s) => s.value), '300', 'a reload keeps the grid, its size and the boxes');
+  assert(await colWidth() >= 300, 'the tiles are drawn at the kept size', String(await colWidth()));
 
   // ---- several flags (AND) and a range ----
   await page.goto(`${BASE_URL}/#/scan/${scan}/images?sort=filename`);

@@ -165,12 +165,14 @@ function grid(s, v, data, open) {
   const size = v.tile > 200 ? 512 : 256;
   const sortName = ['filename', '-filename', ''].includes(v.sort) ? null : v.sort.replace(/^-/, '');
   const facts = (r) => (sortName === 'mean_brightness' ? `brightness ${fmtNum(r.pixel_stats?.mean_brightness, 1)}` : sortName === 'blur_score' ? `blur ${fmtNum(r.blur_score, 1)}` : r.width ? `${r.width} × ${r.height} · ${fmtBytes(r.file_size_bytes)}` : fmtBytes(r.file_size_bytes));
-  return h('div', { class: 'grid image-grid', 'data-grid': 'images', style: { '--tile': `${v.tile}px` } }, data.images.map((r) => {
+  const el = h('div', { class: 'grid image-grid', 'data-grid': 'images' }, data.images.map((r) => {
     const box = h('div', { class: 'img' }, r.is_corrupt ? h('div', { class: 'ph' }, 'no preview') : thumb(s.id, r.id, size, r.filename));
     if (v.boxes && !r.is_corrupt) addBoxes(s, r, box);
     return h('button', { class: 'tile', type: 'button', title: r.path, 'data-image-id': r.id, onclick: () => open(r.id) }, box,
       h('div', { class: 'cap' }, h('div', { class: 'name name-end', 'data-name': '' }, h('bdi', null, r.filename)), h('div', { class: 'val' }, facts(r)), flagChips(r).length ? h('div', { class: 'val' }, flagChips(r)) : null));
   }));
+  el.style.setProperty('--tile', `${v.tile}px`); // a custom property: not settable as style.x
+  return el;
 }
 
 async function addBoxes(s, r, box) {
