@@ -14,6 +14,7 @@ const enc = encodeURIComponent;
 // button the detail focuses after ←/→ crossed a page.
 let typingIn = '';
 let stepFocus = '';
+let rangesOpen = false; // the ranges panel stays open (or closed) as the user left it
 const PAGE_SIZES = [25, 50, 100, 200];
 const TILE = { min: 96, max: 320, def: 170, key: 'imgeda_tile' };
 const FLAG_CHOICES = [['corrupt', 'corrupt'], ['dark', 'dark'], ['overexposed', 'overexposed'], ['blurry', 'blurry'], ['artifact', 'border artifact'], ['duplicate', 'duplicate']];
@@ -82,7 +83,7 @@ function rangePanel(v, go) {
     return inputs[k];
   };
   const any = RANGE_KEYS.some((k) => v.f[k]);
-  return h('details', { class: 'ranges', open: any, 'data-ranges': '' },
+  return h('details', { class: 'ranges', open: any || rangesOpen, 'data-ranges': '', ontoggle: (e) => { rangesOpen = e.target.open; } },
     h('summary', null, any ? `Ranges (${RANGE_KEYS.filter((k) => v.f[k]).length} set)` : 'Ranges'),
     h('div', { class: 'range-grid' }, RANGES.map(([k, label, step]) => h('div', { class: 'range-row' },
       h('span', { class: 'small' }, label), input(`min_${k}`, step, `${label} from`), h('span', { class: 'muted small' }, 'to'), input(`max_${k}`, step, `${label} to`)))));
