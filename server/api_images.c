@@ -1,8 +1,12 @@
 /* The images of a scan: pages of records (filtered, sorted) from SQLite, one record, and
  * JPEG thumbnails made once per size from the paths the scan's records hold. */
+#include <errno.h>
 #include <limits.h>
+#include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -16,12 +20,42 @@
 #include "jobs.h"
 #include "memory.h"
 
+/* The min_<name>/max_<name> range parameters into q: each a finite number >= 0, the minimum
+ * not above the maximum. false with the reason in why (the 400's message). */
+static bool parse_ranges(struct srv_req *r, struct srv_image_query *q, char *why, size_t why_size)
+{
+    for (int i = 0; i < SRV_RANGE_N; i++) {
+        for (int m = 0; m < 2; m++) {
+            char key[32];
+            snprintf(key, sizeof(key), "%s_%s", m ? "max" : "min", srv_image_range_names[i]);
+            const char *v = srv_query(r, key);
+            if (!v)
+                continue;
+            char *end;
+            errno = 0;
+            double d = strtod(v, &end);
+            if (!*v || *end || errno || !isfinite(d) || d < 0) {
+                snprintf(why, why_size, "%s: a number >= 0, not \"%.40s\"", key, v);
+                return false;
+            }
+            (m ? q->max : q->min)[i] = d;
+            (m ? q->has_max : q->has_min)[i] = true;
+        }
+        if (q->has_min[i] && q->has_max[i] && q->min[i] > q->max[i]) {
+            snprintf(why, why_size, "min_%s (%g) is above max_%s (%g): an empty range",
+                     srv_image_range_names[i], q->min[i], srv_image_range_names[i], q->max[i]);
+            return false;
+        }
+    }
+    return true;
+}
+
 enum MHD_Result srv_h_images(struct srv_req *r)
 {
     struct srv_scan_row row = {0};
     struct ie_err err = {0};
     long long limit = 50, cursor = 0;
-    char *out = NULL;
+    char *out = NULL, why[160];
     size_t out_len = 0;
     if (srv_api_load_scan(r, &row, &err) < 0)
         return srv_reply_ie_err(r, &err);
@@ -33,9 +67,12 @@ enum MHD_Result srv_h_images(struct srv_req *r)
     struct srv_image_query q = {.flag = srv_query(r, "flag"),
                                 .q = srv_query(r, "q"),
                                 .format = srv_query(r, "format"),
+                                .camera = srv_query(r, "camera"),
                                 .sort = srv_query(r, "sort"),
                                 .limit = (int)limit,
                                 .cursor = cursor};
+    if (!parse_ranges(r, &q, why, sizeof(why)))
+        return srv_reply_error(r, 400, "bad_request", "%s", why);
     sqlite3 *db = srv_http_db(r, &err);
     if (!db || srv_store_query_images(db, r->params[0], &q, &out, &out_len, &err) < 0)
         return srv_reply_ie_err(r, &err);
@@ -248,24 +285,40 @@ static enum MHD_Result make_thumbnail(struct srv_req *r, const char *path, int s
     return out;
 }
 
-enum MHD_Result srv_h_thumbnail(struct srv_req *r)
+/* The image the route names ({id}, {image_id}): its id and its recorded path (caller frees).
+ * false with the reply made (unknown scan or image: 404) in *reply. */
+static bool image_path(struct srv_req *r, long long *iid, char **path, enum MHD_Result *reply)
 {
     struct srv_scan_row row = {0};
+    struct ie_err err = {0};
+    if (srv_api_load_scan(r, &row, &err) < 0) {
+        *reply = srv_reply_ie_err(r, &err);
+        return false;
+    }
+    srv_scan_row_release(&row);
+    if (!parse_image_id(r->params[1], iid)) {
+        *reply = srv_reply_error(r, 404, "not_found", "no image %s", r->params[1]);
+        return false;
+    }
+    sqlite3 *db = srv_http_db(r, &err);
+    if (!db || srv_store_get_image(db, r->params[0], *iid, NULL, path, &err) < 0) {
+        *reply = srv_reply_ie_err(r, &err);
+        return false;
+    }
+    return true;
+}
+
+enum MHD_Result srv_h_thumbnail(struct srv_req *r)
+{
     struct ie_err err = {0};
     long long iid, size = 256;
     char *path = NULL, *file = NULL, *dir = NULL;
     struct ie_buf cache;
     enum MHD_Result rc;
-    if (srv_api_load_scan(r, &row, &err) < 0)
-        return srv_reply_ie_err(r, &err);
-    srv_scan_row_release(&row);
-    if (!parse_image_id(r->params[1], &iid))
-        return srv_reply_error(r, 404, "not_found", "no image %s", r->params[1]);
     if (!srv_api_parse_int(srv_query(r, "size"), 16, 1024, &size))
         return srv_reply_error(r, 400, "bad_request", "size: a number in 16..1024");
-    sqlite3 *db = srv_http_db(r, &err);
-    if (!db || srv_store_get_image(db, r->params[0], iid, NULL, &path, &err) < 0)
-        return srv_reply_ie_err(r, &err);
+    if (!image_path(r, &iid, &path, &rc))
+        return rc;
     ie_buf_init(&cache);
     if (eng_s3_is_url(path)) {
         /* An object: fetched by make_thumbnail, only if allowed and not already cached. */
@@ -289,6 +342,51 @@ enum MHD_Result srv_h_thumbnail(struct srv_req *r)
 out:
     ie_buf_release(&cache);
     free(dir);
+    free(file);
+    free(path);
+    return rc;
+}
+
+/* The Content-Type of an original image by its name's extension; a type browsers would not
+ * show as an image is sent as bytes to save. */
+static const char *image_mime(const char *path)
+{
+    static const char *const map[][2] = {
+        {".jpg", "image/jpeg"}, {".jpeg", "image/jpeg"}, {".png", "image/png"},
+        {".gif", "image/gif"},  {".webp", "image/webp"}, {".bmp", "image/bmp"},
+        {".tif", "image/tiff"}, {".tiff", "image/tiff"}, {".avif", "image/avif"}};
+    const char *dot = strrchr(path, '.');
+    for (size_t i = 0; dot && i < IE_ARRAY_LEN(map); i++)
+        if (strcasecmp(dot, map[i][0]) == 0)
+            return map[i][1];
+    return "application/octet-stream";
+}
+
+/* GET images/{image_id}/original: the image file itself, for "open original" in the
+ * dashboard. The path is the scan's record, never the request's, and is confined exactly as a
+ * thumbnail's is (scan.allowed_roots, bucket allow-list); nothing is decoded. */
+enum MHD_Result srv_h_original(struct srv_req *r)
+{
+    struct ie_err err = {0};
+    long long iid;
+    char *path = NULL, *file = NULL;
+    uint8_t *data = NULL;
+    size_t n = 0;
+    enum MHD_Result rc;
+    if (!image_path(r, &iid, &path, &rc))
+        return rc;
+    if (!eng_s3_is_url(path)) {
+        rc = image_file(r->ctx->cfg, path, &file, &err) < 0
+                 ? srv_reply_ie_err(r, &err)
+                 : srv_reply_file(r, file, image_mime(path), NULL);
+    } else if (!srv_bucket_allowed(r->ctx->cfg, path)) {
+        rc = srv_reply_error(r, 403, "forbidden", "the image lies outside scan.allowed_roots");
+    } else if (srv_bucket_fetch(r->ctx->cfg, r->ctx->s3, path, OBJECT_MAX_BYTES, &data, &n, &err) <
+               0) {
+        rc = object_error(r, &err);
+    } else {
+        rc = srv_reply_buffer(r, 200, image_mime(path), data, n);
+    }
     free(file);
     free(path);
     return rc;

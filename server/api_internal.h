@@ -97,6 +97,7 @@ enum MHD_Result srv_h_images(struct srv_req *r);
 enum MHD_Result srv_h_image(struct srv_req *r);
 enum MHD_Result srv_h_image_annotations(struct srv_req *r);
 enum MHD_Result srv_h_thumbnail(struct srv_req *r);
+enum MHD_Result srv_h_original(struct srv_req *r);
 /* api_results.c */
 enum MHD_Result srv_h_summary(struct srv_req *r);
 enum MHD_Result srv_h_check(struct srv_req *r);

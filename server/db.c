@@ -37,6 +37,46 @@ int srv_db_prepare(sqlite3 *db, const char *sql, sqlite3_stmt **st, struct ie_er
     return 0;
 }
 
+/* The natural_name collation of file names: runs of digits compare as numbers ("img2" before
+ * "img10"), other bytes compare without ASCII case; names equal so ("IMG2", "img02") are then
+ * ordered by their bytes, so that the order is total and pages are stable. */
+static int natural_cmp(void *unused, int na, const void *va, int nb, const void *vb)
+{
+    (void)unused;
+    const unsigned char *a = va, *b = vb;
+    int i = 0, j = 0;
+    while (i < na && j < nb) {
+        if (a[i] >= '0' && a[i] <= '9' && b[j] >= '0' && b[j] <= '9') {
+            while (i < na && a[i] == '0')
+                i++;
+            while (j < nb && b[j] == '0')
+                j++;
+            int si = i, sj = j;
+            while (i < na && a[i] >= '0' && a[i] <= '9')
+                i++;
+            while (j < nb && b[j] >= '0' && b[j] <= '9')
+                j++;
+            /* Without leading zeros, the longer run is the larger number. */
+            if (i - si != j - sj)
+                return (i - si) < (j - sj) ? -1 : 1;
+            int c = memcmp(a + si, b + sj, (size_t)(i - si));
+            if (c)
+                return c < 0 ? -1 : 1;
+            continue;
+        }
+        int ca = a[i] >= 'A' && a[i] <= 'Z' ? a[i] + 32 : a[i];
+        int cb = b[j] >= 'A' && b[j] <= 'Z' ? b[j] + 32 : b[j];
+        if (ca != cb)
+            return ca < cb ? -1 : 1;
+        i++;
+        j++;
+    }
+    if (na - i != nb - j)
+        return (na - i) < (nb - j) ? -1 : 1;
+    int c = memcmp(a, b, (size_t)(na < nb ? na : nb));
+    return c ? (c < 0 ? -1 : 1) : (na > nb) - (na < nb);
+}
+
 int srv_db_open(const char *path, sqlite3 **out, struct ie_err *err)
 {
     sqlite3 *db = NULL;
@@ -48,6 +88,7 @@ int srv_db_open(const char *path, sqlite3 **out, struct ie_err *err)
         return rc;
     }
     sqlite3_busy_timeout(db, 10000);
+    sqlite3_create_collation(db, "natural_name", SQLITE_UTF8, NULL, natural_cmp);
     int rc = srv_db_exec(db,
                          "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; "
                          "PRAGMA foreign_keys=ON; PRAGMA temp_store=MEMORY;",

@@ -9,7 +9,8 @@
 
 #include "imgeda/err.h"
 
-/* Opens path (creating it) in WAL mode with foreign keys and a busy timeout. */
+/* Opens path (creating it) in WAL mode with foreign keys and a busy timeout, with the
+ * natural_name collation (numbers in names by value: "img2" before "img10") for sorting names. */
 int srv_db_open(const char *path, sqlite3 **out, struct ie_err *err);
 /* Applies migrations/NNNN_*.sql above PRAGMA user_version, each in its own transaction.
  * A database newer than this binary is refused. */

@@ -99,11 +99,29 @@ int srv_store_write_counts(sqlite3 *db, const char *scan_id, struct ie_err *err)
 /* Sets a scan's root (imports learn it from the manifest header). */
 int srv_store_set_root(sqlite3 *db, const char *id, const char *root, struct ie_err *err);
 
+/* The numeric range filters of a page of records, in the order of srv_image_range_names. */
+enum srv_image_range {
+    SRV_RANGE_BLUR,
+    SRV_RANGE_BRIGHTNESS,
+    SRV_RANGE_WIDTH,
+    SRV_RANGE_HEIGHT,
+    SRV_RANGE_ASPECT,
+    SRV_RANGE_BYTES,
+    SRV_RANGE_N
+};
+/* "blur", "brightness", "width", "height", "aspect", "bytes": the query parameters are
+ * min_<name> and max_<name>. */
+extern const char *const srv_image_range_names[SRV_RANGE_N];
+
 struct srv_image_query {
-    const char *flag;   /* corrupt|dark|overexposed|blurry|artifact|duplicate or NULL */
+    const char *flag;   /* comma-separated corrupt|dark|overexposed|blurry|artifact|duplicate,
+                           every one required (AND), or NULL */
     const char *q;      /* substring of the path */
     const char *format; /* exact format */
-    const char *sort;   /* [-]field */
+    const char *camera; /* substring of EXIF "make model", any case */
+    const char *sort;   /* [-]field; filename and path sort naturally (img2 before img10) */
+    bool has_min[SRV_RANGE_N], has_max[SRV_RANGE_N];
+    double min[SRV_RANGE_N], max[SRV_RANGE_N]; /* inclusive; records without the value fail */
     int limit;
     int64_t cursor; /* offset */
 };

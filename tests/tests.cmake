@@ -35,6 +35,8 @@ ie_integration_test(test_kill_resume)
 ie_integration_test(test_daemon)
 ie_integration_test(test_daemon_marks)
 ie_integration_test(test_daemon_boxes)
+# Browsing the images: several flags, ranges, camera, natural sort, the original file.
+ie_integration_test(test_daemon_browse)
 ie_integration_test(test_daemon_crash)
 ie_integration_test(test_docker_sync)
 ie_integration_test(test_hostile)
@@ -67,6 +69,8 @@ ie_integration_test(test_dashboard_versions LABELS browser)
 ie_integration_test(test_dashboard_boxes LABELS browser)
 # Duplicate review in the dashboard: keeper by key, ok, not a duplicate, the remove list.
 ie_integration_test(test_dashboard_review LABELS browser)
+# Browsing: image in the URL, ←/→, grid, several flags and ranges, natural sort, pages.
+ie_integration_test(test_dashboard_browse LABELS browser)
 # The scan page on a 10^5-image import, each tab timed (needs bench_gen_manifest): slow, so the
 # ASan stage leaves it out.
 if(IE_BUILD_BENCH)

@@ -191,12 +191,12 @@ await run(async () => {
   // ---- Image table: filter to corrupt, sort, detail panel ----
   await openTab(page, 'images');
   assertEqual(await page.$$eval('[data-table="images"] tbody tr', (x) => x.length), sum.total_images, 'the table lists every image');
-  await page.selectOption('select[data-filter="flag"]', 'corrupt');
+  await page.check('[data-flag-box="corrupt"]'); // flags are checkboxes (several at once)
   await page.waitForFunction((n) => document.querySelectorAll('[data-table="images"] tbody tr').length === n, sum.corrupt_count);
   assertContains(await page.textContent('[data-table="images"] tbody'), 'broken.jpg', 'filtered to corrupt, the table shows broken.jpg');
   assertContains(await page.textContent('[data-table="images"] tbody'), 'Premature end', 'with its decoder error');
   await look(page, '07-images-corrupt.png');
-  await page.selectOption('select[data-filter="flag"]', '');
+  await page.uncheck('[data-flag-box="corrupt"]');
   await page.waitForFunction((n) => document.querySelectorAll('[data-table="images"] tbody tr').length === n, sum.total_images);
   await page.click('th:has-text("Brightness") button');
   await page.waitForFunction(() => location.hash.includes('sort=mean_brightness'));

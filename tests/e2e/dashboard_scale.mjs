@@ -77,8 +77,17 @@ await run(async () => {
   await page.waitForSelector('main[data-rendered="tab:images"]');
   await timeRender(page, 'images: sort by blur (desc)', 'tab:images', async () => { await page.click('th:has-text("Blur") button'); });
   await timeRender(page, 'images: next page', 'tab:images', () => page.click('[data-page-next]'));
-  await timeRender(page, 'images: filter corrupt', 'tab:images', () => page.selectOption('select[data-filter="flag"]', 'corrupt'));
+  await timeRender(page, 'images: sort by name (natural order, no index)', 'tab:images', () => page.click('th:has-text("File") button'));
+  await timeRender(page, 'images: filter corrupt', 'tab:images', () => page.check('[data-flag-box="corrupt"]'));
   await timeRender(page, 'images: path search (incl. 300 ms typing pause)', 'tab:images', () => page.fill('input[data-filter="q"]', 'class_007/'), 300);
+  await page.uncheck('[data-flag-box="corrupt"]');
+  await page.fill('input[data-filter="q"]', '');
+  await page.waitForFunction(() => !location.hash.includes('q='));
+  await page.click('[data-ranges] summary');
+  await page.check('[data-flag-box="dark"]');
+  await page.waitForFunction(() => location.hash.includes('flag=dark'));
+  await timeRender(page, 'images: two flags (dark and blurry)', 'tab:images', () => page.check('[data-flag-box="blurry"]'));
+  await timeRender(page, 'images: and a width range (incl. 500 ms typing pause)', 'tab:images', () => page.fill('[data-range="min_width"]', '300'), 500);
   await page.click('[data-tab="dark"]');
   await page.waitForSelector('main[data-rendered="tab:dark"]');
   await timeRender(page, 'dark: page 2', 'tab:dark', () => page.click('[data-page-next]'));

@@ -1,23 +1,43 @@
-// The image detail panel: a larger preview, every field of the record, EXIF grouped apart.
-// Opens over any page; Escape or the close button closes it and focus returns where it was.
-import { api } from './api.js';
-import { h, clear, thumb, fmtBytes, fmtNum, fmtInt, loading, errorBox, flagChips } from './ui.js';
+// The image detail panel: a larger preview, every field of the record, EXIF grouped apart, the
+// original file and the path to copy. Opens over any page and is named in the URL (?image=ID),
+// so a reload or a shared link opens it again; Escape or the close button closes it (and drops
+// the parameter) and focus returns where it was. Given a step function (the Images tab's), ←/→
+// and the ‹ › buttons show the previous or next image of the list behind it.
+import { api, scanUrl } from './api.js';
+import { h, clear, thumb, fmtBytes, fmtNum, fmtInt, loading, errorBox, flagChips, copyText } from './ui.js';
+import { parseHash, setParams } from './router.js';
 
 let current = null;
 
-function close() {
-  if (!current) return;
+// Sets or drops the ?image= parameter of the current route, keeping the others.
+function imageParam(id) {
+  const p = Object.fromEntries(parseHash().params);
+  if (id) p.image = String(id); else delete p.image;
+  setParams(p);
+}
+
+function close(stepping = false) {
+  if (!current) return null;
   const { root, back, returnFocus } = current;
   current = null;
   root.remove();
   back.remove();
   document.removeEventListener('keydown', onKey, true);
+  if (stepping) return returnFocus;
+  imageParam(null);
   if (returnFocus && returnFocus.isConnected) returnFocus.focus();
+  return null;
 }
 
 function onKey(e) {
   if (!current) return;
   if (e.key === 'Escape') { e.preventDefault(); close(); return; }
+  const typing = /^(INPUT|SELECT|TEXTAREA)$/.test(e.target.tagName || '');
+  if ((e.key === 'ArrowLeft' || e.key === 'ArrowRight') && current.step && !typing && !e.altKey && !e.ctrlKey && !e.metaKey) {
+    e.preventDefault();
+    current.step(current.imageId, e.key === 'ArrowLeft' ? -1 : 1);
+    return;
+  }
   if (e.key === 'Tab') { // keep focus inside the panel while it is open
     const f = [...current.root.querySelectorAll('a[href], button, [tabindex="0"]')].filter((x) => !x.disabled);
     if (!f.length) return;
@@ -88,7 +108,7 @@ const svgEl = (tag, attrs, ...kids) => {
   return el;
 };
 
-function boxOverlay(b) {
+export function boxOverlay(b) {
   const W = b.width || 1;
   const H = b.height || 1;
   const names = [...new Set(b.boxes.map((x) => x.label))];
@@ -114,20 +134,23 @@ function previewWithBoxes(img, boxes) {
     h('label', { class: 'small boxes-toggle' }, toggle, ` Show boxes (${fmtInt(boxes.boxes.length)}: ${classes})`)];
 }
 
-// Opens the panel for one record of a scan.
-export async function openImage(scanId, imageId) {
-  close();
-  const returnFocus = document.activeElement;
-  const back = h('div', { class: 'drawer-backdrop', onclick: close });
+// Opens the panel for one record of a scan. opts.step(imageId, -1|+1), when given, shows the
+// previous or next image of the list the panel was opened from.
+export async function openImage(scanId, imageId, opts = {}) {
+  const kept = close(true); // a step keeps where focus returns to at the end
+  const returnFocus = kept || document.activeElement;
+  const back = h('div', { class: 'drawer-backdrop', onclick: () => close() });
   const title = h('h2', { id: 'drawer-title' }, 'Image');
-  const closeBtn = h('button', { class: 'btn small', type: 'button', onclick: close, 'aria-label': 'Close details' }, 'Close ✕');
+  const closeBtn = h('button', { class: 'btn small', type: 'button', onclick: () => close(), 'aria-label': 'Close details' }, 'Close ✕');
+  const stepBtn = (d, label, text) => (opts.step ? h('button', { class: 'btn small', type: 'button', 'aria-label': label, title: `${label} (${d < 0 ? '←' : '→'})`, 'data-step': d < 0 ? 'prev' : 'next', onclick: () => opts.step(imageId, d) }, text) : null);
   const body = h('div', { class: 'body' }, loading());
-  const root = h('aside', { class: 'drawer', role: 'dialog', 'aria-modal': 'true', 'aria-labelledby': 'drawer-title', 'data-drawer': '' },
-    h('header', null, title, closeBtn), body);
+  const root = h('aside', { class: 'drawer', role: 'dialog', 'aria-modal': 'true', 'aria-labelledby': 'drawer-title', 'data-drawer': '', 'data-image-id': imageId },
+    h('header', null, stepBtn(-1, 'Previous image', '‹'), title, stepBtn(1, 'Next image', '›'), closeBtn), body);
   document.body.append(back, root);
-  current = { root, back, returnFocus };
+  current = { root, back, returnFocus, imageId: String(imageId), step: opts.step };
+  imageParam(imageId);
   document.addEventListener('keydown', onKey, true);
-  closeBtn.focus();
+  (opts.focus === 'next' || opts.focus === 'prev' ? root.querySelector(`[data-step="${opts.focus}"]`) : null)?.focus() || closeBtn.focus();
   try {
     const base = `/scans/${encodeURIComponent(scanId)}/images/${imageId}`;
     const boxesP = api(`${base}/annotations`).catch(() => null); // no boxes is not an error
@@ -135,13 +158,25 @@ export async function openImage(scanId, imageId) {
     const boxes = r.is_corrupt ? null : await boxesP;
     if (!current || current.root !== root) return;
     title.textContent = r.filename || r.path;
+    title.title = r.path;
+    const actions = h('div', { class: 'row drawer-actions' },
+      h('a', { class: 'btn small', href: scanUrl(scanId, `/images/${imageId}/original`), target: '_blank', rel: 'noopener', 'data-original': '' }, 'Open original ↗'),
+      h('button', { class: 'btn small', type: 'button', 'data-copy-path': '', onclick: () => copyText(r.path, 'Path copied') }, 'Copy path'));
     clear(body,
       r.is_corrupt ? h('div', { class: 'preview' }, h('div', { class: 'ph' }, `no preview: ${r.error || 'unreadable'}`))
         : previewWithBoxes(thumb(scanId, imageId, Math.max(16, Math.min(768, Math.max(r.width || 0, r.height || 0) || 768)), r.filename), boxes),
-      recordTable(r));
+      actions, recordTable(r));
   } catch (e) {
     clear(body, errorBox(e));
   }
 }
 
-export { close as closeDrawer };
+// Opens the image the URL names (?image=ID) unless it is already open: a reload or a shared link.
+export function openFromParams(scanId, params, opts) {
+  const id = params.get('image');
+  if (!id || !/^\d+$/.test(id) || (current && current.imageId === id)) return;
+  openImage(scanId, id, opts);
+}
+
+// Closes the panel for a route change: the new route's own parameters stay as they are.
+export function closeDrawer() { close(true); }
