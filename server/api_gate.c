@@ -69,6 +69,25 @@ static int diff_pick(struct srv_req *r, cJSON *body, struct srv_scan_row rows[2]
     return rc;
 }
 
+/* The image ids (record index + 1, as indexed) of each changed, moved and copied pair, in the
+ * order of those lists, so a page can show both thumbnails without a lookup by path. Kept apart
+ * from the pairs themselves, whose shape is the CLI's. */
+static void diff_ids_json(struct ie_buf *b, const struct ie_diff_result *d)
+{
+    ie_buf_adds(b, "\"ids\":{\"changed\":[");
+    for (size_t i = 0; i < d->n_changed; i++)
+        ie_buf_addf(b, "%s[%zu,%zu]", i ? "," : "", d->changed[i].old_idx + 1,
+                    d->changed[i].new_idx + 1);
+    for (int k = 0; k < 2; k++) {
+        const struct ie_diff_pair *v = k ? d->copied : d->moved;
+        size_t n = k ? d->n_copied : d->n_moved;
+        ie_buf_addf(b, "],\"%s\":[", k ? "copied" : "moved");
+        for (size_t i = 0; i < n; i++)
+            ie_buf_addf(b, "%s[%zu,%zu]", i ? "," : "", v[i].old_idx + 1, v[i].new_idx + 1);
+    }
+    ie_buf_adds(b, "]},");
+}
+
 /* POST /diff {old?, new?, root?}: the extended diff (ie_diff_write_json_ext): files matched by
  * path under their roots, then by content hash. */
 enum MHD_Result srv_h_diff(struct srv_req *r)
@@ -88,7 +107,7 @@ enum MHD_Result srv_h_diff(struct srv_req *r)
         return srv_reply_ie_err(r, &err);
     if (diff_pick(r, body, rows, &err) < 0)
         goto bad;
-    snprintf(what, sizeof(what), "diffx:%s:%s", rows[1].id, rows[1].finished_at);
+    snprintf(what, sizeof(what), "diffi:%s:%s", rows[1].id, rows[1].finished_at);
     srv_result_key(key, sizeof(key), &rows[0], what);
     if (srv_api_reply_cached(r, key, &rc))
         goto out;
@@ -102,8 +121,9 @@ enum MHD_Result srv_h_diff(struct srv_req *r)
         char *diff = ie_diff_to_json_ext(&d, false, true);
         struct ie_buf b;
         ie_buf_init(&b);
-        ie_buf_addf(&b, "{\"old_id\":\"%s\",\"new_id\":\"%s\",%s", rows[0].id, rows[1].id,
-                    diff + 1);
+        ie_buf_addf(&b, "{\"old_id\":\"%s\",\"new_id\":\"%s\",", rows[0].id, rows[1].id);
+        diff_ids_json(&b, &d);
+        ie_buf_adds(&b, diff + 1);
         free(diff);
         size_t n = b.len;
         char *json = ie_buf_detach(&b);

@@ -71,6 +71,8 @@ ie_integration_test(test_dashboard_boxes LABELS browser)
 ie_integration_test(test_dashboard_review LABELS browser)
 # Browsing: image in the URL, ←/→, grid, several flags and ranges, natural sort, pages.
 ie_integration_test(test_dashboard_browse LABELS browser)
+# Rescan then compare as a user: sections, thumbnails old/new, phash distances as the API says.
+ie_integration_test(test_dashboard_compare LABELS browser)
 # The scan page on a 10^5-image import, each tab timed (needs bench_gen_manifest): slow, so the
 # ASan stage leaves it out.
 if(IE_BUILD_BENCH)

@@ -244,6 +244,7 @@ function scanRow(s) {
   const actions = [];
   if (s.status === 'running' || s.status === 'queued') actions.push(h('button', { class: 'btn small', type: 'button', 'data-action': 'cancel', onclick: () => act(s, 'cancel') }, 'Cancel'));
   if (FINAL.has(s.status) && !s.imported) actions.push(h('button', { class: 'btn small', type: 'button', 'data-action': 'resume', onclick: () => act(s, 'resume'), title: s.status === 'succeeded' ? 'Scan again as a new version (this one stays): unchanged files are not re-read' : 'Continue where it stopped' }, s.status === 'succeeded' ? 'Rescan' : 'Resume'));
+  if (s.status === 'succeeded' && s.version > 1) actions.push(h('a', { class: 'btn small', href: `#/compare?new=${encodeURIComponent(s.id)}`, 'data-action': 'compare', title: `Compare v${s.version} with the version before it` }, 'Compare'));
   if (FINAL.has(s.status)) actions.push(h('button', { class: 'btn small danger', type: 'button', 'data-action': 'delete', onclick: () => del(s) }, 'Delete'));
   const p = s.progress || {};
   return h('tr', { dataset: { scanId: s.id, status: s.status } },
