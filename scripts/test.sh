@@ -31,7 +31,7 @@ cmake --build build-asan -j"$jobs"
 export ASAN_OPTIONS="detect_leaks=1:abort_on_error=1:strict_string_checks=1"
 export LSAN_OPTIONS="suppressions=$PWD/tests/lsan.supp:print_suppressions=0"
 export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1"
-ctest --test-dir build-asan --output-on-failure -j"$jobs" --timeout 1800 -LE slow
+ctest --test-dir build-asan --output-on-failure -j"$jobs" --timeout 1800 -LE "slow|nosan"
 
 # Fuzz build: the core and the daemon's library instrumented for libFuzzer under ASan + UBSan;
 # each fuzzer replays its regression inputs and then fuzzes for 20 s (tests/fuzz/README.md).
