@@ -61,6 +61,7 @@ ie_integration_test(test_dashboard_versions LABELS browser)
 ie_integration_test(test_dashboard_boxes LABELS browser)
 # Duplicate review in the dashboard: keeper by key, ok, not a duplicate, the remove list.
 ie_integration_test(test_dashboard_review LABELS browser)
+ie_integration_test(test_dashboard_issues LABELS browser)
 # The scan page on a 10^5-image import, each tab timed (needs bench_gen_manifest): slow, so the
 # ASan stage leaves it out.
 if(IE_BUILD_BENCH)
