@@ -3,8 +3,11 @@
 // the what-if threshold slider says at once how many images a threshold would flag (the count the
 // histograms API and the records give, with no request while it moves), the grid follows on
 // release, worst first; the default order is worst first and says so; the corrupt tab is a table
-// grouped by error with each group's files. Screenshots at 1440 and 390 px.
-// Environment: IMGEDA_URL, IMGEDA_SCAN (the scan), IMGEDA_DATA (its root).
+// grouped by error with each group's files; the leakage page, opened from a split's scan, shows
+// the leaked groups with thumbnails and each image's split, and says when there is none.
+// Screenshots at 1440 and 390 px.
+// Environment: IMGEDA_URL, IMGEDA_SCAN (the scan), IMGEDA_DATA (its root), IMGEDA_SPLIT_train,
+// IMGEDA_SPLIT_val, IMGEDA_SPLIT_test (the scans of the split folders).
 import { BASE_URL, launch, newPage, screenshot, run, assert, assertEqual, assertContains, pass, checkNoOverflow, apiGet, rendered } from './lib.mjs';
 
 const SCAN = process.env.IMGEDA_SCAN;
@@ -119,6 +122,31 @@ await run(async () => {
   await page.waitForSelector('.drawer, [role="dialog"]');
   pass('a file of the table opens its record');
 
+  // ---- leakage: from the train scan's page, its sibling splits filled in ----
+  const SPLIT = { train: process.env.IMGEDA_SPLIT_train, val: process.env.IMGEDA_SPLIT_val, test: process.env.IMGEDA_SPLIT_test };
+  await page.goto(`${BASE_URL}/#/scan/${SPLIT.train}/overview`);
+  await rendered(page, 'tab:overview');
+  await page.click('[data-leakage-link]');
+  await rendered(page, 'leakage');
+  const names = await page.$$eval('[data-split-name]', (els) => els.map((e) => e.value).sort());
+  assertEqual(names, ['test', 'train', 'val'], 'the train scan\'s page opens leakage with its sibling splits val and test');
+  const api = await (await fetch(`${BASE_URL}/api/v1/leakage`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ splits: SPLIT, threshold: 0 }) })).json();
+  const leakedPaths = api.leaks.map((l) => l.path).sort();
+  assert(leakedPaths.some((p) => p.endsWith('/val/copy_of_t1.jpg')) && leakedPaths.some((p) => p.endsWith('/train/t1.jpg')), 'the API finds the byte copy in val and its original', leakedPaths.join(', '));
+  assertContains(await page.textContent('[data-leak-count]'), `${api.leaks.length} leaked images`, 'the page counts the API\'s leaked images');
+  const shownPaths = (await page.$$eval('[data-leak-group] .tile', (els) => els.map((e) => e.dataset.path))).sort();
+  assertEqual(shownPaths, leakedPaths, 'every leaked image is shown in a group');
+  const g1 = await page.$$eval('[data-leak-group]:has([data-path$="/t1.jpg"]) .tile', (els) => els.map((e) => [e.dataset.path.split('/').pop(), e.dataset.split]).sort());
+  assertEqual(g1, [['copy_of_t1.jpg', 'val'], ['t1.jpg', 'train']], 't1.jpg and its copy are one group, each with its split');
+  await page.waitForFunction(() => [...document.querySelectorAll('[data-leak-group] img')].every((i) => i.complete && i.naturalWidth > 0));
+  pass('their thumbnails load');
+  await screenshot(page, '65-leakage.png', { fullPage: true });
+  // A clean pair of splits: the empty state.
+  await page.goto(`${BASE_URL}/#/leakage?splits=train:${SPLIT.train},test:${SPLIT.test}`);
+  await page.waitForSelector('[data-leak-empty]');
+  assertContains(await page.textContent('[data-leak-empty]'), 'No leakage', 'train and test share nothing: "No leakage"');
+  await screenshot(page, '66-leakage-empty.png', { fullPage: true });
+
   // ---- phone ----
   const phone = await newPage(browser, { width: 390, height: 844 });
   for (const [tab, t] of [['dark', 100], ['corrupt', null]]) {
@@ -128,5 +156,10 @@ await run(async () => {
     await checkNoOverflow(phone, `${tab} at 390 px`);
     await screenshot(phone, `64-issues-${tab}-phone.png`, { fullPage: true });
   }
+  await phone.goto(`${BASE_URL}/#/leakage?splits=train:${SPLIT.train},val:${SPLIT.val}`);
+  await phone.waitForSelector('[data-leak-groups]');
+  await rendered(phone, 'leakage');
+  await checkNoOverflow(phone, 'leakage at 390 px');
+  await screenshot(phone, '67-leakage-phone.png', { fullPage: true });
   await browser.close();
 });
