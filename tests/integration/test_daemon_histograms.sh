@@ -7,26 +7,8 @@
 source "$(dirname "$0")/lib.sh"
 source "$HERE/daemon_lib.sh"
 
-mkdir -p "$WORK/data"
-"$PYTHON" - "$WORK/data" <<'PY' || fail "cannot make the fixture images (python3-pil)"
-import random, sys
-from PIL import Image, ImageDraw
-d = sys.argv[1]
-for v in (0, 12, 25, 39, 40, 41, 60, 128, 200, 219, 220, 221, 240, 255):
-    Image.new("L", (64, 48), v).save(f"{d}/grey_{v:03d}.png")
-rnd = random.Random(7)
-for i, amp in enumerate((8, 30, 60, 120, 255)):
-    im = Image.new("L", (96, 64))
-    im.putdata([min(255, 100 + rnd.randrange(amp)) for _ in range(96 * 64)])
-    im.save(f"{d}/noise_{i}.png")
-for i, bar in enumerate((4, 8, 12)):
-    im = Image.new("RGB", (120, 90), (200, 180, 160))
-    dr = ImageDraw.Draw(im)
-    dr.rectangle([0, 0, 119, bar], fill=(0, 0, 0))
-    dr.rectangle([0, 89 - bar, 119, 89], fill=(0, 0, 0))
-    im.save(f"{d}/letterbox_{i}.jpg", quality=95)
-open(f"{d}/broken.jpg", "wb").write(b"\xff\xd8\xff\xe0 not really a jpeg")
-PY
+"$PYTHON" "$HERE/issue_images.py" issues "$WORK/data" || fail "cannot make the fixture images (python3-pil)"
+printf '\xff\xd8\xff\xe0 not really a jpeg' >"$WORK/data/broken.jpg"
 
 start_daemon "$WORK/var"
 expect_api 202 POST /api/v1/scans -d "{\"root\": \"$WORK/data\", \"name\": \"hist\"}"
@@ -45,7 +27,7 @@ w = sys.argv[1]
 h = json.load(open(f"{w}/hist.json"))
 s = json.load(open(f"{w}/summary.json"))
 recs = json.load(open(f"{w}/images.json"))["images"]
-assert h["total_images"] == s["total_images"] == len(recs) == 23, (h["total_images"], len(recs))
+assert h["total_images"] == s["total_images"] == len(recs) == 24, (h["total_images"], len(recs))
 get = {
     "mean_brightness": lambda r: (r.get("pixel_stats") or {}).get("mean_brightness"),
     "blur_score": lambda r: r.get("blur_score"),

@@ -32,16 +32,11 @@ function initialSplits(params, scans) {
 }
 
 export async function show(main, parts, params) {
-  const box = h('div', { 'data-page': 'leakage' });
+  const wait = loading();
+  const box = h('div', { 'data-page': 'leakage' }, pageHead('Leakage across splits', 'Images of one split (train, val, test…) that reappear, identical or nearly, in another: each one inflates the scores measured on the other split.'), wait);
   clear(main, box);
-  box.append(pageHead('Leakage across splits', 'Images of one split (train, val, test…) that reappear, identical or nearly, in another: each one inflates the scores measured on the other split.'), loading());
-  let scans;
-  try {
-    scans = (await api('/scans?status=succeeded&limit=200')).scans;
-  } catch (e) {
-    box.lastChild.replaceWith(errorBox(e, 'Cannot list scans'));
-    return;
-  }
+  const scans = await api('/scans?status=succeeded&limit=200').then((d) => d.scans, (e) => { wait.replaceWith(errorBox(e, 'Cannot list the finished scans')); return null; });
+  if (!scans) return;
   const rows = h('div', { class: 'leak-splits', 'data-splits': '' });
   const addRow = (sp) => {
     const name = h('input', { type: 'text', value: sp ? sp.name : '', placeholder: 'split name', 'aria-label': 'Split name', 'data-split-name': '', style: { width: '9em' } });
@@ -58,20 +53,19 @@ export async function show(main, parts, params) {
   const splits = initialSplits(params, scans);
   splits.forEach(addRow);
   while (rows.children.length < 2 && scans.length) addRow(null);
-  const form = h('form', { class: 'panel', onsubmit: (e) => { e.preventDefault(); run(form, result, rows, thr); } },
+  const form = h('form', { class: 'panel', onsubmit: (e) => { e.preventDefault(); run(result, rows, thr, scans); } },
     h('p', { class: 'small muted', style: { marginTop: 0 } }, 'One finished scan per split (scan each split folder on its own).'), rows,
     h('div', { class: 'row', style: { alignItems: 'center', gap: '.6rem', flexWrap: 'wrap' } },
       h('button', { class: 'btn small', type: 'button', onclick: () => addRow(null) }, '+ Split'),
       h('label', null, 'Near threshold ', thr, h('span', { class: 'muted small' }, ' bits (0: same perceptual hash)')),
       h('span', { class: 'grow' }), h('button', { class: 'btn primary', type: 'submit', 'data-leak-run': '' }, 'Find leakage')));
-  box.lastChild.replaceWith(form);
-  box.append(result);
+  wait.replaceWith(form, result);
   if (scans.length < 2) {
     clear(result, h('div', { class: 'panel' }, emptyState('Leakage needs two finished scans', 'Scan each split folder (train, val, test) on its own, then come back.')));
     markRendered('leakage');
     return;
   }
-  if (splits.length >= 2) await run(form, result, rows, thr);
+  if (splits.length >= 2) await run(result, rows, thr, scans);
   else markRendered('leakage');
 }
 
@@ -97,7 +91,7 @@ function groupsOf(leaks) {
   return [...groups.values()].map((g) => g.sort()).sort((a, b) => b.length - a.length || a[0].localeCompare(b[0]));
 }
 
-async function run(form, result, rows, thr) {
+async function run(result, rows, thr, scans) {
   const sp = [...rows.children].map((r) => ({ name: r.querySelector('[data-split-name]').value.trim(), id: r.querySelector('[data-split-scan]').value }));
   const threshold = Math.max(0, Math.min(32, Math.round(Number(thr.value) || 0)));
   setParams({ splits: sp.map((x) => `${x.name}:${x.id}`).join(','), threshold: threshold || '' });
@@ -110,7 +104,7 @@ async function run(form, result, rows, thr) {
     markRendered('leakage');
     return;
   }
-  const scansById = new Map((await api('/scans?status=succeeded&limit=200')).scans.map((s) => [s.id, s]));
+  const scansById = new Map(scans.map((s) => [s.id, s]));
   const splitOf = (p) => sp.find((x) => { const root = scansById.get(x.id)?.root || ''; return p.startsWith(`${root.replace(/\/+$/, '')}/`); }) || sp[0];
   const groups = groupsOf(data.leaks);
   if (!groups.length) {
