@@ -61,6 +61,7 @@ export async function issuesTab(s, body, params, tab, ctx) {
     t: params.has('t') && Number.isInteger(t0) && t0 >= 0 && t0 <= Math.max(max, Math.ceil(scanT)) ? t0 : null };
   const sel = h('select', { 'aria-label': 'Order', onchange: (e) => ctx.go({ sort: e.target.value }) },
     sortChoices.map(([o, l]) => h('option', { value: o, selected: o === sort }, l)));
+  v.sel = sel;
   v.grid = h('div', { class: 'grid', 'data-grid': def.flag }, loading());
   v.pagerBox = h('div');
   v.order = h('div', { class: 'muted small', 'data-order-note': '' });
@@ -83,11 +84,11 @@ export function countAt(x, t) {
   const c = x.counts;
   let n = 0;
   if (x.flagged_when === 'below') {
-    n = t > x.lo ? x.under : 0;
+    n = t >= x.lo ? x.under : 0;
     for (let k = 0; k < Math.min(c.length, t - x.lo); k++) n += c[k];
     return n;
   }
-  n = t < x.hi ? x.over : 0;
+  n = t <= x.hi ? x.over : 0;
   for (let k = Math.max(0, t - x.lo + 1); k < c.length; k++) n += c[k];
   return n;
 }
@@ -136,6 +137,9 @@ async function loadGrid(v) {
   const whatIf = v.t !== null && x;
   const n = whatIf ? countAt(x, v.t) : v.total;
   v.order.textContent = whatIf || v.sort === def.sort ? `Worst first: ${WORST[tab]}.` : '';
+  // A tried threshold lists the images it would flag in the metric's worst order only.
+  v.sel.disabled = Boolean(whatIf);
+  v.sel.title = whatIf ? 'At a tried threshold the images are listed worst first' : '';
   v.grid.dataset.threshold = whatIf ? String(v.t) : '';
   v.grid.setAttribute('aria-busy', 'true');
   if (!n) {
@@ -170,7 +174,9 @@ async function loadGrid(v) {
 }
 
 // ---- corrupt: a table grouped by the decoder's error ----
-const CORRUPT_MAX = 1000;
+// Records grouped a visit, in file-name order: the daemon walks that index (it holds the flags)
+// and stops after them; by path it sorted every row first (1.5-2 s at 10^5 images).
+const CORRUPT_MAX = 250;
 
 async function corruptTab(s, body, ctx) {
   const total = s.summary.corrupt_count;
@@ -183,7 +189,7 @@ async function corruptTab(s, body, ctx) {
     markRendered('tab:corrupt');
     return;
   }
-  const data = await api(`/scans/${enc(s.id)}/images?flag=corrupt&sort=path&limit=${CORRUPT_MAX}`);
+  const data = await api(`/scans/${enc(s.id)}/images?flag=corrupt&sort=filename&limit=${CORRUPT_MAX}`);
   if (!ctx.isCurrent()) return;
   const groups = new Map();
   for (const r of data.images) {
@@ -200,6 +206,6 @@ async function corruptTab(s, body, ctx) {
           h('button', { class: 'linklike mono', type: 'button', 'data-image-id': r.id, title: 'Open the record', onclick: () => openImage(s.id, r.id) }, r.path), ' ',
           h('span', { class: 'muted small' }, fmtBytes(r.file_size_bytes))))))),
       h('td', { class: 'num', 'data-error-count': '' }, fmtInt(recs.length))))))),
-  data.total > data.images.length ? h('p', { class: 'small muted', 'data-corrupt-cut': '' }, `Grouped: the first ${fmtInt(data.images.length)} of ${fmtInt(data.total)} corrupt files by path; the Images tab (flag corrupt) lists them all.`) : null);
+  data.total > data.images.length ? h('p', { class: 'small muted', 'data-corrupt-cut': '' }, `Grouped: the first ${fmtInt(data.images.length)} of ${fmtInt(data.total)} corrupt files by file name; the Images tab (flag corrupt) lists them all.`) : null);
   markRendered('tab:corrupt');
 }
