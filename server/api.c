@@ -58,6 +58,10 @@ static const struct route routes[] = {
      "Duplicate groups (?threshold=); with ?cursor=&limit=&kind=exact|near a page of groups with "
      "members, distances and a suggested keeper",
      srv_h_duplicates},
+    {"GET", "/api/v1/scans/{id}/histograms",
+     "Per-issue metric histograms and the scan's thresholds: the count any integer threshold "
+     "would flag",
+     srv_h_histograms},
     {"GET", "/api/v1/scans/{id}/annotations", "Layout and annotation statistics of the root",
      srv_h_annotations},
     {"GET", "/api/v1/scans/{id}/plots/{file}", "A plot: {type}.{png|svg|pdf} (?dpi=&sample=)",

@@ -101,6 +101,7 @@ enum MHD_Result srv_h_original(struct srv_req *r);
 /* api_results.c */
 enum MHD_Result srv_h_summary(struct srv_req *r);
 enum MHD_Result srv_h_check(struct srv_req *r);
+enum MHD_Result srv_h_histograms(struct srv_req *r);
 enum MHD_Result srv_h_duplicates(struct srv_req *r);
 enum MHD_Result srv_h_leakage(struct srv_req *r);
 enum MHD_Result srv_h_annotations(struct srv_req *r);

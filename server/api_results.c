@@ -199,6 +199,12 @@ enum MHD_Result srv_h_summary(struct srv_req *r)
     return serve_result(r, SRV_RESULT_SUMMARY, srv_result_summary, NULL);
 }
 
+/* GET histograms: the threshold sliders' counts (results.h srv_result_histograms). */
+enum MHD_Result srv_h_histograms(struct srv_req *r)
+{
+    return serve_result(r, SRV_RESULT_HISTOGRAMS, srv_result_histograms, NULL);
+}
+
 /* GET checks/{name}: one check's result, or for "all" {"total_images", "checks": {name: ...}}
  * like `imgeda check all --json`. */
 enum MHD_Result srv_h_check(struct srv_req *r)

@@ -303,7 +303,7 @@ int srv_result_plot(const struct srv_scan_row *row, const struct ie_manifest *m,
 
 /* The warmed results, in the order a dashboard needs them, with the parameters its requests
  * pass (the `what` must be the one the API builds for that request). */
-#define WARM_MAX (4 + IE_PLOT_NTYPES + SRV_WARM_THRESHOLD_MAX + 1)
+#define WARM_MAX (5 + IE_PLOT_NTYPES + SRV_WARM_THRESHOLD_MAX + 1)
 struct warmed {
     char what[64];
     srv_result_fn fn;
@@ -347,6 +347,9 @@ static size_t warmed_list(struct warmed out[WARM_MAX], struct warm_params *p)
     out[n++].ctx = &p->dup;
     warm_page(out, &n, &p->pages[k++], false, 0);
     warm_page(out, &n, &p->pages[k++], true, IE_DUP_DEFAULT_THRESHOLD);
+    snprintf(out[n].what, sizeof(out[n].what), "%s", SRV_RESULT_HISTOGRAMS);
+    out[n].fn = srv_result_histograms;
+    out[n++].ctx = NULL;
     for (int t = 0; t < IE_PLOT_NTYPES; t++) {
         struct srv_plot_request *pr = &p->plots[t];
         char file[32];

@@ -65,6 +65,12 @@ int srv_result_summary(const struct srv_scan_row *row, const struct ie_manifest 
  * in each near group, "flat_ids") and "threshold"; ctx: const struct ie_dup_opts *. */
 int srv_result_duplicates(const struct srv_scan_row *row, const struct ie_manifest *m, void *ctx,
                           struct ie_buf *out, const char **mime, struct ie_err *err);
+#define SRV_RESULT_HISTOGRAMS "histograms"
+/* Per-issue histograms of the metric each flag compares (dark, overexposed, blurry, artifacts),
+ * with the scan's thresholds, from which any integer threshold's count is a sum of bins
+ * (result_hist.c; GET histograms). ctx unused. */
+int srv_result_histograms(const struct srv_scan_row *row, const struct ie_manifest *m, void *ctx,
+                          struct ie_buf *out, const char **mime, struct ie_err *err);
 /* SPEC 4.3 checks; ctx: const unsigned * with the IE_CHECK_* bits (IE_CHECK_ALL gives
  * {"total_images", "checks": {name: ...}} like `imgeda check all --json`). */
 int srv_result_checks(const struct srv_scan_row *row, const struct ie_manifest *m, void *ctx,

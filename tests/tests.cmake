@@ -77,6 +77,8 @@ ie_integration_test(test_dashboard_review LABELS "browser;nosan")
 ie_integration_test(test_dashboard_browse LABELS "browser;nosan")
 # Rescan then compare as a user: sections, thumbnails old/new, phash distances as the API says.
 ie_integration_test(test_dashboard_compare LABELS "browser;nosan")
+# The issue tabs: what-if threshold sliders, worst first, corrupt table by error, leakage page.
+ie_integration_test(test_dashboard_issues LABELS "browser;nosan")
 # The scan page on a 10^5-image import, each tab timed (needs bench_gen_manifest): slow, so the
 # ASan stage leaves it out.
 if(IE_BUILD_BENCH)
@@ -101,6 +103,7 @@ ie_integration_test(test_daemon_lock)
 ie_integration_test(test_daemon_shutdown)
 ie_integration_test(test_daemon_versions)
 ie_integration_test(test_daemon_duplicates)
+ie_integration_test(test_daemon_histograms)
 ie_integration_test(test_daemon_enospc)
 ie_integration_test(test_daemon_import)
 ie_server_test(canon)

@@ -1,5 +1,5 @@
 // The dashboard's shell: hash routes → page modules, the daemon connection indicator and the
-// token prompt. Routes: #/scans, #/scan/<id>/<tab>?…, #/compare?old=&new=, #/gate?scan=.
+// token prompt. Routes: #/scans, #/scan/<id>/<tab>?…, #/compare?old=&new=, #/gate?scan=, #/leakage?splits=.
 import { healthz, onConnection, setToken } from './api.js';
 import { h, clear } from './ui.js';
 import { closeDrawer } from './drawer.js';
@@ -8,6 +8,7 @@ import * as scans from './scans.js';
 import * as scan from './scan.js';
 import * as compare from './compare.js';
 import * as gate from './gate.js';
+import * as leakage from './leakage.js';
 
 const main = document.getElementById('main');
 let active = null; // the page module shown now (has leave())
@@ -16,7 +17,7 @@ function route() {
   closeDrawer();
   const { parts, params } = parseHash();
   const name = parts[0] || 'scans';
-  const mod = { scans, scan, compare, gate }[name];
+  const mod = { scans, scan, compare, gate, leakage }[name];
   for (const a of document.querySelectorAll('[data-nav]')) {
     const on = a.dataset.nav === name || (name === 'scan' && a.dataset.nav === 'scans');
     if (on) a.setAttribute('aria-current', 'page'); else a.removeAttribute('aria-current');

@@ -6,31 +6,12 @@ import { h, clear, fmtInt, fmtBytes, fmtNum, fmtPct, fmtTime, fmtDuration, basen
 import { openImage, openFromParams } from './drawer.js';
 import { duplicatesTab } from './dups.js';
 import { imagesTab } from './images.js';
+import { ISSUES, issuesTab } from './issues.js';
 import { setParams } from './router.js';
 
 const PAGE = 48;
 const DEFAULTS = { dark_threshold: 40, overexposed_threshold: 220, artifact_threshold: 50, blur_threshold: 100 };
 
-// Issue tabs: the images flag, the summary count, the default sort and the value that flagged.
-const ISSUES = {
-  corrupt: { label: 'Corrupt', flag: 'corrupt', count: 'corrupt_count', sort: 'filename', value: (r) => ['error', r.error || 'unreadable'],
-    why: () => 'Files that could not be decoded (truncated, wrong format, unreadable).' },
-  dark: { label: 'Dark', flag: 'dark', count: 'dark_count', sort: 'mean_brightness', value: (r) => ['brightness', fmtNum(r.pixel_stats?.mean_brightness, 1)],
-    why: (t) => `Mean brightness below ${t.dark_threshold} (0–255).` },
-  overexposed: { label: 'Overexposed', flag: 'overexposed', count: 'overexposed_count', sort: '-mean_brightness', value: (r) => ['brightness', fmtNum(r.pixel_stats?.mean_brightness, 1)],
-    why: (t) => `Mean brightness above ${t.overexposed_threshold} (0–255).` },
-  blurry: { label: 'Blurry', flag: 'blurry', count: 'blurry_count', sort: 'blur_score', value: (r) => ['blur', fmtNum(r.blur_score, 1)],
-    why: (t) => `Blur score (variance of the Laplacian) below ${t.blur_threshold}.` },
-  artifacts: { label: 'Artifacts', flag: 'artifact', count: 'artifact_count', sort: '-delta', value: (r) => ['border Δ', fmtNum(r.corner_stats?.delta, 1)],
-    why: (t) => `Corners differ from the centre by more than ${t.artifact_threshold} in brightness (letterboxing, vignetting).` },
-};
-const SORTS = {
-  corrupt: [['filename', 'file name'], ['-file_size_bytes', 'largest first'], ['file_size_bytes', 'smallest first']],
-  dark: [['mean_brightness', 'darkest first'], ['-mean_brightness', 'brightest first'], ['filename', 'file name']],
-  overexposed: [['-mean_brightness', 'brightest first'], ['mean_brightness', 'least bright first'], ['filename', 'file name']],
-  blurry: [['blur_score', 'blurriest first'], ['-blur_score', 'sharpest first'], ['filename', 'file name']],
-  artifacts: [['-delta', 'strongest first'], ['delta', 'weakest first'], ['filename', 'file name']],
-};
 const TABS = [['overview', 'Overview'], ['plots', 'Plots'], ...Object.entries(ISSUES).map(([k, v]) => [k, v.label]), ['duplicates', 'Duplicates'], ['images', 'Images'], ['annotations', 'Annotations']];
 const PLOTS = [['dimensions', 'Dimensions'], ['file-size', 'File size'], ['aspect-ratio', 'Aspect ratio'], ['brightness', 'Brightness'], ['channels', 'Colour channels'], ['blur', 'Blur'], ['artifacts', 'Border artifacts'], ['duplicates', 'Duplicates'], ['exif-camera', 'Cameras (EXIF)'], ['exif-focal', 'Focal length (EXIF)'], ['exif-iso', 'ISO (EXIF)']];
 
@@ -118,7 +99,8 @@ function renderHead(s) {
         sc.finished_at ? ` · finished ${fmtTime(sc.finished_at)}` : ''].join(''))),
     h('div', { class: 'actions' },
       ok ? h('a', { class: 'btn', href: `#/gate?scan=${enc(sc.id)}` }, 'Run gate') : null,
-      ok ? h('a', { class: 'btn', href: `#/compare?new=${enc(sc.id)}` }, 'Compare…') : null)),
+      ok ? h('a', { class: 'btn', href: `#/compare?new=${enc(sc.id)}` }, 'Compare…') : null,
+      ok ? h('a', { class: 'btn', href: `#/leakage?splits=${enc(`${basename(sc.root)}:${sc.id}`)}`, 'data-leakage-link': '', title: 'Images of this split that reappear in another split' }, 'Leakage…') : null)),
   ok ? h('div', { class: 'downloads', style: { marginBottom: '1rem' }, 'aria-label': 'Downloads' },
     dl('Manifest', '/manifest', 'The JSONL manifest (imgeda format)'), dl('CSV', '/export.csv', 'One row per image'),
     dl('SQLite', '/export.sqlite', 'A SQLite database of the records'), dl('PDF report', '/report.pdf', 'Report with summary, checks and plots'),
@@ -304,43 +286,9 @@ function pager(info, cursor, next, onPage) {
     h('span', { class: 'info', 'data-page-info': '' }, info.shown ? `${pos !== null ? `${fmtInt(pos + 1)}–${fmtInt(pos + info.shown)}` : `${fmtInt(info.shown)}`} of ${fmtInt(info.total)}` : ''));
 }
 
-function tile(s, r, value) {
-  const [label, val] = value(r);
-  return h('button', { class: 'tile', type: 'button', title: r.path, 'data-image-id': r.id, onclick: () => openImage(s.id, r.id) },
-    h('div', { class: 'img' }, r.is_corrupt ? h('div', { class: 'ph' }, 'no preview') : thumb(s.id, r.id, 256, r.filename)),
-    h('div', { class: 'cap' }, h('div', { class: 'name' }, r.filename), h('div', { class: 'val', title: `${label}: ${val}` }, `${label} `, h('b', null, val))));
-}
-
-// ---- one issue ----
-// "379 images with border artifacts", "1 dark image": the tab's label is not always an adjective.
-function issueNoun(tab, n) {
-  const img = n === 1 ? 'image' : 'images';
-  return tab === 'artifacts' ? `${fmtInt(n)} ${img} with border artifacts` : `${fmtInt(n)} ${ISSUES[tab].label.toLowerCase()} ${img}`;
-}
-
-async function issueTab(s, body, params, tab) {
-  const def = ISSUES[tab];
-  const sortChoices = SORTS[tab];
-  const sort = sortChoices.some(([v]) => v === params.get('sort')) ? params.get('sort') : def.sort;
-  const cursor = params.get('cursor') || '';
-  const total = s.summary[def.count];
-  const sel = h('select', { 'aria-label': 'Order', onchange: (e) => goTab(s, tab, { sort: e.target.value }) },
-    sortChoices.map(([v, l]) => h('option', { value: v, selected: v === sort }, l)));
-  const grid = h('div', { class: 'grid', 'data-grid': def.flag }, loading());
-  clear(body, h('div', { class: 'toolbar' },
-    h('div', { class: 'grow' }, h('h2', { style: { margin: 0 }, 'data-headline': '' }, issueNoun(tab, total), h('span', { class: 'muted small' }, ` · ${fmtPct(total, s.summary.total_images)} of the scan`)),
-      h('div', { class: 'muted small' }, def.why(s.thresholds))),
-    h('div', { class: 'field' }, h('label', { class: 'small' }, 'Order'), sel)), grid);
-  if (!total) {
-    clear(grid); grid.replaceWith(h('div', { class: 'panel' }, emptyState(`No ${issueNoun(tab, 0).replace(/^0 /, '')}`, 'Nothing in this scan was flagged for this.')));
-    markRendered(`tab:${tab}`);
-    return;
-  }
-  const data = await api(`/scans/${enc(s.id)}/images?flag=${def.flag}&sort=${enc(sort)}&limit=${PAGE}${cursor ? `&cursor=${enc(cursor)}` : ''}`);
-  if (!st || st.tab !== tab) return;
-  clear(grid, data.images.map((r) => tile(s, r, def.value)));
-  grid.after(pager({ limit: PAGE, shown: data.images.length, total: data.total }, cursor, data.next_cursor, (c) => goTab(s, tab, { sort, cursor: c })));
-  markRendered(`tab:${tab}`);
+// ---- issue tabs (issues.js: one thumbnail grid per issue) ----
+function issueTab(s, body, params, tab) {
+  return issuesTab(s, body, params, tab, { isCurrent: () => st === s && st.tab === tab, go: (p) => goTab(s, tab, p), pager });
 }
 
 // ---- duplicates (dups.js: paged groups, keepers and marks) ----
