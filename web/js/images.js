@@ -189,6 +189,9 @@ async function addBoxes(s, r, box) {
 export async function imagesTab(s, body, params, isCurrent, goTab) {
   const v = readView(params);
   const go = (p) => {
+    // A filter's late change (a debounced input, or the change event leaving a field fires when
+    // the user clicks another tab) must not pull the page back to this tab's view.
+    if (!isCurrent()) return;
     const a = document.activeElement;
     typingIn = a && body.contains(a) ? ['filter', 'range', 'flagBox', 'view', 'pageSize', 'tilesBoxes'].map((k) => (k in a.dataset ? `[data-${k.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}="${a.dataset[k]}"]` : '')).find(Boolean) || '' : '';
     goTab(viewParams(v, p));
