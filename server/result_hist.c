@@ -2,8 +2,11 @@
 #include <cjson/cJSON.h>
 #include <math.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "imgeda/checks.h"
+#include "imgeda/strmap.h"
+#include "imgeda/util.h"
 #include "results.h"
 
 /* One slider: the metric a flag compares, the side that flags and the integer keys counted.
@@ -98,6 +101,60 @@ static cJSON *one_hist(const struct hist_spec *s, const struct ie_manifest *m,
     return o;
 }
 
+/* The corrupt files counted by their decoder error, largest first (ties by the error's text),
+ * over every record: the Corrupt tab lists files of the first page only but counts all. At most
+ * CORRUPT_ERRORS_MAX distinct errors; the rest are summed in "other_errors". */
+#define CORRUPT_ERRORS_MAX 500
+struct err_count {
+    const char *error;
+    size_t n;
+};
+
+static int by_count(const void *a, const void *b)
+{
+    const struct err_count *x = a, *y = b;
+    if (x->n != y->n)
+        return x->n < y->n ? 1 : -1;
+    return strcmp(x->error, y->error);
+}
+
+static void add_corrupt_errors(const struct ie_manifest *m, cJSON *o)
+{
+    struct ie_strmap at;
+    struct err_count *c = NULL;
+    size_t n = 0, cap = 0, other = 0;
+    ie_strmap_init(&at);
+    for (size_t i = 0; i < m->n; i++) {
+        const struct ie_record *r = &m->recs[i];
+        const char *e = r->error && *r->error ? r->error : "unreadable";
+        size_t k;
+        if (!r->is_corrupt)
+            continue;
+        if (!ie_strmap_get(&at, e, &k)) {
+            ie_grow((void **)&c, &cap, n + 1, sizeof(*c));
+            c[n] = (struct err_count){e, 0};
+            ie_strmap_put(&at, e, k = n++);
+        }
+        c[k].n++;
+    }
+    if (n)
+        qsort(c, n, sizeof(*c), by_count);
+    cJSON *a = cJSON_AddArrayToObject(o, "corrupt_errors");
+    for (size_t i = 0; i < n; i++) {
+        if (i >= CORRUPT_ERRORS_MAX) {
+            other += c[i].n;
+            continue;
+        }
+        cJSON *e = cJSON_CreateObject();
+        cJSON_AddStringToObject(e, "error", c[i].error);
+        cJSON_AddNumberToObject(e, "count", (double)c[i].n);
+        cJSON_AddItemToArray(a, e);
+    }
+    cJSON_AddNumberToObject(o, "other_errors", (double)other);
+    free(c);
+    ie_strmap_release(&at);
+}
+
 int srv_result_histograms(const struct srv_scan_row *row, const struct ie_manifest *m, void *ctx,
                           struct ie_buf *out, const char **mime, struct ie_err *err)
 {
@@ -113,6 +170,7 @@ int srv_result_histograms(const struct srv_scan_row *row, const struct ie_manife
     h = cJSON_AddObjectToObject(o, "histograms");
     for (size_t i = 0; i < sizeof(SPECS) / sizeof(SPECS[0]); i++)
         cJSON_AddItemToObject(h, SPECS[i].issue, one_hist(&SPECS[i], m, &t));
+    add_corrupt_errors(m, o);
     s = cJSON_PrintUnformatted(o);
     cJSON_Delete(o);
     if (!s)

@@ -55,10 +55,17 @@ for issue, x in h["histograms"].items():
         assert got == want, (issue, t, got, want)
         checked += 1
 assert s["dark_count"] >= 4 and s["overexposed_count"] >= 3 and s["blurry_count"] >= 10, s
+# Every corrupt file counted by its error, largest first.
+from collections import Counter
+want = Counter((r.get("error") or "unreadable") for r in recs if r.get("is_corrupt"))
+got = [(e["error"], e["count"]) for e in h["corrupt_errors"]]
+assert sorted(got) == sorted(want.items()) and h["other_errors"] == 0, (got, want)
+assert [n for _, n in got] == sorted((n for _, n in got), reverse=True), got
+assert sum(n for _, n in got) == s["corrupt_count"] >= 1, (got, s["corrupt_count"])
 print(f"{checked} thresholds agree")
 PY
 ok "every integer threshold's count from the bins is the records' count past it (dark, overexposed, blurry, artifacts)"
-ok "at the scan's thresholds the bins give the summary's counts"
+ok "at the scan's thresholds the bins give the summary's counts; corrupt files are counted by error"
 
 cp "$WORK/hist.json" "$WORK/first.json"
 expect_api 200 GET "/api/v1/scans/$SCAN/histograms"

@@ -189,7 +189,12 @@ async function corruptTab(s, body, ctx) {
     markRendered('tab:corrupt');
     return;
   }
-  const data = await api(`/scans/${enc(s.id)}/images?flag=corrupt&sort=filename&limit=${CORRUPT_MAX}`);
+  // Counts per error come from the histograms result (every corrupt file); the files listed
+  // under each are those among the first CORRUPT_MAX by file name.
+  const [data, hist] = await Promise.all([
+    api(`/scans/${enc(s.id)}/images?flag=corrupt&sort=filename&limit=${CORRUPT_MAX}`),
+    api(`/scans/${enc(s.id)}/histograms`).catch(() => null),
+  ]);
   if (!ctx.isCurrent()) return;
   const groups = new Map();
   for (const r of data.images) {
@@ -197,15 +202,23 @@ async function corruptTab(s, body, ctx) {
     if (!groups.has(e)) groups.set(e, []);
     groups.get(e).push(r);
   }
-  const rows = [...groups.entries()].sort((a, b) => b[1].length - a[1].length || a[0].localeCompare(b[0]));
+  const counted = hist && Array.isArray(hist.corrupt_errors) ? hist.corrupt_errors : null;
+  const rows = counted
+    ? counted.map((c) => [c.error, groups.get(c.error) || [], c.count])
+    : [...groups.entries()].map(([e, recs]) => [e, recs, recs.length]);
+  if (!counted) rows.sort((a, b) => b[2] - a[2] || a[0].localeCompare(b[0]));
+  const cut = data.total > data.images.length;
   clear(box, h('div', { class: 'table-wrap' }, h('table', { class: 'data corrupt-table', 'data-table': 'corrupt' },
     h('thead', null, h('tr', null, h('th', null, 'Error'), h('th', { class: 'num' }, 'Files'))),
-    h('tbody', null, rows.map(([e, recs]) => h('tr', { 'data-error-group': e },
+    h('tbody', null, rows.map(([e, recs, n]) => h('tr', { 'data-error-group': e },
       h('td', null, h('details', null, h('summary', { class: 'mono', 'data-error': '' }, e),
         h('ul', { class: 'corrupt-files' }, recs.map((r) => h('li', null,
           h('button', { class: 'linklike mono', type: 'button', 'data-image-id': r.id, title: 'Open the record', onclick: () => openImage(s.id, r.id) }, r.path), ' ',
-          h('span', { class: 'muted small' }, fmtBytes(r.file_size_bytes))))))),
-      h('td', { class: 'num', 'data-error-count': '' }, fmtInt(recs.length))))))),
-  data.total > data.images.length ? h('p', { class: 'small muted', 'data-corrupt-cut': '' }, `Grouped: the first ${fmtInt(data.images.length)} of ${fmtInt(data.total)} corrupt files by file name; the Images tab (flag corrupt) lists them all.`) : null);
+          h('span', { class: 'muted small' }, fmtBytes(r.file_size_bytes))))),
+        recs.length < n ? h('p', { class: 'small muted', 'data-error-more': '' }, `${fmtInt(n - recs.length)} more with this error beyond the first ${fmtInt(data.images.length)} corrupt files by name: the Images tab (flag corrupt) lists them all.`) : null)),
+      h('td', { class: 'num', 'data-error-count': '' }, fmtInt(n))))))),
+  cut ? h('p', { class: 'small muted', 'data-corrupt-cut': '' }, counted
+    ? `Every corrupt file is counted; the files listed are the first ${fmtInt(data.images.length)} of ${fmtInt(data.total)} by file name; the Images tab (flag corrupt) lists them all.`
+    : `Grouped: the first ${fmtInt(data.images.length)} of ${fmtInt(data.total)} corrupt files by file name; the Images tab (flag corrupt) lists them all.`) : null);
   markRendered('tab:corrupt');
 }
