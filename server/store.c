@@ -418,6 +418,8 @@ void srv_store_bind_image(sqlite3_stmt *st, const char *scan_id, int64_t id,
         sqlite3_bind_text(st, 13, phash_hex, -1, SQLITE_TRANSIENT);
     else
         sqlite3_bind_null(st, 13);
+    sqlite3_bind_text(st, 14, r->camera_make, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 15, r->camera_model, -1, SQLITE_STATIC);
 }
 
 int srv_store_index_manifest(sqlite3 *db, const char *scan_id, const char *manifest_path,
@@ -581,14 +583,8 @@ static bool image_where(const struct srv_image_query *q, int mask, bool page, st
             ie_buf_addf(where, " AND %s%s <= ?%d", plus, range_sql[i], RANGE_PARAM(i, 1));
         more = more || q->has_min[i] || q->has_max[i];
     }
-    /* The camera lives in the record only: read for the rows the other filters leave. */
     if (q->camera && *q->camera)
-        ie_buf_addf(where,
-                    " AND EXISTS (SELECT 1 FROM image_records r WHERE r.rowid_ref = images.rowid "
-                    "AND json_valid(r.record_json) AND instr(lower(coalesce(json_extract("
-                    "r.record_json, '$.camera_make'), '') || ' ' || coalesce(json_extract("
-                    "r.record_json, '$.camera_model'), '')), lower(?%d)) > 0)",
-                    CAMERA_PARAM);
+        ie_buf_addf(where, " AND instr(lower(camera), lower(?%d)) > 0", CAMERA_PARAM);
     int n_flags = 0;
     for (int m = mask; m; m &= m - 1)
         n_flags++;

@@ -77,13 +77,15 @@ int srv_store_import_manifest(sqlite3 *db, const char *scan_id, const char *mani
                               struct srv_index_stats *stats, struct ie_err *err);
 
 /* Shared by the two indexers (store.c, store_import.c). */
+/* images.camera from the EXIF make (?14) and model (?15), as the camera filter matches it. */
+#define SRV_STORE_CAMERA_SQL "coalesce(?14, '') || ' ' || coalesce(?15, '')"
 #define SRV_STORE_INSERT_IMAGE                                                                     \
     "INSERT INTO images (scan_id, id, path, filename, format, width, height, file_size_bytes, "    \
-    "mean_brightness, blur_score, border_delta, flags, phash) "                                    \
-    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)"
+    "mean_brightness, blur_score, border_delta, flags, phash, camera) "                            \
+    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, " SRV_STORE_CAMERA_SQL ")"
 #define SRV_STORE_INSERT_RECORD                                                                    \
     "INSERT INTO image_records (rowid_ref, id, record_json, utf8) VALUES (?, ?, ?, 1)"
-/* Binds ?1..?13 of SRV_STORE_INSERT_IMAGE (or a statement numbered alike) for record r. */
+/* Binds ?1..?15 of SRV_STORE_INSERT_IMAGE (or a statement numbered alike) for record r. */
 void srv_store_bind_image(sqlite3_stmt *st, const char *scan_id, int64_t id,
                           const struct ie_record *r, const char *phash_hex, bool duplicate);
 /* A record's JSON made valid UTF-8 (a manifest written elsewhere may hold any bytes), so the
