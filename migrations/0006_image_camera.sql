@@ -10,3 +10,10 @@ UPDATE images SET camera = (
                 ELSE ' ' END
     FROM image_records r WHERE r.rowid_ref = images.rowid);
 CREATE INDEX images_by_camera ON images (scan_id, camera, flags);
+
+-- The split filter: the split folder (train, val, valid, validation, test) of each image below
+-- the scan's root, found by path_split (a function every connection registers, db.c, on the
+-- annotation analysis' own split detection); NULL outside every split.
+ALTER TABLE images ADD COLUMN split TEXT;
+UPDATE images SET split = path_split(path, (SELECT root FROM scans WHERE scans.id = images.scan_id));
+CREATE INDEX images_by_split ON images (scan_id, split, flags);

@@ -351,6 +351,8 @@ int srv_store_write_counts(sqlite3 *db, const char *scan_id, struct ie_err *err)
         "WHERE scan_id = ?1 AND (flags & 32) != 0",
         "INSERT INTO scan_counts SELECT ?1, 'format:' || COALESCE(format, ''), COUNT(*) FROM "
         "images WHERE scan_id = ?1 GROUP BY COALESCE(format, '')",
+        "INSERT INTO scan_counts SELECT ?1, 'split:' || split, COUNT(*) FROM images "
+        "WHERE scan_id = ?1 AND split IS NOT NULL GROUP BY split",
     };
     for (size_t i = 0; i < IE_ARRAY_LEN(sql); i++) {
         sqlite3_stmt *st;
@@ -555,9 +557,10 @@ static const char *const range_sql[SRV_RANGE_N] = {
     "file_size_bytes"};
 
 /* Parameters: ?1 scan, ?2 path part, ?3 format, ?4 limit, ?5 offset, ?6 counts key, ?7.. the
- * range bounds (min then max of each range), then the camera. */
+ * range bounds (min then max of each range), then the camera and the split. */
 #define RANGE_PARAM(i, is_max) (7 + 2 * (i) + (is_max))
 #define CAMERA_PARAM           RANGE_PARAM(SRV_RANGE_N, 0)
+#define SPLIT_PARAM            (CAMERA_PARAM + 1)
 
 /* The WHERE clause of a page query; true when it holds more than the scan and one count key
  * (a path part, a camera, a range, or two of flags and format), so the total needs COUNT(*).
@@ -567,7 +570,7 @@ static const char *const range_sql[SRV_RANGE_N] = {
  * the COUNT keeps the range index. */
 static bool image_where(const struct srv_image_query *q, int mask, bool page, struct ie_buf *where)
 {
-    bool more = (q->q && *q->q) || (q->camera && *q->camera);
+    bool more = (q->q && *q->q) || (q->camera && *q->camera) || (q->split && *q->split);
     ie_buf_adds(where, "scan_id = ?1");
     if (mask)
         ie_buf_addf(where, " AND (flags & %d) = %d", mask, mask);
@@ -585,6 +588,8 @@ static bool image_where(const struct srv_image_query *q, int mask, bool page, st
     }
     if (q->camera && *q->camera)
         ie_buf_addf(where, " AND instr(lower(camera), lower(?%d)) > 0", CAMERA_PARAM);
+    if (q->split && *q->split)
+        ie_buf_addf(where, " AND split = ?%d", SPLIT_PARAM);
     int n_flags = 0;
     for (int m = mask; m; m &= m - 1)
         n_flags++;
@@ -606,6 +611,28 @@ static void bind_filters(sqlite3_stmt *st, const char *scan_id, const struct srv
     }
     if (q->camera && *q->camera)
         sqlite3_bind_text(st, CAMERA_PARAM, q->camera, -1, SQLITE_STATIC);
+    if (q->split && *q->split)
+        sqlite3_bind_text(st, SPLIT_PARAM, q->split, -1, SQLITE_STATIC);
+}
+
+/* Appends ,"splits":{name: images} from the scan's counts, so a client shows a split choice
+ * only for a scan that has splits. */
+static void append_splits(sqlite3 *db, const char *scan_id, struct ie_buf *b)
+{
+    sqlite3_stmt *st = NULL;
+    struct ie_err err = {0};
+    ie_buf_adds(b, ",\"splits\":{");
+    if (srv_db_prepare_cached(db,
+                              "SELECT substr(key, 7), n FROM scan_counts WHERE scan_id = ?1 AND "
+                              "key >= 'split:' AND key < 'split;' ORDER BY key",
+                              &st, &err) == 0) {
+        sqlite3_bind_text(st, 1, scan_id, -1, SQLITE_STATIC);
+        for (int i = 0; sqlite3_step(st) == SQLITE_ROW; i++)
+            ie_buf_addf(b, "%s\"%s\":%lld", i ? "," : "", (const char *)sqlite3_column_text(st, 0),
+                        (long long)sqlite3_column_int64(st, 1));
+    }
+    srv_db_done(st);
+    ie_buf_addc(b, '}');
 }
 
 static const char *sort_column(const char *field)
@@ -740,9 +767,11 @@ int srv_store_query_images(sqlite3 *db, const char *scan_id, const struct srv_im
     }
     ie_buf_addf(&b, "],\"total\":%lld,\"next_cursor\":", (long long)total);
     if (q->cursor + n < total)
-        ie_buf_addf(&b, "\"%lld\"}", (long long)(q->cursor + n));
+        ie_buf_addf(&b, "\"%lld\"", (long long)(q->cursor + n));
     else
-        ie_buf_adds(&b, "null}");
+        ie_buf_adds(&b, "null");
+    append_splits(db, scan_id, &b);
+    ie_buf_addc(&b, '}');
     *out_len = b.len;
     *out = ie_buf_detach(&b);
 out:
