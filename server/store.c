@@ -370,13 +370,35 @@ int srv_store_write_counts(sqlite3 *db, const char *scan_id, struct ie_err *err)
 
 int srv_store_set_root(sqlite3 *db, const char *id, const char *root, struct ie_err *err)
 {
-    sqlite3_stmt *st;
-    int rc = srv_db_prepare(db, "UPDATE scans SET root = ? WHERE id = ?", &st, err);
+    sqlite3_stmt *st = NULL, *upd = NULL;
+    int rc = srv_db_exec(db, "BEGIN IMMEDIATE", err);
     if (rc < 0)
         return rc;
+    if ((rc = srv_db_prepare(db, "UPDATE scans SET root = ? WHERE id = ?", &st, err)) < 0)
+        goto rollback;
     sqlite3_bind_text(st, 1, root, -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 2, id, -1, SQLITE_STATIC);
-    return step_done(db, st, err);
+    if ((rc = step_done(db, st, err)) < 0)
+        goto rollback;
+    /* The split of a path is taken below the root: rows indexed before the root was known
+     * (an import learns it from the manifest header) are set again. */
+    rc = srv_db_prepare(db,
+                        "UPDATE images SET split = path_split(path, ?1) WHERE scan_id = ?2 AND "
+                        "split IS NOT path_split(path, ?1)",
+                        &upd, err);
+    if (rc < 0)
+        goto rollback;
+    sqlite3_bind_text(upd, 1, root, -1, SQLITE_STATIC);
+    sqlite3_bind_text(upd, 2, id, -1, SQLITE_STATIC);
+    if ((rc = step_done(db, upd, err)) < 0)
+        goto rollback;
+    if (sqlite3_changes(db) > 0 && (rc = srv_store_write_counts(db, id, err)) < 0)
+        goto rollback;
+    if ((rc = srv_db_exec(db, "COMMIT", err)) == 0)
+        return 0;
+rollback:
+    srv_db_exec(db, "ROLLBACK", NULL);
+    return rc;
 }
 
 char *srv_store_record_json(const struct ie_record *r)

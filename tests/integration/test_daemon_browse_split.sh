@@ -42,6 +42,18 @@ contains "$WORK/body" 'split: unknown value (train, val, valid, validation, test
 expect_api 400 GET "/api/v1/scans/$SID/images?split=a/train"
 ok "an unknown split is a 400 that lists the known ones"
 
+# An import of the scan's manifest: its root comes from the header once the records are stored,
+# and the splits are then taken below it, not from the train/ folder above it.
+expect_api 200 GET "/api/v1/scans/$SID/manifest"
+cp "$WORK/body" "$WORK/manifest.jsonl"
+expect_api 201 POST "/api/v1/manifests?name=imported" -H 'Content-Type: application/x-ndjson' \
+  --data-binary "@$WORK/manifest.jsonl"
+IID=$(json "d['id']")
+expect_api 200 GET "/api/v1/scans/$IID/images?split=train&sort=filename"
+[ "$(json "' '.join(i['filename'] for i in d['images']) + ' / ' + str(sorted(d['splits'].items()))")" = \
+  "a1.png a2.png / [('test', 1), ('train', 2), ('val', 2)]" ] || fail "imported: $(cat "$WORK/body")"
+ok "an imported manifest's splits are taken below the root its header names"
+
 # A scan without split folders lists none.
 mkdir -p "$WORK/flat"
 cp "$WORK/train/ds/loose.png" "$WORK/flat/"
