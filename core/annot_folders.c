@@ -181,6 +181,11 @@ const char *ie__annot_path_split(const char *rel, char *out, size_t outsz)
     return out;
 }
 
+const char *ie_annot_path_split(const char *rel, char *out, size_t outsz)
+{
+    return ie__annot_path_split(rel, out, outsz);
+}
+
 void ie__annot_img_index_release(struct img_index *ix)
 {
     free(ix->rel);

@@ -42,7 +42,8 @@ static const struct route routes[] = {
     {"GET", "/api/v1/scans/{id}/summary", "Dataset summary (SPEC 4.2); ?marks=apply",
      srv_h_summary},
     {"GET", "/api/v1/scans/{id}/images",
-     "Records, filtered, sorted, paged (?flag=a,b&q=&format=&camera=&min_/max_blur|brightness|"
+     "Records, filtered, sorted, paged "
+     "(?flag=a,b&q=&format=&camera=&split=&min_/max_blur|brightness|"
      "width|height|aspect|bytes=&sort=&limit=&cursor=)",
      srv_h_images},
     {"GET", "/api/v1/scans/{id}/images/{image_id}", "One record", srv_h_image},

@@ -68,11 +68,21 @@ enum MHD_Result srv_h_images(struct srv_req *r)
                                 .q = srv_query(r, "q"),
                                 .format = srv_query(r, "format"),
                                 .camera = srv_query(r, "camera"),
+                                .split = srv_query(r, "split"),
                                 .sort = srv_query(r, "sort"),
                                 .limit = (int)limit,
                                 .cursor = cursor};
     if (!parse_ranges(r, &q, why, sizeof(why)))
         return srv_reply_error(r, 400, "bad_request", "%s", why);
+    /* A split is a folder name the annotation analysis takes for one, matched in any case. */
+    char split[32], folder[40];
+    if (q.split && *q.split) {
+        snprintf(folder, sizeof(folder), "%.30s/", q.split);
+        if (!*(q.split = ie_annot_path_split(folder, split, sizeof(split))) ||
+            strchr(folder, '/')[1])
+            return srv_reply_error(r, 400, "bad_request",
+                                   "split: unknown value (train, val, valid, validation, test)");
+    }
     sqlite3 *db = srv_http_db(r, &err);
     if (!db || srv_store_query_images(db, r->params[0], &q, &out, &out_len, &err) < 0)
         return srv_reply_ie_err(r, &err);

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "db.h"
+#include "imgeda/annotations.h"
 #include "imgeda/util.h"
 #include "live.h"
 
@@ -77,6 +78,31 @@ static int natural_cmp(void *unused, int na, const void *va, int nb, const void 
     return c ? (c < 0 ? -1 : 1) : (na > nb) - (na < nb);
 }
 
+/* The SQL function path_split(path, root): the split folder (train, val, valid, validation, test)
+ * of path below root, found as the annotation analysis finds splits; NULL when none. Used to
+ * fill images.split (migration 0006 for rows stored before it, SRV_STORE_INSERT_IMAGE after). */
+static void path_split_fn(sqlite3_context *c, int n, sqlite3_value **v)
+{
+    const char *path = (const char *)sqlite3_value_text(v[0]);
+    const char *root = n > 1 ? (const char *)sqlite3_value_text(v[1]) : NULL;
+    char split[32];
+    if (!path) {
+        sqlite3_result_null(c);
+        return;
+    }
+    size_t len = root ? strlen(root) : 0;
+    while (len && root[len - 1] == '/')
+        len--;
+    /* Folders above the root are not the dataset's own: a root under /data/train/ is no split. */
+    if (len && strncmp(path, root, len) == 0 && path[len] == '/')
+        path += len + 1;
+    ie_annot_path_split(path, split, sizeof(split));
+    if (*split)
+        sqlite3_result_text(c, split, -1, SQLITE_TRANSIENT);
+    else
+        sqlite3_result_null(c);
+}
+
 int srv_db_open(const char *path, sqlite3 **out, struct ie_err *err)
 {
     sqlite3 *db = NULL;
@@ -89,6 +115,8 @@ int srv_db_open(const char *path, sqlite3 **out, struct ie_err *err)
     }
     sqlite3_busy_timeout(db, 10000);
     sqlite3_create_collation(db, "natural_name", SQLITE_UTF8, NULL, natural_cmp);
+    sqlite3_create_function(db, "path_split", 2, SQLITE_UTF8 | SQLITE_DETERMINISTIC, NULL,
+                            path_split_fn, NULL, NULL);
     int rc = srv_db_exec(db,
                          "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; "
                          "PRAGMA foreign_keys=ON; PRAGMA temp_store=MEMORY;",

@@ -351,6 +351,8 @@ int srv_store_write_counts(sqlite3 *db, const char *scan_id, struct ie_err *err)
         "WHERE scan_id = ?1 AND (flags & 32) != 0",
         "INSERT INTO scan_counts SELECT ?1, 'format:' || COALESCE(format, ''), COUNT(*) FROM "
         "images WHERE scan_id = ?1 GROUP BY COALESCE(format, '')",
+        "INSERT INTO scan_counts SELECT ?1, 'split:' || split, COUNT(*) FROM images "
+        "WHERE scan_id = ?1 AND split IS NOT NULL GROUP BY split",
     };
     for (size_t i = 0; i < IE_ARRAY_LEN(sql); i++) {
         sqlite3_stmt *st;
@@ -368,13 +370,35 @@ int srv_store_write_counts(sqlite3 *db, const char *scan_id, struct ie_err *err)
 
 int srv_store_set_root(sqlite3 *db, const char *id, const char *root, struct ie_err *err)
 {
-    sqlite3_stmt *st;
-    int rc = srv_db_prepare(db, "UPDATE scans SET root = ? WHERE id = ?", &st, err);
+    sqlite3_stmt *st = NULL, *upd = NULL;
+    int rc = srv_db_exec(db, "BEGIN IMMEDIATE", err);
     if (rc < 0)
         return rc;
+    if ((rc = srv_db_prepare(db, "UPDATE scans SET root = ? WHERE id = ?", &st, err)) < 0)
+        goto rollback;
     sqlite3_bind_text(st, 1, root, -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 2, id, -1, SQLITE_STATIC);
-    return step_done(db, st, err);
+    if ((rc = step_done(db, st, err)) < 0)
+        goto rollback;
+    /* The split of a path is taken below the root: rows indexed before the root was known
+     * (an import learns it from the manifest header) are set again. */
+    rc = srv_db_prepare(db,
+                        "UPDATE images SET split = path_split(path, ?1) WHERE scan_id = ?2 AND "
+                        "split IS NOT path_split(path, ?1)",
+                        &upd, err);
+    if (rc < 0)
+        goto rollback;
+    sqlite3_bind_text(upd, 1, root, -1, SQLITE_STATIC);
+    sqlite3_bind_text(upd, 2, id, -1, SQLITE_STATIC);
+    if ((rc = step_done(db, upd, err)) < 0)
+        goto rollback;
+    if (sqlite3_changes(db) > 0 && (rc = srv_store_write_counts(db, id, err)) < 0)
+        goto rollback;
+    if ((rc = srv_db_exec(db, "COMMIT", err)) == 0)
+        return 0;
+rollback:
+    srv_db_exec(db, "ROLLBACK", NULL);
+    return rc;
 }
 
 char *srv_store_record_json(const struct ie_record *r)
@@ -418,6 +442,8 @@ void srv_store_bind_image(sqlite3_stmt *st, const char *scan_id, int64_t id,
         sqlite3_bind_text(st, 13, phash_hex, -1, SQLITE_TRANSIENT);
     else
         sqlite3_bind_null(st, 13);
+    sqlite3_bind_text(st, 14, r->camera_make, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 15, r->camera_model, -1, SQLITE_STATIC);
 }
 
 int srv_store_index_manifest(sqlite3 *db, const char *scan_id, const char *manifest_path,
@@ -553,9 +579,10 @@ static const char *const range_sql[SRV_RANGE_N] = {
     "file_size_bytes"};
 
 /* Parameters: ?1 scan, ?2 path part, ?3 format, ?4 limit, ?5 offset, ?6 counts key, ?7.. the
- * range bounds (min then max of each range), then the camera. */
+ * range bounds (min then max of each range), then the camera and the split. */
 #define RANGE_PARAM(i, is_max) (7 + 2 * (i) + (is_max))
 #define CAMERA_PARAM           RANGE_PARAM(SRV_RANGE_N, 0)
+#define SPLIT_PARAM            (CAMERA_PARAM + 1)
 
 /* The WHERE clause of a page query; true when it holds more than the scan and one count key
  * (a path part, a camera, a range, or two of flags and format), so the total needs COUNT(*).
@@ -565,7 +592,7 @@ static const char *const range_sql[SRV_RANGE_N] = {
  * the COUNT keeps the range index. */
 static bool image_where(const struct srv_image_query *q, int mask, bool page, struct ie_buf *where)
 {
-    bool more = (q->q && *q->q) || (q->camera && *q->camera);
+    bool more = (q->q && *q->q) || (q->camera && *q->camera) || (q->split && *q->split);
     ie_buf_adds(where, "scan_id = ?1");
     if (mask)
         ie_buf_addf(where, " AND (flags & %d) = %d", mask, mask);
@@ -581,14 +608,10 @@ static bool image_where(const struct srv_image_query *q, int mask, bool page, st
             ie_buf_addf(where, " AND %s%s <= ?%d", plus, range_sql[i], RANGE_PARAM(i, 1));
         more = more || q->has_min[i] || q->has_max[i];
     }
-    /* The camera lives in the record only: read for the rows the other filters leave. */
     if (q->camera && *q->camera)
-        ie_buf_addf(where,
-                    " AND EXISTS (SELECT 1 FROM image_records r WHERE r.rowid_ref = images.rowid "
-                    "AND json_valid(r.record_json) AND instr(lower(coalesce(json_extract("
-                    "r.record_json, '$.camera_make'), '') || ' ' || coalesce(json_extract("
-                    "r.record_json, '$.camera_model'), '')), lower(?%d)) > 0)",
-                    CAMERA_PARAM);
+        ie_buf_addf(where, " AND instr(lower(camera), lower(?%d)) > 0", CAMERA_PARAM);
+    if (q->split && *q->split)
+        ie_buf_addf(where, " AND split = ?%d", SPLIT_PARAM);
     int n_flags = 0;
     for (int m = mask; m; m &= m - 1)
         n_flags++;
@@ -610,6 +633,28 @@ static void bind_filters(sqlite3_stmt *st, const char *scan_id, const struct srv
     }
     if (q->camera && *q->camera)
         sqlite3_bind_text(st, CAMERA_PARAM, q->camera, -1, SQLITE_STATIC);
+    if (q->split && *q->split)
+        sqlite3_bind_text(st, SPLIT_PARAM, q->split, -1, SQLITE_STATIC);
+}
+
+/* Appends ,"splits":{name: images} from the scan's counts, so a client shows a split choice
+ * only for a scan that has splits. */
+static void append_splits(sqlite3 *db, const char *scan_id, struct ie_buf *b)
+{
+    sqlite3_stmt *st = NULL;
+    struct ie_err err = {0};
+    ie_buf_adds(b, ",\"splits\":{");
+    if (srv_db_prepare_cached(db,
+                              "SELECT substr(key, 7), n FROM scan_counts WHERE scan_id = ?1 AND "
+                              "key >= 'split:' AND key < 'split;' ORDER BY key",
+                              &st, &err) == 0) {
+        sqlite3_bind_text(st, 1, scan_id, -1, SQLITE_STATIC);
+        for (int i = 0; sqlite3_step(st) == SQLITE_ROW; i++)
+            ie_buf_addf(b, "%s\"%s\":%lld", i ? "," : "", (const char *)sqlite3_column_text(st, 0),
+                        (long long)sqlite3_column_int64(st, 1));
+    }
+    srv_db_done(st);
+    ie_buf_addc(b, '}');
 }
 
 static const char *sort_column(const char *field)
@@ -744,9 +789,11 @@ int srv_store_query_images(sqlite3 *db, const char *scan_id, const struct srv_im
     }
     ie_buf_addf(&b, "],\"total\":%lld,\"next_cursor\":", (long long)total);
     if (q->cursor + n < total)
-        ie_buf_addf(&b, "\"%lld\"}", (long long)(q->cursor + n));
+        ie_buf_addf(&b, "\"%lld\"", (long long)(q->cursor + n));
     else
-        ie_buf_adds(&b, "null}");
+        ie_buf_adds(&b, "null");
+    append_splits(db, scan_id, &b);
+    ie_buf_addc(&b, '}');
     *out_len = b.len;
     *out = ie_buf_detach(&b);
 out:

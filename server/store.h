@@ -77,13 +77,16 @@ int srv_store_import_manifest(sqlite3 *db, const char *scan_id, const char *mani
                               struct srv_index_stats *stats, struct ie_err *err);
 
 /* Shared by the two indexers (store.c, store_import.c). */
+/* images.camera from the EXIF make (?14) and model (?15), as the camera filter matches it. */
+#define SRV_STORE_CAMERA_SQL "coalesce(?14, '') || ' ' || coalesce(?15, '')"
 #define SRV_STORE_INSERT_IMAGE                                                                     \
     "INSERT INTO images (scan_id, id, path, filename, format, width, height, file_size_bytes, "    \
-    "mean_brightness, blur_score, border_delta, flags, phash) "                                    \
-    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)"
+    "mean_brightness, blur_score, border_delta, flags, phash, camera, split) "                     \
+    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, " SRV_STORE_CAMERA_SQL ", "   \
+    "path_split(?3, (SELECT root FROM scans WHERE id = ?1)))"
 #define SRV_STORE_INSERT_RECORD                                                                    \
     "INSERT INTO image_records (rowid_ref, id, record_json, utf8) VALUES (?, ?, ?, 1)"
-/* Binds ?1..?13 of SRV_STORE_INSERT_IMAGE (or a statement numbered alike) for record r. */
+/* Binds ?1..?15 of SRV_STORE_INSERT_IMAGE (or a statement numbered alike) for record r. */
 void srv_store_bind_image(sqlite3_stmt *st, const char *scan_id, int64_t id,
                           const struct ie_record *r, const char *phash_hex, bool duplicate);
 /* A record's JSON made valid UTF-8 (a manifest written elsewhere may hold any bytes), so the
@@ -119,6 +122,7 @@ struct srv_image_query {
     const char *q;      /* substring of the path */
     const char *format; /* exact format */
     const char *camera; /* substring of EXIF "make model", any case */
+    const char *split;  /* train, val, valid, validation or test: the image's split folder */
     const char *sort;   /* [-]field; filename and path sort naturally (img2 before img10) */
     bool has_min[SRV_RANGE_N], has_max[SRV_RANGE_N];
     double min[SRV_RANGE_N], max[SRV_RANGE_N]; /* inclusive; records without the value fail */
@@ -126,7 +130,8 @@ struct srv_image_query {
     int64_t cursor; /* offset */
 };
 /* A page of records as JSON text (malloc'd): {"images": [...], "total": n,
- * "next_cursor": "..."|null}. IE_EINVAL for an unknown flag or sort field. */
+ * "next_cursor": "..."|null, "splits": {name: images}} (splits: the scan's, {} when none).
+ * IE_EINVAL for an unknown flag or sort field. */
 int srv_store_query_images(sqlite3 *db, const char *scan_id, const struct srv_image_query *q,
                            char **out, size_t *out_len, struct ie_err *err);
 /* The image id of the record with this path in the scan (images_by_path), or IE_ENOENT. */

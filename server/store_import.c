@@ -22,8 +22,8 @@
 #define UPDATE_IMAGE                                                                               \
     "UPDATE images SET filename = ?4, format = ?5, width = ?6, height = ?7, file_size_bytes = "    \
     "?8, "                                                                                         \
-    "mean_brightness = ?9, blur_score = ?10, border_delta = ?11, flags = ?12, phash = ?13 "        \
-    "WHERE rowid = ?14"
+    "mean_brightness = ?9, blur_score = ?10, border_delta = ?11, flags = ?12, phash = ?13, "       \
+    "camera = " SRV_STORE_CAMERA_SQL " WHERE rowid = ?16"
 #define UPDATE_RECORD "UPDATE image_records SET record_json = ?1 WHERE rowid_ref = ?2"
 #define FIND_PATH     "SELECT rowid, id, flags FROM images WHERE scan_id = ?1 AND path = ?2"
 /* Exact-phash duplicates (imgeda's definition) are marked for the duplicate filter: as rows come,
@@ -207,7 +207,7 @@ static int add_record(struct importer *im, const struct ie_record *r, char *json
     sqlite3_stmt *rec = im->st[replace ? ST_UPD_RECORD : ST_INS_RECORD];
     srv_store_bind_image(img, im->scan_id, replace ? row[1] : im->next_id, r, phash, dup);
     if (replace)
-        sqlite3_bind_int64(img, 14, row[0]);
+        sqlite3_bind_int64(img, 16, row[0]);
     if ((rc = step_done(im, img, err)) < 0)
         goto out;
     int64_t rowid = replace ? row[0] : sqlite3_last_insert_rowid(im->db);

@@ -4,7 +4,8 @@
 # next five dark noise, one with a long name and one box on img3.png), starts imgedad and runs
 # tests/e2e/dashboard_browse.mjs: natural sort, page size and jump, an image opened by its URL,
 # ←/→ across a page boundary, open original and copy path, grid mode with its size slider, names
-# ending in sight and boxes on tiles, several flags and a range at once.
+# ending in sight and boxes on tiles, several flags and a range at once, and the split choice of a
+# second folder with train/ and val/.
 source "$(dirname "$0")/lib.sh"
 source "$HERE/daemon_lib.sh"
 
@@ -37,6 +38,11 @@ noise(64, 48, 60, 200).save(os.path.join(root, "images",
     "a_very_long_descriptive_file_name_from_the_camera_roll_export_final_v2_0042.png"))
 open(os.path.join(root, "classes.txt"), "w").write("cat\n")
 open(os.path.join(root, "labels", "img3.txt"), "w").write("0 0.5 0.5 0.5 0.5\n")
+splits = os.path.join(os.path.dirname(root), "splits")
+for n in range(1, 6):
+    d = os.path.join(splits, "train" if n <= 3 else "val")
+    os.makedirs(d, exist_ok=True)
+    noise(40, 30, 60, 200).save(os.path.join(d, f"s{n}.png"))
 PY
 start_daemon "$WORK/var"
 run_e2e dashboard_browse.mjs

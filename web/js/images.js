@@ -1,5 +1,6 @@
 // Images tab: every record of a scan, as a table or a grid of tiles (size slider, boxes on
-// request), filtered by path, several flags at once, format, camera and ranges (blur,
+// request), filtered by path, several flags at once, format, camera, split (a select shown
+// only when the scan has split folders) and ranges (blur,
 // brightness, width, height, aspect, bytes), sorted by a column (names naturally: img2 before
 // img10) and paged by the API with a page size and a jump to a page. A row or tile opens the
 // image detail (drawer.js) with ←/→ stepping through this list across page boundaries. All
@@ -21,7 +22,7 @@ const FLAG_CHOICES = [['corrupt', 'corrupt'], ['dark', 'dark'], ['overexposed', 
 // The API's range filters (min_<key>, max_<key>) with the step their inputs take.
 const RANGES = [['width', 'Width (px)', 1], ['height', 'Height (px)', 1], ['aspect', 'Aspect (w / h)', 0.01], ['bytes', 'File size (bytes)', 1], ['brightness', 'Brightness (0–255)', 0.1], ['blur', 'Blur score', 0.1]];
 const RANGE_KEYS = RANGES.flatMap(([k]) => [`min_${k}`, `max_${k}`]);
-const FILTER_KEYS = ['q', 'flag', 'format', 'camera', ...RANGE_KEYS];
+const FILTER_KEYS = ['q', 'flag', 'format', 'camera', 'split', ...RANGE_KEYS];
 const COLS = [
   ['filename', 'File', 'filename'], ['format', 'Format', 'format'], ['width', 'Size (px)', 'width'], ['file_size_bytes', 'Bytes', 'file_size_bytes'],
   ['mean_brightness', 'Brightness', 'mean_brightness'], ['blur_score', 'Blur', 'blur_score'], ['delta', 'Border Δ', 'delta'],
@@ -113,10 +114,27 @@ function toolbar(s, v, go) {
     h('div', { class: 'field search' }, h('label', { class: 'small' }, 'Path contains'), search),
     h('div', { class: 'field' }, h('label', { class: 'small' }, 'Format'), fmtSel),
     h('div', { class: 'field' }, h('label', { class: 'small' }, 'Camera'), camera),
+    h('div', { class: 'field', 'data-split-field': '', hidden: !v.f.split }, h('label', { class: 'small' }, 'Split'), splitSelect(v, go, v.f.split ? { [v.f.split]: 0 } : {})),
     h('div', { class: 'field view-field' }, h('span', { class: 'small' }, 'View'), h('div', { class: 'row', role: 'group', 'aria-label': 'View' }, viewBtn('table', 'Table'), viewBtn('grid', 'Grid'))),
     grid ? h('div', { class: 'field' }, h('label', { class: 'small' }, 'Tile size'), slider) : null,
     grid ? h('label', { class: 'chk small boxes-chk' }, h('input', { type: 'checkbox', checked: v.boxes, 'data-tiles-boxes': '', onchange: (e) => go({ boxes: e.target.checked ? '1' : '' }) }), ' Boxes') : null);
   return [bar, h('div', { class: 'toolbar filters2' }, flagBoxes(v, go), rangePanel(v, go))];
+}
+
+// The split choice, from the splits the page answer lists with their image counts.
+function splitSelect(v, go, splits) {
+  const names = Object.keys(splits);
+  return h('select', { 'aria-label': 'Split', 'data-filter': 'split', onchange: (e) => go({ split: e.target.value, cursor: '' }) },
+    h('option', { value: '' }, 'any'), names.map((n) => h('option', { value: n, selected: n === v.f.split }, splits[n] ? `${n} (${fmtInt(splits[n])})` : n)));
+}
+
+// Shows the split field once the API said which splits the scan has (none: it stays hidden).
+function showSplits(body, v, go, splits) {
+  const field = body.querySelector('[data-split-field]');
+  if (!field || !splits) return;
+  if (v.f.split && !(v.f.split in splits)) splits = { ...splits, [v.f.split]: 0 };
+  field.hidden = !Object.keys(splits).length;
+  field.replaceChild(splitSelect(v, go, splits), field.querySelector('select'));
 }
 
 // Prev/next, "Page n of m" with a jump, and the page size.
@@ -215,6 +233,7 @@ export async function imagesTab(s, body, params, isCurrent, goTab) {
     return;
   }
   if (!isCurrent()) return;
+  showSplits(body, v, go, data.splits);
   const cleared = Object.fromEntries(FILTER_KEYS.map((k) => [k, '']));
   if (!data.images.length) {
     clear(out, h('div', { class: 'panel' }, emptyState('No images match', 'Change or clear the filters above.', h('div', null, h('button', { class: 'btn small', type: 'button', onclick: () => go({ ...cleared, cursor: '' }) }, 'Clear filters')))));

@@ -157,6 +157,12 @@ int ie_annot_detect(const char *root, enum ie_annot_format *out, struct ie_err *
 int ie_annot_analyze(const char *root, const struct ie_annot_options *o, struct ie_annot_result *r,
                      struct ie_err *err);
 
+/* The split of an image: the first folder of rel (a path relative to the dataset root) named
+ * train, val, valid, validation or test, any case, written lower-cased into out; "" when none.
+ * These are the folders ie_annot_analyze takes for splits (and the leakage check's split names
+ * come from them). Returns out. */
+const char *ie_annot_path_split(const char *rel, char *out, size_t outsz);
+
 /* One box of an image, for drawing: its class name and the box in the image's normalised
  * coordinates (left, top, width, height, 0..1 inside the image), with the label file's line. */
 struct ie_annot_box {
