@@ -139,11 +139,18 @@ function distanceText(n) {
   return n === 0 ? 'same perceptual hash (0 bits)' : `phash distance ${n} bit${n === 1 ? '' : 's'}`;
 }
 
+// A path as its folder and its file name, the name kept whole on a line of its own when the
+// column is too narrow for both (a path broken anywhere split names as "edit.p / ng").
+function pathParts(p) {
+  const i = p.lastIndexOf('/') + 1;
+  return [h('span', { class: 'cmp-dir' }, p.slice(0, i)), h('span', { class: 'cmp-name' }, p.slice(i))];
+}
+
 // A pair of thumbnails, old then new, each with its path.
 function pairView(oldScan, oldImg, oldPath, newScan, newImg, newPath) {
   const side = (scan, img, p, label) => h('figure', { class: 'cmp-side', 'data-side': label },
     h('div', { class: 'cmp-img' }, img ? thumb(scan, img, 256, basename(p)) : h('div', { class: 'ph', 'data-replaced': '' }, 'replaced in place: the old pixels are not kept')),
-    h('figcaption', null, h('span', { class: 'muted small' }, `${label} `), h('span', { class: 'mono small cmp-path', title: p }, p)));
+    h('figcaption', null, h('span', { class: 'muted small' }, `${label} `), h('span', { class: 'mono small cmp-path', title: p }, ...pathParts(p))));
   return h('div', { class: 'cmp-pair' }, side(oldScan, oldImg, oldPath, 'old'), h('div', { class: 'cmp-arrow', 'aria-hidden': 'true' }, '→'), side(newScan, newImg, newPath, 'new'));
 }
 
