@@ -89,3 +89,12 @@ run_e2e() {
   [ "$rc" = 0 ] || { cat "$WORK/daemon.err" >&2; fail "tests/e2e/$script exited $rc (screenshots in ${ARTIFACTS:-tests/artifacts/dashboard})"; }
   ok "tests/e2e/$script passed"
 }
+
+# need_browser: fails with the command to run when Chromium or playwright-core is missing; sets E2E
+# (the e2e scripts' folder) for the browser tests.
+need_browser() {
+  E2E="$SRC/tests/e2e"
+  [ -x "${CHROMIUM:-/usr/bin/chromium}" ] || fail "no Chromium: install it with 'sudo scripts/deps.sh test'"
+  [ -f "$E2E/node_modules/playwright-core/package.json" ] \
+    || fail "tests/e2e/node_modules is missing: run 'npm ci --prefix tests/e2e --no-audit --no-fund'"
+}

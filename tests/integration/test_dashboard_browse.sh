@@ -9,10 +9,7 @@
 source "$(dirname "$0")/lib.sh"
 source "$HERE/daemon_lib.sh"
 
-E2E="$SRC/tests/e2e"
-[ -x "${CHROMIUM:-/usr/bin/chromium}" ] || fail "no Chromium: install it with 'sudo scripts/deps.sh test'"
-[ -f "$E2E/node_modules/playwright-core/package.json" ] \
-  || fail "tests/e2e/node_modules is missing: run 'npm ci --prefix tests/e2e --no-audit --no-fund'"
+need_browser
 
 "$PYTHON" - "$WORK/browse" <<'PY'
 import os, random, sys
