@@ -422,7 +422,7 @@ Test(duplicates, corrupt_records_are_never_grouped_by_phash)
     struct recs rs = {0};
     struct ie_hash256 h = {{5, 6, 7, 8}};
     for (int i = 0; i < 4; i++) {
-        char p[16];
+        char p[32];
         snprintf(p, sizeof(p), "c%d.jpg", i);
         struct ie_record *r = add_rec(&rs, p, &h);
         r->is_corrupt = true;

@@ -588,7 +588,7 @@ Test(store, lists_page_newest_first_with_a_status_filter)
 {
     struct ie_err err = {0};
     cJSON *page = NULL;
-    char id[8];
+    char id[16];
     for (int i = 0; i < 5; i++) {
         snprintf(id, sizeof(id), "s%d", i);
         insert(id, "/r", i % 2 ? "succeeded" : "queued");
