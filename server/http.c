@@ -43,7 +43,7 @@ struct srv_http {
     long long budget;      /* bytes of bodies that may be held at once */
     atomic_llong buffered; /* bytes of bodies reserved now */
     atomic_ullong requests, errors;
-    atomic_int answering; /* requests whose handler ran and whose reply is not yet complete */
+    atomic_int answering; /* requests whose handler runs or whose reply is not yet complete */
 };
 
 /* One request's state between MHD's calls. */
@@ -397,6 +397,15 @@ static enum MHD_Result answer(struct srv_http *h, struct srv_req *r, struct conn
     return rc;
 }
 
+/* Counts cs in srv_http.answering once, until on_completed. */
+static void mark_answering(struct srv_http *h, struct conn_state *cs)
+{
+    if (cs->answering)
+        return;
+    atomic_fetch_add(&h->answering, 1);
+    cs->answering = true;
+}
+
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
                                   const char *method, const char *version, const char *upload_data,
                                   size_t *upload_data_size, void **con_cls)
@@ -420,12 +429,15 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         return MHD_YES;
     } else {
         srv_http_guard_mark(conn, SRV_HTTP_REPLY);
+        /* Counted before the handler runs: a handler the shutdown itself wakes (a CI gate
+         * waiting on a scan answers 503 shutting_down) queues its reply only after the stop
+         * has begun to wait, and counted after it the stop would not see it coming. */
+        mark_answering(h, cs);
         rc = answer(h, &r, cs);
     }
     atomic_fetch_add(&h->requests, 1);
     /* A reply is queued: the stop lets it complete (srv_http.answering). */
-    atomic_fetch_add(&h->answering, 1);
-    cs->answering = true;
+    mark_answering(h, cs);
     if (r.status >= 400)
         atomic_fetch_add(&h->errors, 1);
     return rc;
@@ -516,9 +528,9 @@ void srv_http_stop(struct srv_http *h)
 {
     if (!h)
         return;
-    /* MHD_stop_daemon shuts every socket down, replies half sent included: the replies of
-     * requests the shutdown has just answered (a gate's 503, an event stream's end) get up to
-     * 2 s to go out first. */
+    /* MHD_stop_daemon shuts every socket down, replies half sent included: handlers still
+     * running and the replies of requests the shutdown has just answered (a gate's 503, an
+     * event stream's end) get up to 2 s to go out first. */
     for (int i = 0; i < 200 && atomic_load(&h->answering) > 0; i++) {
         struct timespec ts = {0, 10 * 1000 * 1000};
         nanosleep(&ts, NULL);
