@@ -11,3 +11,11 @@ CREATE TABLE image_classes (
     image_id INTEGER NOT NULL, -- images.id
     PRIMARY KEY (scan_id, class, image_id)
 ) WITHOUT ROWID;
+
+-- Migration 0006 filled images.split for the rows stored before it, but not their counts: a scan
+-- stored before it listed no splits ("splits": {}), so the dashboard offered no split choice for
+-- it although split= found its images. They are counted here as srv_store_write_counts counts
+-- them (a scan indexed since then already has the same rows).
+INSERT OR REPLACE INTO scan_counts (scan_id, key, n)
+    SELECT scan_id, 'split:' || split, COUNT(*) FROM images WHERE split IS NOT NULL
+    GROUP BY scan_id, split;
