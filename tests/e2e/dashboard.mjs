@@ -207,6 +207,8 @@ await run(async () => {
   // ---- Image table: filter to corrupt, sort, detail panel ----
   await openTab(page, 'images');
   assertEqual(await page.$$eval('[data-table="images"] tbody tr', (x) => x.length), sum.total_images, 'the table lists every image');
+  assertEqual(Object.keys((await apiGet(page, `/scans/${v1}/images?limit=1`)).classes), [], 'the sample folder has no annotation classes');
+  assertEqual(await page.isVisible('[data-class-field]'), false, 'a scan without classes shows no class choice');
   await page.check('[data-flag-box="corrupt"]'); // flags are checkboxes (several at once)
   await page.waitForFunction((n) => document.querySelectorAll('[data-table="images"] tbody tr').length === n, sum.corrupt_count);
   assertContains(await page.textContent('[data-table="images"] tbody'), 'broken.jpg', 'filtered to corrupt, the table shows broken.jpg');
