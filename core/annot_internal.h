@@ -94,6 +94,8 @@ struct ie_annot_state {
     /* scratch */
     size_t *scratch;
     size_t scratch_cap;
+    const char **scratch_names; /* the class names handed to opt.on_image */
+    size_t scratch_names_cap;
 };
 
 /* data.yaml's split folders (annot_yolo.c). */

@@ -229,6 +229,15 @@ static void report_duplicates(struct ie_annot_result *r, const char *file, struc
 /* Feeds one image: its split (index from ie__annot_split_intern) and its boxes (or, with labels,
  * its image-level class labels). file names the annotation file for duplicate reports; image names
  * the image in the orphan list when it has no annotations (NULL: not listed). */
+/* Hands the image's distinct classes (st->scratch[0..nd), class indexes) to opt.on_image. */
+static void report_image(struct ie_annot_state *st, const char *image, size_t nd)
+{
+    ie_grow((void **)&st->scratch_names, &st->scratch_names_cap, nd, sizeof(*st->scratch_names));
+    for (size_t i = 0; i < nd; i++)
+        st->scratch_names[i] = st->class_names[st->scratch[i]];
+    st->opt.on_image(st->opt.on_image_ctx, image, st->scratch_names, nd);
+}
+
 void ie__annot_acc_image(struct ie_annot_result *r, struct ie_annot_state *st, size_t split,
                          struct boxvec *bv, bool labels, const char *file, const char *image)
 {
@@ -285,6 +294,8 @@ void ie__annot_acc_image(struct ie_annot_result *r, struct ie_annot_state *st, s
             st->scratch[nd++] = st->scratch[i];
     for (size_t i = 0; i < nd; i++)
         st->class_images[st->scratch[i]]++;
+    if (st->opt.on_image && nd && image)
+        report_image(st, image, nd);
     if (nd > MAX_CLASSES_PER_IMAGE_PAIRS) {
         if (!st->pairs_wide_noted)
             ie__annot_add_note(r, "images with more than %d classes are left out of co-occurrence",

@@ -251,6 +251,7 @@ static void state_free(struct ie_annot_state *st)
     free(st->pairs);
     free(st->yolo_cls);
     free(st->scratch);
+    free(st->scratch_names);
     free(st);
 }
 

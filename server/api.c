@@ -43,7 +43,7 @@ static const struct route routes[] = {
      srv_h_summary},
     {"GET", "/api/v1/scans/{id}/images",
      "Records, filtered, sorted, paged "
-     "(?flag=a,b&q=&format=&camera=&split=&min_/max_blur|brightness|"
+     "(?flag=a,b&q=&format=&camera=&split=&class=&min_/max_blur|brightness|"
      "width|height|aspect|bytes=&sort=&limit=&cursor=)",
      srv_h_images},
     {"GET", "/api/v1/scans/{id}/images/{image_id}", "One record", srv_h_image},

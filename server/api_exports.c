@@ -13,6 +13,7 @@
 #include "imgeda/manifest.h"
 #include "imgeda/util.h"
 #include "jobs.h"
+#include "log.h"
 
 enum MHD_Result srv_h_manifest_get(struct srv_req *r)
 {
@@ -41,6 +42,11 @@ static enum MHD_Result import_done(struct srv_req *r, sqlite3 *db, const char *i
     srv_store_set_progress(db, id, &p, NULL);
     if (st->input_dir)
         srv_store_set_root(db, id, st->input_dir, NULL);
+    /* The classes come from the annotation files under the header's root, when that is a folder
+     * this daemon may read; otherwise the import has none. */
+    if (st->input_dir && srv_api_path_allowed(r->ctx->cfg, st->input_dir) &&
+        srv_store_index_classes(db, id, st->input_dir, &ignored) < 0)
+        srv_log(SRV_LOG_INFO, "import %s: no image classes: %s", id, ignored.msg);
     srv_store_set_status(db, id, "succeeded", NULL, NULL);
     /* The warm-up caches what a dashboard opens the scan with, reading the manifest on the
      * thread pool; the reply does not wait for it. */

@@ -69,6 +69,7 @@ enum MHD_Result srv_h_images(struct srv_req *r)
                                 .format = srv_query(r, "format"),
                                 .camera = srv_query(r, "camera"),
                                 .split = srv_query(r, "split"),
+                                .cls = srv_query(r, "class"),
                                 .sort = srv_query(r, "sort"),
                                 .limit = (int)limit,
                                 .cursor = cursor};

@@ -299,6 +299,10 @@ static void index_work_cb(uv_work_t *w)
     iw->rc = srv_db_open(iw->j->db_path, &db, &iw->err);
     if (iw->rc == 0)
         iw->rc = srv_store_index_manifest(db, r->id, r->manifest_path, NULL, &iw->m, &iw->err);
+    /* Without its classes the scan is still whole: the class filter then offers none. */
+    struct ie_err cerr = {0};
+    if (iw->rc == 0 && srv_store_index_classes(db, r->id, r->root, &cerr) < 0)
+        srv_log(SRV_LOG_WARN, "jobs: scan %s: no image classes: %s", r->id, cerr.msg);
     srv_db_close(db);
 }
 

@@ -353,6 +353,8 @@ int srv_store_write_counts(sqlite3 *db, const char *scan_id, struct ie_err *err)
         "images WHERE scan_id = ?1 GROUP BY COALESCE(format, '')",
         "INSERT INTO scan_counts SELECT ?1, 'split:' || split, COUNT(*) FROM images "
         "WHERE scan_id = ?1 AND split IS NOT NULL GROUP BY split",
+        "INSERT INTO scan_counts SELECT ?1, 'class:' || class, COUNT(*) FROM image_classes "
+        "WHERE scan_id = ?1 GROUP BY class",
     };
     for (size_t i = 0; i < IE_ARRAY_LEN(sql); i++) {
         sqlite3_stmt *st;
@@ -579,27 +581,32 @@ static const char *const range_sql[SRV_RANGE_N] = {
     "file_size_bytes"};
 
 /* Parameters: ?1 scan, ?2 path part, ?3 format, ?4 limit, ?5 offset, ?6 counts key, ?7.. the
- * range bounds (min then max of each range), then the camera and the split. */
+ * range bounds (min then max of each range), then the camera, the split and the class. */
 #define RANGE_PARAM(i, is_max) (7 + 2 * (i) + (is_max))
 #define CAMERA_PARAM           RANGE_PARAM(SRV_RANGE_N, 0)
 #define SPLIT_PARAM            (CAMERA_PARAM + 1)
+#define CLASS_PARAM            (CAMERA_PARAM + 2)
 
 /* The WHERE clause of a page query; true when it holds more than the scan and one count key
- * (a path part, a camera, a range, or two of flags and format), so the total needs COUNT(*).
+ * (a path part, a camera, a split, a class, a range, or two of flags and format), so the total
+ * needs COUNT(*).
  * For the page itself (page true) the ranges are written +column: SQLite then walks the sort
  * column's index and stops at the page's end, where it would otherwise take every row of the
  * range from the range's index and sort them all (1 s at 10^5 for a range most rows are in);
- * the COUNT keeps the range index. */
+ * the COUNT keeps the range index. A class is looked up by its own key, and the format and
+ * split, which can hold most of the scan, are then written +column so that SQLite does not walk
+ * their index instead (class and split train at 10^5 records: 0.3 s to count, 0.03 s). */
 static bool image_where(const struct srv_image_query *q, int mask, bool page, struct ie_buf *where)
 {
-    bool more = (q->q && *q->q) || (q->camera && *q->camera) || (q->split && *q->split);
+    bool cls = q->cls && *q->cls;
+    bool more = (q->q && *q->q) || (q->camera && *q->camera) || (q->split && *q->split) || cls;
     ie_buf_adds(where, "scan_id = ?1");
     if (mask)
         ie_buf_addf(where, " AND (flags & %d) = %d", mask, mask);
     if (q->q && *q->q)
         ie_buf_adds(where, " AND instr(path, ?2) > 0");
     if (q->format && *q->format)
-        ie_buf_adds(where, " AND format = ?3");
+        ie_buf_addf(where, " AND %sformat = ?3", cls ? "+" : "");
     for (int i = 0; i < SRV_RANGE_N; i++) {
         const char *plus = page && i != SRV_RANGE_ASPECT ? "+" : "";
         if (q->has_min[i])
@@ -611,7 +618,13 @@ static bool image_where(const struct srv_image_query *q, int mask, bool page, st
     if (q->camera && *q->camera)
         ie_buf_addf(where, " AND instr(lower(camera), lower(?%d)) > 0", CAMERA_PARAM);
     if (q->split && *q->split)
-        ie_buf_addf(where, " AND split = ?%d", SPLIT_PARAM);
+        ie_buf_addf(where, " AND %ssplit = ?%d", cls ? "+" : "", SPLIT_PARAM);
+    /* The class's images come from image_classes' key (scan_id, class, image_id). */
+    if (cls)
+        ie_buf_addf(where,
+                    " AND id IN (SELECT image_id FROM image_classes WHERE scan_id = ?1 AND "
+                    "class = ?%d)",
+                    CLASS_PARAM);
     int n_flags = 0;
     for (int m = mask; m; m &= m - 1)
         n_flags++;
@@ -635,26 +648,38 @@ static void bind_filters(sqlite3_stmt *st, const char *scan_id, const struct srv
         sqlite3_bind_text(st, CAMERA_PARAM, q->camera, -1, SQLITE_STATIC);
     if (q->split && *q->split)
         sqlite3_bind_text(st, SPLIT_PARAM, q->split, -1, SQLITE_STATIC);
+    if (q->cls && *q->cls)
+        sqlite3_bind_text(st, CLASS_PARAM, q->cls, -1, SQLITE_STATIC);
 }
 
-/* Appends ,"splits":{name: images} from the scan's counts, so a client shows a split choice
- * only for a scan that has splits. */
-static void append_splits(sqlite3 *db, const char *scan_id, struct ie_buf *b)
+/* Appends ,"<member>":{name: images} from the scan's counts keyed "<what>:<name>" (split,
+ * class), so a client shows a choice only for a scan that has some. Names are JSON-escaped:
+ * class names come from the dataset's files. */
+static void append_counts(sqlite3 *db, const char *scan_id, const char *what, const char *member,
+                          struct ie_buf *b)
 {
     sqlite3_stmt *st = NULL;
     struct ie_err err = {0};
-    ie_buf_adds(b, ",\"splits\":{");
+    char lo[16], hi[16];
+    snprintf(lo, sizeof(lo), "%s:", what);
+    snprintf(hi, sizeof(hi), "%s;", what); /* ';' follows ':': the end of the prefix's keys */
+    cJSON *o = cJSON_CreateObject();
     if (srv_db_prepare_cached(db,
-                              "SELECT substr(key, 7), n FROM scan_counts WHERE scan_id = ?1 AND "
-                              "key >= 'split:' AND key < 'split;' ORDER BY key",
+                              "SELECT substr(key, length(?2) + 1), n FROM scan_counts WHERE "
+                              "scan_id = ?1 AND key >= ?2 AND key < ?3 ORDER BY key",
                               &st, &err) == 0) {
         sqlite3_bind_text(st, 1, scan_id, -1, SQLITE_STATIC);
-        for (int i = 0; sqlite3_step(st) == SQLITE_ROW; i++)
-            ie_buf_addf(b, "%s\"%s\":%lld", i ? "," : "", (const char *)sqlite3_column_text(st, 0),
-                        (long long)sqlite3_column_int64(st, 1));
+        sqlite3_bind_text(st, 2, lo, -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 3, hi, -1, SQLITE_STATIC);
+        while (sqlite3_step(st) == SQLITE_ROW)
+            cJSON_AddNumberToObject(o, (const char *)sqlite3_column_text(st, 0),
+                                    (double)sqlite3_column_int64(st, 1));
     }
     srv_db_done(st);
-    ie_buf_addc(b, '}');
+    char *text = cJSON_PrintUnformatted(o);
+    ie_buf_addf(b, ",\"%s\":%s", member, text ? text : "{}");
+    free(text);
+    cJSON_Delete(o);
 }
 
 static const char *sort_column(const char *field)
@@ -792,7 +817,8 @@ int srv_store_query_images(sqlite3 *db, const char *scan_id, const struct srv_im
         ie_buf_addf(&b, "\"%lld\"", (long long)(q->cursor + n));
     else
         ie_buf_adds(&b, "null");
-    append_splits(db, scan_id, &b);
+    append_counts(db, scan_id, "split", "splits", &b);
+    append_counts(db, scan_id, "class", "classes", &b);
     ie_buf_addc(&b, '}');
     *out_len = b.len;
     *out = ie_buf_detach(&b);

@@ -99,6 +99,13 @@ char *srv_store_canonical_line(const char *text, size_t n);
 /* Precomputes the totals the image pages report, inside the indexing transaction. */
 int srv_store_write_counts(sqlite3 *db, const char *scan_id, struct ie_err *err);
 
+/* Replaces scan_id's image_classes rows (and its class:<name> counts) with the classes the
+ * annotation analysis of root gives its images (core's ie_annot_options.on_image). root NULL or a
+ * bucket: no classes. The records must be indexed first (rows are matched by path). Runs the
+ * analysis before opening its transaction. When the analysis fails (root unreadable), the old
+ * rows are still removed and its error is returned. */
+int srv_store_index_classes(sqlite3 *db, const char *scan_id, const char *root, struct ie_err *err);
+
 /* Sets a scan's root (imports learn it from the manifest header). */
 int srv_store_set_root(sqlite3 *db, const char *id, const char *root, struct ie_err *err);
 
@@ -123,6 +130,7 @@ struct srv_image_query {
     const char *format; /* exact format */
     const char *camera; /* substring of EXIF "make model", any case */
     const char *split;  /* train, val, valid, validation or test: the image's split folder */
+    const char *cls;    /* a class of the image (image_classes), exactly */
     const char *sort;   /* [-]field; filename and path sort naturally (img2 before img10) */
     bool has_min[SRV_RANGE_N], has_max[SRV_RANGE_N];
     double min[SRV_RANGE_N], max[SRV_RANGE_N]; /* inclusive; records without the value fail */
@@ -130,7 +138,8 @@ struct srv_image_query {
     int64_t cursor; /* offset */
 };
 /* A page of records as JSON text (malloc'd): {"images": [...], "total": n,
- * "next_cursor": "..."|null, "splits": {name: images}} (splits: the scan's, {} when none).
+ * "next_cursor": "..."|null, "splits": {name: images}, "classes": {name: images}} (the scan's
+ * splits and classes, {} when none).
  * IE_EINVAL for an unknown flag or sort field. */
 int srv_store_query_images(sqlite3 *db, const char *scan_id, const struct srv_image_query *q,
                            char **out, size_t *out_len, struct ie_err *err);

@@ -38,6 +38,9 @@ ie_integration_test(test_daemon_boxes)
 # Browsing the images: several flags, ranges, camera, natural sort, the original file.
 ie_integration_test(test_daemon_browse)
 ie_integration_test(test_daemon_browse_split)
+ie_integration_test(test_daemon_classes)
+# A database of the schema before 0006, upgraded: the camera and split backfills.
+ie_integration_test(test_daemon_migrate)
 ie_integration_test(test_daemon_crash)
 ie_integration_test(test_docker_sync)
 ie_integration_test(test_hostile)

@@ -87,6 +87,9 @@ await run(async () => {
   await page.click(`${form} summary`);
   assertEqual(await page.inputValue(`${form} input[name="dark_threshold"]`), '40', 'the form shows the dark threshold default (40)');
   assertEqual(await page.inputValue(`${form} input[name="blur_threshold"]`), '100', 'the form shows the blur threshold default (100)');
+  assertEqual(await page.$$eval(`${form} select[name="profile"] option`, (os) => os.map((o) => `${o.value}:${o.textContent}`)), ['compatible:Compatible', 'fast:Fast'], 'the form offers the two profiles');
+  assertEqual(await page.inputValue(`${form} select[name="profile"]`), 'compatible', 'the profile defaults to compatible');
+  assertContains(await page.textContent(`${form} [data-profile-hint]`), 'exact values', 'the profile\'s hint says what it means');
   await page.click(`${form} button[type="submit"]`);
   const row = page.locator('tr[data-scan-id]', { hasText: 'sample v1' });
   await row.waitFor();
@@ -94,6 +97,7 @@ await run(async () => {
   await page.waitForSelector('tr[data-status="succeeded"]:has-text("sample v1")', { timeout: 30_000 });
   pass('its status turns to succeeded live');
   const v1 = await row.getAttribute('data-scan-id');
+  assertEqual((await apiGet(page, `/scans/${v1}`)).options.profile, undefined, 'the default profile is left to the daemon (no option sent)');
   const sum = await apiGet(page, `/scans/${v1}/summary`);
   assertEqual((await row.locator('[data-col="images"]').textContent()).trim(), String(sum.total_images), 'the list shows the scan\'s image count');
   await look(page, '02-scans-list.png');
@@ -109,6 +113,8 @@ await run(async () => {
   await page.click(`${form} summary`); // the options were closed after the last scan
   await page.fill(`${form} input[name="workers"]`, '1');
   await page.fill(`${form} input[name="checkpoint_every"]`, '20');
+  await page.selectOption(`${form} select[name="profile"]`, 'fast');
+  assertContains(await page.textContent(`${form} [data-profile-hint]`), 'approximate', 'the fast profile\'s hint says its values are approximate');
   await page.click(`${form} button[type="submit"]`);
   const bigRow = page.locator('tr[data-scan-id]', { hasText: 'big' });
   await page.waitForSelector('tr[data-status="running"]:has-text("big") .progress-text:has-text("img/s")', { timeout: 30_000 });
@@ -128,6 +134,14 @@ await run(async () => {
   await page.waitForSelector('tr[data-status="succeeded"]:has-text("big")', { timeout: 60_000 });
   pass('Resume finishes it (status succeeded)');
   assertEqual((await bigRow.locator('[data-col="images"]').textContent()).trim().replace(/,/g, ''), '1000', 'the resumed scan counts all 1000 images');
+  const bigId = await bigRow.getAttribute('data-scan-id');
+  assertEqual((await apiGet(page, `/scans/${bigId}`)).options.profile, 'fast', 'the form sends the profile chosen as the API\'s "profile" option');
+  await page.goto(`${BASE_URL}/#/scan/${bigId}`);
+  await rendered(page, 'tab:overview');
+  assertEqual(await page.getAttribute('[data-page="scan"] [data-profile]', 'data-profile'), 'fast', 'the scan page shows the profile the scan ran with (fast)');
+  await look(page, '02c-scan-fast-profile.png');
+  await page.goto(`${BASE_URL}/#/scans`);
+  await rendered(page, 'scans');
   await bigRow.locator('button:has-text("Delete")').click(); // the confirm dialog is accepted
   await bigRow.waitFor({ state: 'detached' });
   const afterDelete = await apiGet(page, '/scans');
@@ -137,6 +151,7 @@ await run(async () => {
   await row.locator('a.scan-name').click();
   await rendered(page, 'tab:overview');
   const card = async (name) => (await page.textContent(`[data-card="${name}"] .value`)).trim().replace(/,/g, '');
+  assertContains(await page.textContent('[data-page="scan"] [data-profile="compatible"]'), 'compatible profile', 'the scan page shows the default profile (compatible)');
   assertEqual(await card('images'), String(sum.total_images), 'images card = summary.total_images');
   assertEqual(await card('corrupt'), String(sum.corrupt_count), 'corrupt card = summary.corrupt_count');
   assertEqual(await card('dark'), String(sum.dark_count), 'dark card = summary.dark_count');
@@ -192,6 +207,8 @@ await run(async () => {
   // ---- Image table: filter to corrupt, sort, detail panel ----
   await openTab(page, 'images');
   assertEqual(await page.$$eval('[data-table="images"] tbody tr', (x) => x.length), sum.total_images, 'the table lists every image');
+  assertEqual(Object.keys((await apiGet(page, `/scans/${v1}/images?limit=1`)).classes), [], 'the sample folder has no annotation classes');
+  assertEqual(await page.isVisible('[data-class-field]'), false, 'a scan without classes shows no class choice');
   await page.check('[data-flag-box="corrupt"]'); // flags are checkboxes (several at once)
   await page.waitForFunction((n) => document.querySelectorAll('[data-table="images"] tbody tr').length === n, sum.corrupt_count);
   assertContains(await page.textContent('[data-table="images"] tbody'), 'broken.jpg', 'filtered to corrupt, the table shows broken.jpg');

@@ -1,14 +1,14 @@
 // Browsing the images of a scan as a user does it (issue 12), run by
 // tests/integration/test_dashboard_browse.sh against a live imgedad. Environment: IMGEDA_URL,
 // IMGEDA_WORK (a YOLO folder of 31 images in $IMGEDA_WORK/browse, and $IMGEDA_WORK/splits with
-// train/s1..s3.png and val/s4..s5.png, made by the runner).
+// train/{cat/s1,cat/s2,dog/s3}.png and val/{cat/s4,dog/s5,bird/s6}.png, made by the runner).
 //
 // Natural sort of names (img2 before img10), page size and jump to a page, an image opened by
 // its URL (?image=ID, kept by a reload, dropped on close), ←/→ through the list across a page
 // boundary, "open original" and "copy path", the grid with its tile-size slider (kept in the URL
 // and localStorage), a long name showing its end, boxes on tiles on request, several flags and a
 // range at once, the split of a dataset with train/val folders (and no split choice without
-// them). Screenshots of each view at 1440 and 390 px.
+// them), the class of its images (class folders; the YOLO folder's one labelled image). Screenshots of each view at 1440 and 390 px.
 import path from 'node:path';
 import {
   BASE_URL, launch, newPage, screenshot, run, assert, assertEqual, assertContains, pass, rendered, scanOf, apiGet, checkNoOverflow,
@@ -158,22 +158,42 @@ await run(async () => {
   await waitInfo(page, '1–3 of 3');
   await screenshot(page, '63-browse-filters-1440.png', { fullPage: true });
   assertEqual(await page.isVisible('[data-split-field]'), false, 'a scan without split folders shows no split choice');
+  assertEqual(await page.$$eval('[data-filter="class"] option', (os) => os.map((o) => o.textContent)), ['any', 'cat (1)'], 'the YOLO folder\'s class choice: the class of its one labelled image');
 
   // ---- the split of a dataset with train/val folders ----
   const splitScan = await scanOf(page, path.join(WORK, 'splits'), 'splits');
   await page.goto(`${BASE_URL}/#/scan/${splitScan}/images?sort=filename`);
   await rendered(page, 'tab:images');
   await page.waitForSelector('[data-split-field]:not([hidden])');
-  assertEqual(await page.$$eval('[data-filter="split"] option', (os) => os.map((o) => o.textContent)), ['any', 'train (3)', 'val (2)'], 'the split choice lists the scan\'s splits with their counts');
+  assertEqual(await page.$$eval('[data-filter="split"] option', (os) => os.map((o) => o.textContent)), ['any', 'train (3)', 'val (3)'], 'the split choice lists the scan\'s splits with their counts');
   await page.selectOption('[data-filter="split"]', 'val');
-  await waitInfo(page, '1–2 of 2');
-  assertEqual(await rowNames(page), ['s4.png', 's5.png'], 'split val: the images under val/');
+  await waitInfo(page, '1–3 of 3');
+  assertEqual(await rowNames(page), ['s4.png', 's5.png', 's6.png'], 'split val: the images under val/');
   assertEqual((await hashParams(page)).split, 'val', 'the split is in the URL');
   await page.reload();
   await rendered(page, 'tab:images');
-  await waitInfo(page, '1–2 of 2');
+  await waitInfo(page, '1–3 of 3');
   assertEqual(await page.$eval('[data-filter="split"]', (e) => e.value), 'val', 'a reload keeps the split chosen');
   await screenshot(page, '67-browse-split-1440.png', { fullPage: true });
+
+  // ---- the class of an image (its class folder here) ----
+  await page.waitForSelector('[data-class-field]:not([hidden])');
+  assertEqual(await page.$$eval('[data-filter="class"] option', (os) => os.map((o) => o.textContent)), ['any', 'bird (1)', 'cat (3)', 'dog (2)'], 'the class choice lists the scan\'s classes with their counts');
+  await page.selectOption('[data-filter="class"]', 'cat');
+  await waitInfo(page, '1–1 of 1');
+  assertEqual(await rowNames(page), ['s4.png'], 'class cat AND split val: val/cat/ only');
+  await page.selectOption('[data-filter="split"]', '');
+  await waitInfo(page, '1–3 of 3');
+  assertEqual(await rowNames(page), ['s1.png', 's2.png', 's4.png'], 'class cat: the images of every cat/ folder, only those');
+  assertEqual((await hashParams(page)).class, 'cat', 'the class is in the URL');
+  await page.reload();
+  await rendered(page, 'tab:images');
+  await waitInfo(page, '1–3 of 3');
+  assertEqual(await page.$eval('[data-filter="class"]', (e) => e.value), 'cat', 'a reload keeps the class chosen');
+  await page.selectOption('[data-filter="class"]', 'dog');
+  await waitInfo(page, '1–2 of 2');
+  assertEqual(await rowNames(page), ['s3.png', 's5.png'], 'class dog: its two images');
+  await screenshot(page, '68-browse-class-1440.png', { fullPage: true });
 
   // ---- a phone ----
   const phone = await newPage(browser, { width: 390, height: 844 });

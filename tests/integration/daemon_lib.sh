@@ -46,6 +46,15 @@ json() {
   "$PYTHON" -c "import json,sys; d=json.load(open('$WORK/body')); print($1)"
 }
 
+# expect_names SID QUERY EXPECTED WHAT: the page GET images?limit=100&sort=filename&QUERY of scan
+# SID must be EXPECTED: its file names in order, " / " and the total.
+expect_names() {
+  expect_api 200 GET "/api/v1/scans/$1/images?limit=100&sort=filename&$2"
+  local got; got=$(json "' '.join(i['filename'] for i in d['images']) + ' / ' + str(d['total'])")
+  [ "$got" = "$3" ] || fail "$4 ($2): got '$got', expected '$3'"
+  ok "$4"
+}
+
 # wait_status ID STATUS [seconds]: polls until the scan reaches STATUS.
 wait_status() {
   local id=$1 want=$2 t=${3:-60} s=""

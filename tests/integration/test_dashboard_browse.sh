@@ -4,8 +4,8 @@
 # next five dark noise, one with a long name and one box on img3.png), starts imgedad and runs
 # tests/e2e/dashboard_browse.mjs: natural sort, page size and jump, an image opened by its URL,
 # ←/→ across a page boundary, open original and copy path, grid mode with its size slider, names
-# ending in sight and boxes on tiles, several flags and a range at once, and the split choice of a
-# second folder with train/ and val/.
+# ending in sight and boxes on tiles, several flags and a range at once, and the split and class
+# choices of a second folder with train/ and val/ holding class folders (cat/, dog/, bird/).
 source "$(dirname "$0")/lib.sh"
 source "$HERE/daemon_lib.sh"
 
@@ -36,8 +36,8 @@ noise(64, 48, 60, 200).save(os.path.join(root, "images",
 open(os.path.join(root, "classes.txt"), "w").write("cat\n")
 open(os.path.join(root, "labels", "img3.txt"), "w").write("0 0.5 0.5 0.5 0.5\n")
 splits = os.path.join(os.path.dirname(root), "splits")
-for n in range(1, 6):
-    d = os.path.join(splits, "train" if n <= 3 else "val")
+for n, cls in zip(range(1, 7), ("cat", "cat", "dog", "cat", "dog", "bird")):
+    d = os.path.join(splits, "train" if n <= 3 else "val", cls)
     os.makedirs(d, exist_ok=True)
     noise(40, 30, 60, 200).save(os.path.join(d, f"s{n}.png"))
 PY

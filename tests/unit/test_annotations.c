@@ -969,3 +969,80 @@ Test(annotations, huge_class_counts_in_data_yaml_are_refused)
     cr_expect_eq(r.n_classes, 1);
     ie_annot_result_release(&r);
 }
+
+/* ---- each image's classes (ie_annot_options.on_image) ---- */
+
+/* Collects "image: class,class" lines, one per on_image call, into a buffer. */
+static void collect_image(void *ctx, const char *image, const char *const *classes, size_t n)
+{
+    struct ie_buf *b = ctx;
+    ie_buf_addf(b, "%s:", image);
+    for (size_t i = 0; i < n; i++)
+        ie_buf_addf(b, "%s%s", i ? "," : " ", classes[i]);
+    ie_buf_addc(b, '\n');
+}
+
+/* Analyses root with the hook; returns the lines (malloc'd) and the number of calls. */
+static char *image_classes(const char *root, struct ie_annot_result *r, size_t *calls)
+{
+    struct ie_annot_options o;
+    struct ie_err err = {0};
+    struct ie_buf b;
+    ie_buf_init(&b);
+    ie_annot_options_init(&o);
+    o.on_image = collect_image;
+    o.on_image_ctx = &b;
+    ie_annot_result_init(r);
+    cr_assert_eq(ie_annot_analyze(root, &o, r, &err), 0, "%s: %s", root, err.msg);
+    char *lines = ie_buf_detach(&b);
+    *calls = 0;
+    for (const char *p = lines; (p = strchr(p, '\n')) != NULL; p++)
+        (*calls)++;
+    return lines;
+}
+
+Test(annotations, on_image_gives_each_annotated_images_classes)
+{
+    /* Every layout: one call per annotated image, never one for an image without annotations. */
+    const char *const names[] = {"yolo", "coco", "voc", "classification", "classification_root",
+                                 "flat"};
+    for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+        struct ie_annot_result r;
+        size_t calls;
+        char *root = fixture(names[i]);
+        char *lines = image_classes(root, &r, &calls);
+        cr_expect_eq(calls, r.annotated_images, "%s: %zu calls, %zu annotated images\n%s", names[i],
+                     calls, r.annotated_images, lines);
+        free(lines);
+        free(root);
+        ie_annot_result_release(&r);
+    }
+    /* Class folders: the class is the folder below the split; train/loose.png has none. */
+    struct ie_annot_result r;
+    size_t calls;
+    char *root = fixture("classification");
+    char *lines = image_classes(root, &r, &calls);
+    cr_expect_str_eq(lines, "train/cat/1.png: cat\ntrain/cat/2.png: cat\ntrain/dog/3.png: dog\n"
+                            "val/cat/4.png: cat\nval/dog/5.png: dog\n");
+    free(lines);
+    free(root);
+    ie_annot_result_release(&r);
+
+    /* YOLO (images/, labels/, classes.txt): each class once, in the class table's order. */
+    char *d = th_tempdir();
+    mk(d, "classes.txt", "cat\ndog\nbird\n");
+    mk(d, "images/a.jpg", "");
+    mk(d, "labels/a.txt", "1 0.5 0.5 0.2 0.2\n0 0.3 0.3 0.1 0.1\n1 0.7 0.7 0.1 0.1\n");
+    mk(d, "images/b.jpg", "");
+    mk(d, "labels/b.txt", "");
+    mk(d, "images/c.jpg", "");
+    mk(d, "images/e.jpg", "");
+    mk(d, "labels/e.txt", "2 0.5 0.5 0.2 0.2\n");
+    lines = image_classes(d, &r, &calls);
+    cr_expect_eq(r.format, IE_ANNOT_YOLO);
+    cr_expect_str_eq(lines, "images/a.jpg: cat,dog\nimages/e.jpg: bird\n");
+    free(lines);
+    ie_annot_result_release(&r);
+    th_rmrf(d);
+    free(d);
+}

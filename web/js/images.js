@@ -1,6 +1,6 @@
 // Images tab: every record of a scan, as a table or a grid of tiles (size slider, boxes on
-// request), filtered by path, several flags at once, format, camera, split (a select shown
-// only when the scan has split folders) and ranges (blur,
+// request), filtered by path, several flags at once, format, camera, split and class (selects
+// shown only when the scan has split folders, or images with annotation classes) and ranges (blur,
 // brightness, width, height, aspect, bytes), sorted by a column (names naturally: img2 before
 // img10) and paged by the API with a page size and a jump to a page. A row or tile opens the
 // image detail (drawer.js) with ←/→ stepping through this list across page boundaries. All
@@ -22,7 +22,9 @@ const FLAG_CHOICES = [['corrupt', 'corrupt'], ['dark', 'dark'], ['overexposed', 
 // The API's range filters (min_<key>, max_<key>) with the step their inputs take.
 const RANGES = [['width', 'Width (px)', 1], ['height', 'Height (px)', 1], ['aspect', 'Aspect (w / h)', 0.01], ['bytes', 'File size (bytes)', 1], ['brightness', 'Brightness (0–255)', 0.1], ['blur', 'Blur score', 0.1]];
 const RANGE_KEYS = RANGES.flatMap(([k]) => [`min_${k}`, `max_${k}`]);
-const FILTER_KEYS = ['q', 'flag', 'format', 'camera', 'split', ...RANGE_KEYS];
+const FILTER_KEYS = ['q', 'flag', 'format', 'camera', 'split', 'class', ...RANGE_KEYS];
+// The choices the page answer lists with their image counts: filter key, label, answer member.
+const CHOICES = [['split', 'Split', 'splits'], ['class', 'Class', 'classes']];
 const COLS = [
   ['filename', 'File', 'filename'], ['format', 'Format', 'format'], ['width', 'Size (px)', 'width'], ['file_size_bytes', 'Bytes', 'file_size_bytes'],
   ['mean_brightness', 'Brightness', 'mean_brightness'], ['blur_score', 'Blur', 'blur_score'], ['delta', 'Border Δ', 'delta'],
@@ -114,27 +116,32 @@ function toolbar(s, v, go) {
     h('div', { class: 'field search' }, h('label', { class: 'small' }, 'Path contains'), search),
     h('div', { class: 'field' }, h('label', { class: 'small' }, 'Format'), fmtSel),
     h('div', { class: 'field' }, h('label', { class: 'small' }, 'Camera'), camera),
-    h('div', { class: 'field', 'data-split-field': '', hidden: !v.f.split }, h('label', { class: 'small' }, 'Split'), splitSelect(v, go, v.f.split ? { [v.f.split]: 0 } : {})),
+    CHOICES.map(([k, label]) => h('div', { class: 'field', [`data-${k}-field`]: '', hidden: !v.f[k] }, h('label', { class: 'small' }, label), choiceSelect(k, label, v, go, v.f[k] ? { [v.f[k]]: 0 } : {}))),
     h('div', { class: 'field view-field' }, h('span', { class: 'small' }, 'View'), h('div', { class: 'row', role: 'group', 'aria-label': 'View' }, viewBtn('table', 'Table'), viewBtn('grid', 'Grid'))),
     grid ? h('div', { class: 'field' }, h('label', { class: 'small' }, 'Tile size'), slider) : null,
     grid ? h('label', { class: 'chk small boxes-chk' }, h('input', { type: 'checkbox', checked: v.boxes, 'data-tiles-boxes': '', onchange: (e) => go({ boxes: e.target.checked ? '1' : '' }) }), ' Boxes') : null);
   return [bar, h('div', { class: 'toolbar filters2' }, flagBoxes(v, go), rangePanel(v, go))];
 }
 
-// The split choice, from the splits the page answer lists with their image counts.
-function splitSelect(v, go, splits) {
-  const names = Object.keys(splits);
-  return h('select', { 'aria-label': 'Split', 'data-filter': 'split', onchange: (e) => go({ split: e.target.value, cursor: '' }) },
-    h('option', { value: '' }, 'any'), names.map((n) => h('option', { value: n, selected: n === v.f.split }, splits[n] ? `${n} (${fmtInt(splits[n])})` : n)));
+// A split or class choice (filter key k), from the names the page answer lists with their image
+// counts.
+function choiceSelect(k, label, v, go, counts) {
+  const names = Object.keys(counts);
+  return h('select', { 'aria-label': label, 'data-filter': k, onchange: (e) => go({ [k]: e.target.value, cursor: '' }) },
+    h('option', { value: '' }, 'any'), names.map((n) => h('option', { value: n, selected: n === v.f[k] }, counts[n] ? `${n} (${fmtInt(counts[n])})` : n)));
 }
 
-// Shows the split field once the API said which splits the scan has (none: it stays hidden).
-function showSplits(body, v, go, splits) {
-  const field = body.querySelector('[data-split-field]');
-  if (!field || !splits) return;
-  if (v.f.split && !(v.f.split in splits)) splits = { ...splits, [v.f.split]: 0 };
-  field.hidden = !Object.keys(splits).length;
-  field.replaceChild(splitSelect(v, go, splits), field.querySelector('select'));
+// Shows each choice's field once the API said which names the scan has (none: it stays hidden;
+// a name in the URL the scan lacks stays offered, so the empty list is explained).
+function showChoices(body, v, go, data) {
+  for (const [k, label, member] of CHOICES) {
+    const field = body.querySelector(`[data-${k}-field]`);
+    let counts = data[member];
+    if (!field || !counts) continue;
+    if (v.f[k] && !(v.f[k] in counts)) counts = { ...counts, [v.f[k]]: 0 };
+    field.hidden = !Object.keys(counts).length;
+    field.replaceChild(choiceSelect(k, label, v, go, counts), field.querySelector('select'));
+  }
 }
 
 // Prev/next, "Page n of m" with a jump, and the page size.
@@ -233,7 +240,7 @@ export async function imagesTab(s, body, params, isCurrent, goTab) {
     return;
   }
   if (!isCurrent()) return;
-  showSplits(body, v, go, data.splits);
+  showChoices(body, v, go, data);
   const cleared = Object.fromEntries(FILTER_KEYS.map((k) => [k, '']));
   if (!data.images.length) {
     clear(out, h('div', { class: 'panel' }, emptyState('No images match', 'Change or clear the filters above.', h('div', null, h('button', { class: 'btn small', type: 'button', onclick: () => go({ ...cleared, cursor: '' }) }, 'Clear filters')))));

@@ -73,13 +73,13 @@ export async function show(main, parts, params) {
   }
 }
 
+// The thresholds and the profile the scan ran with: its options, else the daemon's defaults.
 async function loadThresholds(s) {
   let d = {};
   try { d = (await api('/config')).scan_defaults || {}; } catch { /* older daemon: SPEC defaults */ }
-  for (const k of Object.keys(DEFAULTS)) {
-    const o = s.scan.options || {};
-    s.thresholds[k] = o[k] ?? d[k] ?? DEFAULTS[k];
-  }
+  const o = s.scan.options || {};
+  for (const k of Object.keys(DEFAULTS)) s.thresholds[k] = o[k] ?? d[k] ?? DEFAULTS[k];
+  s.profile = o.profile ?? d.profile ?? 'compatible'; // the options the scan was asked with first
 }
 
 function renderHead(s) {
@@ -96,7 +96,9 @@ function renderHead(s) {
       h('div', { class: 'sub' }, [
         ok ? `${fmtInt(s.summary ? s.summary.total_images : p.total)} images · ${fmtBytes(s.summary ? s.summary.total_size_bytes : p.bytes)}` : `${fmtInt(p.processed)} of ${fmtInt(p.total)} processed`,
         sc.imported ? ' · imported manifest' : secs !== null ? ` · scanned in ${fmtDuration(secs)}` : '',
-        sc.finished_at ? ` · finished ${fmtTime(sc.finished_at)}` : ''].join(''))),
+        sc.finished_at ? ` · finished ${fmtTime(sc.finished_at)}` : ''].join(''),
+      // The profile the daemon ran the scan with (an import's is in its manifest's header only).
+      sc.imported ? null : h('span', { 'data-profile': s.profile }, ` · ${s.profile} profile`))),
     h('div', { class: 'actions' },
       ok ? h('a', { class: 'btn', href: `#/gate?scan=${enc(sc.id)}` }, 'Run gate') : null,
       ok ? h('a', { class: 'btn', href: `#/compare?new=${enc(sc.id)}` }, 'Compare…') : null,

@@ -6,7 +6,12 @@ import { h, clear, fmtInt, fmtBytes, fmtDuration, fmtTime, toast, loading, empty
 const FINAL = new Set(['succeeded', 'failed', 'cancelled']);
 const MAX_STREAMS = 4; // browsers allow 6 connections per host; leave room for the rest
 // Used only when the daemon predates GET /api/v1/config; the SPEC §3.3 defaults.
-const FALLBACK_DEFAULTS = { dark_threshold: 40, overexposed_threshold: 220, artifact_threshold: 50, blur_threshold: 100 };
+const FALLBACK_DEFAULTS = { dark_threshold: 40, overexposed_threshold: 220, artifact_threshold: 50, blur_threshold: 100, profile: 'compatible' };
+// The API's "profile" option: how images are decoded and measured (README, "profile").
+const PROFILES = [
+  ['compatible', 'Compatible', 'imgeda’s exact values: every image decoded at full size'],
+  ['fast', 'Fast', 'large JPEG/WebP decoded at a reduced scale: much faster, values approximate'],
+];
 
 let root = null;
 let streams = new Map(); // scan id → EventSource
@@ -82,6 +87,13 @@ async function renderForm(box) {
   const rootId = nextId('root');
   const nameId = nextId('name');
   const extId = nextId('ext');
+  const profileId = nextId('profile');
+  const profile0 = d.profile || 'compatible';
+  const profileHint = h('span', { class: 'hint', 'data-profile-hint': '' });
+  const showProfile = (v) => { profileHint.textContent = (PROFILES.find(([k]) => k === v) || [])[2] || ''; };
+  const profile = h('select', { id: profileId, name: 'profile', dataset: { default: profile0 }, onchange: (e) => showProfile(e.target.value) },
+    PROFILES.map(([k, label]) => h('option', { value: k, selected: k === profile0 }, label)));
+  showProfile(profile0);
   const err = h('div', { class: 'form-error', role: 'alert' });
   const submit = h('button', { class: 'btn primary', type: 'submit' }, 'Start scan');
   const form = h('form', { class: 'panel', 'data-form': 'new-scan', novalidate: true, onsubmit: (e) => { e.preventDefault(); createScan(form, d, err, submit); } },
@@ -91,7 +103,8 @@ async function renderForm(box) {
         h('input', { type: 'text', id: rootId, name: 'root', required: true, list: dl, placeholder: roots[0] ? `${roots[0]}/…` : '/path/to/images', autocomplete: 'off', spellcheck: false }),
         h('span', { class: 'hint' }, roots.length ? `Must lie inside: ${roots.join(', ')}` : 'An absolute path on the daemon’s machine'),
         h('datalist', { id: dl }, roots.map((r) => h('option', { value: r })))),
-      h('div', { class: 'field' }, h('label', { for: nameId }, 'Name'), h('input', { type: 'text', id: nameId, name: 'name', placeholder: 'defaults to the folder name' }))),
+      h('div', { class: 'field' }, h('label', { for: nameId }, 'Name'), h('input', { type: 'text', id: nameId, name: 'name', placeholder: 'defaults to the folder name' })),
+      h('div', { class: 'field' }, h('label', { for: profileId }, 'Profile'), profile, profileHint)),
     h('details', null, h('summary', { class: 'small', style: { marginTop: '.9rem', cursor: 'pointer' } }, 'Scan options (thresholds, workers, formats)'),
       h('fieldset', null, h('legend', null, 'Thresholds'),
         h('div', { class: 'form-grid' },
@@ -130,6 +143,7 @@ async function createScan(form, defaults, errBox, submit) {
     options[el.name] = Number(el.value);
   }
   for (const el of form.querySelectorAll('input[type=checkbox]')) if (el.checked !== !!defaults[el.name]) options[el.name] = el.checked;
+  for (const el of form.querySelectorAll('select[name]')) if (el.value !== el.dataset.default) options[el.name] = el.value;
   const ext = String(fd.get('extensions') || '').trim();
   if (ext) options.extensions = ext;
   const body = { root: dir };

@@ -93,6 +93,15 @@ struct ie_annot_options {
     size_t max_text_bytes;       /* one YOLO label file, data.yaml or ImageSets list: 16 MiB */
     size_t max_files;            /* files looked at under the root: 50 M */
     int max_depth;               /* JSON/XML/YAML nesting and directory depth: 64 */
+    /* Optional (NULL by default): called once for each image that has annotations, as the
+     * analysis counts it, with the image (its path relative to the root, or in a dataset without
+     * image files the annotation file/entry standing for it) and its distinct class names, in
+     * the class table's order: the folder of a classification image, the classes of a YOLO,
+     * COCO or VOC image's boxes. So a caller learns each image's classes from the one parse the
+     * statistics come from. Names are not sanitised (folder names are bytes as on disk); the
+     * strings live until the call returns. */
+    void (*on_image)(void *ctx, const char *image, const char *const *classes, size_t n);
+    void *on_image_ctx;
 };
 void ie_annot_options_init(struct ie_annot_options *o);
 
