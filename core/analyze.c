@@ -491,6 +491,25 @@ out:
     return rc;
 }
 
+/* HEIF and AVIF keep their metadata in a meta box read before any image data. */
+static bool keeps_metadata(const char *format)
+{
+    return format && (strcmp(format, "HEIF") == 0 || strcmp(format, "AVIF") == 0);
+}
+
+/* libvips hands over no EXIF blob for several containers (PNG eXIf after IDAT or in a text
+ * chunk, a TIFF's own IFD0, some WebP and HEIF files): look for it in the file itself. Only
+ * formats that can hold one are looked at, and only then, so the common path costs nothing. */
+static void exif_from_container(const void *buf, size_t len, const char *format,
+                                struct ie_record *r)
+{
+    struct ie_exif_bytes x;
+    if (!ie__exif_find(buf, len, format, &x))
+        return;
+    ie__exif_extract(x.data, x.len, r);
+    ie__exif_bytes_release(&x);
+}
+
 /* Pillow's getexif() falls back to XMP's tiff:Orientation (="N" or >N) when EXIF has none,
  * so imgeda reports it; we do the same. */
 static void orientation_from_xmp(VipsImage *im, struct ie_record *r)
@@ -583,6 +602,9 @@ void ie_analyze_buffer(const void *buf, size_t len, const struct ie_scan_options
         char *e = vips_error_line("cannot read image header");
         set_corrupt(r, e);
         free(e);
+        /* A cut HEIF: libheif refuses it, but its meta box (format, EXIF) may be whole. */
+        if (keeps_metadata(si.format))
+            ie_record_set_str(&r->format, si.format);
         goto out;
     }
     describe_stored(buf, len, header, &si);
@@ -606,6 +628,8 @@ void ie_analyze_buffer(const void *buf, size_t len, const struct ie_scan_options
         if (vips_image_get_typeof(header, VIPS_META_EXIF_NAME) &&
             vips_image_get_blob(header, VIPS_META_EXIF_NAME, &exif, &exif_len) == 0)
             ie__exif_extract(exif, exif_len, r);
+        else
+            exif_from_container(buf, len, si.format, r);
     }
     if (!o->skip_exif && !r->has_orientation_tag)
         orientation_from_xmp(header, r);
@@ -643,6 +667,10 @@ out:
         r->bit_depth = bits;
         r->num_frames = frames;
         ie_record_set_str(&r->analyzer_version, IE_ANALYZER_VERSION);
+        /* pillow-heif reads a HEIF's EXIF from the meta box before any pixel is decoded, so
+         * imgeda keeps it when decoding fails: a cut HEIC still tells its camera. */
+        if (keeps_metadata(r->format) && !o->skip_exif)
+            exif_from_container(buf, len, r->format, r);
     }
 }
 

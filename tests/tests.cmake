@@ -41,6 +41,8 @@ ie_integration_test(test_daemon_browse_split)
 ie_integration_test(test_daemon_crash)
 ie_integration_test(test_docker_sync)
 ie_integration_test(test_hostile)
+# EXIF in PNG/TIFF/WebP/HEIF containers agrees with Pillow on the committed real-EXIF fixtures.
+ie_integration_test(test_exif_containers)
 ie_integration_test(test_cli_info)
 ie_integration_test(test_cli_check)
 ie_integration_test(test_cli_diff)
