@@ -19,6 +19,7 @@ BUILD_PKGS=(
   libmicrohttpd-dev
   libuv1-dev
   libexif-dev
+  zlib1g-dev
   libcjson-dev
   libsqlite3-dev
   libyaml-dev
