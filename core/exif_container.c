@@ -181,8 +181,8 @@ static bool png_exif(const unsigned char *b, size_t n, struct ie_exif_bytes *x)
         if (clen > n - pos - 12)
             break; /* A cut chunk: nothing after it can be trusted. */
         if (memcmp(type, "eXIf", 4) == 0) {
-            if (clen > IE_EXIF_CAP)
-                return false;
+            if (clen < 8 || clen > IE_EXIF_CAP)
+                return false; /* less than a TIFF header is no EXIF (Pillow reads none) */
             found_view(x, data, clen);
             return true;
         }
@@ -550,7 +550,7 @@ static bool webp_exif(const unsigned char *b, size_t n, struct ie_exif_bytes *x)
         if (clen > n - pos - 8)
             return false;
         if (memcmp(b + pos, "EXIF", 4) == 0) {
-            if (clen > IE_EXIF_CAP)
+            if (clen < 8 || clen > IE_EXIF_CAP)
                 return false;
             found_view(x, b + pos + 8, clen);
             return true;
