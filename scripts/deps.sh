@@ -39,6 +39,7 @@ RUNTIME_PKGS=(
   libmicrohttpd12
   libuv1
   libexif12
+  zlib1g
   libcjson1
   libsqlite3-0
   libyaml-0-2
