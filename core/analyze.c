@@ -497,6 +497,20 @@ static bool keeps_metadata(const char *format)
     return format && (strcmp(format, "HEIF") == 0 || strcmp(format, "AVIF") == 0);
 }
 
+/* Whether an ISOBMFF file's ftyp names a HEIF brand (major or compatible), so that a cut
+ * HEIC is told from any other ftyp file (an MP4) that libvips cannot open either. */
+static bool heif_brand(const unsigned char *b, size_t n)
+{
+    static const char brands[][5] = {"mif1", "msf1", "heic", "heix", "heim",
+                                     "heis", "hevc", "hevx", "avif", "avis"};
+    size_t end = n >= 8 ? IE_MIN((size_t)rd_be32(b), n) : 0;
+    for (size_t at = 8; at + 4 <= end; at += at == 8 ? 8 : 4)
+        for (size_t i = 0; i < IE_ARRAY_LEN(brands); i++)
+            if (memcmp(b + at, brands[i], 4) == 0)
+                return true;
+    return false;
+}
+
 /* libvips hands over no EXIF blob for several containers (PNG eXIf after IDAT or in a text
  * chunk, a TIFF's own IFD0, some WebP and HEIF files): look for it in the file itself. Only
  * formats that can hold one are looked at, and only then, so the common path costs nothing. */
@@ -603,7 +617,7 @@ void ie_analyze_buffer(const void *buf, size_t len, const struct ie_scan_options
         set_corrupt(r, e);
         free(e);
         /* A cut HEIF: libheif refuses it, but its meta box (format, EXIF) may be whole. */
-        if (keeps_metadata(si.format))
+        if (keeps_metadata(si.format) && heif_brand(buf, len))
             ie_record_set_str(&r->format, si.format);
         goto out;
     }

@@ -446,9 +446,9 @@ static bool heif_extents(const struct heif_item *h, size_t *p, size_t end, const
     uint64_t count, idx, off, len;
     if (!field(h->b, p, end, 2, &count) || count == 0 || count > 64)
         return false;
-    size_t lo = method == 1 ? h->idat.body : 0, hi = method == 1 ? h->idat.end : h->n;
     if (method > 1 || (method == 1 && !h->has_idat))
-        return false;
+        return false; /* construction 2 (from another item) is not used for EXIF */
+    size_t lo = method == 1 ? h->idat.body : 0, hi = method == 1 ? h->idat.end : h->n;
     struct ie_buf cat;
     ie_buf_init(&cat);
     const unsigned char *one = NULL;

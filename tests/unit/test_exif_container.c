@@ -9,6 +9,7 @@
 #include <zlib.h>
 
 #include "helpers.h"
+#include "imgeda/analyze.h"
 #include "imgeda/record.h"
 #include "imgeda/util.h"
 #include "internal.h"
@@ -334,6 +335,28 @@ static void tiny_heif(struct ie_buf *b, const struct ie_buf *tiff, uint32_t skip
     m[3] = (unsigned char)item;
 }
 
+/* The same item stored in the meta box's idat (iloc version 1, construction method 1). */
+static void tiny_heif_idat(struct ie_buf *b, const struct ie_buf *tiff)
+{
+    uint32_t item = (uint32_t)(4 + 6 + tiff->len);
+    ie_buf_add(b,
+               "\0\0\0\x14"
+               "ftypheic\0\0\0\0heic",
+               20);
+    add32be(b, 12 + 35 + 32 + 8 + item);
+    ie_buf_add(b, "meta\0\0\0\0", 8);
+    ie_buf_add(b, "\0\0\0\x23iinf\0\0\0\0\0\x01", 14);
+    ie_buf_add(b, "\0\0\0\x15infe\x02\0\0\0\0\x01\0\0Exif\0", 21);
+    ie_buf_add(b, "\0\0\0\x20iloc\x01\0\0\0\x44\0\0\x01\0\x01\0\x01\0\0\0\x01", 24);
+    add32be(b, 0);
+    add32be(b, item);
+    add32be(b, 8 + item);
+    ie_buf_add(b, "idat", 4);
+    add32be(b, 6);
+    ie_buf_add(b, "Exif\0\0", 6);
+    ie_buf_add(b, tiff->data, tiff->len);
+}
+
 Test(exif_container, heif_exif_item)
 {
     struct ie_buf t, b;
@@ -359,6 +382,10 @@ Test(exif_container, heif_exif_item)
     b.data[len_at] = 0x7F;
     expect_nothing(b.data, b.len, "HEIF");
     expect_nothing(b.data, 0, "HEIF");
+    ie_buf_reset(&b);
+    tiny_heif_idat(&b, &t);
+    expect_canon(b.data, b.len, "HEIF");
+    every_prefix(b.data, b.len, "HEIF");
     ie_buf_release(&t);
     ie_buf_release(&b);
 }
@@ -396,4 +423,41 @@ Test(exif_container, every_prefix_of_real_fixtures)
         every_prefix(buf, n, formats[i]);
         free(buf);
     }
+}
+
+static void start_vips(void)
+{
+    struct ie_err err = {0};
+    cr_assert_eq(ie_init("test_exif_container", &err), 0, "%s", err.msg);
+}
+
+/* A cut HEIC (libheif refuses it) keeps format "HEIF" and the EXIF of its meta box; another
+ * ftyp file that cannot be read (an MP4 brand) gets no format. */
+Test(exif_container, cut_heic_keeps_format_and_exif, .init = start_vips)
+{
+    char path[1024], *buf;
+    size_t n;
+    struct ie_err err = {0};
+    struct ie_scan_options o;
+    ie_scan_options_init(&o);
+    snprintf(path, sizeof(path), "%s/exif_containers/heic_cut/07_iphone_6_gps.heic", th_fixtures());
+    cr_assert_eq(ie_read_file(path, 1 << 20, &buf, &n, &err), 0, "%s", err.msg);
+    struct ie_record r;
+    ie_record_init(&r);
+    ie_analyze_buffer(buf, n, &o, &r);
+    cr_expect(r.is_corrupt);
+    cr_expect_str_eq(r.format, "HEIF");
+    cr_expect_str_eq(r.camera_make, "Apple");
+    cr_expect(r.has_gps_data);
+    ie_record_release(&r);
+    memcpy(buf + 8, "isom", 4);
+    for (size_t at = 16; at + 4 <= 28; at += 4)
+        memcpy(buf + at, "mp41", 4);
+    ie_record_init(&r);
+    ie_analyze_buffer(buf, n, &o, &r);
+    cr_expect(r.is_corrupt);
+    cr_expect(r.format == NULL || r.format[0] == 0, "format %s", r.format);
+    cr_expect_null(r.camera_make);
+    ie_record_release(&r);
+    free(buf);
 }
