@@ -491,6 +491,39 @@ out:
     return rc;
 }
 
+/* HEIF and AVIF keep their metadata in a meta box read before any image data. */
+static bool keeps_metadata(const char *format)
+{
+    return format && (strcmp(format, "HEIF") == 0 || strcmp(format, "AVIF") == 0);
+}
+
+/* Whether an ISOBMFF file's ftyp names a HEIF brand (major or compatible), so that a cut
+ * HEIC is told from any other ftyp file (an MP4) that libvips cannot open either. */
+static bool heif_brand(const unsigned char *b, size_t n)
+{
+    static const char brands[][5] = {"mif1", "msf1", "heic", "heix", "heim",
+                                     "heis", "hevc", "hevx", "avif", "avis"};
+    size_t end = n >= 8 ? IE_MIN((size_t)rd_be32(b), n) : 0;
+    for (size_t at = 8; at + 4 <= end; at += at == 8 ? 8 : 4)
+        for (size_t i = 0; i < IE_ARRAY_LEN(brands); i++)
+            if (memcmp(b + at, brands[i], 4) == 0)
+                return true;
+    return false;
+}
+
+/* libvips hands over no EXIF blob for several containers (PNG eXIf after IDAT or in a text
+ * chunk, a TIFF's own IFD0, some WebP and HEIF files): look for it in the file itself. Only
+ * formats that can hold one are looked at, and only then, so the common path costs nothing. */
+static void exif_from_container(const void *buf, size_t len, const char *format,
+                                struct ie_record *r)
+{
+    struct ie_exif_bytes x;
+    if (!ie__exif_find(buf, len, format, &x))
+        return;
+    ie__exif_extract(x.data, x.len, r);
+    ie__exif_bytes_release(&x);
+}
+
 /* Pillow's getexif() falls back to XMP's tiff:Orientation (="N" or >N) when EXIF has none,
  * so imgeda reports it; we do the same. */
 static void orientation_from_xmp(VipsImage *im, struct ie_record *r)
@@ -583,6 +616,9 @@ void ie_analyze_buffer(const void *buf, size_t len, const struct ie_scan_options
         char *e = vips_error_line("cannot read image header");
         set_corrupt(r, e);
         free(e);
+        /* A cut HEIF: libheif refuses it, but its meta box (format, EXIF) may be whole. */
+        if (keeps_metadata(si.format) && heif_brand(buf, len))
+            ie_record_set_str(&r->format, si.format);
         goto out;
     }
     describe_stored(buf, len, header, &si);
@@ -606,6 +642,8 @@ void ie_analyze_buffer(const void *buf, size_t len, const struct ie_scan_options
         if (vips_image_get_typeof(header, VIPS_META_EXIF_NAME) &&
             vips_image_get_blob(header, VIPS_META_EXIF_NAME, &exif, &exif_len) == 0)
             ie__exif_extract(exif, exif_len, r);
+        else
+            exif_from_container(buf, len, si.format, r);
     }
     if (!o->skip_exif && !r->has_orientation_tag)
         orientation_from_xmp(header, r);
@@ -643,6 +681,10 @@ out:
         r->bit_depth = bits;
         r->num_frames = frames;
         ie_record_set_str(&r->analyzer_version, IE_ANALYZER_VERSION);
+        /* pillow-heif reads a HEIF's EXIF from the meta box before any pixel is decoded, so
+         * imgeda keeps it when decoding fails: a cut HEIC still tells its camera. */
+        if (keeps_metadata(r->format) && !o->skip_exif)
+            exif_from_container(buf, len, r->format, r);
     }
 }
 

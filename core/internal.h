@@ -20,6 +20,23 @@
  * A broken blob leaves the fields at their defaults. Thread-safe. */
 void ie__exif_extract(const unsigned char *blob, size_t len, struct ie_record *r);
 
+/* EXIF bytes found inside a container (core/exif_container.c): a view into the file's bytes,
+ * or a copy in owned when they had to be decoded or gathered. */
+struct ie_exif_bytes {
+    const unsigned char *data;
+    size_t len;
+    unsigned char *owned;
+};
+
+/* Looks for EXIF where libvips gives none: PNG eXIf or "Raw profile type exif" text chunks, a
+ * TIFF's own IFD0 (with its EXIF and GPS sub-IFDs), WebP's EXIF chunk, a HEIF/AVIF "Exif" item.
+ * format is the sniffed format name ("PNG", "TIFF", "WEBP", "HEIF", "AVIF"; others find
+ * nothing). Reads only inside buf[0, len). Returns true and fills x (release it with
+ * ie__exif_bytes_release) when EXIF was found; x is zeroed otherwise. Thread-safe. */
+bool ie__exif_find(const unsigned char *buf, size_t len, const char *format,
+                   struct ie_exif_bytes *x);
+void ie__exif_bytes_release(struct ie_exif_bytes *x);
+
 /* Chooses the resampler's passes: true asks for the AVX2 passes (granted only when the CPU has
  * AVX2), false forces the scalar reference. Returns whether the AVX2 passes are now in use. For
  * tests and benchmarks; call before any thread resamples. */

@@ -19,6 +19,7 @@ BUILD_PKGS=(
   libmicrohttpd-dev
   libuv1-dev
   libexif-dev
+  zlib1g-dev
   libcjson-dev
   libsqlite3-dev
   libyaml-dev
@@ -38,6 +39,7 @@ RUNTIME_PKGS=(
   libmicrohttpd12
   libuv1
   libexif12
+  zlib1g
   libcjson1
   libsqlite3-0
   libyaml-0-2
