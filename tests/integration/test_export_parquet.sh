@@ -5,6 +5,7 @@
 # CSV and SQLite exports cell by cell; several row groups, dictionary and PLAIN text columns,
 # statistics; the daemon's GET /api/v1/scans/{id}/export.parquet read back the same way.
 source "$(dirname "$0")/lib.sh"
+source "$HERE/daemon_lib.sh"
 
 E2E="$SRC/tests/e2e"
 [ -f "$E2E/node_modules/hyparquet/package.json" ] \
@@ -92,5 +93,31 @@ ok "12,000 records in 3 row groups: every cell equal, dictionary and PLAIN text 
 expect_rc 0 "$IMGEDA" export parquet -m "$FIXTURES/manifests/empty.jsonl" -o "$WORK/e.parquet"
 compare "$FIXTURES/manifests/empty.jsonl" "$WORK/e.parquet" --groups 0
 ok "a manifest without records gives a Parquet file with the columns and no rows"
+
+# The API: the daemon scans the same folder; its export.parquet (row groups of 3 rows, from the
+# daemon's environment) is read back and checked against its export.csv and export.sqlite.
+IE_PARQUET_ROW_GROUP_ROWS=3 start_daemon "$WORK/var"
+expect_api 202 POST /api/v1/scans -d "{\"root\": \"$WORK/data\"}"
+ID=$(json "d['id']")
+wait_status "$ID" succeeded 60
+ctype=$(curl -s -o "$WORK/api.parquet" -w '%{http_code} %{content_type}' \
+  "$B/api/v1/scans/$ID/export.parquet")
+[ "$ctype" = "200 application/vnd.apache.parquet" ] || fail "export.parquet: $ctype"
+curl -s -D "$WORK/headers" -o "$WORK/again.parquet" "$B/api/v1/scans/$ID/export.parquet"
+grep -qi "filename=\"$ID.parquet\"" "$WORK/headers" || fail "no attachment name: $(cat "$WORK/headers")"
+cmp -s "$WORK/api.parquet" "$WORK/again.parquet" || fail "a second download differs"
+expect_api 200 GET "/api/v1/scans/$ID/export.csv"
+mv "$WORK/body" "$WORK/api.parquet.csv"
+expect_api 200 GET "/api/v1/scans/$ID/export.sqlite"
+mv "$WORK/body" "$WORK/api.parquet.db"
+read_back "$WORK/api.parquet"
+"$PYTHON" "$CHECK" "$WORK/api.parquet.json" "$WORK/api.parquet.csv" "$WORK/api.parquet.db" \
+  --groups 3 || fail "the API's Parquet export differs from its CSV and SQLite exports"
+grep -q '"été 日本, \\"nuit\\".jpg"' "$WORK/api.parquet.json" || fail "the UTF-8 name over HTTP"
+expect_api 404 GET "/api/v1/scans/$ID/export.orc"
+grep -q parquet "$WORK/body" || fail "the 404 does not list parquet"
+ok "GET export.parquet: 8 rows in 3 row groups equal to the API's CSV and SQLite exports"
+stop_daemon TERM
+[ "$DRC" = 0 ] || fail "imgedad exited $DRC"
 
 echo "all $checks checks passed"
