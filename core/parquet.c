@@ -209,7 +209,7 @@ static void dict_release(struct pq_dict *d)
 /* Unsigned byte order, a shorter prefix first: Parquet's order for BYTE_ARRAY statistics. */
 static int bytes_cmp(const char *a, size_t an, const char *b, size_t bn)
 {
-    int c = memcmp(a, b, an < bn ? an : bn);
+    int c = (an && bn) ? memcmp(a, b, an < bn ? an : bn) : 0;
     if (c)
         return c;
     return an < bn ? -1 : an > bn;
@@ -358,7 +358,8 @@ static void data_body(struct pq_writer *w, const struct pq_col *c, bool dict)
         ie_pq_rle_hybrid(&w->body, c->dict.idx, 4, c->dict.nidx, bw);
     } else if (c->type == IE_EXPORT_BOOL) {
         ie_pq_bitpack(&w->body, c->plain.data, 1, c->plain.len, 1);
-    } else {
+    } else if (c->plain.len) {
+        /* (An all-null chunk has no values, and plain.data may be NULL then.) */
         ie_buf_add(&w->body, c->plain.data, c->plain.len);
     }
 }
