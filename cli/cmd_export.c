@@ -1,4 +1,4 @@
-/* imgeda export: a manifest as CSV, JSONL or a SQLite file (SPEC §4.7). */
+/* imgeda export: a manifest as CSV, JSONL, a SQLite file or a Parquet file (SPEC §4.7). */
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -10,11 +10,13 @@
 #include "imgeda/export.h"
 
 static const char export_usage[] =
-    "usage: imgeda export {csv,jsonl,sqlite} -m MANIFEST -o OUT\n"
+    "usage: imgeda export {csv,jsonl,sqlite,parquet} -m MANIFEST -o OUT\n"
     "\n"
     "  csv      one row per image, nested fields flattened (pixel_stats_mean_r), RFC 4180\n"
     "  jsonl    the manifest's header and each image's latest record, lines as written\n"
     "  sqlite   a SQLite file: table images (typed columns, as in the CSV), table meta\n"
+    "  parquet  an Apache Parquet file (pandas, DuckDB, Polars): the CSV's columns, typed,\n"
+    "           nulls as nulls, zstd-compressed\n"
     "\n"
     "  -m, --manifest FILE   the JSONL manifest (ours or Python imgeda's)\n"
     "  -o, --out FILE        where to write; replaced atomically if it exists\n"
@@ -67,7 +69,7 @@ int cmd_export(int argc, char **argv)
         return 1;
     }
     if (!kind) {
-        cli_error("export needs a format: csv, jsonl or sqlite");
+        cli_error("export needs a format: csv, jsonl, sqlite or parquet");
         fputs(export_usage, stderr);
         return 1;
     }

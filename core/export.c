@@ -18,6 +18,7 @@
 #include <cjson/cJSON.h>
 
 #include "imgeda/export.h"
+#include "imgeda/parquet.h"
 #include "imgeda/strmap.h"
 
 const char *ie_export_format_name(enum ie_export_format f)
@@ -29,20 +30,24 @@ const char *ie_export_format_name(enum ie_export_format f)
         return "jsonl";
     case IE_EXPORT_SQLITE:
         return "sqlite";
+    case IE_EXPORT_PARQUET:
+        return "parquet";
     }
     return "?";
 }
 
 int ie_export_format_parse(const char *s, enum ie_export_format *out, struct ie_err *err)
 {
-    static const enum ie_export_format all[] = {IE_EXPORT_CSV, IE_EXPORT_JSONL, IE_EXPORT_SQLITE};
+    static const enum ie_export_format all[] = {IE_EXPORT_CSV, IE_EXPORT_JSONL, IE_EXPORT_SQLITE,
+                                                IE_EXPORT_PARQUET};
     for (size_t i = 0; i < IE_ARRAY_LEN(all); i++) {
         if (strcasecmp(s, ie_export_format_name(all[i])) == 0) {
             *out = all[i];
             return 0;
         }
     }
-    return ie_err_set(err, IE_EINVAL, "unknown export format '%s' (csv, jsonl, sqlite)", s);
+    return ie_err_set(err, IE_EINVAL, "unknown export format '%s' (csv, jsonl, sqlite, parquet)",
+                      s);
 }
 
 /* ---- columns ---- */
@@ -908,6 +913,8 @@ int ie_export_write_path(const char *manifest_path, enum ie_export_format f, con
 {
     char *tmp = NULL;
     int fd = -1;
+    if (f == IE_EXPORT_PARQUET)
+        return ie_parquet_write_path(manifest_path, out_path, st, err);
     int rc = ie_export_check_output(manifest_path, out_path, &tmp, err);
     if (rc < 0)
         goto out;

@@ -29,6 +29,7 @@ BUILD_PKGS=(
   libxxhash-dev
   libexpat1-dev
   libcurl4-openssl-dev
+  libzstd-dev
   libcriterion-dev
 )
 # The shared libraries behind the binaries' NEEDED entries (tests/integration/test_docker_sync.sh
@@ -50,6 +51,7 @@ RUNTIME_PKGS=(
   libxxhash0
   libexpat1
   libcurl4
+  libzstd1
   libc6
   ca-certificates
 )

@@ -1,5 +1,5 @@
 /* A scan's data as files: its JSONL manifest (download and import) and the exports (CSV and
- * JSONL streamed as produced, SQLite built once next to the manifest). */
+ * JSONL streamed as produced, SQLite and Parquet built once next to the manifest). */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -11,6 +11,7 @@
 #include "engine/export_sqlite.h"
 #include "imgeda/export.h"
 #include "imgeda/manifest.h"
+#include "imgeda/parquet.h"
 #include "imgeda/util.h"
 #include "jobs.h"
 #include "log.h"
@@ -110,17 +111,30 @@ static void export_free(void *cls)
     ie_export_reader_free(cls);
 }
 
-/* Builds the SQLite export of the scan's manifest into a file of its own, part (a mkstemp
- * template), whose exporter writes part.tmp first, and renames it to path. */
-static int build_sqlite(const char *manifest_path, const char *path, struct ie_buf *part,
-                        struct ie_buf *part_tmp, struct ie_err *err)
+/* An export built into a file next to the manifest and served from disk. */
+struct built_export {
+    const char *ext;          /* the file's extension: export.<ext> */
+    const char *content_type; /* of the download */
+    int (*write)(const char *manifest_path, const char *out_path, struct ie_export_stats *st,
+                 struct ie_err *err); /* writes out_path through out_path.tmp */
+};
+
+static const struct built_export sqlite_export = {"sqlite", "application/vnd.sqlite3",
+                                                  eng_export_sqlite_write};
+static const struct built_export parquet_export = {"parquet", "application/vnd.apache.parquet",
+                                                   ie_parquet_write_path};
+
+/* Builds the export of the scan's manifest into a file of its own, part (a mkstemp template),
+ * whose exporter writes part.tmp first, and renames it to path. */
+static int build_export(const struct built_export *k, const char *manifest_path, const char *path,
+                        struct ie_buf *part, struct ie_buf *part_tmp, struct ie_err *err)
 {
     int fd = mkstemp(part->data);
     if (fd < 0)
         return ie_err_set(err, IE_EIO, "cannot create %s: %s", part->data, strerror(errno));
     close(fd);
     ie_buf_addf(part_tmp, "%s.tmp", part->data);
-    int rc = eng_export_sqlite_write(manifest_path, part->data, NULL, err);
+    int rc = k->write(manifest_path, part->data, NULL, err);
     if (rc == 0 && rename(part->data, path) < 0)
         rc = ie_err_set(err, IE_EIO, "cannot rename %s: %s", part->data, strerror(errno));
     if (rc < 0) {
@@ -130,12 +144,12 @@ static int build_sqlite(const char *manifest_path, const char *path, struct ie_b
     return rc;
 }
 
-/* Serves the scan's SQLite export from <scan dir>/export.sqlite, built first unless it is there
- * and newer than the manifest. Each build writes a file of its own and renames it into place, so
- * simultaneous requests never see another's half-built file; one that races a DELETE of the
- * scan answers 404 and leaves nothing in the removed folder. */
-static enum MHD_Result export_sqlite(struct srv_req *r, const struct srv_scan_row *row,
-                                     const char *name)
+/* Serves the scan's SQLite or Parquet export from <scan dir>/export.<ext>, built first unless
+ * it is there and newer than the manifest. Each build writes a file of its own and renames it
+ * into place, so simultaneous requests never see another's half-built file; one that races a
+ * DELETE of the scan answers 404 and leaves nothing in the removed folder. */
+static enum MHD_Result export_built(struct srv_req *r, const struct srv_scan_row *row,
+                                    const char *name, const struct built_export *k)
 {
     struct ie_err err = {0};
     struct ie_buf path, part, part_tmp;
@@ -145,21 +159,21 @@ static enum MHD_Result export_sqlite(struct srv_req *r, const struct srv_scan_ro
     ie_buf_init(&path);
     ie_buf_init(&part);
     ie_buf_init(&part_tmp);
-    ie_buf_addf(&path, "%s/export.sqlite", dir);
-    ie_buf_addf(&part, "%s/export.sqlite.XXXXXX", dir);
+    ie_buf_addf(&path, "%s/export.%s", dir, k->ext);
+    ie_buf_addf(&part, "%s/export.%s.XXXXXX", dir, k->ext);
     if (stat(path.data, &st) == 0 && stat(row->manifest_path, &mst) == 0 &&
         st.st_mtime >= mst.st_mtime) {
-        rc = srv_reply_file(r, path.data, "application/vnd.sqlite3", name);
+        rc = srv_reply_file(r, path.data, k->content_type, name);
         goto out;
     }
-    int brc = build_sqlite(row->manifest_path, path.data, &part, &part_tmp, &err);
+    int brc = build_export(k, row->manifest_path, path.data, &part, &part_tmp, &err);
     const char *written[] = {path.data, part.data, part_tmp.len ? part_tmp.data : NULL, NULL};
     if (srv_api_scan_cleanup_if_deleted(r, row->id, written))
         rc = srv_api_reply_deleted(r, row->id);
     else if (brc < 0)
         rc = srv_reply_ie_err(r, &err);
     else
-        rc = srv_reply_file(r, path.data, "application/vnd.sqlite3", name);
+        rc = srv_reply_file(r, path.data, k->content_type, name);
 out:
     ie_buf_release(&path);
     ie_buf_release(&part);
@@ -168,8 +182,9 @@ out:
     return rc;
 }
 
-/* GET export.{csv|jsonl|sqlite}: CSV and JSONL stream as they are produced; the SQLite file is
- * built once per finished scan next to its manifest and then served from disk. */
+/* GET export.{csv|jsonl|sqlite|parquet}: CSV and JSONL stream as they are produced; the SQLite
+ * and Parquet files are built once per finished scan next to its manifest, then served from disk
+ * (a Parquet footer comes last, so the file cannot be sent as it is written). */
 enum MHD_Result srv_h_export(struct srv_req *r)
 {
     struct srv_scan_row row = {0};
@@ -178,13 +193,14 @@ enum MHD_Result srv_h_export(struct srv_req *r)
     enum MHD_Result rc;
     char name[96];
     if (ie_export_format_parse(r->params[1], &f, &err) < 0)
-        return srv_reply_error(r, 404, "not_found", "no export format \"%s\" (csv, jsonl, sqlite)",
+        return srv_reply_error(r, 404, "not_found",
+                               "no export format \"%s\" (csv, jsonl, sqlite, parquet)",
                                r->params[1]);
     if (srv_api_load_finished_scan(r, &row, &err) < 0)
         return srv_reply_ie_err(r, &err);
     snprintf(name, sizeof(name), "%s.%s", row.id, ie_export_format_name(f));
-    if (f == IE_EXPORT_SQLITE) {
-        rc = export_sqlite(r, &row, name);
+    if (f == IE_EXPORT_SQLITE || f == IE_EXPORT_PARQUET) {
+        rc = export_built(r, &row, name, f == IE_EXPORT_SQLITE ? &sqlite_export : &parquet_export);
         srv_scan_row_release(&row);
         return rc;
     }

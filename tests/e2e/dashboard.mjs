@@ -267,7 +267,7 @@ await run(async () => {
   assertContains(csv[0], 'path', 'the CSV header names the path column');
   assertContains(csv.join('\n'), 'street_copy.jpg', 'the CSV lists street_copy.jpg');
   const hrefs = await page.$$eval('[data-download]', (as) => as.map((a) => a.getAttribute('data-download')));
-  assertEqual(hrefs, ['Manifest', 'CSV', 'SQLite', 'PDF report', 'HTML report'], 'manifest, CSV, SQLite, PDF and HTML report are offered');
+  assertEqual(hrefs, ['Manifest', 'CSV', 'SQLite', 'Parquet', 'PDF report', 'HTML report'], 'manifest, CSV, SQLite, Parquet, PDF and HTML report are offered');
   for (const a of await page.$$eval('[data-download]', (as) => as.map((x) => x.href))) {
     const st = await page.evaluate(async (u) => (await fetch(u)).status, a);
     assertEqual(st, 200, `download ${a.replace(BASE_URL, '')} answers 200`);

@@ -105,7 +105,10 @@ Test(export, format_names_parse)
     cr_expect_eq(f, IE_EXPORT_CSV);
     cr_expect_eq(ie_export_format_parse("sqlite", &f, &err), 0);
     cr_expect_str_eq(ie_export_format_name(f), "sqlite");
-    cr_expect_eq(ie_export_format_parse("parquet", &f, &err), IE_EINVAL);
+    cr_expect_eq(ie_export_format_parse("Parquet", &f, &err), 0);
+    cr_expect_str_eq(ie_export_format_name(f), "parquet");
+    cr_expect_eq(ie_export_format_parse("xlsx", &f, &err), IE_EINVAL);
+    cr_expect(strstr(err.msg, "xlsx"), "%s", err.msg);
     cr_expect(strstr(err.msg, "parquet"), "%s", err.msg);
 }
 

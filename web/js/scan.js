@@ -105,7 +105,7 @@ function renderHead(s) {
       ok ? h('a', { class: 'btn', href: `#/leakage?splits=${enc(`${basename(sc.root)}:${sc.id}`)}`, 'data-leakage-link': '', title: 'Images of this split that reappear in another split' }, 'Leakage…') : null)),
   ok ? h('div', { class: 'downloads', style: { marginBottom: '1rem' }, 'aria-label': 'Downloads' },
     dl('Manifest', '/manifest', 'The JSONL manifest (imgeda format)'), dl('CSV', '/export.csv', 'One row per image'),
-    dl('SQLite', '/export.sqlite', 'A SQLite database of the records'), dl('PDF report', '/report.pdf', 'Report with summary, checks and plots'),
+    dl('SQLite', '/export.sqlite', 'A SQLite database of the records'), dl('Parquet', '/export.parquet', 'A Parquet file of the records (pandas, DuckDB, Polars)'), dl('PDF report', '/report.pdf', 'Report with summary, checks and plots'),
     dl('HTML report', '/report.html', 'Single-file HTML report')) : null);
 }
 

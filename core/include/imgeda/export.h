@@ -29,9 +29,10 @@
 enum ie_export_format {
     IE_EXPORT_CSV = 0,
     IE_EXPORT_JSONL,
-    IE_EXPORT_SQLITE, /* written by engine/export_sqlite.c only */
+    IE_EXPORT_SQLITE,  /* written by engine/export_sqlite.c only */
+    IE_EXPORT_PARQUET, /* written by ie_parquet_write_path (imgeda/parquet.h) */
 };
-/* "csv", "jsonl", "sqlite". Static storage. */
+/* "csv", "jsonl", "sqlite", "parquet". Static storage. */
 const char *ie_export_format_name(enum ie_export_format f);
 /* Parses a name above (case-insensitive). Returns 0 or IE_EINVAL with a message. */
 int ie_export_format_parse(const char *s, enum ie_export_format *out, struct ie_err *err);
@@ -127,7 +128,8 @@ int ie_export_write_stream(const char *manifest_path, enum ie_export_format f, F
                            struct ie_export_stats *st, struct ie_err *err);
 
 /* Writes the export to out_path through out_path.tmp + fsync + rename, so readers never see a
- * half-written file. Refuses (IE_EINVAL) when out_path is the manifest itself. */
+ * half-written file. Refuses (IE_EINVAL) when out_path is the manifest itself. Parquet is
+ * handed to ie_parquet_write_path; SQLite is refused (engine/export_sqlite.h writes it). */
 int ie_export_write_path(const char *manifest_path, enum ie_export_format f, const char *out_path,
                          struct ie_export_stats *st, struct ie_err *err);
 
