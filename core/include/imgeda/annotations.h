@@ -93,6 +93,13 @@ struct ie_annot_options {
     size_t max_text_bytes;       /* one YOLO label file, data.yaml or ImageSets list: 16 MiB */
     size_t max_files;            /* files looked at under the root: 50 M */
     int max_depth;               /* JSON/XML/YAML nesting and directory depth: 64 */
+    /* imgeda's --labels DIR: YOLO whose label files are DIR/<image stem>.txt (DIR's own files,
+     * not its subfolders, as imgeda's glob), wherever DIR is; implies YOLO. NULL: found under
+     * the root. Borrowed: must outlive the analysis. */
+    const char *label_dir;
+    /* imgeda's --annotation-file FILE: COCO from this one JSON file, wherever it is; implies
+     * COCO. NULL: found under the root. Borrowed. */
+    const char *annotation_file;
 };
 void ie_annot_options_init(struct ie_annot_options *o);
 
