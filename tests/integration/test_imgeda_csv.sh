@@ -43,6 +43,16 @@ assert recs["street.jpg"]["phash"] == recs["street_copy.jpg"]["phash"]
 PY
 ok "CLI csv of a real scan: imgeda's 41 columns in order, then ours; values as Python writes them"
 
+# Every cell of imgeda's columns is what imgeda's csv_io.py writes for the same records: for
+# manifests written by Python imgeda (current, old without later keys, torn) and by our scan.
+for m in "$FIXTURES/imgeda_manifests/imgeda_current.jsonl" "$FIXTURES/imgeda_manifests/imgeda_old.jsonl" \
+         "$FIXTURES/imgeda_manifests/imgeda_torn.jsonl" "$WORK/m.jsonl"; do
+  expect_rc 0 "$IMGEDA" export csv -m "$m" -o "$WORK/x.csv"
+  "$PYTHON" "$HERE/imgeda_csv_rows.py" "$m" "$FIXTURES/imgeda_csv_columns.txt" "$WORK/x.csv" >/dev/null \
+    || fail "$(basename "$m"): cells differ from imgeda's csv_io.py"
+done
+ok "imgeda's 41 columns hold what imgeda's csv_io.py writes, for its manifests and ours"
+
 # The daemon scans the same folder; its export.csv equals the CLI's export of its own manifest.
 start_daemon "$WORK/var"
 expect_api 202 POST /api/v1/scans -d "{\"root\": \"$WORK/data\", \"options\": {\"workers\": 2}}"
