@@ -25,8 +25,9 @@ struct ie_manifest;
  * neither header nor records is an error printed here (returns -1); warn_skipped also reports
  * unreadable lines (check lists flagged paths, so a hidden gap would mislead). */
 int cli_load_manifest(const char *path, struct ie_manifest *m, bool warn_skipped);
-/* Loads the records for plot and report (an empty manifest is fine there): the error is
- * printed here (returns -1), unreadable lines are warned about. */
+/* Loads the records for plot and report (a header without records is fine there: the plots and
+ * report say "no data"; a file with nothing in it is not a manifest): the error is printed here
+ * (returns -1), unreadable lines are warned about. */
 int cli_load_records(const char *path, struct ie_manifest *m);
 /* Lines over IE_MANIFEST_MAX_LINE are named (the first's number) in both, and an error when
  * they are all a file holds. */

@@ -11,9 +11,14 @@
 #include "imgeda/util.h"
 
 static const char annotations_usage[] =
-    "usage: imgeda annotations DIR [--format F] [-o OUT] [--json]\n"
+    "usage: imgeda annotations DIR [--format F] [--labels DIR | --annotation-file FILE]\n"
+    "                          [-o OUT] [--json]\n"
     "\n"
     "  -f, --format F        auto (default), yolo, coco, voc, classification or flat\n"
+    "      --labels LDIR     YOLO labels in LDIR, anywhere: LDIR/<image stem>.txt (LDIR's own\n"
+    "                        files, not its subfolders, as Python imgeda); implies yolo\n"
+    "      --annotation-file FILE\n"
+    "                        COCO annotations from this JSON file, anywhere; implies coco\n"
     "  -o, --out FILE        also write the whole result as JSON to FILE\n"
     "      --json            print the whole result as JSON instead of the report\n"
     "      --max-listed N    orphans and issues listed per kind (default 1000; counts stay exact)\n"
@@ -22,7 +27,7 @@ static const char annotations_usage[] =
     "Problems inside annotation files are reported, not fatal: the exit code is 0 unless DIR\n"
     "cannot be read or a forced format finds none of its files (1).\n";
 
-enum { OPT_JSON = 256, OPT_MAX_LISTED };
+enum { OPT_JSON = 256, OPT_MAX_LISTED, OPT_LABELS, OPT_ANNOTATION_FILE };
 
 /* Rows shown per list in the readable report. */
 #define TOP_CLASSES 20
@@ -251,6 +256,8 @@ int cmd_annotations(int argc, char **argv)
         {"out", required_argument, NULL, 'o'},
         {"json", no_argument, NULL, OPT_JSON},
         {"max-listed", required_argument, NULL, OPT_MAX_LISTED},
+        {"labels", required_argument, NULL, OPT_LABELS},
+        {"annotation-file", required_argument, NULL, OPT_ANNOTATION_FILE},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
@@ -278,6 +285,12 @@ int cmd_annotations(int argc, char **argv)
             break;
         case OPT_JSON:
             as_json = true;
+            break;
+        case OPT_LABELS:
+            o.label_dir = optarg;
+            break;
+        case OPT_ANNOTATION_FILE:
+            o.annotation_file = optarg;
             break;
         case OPT_MAX_LISTED: {
             char *end;

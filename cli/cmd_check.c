@@ -16,9 +16,9 @@
 #include "imgeda/util.h"
 
 static const char check_usage[] =
-    "usage: imgeda check CHECK -m MANIFEST [--json] [-o FILE] [--limit N]\n"
+    "usage: imgeda check CHECK -m MANIFEST [--json] [-o FILE] [--bare] [--limit N]\n"
     "       imgeda check leakage -m A -m B [-m C ...] [--threshold N] [--exclude-flat]\n"
-    "                            [--json] [-o FILE] [--limit N]\n"
+    "                            [--json] [-o FILE] [--bare] [--limit N]\n"
     "\n"
     "CHECK is corrupt, exposure (dark and overexposed), artifacts (border artifacts), blur,\n"
     "duplicates (same phash, near duplicates, byte-identical files, flat images) or all.\n"
@@ -29,6 +29,9 @@ static const char check_usage[] =
     "  -m, --manifest FILE   manifest to check (leakage: one per split, at least two)\n"
     "      --json            print JSON instead of tables (everything, no --limit)\n"
     "  -o, --output FILE     also write the JSON to FILE\n"
+    "      --bare            the JSON of --json and -o in Python imgeda's shape: a bare list of\n"
+    "                        the flagged items with imgeda's keys only (duplicates: its exact\n"
+    "                        and near groups); check all: an object of such lists by check\n"
     "      --limit N         table rows (groups for duplicates) per check; 0 = all (20)\n"
     "      --threshold N     leakage, duplicates: phash distance counted as a match, 0..32\n"
     "                        (leakage: 8, 0 = exact only; duplicates: the scan's, else 8)\n"
@@ -39,7 +42,7 @@ static const char check_usage[] =
     "Tables fit the terminal (long paths keep their end); when output is not a terminal,\n"
     "paths are printed whole unless COLUMNS is set.\n";
 
-enum { OPT_JSON = 256, OPT_LIMIT, OPT_THRESHOLD, OPT_EXCLUDE_FLAT };
+enum { OPT_JSON = 256, OPT_LIMIT, OPT_THRESHOLD, OPT_EXCLUDE_FLAT, OPT_BARE };
 
 #define DEFAULT_LIMIT 20
 #define MAX_MANIFESTS 64
@@ -48,6 +51,7 @@ struct opts {
     const char *manifests[MAX_MANIFESTS];
     size_t n_manifests;
     bool json;
+    bool bare; /* --bare: imgeda's shape */
     const char *output;
     size_t limit; /* 0 = all */
     int threshold;
@@ -311,6 +315,48 @@ static void print_result(const struct ie_check_result *r, const struct ie_record
 
 /* ---- output ---- */
 
+/* The items of a check's JSON (o, ours) in Python imgeda's check -o shape: a bare list, each item
+ * with imgeda's keys only, in its order (ours name them alike and put them first). imgeda has
+ * no byte-identical groups, and a leak's matched_path only when it is a near match. Takes o. */
+static cJSON *imgeda_items(cJSON *o, const char *check)
+{
+    static const struct {
+        const char *check, *keys[6];
+    } shapes[] = {
+        {"corrupt", {"path", "filename"}},
+        {"exposure", {"path", "issues", "mean_brightness"}},
+        {"artifacts", {"path", "delta"}},
+        {"blur", {"path", "blur_score"}},
+        {"duplicates", {"type", "phash", "count", "paths"}},
+        {"leakage", {"path", "phash", "found_in", "match_type", "matched_path"}},
+    };
+    cJSON *items = cJSON_DetachItemFromObjectCaseSensitive(o, "items");
+    cJSON *out = cJSON_CreateArray();
+    size_t s = 0;
+    while (s < IE_ARRAY_LEN(shapes) && strcmp(shapes[s].check, check) != 0)
+        s++;
+    if (!out || !items || s == IE_ARRAY_LEN(shapes))
+        abort(); /* every check has items and a shape; cJSON fails only when out of memory */
+    for (cJSON *it = items->child; it; it = it->next) {
+        const cJSON *type = cJSON_GetObjectItemCaseSensitive(it, "type");
+        if (cJSON_IsString(type) && strcmp(type->valuestring, "byte_identical") == 0)
+            continue;
+        const cJSON *match = cJSON_GetObjectItemCaseSensitive(it, "match_type");
+        bool near = cJSON_IsString(match) && strcmp(match->valuestring, "near") == 0;
+        cJSON *j = cJSON_CreateObject();
+        for (size_t k = 0; k < 6 && shapes[s].keys[k]; k++) {
+            const char *key = shapes[s].keys[k];
+            cJSON *v = cJSON_GetObjectItemCaseSensitive(it, key);
+            if (v && (strcmp(key, "matched_path") != 0 || near))
+                cJSON_AddItemToObject(j, key, cJSON_Duplicate(v, true));
+        }
+        cJSON_AddItemToArray(out, j);
+    }
+    cJSON_Delete(items);
+    cJSON_Delete(o);
+    return out;
+}
+
 static int emit_json(cJSON *o, const struct opts *op)
 {
     char *text = cJSON_Print(o);
@@ -358,7 +404,9 @@ static int run_checks(unsigned kinds, const struct opts *op)
     }
     bool want_json = op->json || op->output;
     bool many = kinds != (kinds & -kinds);
-    if (want_json && many) {
+    if (want_json && many && op->bare) {
+        all = checks = cJSON_CreateObject();
+    } else if (want_json && many) {
         all = cJSON_CreateObject();
         cJSON_AddStringToObject(all, "manifest", path);
         cJSON_AddNumberToObject(all, "total_images", (double)m.n);
@@ -375,10 +423,13 @@ static int run_checks(unsigned kinds, const struct opts *op)
         }
         if (want_json) {
             cJSON *o = ie_check_result_to_json(&r, m.recs, &t);
+            if (op->bare)
+                o = imgeda_items(o, ie_check_name((enum ie_check_kind)k));
             if (many) {
                 cJSON_AddItemToObject(checks, ie_check_name((enum ie_check_kind)k), o);
             } else {
-                cJSON_AddStringToObject(o, "manifest", path);
+                if (!op->bare)
+                    cJSON_AddStringToObject(o, "manifest", path);
                 single = o;
             }
         }
@@ -514,6 +565,8 @@ static int run_leakage(const struct opts *op)
         }
         cJSON_AddNumberToObject(o, "count", (double)l.n);
         cJSON_AddItemToObject(o, "items", ie_leakage_to_json(&l, splits));
+        if (op->bare)
+            o = imgeda_items(o, "leakage");
         if (emit_json(o, op) < 0)
             goto out;
     }
@@ -550,6 +603,7 @@ int cmd_check(int argc, char **argv)
         {"manifest", required_argument, NULL, 'm'},
         {"output", required_argument, NULL, 'o'},
         {"json", no_argument, NULL, OPT_JSON},
+        {"bare", no_argument, NULL, OPT_BARE},
         {"limit", required_argument, NULL, OPT_LIMIT},
         {"threshold", required_argument, NULL, OPT_THRESHOLD},
         {"exclude-flat", no_argument, NULL, OPT_EXCLUDE_FLAT},
@@ -577,6 +631,9 @@ int cmd_check(int argc, char **argv)
             break;
         case OPT_JSON:
             op.json = true;
+            break;
+        case OPT_BARE:
+            op.bare = true;
             break;
         case OPT_LIMIT:
             if (!parse_size(optarg, 0, 1L << 30, &v)) {
@@ -622,6 +679,10 @@ int cmd_check(int argc, char **argv)
     }
     if (op.n_manifests == 0) {
         cli_error("check %s needs a manifest (-m FILE)", name);
+        return 1;
+    }
+    if (op.bare && !op.json && !op.output) {
+        cli_error("--bare shapes the JSON of --json or -o FILE; give one of them");
         return 1;
     }
     if (leakage)

@@ -15,11 +15,26 @@ static void warn_long_lines(const char *path, size_t n_long, size_t first)
     cli_error("warning: %s: %s; skipped without reading it whole", path, text);
 }
 
+/* A file with neither a header nor a record (zero bytes, blank lines, other text) is not a
+ * manifest for any command: says so and returns true. */
+static bool not_a_manifest(const char *path, const struct ie_manifest *m)
+{
+    char text[160];
+    if (m->meta.present || m->n)
+        return false;
+    if (m->long_lines) {
+        ie_manifest_long_lines_text(text, sizeof(text), m->long_lines, m->first_long_line);
+        cli_error("%s is not an imgeda manifest: %s", path, text);
+    } else {
+        cli_error("%s is not an imgeda manifest (no header line and no records)", path);
+    }
+    return true;
+}
+
 int cli_load_manifest(const char *path, struct ie_manifest *m, bool warn_skipped)
 {
     struct ie_err err = {0};
     struct stat st;
-    char text[160];
     if (stat(path, &st) == 0 && S_ISDIR(st.st_mode)) {
         cli_error("%s is a directory, not a manifest", path);
         return -1;
@@ -28,15 +43,8 @@ int cli_load_manifest(const char *path, struct ie_manifest *m, bool warn_skipped
         cli_error("%s", err.msg);
         return -1;
     }
-    if (!m->meta.present && m->n == 0 && m->long_lines) {
-        ie_manifest_long_lines_text(text, sizeof(text), m->long_lines, m->first_long_line);
-        cli_error("%s is not an imgeda manifest: %s", path, text);
+    if (not_a_manifest(path, m))
         return -1;
-    }
-    if (!m->meta.present && m->n == 0) {
-        cli_error("%s is not an imgeda manifest (no header line and no records)", path);
-        return -1;
-    }
     warn_long_lines(path, m->long_lines, m->first_long_line);
     if (warn_skipped && m->skipped_lines)
         cli_error("warning: %s: skipped %zu unreadable line(s) (a torn last line is normal after "
@@ -52,6 +60,10 @@ int cli_load_records(const char *path, struct ie_manifest *m)
         cli_error("%s", err.msg);
         return -1;
     }
+    /* Only a file with nothing at all in it (zero bytes, blank lines): one whose lines were all
+     * unreadable or too long goes on with the warnings below, like a header-only one. */
+    if (!m->skipped_lines && !m->long_lines && not_a_manifest(path, m))
+        return -1;
     warn_long_lines(path, m->long_lines, m->first_long_line);
     if (m->skipped_lines)
         fprintf(stderr, "imgeda: warning: %zu unreadable line%s in %s skipped\n", m->skipped_lines,

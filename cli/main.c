@@ -27,7 +27,8 @@ static const char usage[] =
     "  plot TYPE -m M          render plots (png, svg, pdf)\n"
     "  report -m M -o FILE     PDF or HTML report\n"
     "\n"
-    "Run 'imgeda <command> --help' for a command's options.\n";
+    "Run 'imgeda <command> --help' for a command's options; 'imgeda -V' (--version) prints the\n"
+    "version.\n";
 
 void cli_error(const char *fmt, ...)
 {
@@ -52,8 +53,10 @@ int main(int argc, char **argv)
         fputs(usage, argc < 2 ? stderr : stdout);
         return argc < 2 ? 1 : 0;
     }
-    if (strcmp(argv[1], "--version") == 0) {
-        printf("imgeda %s (analyzer %s)\n", IMGEDA_VERSION, IE_ANALYZER_VERSION);
+    if (strcmp(argv[1], "--version") == 0 || strcmp(argv[1], "-V") == 0) {
+        /* Exactly Python imgeda's line, for scripts that read it; the analyzer version is in
+         * every manifest's header. */
+        printf("imgeda %s\n", IMGEDA_VERSION);
         return 0;
     }
     /* libvips, and libcurl for scans of buckets, start before any thread. */

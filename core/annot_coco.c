@@ -547,10 +547,19 @@ int ie__annot_analyze_coco(struct ie_annot_result *r, struct ie_annot_state *st,
 {
     struct img_index ix;
     size_t n = 0;
-    char **files = ie__annot_coco_find(root, &st->opt, false, &n);
+    /* A file the user named (imgeda's --annotation-file) is read as named, wherever it is. */
+    const char *given = st->opt.annotation_file;
+    const char *base = given ? "" : root;
+    char **files = NULL;
     char **claimed_by = NULL;
     int rc = 0;
 
+    if (given) {
+        files = ie_xcalloc(1, sizeof(*files));
+        files[n++] = ie_xstrdup(given);
+    } else {
+        files = ie__annot_coco_find(root, &st->opt, false, &n);
+    }
     memset(&ix, 0, sizeof(ix));
     if (n == 0 && forced) {
         rc = ie_err_set(err, IE_EINVAL,
@@ -579,7 +588,7 @@ int ie__annot_analyze_coco(struct ie_annot_result *r, struct ie_annot_state *st,
             continue;
         }
         r->annotation_files++;
-        if (ie__annot_read_annotation(r, root, files[i], st->opt.max_json_bytes, &data, &len) < 0)
+        if (ie__annot_read_annotation(r, base, files[i], st->opt.max_json_bytes, &data, &len) < 0)
             continue;
         if (ie__annot_coco_parse(r, st, files[i], data, len, &doc) == 0) {
             ie__annot_coco_file_split(files[i], split, sizeof(split));

@@ -526,18 +526,111 @@ static void yolo_feed_label(struct ie_annot_result *r, struct ie_annot_state *st
     free(data);
 }
 
+/* Pairs label files found under the root with the images of ix: the Ultralytics path, else a
+ * .txt next to the image. Label files under a labels/ folder without an image are orphans
+ * (parsed for their issues), or the whole dataset when there are no image files. */
+static void yolo_pair_walk(struct ie_annot_result *r, struct ie_annot_state *st, const char *root,
+                           const struct walk *w, struct img_index *ix)
+{
+    struct ie_strmap labels;
+    unsigned char *claimed = ie_xcalloc(w->n_texts + 1, 1);
+    ie_strmap_init(&labels);
+    for (size_t i = 0; i < w->n_texts; i++)
+        ie_strmap_put(&labels, w->texts[i], i);
+    for (size_t i = 0; i < ix->n; i++) {
+        char *a, *b;
+        size_t li = SIZE_MAX, tmp;
+        yolo_label_paths(ix->rel[i], &a, &b);
+        if (a && ie_strmap_get(&labels, a, &tmp))
+            li = tmp;
+        else if (ie_strmap_get(&labels, b, &tmp) && !is_classes_txt(b))
+            li = tmp;
+        free(a);
+        free(b);
+        if (li == SIZE_MAX)
+            continue;
+        if (claimed[li])
+            ie__annot_add_issue(r, w->texts[li], 0, IE_ANNOT_CONFLICT,
+                                "label file used by more than one image (also %s)", ix->rel[i]);
+        claimed[li] = 1;
+        ix->claimed[i] = 1;
+        yolo_feed_label(r, st, root, w->texts[li], ix->split[i], ix->rel[i]);
+    }
+    for (size_t i = 0; i < w->n_texts; i++) {
+        const char *rel = w->texts[i];
+        char split[64];
+        if (claimed[i] || !ie__annot_has_component(rel, "labels", false) || is_classes_txt(rel))
+            continue;
+        if (ix->n)
+            ie__annot_add_orphan_annotation(r, rel);
+        yolo_feed_label(r, st, root, rel,
+                        ie__annot_split_intern(st, ie__annot_path_split(rel, split, sizeof(split))),
+                        ix->n == 0 ? rel : NULL);
+    }
+    free(claimed);
+    ie_strmap_release(&labels);
+}
+
+/* imgeda's --labels DIR: DIR's own .txt files (not its subfolders, as imgeda's glob), each the
+ * labels of the images with its file stem, wherever they are under the root. Label files are
+ * named by their path as given (DIR/a.txt); the unpaired ones are orphans, as above. */
+static void yolo_pair_dir(struct ie_annot_result *r, struct ie_annot_state *st,
+                          struct img_index *ix, const char *dir)
+{
+    size_t nf = 0, li;
+    char **files = ie__annot_list_dir(dir, false, "txt", &nf);
+    char **full = ie_xcalloc(nf + 1, sizeof(*full));
+    char **stem_of = ie_xcalloc(nf + 1, sizeof(*stem_of)); /* the map's keys */
+    unsigned char *claimed = ie_xcalloc(nf + 1, 1);
+    struct ie_strmap stems;
+    ie_strmap_init(&stems);
+    for (size_t i = 0; i < nf; i++) {
+        full[i] = ie__annot_join2(dir, files[i]);
+        stem_of[i] = ie__annot_strip_ext(files[i]);
+        claimed[i] = is_classes_txt(files[i]);
+        if (!claimed[i])
+            ie_strmap_put(&stems, stem_of[i], i);
+    }
+    for (size_t i = 0; i < ix->n; i++) {
+        char *stem = ie__annot_strip_ext(ie__annot_base_name(ix->rel[i]));
+        bool found = ie_strmap_get(&stems, stem, &li);
+        free(stem);
+        if (!found)
+            continue;
+        if (claimed[li])
+            ie__annot_add_issue(r, full[li], 0, IE_ANNOT_CONFLICT,
+                                "label file used by more than one image (also %s)", ix->rel[i]);
+        claimed[li] = 1;
+        ix->claimed[i] = 1;
+        yolo_feed_label(r, st, "", full[li], ix->split[i], ix->rel[i]);
+    }
+    for (size_t i = 0; i < nf; i++) {
+        char split[64];
+        if (claimed[i])
+            continue;
+        if (ix->n)
+            ie__annot_add_orphan_annotation(r, full[i]);
+        yolo_feed_label(
+            r, st, "", full[i],
+            ie__annot_split_intern(st, ie__annot_path_split(full[i], split, sizeof(split))),
+            ix->n == 0 ? full[i] : NULL);
+    }
+    ie__annot_free_strv(files, nf);
+    ie__annot_free_strv(full, nf);
+    ie_strmap_release(&stems);
+    ie__annot_free_strv(stem_of, nf);
+    free(claimed);
+}
+
 int ie__annot_analyze_yolo(struct ie_annot_result *r, struct ie_annot_state *st, const char *root,
                            const struct walk *w, bool forced, struct ie_err *err)
 {
     struct yolo_config cfg = {0};
     struct img_index ix;
-    struct ie_strmap labels;
-    unsigned char *claimed = NULL;
     char *yaml = ie__annot_join2(root, "data.yaml");
     bool has_yaml = ie__annot_is_file(yaml);
     int rc = 0;
 
-    ie_strmap_init(&labels);
     memset(&ix, 0, sizeof(ix));
     if (has_yaml) {
         char *data = NULL;
@@ -587,44 +680,17 @@ int ie__annot_analyze_yolo(struct ie_annot_result *r, struct ie_annot_state *st,
         if (best != SIZE_MAX)
             ix.split[i] = ie__annot_split_intern(st, cfg.dirs[best].split);
     }
-    for (size_t i = 0; i < w->n_texts; i++)
-        ie_strmap_put(&labels, w->texts[i], i);
-    claimed = ie_xcalloc(w->n_texts + 1, 1);
     if (ix.n == 0)
         ie__annot_note_annotation_only(r);
-    for (size_t i = 0; i < ix.n; i++) {
-        char *a, *b;
-        size_t li = SIZE_MAX, tmp;
-        yolo_label_paths(ix.rel[i], &a, &b);
-        if (a && ie_strmap_get(&labels, a, &tmp))
-            li = tmp;
-        else if (ie_strmap_get(&labels, b, &tmp) && !is_classes_txt(b))
-            li = tmp;
-        free(a);
-        free(b);
-        if (li == SIZE_MAX)
-            continue;
-        if (claimed[li])
-            ie__annot_add_issue(r, w->texts[li], 0, IE_ANNOT_CONFLICT,
-                                "label file used by more than one image (also %s)", ix.rel[i]);
-        claimed[li] = 1;
-        ix.claimed[i] = 1;
-        yolo_feed_label(r, st, root, w->texts[li], ix.split[i], ix.rel[i]);
-    }
-    /* Label files without an image: orphans (parsed for their issues), or the whole dataset
-     * when there are no image files. */
-    for (size_t i = 0; i < w->n_texts; i++) {
-        const char *rel = w->texts[i];
-        char split[64];
-        if (claimed[i] || !ie__annot_has_component(rel, "labels", false) || is_classes_txt(rel))
-            continue;
-        if (ix.n)
-            ie__annot_add_orphan_annotation(r, rel);
-        yolo_feed_label(r, st, root, rel,
-                        ie__annot_split_intern(st, ie__annot_path_split(rel, split, sizeof(split))),
-                        ix.n == 0 ? rel : NULL);
-    }
+    if (st->opt.label_dir)
+        yolo_pair_dir(r, st, &ix, st->opt.label_dir);
+    else
+        yolo_pair_walk(r, st, root, w, &ix);
     ie__annot_feed_unclaimed(r, st, &ix, true);
+    if (r->annotation_files == 0 && st->opt.label_dir) {
+        rc = ie_err_set(err, IE_EINVAL, "no label files (*.txt) in %s", st->opt.label_dir);
+        goto out;
+    }
     if (r->annotation_files == 0 && forced && !has_yaml) {
         rc = ie_err_set(err, IE_EINVAL,
                         "no YOLO dataset in %s: no data.yaml and no label files (labels/*.txt "
@@ -636,8 +702,6 @@ int ie__annot_analyze_yolo(struct ie_annot_result *r, struct ie_annot_state *st,
         ie__annot_add_note(r, "no label files found (labels/*.txt next to images/)");
 out:
     free(yaml);
-    free(claimed);
-    ie_strmap_release(&labels);
     ie__annot_img_index_release(&ix);
     yolo_config_release(&cfg);
     return rc;

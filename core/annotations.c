@@ -305,6 +305,28 @@ void ie_annot_result_release(struct ie_annot_result *r)
     ie_annot_result_init(r);
 }
 
+/* A label folder or annotation file named by the user decides the format (imgeda's options
+ * apply to one format each), and must exist. */
+static int given_files(const struct ie_annot_options *o, enum ie_annot_format *fmt,
+                       struct ie_err *err)
+{
+    if (o->label_dir && o->annotation_file)
+        return ie_err_set(err, IE_EINVAL,
+                          "a label folder is for YOLO and an annotation file for COCO: give one");
+    if (!o->label_dir && !o->annotation_file)
+        return 0;
+    enum ie_annot_format want = o->label_dir ? IE_ANNOT_YOLO : IE_ANNOT_COCO;
+    const char *what = o->label_dir ? "label folder" : "annotation file";
+    const char *path = o->label_dir ? o->label_dir : o->annotation_file;
+    if (*fmt != IE_ANNOT_AUTO && *fmt != want)
+        return ie_err_set(err, IE_EINVAL, "a %s is for %s, not %s", what,
+                          ie_annot_format_name(want), ie_annot_format_name(*fmt));
+    if (o->label_dir ? !ie__annot_is_dir(path) : !ie__annot_is_file(path))
+        return ie_err_set(err, IE_ENOENT, "%s: no such %s", path, what);
+    *fmt = want;
+    return 0;
+}
+
 int ie_annot_analyze(const char *root, const struct ie_annot_options *o, struct ie_annot_result *r,
                      struct ie_err *err)
 {
@@ -322,10 +344,13 @@ int ie_annot_analyze(const char *root, const struct ie_annot_options *o, struct 
     rc = ie__annot_check_root(root, err);
     if (rc < 0)
         goto out;
+    fmt = o->format;
+    rc = given_files(o, &fmt, err);
+    if (rc < 0)
+        goto out;
     struct ie_annot_state *st = state_get(r, o);
     free(r->root);
     r->root = ie__annot_clean_line(root, strlen(root));
-    fmt = o->format;
     r->detected = fmt == IE_ANNOT_AUTO;
     if (fmt == IE_ANNOT_AUTO) {
         rc = ie__annot_detect_layout(root, &st->opt, &fmt, &cls_splits, err);

@@ -5,7 +5,8 @@
  * pread, in first-seen order, so an export never holds more than one record, and a manifest
  * that a scan is still appending to exports consistently (appends never move earlier bytes).
  * JSONL copies the lines as written (unknown keys survive); CSV re-parses each line into a
- * record so missing keys get their defaults. */
+ * record so missing keys get their defaults. The CSV's column order and names are imgeda's
+ * (csv_order and csv_renamed below); SQLite keeps the record's flattened key names (columns). */
 #include <errno.h>
 #include <fcntl.h>
 #include <libgen.h>
@@ -409,12 +410,55 @@ void ie_export_csv_field(struct ie_buf *b, const char *s, size_t n)
     ie_buf_addc(b, '"');
 }
 
+/* The CSV's columns: imgeda's csv_io.py columns first, in its order and with its names (its
+ * pixel and corner statistics unprefixed, the corner delta as corner_delta), so code written
+ * against imgeda's CSV keeps working; then the record keys imgeda's CSV leaves out, with
+ * pixel_stats min/max named as imgeda names its other pixel statistics. */
+static const enum col_id csv_order[] = {
+    C_PATH, C_FILENAME, C_FILE_SIZE_BYTES, C_MTIME, C_WIDTH, C_HEIGHT, C_FORMAT, C_COLOR_MODE,
+    C_NUM_CHANNELS, C_ASPECT_RATIO, C_CAMERA_MAKE, C_CAMERA_MODEL, C_LENS_MODEL, C_FOCAL_LENGTH_MM,
+    C_FOCAL_LENGTH_35MM, C_ISO_SPEED, C_F_NUMBER, C_EXPOSURE_TIME_SEC, C_DATETIME_ORIGINAL,
+    C_HAS_GPS_DATA, C_DISTORTION_RISK, C_BLUR_SCORE, C_IS_BLURRY, C_PHASH, C_DHASH, C_IS_CORRUPT,
+    C_IS_DARK, C_IS_OVEREXPOSED, C_HAS_BORDER_ARTIFACT, C_ANALYZED_AT, C_PS_MEAN_R, C_PS_MEAN_G,
+    C_PS_MEAN_B, C_PS_STD_R, C_PS_STD_G, C_PS_STD_B, C_PS_MEAN_BRIGHTNESS, C_CS_CORNER_MEAN,
+    C_CS_CENTER_MEAN, C_CS_BORDER_MEAN, C_CS_DELTA,
+    /* Ours, after imgeda's 41. */
+    C_ORIENTATION_TAG, C_ANALYZER_VERSION, C_PS_MIN_VAL, C_PS_MAX_VAL, C_CONTENT_HASH, C_ERROR,
+    C_BIT_DEPTH, C_NUM_FRAMES};
+
+/* The CSV's names where they are not the record's flattened key. */
+static const char *const csv_renamed[C_COUNT] = {
+    [C_PS_MEAN_R] = "mean_r",
+    [C_PS_MEAN_G] = "mean_g",
+    [C_PS_MEAN_B] = "mean_b",
+    [C_PS_STD_R] = "std_r",
+    [C_PS_STD_G] = "std_g",
+    [C_PS_STD_B] = "std_b",
+    [C_PS_MEAN_BRIGHTNESS] = "mean_brightness",
+    [C_PS_MIN_VAL] = "min_val",
+    [C_PS_MAX_VAL] = "max_val",
+    [C_CS_CORNER_MEAN] = "corner_mean",
+    [C_CS_CENTER_MEAN] = "center_mean",
+    [C_CS_BORDER_MEAN] = "border_mean",
+    [C_CS_DELTA] = "corner_delta",
+};
+
+/* Every record key is in the CSV exactly once (the unit tests check that no column repeats). */
+_Static_assert(IE_ARRAY_LEN(csv_order) == C_COUNT, "every column once in the CSV");
+
+const char *ie_export_csv_column(size_t i)
+{
+    if (i >= IE_ARRAY_LEN(csv_order))
+        return NULL;
+    return csv_renamed[csv_order[i]] ? csv_renamed[csv_order[i]] : columns[csv_order[i]].name;
+}
+
 void ie_export_csv_header(struct ie_buf *b)
 {
-    for (size_t i = 0; i < C_COUNT; i++) {
+    for (size_t i = 0; i < IE_ARRAY_LEN(csv_order); i++) {
         if (i)
             ie_buf_addc(b, ',');
-        ie_buf_adds(b, columns[i].name);
+        ie_buf_adds(b, ie_export_csv_column(i));
     }
     ie_buf_adds(b, "\r\n");
 }
@@ -423,13 +467,14 @@ void ie_export_csv_row(const struct ie_record *r, struct ie_buf *b)
 {
     struct ie_export_value v;
     char num[40];
-    for (size_t i = 0; i < C_COUNT; i++) {
+    for (size_t i = 0; i < IE_ARRAY_LEN(csv_order); i++) {
+        enum col_id col = csv_order[i];
         if (i)
             ie_buf_addc(b, ',');
-        ie_export_value(r, i, &v);
+        ie_export_value(r, col, &v);
         if (v.null)
             continue; /* imgeda writes None as an empty field */
-        switch (columns[i].type) {
+        switch (columns[col].type) {
         case IE_EXPORT_TEXT:
             ie_export_csv_field(b, v.s, strlen(v.s));
             break;

@@ -294,8 +294,10 @@ bool ie_manifest_reader_torn_tail(const struct ie_manifest_reader *m)
 
 void ie_manifest_long_lines_text(char *out, size_t n, size_t n_long, size_t first)
 {
-    int o = snprintf(out, n, "line %zu is longer than the %u MiB a manifest line may have", first,
-                     IE_MANIFEST_MAX_LINE >> 20);
+    /* Decimal MB, as every size we print (the limit itself is 16 MiB). */
+    int o =
+        snprintf(out, n, "line %zu is longer than the %.1f MB (%u bytes) a manifest line may have",
+                 first, IE_MANIFEST_MAX_LINE / 1e6, (unsigned)IE_MANIFEST_MAX_LINE);
     if (n_long > 1 && o > 0 && (size_t)o < n)
         snprintf(out + o, n - (size_t)o, " (and %zu more line%s)", n_long - 1,
                  n_long == 2 ? "" : "s");

@@ -1,6 +1,7 @@
 /* Allocation, buffers, time, UTF-8 and number formatting helpers. */
 #include <errno.h>
 #include <fcntl.h>
+#include <float.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdint.h>
@@ -270,20 +271,44 @@ char *ie_utf8_unsanitize(const char *s)
 
 void ie_fmt_double(char *out, size_t outsz, double v)
 {
+    char e[40];
+    int prec = 15;
     if (!isfinite(v)) {
         snprintf(out, outsz, "null");
         return;
     }
-    for (int prec = 15; prec <= 17; prec++) {
-        snprintf(out, outsz, "%.*g", prec, v);
-        if (strtod(out, NULL) == v)
+    /* The fewest significant digits that read back as v, as Python's repr writes: for normal
+     * numbers 15 always suffice when a shorter form exists (DBL_DIG), so trying 15, 16, 17
+     * finds the shortest; subnormals have fewer digits of precision and start from 1. */
+    if (v != 0 && fabs(v) < DBL_MIN)
+        prec = 1;
+    for (; prec < 17; prec++) {
+        snprintf(e, sizeof(e), "%.*e", prec - 1, v);
+        if (strtod(e, NULL) == v)
             break;
     }
-    if (!strpbrk(out, ".eEn")) {
-        size_t l = strlen(out);
-        if (l + 3 <= outsz)
-            memcpy(out + l, ".0", 3);
+    snprintf(e, sizeof(e), "%.*e", prec - 1, v);
+    char *x = strchr(e, 'e');
+    int exp10 = atoi(x + 1);
+    /* Trailing zeros of the mantissa are not significant digits. */
+    char *end = x;
+    while (end > e && end[-1] == '0')
+        end--;
+    if (end > e && end[-1] == '.')
+        end--;
+    int digits = 0;
+    for (const char *p = e; p < end; p++)
+        digits += *p >= '0' && *p <= '9';
+    /* Python's repr switches to exponent form below 1e-4 and from 1e16 on; C's %g would
+     * switch at the precision instead (1e+15 where Python writes 1000000000000000.0). */
+    if (exp10 < -4 || exp10 >= 16) {
+        snprintf(out, outsz, "%.*se%c%02d", (int)(end - e), e, exp10 < 0 ? '-' : '+',
+                 exp10 < 0 ? -exp10 : exp10);
+        return;
     }
+    snprintf(out, outsz, "%.*f", digits - 1 - exp10 > 0 ? digits - 1 - exp10 : 0, v);
+    if (!strpbrk(out, "."))
+        snprintf(out + strlen(out), outsz - strlen(out), ".0");
 }
 
 bool ie_double_fits_i64(double v)

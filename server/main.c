@@ -40,7 +40,8 @@ static const char usage[] =
     "  --data-dir DIR     overrides data_dir (holds imgedad.db and scans/)\n"
     "  --web-dir DIR      the dashboard's static files (default: web/ next to the binary's\n"
     "                     source tree, or ./web)\n"
-    "  --set KEY=VALUE    overrides any config key, e.g. --set scan.workers=2\n";
+    "  --set KEY=VALUE    overrides any config key, e.g. --set scan.workers=2\n"
+    "  -V, --version      prints the name and version (imgedad X.Y.Z) and exits\n";
 
 /* The daemon: its loop, signal handles and server context. */
 struct app {
@@ -93,17 +94,15 @@ static const char *default_web_dir(void)
  * more to do (--help, a usage error). */
 static int parse_args(int argc, char **argv, struct args *a)
 {
-    static const struct option opts[] = {{"config", required_argument, NULL, 'c'},
-                                         {"listen", required_argument, NULL, 'l'},
-                                         {"data-dir", required_argument, NULL, 'd'},
-                                         {"web-dir", required_argument, NULL, 'w'},
-                                         {"set", required_argument, NULL, 's'},
-                                         {"help", no_argument, NULL, 'h'},
-                                         {NULL, 0, NULL, 0}};
+    static const struct option opts[] = {
+        {"config", required_argument, NULL, 'c'},   {"listen", required_argument, NULL, 'l'},
+        {"data-dir", required_argument, NULL, 'd'}, {"web-dir", required_argument, NULL, 'w'},
+        {"set", required_argument, NULL, 's'},      {"help", no_argument, NULL, 'h'},
+        {"version", no_argument, NULL, 'V'},        {NULL, 0, NULL, 0}};
     int c;
     memset(a, 0, sizeof(*a));
     a->web_dir = default_web_dir();
-    while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "hV", opts, NULL)) != -1) {
         switch (c) {
         case 'c':
             a->config_path = optarg;
@@ -123,6 +122,9 @@ static int parse_args(int argc, char **argv, struct args *a)
             break;
         case 'h':
             fputs(usage, stdout);
+            return 0;
+        case 'V':
+            printf("imgedad %s\n", IMGEDA_VERSION);
             return 0;
         default:
             fputs(usage, stderr);

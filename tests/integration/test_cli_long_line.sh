@@ -33,7 +33,7 @@ expect_rc_bounded() {
 big="$WORK/one_line.jsonl"
 printf '{"path": "' > "$big"
 truncate -s 300M "$big"
-msg="line 1 is longer than the 16 MiB a manifest line may have"
+msg="line 1 is longer than the 16.8 MB (16777216 bytes) a manifest line may have"
 
 expect_rc_bounded 1 "$big" "$IMGEDA" info -m "$big"
 contains "$WORK/err" "imgeda: $big is not an imgeda manifest: $msg"
@@ -70,7 +70,7 @@ printf '"}\n' >> "$mid"
 tail -n +4 "$MF/mixed.jsonl" >> "$mid"
 expect_rc_bounded 0 "$mid" "$IMGEDA" check corrupt -m "$mid"
 contains "$WORK/out" "Corrupt: 1 of 8 images"
-contains "$WORK/err" "imgeda: warning: $mid: line 4 is longer than the 16 MiB a manifest line may have; skipped without reading it whole"
+contains "$WORK/err" "imgeda: warning: $mid: line 4 is longer than the 16.8 MB (16777216 bytes) a manifest line may have; skipped without reading it whole"
 expect_rc_bounded 0 "$mid" "$IMGEDA" info -m "$mid" --json
 json_total=$("$PYTHON" -c 'import json,sys; print(json.load(open(sys.argv[1]))["total_images"])' "$WORK/out")
 [ "$json_total" = 8 ] || fail "info counted $json_total images around the long line"

@@ -233,19 +233,24 @@ Test(export, csv_row_flattens_and_writes_python_values)
     const char *prefix = "\"/d/a, \"\"b\"\"\nc\xc3\xa9.jpg\",a.jpg,1234,1717236000.25,640,480,";
     cr_expect(strncmp(b.data, prefix, strlen(prefix)) == 0, "%s", b.data);
     cr_expect(strstr(b.data, ",True,low,12.5,False,"), "%s", b.data);
-    cr_expect(strstr(b.data, ",1.0,2.0,3.0,4.0,5.0,6.0,7.0,8,9,1.0,2.0,3.0,4.0,"), "%s", b.data);
+    /* imgeda's pixel then corner statistics end its 41 columns; ours follow (orientation,
+     * analyzer version, min/max value, content hash, error, bit depth, frames). */
+    cr_expect(strstr(b.data, ",1.0,2.0,3.0,4.0,5.0,6.0,7.0,1.0,2.0,3.0,4.0,1," IE_ANALYZER_VERSION
+                             ",8,9,xxh3_128:00000000000000000000000000000000,oops,8,1\r\n"),
+              "%s", b.data);
     cr_expect(strstr(b.data, "0000000000000001,"), "%s", b.data);
     size_t len = strlen(b.data);
     cr_expect(len > 2 && strcmp(b.data + len - 2, "\r\n") == 0);
     ie_buf_release(&b);
     ie_record_release(&r);
 
-    /* An old record: nulls become empty fields, as imgeda writes None. */
+    /* An old record: nulls become empty fields, as imgeda writes None (has_gps_data .. the
+     * flags, then analyzed_at, 11 statistics and six of ours empty, then bit depth, frames). */
     ie_record_init(&r);
     ie_record_set_str(&r.path, "/x.png");
     ie_buf_init(&b);
     ie_export_csv_row(&r, &b);
-    cr_expect(strstr(b.data, ",False,,,False,,,False,False,False,False,,,,,,,,,,,,,,,,,,0,0\r\n"),
+    cr_expect(strstr(b.data, ",False,,,False,,,False,False,False,False,,,,,,,,,,,,,,,,,,,0,0\r\n"),
               "%s", b.data);
     ie_buf_release(&b);
     ie_record_release(&r);
@@ -253,7 +258,43 @@ Test(export, csv_row_flattens_and_writes_python_values)
     ie_buf_init(&b);
     ie_export_csv_header(&b);
     cr_expect(strncmp(b.data, "path,filename,file_size_bytes,mtime,", 36) == 0);
-    cr_expect(strstr(b.data, ",pixel_stats_mean_r,") && strstr(b.data, ",corner_stats_delta,"));
+    cr_expect(strstr(b.data, ",analyzed_at,mean_r,") && strstr(b.data, ",corner_delta,"));
+    ie_buf_release(&b);
+}
+
+/* The CSV header starts with imgeda's 41 columns exactly (the list in the fixture is copied
+ * from imgeda's csv_io.py), then names every other record column once. */
+Test(export, csv_header_is_imgedas_columns_then_ours)
+{
+    char path[4096], line[128];
+    snprintf(path, sizeof(path), "%s/imgeda_csv_columns.txt", th_fixtures());
+    FILE *f = fopen(path, "r");
+    cr_assert_not_null(f, "%s", path);
+    size_t i = 0;
+    while (fgets(line, sizeof(line), f)) {
+        line[strcspn(line, "\r\n")] = 0;
+        if (line[0] == '#' || !line[0])
+            continue;
+        cr_expect_str_eq(ie_export_csv_column(i) ? ie_export_csv_column(i) : "(none)", line,
+                         "column %zu", i);
+        i++;
+    }
+    fclose(f);
+    cr_expect_eq(i, 41);
+    size_t n;
+    ie_export_columns(&n);
+    cr_expect_null(ie_export_csv_column(n));
+    for (size_t a = 0; a < n; a++)
+        for (size_t b = 0; b < a; b++)
+            cr_expect(strcmp(ie_export_csv_column(a), ie_export_csv_column(b)) != 0,
+                      "column %s twice", ie_export_csv_column(a));
+    struct ie_buf b;
+    ie_buf_init(&b);
+    ie_export_csv_header(&b);
+    cr_expect(strncmp(b.data, "path,filename,", 14) == 0);
+    cr_expect(strstr(b.data, ",corner_delta,orientation_tag,analyzer_version,min_val,max_val,"
+                             "content_hash,error,bit_depth,num_frames\r\n"),
+              "%s", b.data);
     ie_buf_release(&b);
 }
 

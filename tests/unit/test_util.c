@@ -63,3 +63,36 @@ Test(util, utf8_valid_finds_a_bad_byte_anywhere_in_long_ascii)
         }
     }
 }
+
+/* Floats print as Python's repr does (imgeda's CSV and JSON): the shortest form that reads back,
+ * in exponent form below 1e-4 and from 1e16 on, else with a decimal point. */
+Test(util, fmt_double_is_pythons_repr)
+{
+    static const struct {
+        double v;
+        const char *want;
+    } cases[] = {
+        {0.0, "0.0"},
+        {-0.0, "-0.0"},
+        {1.0, "1.0"},
+        {0.1, "0.1"},
+        {2.0 / 3, "0.6666666666666666"},
+        {1717236000.25, "1717236000.25"},
+        {1e15, "1000000000000000.0"},
+        {9999999999999998.0, "9999999999999998.0"},
+        {1e16, "1e+16"},
+        {12345678901234567.0, "1.2345678901234568e+16"},
+        {1e-4, "0.0001"},
+        {1e-5, "1e-05"},
+        {1.5e-7, "1.5e-07"},
+        {1e100, "1e+100"},
+        {5e-324, "5e-324"},
+        {1.7976931348623157e308, "1.7976931348623157e+308"},
+        {-1234.5, "-1234.5"},
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        char out[32];
+        ie_fmt_double(out, sizeof(out), cases[i].v);
+        cr_expect_str_eq(out, cases[i].want, "case %zu", i);
+    }
+}

@@ -102,6 +102,13 @@ struct ie_annot_options {
      * strings live until the call returns. */
     void (*on_image)(void *ctx, const char *image, const char *const *classes, size_t n);
     void *on_image_ctx;
+    /* imgeda's --labels DIR: YOLO whose label files are DIR/<image stem>.txt (DIR's own files,
+     * not its subfolders, as imgeda's glob), wherever DIR is; implies YOLO. NULL: found under
+     * the root. Borrowed: must outlive the analysis. */
+    const char *label_dir;
+    /* imgeda's --annotation-file FILE: COCO from this one JSON file, wherever it is; implies
+     * COCO. NULL: found under the root. Borrowed. */
+    const char *annotation_file;
 };
 void ie_annot_options_init(struct ie_annot_options *o);
 

@@ -51,7 +51,8 @@ struct ie_export_column {
     enum ie_export_type type;
 };
 
-/* The columns of every export, in order: imgeda's csv_io.py columns in its order, with the
+/* The record's columns and their types, in the SQLite export's order and with its names (the
+ * CSV renames and reorders them, see ie_export_csv_column): imgeda's columns in its order, with the
  * SPEC §2 keys it lacks inserted where the record has them (orientation_tag, analyzer_version,
  * pixel_stats_min_val/max_val) and our additions (content_hash, error, bit_depth, num_frames)
  * last. Static storage; *n receives the count. */
@@ -71,6 +72,11 @@ void ie_export_value(const struct ie_record *r, size_t col, struct ie_export_val
 /* Appends s[0..n) as one RFC 4180 field: quoted (with "" for ") when it holds a comma, quote,
  * CR or LF, as Python's csv.QUOTE_MINIMAL does; bytes are copied unchanged (UTF-8). */
 void ie_export_csv_field(struct ie_buf *b, const char *s, size_t n);
+/* The CSV's i-th column name, NULL past the last. The CSV has every column of
+ * ie_export_columns once, but in imgeda's csv_io.py order and with its names first (mean_r, ...,
+ * corner_delta: 41 columns), then ours (orientation_tag, analyzer_version, min_val, max_val,
+ * content_hash, error, bit_depth, num_frames). */
+const char *ie_export_csv_column(size_t i);
 /* Appends the header row / one record's row, each ending in CRLF (Python's csv default). */
 void ie_export_csv_header(struct ie_buf *b);
 void ie_export_csv_row(const struct ie_record *r, struct ie_buf *b);

@@ -83,8 +83,9 @@ size_t ie_manifest_reader_skipped(const struct ie_manifest_reader *m);
 /* How many of the skipped lines were longer than IE_MANIFEST_MAX_LINE, and the 1-based number
  * of the first (0 when none). */
 size_t ie_manifest_reader_long_lines(const struct ie_manifest_reader *m, size_t *first);
-/* "line N is longer than the 16 MiB a manifest line may have" (with " (and K more lines)") into
- * out, for messages about the n_long > 0 lines a reader dropped, the first being line first. */
+/* "line N is longer than the 16.8 MB (16777216 bytes) a manifest line may have" (with " (and K more
+ * lines)") into out, for messages about the n_long > 0 lines a reader dropped, the first being line
+ * first. */
 void ie_manifest_long_lines_text(char *out, size_t n, size_t n_long, size_t first);
 /* True when the file ends in a line without newline that did not parse (a torn write). */
 bool ie_manifest_reader_torn_tail(const struct ie_manifest_reader *m);
