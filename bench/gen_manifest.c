@@ -14,6 +14,7 @@
 #include <unistd.h>
 #include <string.h>
 
+#include "imgeda/lean.h"
 #include "imgeda/manifest.h"
 #include "imgeda/options.h"
 #include "imgeda/record.h"
@@ -295,6 +296,19 @@ static int time_load(const char *path)
         ie_slim_manifest_release(&sm);
     }
     unlink(snap);
+
+    /* The daemon's results read this (the lean manifest, imgeda/lean.h). */
+    struct ie_lean_manifest lm;
+    ie_lean_manifest_init(&lm);
+    t0 = ie_mono_seconds();
+    if (ie_lean_manifest_load(path, &lm, &err) < 0) {
+        fprintf(stderr, "%s\n", err.msg);
+        return 1;
+    }
+    double lean = ie_mono_seconds() - t0;
+    printf("%-44s %8.2f s  %9.0f records/s  peak RSS %ld MB\n",
+           "ie_lean_manifest_load (daemon results)", lean, lm.n / lean, peak_rss_mb());
+    ie_lean_manifest_release(&lm);
 
     struct ie_manifest m;
     ie_manifest_init(&m);

@@ -104,8 +104,17 @@ int ie_check_run(enum ie_check_kind kind, const struct ie_record *recs, size_t n
                  const struct ie_check_thresholds *t, struct ie_check_result *out,
                  struct ie_err *err)
 {
+    struct ie_recsrc s = ie_recsrc_array(recs, n);
+    return ie_check_run_src(kind, &s, t, out, err);
+}
+
+int ie_check_run_src(enum ie_check_kind kind, const struct ie_recsrc *s,
+                     const struct ie_check_thresholds *t, struct ie_check_result *out,
+                     struct ie_err *err)
+{
     struct ie_check_thresholds defaults;
-    size_t cap = 0;
+    struct ie_record tmp;
+    size_t cap = 0, n = s->n;
     int rc = 0;
 
     if (!t) {
@@ -118,12 +127,12 @@ int ie_check_run(enum ie_check_kind kind, const struct ie_record *recs, size_t n
     switch (kind) {
     case IE_CHECK_CORRUPT:
         for (size_t i = 0; i < n; i++)
-            if (recs[i].is_corrupt)
+            if (ie_recsrc_at(s, i, &tmp)->is_corrupt)
                 add_item(out, &cap, i, 0, false, 0);
         break;
     case IE_CHECK_EXPOSURE:
         for (size_t i = 0; i < n; i++) {
-            const struct ie_record *r = &recs[i];
+            const struct ie_record *r = ie_recsrc_at(s, i, &tmp);
             unsigned issues =
                 (r->is_dark ? IE_ISSUE_DARK : 0u) | (r->is_overexposed ? IE_ISSUE_OVEREXPOSED : 0u);
             if (!issues)
@@ -134,20 +143,24 @@ int ie_check_run(enum ie_check_kind kind, const struct ie_record *recs, size_t n
         }
         break;
     case IE_CHECK_ARTIFACTS:
-        for (size_t i = 0; i < n; i++)
-            if (recs[i].has_border_artifact)
-                add_item(out, &cap, i, 0, recs[i].has_corner_stats, recs[i].corner_stats.delta);
+        for (size_t i = 0; i < n; i++) {
+            const struct ie_record *r = ie_recsrc_at(s, i, &tmp);
+            if (r->has_border_artifact)
+                add_item(out, &cap, i, 0, r->has_corner_stats, r->corner_stats.delta);
+        }
         break;
     case IE_CHECK_BLUR:
-        for (size_t i = 0; i < n; i++)
-            if (recs[i].is_blurry)
-                add_item(out, &cap, i, 0, recs[i].has_blur_score, recs[i].blur_score);
+        for (size_t i = 0; i < n; i++) {
+            const struct ie_record *r = ie_recsrc_at(s, i, &tmp);
+            if (r->is_blurry)
+                add_item(out, &cap, i, 0, r->has_blur_score, r->blur_score);
+        }
         break;
     case IE_CHECK_DUPLICATES: {
         struct ie_dup_opts o;
         ie_dup_opts_init(&o);
         o.threshold = t->near;
-        rc = ie_duplicates_find(recs, n, &o, &out->dups, err);
+        rc = ie_duplicates_find_src(s, &o, &out->dups, err);
         if (rc < 0)
             goto out;
         out->has_dups = true;
@@ -229,24 +242,27 @@ static void add_thresholds(cJSON *o, const struct ie_check_thresholds *t, unsign
     }
 }
 
-static cJSON *paths_array(const size_t *idx, size_t k, const struct ie_record *recs)
+static cJSON *paths_array(const size_t *idx, size_t k, const struct ie_recsrc *recs)
 {
+    struct ie_record tmp;
     cJSON *a = must(cJSON_CreateArray());
     for (size_t i = 0; i < k; i++)
-        cJSON_AddItemToArray(a, must(cJSON_CreateString(path_of(&recs[idx[i]]))));
+        cJSON_AddItemToArray(a,
+                             must(cJSON_CreateString(path_of(ie_recsrc_at(recs, idx[i], &tmp)))));
     return a;
 }
 
 static void add_groups(cJSON *items, const struct ie_dup_list *l, const char *type,
-                       const struct ie_record *recs)
+                       const struct ie_recsrc *recs)
 {
+    struct ie_record tmp;
     for (size_t g = 0; g < l->n; g++) {
         const struct ie_dup_group *grp = &l->groups[g];
         cJSON *it = must(cJSON_CreateObject());
         add_str(it, "type", type);
         if (strcmp(type, "exact") == 0) {
             char hex[65];
-            ie_hash256_to_hex(&recs[grp->recs[0]].phash, hex);
+            ie_hash256_to_hex(&ie_recsrc_at(recs, grp->recs[0], &tmp)->phash, hex);
             add_str(it, "phash", hex);
         }
         add_int(it, "count", (long long)grp->n);
@@ -260,7 +276,15 @@ static void add_groups(cJSON *items, const struct ie_dup_list *l, const char *ty
 cJSON *ie_check_result_to_json(const struct ie_check_result *r, const struct ie_record *recs,
                                const struct ie_check_thresholds *t)
 {
+    struct ie_recsrc s = ie_recsrc_array(recs, SIZE_MAX);
+    return ie_check_result_to_json_src(r, &s, t);
+}
+
+cJSON *ie_check_result_to_json_src(const struct ie_check_result *r, const struct ie_recsrc *recs,
+                                   const struct ie_check_thresholds *t)
+{
     struct ie_check_thresholds defaults;
+    struct ie_record tmp;
     if (!t) {
         ie_check_thresholds_init(&defaults);
         t = &defaults;
@@ -301,7 +325,7 @@ cJSON *ie_check_result_to_json(const struct ie_check_result *r, const struct ie_
     }
     for (size_t i = 0; i < r->n_items; i++) {
         const struct ie_check_item *it = &r->items[i];
-        const struct ie_record *rec = &recs[it->rec];
+        const struct ie_record *rec = ie_recsrc_at(recs, it->rec, &tmp);
         cJSON *j = must(cJSON_CreateObject());
         add_str(j, "path", path_of(rec));
         switch (r->kind) {

@@ -267,14 +267,15 @@ static int cmp_path_ix(const void *pa, const void *pb)
 }
 
 /* Sorts record indices by path; *tmp and *tmp_cap are scratch space reused across calls. */
-static void sort_by_path(size_t *idx, size_t k, const struct ie_record *recs, struct path_ix **tmp,
+static void sort_by_path(size_t *idx, size_t k, const struct ie_recsrc *s, struct path_ix **tmp,
                          size_t *tmp_cap)
 {
+    struct ie_record r;
     if (k < 2)
         return;
     ie_grow((void **)tmp, tmp_cap, k, sizeof(**tmp));
     for (size_t i = 0; i < k; i++) {
-        (*tmp)[i].path = rec_path(&recs[idx[i]]);
+        (*tmp)[i].path = rec_path(ie_recsrc_at(s, idx[i], &r));
         (*tmp)[i].rec = idx[i];
     }
     qsort(*tmp, k, sizeof(**tmp), cmp_path_ix);
@@ -323,16 +324,17 @@ static int cmp_group_acc(const void *pa, const void *pb)
 }
 
 /* Sorts members (unless already sorted) and groups, and moves the result into out. */
-static void builder_finish(struct list_builder *lb, const struct ie_record *recs,
-                           bool members_sorted, struct ie_dup_list *out)
+static void builder_finish(struct list_builder *lb, const struct ie_recsrc *s, bool members_sorted,
+                           struct ie_dup_list *out)
 {
     struct path_ix *tmp = NULL;
+    struct ie_record r;
     size_t tmp_cap = 0;
     for (size_t i = 0; i < lb->ng; i++) {
         struct group_acc *g = &lb->g[i];
         if (!members_sorted)
-            sort_by_path(lb->pool + g->off, g->n, recs, &tmp, &tmp_cap);
-        g->first = rec_path(&recs[lb->pool[g->off]]);
+            sort_by_path(lb->pool + g->off, g->n, s, &tmp, &tmp_cap);
+        g->first = rec_path(ie_recsrc_at(s, lb->pool[g->off], &r));
     }
     free(tmp);
     if (lb->ng > 1)
@@ -372,9 +374,17 @@ void ie_duplicates_release(struct ie_duplicates *d)
 
 size_t ie_duplicates_keeper(const struct ie_record *recs, const struct ie_dup_group *g)
 {
+    struct ie_recsrc s = ie_recsrc_array(recs, SIZE_MAX);
+    return ie_duplicates_keeper_src(&s, g);
+}
+
+size_t ie_duplicates_keeper_src(const struct ie_recsrc *s, const struct ie_dup_group *g)
+{
+    struct ie_record ta, tb;
     size_t best = 0;
     for (size_t k = 1; k < g->n; k++) {
-        const struct ie_record *a = &recs[g->recs[k]], *b = &recs[g->recs[best]];
+        const struct ie_record *a = ie_recsrc_at(s, g->recs[k], &ta);
+        const struct ie_record *b = ie_recsrc_at(s, g->recs[best], &tb);
         int64_t pa = (int64_t)a->width * a->height, pb = (int64_t)b->width * b->height;
         int c = pa != pb ? (pa > pb ? 1 : -1)
                 : a->file_size_bytes != b->file_size_bytes
@@ -474,7 +484,7 @@ static int uf_join_edge(void *ud, size_t a, size_t b, int distance)
     return 0;
 }
 
-static void find_exact(const struct hash_ent *ent, size_t ne, const struct ie_record *recs,
+static void find_exact(const struct hash_ent *ent, size_t ne, const struct ie_recsrc *s,
                        struct ie_dup_list *out)
 {
     struct list_builder lb = {0};
@@ -490,22 +500,24 @@ static void find_exact(const struct hash_ent *ent, size_t ne, const struct ie_re
         }
         i = end;
     }
-    builder_finish(&lb, recs, true, out);
+    builder_finish(&lb, s, true, out);
 }
 
-static void find_byte_identical(const struct ie_record *recs, size_t n, struct ie_dup_list *out)
+static void find_byte_identical(const struct ie_recsrc *s, struct ie_dup_list *out)
 {
     struct list_builder lb = {0};
     struct content_ent *ce = NULL;
+    struct ie_record tmp;
     size_t nc = 0;
-    for (size_t i = 0; i < n; i++)
-        nc += recs[i].content_hash != NULL;
+    for (size_t i = 0; i < s->n; i++)
+        nc += ie_recsrc_at(s, i, &tmp)->content_hash != NULL;
     if (nc) {
         ce = ie_xmalloc(nc * sizeof(*ce));
         nc = 0;
-        for (size_t i = 0; i < n; i++) {
-            if (recs[i].content_hash)
-                ce[nc++] = (struct content_ent){recs[i].content_hash, rec_path(&recs[i]), i};
+        for (size_t i = 0; i < s->n; i++) {
+            const struct ie_record *r = ie_recsrc_at(s, i, &tmp);
+            if (r->content_hash)
+                ce[nc++] = (struct content_ent){r->content_hash, rec_path(r), i};
         }
         qsort(ce, nc, sizeof(*ce), cmp_content_ent);
     }
@@ -522,12 +534,12 @@ static void find_byte_identical(const struct ie_record *recs, size_t n, struct i
         i = end;
     }
     free(ce);
-    builder_finish(&lb, recs, true, out);
+    builder_finish(&lb, s, true, out);
 }
 
 /* Near groups over the non-flat entries of *entp (sorted by hash). Frees *entp as soon as the
  * nodes are extracted, so that it and the index are never allocated at the same time. */
-static int find_near(struct hash_ent **entp, size_t ne, const struct ie_record *recs, int threshold,
+static int find_near(struct hash_ent **entp, size_t ne, const struct ie_recsrc *s, int threshold,
                      struct ie_dup_list *out, struct ie_err *err)
 {
     const struct hash_ent *ent = *entp;
@@ -595,7 +607,7 @@ static int find_near(struct hash_ent **entp, size_t ne, const struct ie_record *
         for (uint32_t j = node_start[k]; j < node_start[k + 1]; j++)
             lb.pool[g->off + comp_size[r]++] = nf[j];
     }
-    builder_finish(&lb, recs, false, out);
+    builder_finish(&lb, s, false, out);
 
 out:
     ie_hash_index_release(&ix);
@@ -614,9 +626,36 @@ out:
 int ie_duplicates_find(const struct ie_record *recs, size_t n, const struct ie_dup_opts *opts,
                        struct ie_duplicates *out, struct ie_err *err)
 {
+    struct ie_recsrc s = ie_recsrc_array(recs, n);
+    return ie_duplicates_find_src(&s, opts, out, err);
+}
+
+/* The flat records (from all records, not only those with a phash: a flat image analysed with
+ * --no-hashes still has pixel_stats), by path. */
+static void find_flat(const struct ie_recsrc *s, double max_std, struct ie_duplicates *out)
+{
+    struct path_ix *tmp = NULL;
+    struct ie_record r;
+    size_t tmp_cap = 0, k = 0;
+    for (size_t i = 0; i < s->n; i++)
+        out->n_flat += ie_duplicates_is_flat(ie_recsrc_at(s, i, &r), max_std);
+    if (!out->n_flat)
+        return;
+    out->flat = ie_xmalloc(out->n_flat * sizeof(*out->flat));
+    for (size_t i = 0; i < s->n; i++)
+        if (ie_duplicates_is_flat(ie_recsrc_at(s, i, &r), max_std))
+            out->flat[k++] = i;
+    sort_by_path(out->flat, k, s, &tmp, &tmp_cap);
+    free(tmp);
+}
+
+int ie_duplicates_find_src(const struct ie_recsrc *s, const struct ie_dup_opts *opts,
+                           struct ie_duplicates *out, struct ie_err *err)
+{
     struct ie_dup_opts defaults;
     struct hash_ent *ent = NULL;
-    size_t ne = 0;
+    struct ie_record tmp;
+    size_t ne = 0, n = s->n;
     int rc = 0;
 
     ie_duplicates_release(out);
@@ -632,13 +671,15 @@ int ie_duplicates_find(const struct ie_record *recs, size_t n, const struct ie_d
                           UINT32_MAX - 1);
     out->threshold = opts->threshold;
 
-    for (size_t i = 0; i < n; i++)
-        ne += recs[i].has_phash && !recs[i].is_corrupt;
+    for (size_t i = 0; i < n; i++) {
+        const struct ie_record *r = ie_recsrc_at(s, i, &tmp);
+        ne += r->has_phash && !r->is_corrupt;
+    }
     if (ne) {
         ent = ie_xmalloc(ne * sizeof(*ent));
         ne = 0;
         for (size_t i = 0; i < n; i++) {
-            const struct ie_record *r = &recs[i];
+            const struct ie_record *r = ie_recsrc_at(s, i, &tmp);
             if (!r->has_phash || r->is_corrupt)
                 continue;
             ent[ne++] = (struct hash_ent){r->phash, rec_path(r), (uint32_t)i,
@@ -647,26 +688,12 @@ int ie_duplicates_find(const struct ie_record *recs, size_t n, const struct ie_d
         qsort(ent, ne, sizeof(*ent), cmp_hash_ent);
     }
 
-    find_exact(ent, ne, recs, &out->exact);
-    find_byte_identical(recs, n, &out->byte_identical);
-    rc = find_near(&ent, ne, recs, opts->threshold, &out->near, err);
+    find_exact(ent, ne, s, &out->exact);
+    find_byte_identical(s, &out->byte_identical);
+    rc = find_near(&ent, ne, s, opts->threshold, &out->near, err);
     if (rc)
         goto out;
-
-    /* Flat records come from all records, not only those with a phash (a flat image analysed
-     * with --no-hashes still has pixel_stats). */
-    for (size_t i = 0; i < n; i++)
-        out->n_flat += ie_duplicates_is_flat(&recs[i], opts->flat_max_std);
-    if (out->n_flat) {
-        struct path_ix *tmp = NULL;
-        size_t tmp_cap = 0, k = 0;
-        out->flat = ie_xmalloc(out->n_flat * sizeof(*out->flat));
-        for (size_t i = 0; i < n; i++)
-            if (ie_duplicates_is_flat(&recs[i], opts->flat_max_std))
-                out->flat[k++] = i;
-        sort_by_path(out->flat, k, recs, &tmp, &tmp_cap);
-        free(tmp);
-    }
+    find_flat(s, opts->flat_max_std, out);
 
 out:
     free(ent);
@@ -684,15 +711,22 @@ static cJSON *must(cJSON *item)
     return item;
 }
 
-static cJSON *paths_array(const size_t *idx, size_t k, const struct ie_record *recs)
+static cJSON *paths_array(const size_t *idx, size_t k, const struct ie_recsrc *s)
 {
+    struct ie_record r;
     cJSON *a = must(cJSON_CreateArray());
     for (size_t i = 0; i < k; i++)
-        cJSON_AddItemToArray(a, must(cJSON_CreateString(rec_path(&recs[idx[i]]))));
+        cJSON_AddItemToArray(a, must(cJSON_CreateString(rec_path(ie_recsrc_at(s, idx[i], &r)))));
     return a;
 }
 
 cJSON *ie_duplicates_to_json(const struct ie_duplicates *d, const struct ie_record *recs)
+{
+    struct ie_recsrc s = ie_recsrc_array(recs, SIZE_MAX);
+    return ie_duplicates_to_json_src(d, &s);
+}
+
+cJSON *ie_duplicates_to_json_src(const struct ie_duplicates *d, const struct ie_recsrc *recs)
 {
     cJSON *o = must(cJSON_CreateObject());
     cJSON *exact = must(cJSON_AddArrayToObject(o, "exact"));

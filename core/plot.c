@@ -133,6 +133,13 @@ static cairo_status_t write_to_buf(void *closure, const unsigned char *data, uns
 int ie_plot_render(const struct ie_record *recs, size_t n, enum ie_plot_type type,
                    const struct ie_plot_opts *o, struct ie_buf *out, struct ie_err *err)
 {
+    struct ie_recsrc s = ie_recsrc_array(recs, n);
+    return ie_plot_render_src(&s, type, o, out, err);
+}
+
+int ie_plot_render_src(const struct ie_recsrc *src, enum ie_plot_type type,
+                       const struct ie_plot_opts *o, struct ie_buf *out, struct ie_err *err)
+{
     cairo_surface_t *surf = NULL;
     cairo_t *cr = NULL;
     cairo_font_options_t *fo = NULL;
@@ -199,7 +206,7 @@ int ie_plot_render(const struct ie_record *recs, size_t n, enum ie_plot_type typ
     ie__plot_set_rgba(cr, IE__PLOT_BG);
     cairo_paint(cr);
     ie__plot_fig_init(&fig, cr, w, h);
-    ie__plot_draw(&fig, type, recs, n, o);
+    ie__plot_draw(&fig, type, src, o);
 
     if (cairo_status(cr) != CAIRO_STATUS_SUCCESS) {
         rc = ie_err_set(err, IE_EIO, "drawing the %s plot failed: %s", ie_plot_type_name(type),

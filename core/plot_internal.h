@@ -164,9 +164,9 @@ void ie__plot_dots(const struct ie__plot_axes *a, const double *x, const double 
 void ie__plot_violin(const struct ie__plot_axes *a, double pos, double hw, const double *sorted,
                      size_t n, double lo, double hi, struct ie__plot_rgba c);
 
-/* Draws plot type t of recs[0..n) over the whole figure (plot_types.c, with the types in
- * plot_t_*.c). */
-void ie__plot_draw(struct ie__plot_fig *fig, enum ie_plot_type t, const struct ie_record *recs,
-                   size_t n, const struct ie_plot_opts *o);
+/* Draws plot type t of the records of src over the whole figure (plot_types.c, with the types
+ * in plot_t_*.c). */
+void ie__plot_draw(struct ie__plot_fig *fig, enum ie_plot_type t, const struct ie_recsrc *src,
+                   const struct ie_plot_opts *o);
 
 #endif

@@ -159,7 +159,8 @@ void ie__pt_plot_dimensions(struct ctx *c)
     double *xs = ie_xmalloc((c->nidx ? c->nidx : 1) * sizeof(double));
     double *ys = ie_xmalloc((c->nidx ? c->nidx : 1) * sizeof(double));
     for (size_t i = 0; i < c->nidx; i++) {
-        const struct ie_record *r = &c->recs[c->idx[i]];
+        struct ie_record tmp;
+        const struct ie_record *r = ie__pt_rec(c, c->idx[i], &tmp);
         if (r->width > 0 && r->height > 0) {
             xs[n] = r->width;
             ys[n] = r->height;

@@ -37,10 +37,13 @@ static void count_groups(const struct ctx *c, struct dup_counts *d)
     /* Exact groups as imgeda finds them: non-corrupt records with identical phash, over every
      * record (a sample would split groups, so --sample does not apply here). */
     struct hash_ref *hr = ie_xmalloc((c->n ? c->n : 1) * sizeof(*hr));
+    struct ie_record tmp;
     size_t nh = 0;
-    for (size_t i = 0; i < c->n; i++)
-        if (!c->recs[i].is_corrupt && c->recs[i].has_phash)
-            hr[nh++] = (struct hash_ref){c->recs[i].phash, i};
+    for (size_t i = 0; i < c->n; i++) {
+        const struct ie_record *r = ie__pt_rec(c, i, &tmp);
+        if (!r->is_corrupt && r->has_phash)
+            hr[nh++] = (struct hash_ref){r->phash, i};
+    }
     qsort(hr, nh, sizeof(*hr), cmp_hash_ref);
     /* size_counts[s] = groups of size s (sizes above 64 share the last slot). */
     memset(d, 0, sizeof(*d));
@@ -54,7 +57,7 @@ static void count_groups(const struct ctx *c, struct dup_counts *d)
             d->dup_extra += s - 1;
             d->size_counts[s > MAXS ? MAXS : s]++;
             for (size_t k = i; k < j; k++)
-                d->flat_in_groups += is_flat(&c->recs[hr[k].rec]);
+                d->flat_in_groups += is_flat(ie__pt_rec(c, hr[k].rec, &tmp));
         }
         i = j;
     }

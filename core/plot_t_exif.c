@@ -26,7 +26,8 @@ void ie__pt_plot_exif_camera(struct ctx *c)
     size_t nowned = 0;
     ie_strmap_init(&map);
     for (size_t i = 0; i < c->nidx; i++) {
-        const struct ie_record *r = &c->recs[c->idx[i]];
+        struct ie_record tmp;
+        const struct ie_record *r = ie__pt_rec(c, c->idx[i], &tmp);
         if (!r->camera_model || !*r->camera_model)
             continue;
         with++;

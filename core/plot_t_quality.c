@@ -71,7 +71,8 @@ void ie__pt_plot_channels(struct ctx *c)
     for (int k = 0; k < 3; k++)
         ch[k] = ie_xmalloc((c->nidx ? c->nidx : 1) * sizeof(double));
     for (size_t i = 0; i < c->nidx; i++) {
-        const struct ie_record *r = &c->recs[c->idx[i]];
+        struct ie_record tmp;
+        const struct ie_record *r = ie__pt_rec(c, c->idx[i], &tmp);
         if (!r->has_pixel_stats)
             continue;
         ch[0][n] = r->pixel_stats.mean_r;

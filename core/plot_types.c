@@ -36,8 +36,9 @@ static void select_records(struct ctx *c)
 {
     c->idx = ie_xmalloc((c->n ? c->n : 1) * sizeof(*c->idx));
     c->nvalid = 0;
+    struct ie_record tmp;
     for (size_t i = 0; i < c->n; i++)
-        if (!c->recs[i].is_corrupt)
+        if (!ie__pt_rec(c, i, &tmp)->is_corrupt)
             c->idx[c->nvalid++] = i;
     c->nidx = c->nvalid;
     c->sampled = false;
@@ -60,9 +61,10 @@ static void select_records(struct ctx *c)
 double *ie__pt_gather(const struct ctx *c, getter_fn get, size_t *n_out)
 {
     double *v = ie_xmalloc((c->nidx ? c->nidx : 1) * sizeof(*v));
+    struct ie_record tmp;
     size_t k = 0;
     for (size_t i = 0; i < c->nidx; i++)
-        if (get(&c->recs[c->idx[i]], &v[k]))
+        if (get(ie__pt_rec(c, c->idx[i], &tmp), &v[k]))
             k++;
     *n_out = k;
     return v;
@@ -260,8 +262,8 @@ bool ie__pt_get_iso(const struct ie_record *r, double *v)
     return r->has_iso_speed && r->iso_speed > 0;
 }
 
-void ie__plot_draw(struct ie__plot_fig *fig, enum ie_plot_type t, const struct ie_record *recs,
-                   size_t n, const struct ie_plot_opts *o)
+void ie__plot_draw(struct ie__plot_fig *fig, enum ie_plot_type t, const struct ie_recsrc *src,
+                   const struct ie_plot_opts *o)
 {
     static void (*const fns[IE_PLOT_NTYPES])(struct ctx *) = {
         [IE_PLOT_DIMENSIONS] = ie__pt_plot_dimensions,
@@ -276,7 +278,7 @@ void ie__plot_draw(struct ie__plot_fig *fig, enum ie_plot_type t, const struct i
         [IE_PLOT_EXIF_FOCAL] = ie__pt_plot_exif_focal,
         [IE_PLOT_EXIF_ISO] = ie__pt_plot_exif_iso,
     };
-    struct ctx c = {.fig = fig, .o = o, .recs = recs, .n = n};
+    struct ctx c = {.fig = fig, .o = o, .src = src, .n = src->n};
     select_records(&c);
     fns[t](&c);
     free(c.idx);

@@ -19,7 +19,7 @@
 struct ctx {
     struct ie__plot_fig *fig;
     const struct ie_plot_opts *o;
-    const struct ie_record *recs;
+    const struct ie_recsrc *src;
     size_t n;    /* all records */
     size_t *idx; /* selected records, in manifest order */
     size_t nidx;
@@ -54,6 +54,13 @@ struct cam_count {
 };
 
 typedef bool (*getter_fn)(const struct ie_record *r, double *v);
+
+/* Record i of the plot's records (see ie_recsrc_at). */
+static inline const struct ie_record *ie__pt_rec(const struct ctx *c, size_t i,
+                                                 struct ie_record *tmp)
+{
+    return ie_recsrc_at(c->src, i, tmp);
+}
 
 /* shared functions */
 struct ie__plot_rect ie__pt_figure_box(const struct ctx *c);

@@ -48,6 +48,11 @@ static char *arena_strndup(struct ie_slim_manifest *m, const char *s, size_t n)
     return p;
 }
 
+char *ie__slim_strndup(struct ie_slim_manifest *m, const char *s, size_t n)
+{
+    return arena_strndup(m, s, n);
+}
+
 /* ---- path index: growing it (the index and its lookup, which diff.c uses too, are in
  * slim_internal.h) ---- */
 

@@ -55,6 +55,10 @@ struct ie__slim_arena {
     struct arena_chunk *head;
 };
 
+/* A copy of s[0..n) and a NUL in m's arena, freed with m (the lean manifest keeps its strings
+ * there too). */
+char *ie__slim_strndup(struct ie_slim_manifest *m, const char *s, size_t n);
+
 /* The manifest's one copy of a format or colour mode string ("" for an empty one). */
 const char *ie__slim_intern(struct ie_slim_manifest *m, const char *s, size_t n);
 

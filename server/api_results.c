@@ -29,13 +29,27 @@ static int load_records(struct srv_req *r, struct srv_scan_row *row, struct ie_m
     return ie_manifest_load(row->manifest_path, m, err);
 }
 
+/* The records of row for fn: a lean manifest, or with full the whole manifest (the report
+ * prints fields the lean one does not keep). */
+static int load_for_result(const struct srv_scan_row *row, bool full, struct ie_lean_manifest *lm,
+                           struct ie_manifest *fm, struct srv_records *recs, struct ie_err *err)
+{
+    int rc = full ? ie_manifest_load(row->manifest_path, fm, err)
+                  : ie_lean_manifest_load(row->manifest_path, lm, err);
+    if (rc == 0)
+        *recs = full ? srv_records_of_manifest(fm) : srv_records_of_lean(lm);
+    return rc;
+}
+
 /* The common path of every result of a finished scan: check the scan, answer from the cache,
  * else load the records, compute, cache and reply. `what` names the result in the cache key. */
-static enum MHD_Result serve_result(struct srv_req *r, const char *what, srv_result_fn fn,
-                                    void *ctx)
+static enum MHD_Result serve_result_of(struct srv_req *r, const char *what, srv_result_fn fn,
+                                       void *ctx, bool full)
 {
     struct srv_scan_row row = {0};
-    struct ie_manifest m;
+    struct ie_lean_manifest m;
+    struct ie_manifest fm;
+    struct srv_records recs;
     struct ie_err err = {0};
     struct ie_buf out;
     const char *mime = "application/json";
@@ -44,7 +58,8 @@ static enum MHD_Result serve_result(struct srv_req *r, const char *what, srv_res
     /* Before the row is read: a DELETE after that drops the scan's keys after this epoch, and
      * the put below then knows its result is of a deleted scan. */
     uint64_t epoch = srv_cache_epoch(r->ctx->cache);
-    ie_manifest_init(&m);
+    ie_lean_manifest_init(&m);
+    ie_manifest_init(&fm);
     ie_buf_init(&out);
     if (srv_api_load_finished_scan(r, &row, &err) < 0) {
         rc = srv_reply_ie_err(r, &err);
@@ -64,8 +79,8 @@ static enum MHD_Result serve_result(struct srv_req *r, const char *what, srv_res
     }
     if (srv_api_reply_cached(r, key, &rc))
         goto out;
-    if (ie_manifest_load(row.manifest_path, &m, &err) < 0 ||
-        fn(&row, &m, ctx, &out, &mime, &err) < 0) {
+    if (load_for_result(&row, full, &m, &fm, &recs, &err) < 0 ||
+        fn(&row, &recs, ctx, &out, &mime, &err) < 0) {
         rc = srv_api_reply_scan_err(r, row.id, &err);
         goto out;
     }
@@ -76,9 +91,16 @@ static enum MHD_Result serve_result(struct srv_req *r, const char *what, srv_res
     }
 out:
     ie_buf_release(&out);
-    ie_manifest_release(&m);
+    ie_lean_manifest_release(&m);
+    ie_manifest_release(&fm);
     srv_scan_row_release(&row);
     return rc;
+}
+
+static enum MHD_Result serve_result(struct srv_req *r, const char *what, srv_result_fn fn,
+                                    void *ctx)
+{
+    return serve_result_of(r, what, fn, ctx, false);
 }
 
 static bool parse_threshold(struct srv_req *r, const char *s, int *out)
@@ -98,7 +120,7 @@ static void *dup_index(struct srv_req *r, const struct srv_scan_row *row,
                        const struct srv_dup_page_req *q, uint64_t epoch, size_t *len,
                        struct ie_err *err)
 {
-    struct ie_manifest m;
+    struct ie_lean_manifest m;
     struct ie_buf blob;
     const char *mime = NULL;
     char what[64], key[256], *ct = NULL;
@@ -116,16 +138,17 @@ static void *dup_index(struct srv_req *r, const struct srv_scan_row *row,
     free(ct);
     if (data)
         return data;
-    ie_manifest_init(&m);
+    struct srv_records recs;
+    ie_lean_manifest_init(&m);
     ie_buf_init(&blob);
-    if (ie_manifest_load(row->manifest_path, &m, err) == 0 &&
-        srv_result_dup_index(row, &m, (void *)q, &blob, &mime, err) == 0) {
+    if (load_for_result(row, false, &m, NULL, &recs, err) == 0 &&
+        srv_result_dup_index(row, &recs, (void *)q, &blob, &mime, err) == 0) {
         srv_cache_put_since(r->ctx->cache, epoch, key, blob.data ? blob.data : "", blob.len, mime);
         *len = blob.len;
         data = blob.data ? ie_buf_detach(&blob) : ie_xstrdup("");
     }
     ie_buf_release(&blob);
-    ie_manifest_release(&m);
+    ie_lean_manifest_release(&m);
     return data;
 }
 
@@ -363,7 +386,7 @@ enum MHD_Result srv_h_plot(struct srv_req *r)
     return serve_result(r, what, srv_result_plot, &pr);
 }
 
-static int compute_report(const struct srv_scan_row *row, const struct ie_manifest *m, void *ctx,
+static int compute_report(const struct srv_scan_row *row, const struct srv_records *m, void *ctx,
                           struct ie_buf *out, const char **mime, struct ie_err *err)
 {
     struct ie_report_opts *o = ctx;
@@ -371,7 +394,7 @@ static int compute_report(const struct srv_scan_row *row, const struct ie_manife
      * only files that still resolve inside scan.allowed_roots (a link may have been swapped). */
     o->thumbnails = !row->imported;
     *mime = o->format == IE_REPORT_PDF ? "application/pdf" : "text/html; charset=utf-8";
-    return ie_report_render(m, o, out, err);
+    return ie_report_render(m->manifest, o, out, err);
 }
 
 /* GET report.{pdf|html} */
@@ -387,8 +410,8 @@ enum MHD_Result srv_h_report(struct srv_req *r)
     const struct srv_config *cfg = r->ctx->cfg;
     ie_confine_init(&confine, (const char *const *)cfg->allowed_roots, cfg->n_allowed_roots);
     o.confine = &confine;
-    enum MHD_Result rc = serve_result(r, o.format == IE_REPORT_PDF ? "report:pdf" : "report:html",
-                                      compute_report, &o);
+    enum MHD_Result rc = serve_result_of(
+        r, o.format == IE_REPORT_PDF ? "report:pdf" : "report:html", compute_report, &o, true);
     ie_confine_release(&confine);
     return rc;
 }

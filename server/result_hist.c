@@ -58,15 +58,17 @@ static double threshold_of(const struct ie_check_thresholds *t, const char *issu
     }
 }
 
-static cJSON *one_hist(const struct hist_spec *s, const struct ie_manifest *m,
+static cJSON *one_hist(const struct hist_spec *s, const struct srv_records *m,
                        const struct ie_check_thresholds *t)
 {
+    struct ie_record tmp;
+    size_t n = m->src.n;
     size_t nb = (size_t)(s->hi - s->lo + 1), with = 0, under = 0, over = 0, flagged = 0;
     double *bins = calloc(nb, sizeof(*bins));
     cJSON *o = cJSON_CreateObject();
-    for (size_t i = 0; bins && i < m->n; i++) {
+    for (size_t i = 0; bins && i < n; i++) {
         double v;
-        if (!metric_of(&m->recs[i], s->metric, &v) || !isfinite(v))
+        if (!metric_of(ie_recsrc_at(&m->src, i, &tmp), s->metric, &v) || !isfinite(v))
             continue;
         double k = s->above ? ceil(v) : floor(v);
         with++;
@@ -77,8 +79,8 @@ static cJSON *one_hist(const struct hist_spec *s, const struct ie_manifest *m,
         else
             bins[(size_t)(k - s->lo)] += 1;
     }
-    for (size_t i = 0; i < m->n; i++) {
-        const struct ie_record *r = &m->recs[i];
+    for (size_t i = 0; i < n; i++) {
+        const struct ie_record *r = ie_recsrc_at(&m->src, i, &tmp);
         bool f = s->issue[0] == 'd'   ? r->is_dark
                  : s->issue[0] == 'o' ? r->is_overexposed
                  : s->issue[0] == 'b' ? r->is_blurry
@@ -118,14 +120,15 @@ static int by_count(const void *a, const void *b)
     return strcmp(x->error, y->error);
 }
 
-static void add_corrupt_errors(const struct ie_manifest *m, cJSON *o)
+static void add_corrupt_errors(const struct srv_records *m, cJSON *o)
 {
+    struct ie_record tmp;
     struct ie_strmap at;
     struct err_count *c = NULL;
     size_t n = 0, cap = 0, other = 0;
     ie_strmap_init(&at);
-    for (size_t i = 0; i < m->n; i++) {
-        const struct ie_record *r = &m->recs[i];
+    for (size_t i = 0; i < m->src.n; i++) {
+        const struct ie_record *r = ie_recsrc_at(&m->src, i, &tmp);
         const char *e = r->error && *r->error ? r->error : "unreadable";
         size_t k;
         if (!r->is_corrupt)
@@ -155,7 +158,7 @@ static void add_corrupt_errors(const struct ie_manifest *m, cJSON *o)
     ie_strmap_release(&at);
 }
 
-int srv_result_histograms(const struct srv_scan_row *row, const struct ie_manifest *m, void *ctx,
+int srv_result_histograms(const struct srv_scan_row *row, const struct srv_records *m, void *ctx,
                           struct ie_buf *out, const char **mime, struct ie_err *err)
 {
     struct ie_check_thresholds t;
@@ -165,8 +168,8 @@ int srv_result_histograms(const struct srv_scan_row *row, const struct ie_manife
     (void)ctx;
     (void)mime;
     ie_check_thresholds_init(&t);
-    ie_check_thresholds_from_settings(&t, m->meta.settings_json);
-    cJSON_AddNumberToObject(o, "total_images", (double)m->n);
+    ie_check_thresholds_from_settings(&t, m->settings_json);
+    cJSON_AddNumberToObject(o, "total_images", (double)m->src.n);
     h = cJSON_AddObjectToObject(o, "histograms");
     for (size_t i = 0; i < sizeof(SPECS) / sizeof(SPECS[0]); i++)
         cJSON_AddItemToObject(h, SPECS[i].issue, one_hist(&SPECS[i], m, &t));

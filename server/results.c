@@ -13,6 +13,18 @@
 #include "imgeda/summary.h"
 #include "results.h"
 
+struct srv_records srv_records_of_manifest(const struct ie_manifest *m)
+{
+    struct srv_records r = {ie_recsrc_array(m->recs, m->n), m->meta.settings_json, m};
+    return r;
+}
+
+struct srv_records srv_records_of_lean(const struct ie_lean_manifest *m)
+{
+    struct srv_records r = {ie_lean_manifest_src(m), m->settings_json, NULL};
+    return r;
+}
+
 void srv_result_key(char *out, size_t n, const struct srv_scan_row *row, const char *what)
 {
     /* Keys are bounded by the caller's buffer; a longer one (never made by the API) is cut. */
@@ -48,16 +60,19 @@ static void json_into(struct ie_buf *out, cJSON *o)
     free(s);
 }
 
-int srv_result_summary(const struct srv_scan_row *row, const struct ie_manifest *m, void *ctx,
+int srv_result_summary(const struct srv_scan_row *row, const struct srv_records *m, void *ctx,
                        struct ie_buf *out, const char **mime, struct ie_err *err)
 {
     struct ie_summary sum;
+    struct ie_record tmp;
     (void)row;
     (void)ctx;
     (void)mime;
     (void)err;
     ie_summary_init(&sum);
-    ie_summary_compute(m->recs, m->n, &sum);
+    for (size_t i = 0; i < m->src.n; i++)
+        ie_summary_add(&sum, ie_recsrc_at(&m->src, i, &tmp));
+    ie_summary_finish(&sum);
     json_into(out, ie_summary_to_cjson(&sum));
     ie_summary_release(&sum);
     return 0;
@@ -85,7 +100,7 @@ static cJSON *group_ids(const struct ie_dup_list *l)
 /* SPEC 4.1's object plus, for the dashboard's thumbnails and links, the image id of every path:
  * "exact_ids" and "byte_identical_ids" parallel to "exact" and "byte_identical", "ids" in each
  * near group parallel to its "paths", and "flat_ids" parallel to "flat". */
-int srv_result_duplicates(const struct srv_scan_row *row, const struct ie_manifest *m, void *ctx,
+int srv_result_duplicates(const struct srv_scan_row *row, const struct srv_records *m, void *ctx,
                           struct ie_buf *out, const char **mime, struct ie_err *err)
 {
     const struct ie_dup_opts *opts = ctx;
@@ -93,9 +108,9 @@ int srv_result_duplicates(const struct srv_scan_row *row, const struct ie_manife
     (void)row;
     (void)mime;
     ie_duplicates_init(&d);
-    int rc = ie_duplicates_find(m->recs, m->n, opts, &d, err);
+    int rc = ie_duplicates_find_src(&m->src, opts, &d, err);
     if (rc == 0) {
-        cJSON *o = ie_duplicates_to_json(&d, m->recs);
+        cJSON *o = ie_duplicates_to_json_src(&d, &m->src);
         cJSON_AddItemToObject(o, "exact_ids", group_ids(&d.exact));
         cJSON_AddItemToObject(o, "byte_identical_ids", group_ids(&d.byte_identical));
         cJSON *near = cJSON_GetObjectItemCaseSensitive(o, "near");
@@ -125,19 +140,21 @@ static int phash_distance(const struct ie_record *a, const struct ie_record *b)
     return d;
 }
 
-static cJSON *dup_group_json(const struct ie_record *recs, const struct ie_dup_group *g)
+static cJSON *dup_group_json(const struct ie_recsrc *recs, const struct ie_dup_group *g)
 {
+    struct ie_record ta, tf;
     cJSON *o = cJSON_CreateObject(), *members;
-    size_t keeper = ie_duplicates_keeper(recs, g);
+    size_t keeper = ie_duplicates_keeper_src(recs, g);
+    const struct ie_record *first = ie_recsrc_at(recs, g->recs[0], &tf);
     size_t shown = g->n < SRV_DUP_PAGE_GROUP_MEMBERS ? g->n : SRV_DUP_PAGE_GROUP_MEMBERS;
     ie_json_add_int(o, "size", (int64_t)g->n);
     ie_json_add_int(o, "keeper", (int64_t)g->recs[keeper] + 1);
     cJSON_AddBoolToObject(o, "members_truncated", shown < g->n);
     members = cJSON_AddArrayToObject(o, "members");
     for (size_t k = 0; k < shown; k++) {
-        const struct ie_record *r = &recs[g->recs[k]];
+        const struct ie_record *r = ie_recsrc_at(recs, g->recs[k], &ta);
         cJSON *mo = cJSON_CreateObject();
-        int d = phash_distance(&recs[g->recs[0]], r);
+        int d = phash_distance(first, r);
         ie_json_add_int(mo, "id", (int64_t)g->recs[k] + 1);
         ie_json_add_str_or_null(mo, "path", r->path);
         ie_json_add_int(mo, "width", r->width);
@@ -161,7 +178,7 @@ struct dup_index_entry {
     uint64_t off, len, listed;
 };
 
-int srv_result_dup_index(const struct srv_scan_row *row, const struct ie_manifest *m, void *ctx,
+int srv_result_dup_index(const struct srv_scan_row *row, const struct srv_records *m, void *ctx,
                          struct ie_buf *out, const char **mime, struct ie_err *err)
 {
     const struct srv_dup_page_req *q = ctx;
@@ -174,7 +191,7 @@ int srv_result_dup_index(const struct srv_scan_row *row, const struct ie_manifes
     opts.threshold = q->threshold;
     ie_duplicates_init(&d);
     ie_buf_init(&text);
-    int rc = ie_duplicates_find(m->recs, m->n, &opts, &d, err);
+    int rc = ie_duplicates_find_src(&m->src, &opts, &d, err);
     if (rc < 0)
         goto out;
     const struct ie_dup_list *l = q->near ? &d.near : &d.exact;
@@ -183,7 +200,7 @@ int srv_result_dup_index(const struct srv_scan_row *row, const struct ie_manifes
     for (size_t i = 0; i < l->n; i++) {
         size_t before = text.len;
         head.total_images += l->groups[i].n;
-        json_into(&text, dup_group_json(m->recs, &l->groups[i]));
+        json_into(&text, dup_group_json(&m->src, &l->groups[i]));
         ents[i] = (struct dup_index_entry){before, text.len - before,
                                            l->groups[i].n < SRV_DUP_PAGE_GROUP_MEMBERS
                                                ? l->groups[i].n
@@ -244,7 +261,7 @@ int srv_dup_page_from_index(const void *blob, size_t len, const struct srv_dup_p
 }
 
 /* Thresholds are the scan's own (its manifest settings). */
-int srv_result_checks(const struct srv_scan_row *row, const struct ie_manifest *m, void *ctx,
+int srv_result_checks(const struct srv_scan_row *row, const struct srv_records *m, void *ctx,
                       struct ie_buf *out, const char **mime, struct ie_err *err)
 {
     unsigned kinds = *(const unsigned *)ctx;
@@ -253,10 +270,10 @@ int srv_result_checks(const struct srv_scan_row *row, const struct ie_manifest *
     (void)row;
     (void)mime;
     ie_check_thresholds_init(&t);
-    ie_check_thresholds_from_settings(&t, m->meta.settings_json);
+    ie_check_thresholds_from_settings(&t, m->settings_json);
     if (kinds == IE_CHECK_ALL) {
         result = cJSON_CreateObject();
-        cJSON_AddNumberToObject(result, "total_images", (double)m->n);
+        cJSON_AddNumberToObject(result, "total_images", (double)m->src.n);
         checks = cJSON_AddObjectToObject(result, "checks");
     }
     for (int k = 0; k < IE_CHECK_NKINDS; k++) {
@@ -264,12 +281,12 @@ int srv_result_checks(const struct srv_scan_row *row, const struct ie_manifest *
         if (!(kinds & (1u << k)))
             continue;
         ie_check_result_init(&res);
-        if (ie_check_run((enum ie_check_kind)k, m->recs, m->n, &t, &res, err) < 0) {
+        if (ie_check_run_src((enum ie_check_kind)k, &m->src, &t, &res, err) < 0) {
             ie_check_result_release(&res);
             cJSON_Delete(result);
             return err->code;
         }
-        cJSON *o = ie_check_result_to_json(&res, m->recs, &t);
+        cJSON *o = ie_check_result_to_json_src(&res, &m->src, &t);
         ie_check_result_release(&res);
         if (checks)
             cJSON_AddItemToObject(checks, ie_check_name((enum ie_check_kind)k), o);
@@ -291,14 +308,14 @@ static const char *plot_mime(enum ie_plot_format f)
     return f == IE_PLOT_PNG ? "image/png" : f == IE_PLOT_SVG ? "image/svg+xml" : "application/pdf";
 }
 
-int srv_result_plot(const struct srv_scan_row *row, const struct ie_manifest *m, void *ctx,
+int srv_result_plot(const struct srv_scan_row *row, const struct srv_records *m, void *ctx,
                     struct ie_buf *out, const char **mime, struct ie_err *err)
 {
     struct srv_plot_request *pr = ctx;
     (void)row;
-    ie_plot_opts_apply_settings(&pr->o, m->meta.settings_json);
+    ie_plot_opts_apply_settings(&pr->o, m->settings_json);
     *mime = plot_mime(pr->o.format);
-    return ie_plot_render(m->recs, m->n, pr->type, &pr->o, out, err);
+    return ie_plot_render_src(&m->src, pr->type, &pr->o, out, err);
 }
 
 /* The warmed results, in the order a dashboard needs them, with the parameters its requests
@@ -380,7 +397,7 @@ bool srv_result_is_warmed(const char *what)
     return false;
 }
 
-int srv_results_warm(const struct srv_scan_row *row, const struct ie_manifest *m,
+int srv_results_warm(const struct srv_scan_row *row, const struct srv_records *m,
                      const atomic_bool *stop, srv_result_put_fn put, void *ud, struct ie_err *err)
 {
     struct warmed w[WARM_MAX];

@@ -1,8 +1,10 @@
 /* Warm-ups of succeeded scans' results on the thread pool (see warm.h).
  * DESIGN: the job runner hands over the records indexing loaded (or none: then the warm-up loads
- * the manifest itself), and the computation is results.c's srv_results_warm, the same the API
- * runs on a miss, so both cache the same bytes under the same keys. DELETE, resume and shutdown
- * cancel a warm-up under wlock, which every put takes, so it never caches after them. */
+ * the manifest itself, as a lean manifest: about 300 bytes a record instead of kilobytes, so
+ * that an imported scan of 10^6 records warms in bounded memory), and the computation is
+ * results.c's srv_results_warm, the same the API runs on a miss, so both cache the same bytes under
+ * the same keys. DELETE, resume and shutdown cancel a warm-up under wlock, which every put takes,
+ * so it never caches after them. */
 #include <errno.h>
 #include <pthread.h>
 #include <stdatomic.h>
@@ -42,8 +44,9 @@ struct warm {
     uv_work_t work;
     struct srv_warm *owner;
     char id[40];
-    struct ie_manifest m;  /* the records indexing loaded; released on the pool */
-    bool load;             /* no records were handed over: load the manifest on the pool */
+    struct ie_manifest m;         /* the records indexing loaded; released on the pool */
+    struct ie_lean_manifest lean; /* else the records loaded on the pool */
+    bool load;                    /* no records were handed over: load the manifest on the pool */
     atomic_bool cancelled; /* set under wlock by DELETE, resume, shutdown: cache nothing more */
     bool finished;         /* under wlock: the pool is done with it, waiters may go on */
     int rc;
@@ -115,14 +118,18 @@ static void warm_work_cb(uv_work_t *req)
     if (w->rc == 0 && strcmp(row.status, "succeeded") != 0)
         w->rc = ie_err_set(&w->err, IE_ESTATE, "scan %s is %s", w->id, row.status);
     if (w->rc == 0 && w->load)
-        w->rc = ie_manifest_load(row.manifest_path, &w->m, &w->err);
-    if (w->rc == 0)
-        w->rc = srv_results_warm(&row, &w->m, &w->cancelled, warm_put, w, &w->err);
+        w->rc = ie_lean_manifest_load(row.manifest_path, &w->lean, &w->err);
+    if (w->rc == 0) {
+        struct srv_records recs =
+            w->load ? srv_records_of_lean(&w->lean) : srv_records_of_manifest(&w->m);
+        w->rc = srv_results_warm(&row, &recs, &w->cancelled, warm_put, w, &w->err);
+    }
     /* Cancelled during the last result: its puts were skipped, so it did not warm anything. */
     if (w->rc == 0 && atomic_load(&w->cancelled))
         w->rc = ie_err_set(&w->err, IE_ECANCELED, "warm-up of scan %s cancelled", w->id);
     /* Freeing 10^5 records takes a while: here, not on the loop thread. */
     ie_manifest_release(&w->m);
+    ie_lean_manifest_release(&w->lean);
     /* The slim snapshot, after the records are freed (its ~190 MB at 10^6 do not add to
      * theirs), so that the first gate or compare reads it instead of the JSONL. A failure
      * only costs that request its speed. */
@@ -180,6 +187,7 @@ void srv_warm_queue(struct srv_warm *sw, const char *id, struct ie_manifest *m)
     w->owner = sw;
     snprintf(w->id, sizeof(w->id), "%s", id);
     ie_manifest_init(&w->m);
+    ie_lean_manifest_init(&w->lean);
     w->load = !m;
     if (m) {
         w->m = *m;

@@ -89,6 +89,10 @@ void ie_check_result_release(struct ie_check_result *r);
 int ie_check_run(enum ie_check_kind kind, const struct ie_record *recs, size_t n,
                  const struct ie_check_thresholds *t, struct ie_check_result *out,
                  struct ie_err *err);
+/* The same over a record source (imgeda/record.h), e.g. a lean manifest: the same result. */
+int ie_check_run_src(enum ie_check_kind kind, const struct ie_recsrc *s,
+                     const struct ie_check_thresholds *t, struct ie_check_result *out,
+                     struct ie_err *err);
 
 /* The result as JSON (caller deletes): {"check", "total_images", "count", thresholds that apply
  * ("thresholds": {name: value}, "threshold_defaults": [names not from the manifest]), "items":
@@ -99,5 +103,7 @@ int ie_check_run(enum ie_check_kind kind, const struct ie_record *recs, size_t n
  * "flat": [paths]. recs must be the records the check ran over. */
 cJSON *ie_check_result_to_json(const struct ie_check_result *r, const struct ie_record *recs,
                                const struct ie_check_thresholds *t);
+cJSON *ie_check_result_to_json_src(const struct ie_check_result *r, const struct ie_recsrc *recs,
+                                   const struct ie_check_thresholds *t);
 
 #endif

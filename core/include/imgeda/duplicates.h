@@ -120,11 +120,15 @@ bool ie_duplicates_is_flat(const struct ie_record *r, double max_std);
  * index; recs must stay alive while the result is used. Memory is linear in n. */
 int ie_duplicates_find(const struct ie_record *recs, size_t n, const struct ie_dup_opts *opts,
                        struct ie_duplicates *out, struct ie_err *err);
+/* The same over a record source (imgeda/record.h), e.g. a lean manifest: the same result. */
+int ie_duplicates_find_src(const struct ie_recsrc *s, const struct ie_dup_opts *opts,
+                           struct ie_duplicates *out, struct ie_err *err);
 
 /* The suggested keeper of group g: the member with the most pixels (width x height), then the
  * largest file, then the first in path order. Returns its position in g->recs (0 for an empty
  * group). recs must be the array the result was computed from. */
 size_t ie_duplicates_keeper(const struct ie_record *recs, const struct ie_dup_group *g);
+size_t ie_duplicates_keeper_src(const struct ie_recsrc *s, const struct ie_dup_group *g);
 
 /* Records in exact groups beyond the first of each group: imgeda's duplicate count, the
  * numerator of the gate's max_duplicate_pct. */
@@ -135,6 +139,7 @@ size_t ie_duplicates_exact_extra(const struct ie_duplicates *d);
  * the result was computed from. Returns a new cJSON tree owned by the caller (cJSON_Delete);
  * aborts on out-of-memory. */
 cJSON *ie_duplicates_to_json(const struct ie_duplicates *d, const struct ie_record *recs);
+cJSON *ie_duplicates_to_json_src(const struct ie_duplicates *d, const struct ie_recsrc *recs);
 
 /* ---- Leakage across splits (SPEC §4.3, core/leakage.c) ---- */
 

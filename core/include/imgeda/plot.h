@@ -77,6 +77,9 @@ void ie_plot_opts_apply_settings(struct ie_plot_opts *o, const char *settings_js
  * failure. */
 int ie_plot_render(const struct ie_record *recs, size_t n, enum ie_plot_type type,
                    const struct ie_plot_opts *o, struct ie_buf *out, struct ie_err *err);
+/* The same over a record source (imgeda/record.h), e.g. a lean manifest: the same bytes. */
+int ie_plot_render_src(const struct ie_recsrc *src, enum ie_plot_type type,
+                       const struct ie_plot_opts *o, struct ie_buf *out, struct ie_err *err);
 
 /* Renders to path (written through path.tmp + rename). Same returns as ie_plot_render, plus
  * IE_EIO when the file cannot be written. */

@@ -4,6 +4,7 @@
 #define IMGEDA_RECORD_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "imgeda/err.h"
@@ -75,6 +76,30 @@ struct ie_record {
     int bit_depth;
     int num_frames;
 };
+
+/* Records to compute over, held either as an array or behind a getter (e.g. the lean manifest,
+ * imgeda/lean.h), so that checks, duplicates and plots run on either. get fills *tmp, or returns
+ * a record of its own; the strings of what it returns must stay valid as long as the source
+ * (results keep path pointers), tmp only until the next call with the same tmp. */
+struct ie_recsrc {
+    const struct ie_record *arr; /* NULL: use get */
+    size_t n;
+    const struct ie_record *(*get)(const void *ud, size_t i, struct ie_record *tmp);
+    const void *ud;
+};
+
+static inline struct ie_recsrc ie_recsrc_array(const struct ie_record *recs, size_t n)
+{
+    struct ie_recsrc s = {recs, n, NULL, NULL};
+    return s;
+}
+
+/* Record i of s: a pointer into the array, or what get made of *tmp. */
+static inline const struct ie_record *ie_recsrc_at(const struct ie_recsrc *s, size_t i,
+                                                   struct ie_record *tmp)
+{
+    return s->arr ? &s->arr[i] : s->get(s->ud, i, tmp);
+}
 
 /* Lifetimes: init zeroes; release frees owned strings and re-inits. */
 void ie_record_init(struct ie_record *r);
