@@ -1,7 +1,8 @@
 /* Manifest export to CSV and JSONL, and the column model shared with the SQLite exporter (see
  * imgeda/export.h).
- * DESIGN: two passes over the manifest. The first (ie_manifest_reader) keeps, per path, the
- * offset and length of its latest record line; the second reads exactly those lines back with
+ * DESIGN: two passes over the manifest. The first (ie_manifest_reader) keeps, per path (as a
+ * 128-bit hash, core/path_index.c: ~36 bytes a path in all), the offset and length of its
+ * latest record line; the second reads exactly those lines back with
  * pread, in first-seen order, so an export never holds more than one record, and a manifest
  * that a scan is still appending to exports consistently (appends never move earlier bytes).
  * JSONL copies the lines as written (unknown keys survive); CSV re-parses each line into a
@@ -20,7 +21,7 @@
 
 #include "imgeda/export.h"
 #include "imgeda/parquet.h"
-#include "imgeda/strmap.h"
+#include "internal.h"
 
 const char *ie_export_format_name(enum ie_export_format f)
 {
@@ -503,8 +504,8 @@ struct ie_export_source {
     struct ie_manifest_meta meta;
     char *header_line;
     size_t header_len;
-    char **paths; /* distinct paths, first-seen order (keys of the index) */
-    struct ie_line_ref *lines;
+    struct ie__path_index paths; /* distinct paths, first-seen order, as hashes */
+    struct ie_line_ref *lines;   /* by entry of paths: the latest record line */
     size_t n, cap;
     size_t next;
     size_t skipped, replaced;
@@ -557,14 +558,13 @@ int ie_export_source_open(const char *manifest_path, struct ie_export_source **o
 {
     struct ie_export_source *s = ie_xcalloc(1, sizeof(*s));
     struct ie_manifest_reader *rd = NULL;
-    struct ie_strmap index;
     struct ie_record rec;
     struct stat st, st2;
     int64_t off;
     size_t len, first_long;
     int rc;
 
-    ie_strmap_init(&index);
+    ie__path_index_init(&s->paths);
     ie_record_init(&rec);
     ie_buf_init(&s->line);
     s->fd = open(manifest_path, O_RDONLY | O_CLOEXEC);
@@ -582,7 +582,7 @@ int ie_export_source_open(const char *manifest_path, struct ie_export_source **o
         goto out;
     while ((rc = ie_manifest_reader_next(rd, &rec, &off, &len, err)) == 1) {
         size_t at;
-        if (ie_strmap_get(&index, rec.path, &at)) {
+        if (ie__path_index_add(&s->paths, rec.path, &at)) {
             s->lines[at].offset = off;
             s->lines[at].len = (uint32_t)len;
             s->replaced++;
@@ -590,14 +590,10 @@ int ie_export_source_open(const char *manifest_path, struct ie_export_source **o
         }
         if (s->n == s->cap) {
             s->cap = s->cap ? s->cap * 2 : 1024;
-            s->paths = ie_xrealloc(s->paths, s->cap * sizeof(*s->paths));
             s->lines = ie_xrealloc(s->lines, s->cap * sizeof(*s->lines));
         }
-        s->paths[s->n] = rec.path; /* taken over from the record */
-        rec.path = NULL;
         s->lines[s->n].offset = off;
         s->lines[s->n].len = (uint32_t)len;
-        ie_strmap_put(&index, s->paths[s->n], s->n);
         s->n++;
     }
     if (rc < 0)
@@ -637,7 +633,6 @@ int ie_export_source_open(const char *manifest_path, struct ie_export_source **o
     rc = 0;
 out:
     ie_record_release(&rec);
-    ie_strmap_release(&index);
     ie_manifest_reader_free(rd);
     if (rc < 0) {
         ie_export_source_free(s);
@@ -698,7 +693,7 @@ int ie_export_source_next(struct ie_export_source *s, struct ie_record *rec, con
     if (rec) {
         ie_record_release(rec);
         if (ie_record_from_json(s->line.data, want, rec, NULL) < 0 ||
-            strcmp(rec->path, s->paths[s->next]) != 0)
+            !ie__path_index_is(&s->paths, s->next, rec->path))
             return ie_err_set(err, IE_EIO, "manifest was rewritten during the export; try again");
     }
     s->next++;
@@ -717,9 +712,7 @@ void ie_export_source_free(struct ie_export_source *s)
         close(s->fd);
     ie_manifest_meta_release(&s->meta);
     free(s->header_line);
-    for (size_t i = 0; i < s->n; i++)
-        free(s->paths[i]);
-    free(s->paths);
+    ie__path_index_release(&s->paths);
     free(s->lines);
     ie_buf_release(&s->line);
     free(s);

@@ -71,4 +71,22 @@ void ie__scratch_trim(size_t keep);
  * IE_SCRATCH_RESAMPLE buffer. */
 void ie__resample_into(const uint8_t *in, int w, int h, int bands, int ow, int oh, uint8_t *out);
 
+/* The distinct paths of a manifest as 128-bit hashes, in first-seen order (core/path_index.c):
+ * 20 bytes or so a path, whatever its length. Entries are numbered from 0; at most 2^32 - 1. */
+struct ie__path_key {
+    uint64_t lo, hi;
+};
+struct ie__path_index {
+    struct ie__path_key *keys; /* by entry */
+    uint32_t *slots;           /* entry + 1, or 0 when free */
+    size_t n, cap, nslots;
+};
+void ie__path_index_init(struct ie__path_index *ix);
+void ie__path_index_release(struct ie__path_index *ix);
+/* Sets *entry to path's entry; returns true when it was there already, false when it was added
+ * as the new last entry. */
+bool ie__path_index_add(struct ie__path_index *ix, const char *path, size_t *entry);
+/* Whether entry stands for path. */
+bool ie__path_index_is(const struct ie__path_index *ix, size_t entry, const char *path);
+
 #endif
