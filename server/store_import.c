@@ -17,6 +17,7 @@
 #include "db.h"
 #include "imgeda/manifest.h"
 #include "imgeda/util.h"
+#include "log.h"
 #include "store.h"
 
 /* A record over one already stored for its path: every column but the id, in its row. */
@@ -407,6 +408,10 @@ int srv_store_import_manifest(sqlite3 *db, const char *scan_id, const char *mani
         goto rollback;
     if ((rc = srv_db_exec(db, "COMMIT", err)) < 0)
         goto rollback; /* A failed COMMIT can leave the transaction open. */
+    if (im.n_deferred)
+        srv_log(SRV_LOG_INFO,
+                "import: scan %s: %lld records, %zu sort indexes built after the rows", scan_id,
+                (long long)stats->total, im.n_deferred);
     goto out;
 rollback:
     srv_db_exec(db, "ROLLBACK", NULL);
