@@ -373,20 +373,13 @@ static void set_field(struct ie_record *r, const struct field *f, const cJSON *v
     }
 }
 
-int ie_record_from_json(const char *text, size_t len, struct ie_record *r, struct ie_err *err)
+int ie_record_from_cjson(const struct cJSON *o, struct ie_record *r, struct ie_err *err)
 {
-    cJSON *o = cJSON_ParseWithLength(text, len);
-    int rc = 0;
     size_t hint = 0;
-
-    if (!o || !cJSON_IsObject(o)) {
-        rc = ie_err_set(err, IE_EINVAL, "not a JSON object");
-        goto out;
-    }
-    if (!get_str(o, "path")) {
-        rc = ie_err_set(err, IE_EINVAL, "record has no string \"path\"");
-        goto out;
-    }
+    if (!o || !cJSON_IsObject(o))
+        return ie_err_set(err, IE_EINVAL, "not a JSON object");
+    if (!get_str(o, "path"))
+        return ie_err_set(err, IE_EINVAL, "record has no string \"path\"");
     /* One pass over the keys (unknown keys are ignored, missing ones keep their defaults,
      * wrong types count as missing). */
     for (const cJSON *it = o->child; it; it = it->next) {
@@ -394,7 +387,13 @@ int ie_record_from_json(const char *text, size_t len, struct ie_record *r, struc
         if (f)
             set_field(r, f, it);
     }
-out:
+    return 0;
+}
+
+int ie_record_from_json(const char *text, size_t len, struct ie_record *r, struct ie_err *err)
+{
+    cJSON *o = cJSON_ParseWithLength(text, len);
+    int rc = ie_record_from_cjson(o, r, err);
     cJSON_Delete(o);
     return rc;
 }

@@ -96,6 +96,9 @@ char *srv_store_record_json(const struct ie_record *r);
  * record srv_store_record_json would print from it (the same keys in the same order, values the
  * record reader takes as they are, valid UTF-8, nothing after the object); else NULL. */
 char *srv_store_canonical_line(const char *text, size_t n);
+/* The same for a line the caller parsed already (cJSON_ParseWithLengthOpts, not requiring the
+ * terminator: o, or NULL, and where the parse ended), so an import parses each line once. */
+char *srv_store_canonical_parsed(const char *text, size_t n, const cJSON *o, const char *end);
 /* Precomputes the totals the image pages report, inside the indexing transaction. */
 int srv_store_write_counts(sqlite3 *db, const char *scan_id, struct ie_err *err);
 

@@ -160,20 +160,25 @@ static bool matches(const struct form *f, const cJSON *o)
     return !v && i == f->n && f->n > 0;
 }
 
-char *srv_store_canonical_line(const char *text, size_t n)
+char *srv_store_canonical_parsed(const char *text, size_t n, const cJSON *o, const char *end)
 {
-    const char *end = NULL;
     char *copy = NULL;
     pthread_once(&top_once, learn_top);
     /* \u0000 would cut a string short in the parsed record but not in the stored text. */
-    if (!ie_utf8_valid(text, n) || memmem(text, n, "\\u0000", 6))
+    if (!o || end != text + n || !cJSON_IsObject(o) || !ie_utf8_valid(text, n) ||
+        memmem(text, n, "\\u0000", 6) || !matches(&top, o))
         return NULL;
+    copy = ie_xmalloc(n + 1);
+    memcpy(copy, text, n);
+    copy[n] = '\0';
+    return copy;
+}
+
+char *srv_store_canonical_line(const char *text, size_t n)
+{
+    const char *end = NULL;
     cJSON *o = cJSON_ParseWithLengthOpts(text, n, &end, false);
-    if (o && end == text + n && cJSON_IsObject(o) && matches(&top, o)) {
-        copy = ie_xmalloc(n + 1);
-        memcpy(copy, text, n);
-        copy[n] = '\0';
-    }
+    char *copy = srv_store_canonical_parsed(text, n, o, end);
     cJSON_Delete(o);
     return copy;
 }

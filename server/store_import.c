@@ -12,10 +12,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "db.h"
 #include "imgeda/manifest.h"
 #include "imgeda/util.h"
+#include "log.h"
 #include "store.h"
 
 /* A record over one already stored for its path: every column but the id, in its row. */
@@ -37,6 +39,19 @@
  * the sort indexes of 10^6 rows take inserts in random order, and spilling their pages to the
  * WAL again and again is what a small cache costs. */
 #define IMPORT_CACHE_KIB 131072
+
+/* Sort indexes built after the rows: an import that brings at least half as many rows as the
+ * images table holds (expected rows: the upload's size over LINE_BYTES, about what a scan's line
+ * takes) drops them inside its transaction and creates them again once its rows are in. Their
+ * keys arrive in random order, so inserting row by row walks and splits pages all over each
+ * index; CREATE INDEX sorts every key once instead, at the price of also reading the rows of the
+ * scans already stored, hence the size rule. images_by_path (checked for repeated paths while
+ * importing) and images_by_id (keys in row order) stay. Readers keep the indexes they had until
+ * the COMMIT, and a failed or interrupted import rolls the drop back with the rows. */
+#define LINE_BYTES 1024
+#define DEFERRABLE                                                                                 \
+    "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = 'images' AND sql "    \
+    "IS NOT NULL AND name NOT IN ('images_by_path', 'images_by_id') ORDER BY name"
 
 /* 64-bit keys (never 0) to values, open addressing. */
 struct u64map {
@@ -64,6 +79,8 @@ struct importer {
     int64_t next_id;
     bool header_checked;
     struct srv_index_stats *stats;
+    char **deferred; /* CREATE INDEX statements of the indexes dropped for the import */
+    size_t n_deferred;
 };
 
 static uint64_t hash_bytes(const void *p, size_t n)
@@ -258,6 +275,7 @@ static int read_lines(struct importer *im, const char *path, struct ie_err *err)
     struct ie_manifest_lines lines = {0};
     struct ie_manifest_line ln;
     struct ie_record rec;
+    cJSON *tree = NULL;
     int rc = ie_manifest_lines_open(&lines, path, err);
     if (rc < 0)
         return rc;
@@ -276,7 +294,11 @@ static int read_lines(struct importer *im, const char *path, struct ie_err *err)
         if (n == 0 || take_header(im, ln.text, n))
             continue;
         ie_record_release(&rec);
-        if (ie_record_from_json(ln.text, n, &rec, &perr) < 0) {
+        /* One parse serves both the record and the check that the line can be stored as is. */
+        const char *end = NULL;
+        cJSON_Delete(tree);
+        tree = cJSON_ParseWithLengthOpts(ln.text, n, &end, false);
+        if (ie_record_from_cjson(tree, &rec, &perr) < 0) {
             rc = ie_err_set(err, IE_EINVAL,
                             ln.newline ? "line %zu is not a manifest record (%s); nothing was "
                                          "imported"
@@ -285,9 +307,10 @@ static int read_lines(struct importer *im, const char *path, struct ie_err *err)
                             ln.number, perr.msg);
             break;
         }
-        if ((rc = add_record(im, &rec, srv_store_canonical_line(ln.text, n), err)) < 0)
+        if ((rc = add_record(im, &rec, srv_store_canonical_parsed(ln.text, n, tree, end), err)) < 0)
             break;
     }
+    cJSON_Delete(tree);
     ie_record_release(&rec);
     ie_manifest_lines_close(&lines);
     return rc;
@@ -306,6 +329,55 @@ static int exec_scan(struct importer *im, const char *sql, struct ie_err *err)
     return rc;
 }
 
+/* Drops the deferrable indexes when the import is large next to what is stored (see
+ * LINE_BYTES), keeping their SQL to create them again. */
+static int defer_indexes(struct importer *im, const char *manifest_path, struct ie_err *err)
+{
+    struct stat st;
+    sqlite3_stmt *q = NULL;
+    int64_t stored = 0;
+    int rc = srv_db_prepare(im->db, "SELECT COALESCE(SUM(n), 0) FROM scan_counts WHERE key = 'all'",
+                            &q, err);
+    if (rc < 0)
+        return rc;
+    if (sqlite3_step(q) == SQLITE_ROW)
+        stored = sqlite3_column_int64(q, 0);
+    sqlite3_finalize(q);
+    if (stat(manifest_path, &st) < 0 || (int64_t)st.st_size / LINE_BYTES * 2 < stored)
+        return 0;
+    if ((rc = srv_db_prepare(im->db, DEFERRABLE, &q, err)) < 0)
+        return rc;
+    /* Read them all first: a table cannot be dropped from while a statement reads it. */
+    size_t cap = 0, cap2 = 0, n = 0;
+    char **names = NULL;
+    while (sqlite3_step(q) == SQLITE_ROW) {
+        ie_grow((void **)&names, &cap, n + 1, sizeof(char *));
+        ie_grow((void **)&im->deferred, &cap2, n + 1, sizeof(char *));
+        names[n] = sqlite3_mprintf("DROP INDEX \"%w\"", (const char *)sqlite3_column_text(q, 0));
+        im->deferred[n++] = ie_xstrdup((const char *)sqlite3_column_text(q, 1));
+    }
+    sqlite3_finalize(q);
+    im->n_deferred = n;
+    for (size_t i = 0; i < n; i++) {
+        if (rc == 0)
+            rc = srv_db_exec(im->db, names[i], err);
+        sqlite3_free(names[i]);
+    }
+    free(names);
+    return rc;
+}
+
+/* Creates the dropped indexes again, now over every row. */
+static int rebuild_indexes(struct importer *im, struct ie_err *err)
+{
+    for (size_t i = 0; i < im->n_deferred; i++) {
+        int rc = srv_db_exec(im->db, im->deferred[i], err);
+        if (rc < 0)
+            return rc;
+    }
+    return 0;
+}
+
 int srv_store_import_manifest(sqlite3 *db, const char *scan_id, const char *manifest_path,
                               struct srv_index_stats *stats, struct ie_err *err)
 {
@@ -322,7 +394,8 @@ int srv_store_import_manifest(sqlite3 *db, const char *scan_id, const char *mani
     for (size_t i = 0; i < IE_ARRAY_LEN(im.st); i++)
         if ((rc = srv_db_prepare(db, import_sql[i], &im.st[i], err)) < 0)
             goto rollback;
-    if ((rc = read_lines(&im, manifest_path, err)) < 0)
+    if ((rc = defer_indexes(&im, manifest_path, err)) < 0 ||
+        (rc = read_lines(&im, manifest_path, err)) < 0)
         goto rollback;
     if (stats->total == 0 && !stats->has_header) {
         rc = ie_err_set(err, IE_EINVAL, "the body is not a JSONL manifest (no header, no record)");
@@ -331,10 +404,14 @@ int srv_store_import_manifest(sqlite3 *db, const char *scan_id, const char *mani
     if (im.regroup && ((rc = exec_scan(&im, CLEAR_DUPLICATES, err)) < 0 ||
                        (rc = exec_scan(&im, MARK_DUPLICATES, err)) < 0))
         goto rollback;
-    if ((rc = srv_store_write_counts(db, scan_id, err)) < 0)
+    if ((rc = rebuild_indexes(&im, err)) < 0 || (rc = srv_store_write_counts(db, scan_id, err)) < 0)
         goto rollback;
     if ((rc = srv_db_exec(db, "COMMIT", err)) < 0)
         goto rollback; /* A failed COMMIT can leave the transaction open. */
+    if (im.n_deferred)
+        srv_log(SRV_LOG_INFO,
+                "import: scan %s: %lld records, %zu sort indexes built after the rows", scan_id,
+                (long long)stats->total, im.n_deferred);
     goto out;
 rollback:
     srv_db_exec(db, "ROLLBACK", NULL);
@@ -349,5 +426,8 @@ out:
     free(im.paths.vals);
     free(im.phashes.keys);
     free(im.phashes.vals);
+    for (size_t i = 0; i < im.n_deferred; i++)
+        free(im.deferred[i]);
+    free(im.deferred);
     return rc;
 }

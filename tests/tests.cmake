@@ -117,6 +117,7 @@ ie_integration_test(test_daemon_duplicates)
 ie_integration_test(test_daemon_histograms)
 ie_integration_test(test_daemon_enospc)
 ie_integration_test(test_daemon_import)
+ie_integration_test(test_daemon_import_bulk)
 ie_server_test(canon)
 ie_server_test(reserve)
 # Engine unit tests: ie_engine_test(<engine module>) for tests/unit/test_eng_<module>.c; S3: run

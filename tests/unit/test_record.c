@@ -183,6 +183,36 @@ Test(record, rejects_non_objects_with_a_message)
     ie_record_release(&r);
 }
 
+/* The import parses a line once and reads the record from that tree: the same record as from
+ * the text, and the same refusals (a NULL tree is what a failed parse gives). */
+Test(record, from_a_parsed_tree_as_from_the_text)
+{
+    const char *line = "{\"path\":\"d/a.png\",\"width\":640,\"height\":480,\"format\":\"PNG\","
+                       "\"blur_score\":12.5,\"is_dark\":true,\"pixel_stats\":{\"mean_brightness\":"
+                       "20.25}}";
+    struct ie_record a, b;
+    struct ie_err err = {0};
+    ie_record_init(&a);
+    ie_record_init(&b);
+    cJSON *o = cJSON_Parse(line);
+    cr_assert_eq(ie_record_from_cjson(o, &a, NULL), 0);
+    cr_assert_eq(ie_record_from_json(line, strlen(line), &b, NULL), 0);
+    char *ja = ie_record_to_json(&a), *jb = ie_record_to_json(&b);
+    cr_expect_str_eq(ja, jb);
+    cr_expect(a.is_dark && a.has_blur_score && a.width == 640);
+    free(ja);
+    free(jb);
+    cJSON_Delete(o);
+    cr_expect_eq(ie_record_from_cjson(NULL, &a, &err), IE_EINVAL);
+    cr_expect_str_eq(err.msg, "not a JSON object");
+    o = cJSON_Parse("{\"width\":1}");
+    cr_expect_eq(ie_record_from_cjson(o, &a, &err), IE_EINVAL);
+    cr_expect(strstr(err.msg, "path") != NULL);
+    cJSON_Delete(o);
+    ie_record_release(&a);
+    ie_record_release(&b);
+}
+
 Test(record, hash_hex_round_trip_and_distance)
 {
     struct ie_hash256 a, b;

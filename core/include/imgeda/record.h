@@ -116,6 +116,10 @@ char *ie_record_to_json(const struct ie_record *r);
  * missing keys keep their defaults, wrong types count as missing. Returns 0, or IE_EINVAL when
  * the text is not a JSON object with a string "path". */
 int ie_record_from_json(const char *text, size_t len, struct ie_record *r, struct ie_err *err);
+/* The same from an object already parsed with cJSON (NULL counts as not an object): a caller that
+ * also looks at the tree itself parses each line once. */
+struct cJSON;
+int ie_record_from_cjson(const struct cJSON *o, struct ie_record *r, struct ie_err *err);
 
 /* Hash text: 64 lowercase hex digits. out must hold 65 bytes. */
 void ie_hash256_to_hex(const struct ie_hash256 *h, char *out);
