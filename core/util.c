@@ -93,7 +93,10 @@ void ie_buf_reset(struct ie_buf *b)
 void ie_buf_add(struct ie_buf *b, const void *p, size_t n)
 {
     ie_grow((void **)&b->data, &b->cap, b->len + n + 1, 1);
-    memcpy(b->data + b->len, p, n);
+    /* Adding nothing may come with no pointer at all (an empty buffer's NULL data), which
+     * memcpy must never be given, even for 0 bytes. */
+    if (n)
+        memcpy(b->data + b->len, p, n);
     b->len += n;
     b->data[b->len] = '\0';
 }
