@@ -601,8 +601,10 @@ void ie_analyze_buffer(const void *buf, size_t len, const struct ie_scan_options
         set_corrupt(r, "not a recognised image format");
         goto out;
     }
-    int64_t hw, hh2;
-    if (header_dims(si.format, buf, len, &hw, &hh2) && hw * hh2 > o->max_pixels) {
+    int64_t hw, hh2, px;
+    /* A header may declare up to 2^32 - 1 a side (PNG, TIFF): the product can pass INT64_MAX. */
+    if (header_dims(si.format, buf, len, &hw, &hh2) &&
+        (__builtin_mul_overflow(hw, hh2, &px) || px > o->max_pixels)) {
         char why[160];
         ie_record_set_str(&r->format, si.format);
         snprintf(why, sizeof(why), "exceeds pixel limit: %lldx%lld > %lld pixels", (long long)hw,

@@ -200,16 +200,15 @@ static void be32(unsigned char *p, uint32_t v)
     p[3] = (unsigned char)v;
 }
 
-Test(analyze, decompression_bomb_is_refused_before_decoding)
+/* A PNG declaring w x h with no image data: signature, IHDR (8-bit RGB), IEND. */
+static void bomb_png(unsigned char png[8 + 25 + 12], uint32_t w, uint32_t h)
 {
-    /* A PNG declaring 20000 x 20000 (400 M pixels) with no image data. */
-    unsigned char png[8 + 25 + 12];
     memcpy(png, "\x89PNG\r\n\x1a\n", 8);
     unsigned char *ihdr = png + 8;
     be32(ihdr, 13);
     memcpy(ihdr + 4, "IHDR", 4);
-    be32(ihdr + 8, 20000);
-    be32(ihdr + 12, 20000);
+    be32(ihdr + 8, w);
+    be32(ihdr + 12, h);
     ihdr[16] = 8;
     ihdr[17] = 2;
     ihdr[18] = ihdr[19] = ihdr[20] = 0;
@@ -218,6 +217,13 @@ Test(analyze, decompression_bomb_is_refused_before_decoding)
     be32(iend, 0);
     memcpy(iend + 4, "IEND", 4);
     be32(iend + 8, crc32_of(iend + 4, 4));
+}
+
+Test(analyze, decompression_bomb_is_refused_before_decoding)
+{
+    /* 20000 x 20000: 400 M pixels. */
+    unsigned char png[8 + 25 + 12];
+    bomb_png(png, 20000, 20000);
     struct ie_record r;
     double t0 = ie_mono_seconds();
     analyse(png, sizeof(png), &r);
@@ -226,6 +232,20 @@ Test(analyze, decompression_bomb_is_refused_before_decoding)
     cr_assert_not_null(r.error);
     cr_expect(strstr(r.error, "exceeds pixel limit") != NULL, "%s", r.error);
     cr_expect_str_eq(r.format, "PNG");
+    ie_record_release(&r);
+}
+
+Test(analyze, header_dimensions_whose_product_overflows_are_refused)
+{
+    /* Found by the analyze_buffer fuzzer: 2163532072 x 4269735936 (both past 2^31) multiplied
+     * past INT64_MAX in the pixel-limit check, undefined behaviour that UBSan stops on. */
+    unsigned char png[8 + 25 + 12];
+    bomb_png(png, 0x80f4e128u, 0xfe7f0000u);
+    struct ie_record r;
+    analyse(png, sizeof(png), &r);
+    cr_expect(r.is_corrupt);
+    cr_assert_not_null(r.error);
+    cr_expect(strstr(r.error, "exceeds pixel limit: 2163532072x4269735936") != NULL, "%s", r.error);
     ie_record_release(&r);
 }
 
