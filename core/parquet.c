@@ -14,6 +14,8 @@
 
 #include <zstd.h>
 
+#include <xxhash.h>
+
 #include "imgeda/parquet.h"
 #include "parquet_enc.h"
 
@@ -118,12 +120,10 @@ static uint64_t dbits(double d)
 
 /* ---- the dictionary of a text column ---- */
 
+/* The hash the project's maps use (core/strmap.c): XXH3, a few bytes a cycle. */
 static uint64_t hash_bytes(const char *s, size_t n)
 {
-    uint64_t h = 1469598103934665603ull; /* FNV-1a */
-    for (size_t i = 0; i < n; i++)
-        h = (h ^ (unsigned char)s[i]) * 1099511628211ull;
-    return h;
+    return XXH3_64bits(s, n);
 }
 
 /* Entry e's length and bytes. */
